@@ -1,0 +1,391 @@
+//! The region file: organisations, their sources and harvest limits, read from TOML in two
+//! stages: `Raw*` is what serde read (unknown keys rejected), [`Config`] is validated.
+//!
+//! Architecture invariant: this crate knows nothing of HTTP, RDF, storage or the index; it
+//! turns a file into a validated value, with errors that name the file, the key and the problem.
+
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A configuration problem: which key, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The key, as a path (`source[3].url`).
+    pub key: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+/// Why a configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        /// The file.
+        file: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown or mistyped keys.
+    #[error("{file}: {message}")]
+    Parse {
+        /// The file.
+        file: PathBuf,
+        /// The parser's message, naming the key and line.
+        message: String,
+    },
+    /// The values are well-formed but invalid.
+    #[error("{file}: {}", format_problems(.problems))]
+    Invalid {
+        /// The file.
+        file: PathBuf,
+        /// Every problem found.
+        problems: Vec<Problem>,
+    },
+}
+
+fn format_problems(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{}: {}", p.key, p.problem))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The harvest protocol of a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// A DCAT catalog as RDF.
+    Dcat,
+    /// A CKAN Action API.
+    Ckan,
+    /// An EntryScape / EntryStore catalog.
+    Entryscape,
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Protocol::Dcat => "dcat",
+            Protocol::Ckan => "ckan",
+            Protocol::Entryscape => "entryscape",
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    region: RawRegion,
+    #[serde(default)]
+    harvest: RawHarvest,
+    #[serde(default)]
+    organisation: Vec<RawOrganisation>,
+    #[serde(default)]
+    source: Vec<RawSource>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegion {
+    name: String,
+    #[serde(default = "default_timezone")]
+    timezone: String,
+}
+
+fn default_timezone() -> String {
+    "Europe/Stockholm".into()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHarvest {
+    user_agent: Option<String>,
+    connect_timeout_secs: Option<u64>,
+    request_timeout_secs: Option<u64>,
+    run_timeout_secs: Option<u64>,
+    max_body_bytes: Option<u64>,
+    max_pages: Option<usize>,
+    retries: Option<u32>,
+    concurrency: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOrganisation {
+    code: String,
+    name: String,
+    short_name: String,
+    orgnr: Option<String>,
+    domain: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    id: String,
+    organisation: String,
+    protocol: Protocol,
+    url: String,
+    schedule: Option<String>,
+    #[serde(default = "yes")]
+    verified: bool,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Limits and manners of the shared HTTP client and of each run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HarvestSettings {
+    /// The honest User-Agent.
+    pub user_agent: String,
+    /// TCP connect timeout.
+    pub connect_timeout: Duration,
+    /// Total timeout of one request, body included.
+    pub request_timeout: Duration,
+    /// Timeout of a whole source run.
+    pub run_timeout: Duration,
+    /// Cap on one response body after decompression.
+    pub max_body_bytes: u64,
+    /// Cap on pages followed in one run.
+    pub max_pages: usize,
+    /// Retries on 429 and 5xx.
+    pub retries: u32,
+    /// Sources harvested at once.
+    pub concurrency: usize,
+}
+
+impl Default for HarvestSettings {
+    fn default() -> Self {
+        Self {
+            user_agent: concat!("samla/", env!("CARGO_PKG_VERSION"), " (regional open-data harvester)").into(),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(120),
+            run_timeout: Duration::from_secs(1800),
+            max_body_bytes: 256 * 1024 * 1024,
+            max_pages: 10_000,
+            retries: 3,
+            concurrency: 4,
+        }
+    }
+}
+
+/// An organisation of the region.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrganisationConfig {
+    /// Kommunkod, or another stable code.
+    pub code: String,
+    /// Official name.
+    pub name: String,
+    /// Short name.
+    pub short_name: String,
+    /// Organisation number, ten digits.
+    pub orgnr: Option<String>,
+    /// Web domain.
+    pub domain: Option<String>,
+}
+
+/// A harvest source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceConfig {
+    /// Unique id (`[a-z0-9-]`).
+    pub id: String,
+    /// Code of the organisation that runs it.
+    pub organisation: String,
+    /// Protocol.
+    pub protocol: Protocol,
+    /// Where to start.
+    pub url: url::Url,
+    /// Cron schedule (Europe/Stockholm).
+    pub schedule: String,
+    /// Whether the URL is known to serve the catalog (false for conventional guesses).
+    pub verified: bool,
+    /// Whether the source is harvested.
+    pub enabled: bool,
+}
+
+/// A validated region configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The region's name.
+    pub region_name: String,
+    /// Time zone of schedules.
+    pub timezone: String,
+    /// Harvest limits.
+    pub harvest: HarvestSettings,
+    /// Organisations, in file order.
+    pub organisations: Vec<OrganisationConfig>,
+    /// Sources, in file order.
+    pub sources: Vec<SourceConfig>,
+}
+
+/// The default schedule: nightly at 02:00.
+pub const DEFAULT_SCHEDULE: &str = "0 2 * * *";
+
+impl Config {
+    /// Reads and validates a region file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { file: path.into(), source })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Parses and validates region TOML; `file` names it in errors.
+    pub fn from_toml(text: &str, file: &Path) -> Result<Self, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            file: file.into(),
+            message: e.to_string().trim().replace('\n', " | "),
+        })?;
+        raw.validate().map_err(|problems| ConfigError::Invalid { file: file.into(), problems })
+    }
+
+    /// The source with this id.
+    pub fn source(&self, id: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+}
+
+impl RawConfig {
+    fn validate(self) -> Result<Config, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let mut problem = |key: String, text: String| problems.push(Problem { key, problem: text });
+        if self.region.name.trim().is_empty() {
+            problem("region.name".into(), "must not be empty".into());
+        }
+        let defaults = HarvestSettings::default();
+        let h = self.harvest;
+        let positive = |v: Option<u64>, key: &str, problem: &mut dyn FnMut(String, String)| {
+            if v == Some(0) {
+                problem(format!("harvest.{key}"), "must be greater than 0".into());
+            }
+        };
+        positive(h.connect_timeout_secs, "connect_timeout_secs", &mut problem);
+        positive(h.request_timeout_secs, "request_timeout_secs", &mut problem);
+        positive(h.run_timeout_secs, "run_timeout_secs", &mut problem);
+        positive(h.max_body_bytes, "max_body_bytes", &mut problem);
+        positive(h.max_pages.map(|v| v as u64), "max_pages", &mut problem);
+        positive(h.concurrency.map(|v| v as u64), "concurrency", &mut problem);
+        let harvest = HarvestSettings {
+            user_agent: h.user_agent.unwrap_or(defaults.user_agent),
+            connect_timeout: h.connect_timeout_secs.map(Duration::from_secs).unwrap_or(defaults.connect_timeout),
+            request_timeout: h.request_timeout_secs.map(Duration::from_secs).unwrap_or(defaults.request_timeout),
+            run_timeout: h.run_timeout_secs.map(Duration::from_secs).unwrap_or(defaults.run_timeout),
+            max_body_bytes: h.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+            max_pages: h.max_pages.unwrap_or(defaults.max_pages),
+            retries: h.retries.unwrap_or(defaults.retries),
+            concurrency: h.concurrency.unwrap_or(defaults.concurrency),
+        };
+
+        let mut codes = HashSet::new();
+        let mut organisations = Vec::new();
+        for (i, o) in self.organisation.into_iter().enumerate() {
+            if o.code.trim().is_empty() {
+                problem(format!("organisation[{i}].code"), "must not be empty".into());
+            } else if !codes.insert(o.code.clone()) {
+                problem(format!("organisation[{i}].code"), format!("duplicate code {:?}", o.code));
+            }
+            let orgnr = match o.orgnr {
+                Some(nr) => {
+                    let digits: String = nr.chars().filter(char::is_ascii_digit).collect();
+                    if digits.len() != 10 {
+                        problem(format!("organisation[{i}].orgnr"), format!("{nr:?} is not a ten-digit organisation number"));
+                    }
+                    Some(digits)
+                }
+                None => None,
+            };
+            organisations.push(OrganisationConfig { code: o.code, name: o.name, short_name: o.short_name, orgnr, domain: o.domain });
+        }
+
+        let mut ids = HashSet::new();
+        let mut sources = Vec::new();
+        for (i, s) in self.source.into_iter().enumerate() {
+            if s.id.is_empty() || !s.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+                problem(format!("source[{i}].id"), format!("{:?} must be lower-case letters, digits and '-'", s.id));
+            } else if !ids.insert(s.id.clone()) {
+                problem(format!("source[{i}].id"), format!("duplicate id {:?}", s.id));
+            }
+            if !codes.contains(&s.organisation) {
+                problem(format!("source[{i}].organisation"), format!("no organisation with code {:?}", s.organisation));
+            }
+            let schedule = s.schedule.unwrap_or_else(|| DEFAULT_SCHEDULE.into());
+            let fields = schedule.split_whitespace().count();
+            if !(5..=6).contains(&fields) {
+                problem(format!("source[{i}].schedule"), format!("{schedule:?} is not a cron expression (5 or 6 fields)"));
+            }
+            match url::Url::parse(&s.url) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => sources.push(SourceConfig {
+                    id: s.id,
+                    organisation: s.organisation,
+                    protocol: s.protocol,
+                    url,
+                    schedule,
+                    verified: s.verified,
+                    enabled: s.enabled,
+                }),
+                Ok(url) => problem(format!("source[{i}].url"), format!("scheme {:?} is not http or https", url.scheme())),
+                Err(e) => problem(format!("source[{i}].url"), format!("{:?} is not a URL: {e}", s.url)),
+            }
+        }
+        if problems.is_empty() {
+            Ok(Config { region_name: self.region.name, timezone: self.region.timezone, harvest, organisations, sources })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[region]
+name = "Skåne"
+
+[[organisation]]
+code = "1280"
+name = "Malmö stad"
+short_name = "Malmö"
+orgnr = "212000-1124"
+
+[[source]]
+id = "malmo"
+organisation = "1280"
+protocol = "ckan"
+url = "https://ckan-malmo.dataplatform.se"
+"#;
+
+    #[test]
+    fn reads_a_valid_region() {
+        let c = Config::from_toml(GOOD, Path::new("r.toml")).expect("valid");
+        assert_eq!(c.organisations[0].orgnr.as_deref(), Some("2120001124"));
+        assert_eq!(c.sources[0].protocol, Protocol::Ckan);
+        assert_eq!(c.sources[0].schedule, DEFAULT_SCHEDULE);
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_file_and_key() {
+        let text = GOOD.replace("protocol = \"ckan\"", "protocol = \"ckan\"\nurll = \"x\"");
+        let e = Config::from_toml(&text, Path::new("r.toml")).expect_err("unknown key").to_string();
+        assert!(e.starts_with("r.toml:"), "{e}");
+        assert!(e.contains("urll"), "{e}");
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        let text = GOOD.replace("https://ckan-malmo.dataplatform.se", "ftp://x").replace("\"1280\"\nprotocol", "\"9999\"\nprotocol");
+        let e = Config::from_toml(&text, Path::new("r.toml")).expect_err("invalid").to_string();
+        assert!(e.contains("source[0].url: scheme \"ftp\""), "{e}");
+        assert!(e.contains("source[0].organisation: no organisation with code \"9999\""), "{e}");
+    }
+}

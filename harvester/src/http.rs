@@ -1,0 +1,149 @@
+//! The one shared HTTP client: connect and total timeouts, a cap on the (decompressed) body,
+//! gzip and brotli, retries with backoff on 429 and 5xx honouring `Retry-After`.
+
+use crate::HarvestError;
+use bytes::{Bytes, BytesMut};
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use samla_config::HarvestSettings;
+use std::time::Duration;
+use url::Url;
+
+/// What RDF catalogs are asked for with.
+pub const RDF_ACCEPT: &str = "text/turtle, application/rdf+xml;q=0.9, application/ld+json;q=0.8, application/n-triples;q=0.8, application/xml;q=0.5, */*;q=0.1";
+
+/// The longest `Retry-After` samla waits for.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// A fetched response.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The URL after redirects.
+    pub url: Url,
+    /// The final status (a success).
+    pub status: u16,
+    /// `Content-Type`, lower case, without parameters.
+    pub content_type: Option<String>,
+    /// The decompressed body.
+    pub body: Bytes,
+    /// Statuses of every attempt, retries included.
+    pub attempts: Vec<u16>,
+}
+
+/// The shared client.
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    max_body_bytes: u64,
+    retries: u32,
+    retry_base: Duration,
+}
+
+impl HttpClient {
+    /// Builds the client from the harvest settings.
+    pub fn new(settings: &HarvestSettings) -> Result<Self, HarvestError> {
+        let client = reqwest::Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.request_timeout)
+            .redirect(reqwest::redirect::Policy::limited(10))
+            .no_proxy()
+            .build()
+            .map_err(|source| HarvestError::Client { source })?;
+        Ok(Self { client, max_body_bytes: settings.max_body_bytes, retries: settings.retries, retry_base: Duration::from_millis(500) })
+    }
+
+    /// The same client with another first backoff (tests keep it short).
+    pub fn with_retry_base(mut self, base: Duration) -> Self {
+        self.retry_base = base;
+        self
+    }
+
+    /// GETs `url` with `accept`, retrying 429 and 5xx, and reads the body up to the cap.
+    pub async fn get(&self, url: &Url, accept: &str) -> Result<Fetched, HarvestError> {
+        let mut attempts = Vec::new();
+        let mut attempt = 0u32;
+        loop {
+            let response = self.client.get(url.clone()).header(ACCEPT, accept).send().await;
+            let response = match response {
+                Ok(r) => r,
+                Err(source) if attempt < self.retries && (source.is_connect() || source.is_timeout()) => {
+                    tokio::time::sleep(self.backoff(attempt, None)).await;
+                    attempt += 1;
+                    continue;
+                }
+                Err(source) => return Err(HarvestError::Request { url: url.to_string(), source }),
+            };
+            let status = response.status();
+            attempts.push(status.as_u16());
+            if (status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()) && attempt < self.retries {
+                let retry_after = response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(parse_retry_after);
+                tokio::time::sleep(self.backoff(attempt, retry_after)).await;
+                attempt += 1;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(HarvestError::Status { url: url.to_string(), status: status.as_u16() });
+            }
+            let content_type = response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.split(';').next().unwrap_or(v).trim().to_ascii_lowercase());
+            let final_url = response.url().clone();
+            let body = self.read_capped(response, url).await?;
+            return Ok(Fetched { url: final_url, status: status.as_u16(), content_type, body, attempts });
+        }
+    }
+
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        retry_after
+            .map(|d| d.min(MAX_RETRY_AFTER))
+            .unwrap_or_else(|| self.retry_base.saturating_mul(2u32.saturating_pow(attempt)))
+    }
+
+    async fn read_capped(&self, mut response: reqwest::Response, url: &Url) -> Result<Bytes, HarvestError> {
+        let too_large = || HarvestError::BodyTooLarge { url: url.to_string(), limit: self.max_body_bytes };
+        if response.content_length().is_some_and(|len| len > self.max_body_bytes) {
+            return Err(too_large());
+        }
+        let mut body = BytesMut::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|source| HarvestError::Request { url: url.to_string(), source })?
+        {
+            if (body.len() + chunk.len()) as u64 > self.max_body_bytes {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(secs) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
+    let secs = (when.timestamp() - chrono::Utc::now().timestamp()).max(0);
+    Some(Duration::from_secs(secs as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_as_seconds_or_date() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

@@ -1,0 +1,460 @@
+//! From a fetched graph to canonical dataset records: skolem IRIs for blank nodes, one graph
+//! per dataset (its distributions, agents and contact points with it), normalised values, the
+//! identity rule and an order-independent content hash.
+
+use crate::normalize;
+use crate::region::OrganisationDirectory;
+use crate::view::DatasetView;
+use crate::vocab::{dcat, dcatap, dcterms, foaf, rdf};
+use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
+
+/// The prefix of the skolem IRIs samla gives blank nodes.
+pub const SKOLEM_PREFIX: &str = "urn:samla:genid:";
+
+/// How deep the closure of a dataset follows links (dataset → distribution → service → …).
+const CLOSURE_DEPTH: usize = 4;
+/// How deep blank-node content is hashed before the rest counts as opaque.
+const SKOLEM_DEPTH: usize = 32;
+
+/// The identity of a dataset: its UUID `dcterms:identifier`, otherwise its IRI.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DatasetId(pub String);
+
+impl fmt::Display for DatasetId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a graph came from: used for skolem IRIs and for resolving publishers.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceContext<'a> {
+    /// The source's id in the configuration.
+    pub source_id: &'a str,
+    /// The code of the organisation that runs the source.
+    pub organisation_code: &'a str,
+    /// The region's organisations.
+    pub directory: &'a OrganisationDirectory,
+}
+
+/// A canonical dataset record: the normalised graph and what is derived from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetRecord {
+    /// The identity.
+    pub id: DatasetId,
+    /// The dataset IRI (a skolem IRI if it was published as a blank node).
+    pub iri: String,
+    /// The subject as published (`_:label` for a blank node).
+    pub original_subject: String,
+    /// Kommunkod of the publisher's organisation.
+    pub municipality_code: Option<String>,
+    /// The canonical graph as sorted, de-duplicated N-Triples lines.
+    pub ntriples: String,
+    /// SHA-256 of `ntriples`, hex.
+    pub hash: String,
+    /// The typed view for indexing and display.
+    pub view: DatasetView,
+}
+
+/// A problem with one record: counted by reason in the run report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordProblem {
+    /// A stable, lower-case reason (`missing_title`, `invalid_date`, …).
+    pub reason: String,
+    /// The offending subject.
+    pub subject: String,
+    /// What exactly is wrong.
+    pub detail: String,
+}
+
+impl RecordProblem {
+    fn new(reason: &str, subject: &str, detail: impl Into<String>) -> Self {
+        Self { reason: reason.into(), subject: subject.into(), detail: detail.into() }
+    }
+}
+
+/// The records found in one graph, and the problems met.
+#[derive(Debug, Default)]
+pub struct Extraction {
+    /// The records, ordered by id.
+    pub records: Vec<DatasetRecord>,
+    /// Record-level problems.
+    pub problems: Vec<RecordProblem>,
+}
+
+/// Turns a fetched graph into canonical dataset records.
+///
+/// The result does not depend on the order of `triples`, and the same input gives the same
+/// records (skolem IRIs and hashes included) on every run.
+pub fn extract_datasets(triples: Vec<Triple>, ctx: &SourceContext<'_>) -> Extraction {
+    let (triples, blank_labels) = skolemise(triples, ctx.source_id);
+    let mut by_subject: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, t) in triples.iter().enumerate() {
+        if let NamedOrBlankNode::NamedNode(s) = &t.subject {
+            by_subject.entry(s.as_str()).or_default().push(i);
+        }
+    }
+    let is_typed = |subject: &str, class: oxrdf::NamedNodeRef<'_>| {
+        by_subject.get(subject).is_some_and(|ids| {
+            ids.iter().any(|&i| triples[i].predicate == rdf::TYPE && triples[i].object == Term::from(class.into_owned()))
+        })
+    };
+    let datasets: BTreeSet<&str> = triples
+        .iter()
+        .filter(|t| t.predicate == rdf::TYPE && t.object == Term::from(dcat::DATASET.into_owned()))
+        .filter_map(|t| match &t.subject {
+            NamedOrBlankNode::NamedNode(s) => Some(s.as_str()),
+            NamedOrBlankNode::BlankNode(_) => None,
+        })
+        .collect();
+
+    let mut out = Extraction::default();
+    for &dataset in &datasets {
+        // The closure: what the dataset links to, but not other datasets or catalogs.
+        let mut members: Vec<usize> = Vec::new();
+        let mut seen_nodes: HashSet<&str> = HashSet::from([dataset]);
+        let mut frontier = vec![dataset];
+        for _ in 0..CLOSURE_DEPTH {
+            let mut next = Vec::new();
+            for node in frontier {
+                for &i in by_subject.get(node).map(Vec::as_slice).unwrap_or_default() {
+                    members.push(i);
+                    if let Term::NamedNode(o) = &triples[i].object {
+                        let o = o.as_str();
+                        if triples[i].predicate != rdf::TYPE
+                            && by_subject.contains_key(o)
+                            && !seen_nodes.contains(o)
+                            && !is_typed(o, dcat::DATASET)
+                            && !is_typed(o, dcat::CATALOG)
+                            && !is_typed(o, dcat::DATASET_SERIES)
+                        {
+                            seen_nodes.insert(o);
+                            next.push(o);
+                        }
+                    }
+                }
+            }
+            frontier = next;
+        }
+        let graph: Vec<&Triple> = members.iter().map(|&i| &triples[i]).collect();
+        let original_subject = blank_labels
+            .get(dataset)
+            .map(|l| format!("_:{l}"))
+            .unwrap_or_else(|| dataset.to_string());
+        let (record, problems) = build_record(dataset, original_subject, &graph, ctx);
+        out.records.push(record);
+        out.problems.extend(problems);
+    }
+    out.records.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
+fn build_record(
+    dataset: &str,
+    original_subject: String,
+    graph: &[&Triple],
+    ctx: &SourceContext<'_>,
+) -> (DatasetRecord, Vec<RecordProblem>) {
+    let mut problems = Vec::new();
+    if original_subject.starts_with("_:") {
+        problems.push(RecordProblem::new(
+            "blank_node_dataset",
+            &original_subject,
+            format!("dataset is a blank node; given the stable IRI {dataset}"),
+        ));
+    }
+    let objects = |s: &str, p: oxrdf::NamedNodeRef<'_>| objects_of(graph, s, p);
+
+    // Publisher → organisation of the region; a skolemised publisher with a known
+    // organisation number takes dataportal.se's publisher IRI.
+    let publisher = objects(dataset, dcterms::PUBLISHER).find_map(|o| match o {
+        Term::NamedNode(n) => Some(n.as_str().to_string()),
+        _ => None,
+    });
+    let mut renames: HashMap<String, String> = HashMap::new();
+    let mut municipality_code = None;
+    if let Some(publisher) = &publisher {
+        let names: Vec<&str> = objects(publisher, foaf::NAME)
+            .filter_map(|o| match o {
+                Term::Literal(l) => Some(l.value()),
+                _ => None,
+            })
+            .collect();
+        let iri = (!publisher.starts_with(SKOLEM_PREFIX)).then_some(publisher.as_str());
+        if let Some(org) = ctx.directory.resolve_publisher(iri, &names) {
+            municipality_code = Some(org.code.clone());
+            if iri.is_none()
+                && let Some(dataportal) = org.dataportal_iri()
+            {
+                renames.insert(publisher.clone(), dataportal);
+            }
+        }
+    } else {
+        problems.push(RecordProblem::new("missing_publisher", &original_subject, "dataset has no dcterms:publisher"));
+    }
+    let municipality_code = municipality_code.or_else(|| {
+        ctx.directory.by_code(ctx.organisation_code).map(|o| o.code.clone())
+    });
+
+    let rename = |n: &NamedNode| -> NamedNode {
+        renames.get(n.as_str()).map(|r| NamedNode::new_unchecked(r.clone())).unwrap_or_else(|| n.clone())
+    };
+    let mut lines: BTreeSet<String> = BTreeSet::new();
+    let mut normalised: Vec<Triple> = Vec::with_capacity(graph.len());
+    for t in graph {
+        let subject = match &t.subject {
+            NamedOrBlankNode::NamedNode(n) => rename(n),
+            NamedOrBlankNode::BlankNode(_) => continue, // skolemised before; unreachable
+        };
+        let object = normalise_object(&t.predicate, &t.object, &rename);
+        if [dcterms::ISSUED, dcterms::MODIFIED, dcat::START_DATE, dcat::END_DATE].iter().any(|p| t.predicate == *p)
+            && let Term::Literal(l) = &object
+            && normalize::date(l.value()).is_none()
+        {
+            problems.push(RecordProblem::new(
+                "invalid_date",
+                &original_subject,
+                format!("{} is not a date: {:?}", t.predicate.as_str(), l.value()),
+            ));
+        }
+        let triple = Triple::new(subject, t.predicate.clone(), object);
+        if lines.insert(triple.to_string()) {
+            normalised.push(triple);
+        }
+    }
+    let ntriples = lines.into_iter().collect::<Vec<_>>().join("\n");
+    let hash = hex(&Sha256::digest(ntriples.as_bytes()));
+
+    let id = objects(dataset, dcterms::IDENTIFIER)
+        .find_map(|o| match o {
+            Term::Literal(l) => uuid::Uuid::parse_str(l.value().trim()).ok(),
+            _ => None,
+        })
+        .map(|u| DatasetId(u.hyphenated().to_string()))
+        .unwrap_or_else(|| DatasetId(dataset.to_string()));
+    let view = DatasetView::from_triples(&id, dataset, &normalised, municipality_code.clone());
+    if view.title.is_empty() {
+        problems.push(RecordProblem::new("missing_title", &original_subject, "dataset has no dcterms:title"));
+    }
+    let record = DatasetRecord {
+        id,
+        iri: dataset.to_string(),
+        original_subject,
+        municipality_code,
+        ntriples,
+        hash,
+        view,
+    };
+    (record, problems)
+}
+
+fn objects_of<'a>(graph: &[&'a Triple], s: &str, p: oxrdf::NamedNodeRef<'_>) -> std::vec::IntoIter<&'a Term> {
+    graph
+        .iter()
+        .filter(|t| t.predicate == p && matches!(&t.subject, NamedOrBlankNode::NamedNode(n) if n.as_str() == s))
+        .map(|t| &t.object)
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+/// Normalises an object by its predicate: canonical licence, EU authority IRIs, file types,
+/// language tags. Unknown values are kept as they are.
+fn normalise_object(predicate: &NamedNode, object: &Term, rename: &impl Fn(&NamedNode) -> NamedNode) -> Term {
+    let value = match object {
+        Term::NamedNode(n) => n.as_str(),
+        Term::Literal(l) => l.value(),
+        other => return other.clone(),
+    };
+    let canonical: Option<String> = if *predicate == dcterms::LICENSE {
+        normalize::licence(value).map(str::to_string)
+    } else if *predicate == dcat::THEME {
+        normalize::theme(value)
+    } else if *predicate == dcterms::FORMAT {
+        normalize::file_type_iri(value)
+    } else if *predicate == dcterms::ACCRUAL_PERIODICITY {
+        normalize::frequency(value)
+    } else if *predicate == dcterms::ACCESS_RIGHTS {
+        normalize::access_right(value)
+    } else if *predicate == dcatap::HVD_CATEGORY {
+        normalize::hvd_category(value)
+    } else {
+        None
+    };
+    if let Some(iri) = canonical {
+        return Term::NamedNode(NamedNode::new_unchecked(iri));
+    }
+    match object {
+        Term::NamedNode(n) => Term::NamedNode(rename(n)),
+        Term::Literal(l) => match l.language() {
+            Some(lang) => {
+                let normal = normalize::language_tag(lang);
+                if normal == lang {
+                    object.clone()
+                } else {
+                    Term::Literal(Literal::new_language_tagged_literal_unchecked(l.value(), normal))
+                }
+            }
+            None => object.clone(),
+        },
+        other => other.clone(),
+    }
+}
+
+/// Replaces every blank node with a stable IRI derived from the source and the node's content
+/// (or its `dcterms:identifier` when it has one). Returns the new triples and, for each new
+/// IRI, the blank-node label it replaced.
+pub fn skolemise(triples: Vec<Triple>, source_id: &str) -> (Vec<Triple>, HashMap<String, String>) {
+    let has_blank = triples.iter().any(|t| {
+        matches!(t.subject, NamedOrBlankNode::BlankNode(_)) || matches!(t.object, Term::BlankNode(_))
+    });
+    if !has_blank {
+        return (triples, HashMap::new());
+    }
+    let mut outgoing: HashMap<&BlankNode, Vec<usize>> = HashMap::new();
+    for (i, t) in triples.iter().enumerate() {
+        if let NamedOrBlankNode::BlankNode(b) = &t.subject {
+            outgoing.entry(b).or_default().push(i);
+        }
+    }
+    let source_key: String = source_id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .collect();
+    let mut hasher = SkolemHasher { triples: &triples, outgoing: &outgoing, memo: HashMap::new(), source: source_id };
+    let mut iris: HashMap<BlankNode, NamedNode> = HashMap::new();
+    let blanks: Vec<&BlankNode> = triples
+        .iter()
+        .flat_map(|t| {
+            let s = match &t.subject {
+                NamedOrBlankNode::BlankNode(b) => Some(b),
+                _ => None,
+            };
+            let o = match &t.object {
+                Term::BlankNode(b) => Some(b),
+                _ => None,
+            };
+            s.into_iter().chain(o)
+        })
+        .collect();
+    let mut labels = HashMap::new();
+    for b in blanks {
+        if iris.contains_key(b) {
+            continue;
+        }
+        let digest = hasher.hash(b, 0);
+        let iri = format!("{SKOLEM_PREFIX}{source_key}:{}", &hex(&digest)[..32]);
+        labels.insert(iri.clone(), b.as_str().to_string());
+        iris.insert(b.clone(), NamedNode::new_unchecked(iri));
+    }
+    let out = triples
+        .iter()
+        .map(|t| {
+            let subject = match &t.subject {
+                NamedOrBlankNode::BlankNode(b) => NamedOrBlankNode::NamedNode(iris[b].clone()),
+                s => s.clone(),
+            };
+            let object = match &t.object {
+                Term::BlankNode(b) => Term::NamedNode(iris[b].clone()),
+                o => o.clone(),
+            };
+            Triple::new(subject, t.predicate.clone(), object)
+        })
+        .collect();
+    (out, labels)
+}
+
+struct SkolemHasher<'a> {
+    triples: &'a [Triple],
+    outgoing: &'a HashMap<&'a BlankNode, Vec<usize>>,
+    memo: HashMap<BlankNode, [u8; 32]>,
+    source: &'a str,
+}
+
+impl SkolemHasher<'_> {
+    fn hash(&mut self, node: &BlankNode, depth: usize) -> [u8; 32] {
+        if let Some(h) = self.memo.get(node) {
+            return *h;
+        }
+        let out: &[usize] = self.outgoing.get(node).map(Vec::as_slice).unwrap_or_default();
+        let identifier = out.iter().find_map(|&i| {
+            let t = &self.triples[i];
+            match (&t.object, t.predicate == dcterms::IDENTIFIER) {
+                (Term::Literal(l), true) => Some(l.value().to_string()),
+                _ => None,
+            }
+        });
+        let mut lines: Vec<String> = Vec::new();
+        if let Some(identifier) = identifier {
+            lines.push(format!("identifier {identifier}"));
+        } else if out.is_empty() {
+            // No content of its own: identified by where it is used.
+            for t in self.triples.iter().filter(|t| matches!(&t.object, Term::BlankNode(b) if b == node)) {
+                let subject = match &t.subject {
+                    NamedOrBlankNode::NamedNode(n) => n.to_string(),
+                    NamedOrBlankNode::BlankNode(_) => "[]".into(),
+                };
+                lines.push(format!("used-by {subject} {}", t.predicate));
+            }
+        } else {
+            for &i in out {
+                let t = &self.triples[i];
+                let object = match &t.object {
+                    Term::BlankNode(b) if b == node => "self".to_string(),
+                    Term::BlankNode(_) if depth >= SKOLEM_DEPTH => "[]".to_string(),
+                    Term::BlankNode(b) => hex(&self.hash(b, depth + 1)),
+                    other => other.to_string(),
+                };
+                lines.push(format!("{} {object}", t.predicate));
+            }
+        }
+        lines.sort_unstable();
+        let mut digest = Sha256::new();
+        digest.update(self.source.as_bytes());
+        for line in &lines {
+            digest.update(b"\n");
+            digest.update(line.as_bytes());
+        }
+        let h: [u8; 32] = digest.finalize().into();
+        self.memo.insert(node.clone(), h);
+        h
+    }
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Parses the canonical N-Triples of a stored record back into triples.
+pub fn parse_canonical(ntriples: &str) -> Result<Vec<Triple>, oxttl::TurtleSyntaxError> {
+    oxttl::NTriplesParser::new().for_slice(ntriples.as_bytes()).collect()
+}
+
+/// The canonical graph of a record as Turtle, with the usual prefixes.
+pub fn to_turtle(triples: &[Triple]) -> String {
+    let mut serializer = oxttl::TurtleSerializer::new();
+    for (prefix, iri) in [
+        ("dcat", dcat::NS),
+        ("dcterms", dcterms::NS),
+        ("foaf", foaf::NS),
+        ("vcard", crate::vocab::vcard::NS),
+        ("dcatap", dcatap::NS),
+    ] {
+        serializer = serializer.with_prefix(prefix, iri).unwrap_or_else(|_| oxttl::TurtleSerializer::new());
+    }
+    let mut writer = serializer.for_writer(Vec::new());
+    for t in triples {
+        // Writing into a Vec cannot fail.
+        let _ = writer.serialize_triple(t);
+    }
+    String::from_utf8(writer.finish().unwrap_or_default()).unwrap_or_default()
+}

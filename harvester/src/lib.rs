@@ -213,7 +213,8 @@ impl Harvester {
             for p in &page.extraction.problems {
                 report.problem(&p.reason, url.as_str(), Some(&p.subject), p.detail.clone());
             }
-            for record in page.extraction.records {
+            for mut record in page.extraction.records {
+                record.source_url = url.to_string();
                 if !seen_ids.insert(record.id.clone()) {
                     report.problem("duplicate_dataset", url.as_str(), Some(&record.iri), format!("dataset {} appears more than once", record.id));
                     continue;

@@ -1,1 +1,504 @@
-//! samla-indexer
+//! The search index: a tantivy index derived from the canonical store, with Swedish analysis
+//! (stemming, accent-insensitive matching, a measured compound-word split) and facets.
+//!
+//! The index is never the truth: it can be rebuilt from the store at any time. Each commit
+//! carries the store's change sequence number as its payload, so a caller can tell whether
+//! the index has caught up with the store after a crash.
+//!
+//! All methods here block (tantivy does I/O and CPU work): async callers run them on a
+//! blocking thread.
+//!
+//! Architecture invariant: this crate knows nothing of HTTP, RDF parsing or SQLite; it indexes
+//! [`samla_model::DatasetView`]s and answers searches.
+
+pub mod compound;
+
+use samla_model::labels;
+use samla_model::view::{DatasetView, LangMap};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::schema::{
+    FAST, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::tokenizer::{AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+use tantivy::{DateTime, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term, doc};
+
+/// Why indexing or searching failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// tantivy failed.
+    #[error("index {path}: {source}")]
+    Tantivy {
+        /// The index directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: tantivy::TantivyError,
+    },
+    /// The index directory could not be made or opened.
+    #[error("index {path}: {message}")]
+    Open {
+        /// The index directory.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The name of the Swedish analyzer.
+pub const SWEDISH: &str = "sv";
+/// Largest page a search returns.
+pub const MAX_PER_PAGE: usize = 100;
+/// Values returned per facet.
+pub const FACET_VALUES: usize = 50;
+/// Longest query text considered.
+pub const MAX_QUERY_CHARS: usize = 512;
+
+/// A facet dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    /// Kommunkod of the publisher's organisation.
+    Municipality,
+    /// Publisher IRI.
+    Publisher,
+    /// Theme IRI.
+    Theme,
+    /// File type IRI.
+    Format,
+    /// Licence IRI.
+    License,
+    /// Access-rights IRI.
+    AccessRights,
+    /// `dcterms:conformsTo` IRI.
+    ConformsTo,
+    /// HVD category IRI.
+    HvdCategory,
+}
+
+impl Dimension {
+    /// Every dimension, in display order.
+    pub const ALL: [Dimension; 8] = [
+        Dimension::Municipality,
+        Dimension::Publisher,
+        Dimension::Theme,
+        Dimension::Format,
+        Dimension::License,
+        Dimension::AccessRights,
+        Dimension::ConformsTo,
+        Dimension::HvdCategory,
+    ];
+
+    /// The name used in the API and the schema.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dimension::Municipality => "municipality",
+            Dimension::Publisher => "publisher",
+            Dimension::Theme => "theme",
+            Dimension::Format => "format",
+            Dimension::License => "license",
+            Dimension::AccessRights => "access_rights",
+            Dimension::ConformsTo => "conforms_to",
+            Dimension::HvdCategory => "hvd_category",
+        }
+    }
+
+    /// The dimension with this API name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    fn values(self, view: &DatasetView) -> Vec<String> {
+        let opt = |o: &Option<String>| o.iter().cloned().collect::<Vec<_>>();
+        match self {
+            Dimension::Municipality => view.publisher.as_ref().and_then(|p| p.municipality_code.clone()).into_iter().collect(),
+            Dimension::Publisher => view.publisher.as_ref().map(|p| p.uri.clone()).into_iter().collect(),
+            Dimension::Theme => view.themes.clone(),
+            Dimension::Format => view.formats.clone(),
+            Dimension::License => opt(&view.license),
+            Dimension::AccessRights => opt(&view.access_rights),
+            Dimension::ConformsTo => view.conforms_to.clone(),
+            Dimension::HvdCategory => view.hvd_categories.clone(),
+        }
+    }
+}
+
+/// How hits are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Best match first (newest first without a query).
+    #[default]
+    Relevance,
+    /// Newest `dcterms:modified` first.
+    Modified,
+}
+
+/// A search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// Free text.
+    pub q: Option<String>,
+    /// Filters: values of one dimension are OR-ed, dimensions AND-ed.
+    pub filters: Vec<(Dimension, String)>,
+    /// Order.
+    pub sort: SortOrder,
+    /// Hits to skip.
+    pub offset: usize,
+    /// Hits to return (at most [`MAX_PER_PAGE`]).
+    pub limit: usize,
+}
+
+/// The publisher as stored with a hit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HitPublisher {
+    /// IRI.
+    pub uri: String,
+    /// Name per language.
+    pub name: LangMap,
+    /// Kommunkod.
+    pub municipality_code: Option<String>,
+}
+
+/// What a hit shows, stored in the index so a search needs no other lookup.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    /// Identity.
+    pub id: String,
+    /// Dataset IRI.
+    pub uri: String,
+    /// Titles per language.
+    pub title: LangMap,
+    /// Descriptions per language.
+    pub description: LangMap,
+    /// Publisher.
+    pub publisher: Option<HitPublisher>,
+    /// Theme IRIs.
+    pub themes: Vec<String>,
+    /// File-type IRIs.
+    pub formats: Vec<String>,
+    /// Licence IRI.
+    pub license: Option<String>,
+    /// `dcterms:modified` as published.
+    pub modified: Option<String>,
+    /// Landing page.
+    pub landing_page: Option<String>,
+    /// Source id.
+    pub source_id: String,
+}
+
+/// The answer to a search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchResult {
+    /// Hits matching in all.
+    pub total: usize,
+    /// This page of hits.
+    pub hits: Vec<Hit>,
+    /// Value counts per dimension, most frequent first.
+    pub facets: BTreeMap<Dimension, Vec<(String, u64)>>,
+}
+
+/// A dataset to index.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexInput<'a> {
+    /// The typed view.
+    pub view: &'a DatasetView,
+    /// Its source.
+    pub source_id: &'a str,
+    /// Names of its municipality (official and short), so `malmö` finds Malmö's datasets.
+    pub municipality_names: &'a [String],
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    id: Field,
+    doc: Field,
+    title: Field,
+    description: Field,
+    keywords: Field,
+    publisher: Field,
+    extra: Field,
+    parts: Field,
+    modified: Field,
+    facets: [Field; 8],
+}
+
+/// The index.
+pub struct Indexer {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Indexer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Indexer").field("path", &self.path).finish()
+    }
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(SWEDISH).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        doc: b.add_text_field("doc", STORED),
+        title: b.add_text_field("title", text.clone()),
+        description: b.add_text_field("description", text.clone()),
+        keywords: b.add_text_field("keywords", text.clone()),
+        publisher: b.add_text_field("publisher", text.clone()),
+        extra: b.add_text_field("extra", text.clone()),
+        parts: b.add_text_field("parts", text),
+        modified: b.add_date_field("modified", FAST),
+        facets: Dimension::ALL.map(|d| b.add_facet_field(d.name(), FacetOptions::default())),
+    };
+    (b.build(), fields)
+}
+
+fn swedish_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .filter(Stemmer::new(Language::Swedish))
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+fn facet_value(value: &str) -> tantivy::schema::Facet {
+    tantivy::schema::Facet::from_path([value.replace('\0', "")])
+}
+
+impl Indexer {
+    /// Opens the index in `dir`, creating it if needed.
+    pub fn open(dir: &Path) -> Result<Self, IndexError> {
+        let open_err = |message: String| IndexError::Open { path: dir.into(), message };
+        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        let (schema, fields) = schema();
+        let directory = tantivy::directory::MmapDirectory::open(dir).map_err(|e| open_err(e.to_string()))?;
+        let t = |source| IndexError::Tantivy { path: dir.into(), source };
+        let index = Index::open_or_create(directory, schema).map_err(t)?;
+        index.tokenizers().register(SWEDISH, swedish_analyzer());
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(t)?;
+        let writer = index.writer(128 * 1024 * 1024).map_err(t)?;
+        Ok(Self { index, reader, writer: Mutex::new(writer), fields, path: dir.into() })
+    }
+
+    fn err(&self, source: tantivy::TantivyError) -> IndexError {
+        IndexError::Tantivy { path: self.path.clone(), source }
+    }
+
+    /// The store change sequence number the last commit caught up with.
+    pub fn indexed_seq(&self) -> Option<u64> {
+        self.index.load_metas().ok()?.payload?.parse().ok()
+    }
+
+    /// Datasets in the index.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether the index is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn document(&self, input: &IndexInput<'_>) -> TantivyDocument {
+        let f = &self.fields;
+        let v = input.view;
+        let hit = Hit {
+            id: v.id.0.clone(),
+            uri: v.uri.clone(),
+            title: v.title.clone(),
+            description: v.description.clone(),
+            publisher: v.publisher.as_ref().map(|p| HitPublisher {
+                uri: p.uri.clone(),
+                name: p.name.clone(),
+                municipality_code: p.municipality_code.clone(),
+            }),
+            themes: v.themes.clone(),
+            formats: v.formats.clone(),
+            license: v.license.clone(),
+            modified: v.modified.clone(),
+            landing_page: v.landing_page.clone(),
+            source_id: input.source_id.to_string(),
+        };
+        let mut d = doc!(f.id => v.id.0.clone(), f.doc => serde_json::to_string(&hit).unwrap_or_default());
+        let join = |m: &LangMap| m.values().cloned().collect::<Vec<_>>().join(" \n ");
+        let keywords: Vec<&str> = v.keywords.iter().map(|(_, k)| k.as_str()).collect();
+        d.add_text(f.title, join(&v.title));
+        d.add_text(f.description, join(&v.description));
+        d.add_text(f.keywords, keywords.join(" \n "));
+        if let Some(p) = &v.publisher {
+            d.add_text(f.publisher, join(&p.name));
+        }
+        let mut extra: Vec<&str> = input.municipality_names.iter().map(String::as_str).collect();
+        for iri in v.themes.iter().chain(&v.hvd_categories).chain(&v.formats) {
+            if let Some(l) = labels::label_for(iri, "sv") {
+                extra.push(l);
+            }
+            if let Some(l) = labels::label_for(iri, "en") {
+                extra.push(l);
+            }
+        }
+        let specs: Vec<String> = v.conforms_to.iter().map(|c| c.replace(['/', '-', '_'], " ")).collect();
+        extra.extend(specs.iter().map(String::as_str));
+        d.add_text(f.extra, extra.join(" \n "));
+        let titles = join(&v.title);
+        d.add_text(f.parts, compound::modifiers_of(&format!("{titles} {}", keywords.join(" "))));
+        if let Some(m) = v.modified_at() {
+            d.add_date(f.modified, DateTime::from_timestamp_secs(m.timestamp()));
+        }
+        for (dim, field) in Dimension::ALL.iter().zip(f.facets) {
+            for value in dim.values(v) {
+                d.add_facet(field, facet_value(&value));
+            }
+        }
+        d
+    }
+
+    /// Replaces the given datasets (by id) and commits with the store's sequence number,
+    /// so searches see all of them at once or none.
+    pub fn upsert<'a>(&self, inputs: impl IntoIterator<Item = IndexInput<'a>>, seq: u64) -> Result<u64, IndexError> {
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut n = 0;
+        for input in inputs {
+            writer.delete_term(Term::from_field_text(self.fields.id, &input.view.id.0));
+            writer.add_document(self.document(&input)).map_err(|e| self.err(e))?;
+            n += 1;
+        }
+        self.commit(&mut writer, seq)?;
+        Ok(n)
+    }
+
+    /// Replaces the whole index with `inputs` (for `samla reindex`).
+    pub fn rebuild<'a>(&self, inputs: impl IntoIterator<Item = IndexInput<'a>>, seq: u64) -> Result<u64, IndexError> {
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        writer.delete_all_documents().map_err(|e| self.err(e))?;
+        let mut n = 0;
+        for input in inputs {
+            writer.add_document(self.document(&input)).map_err(|e| self.err(e))?;
+            n += 1;
+        }
+        self.commit(&mut writer, seq)?;
+        Ok(n)
+    }
+
+    fn commit(&self, writer: &mut IndexWriter, seq: u64) -> Result<(), IndexError> {
+        let mut prepared = writer.prepare_commit().map_err(|e| self.err(e))?;
+        prepared.set_payload(&seq.to_string());
+        prepared.commit().map_err(|e| self.err(e))?;
+        self.reader.reload().map_err(|e| self.err(e))
+    }
+
+    fn text_query(&self, q: &str) -> Box<dyn Query> {
+        let f = &self.fields;
+        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.keywords, f.description, f.publisher, f.extra]);
+        parser.set_conjunction_by_default();
+        parser.set_field_boost(f.title, 3.0);
+        parser.set_field_boost(f.keywords, 2.0);
+        parser.set_field_boost(f.publisher, 1.5);
+        let q: String = q.chars().take(MAX_QUERY_CHARS).collect();
+        let words: Vec<&str> = q
+            .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .take(32)
+            .collect();
+        if words.is_empty() {
+            return Box::new(AllQuery);
+        }
+        let clauses = words
+            .iter()
+            .map(|word| {
+                // Quoted, so query syntax in harvested or user text is never interpreted.
+                let (exact, _) = parser.parse_query_lenient(&format!("\"{}\"", word.trim_matches('-')));
+                let clause: Box<dyn Query> = match compound::modifier(word) {
+                    Some(m) => {
+                        let part = TermQuery::new(Term::from_field_text(f.parts, m), IndexRecordOption::Basic);
+                        Box::new(BooleanQuery::new(vec![
+                            (Occur::Should, exact),
+                            (Occur::Should, Box::new(BoostQuery::new(Box::new(part), 0.3))),
+                        ]))
+                    }
+                    None => exact,
+                };
+                (Occur::Must, clause)
+            })
+            .collect();
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Searches.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResult, IndexError> {
+        let f = &self.fields;
+        let text = req.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text.map_or_else(|| Box::new(AllQuery) as Box<dyn Query>, |q| self.text_query(q)))];
+        for dim in Dimension::ALL {
+            let field = f.facets[dim as usize];
+            let values: Vec<(Occur, Box<dyn Query>)> = req
+                .filters
+                .iter()
+                .filter(|(d, _)| *d == dim)
+                .map(|(_, v)| {
+                    let term = Term::from_facet(field, &facet_value(v));
+                    (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>)
+                })
+                .collect();
+            if !values.is_empty() {
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(values))));
+            }
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let limit = req.limit.clamp(1, MAX_PER_PAGE);
+        let top = TopDocs::with_limit(limit).and_offset(req.offset);
+
+        let mut multi = MultiCollector::new();
+        let count = multi.add_collector(Count);
+        let facet_handles: Vec<_> = Dimension::ALL
+            .iter()
+            .map(|d| {
+                let mut c = FacetCollector::for_field(d.name());
+                c.add_facet("/");
+                multi.add_collector(c)
+            })
+            .collect();
+        let by_modified = req.sort == SortOrder::Modified || text.is_none();
+        let (addresses, mut fruits) = if by_modified {
+            let (docs, fruits) = searcher
+                .search(&query, &(top.order_by_fast_field::<DateTime>("modified", Order::Desc), multi))
+                .map_err(|e| self.err(e))?;
+            (docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), fruits)
+        } else {
+            let (docs, fruits) = searcher.search(&query, &(top.order_by_score(), multi)).map_err(|e| self.err(e))?;
+            (docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), fruits)
+        };
+        let total = count.extract(&mut fruits);
+        let mut facets = BTreeMap::new();
+        for (dim, handle) in Dimension::ALL.iter().zip(facet_handles) {
+            let counts = handle.extract(&mut fruits);
+            let mut values: Vec<(String, u64)> = counts
+                .get("/")
+                .map(|(facet, n)| (facet.to_path().last().map(|s| s.to_string()).unwrap_or_default(), n))
+                .collect();
+            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            values.truncate(FACET_VALUES);
+            facets.insert(*dim, values);
+        }
+        let mut hits = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let doc: TantivyDocument = searcher.doc(address).map_err(|e| self.err(e))?;
+            if let Some(json) = doc.get_first(f.doc).and_then(|v| v.as_str())
+                && let Ok(hit) = serde_json::from_str::<Hit>(json)
+            {
+                hits.push(hit);
+            }
+        }
+        Ok(SearchResult { total, hits, facets })
+    }
+}

@@ -51,6 +51,8 @@ pub struct DatasetRecord {
     pub iri: String,
     /// The subject as published (`_:label` for a blank node).
     pub original_subject: String,
+    /// The page the record was read from (set by the harvester; not part of the hash).
+    pub source_url: String,
     /// Kommunkod of the publisher's organisation.
     pub municipality_code: Option<String>,
     /// The canonical graph as sorted, de-duplicated N-Triples lines.
@@ -245,6 +247,7 @@ fn build_record(
         id,
         iri: dataset.to_string(),
         original_subject,
+        source_url: String::new(),
         municipality_code,
         ntriples,
         hash,

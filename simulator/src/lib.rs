@@ -1,1 +1,611 @@
-//! samla-simulator
+//! The simulated region: a deterministic, realistic set of municipal DCAT catalogs served
+//! over HTTP on loopback, for the demo, the tests and the benchmarks.
+//!
+//! Every organisation of the region gets a catalog sized as in reality (the largest city a
+//! few hundred datasets, most a dozen or two, a few none), drawn from the topics Swedish
+//! municipalities publish. The catalogs use every RDF syntax, Hydra paging in its variants, a
+//! sub-catalogue, blank nodes, Swedish and English literals, and realistic defects: a missing
+//! licence, bad dates, a source that answers 500. The same organisations and size always give
+//! byte-identical catalogs.
+//!
+//! Architecture invariant: this crate knows nothing of samla's model, harvester, store or
+//! index; it only writes RDF, as a municipality's server would.
+
+pub mod topics;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
+use topics::{TOPICS, Topic, VARIANTS};
+
+/// An organisation of the simulated region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimOrganisation {
+    /// Kommunkod.
+    pub code: String,
+    /// Official name.
+    pub name: String,
+    /// Short name.
+    pub short_name: String,
+    /// Organisation number, when known.
+    pub orgnr: Option<String>,
+    /// Web domain.
+    pub domain: String,
+}
+
+impl SimOrganisation {
+    /// The slug of the organisation in URLs and source ids (`Östra Göinge` → `ostra-goinge`).
+    pub fn slug(&self) -> String {
+        slug(&self.short_name)
+    }
+}
+
+/// A URL-safe slug of a name.
+pub fn slug(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'å' | 'ä' => 'a',
+            'ö' => 'o',
+            'é' => 'e',
+            c if c.is_ascii_alphanumeric() => c,
+            _ => '-',
+        })
+        .collect()
+}
+
+/// The RDF syntax a catalog is served in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// Turtle.
+    Turtle,
+    /// RDF/XML.
+    RdfXml,
+    /// JSON-LD.
+    JsonLd,
+    /// N-Triples.
+    NTriples,
+}
+
+impl Syntax {
+    fn content_type(self) -> &'static str {
+        match self {
+            Syntax::Turtle => "text/turtle; charset=utf-8",
+            Syntax::RdfXml => "application/rdf+xml",
+            Syntax::JsonLd => "application/ld+json",
+            Syntax::NTriples => "application/n-triples",
+        }
+    }
+}
+
+/// How a catalog pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// `hydra:PartialCollectionView` with `hydra:next` as an IRI.
+    PartialCollectionView,
+    /// `hydra:PagedCollection` with the deprecated `hydra:nextPage` as a string literal.
+    PagedCollectionLiteral,
+    /// Both `hydra:next` and `hydra:nextPage`.
+    Both,
+}
+
+/// One organisation's catalog in the simulated region.
+#[derive(Debug, Clone)]
+pub struct SimCatalog {
+    /// The organisation.
+    pub organisation: SimOrganisation,
+    /// Datasets it publishes.
+    pub datasets: usize,
+    /// Syntax.
+    pub syntax: Syntax,
+    /// Paging style.
+    pub paging: Paging,
+    /// Whether the server answers 500.
+    pub broken: bool,
+    /// Whether distributions, publisher and one dataset are blank nodes.
+    pub blank_nodes: bool,
+    /// Whether dates are malformed.
+    pub bad_dates: bool,
+    /// Whether licences are missing.
+    pub no_licence: bool,
+    /// Whether a third of the datasets sit in a sub-catalogue.
+    pub sub_catalogue: bool,
+}
+
+/// A source of the simulated region, for the harvest configuration.
+#[derive(Debug, Clone)]
+pub struct SimSource {
+    /// Code of the organisation.
+    pub organisation_code: String,
+    /// Source id (the organisation's slug).
+    pub id: String,
+    /// Path of the catalog on the simulator (`/malmo/datasets/dcat`).
+    pub path: String,
+}
+
+/// The simulated region.
+#[derive(Debug)]
+pub struct Simulator {
+    catalogs: Vec<SimCatalog>,
+    page_size: usize,
+    failing: RwLock<HashSet<String>>,
+    cache: Option<Mutex<HashMap<String, Bytes>>>,
+}
+
+/// Datasets of the embedded default region.
+pub const DEFAULT_DATASETS: usize = 1000;
+/// Datasets per page.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+fn base_size(code: &str) -> usize {
+    match code {
+        "1280" => 320,
+        "1283" => 90,
+        "1281" => 75,
+        "12" => 45,
+        "1290" => 35,
+        "1282" => 28,
+        "1287" => 24,
+        "1286" => 22,
+        "1292" | "1293" => 20,
+        "1275" | "1256" | "1272" => 0,
+        other => 6 + (seed(other, 0, "size") % 15) as usize,
+    }
+}
+
+fn seed(a: &str, i: usize, salt: &str) -> u64 {
+    let d = Sha256::digest(format!("{a}\u{1}{i}\u{1}{salt}").as_bytes());
+    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
+
+impl Simulator {
+    /// A region of these organisations with about `datasets` datasets in all (the default
+    /// region has [`DEFAULT_DATASETS`]); organisations that publish nothing stay empty.
+    pub fn new(organisations: &[SimOrganisation], datasets: usize) -> Self {
+        let total: usize = organisations.iter().map(|o| base_size(&o.code)).sum::<usize>().max(1);
+        let catalogs = organisations
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let size = (base_size(&o.code) * datasets + total / 2) / total;
+                SimCatalog {
+                    organisation: o.clone(),
+                    datasets: size,
+                    syntax: match (o.code.as_str(), i % 7) {
+                        ("1280", _) | ("12", _) => Syntax::Turtle,
+                        ("1283", _) => Syntax::RdfXml,
+                        (_, 4) => Syntax::RdfXml,
+                        (_, 5) => Syntax::JsonLd,
+                        (_, 6) => Syntax::NTriples,
+                        _ => Syntax::Turtle,
+                    },
+                    paging: match i % 3 {
+                        0 => Paging::PartialCollectionView,
+                        1 => Paging::PagedCollectionLiteral,
+                        _ => Paging::Both,
+                    },
+                    broken: o.code == "1273",
+                    blank_nodes: o.code == "1285",
+                    bad_dates: o.code == "1263",
+                    no_licence: o.code == "1233",
+                    sub_catalogue: o.code == "1283",
+                }
+            })
+            .collect();
+        Self { catalogs, page_size: DEFAULT_PAGE_SIZE, failing: RwLock::new(HashSet::new()), cache: Some(Mutex::new(HashMap::new())) }
+    }
+
+    /// The same region with another page size.
+    pub fn with_page_size(mut self, page_size: usize) -> Self {
+        self.page_size = page_size.max(1);
+        self
+    }
+
+    /// The same region without the page cache (pages are generated on every request).
+    pub fn without_cache(mut self) -> Self {
+        self.cache = None;
+        self
+    }
+
+    /// The catalogs.
+    pub fn catalogs(&self) -> &[SimCatalog] {
+        &self.catalogs
+    }
+
+    /// Datasets in the whole region.
+    pub fn dataset_count(&self) -> usize {
+        self.catalogs.iter().map(|c| c.datasets).sum()
+    }
+
+    /// The harvest sources: one DCAT catalog per organisation.
+    pub fn sources(&self) -> Vec<SimSource> {
+        self.catalogs
+            .iter()
+            .map(|c| {
+                let id = c.organisation.slug();
+                SimSource { organisation_code: c.organisation.code.clone(), path: format!("/{id}/datasets/dcat"), id }
+            })
+            .collect()
+    }
+
+    /// Makes an organisation's server fail with 500 (or recover).
+    pub fn set_failing(&self, slug: &str, failing: bool) {
+        let mut set = self.failing.write().unwrap_or_else(|p| p.into_inner());
+        if failing {
+            set.insert(slug.to_string());
+        } else {
+            set.remove(slug);
+        }
+    }
+
+    /// The HTTP routes.
+    pub fn router(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/{org}/datasets/dcat", get(catalog_page))
+            .route("/{org}/sub/{name}", get(sub_catalogue_page))
+            .with_state(self)
+    }
+
+    fn catalog(&self, slug: &str) -> Option<&SimCatalog> {
+        self.catalogs.iter().find(|c| c.organisation.slug() == slug)
+    }
+
+    fn is_failing(&self, catalog: &SimCatalog) -> bool {
+        catalog.broken || self.failing.read().unwrap_or_else(|p| p.into_inner()).contains(&catalog.organisation.slug())
+    }
+
+    /// The datasets (index range) in the root catalog and in the sub-catalogue.
+    fn split(&self, c: &SimCatalog) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        if c.sub_catalogue {
+            let cut = c.datasets * 2 / 3;
+            (0..cut, cut..c.datasets)
+        } else {
+            (0..c.datasets, c.datasets..c.datasets)
+        }
+    }
+
+    /// Renders one page of a catalog (`sub` for the sub-catalogue).
+    pub fn render_page(&self, c: &SimCatalog, base: &str, sub: bool, page: usize) -> Vec<u8> {
+        let (root, part) = self.split(c);
+        let range = if sub { part } else { root };
+        let slug = c.organisation.slug();
+        let path = if sub { format!("{base}/{slug}/sub/miljo") } else { format!("{base}/{slug}/datasets/dcat") };
+        let pages = range.len().div_ceil(self.page_size).max(1);
+        let start = range.start + (page - 1) * self.page_size;
+        let end = (start + self.page_size).min(range.end);
+        let page_url = if page == 1 { path.clone() } else { format!("{path}?page={page}") };
+
+        let mut g = Graph::default();
+        let catalog = NamedNode::new_unchecked(if sub { path.clone() } else { format!("https://{}/datasets/dcat#catalog", c.organisation.domain) });
+        g.iri(&catalog, RDF_TYPE, &format!("{DCAT}Catalog"));
+        g.lit(&catalog, &format!("{DCT}title"), &format!("{} – öppna data", c.organisation.name), Some("sv"));
+        g.lit(&catalog, &format!("{DCT}title"), &format!("{} – open data", c.organisation.short_name), Some("en"));
+        g.iri(&catalog, &format!("{DCT}publisher"), &publisher_iri(&c.organisation));
+        if c.sub_catalogue && !sub && page == 1 {
+            g.iri(&catalog, &format!("{DCT}hasPart"), &format!("{base}/{slug}/sub/miljo"));
+        }
+        for i in start..end.max(start) {
+            let dataset = self.dataset(c, i, &mut g);
+            g.push(Triple::new(catalog.clone(), NamedNode::new_unchecked(format!("{DCAT}dataset")), dataset));
+        }
+        if pages > 1 {
+            let view = NamedNode::new_unchecked(page_url);
+            let next = (page < pages).then(|| format!("{path}?page={}", page + 1));
+            match c.paging {
+                Paging::PartialCollectionView => {
+                    g.iri(&view, RDF_TYPE, &format!("{HYDRA}PartialCollectionView"));
+                    if let Some(n) = &next {
+                        g.iri(&view, &format!("{HYDRA}next"), n);
+                    }
+                }
+                Paging::PagedCollectionLiteral => {
+                    g.iri(&view, RDF_TYPE, &format!("{HYDRA}PagedCollection"));
+                    g.lit(&view, &format!("{HYDRA}totalItems"), &range.len().to_string(), None);
+                    if let Some(n) = &next {
+                        g.lit(&view, &format!("{HYDRA}nextPage"), n, None);
+                    }
+                }
+                Paging::Both => {
+                    g.iri(&view, RDF_TYPE, &format!("{HYDRA}PagedCollection"));
+                    if let Some(n) = &next {
+                        g.lit(&view, &format!("{HYDRA}next"), n, None);
+                        g.lit(&view, &format!("{HYDRA}nextPage"), n, None);
+                    }
+                }
+            }
+        }
+        serialize(&g.0, c.syntax)
+    }
+
+    fn dataset(&self, c: &SimCatalog, i: usize, g: &mut Graph) -> Term {
+        let o = &c.organisation;
+        let code = o.code.as_str();
+        let topic: &Topic = &TOPICS[(i + seed(code, 0, "offset") as usize) % TOPICS.len()];
+        let round = i / TOPICS.len();
+        let variant = (round > 0).then(|| VARIANTS[(round - 1) % VARIANTS.len()]);
+        let serial = if round > VARIANTS.len() { format!(" {}", round / VARIANTS.len()) } else { String::new() };
+        let r = |salt: &str| seed(code, i, salt);
+        let sv_tag = if r("lang") % 3 == 0 { "sv-SE" } else { "sv" };
+        let https = r("https") % 4 == 0;
+        let eu = |table: &str, code: &str| {
+            let scheme = if https { "https" } else { "http" };
+            format!("{scheme}://publications.europa.eu/resource/authority/{table}/{code}")
+        };
+
+        let local = format!("{}-{i}", topic.slug);
+        let dataset: NamedOrBlankNode = if c.blank_nodes && i == 0 {
+            BlankNode::new_unchecked(format!("ds{i}")).into()
+        } else {
+            NamedNode::new_unchecked(format!("https://{}/data/{local}", o.domain)).into()
+        };
+        let ds = &dataset;
+        g.iri(ds, RDF_TYPE, &format!("{DCAT}Dataset"));
+        let identifier = if matches!(code, "1280" | "1283" | "1281" | "12") { uuid(code, i) } else { local.clone() };
+        g.lit(ds, &format!("{DCT}identifier"), &identifier, None);
+        let region_suffix = if code == "12" { " i Skåne" } else { "" };
+        let title_sv = match variant {
+            Some(v) => format!("{}{region_suffix} – {v}{serial}", topic.sv),
+            None => format!("{}{region_suffix}", topic.sv),
+        };
+        g.lit(ds, &format!("{DCT}title"), &title_sv, Some(sv_tag));
+        g.lit(ds, &format!("{DCT}description"), &format!("{} Publicerad av {}.", topic.desc_sv, o.name), Some(sv_tag));
+        if i % 2 == 0 {
+            let title_en = match variant {
+                Some(v) => format!("{} – {v}{serial}", topic.en),
+                None => topic.en.to_string(),
+            };
+            g.lit(ds, &format!("{DCT}title"), &title_en, Some("en"));
+            g.lit(ds, &format!("{DCT}description"), &format!("{} Published by {}.", topic.desc_en, o.short_name), Some("en"));
+        }
+        for k in topic.keywords {
+            g.lit(ds, &format!("{DCAT}keyword"), k, Some(sv_tag));
+        }
+        for t in topic.themes {
+            g.iri(ds, &format!("{DCAT}theme"), &eu("data-theme", t));
+        }
+        if let Some(spec) = topic.spec {
+            g.iri(ds, &format!("{DCT}conformsTo"), spec);
+        }
+        if let Some(hvd) = topic.hvd {
+            g.iri(ds, "http://data.europa.eu/r5r/hvdCategory", &format!("http://data.europa.eu/bna/{hvd}"));
+        }
+        g.iri(ds, &format!("{DCT}accrualPeriodicity"), &eu("frequency", topic.frequency));
+        g.iri(ds, &format!("{DCT}accessRights"), &eu("access-right", "PUBLIC"));
+        g.iri(ds, &format!("{DCAT}landingPage"), &format!("https://{}/oppna-data/{local}", o.domain));
+        if code == "12" {
+            g.iri(ds, &format!("{DCT}spatial"), "http://publications.europa.eu/resource/authority/atu/SWE_SE044");
+        }
+        if code == "1280" {
+            // A property samla's model does not know: kept and re-exported.
+            g.lit(ds, "https://malmo.se/ns/dataplattform#internt-id", &format!("MS-{i:05}"), None);
+        }
+
+        // Dates: 2019–2023 issued, modified within the last three years.
+        let year = 2019 + (r("issued") % 5);
+        let issued = format!("{year}-{:02}-{:02}", 1 + r("im") % 12, 1 + r("id") % 28);
+        let modified = format!("{}-{:02}-{:02}T{:02}:00:00", 2024 + r("my") % 3, 1 + r("mm") % 11, 1 + r("md") % 28, r("mh") % 24);
+        if c.bad_dates && i % 3 == 0 {
+            g.lit(ds, &format!("{DCT}issued"), "igår", None);
+            g.lit(ds, &format!("{DCT}modified"), "2021-13-45", None);
+        } else {
+            g.typed(ds, &format!("{DCT}issued"), &issued, &format!("{XSD}date"));
+            g.typed(ds, &format!("{DCT}modified"), &modified, &format!("{XSD}dateTime"));
+        }
+
+        // Publisher and contact point.
+        let publisher: NamedOrBlankNode = if c.blank_nodes {
+            BlankNode::new_unchecked("publisher").into()
+        } else {
+            NamedNode::new_unchecked(publisher_iri(o)).into()
+        };
+        g.push(Triple::new(ds.clone(), NamedNode::new_unchecked(format!("{DCT}publisher")), publisher.clone()));
+        g.iri(&publisher, RDF_TYPE, &format!("{FOAF}Organization"));
+        g.lit(&publisher, &format!("{FOAF}name"), &o.name, None);
+        let contact = NamedNode::new_unchecked(format!("https://{}/#kontakt", o.domain));
+        g.iri(ds, &format!("{DCAT}contactPoint"), contact.as_str());
+        g.iri(&contact, RDF_TYPE, &format!("{VCARD}Organization"));
+        g.lit(&contact, &format!("{VCARD}fn"), &format!("{} kontaktcenter", o.short_name), Some("sv"));
+        g.iri(&contact, &format!("{VCARD}hasEmail"), &format!("mailto:oppnadata@{}", o.domain));
+
+        // Distributions.
+        let licence = match (c.no_licence || i % 9 == 4, r("lic") % 4) {
+            (true, _) => None,
+            (false, 0) => Some("http://creativecommons.org/publicdomain/zero/1.0/"),
+            (false, 1) => Some("https://creativecommons.org/licenses/by/4.0"),
+            _ => Some("http://creativecommons.org/licenses/by/4.0/"),
+        };
+        let kinds: &[(&str, &str, &str)] = match r("dist") % 3 {
+            0 => &[("csv", "http://publications.europa.eu/resource/authority/file-type/CSV", "text/csv")],
+            1 => &[
+                ("csv", "http://publications.europa.eu/resource/authority/file-type/CSV", "text/csv"),
+                ("geojson", "GeoJSON", "application/geo+json"),
+            ],
+            _ => &[
+                ("json", "http://publications.europa.eu/resource/authority/file-type/JSON", "application/json"),
+                ("xlsx", "XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                ("api", "JSON", "application/json"),
+            ],
+        };
+        for (j, (ext, format, media)) in kinds.iter().enumerate() {
+            let dist: NamedOrBlankNode = if c.blank_nodes {
+                BlankNode::new_unchecked(format!("d{i}x{j}")).into()
+            } else {
+                NamedNode::new_unchecked(format!("https://{}/data/{local}/distribution/{ext}", o.domain)).into()
+            };
+            g.push(Triple::new(ds.clone(), NamedNode::new_unchecked(format!("{DCAT}distribution")), dist.clone()));
+            g.iri(&dist, RDF_TYPE, &format!("{DCAT}Distribution"));
+            g.lit(&dist, &format!("{DCT}title"), &format!("{} ({})", topic.sv, ext.to_uppercase()), Some("sv"));
+            let file = format!("https://{}/files/{local}.{ext}", o.domain);
+            if *ext == "api" {
+                g.iri(&dist, &format!("{DCAT}accessURL"), &format!("https://api.{}/v1/{}", o.domain, topic.slug));
+            } else {
+                g.iri(&dist, &format!("{DCAT}accessURL"), &format!("https://{}/oppna-data/{local}", o.domain));
+                g.iri(&dist, &format!("{DCAT}downloadURL"), &file);
+            }
+            if format.starts_with("http") {
+                g.iri(&dist, &format!("{DCT}format"), format);
+            } else {
+                g.lit(&dist, &format!("{DCT}format"), format, None);
+            }
+            g.iri(&dist, &format!("{DCAT}mediaType"), &format!("https://www.iana.org/assignments/media-types/{media}"));
+            if let Some(l) = licence {
+                g.iri(&dist, &format!("{DCT}license"), l);
+            }
+        }
+        match dataset {
+            NamedOrBlankNode::NamedNode(n) => n.into(),
+            NamedOrBlankNode::BlankNode(b) => b.into(),
+        }
+    }
+}
+
+const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
+const DCAT: &str = "http://www.w3.org/ns/dcat#";
+const DCT: &str = "http://purl.org/dc/terms/";
+const FOAF: &str = "http://xmlns.com/foaf/0.1/";
+const VCARD: &str = "http://www.w3.org/2006/vcard/ns#";
+const HYDRA: &str = "http://www.w3.org/ns/hydra/core#";
+const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
+
+fn publisher_iri(o: &SimOrganisation) -> String {
+    match &o.orgnr {
+        Some(nr) => format!("http://dataportal.se/organisation/SE{nr}"),
+        None => format!("https://{}/#organisation", o.domain),
+    }
+}
+
+fn uuid(code: &str, i: usize) -> String {
+    let h = format!("{:016x}{:016x}", seed(code, i, "uuid-a"), seed(code, i, "uuid-b"));
+    format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+}
+
+#[derive(Default)]
+struct Graph(Vec<Triple>);
+
+impl Graph {
+    fn push(&mut self, t: Triple) {
+        self.0.push(t);
+    }
+    fn iri(&mut self, s: &(impl Clone + Into<NamedOrBlankNode>), p: &str, o: &str) {
+        self.0.push(Triple::new(s.clone(), NamedNode::new_unchecked(p), NamedNode::new_unchecked(o)));
+    }
+    fn lit(&mut self, s: &(impl Clone + Into<NamedOrBlankNode>), p: &str, o: &str, lang: Option<&str>) {
+        let literal = match lang {
+            Some(l) => Literal::new_language_tagged_literal_unchecked(o, l.to_ascii_lowercase()),
+            None => Literal::new_simple_literal(o),
+        };
+        self.0.push(Triple::new(s.clone(), NamedNode::new_unchecked(p), literal));
+    }
+    fn typed(&mut self, s: &(impl Clone + Into<NamedOrBlankNode>), p: &str, o: &str, datatype: &str) {
+        self.0.push(Triple::new(s.clone(), NamedNode::new_unchecked(p), Literal::new_typed_literal(o, NamedNode::new_unchecked(datatype))));
+    }
+}
+
+fn serialize(triples: &[Triple], syntax: Syntax) -> Vec<u8> {
+    let prefixes = [("dcat", DCAT), ("dcterms", DCT), ("foaf", FOAF), ("vcard", VCARD), ("hydra", HYDRA)];
+    // Writing into a Vec cannot fail; the prefixes are valid IRIs.
+    match syntax {
+        Syntax::Turtle => {
+            let mut s = oxttl::TurtleSerializer::new();
+            for (p, iri) in prefixes {
+                s = s.with_prefix(p, iri).unwrap_or_else(|_| oxttl::TurtleSerializer::new());
+            }
+            let mut w = s.for_writer(Vec::new());
+            triples.iter().for_each(|t| drop(w.serialize_triple(t)));
+            w.finish().unwrap_or_default()
+        }
+        Syntax::NTriples => {
+            let mut w = oxttl::NTriplesSerializer::new().for_writer(Vec::new());
+            triples.iter().for_each(|t| drop(w.serialize_triple(t)));
+            w.finish()
+        }
+        Syntax::RdfXml => {
+            let mut s = oxrdfxml::RdfXmlSerializer::new();
+            for (p, iri) in prefixes {
+                s = s.with_prefix(p, iri).unwrap_or_else(|_| oxrdfxml::RdfXmlSerializer::new());
+            }
+            let mut w = s.for_writer(Vec::new());
+            triples.iter().for_each(|t| drop(w.serialize_triple(t)));
+            w.finish().unwrap_or_default()
+        }
+        Syntax::JsonLd => {
+            let mut s = oxjsonld::JsonLdSerializer::new();
+            for (p, iri) in prefixes {
+                s = s.with_prefix(p, iri).unwrap_or_else(|_| oxjsonld::JsonLdSerializer::new());
+            }
+            let mut w = s.for_writer(Vec::new());
+            triples.iter().for_each(|t| drop(w.serialize_quad(t.as_ref().in_graph(oxrdf::GraphNameRef::DefaultGraph))));
+            w.finish().unwrap_or_default()
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    page: Option<usize>,
+}
+
+fn base_url(headers: &axum::http::HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}
+
+async fn catalog_page(
+    State(sim): State<Arc<Simulator>>,
+    Path(org): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    serve_page(&sim, &org, false, q.page.unwrap_or(1), &base_url(&headers)).await
+}
+
+async fn sub_catalogue_page(
+    State(sim): State<Arc<Simulator>>,
+    Path((org, name)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if name != "miljo" {
+        return (StatusCode::NOT_FOUND, "no such sub-catalogue").into_response();
+    }
+    serve_page(&sim, &org, true, q.page.unwrap_or(1), &base_url(&headers)).await
+}
+
+async fn serve_page(sim: &Arc<Simulator>, org: &str, sub: bool, page: usize, base: &str) -> Response {
+    let Some(catalog) = sim.catalog(org) else {
+        return (StatusCode::NOT_FOUND, "no such catalog").into_response();
+    };
+    if sim.is_failing(catalog) {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
+    }
+    let (root, part) = sim.split(catalog);
+    let len = if sub { part.len() } else { root.len() };
+    if (sub && len == 0) || page == 0 || page > len.div_ceil(sim.page_size).max(1) {
+        return (StatusCode::NOT_FOUND, "no such page").into_response();
+    }
+    let content_type = catalog.syntax.content_type();
+    let key = format!("{base}|{org}|{sub}|{page}");
+    if let Some(cache) = &sim.cache
+        && let Some(body) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
+    {
+        return ([(header::CONTENT_TYPE, content_type)], body.clone()).into_response();
+    }
+    let (sim2, catalog, base2) = (Arc::clone(sim), catalog.clone(), base.to_string());
+    let body = tokio::task::spawn_blocking(move || sim2.render_page(&catalog, &base2, sub, page)).await;
+    let Ok(body) = body else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "rendering failed").into_response();
+    };
+    let body = Bytes::from(body);
+    if let Some(cache) = &sim.cache {
+        cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, body.clone());
+    }
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}

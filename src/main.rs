@@ -1,1 +1,353 @@
-fn main() {}
+//! The `samla` command.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use samla::app::{self, Samla};
+use samla::pipeline::Quiet;
+use samla::progress::Bars;
+use samla_config::{Config, HarvestSettings, Protocol, SourceConfig};
+use samla_harvester::{Harvester, Outcome, RunReport};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "samla", version, about = "Harvests a region's municipal open-data catalogs into one DCAT-AP-SE index and serves regional search.")]
+struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start a simulated region on loopback, harvest it over HTTP and serve the API.
+    Demo {
+        /// Port of the API.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// State directory (default: a temporary directory, removed on exit).
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Datasets in the simulated region.
+        #[arg(long, default_value_t = samla_simulator::DEFAULT_DATASETS)]
+        datasets: usize,
+    },
+    /// Serve the API for a region, harvesting every source once at start.
+    Serve {
+        /// Region file.
+        #[arg(long)]
+        config: PathBuf,
+        /// State directory.
+        #[arg(long, default_value = "state")]
+        state: PathBuf,
+        /// Port.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Do not harvest at start.
+        #[arg(long)]
+        no_initial_harvest: bool,
+    },
+    /// Harvest a region's sources once; the exit code is non-zero if a source failed.
+    Harvest {
+        /// Region file.
+        #[arg(long)]
+        config: PathBuf,
+        /// State directory.
+        #[arg(long, default_value = "state")]
+        state: PathBuf,
+        /// Harvest only this source.
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// Rebuild the search index from the store, without the network.
+    Reindex {
+        /// State directory.
+        #[arg(long, default_value = "state")]
+        state: PathBuf,
+        /// Region file (for municipality names; default: the embedded region).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Serve the simulated region alone.
+    Simulate {
+        /// Port.
+        #[arg(long, default_value_t = 8081)]
+        port: u16,
+        /// Datasets in the simulated region.
+        #[arg(long, default_value_t = samla_simulator::DEFAULT_DATASETS)]
+        datasets: usize,
+    },
+    /// Harvest one catalog without storing it and print its run report.
+    Check {
+        /// Protocol of the catalog.
+        #[arg(long, default_value = "dcat")]
+        protocol: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// The catalog URL.
+        url: String,
+    },
+    /// Validate a region file.
+    CheckConfig {
+        /// Region file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format, matches!(cli.command, Command::Serve { .. }));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat, serving: bool) {
+    let default = if serving { "info,tower_http=warn" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Demo { port, state, datasets } => demo(port, state, datasets).await,
+        Command::Serve { config, state, port, no_initial_harvest } => serve(&config, &state, port, no_initial_harvest).await,
+        Command::Harvest { config, state, source } => harvest(&config, &state, source.as_deref()).await,
+        Command::Reindex { state, config } => {
+            let config = match config {
+                Some(path) => Config::from_file(&path)?,
+                None => app::embedded_region()?,
+            };
+            let samla = tokio::task::spawn_blocking(move || Samla::open(config, &state)).await??;
+            let pipeline = Arc::clone(&samla.pipeline);
+            let n = tokio::task::spawn_blocking(move || pipeline.reindex()).await??;
+            println!("reindexed {n} datasets");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Simulate { port, datasets } => {
+            let region = app::embedded_region()?;
+            let simulator = Arc::new(app::simulator_for(&region, datasets));
+            let listener = app::bind_loopback(port).await?;
+            let base = format!("http://{}", listener.local_addr()?);
+            println!("simulated region: {} organisations, {} datasets", simulator.catalogs().len(), simulator.dataset_count());
+            for s in simulator.sources() {
+                println!("  {:<14} {base}{}", s.id, s.path);
+            }
+            app::serve_simulator(simulator, listener, shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { protocol, format, url } => check(&protocol, format, &url).await,
+        Command::CheckConfig { config } => {
+            let c = Config::from_file(&config)?;
+            let unverified = c.sources.iter().filter(|s| !s.verified).count();
+            println!(
+                "{}: region {}, {} organisations, {} sources ({} with unverified URLs)",
+                config.display(),
+                c.region_name,
+                c.organisations.len(),
+                c.sources.len(),
+                unverified
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn demo(port: u16, state: Option<PathBuf>, datasets: usize) -> anyhow::Result<ExitCode> {
+    let region = app::embedded_region()?;
+    let listener = app::bind_loopback(port).await?;
+    let simulator = Arc::new(app::simulator_for(&region, datasets));
+    let sim_listener = app::bind_loopback(0).await?;
+    let sim_base = format!("http://{}", sim_listener.local_addr()?);
+    let cancel = CancellationToken::new();
+    let sim_cancel = cancel.clone();
+    tokio::spawn(app::serve_simulator(Arc::clone(&simulator), sim_listener, async move { sim_cancel.cancelled().await }));
+    eprintln!(
+        "simulated region {} on {sim_base}: {} organisations, {} datasets",
+        region.region_name,
+        simulator.catalogs().len(),
+        simulator.dataset_count()
+    );
+
+    let config = app::simulated_config(&region, &simulator, &sim_base)?;
+    let temp;
+    let state_dir: &Path = match &state {
+        Some(dir) => dir,
+        None => {
+            temp = tempfile::Builder::new().prefix("samla-demo-").tempdir()?;
+            temp.path()
+        }
+    };
+    let owned_dir = state_dir.to_path_buf();
+    let samla = tokio::task::spawn_blocking(move || Samla::open(config, &owned_dir)).await??;
+    let bars = Arc::new(Bars::new(samla.config.sources.len()));
+    let results = samla
+        .pipeline
+        .harvest_all(&samla.config.sources, samla.config.harvest.concurrency, cancel.child_token(), bars.clone())
+        .await;
+    bars.finish();
+    for (id, result) in &results {
+        if let Err(e) = result {
+            eprintln!("{id}: {e:#}");
+        }
+    }
+    let url = format!("http://{}", listener.local_addr()?);
+    println!();
+    println!("samla is serving {} datasets from {} sources at {url}", samla.index.len(), results.len());
+    println!("  curl '{url}/api/v1/datasets?q=badplatser'");
+    println!("  curl '{url}/api/v1/datasets?q=laddstolpar&municipality=1280'");
+    println!("  curl '{url}/api/v1/sources'");
+    println!("state in {}; stop with Ctrl-C", state_dir.display());
+    let serve_cancel = cancel.clone();
+    samla
+        .serve(listener, async move {
+            shutdown_signal().await;
+            serve_cancel.cancel();
+        })
+        .await?;
+    cancel.cancel();
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(config_path: &Path, state: &Path, port: u16, no_initial_harvest: bool) -> anyhow::Result<ExitCode> {
+    let config = Config::from_file(config_path)?;
+    let state_dir = state.to_path_buf();
+    let samla = Arc::new(tokio::task::spawn_blocking(move || Samla::open(config, &state_dir)).await??);
+    let listener = app::bind_loopback(port).await?;
+    let cancel = CancellationToken::new();
+    if !no_initial_harvest {
+        let (samla, cancel) = (Arc::clone(&samla), cancel.child_token());
+        tokio::spawn(async move {
+            let results = samla.pipeline.harvest_all(&samla.config.sources, samla.config.harvest.concurrency, cancel, Arc::new(Quiet)).await;
+            for (id, result) in results {
+                match result {
+                    Ok(o) => tracing::info!(source_id = %id, outcome = ?o.report.outcome, datasets = o.report.datasets, "harvest finished"),
+                    Err(error) => tracing::error!(source_id = %id, error = %format!("{error:#}"), "harvest failed"),
+                }
+            }
+        });
+    }
+    tracing::info!(url = %format!("http://{}", listener.local_addr()?), "serving");
+    let serve_cancel = cancel.clone();
+    samla
+        .serve(listener, async move {
+            shutdown_signal().await;
+            serve_cancel.cancel();
+        })
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn harvest(config_path: &Path, state: &Path, only: Option<&str>) -> anyhow::Result<ExitCode> {
+    let config = Config::from_file(config_path)?;
+    let sources: Vec<SourceConfig> = match only {
+        Some(id) => vec![config.source(id).cloned().with_context(|| format!("{}: no source with id {id:?}", config_path.display()))?],
+        None => config.sources.clone(),
+    };
+    let state_dir = state.to_path_buf();
+    let samla = tokio::task::spawn_blocking(move || Samla::open(config, &state_dir)).await??;
+    let bars = Arc::new(Bars::new(sources.len()));
+    let results = samla.pipeline.harvest_all(&sources, samla.config.harvest.concurrency, CancellationToken::new(), bars.clone()).await;
+    bars.finish();
+    let mut failed = 0;
+    for (id, result) in &results {
+        match result {
+            Ok(o) if matches!(o.report.outcome, Outcome::Failed | Outcome::Cancelled) => failed += 1,
+            Ok(_) => {}
+            Err(e) => {
+                failed += 1;
+                eprintln!("{id}: {e:#}");
+            }
+        }
+    }
+    println!("{} sources harvested, {failed} failed; {} datasets searchable", results.len(), samla.index.len());
+    Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+async fn check(protocol: &str, format: ReportFormat, url: &str) -> anyhow::Result<ExitCode> {
+    let protocol = match protocol {
+        "dcat" => Protocol::Dcat,
+        "ckan" => Protocol::Ckan,
+        "entryscape" => Protocol::Entryscape,
+        other => anyhow::bail!("--protocol: {other:?} is not dcat, ckan or entryscape"),
+    };
+    let url = url::Url::parse(url).with_context(|| format!("{url:?} is not a URL"))?;
+    let region = app::embedded_region()?;
+    let directory = Arc::new(app::directory_of(&region));
+    let harvester = Harvester::new(HarvestSettings::default(), directory)?;
+    let source = SourceConfig {
+        id: "check".into(),
+        organisation: String::new(),
+        protocol,
+        url,
+        schedule: samla_config::DEFAULT_SCHEDULE.into(),
+        verified: false,
+        enabled: true,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(samla_harvester::RECORD_CHANNEL_CAPACITY);
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let report = harvester.run(&source, tx, CancellationToken::new()).await;
+    let _ = drain.await;
+    match format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Text => print_report(&report),
+    }
+    Ok(if matches!(report.outcome, Outcome::Failed | Outcome::Cancelled) { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn print_report(r: &RunReport) {
+    println!("{}", r.url);
+    println!("  outcome:       {:?}", r.outcome);
+    println!("  pages:         {}", r.pages);
+    println!("  datasets:      {}", r.datasets);
+    println!("  distributions: {}", r.distributions);
+    if r.problems.is_empty() {
+        println!("  problems:      none");
+    }
+    for p in &r.problems {
+        println!("  problem {} ×{}", p.reason, p.count);
+        for s in &p.samples {
+            match &s.subject {
+                Some(subject) => println!("      {subject}: {}", s.detail),
+                None => println!("      {}", s.detail),
+            }
+        }
+    }
+}

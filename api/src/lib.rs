@@ -1,1 +1,225 @@
-//! samla-api
+//! The HTTP API: regional dataset search with facets, dataset records with provenance and
+//! their canonical graphs, and source status, as JSON under `/api/v1/`.
+//!
+//! Client input never causes a 5xx: bad parameters get a 400 naming the parameter, unknown
+//! ids a 404. Store and index work runs on blocking threads; the details of internal errors
+//! go to the log, never to the client.
+//!
+//! Architecture invariant: this crate knows nothing of reqwest or RDF parsers; it reads the
+//! store and the index, and uses the model only to derive views and serialise graphs.
+
+mod error;
+mod params;
+
+pub use error::ApiError;
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use params::SearchParams;
+use samla_indexer::{Dimension, Indexer, SearchResult};
+use samla_model::view::{DatasetView, pick};
+use samla_model::{DatasetId, Organisation, OrganisationDirectory, labels, record};
+use samla_store::Store;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// A configured source, as the API shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceInfo {
+    /// Id.
+    pub id: String,
+    /// Organisation code.
+    pub organisation: String,
+    /// Protocol.
+    pub protocol: String,
+    /// Start URL.
+    pub url: String,
+    /// Whether the URL is known to serve a catalog.
+    pub verified: bool,
+}
+
+/// What the API serves from.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The canonical store.
+    pub store: Arc<Store>,
+    /// The search index.
+    pub index: Arc<Indexer>,
+    /// The region's organisations.
+    pub directory: Arc<OrganisationDirectory>,
+    /// The configured sources.
+    pub sources: Arc<Vec<SourceInfo>>,
+}
+
+/// The router of the whole API.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/v1/datasets", get(search))
+        .route("/api/v1/datasets/{id}", get(dataset))
+        .route("/api/v1/sources", get(sources))
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("worker stopped: {e}")))?
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    let index = Arc::clone(&state.index);
+    let datasets = blocking(move || Ok(index.len())).await.unwrap_or(0);
+    axum::Json(json!({"status": "ok", "datasets": datasets})).into_response()
+}
+
+async fn search(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+    let params = SearchParams::parse(query.as_deref().unwrap_or(""))?;
+    let request = params.request();
+    let index = Arc::clone(&state.index);
+    let result: SearchResult = blocking(move || index.search(&request).map_err(|e| ApiError::Internal(e.to_string()))).await?;
+    let lang = params.lang.as_str();
+    let hits: Vec<Value> = result
+        .hits
+        .iter()
+        .map(|h| {
+            json!({
+                "id": h.id,
+                "uri": h.uri,
+                "title": pick(&h.title, lang),
+                "description": pick(&h.description, lang),
+                "publisher": h.publisher.as_ref().map(|p| json!({
+                    "uri": p.uri,
+                    "name": pick(&p.name, lang),
+                    "municipality_code": p.municipality_code,
+                })),
+                "themes": h.themes,
+                "formats": h.formats,
+                "license": h.license,
+                "modified": h.modified,
+                "landing_page": h.landing_page,
+                "source_id": h.source_id,
+            })
+        })
+        .collect();
+    let mut facets = serde_json::Map::new();
+    for (dim, values) in &result.facets {
+        let values: Vec<Value> = values
+            .iter()
+            .map(|(value, count)| json!({"value": value, "label": facet_label(&state.directory, *dim, value, lang), "count": count}))
+            .collect();
+        facets.insert(dim.name().to_string(), Value::Array(values));
+    }
+    Ok(axum::Json(json!({
+        "total": result.total,
+        "page": params.page,
+        "per_page": params.per_page,
+        "hits": hits,
+        "facets": facets,
+    }))
+    .into_response())
+}
+
+/// A display label for a facet value.
+fn facet_label(directory: &OrganisationDirectory, dim: Dimension, value: &str, lang: &str) -> String {
+    match dim {
+        Dimension::Municipality => directory.by_code(value).map(|o| o.name.clone()),
+        Dimension::Publisher => directory.resolve_publisher(Some(value), &[]).map(|o: &Organisation| o.name.clone()),
+        Dimension::ConformsTo => Some(specification_label(value)),
+        _ => labels::label_for(value, lang).map(str::to_string),
+    }
+    .unwrap_or_else(|| value.to_string())
+}
+
+/// `https://dataportal.se/specifications/badplatser/1.0` → `badplatser 1.0`.
+fn specification_label(iri: &str) -> String {
+    let rest = iri
+        .split_once("/specifications/")
+        .or_else(|| iri.split_once("/spec/"))
+        .map(|(_, rest)| rest)
+        .unwrap_or(iri);
+    rest.trim_end_matches('/').replace('/', " ")
+}
+
+async fn dataset(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let store = Arc::clone(&state.store);
+    let lookup = id.clone();
+    let stored = blocking(move || store.dataset(&lookup).map_err(|e| ApiError::Internal(e.to_string())))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no dataset with id {id:?}")))?;
+    let triples = record::parse_canonical(&stored.ntriples).map_err(|e| ApiError::Internal(format!("stored graph of {id} does not parse: {e}")))?;
+    let wants_turtle = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/turtle"));
+    if wants_turtle {
+        return Ok(([(header::CONTENT_TYPE, "text/turtle; charset=utf-8")], record::to_turtle(&triples)).into_response());
+    }
+    let view = DatasetView::from_triples(&DatasetId(stored.id.clone()), &stored.iri, &triples, stored.municipality_code.clone());
+    let mut body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Value::Object(map) = &mut body {
+        map.insert(
+            "municipality".into(),
+            json!(stored.municipality_code.as_deref().and_then(|c| state.directory.by_code(c)).map(|o| json!({"code": o.code, "name": o.name}))),
+        );
+        map.insert(
+            "provenance".into(),
+            json!({
+                "source_id": stored.source_id,
+                "source_url": stored.source_url,
+                "original_subject": stored.original_subject,
+                "first_seen": stored.first_seen,
+                "last_changed": stored.last_changed,
+                "last_harvested": stored.last_harvested,
+                "hash": stored.hash,
+            }),
+        );
+    }
+    Ok(axum::Json(body).into_response())
+}
+
+async fn sources(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let store = Arc::clone(&state.store);
+    let (counts, runs) = blocking(move || {
+        let counts = store.dataset_counts().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let runs = store.last_runs().map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok((counts, runs))
+    })
+    .await?;
+    let list: Vec<Value> = state
+        .sources
+        .iter()
+        .map(|s| {
+            let organisation = state.directory.by_code(&s.organisation);
+            let last_run = runs.get(&s.id).map(|r| {
+                json!({
+                    "id": r.id,
+                    "started": r.started,
+                    "finished": r.finished,
+                    "outcome": r.outcome,
+                    "new": r.new,
+                    "changed": r.changed,
+                    "unchanged": r.unchanged,
+                    "pages": r.report.get("pages"),
+                    "datasets": r.report.get("datasets"),
+                    "distributions": r.report.get("distributions"),
+                    "http_statuses": r.report.get("http_statuses"),
+                    "problems": r.report.get("problems"),
+                })
+            });
+            json!({
+                "id": s.id,
+                "organisation": {"code": s.organisation, "name": organisation.map(|o| o.name.clone())},
+                "protocol": s.protocol,
+                "url": s.url,
+                "verified": s.verified,
+                "dataset_count": counts.get(&s.id).copied().unwrap_or(0),
+                "last_run": last_run,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({"sources": list})).into_response())
+}

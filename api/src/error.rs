@@ -1,0 +1,48 @@
+//! API errors: stable codes and statuses; details of internal errors are logged, not sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// What went wrong with a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A parameter is invalid.
+    #[error("{parameter}: {message}")]
+    BadParameter {
+        /// The parameter.
+        parameter: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Nothing there.
+    #[error("{0}")]
+    NotFound(String),
+    /// Our fault; logged.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A bad parameter.
+    pub fn bad(parameter: &str, message: impl Into<String>) -> Self {
+        Self::BadParameter { parameter: parameter.into(), message: message.into() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match &self {
+            ApiError::BadParameter { parameter, message } => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": {"code": "bad_parameter", "parameter": parameter, "message": format!("{parameter}: {message}")}}),
+            ),
+            ApiError::NotFound(message) => (StatusCode::NOT_FOUND, json!({"error": {"code": "not_found", "message": message}})),
+            ApiError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, json!({"error": {"code": "internal", "message": "internal error"}}))
+            }
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}

@@ -18,7 +18,10 @@ pub const EMBEDDED_REGION: &str = include_str!("../config/skane.toml");
 
 /// The embedded region, parsed.
 pub fn embedded_region() -> anyhow::Result<Config> {
-    Ok(Config::from_toml(EMBEDDED_REGION, Path::new("config/skane.toml (embedded)"))?)
+    Ok(Config::from_toml(
+        EMBEDDED_REGION,
+        Path::new("config/skane.toml (embedded)"),
+    )?)
 }
 
 /// The organisations of a configuration, for resolving publishers.
@@ -48,7 +51,10 @@ pub fn simulator_for(config: &Config, datasets: usize) -> Simulator {
             name: o.name.clone(),
             short_name: o.short_name.clone(),
             orgnr: o.orgnr.clone(),
-            domain: o.domain.clone().unwrap_or_else(|| format!("{}.se", samla_simulator::slug(&o.short_name))),
+            domain: o
+                .domain
+                .clone()
+                .unwrap_or_else(|| format!("{}.se", samla_simulator::slug(&o.short_name))),
         })
         .collect();
     Simulator::new(&organisations, datasets)
@@ -56,7 +62,11 @@ pub fn simulator_for(config: &Config, datasets: usize) -> Simulator {
 
 /// The region's configuration with its sources replaced by the simulator's, at `base`
 /// (`http://127.0.0.1:PORT`).
-pub fn simulated_config(region: &Config, simulator: &Simulator, base: &str) -> anyhow::Result<Config> {
+pub fn simulated_config(
+    region: &Config,
+    simulator: &Simulator,
+    base: &str,
+) -> anyhow::Result<Config> {
     let mut config = region.clone();
     config.sources = simulator
         .sources()
@@ -77,8 +87,14 @@ pub fn simulated_config(region: &Config, simulator: &Simulator, base: &str) -> a
 }
 
 /// Serves the simulated region on `listener` until `shutdown`.
-pub async fn serve_simulator(simulator: Arc<Simulator>, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-    axum::serve(listener, simulator.router()).with_graceful_shutdown(shutdown).await?;
+pub async fn serve_simulator(
+    simulator: Arc<Simulator>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, simulator.router())
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }
 
@@ -101,14 +117,28 @@ impl Samla {
     /// up to date with the store if an earlier process stopped between the two.
     pub fn open(config: Config, state_dir: &Path) -> anyhow::Result<Self> {
         let store = Arc::new(Store::open(state_dir)?);
-        let index = Arc::new(Indexer::open(&state_dir.join("index")).with_context(|| format!("opening the index in {}", state_dir.display()))?);
+        let index = Arc::new(
+            Indexer::open(&state_dir.join("index"))
+                .with_context(|| format!("opening the index in {}", state_dir.display()))?,
+        );
         let directory = Arc::new(directory_of(&config));
         let harvester = Harvester::new(config.harvest.clone(), Arc::clone(&directory))?;
-        let pipeline = Arc::new(Pipeline::new(Arc::clone(&store), Arc::clone(&index), harvester, Arc::clone(&directory)));
+        let pipeline = Arc::new(Pipeline::new(
+            Arc::clone(&store),
+            Arc::clone(&index),
+            harvester,
+            Arc::clone(&directory),
+        ));
         if let Some(n) = pipeline.reconcile()? {
             tracing::info!(datasets = n, "index rebuilt from the store");
         }
-        Ok(Self { config, store, index, directory, pipeline })
+        Ok(Self {
+            config,
+            store,
+            index,
+            directory,
+            pipeline,
+        })
     }
 
     /// The API's state.
@@ -134,8 +164,14 @@ impl Samla {
     }
 
     /// Serves the API on `listener` until `shutdown`.
-    pub async fn serve(&self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(listener, samla_api::router(self.api_state())).with_graceful_shutdown(shutdown).await?;
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(listener, samla_api::router(self.api_state()))
+            .with_graceful_shutdown(shutdown)
+            .await?;
         Ok(())
     }
 }
@@ -144,5 +180,7 @@ impl Samla {
 pub async fn bind_loopback(port: u16) -> anyhow::Result<TcpListener> {
     TcpListener::bind(("127.0.0.1", port))
         .await
-        .with_context(|| format!("cannot listen on 127.0.0.1:{port} (is it in use? choose another with --port)"))
+        .with_context(|| {
+            format!("cannot listen on 127.0.0.1:{port} (is it in use? choose another with --port)")
+        })
 }

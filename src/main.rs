@@ -13,7 +13,11 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "samla", version, about = "Harvests a region's municipal open-data catalogs into one DCAT-AP-SE index and serves regional search.")]
+#[command(
+    name = "samla",
+    version,
+    about = "Harvests a region's municipal open-data catalogs into one DCAT-AP-SE index and serves regional search."
+)]
 struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -115,7 +119,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format, matches!(cli.command, Command::Serve { .. }));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -132,9 +139,16 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(format: LogFormat, serving: bool) {
-    let default = if serving { "info,tower_http=warn" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let default = if serving {
+        "info,tower_http=warn"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -147,9 +161,22 @@ async fn shutdown_signal() {
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Demo { port, state, datasets } => demo(port, state, datasets).await,
-        Command::Serve { config, state, port, no_initial_harvest } => serve(&config, &state, port, no_initial_harvest).await,
-        Command::Harvest { config, state, source } => harvest(&config, &state, source.as_deref()).await,
+        Command::Demo {
+            port,
+            state,
+            datasets,
+        } => demo(port, state, datasets).await,
+        Command::Serve {
+            config,
+            state,
+            port,
+            no_initial_harvest,
+        } => serve(&config, &state, port, no_initial_harvest).await,
+        Command::Harvest {
+            config,
+            state,
+            source,
+        } => harvest(&config, &state, source.as_deref()).await,
         Command::Reindex { state, config } => {
             let config = match config {
                 Some(path) => Config::from_file(&path)?,
@@ -166,14 +193,22 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let simulator = Arc::new(app::simulator_for(&region, datasets));
             let listener = app::bind_loopback(port).await?;
             let base = format!("http://{}", listener.local_addr()?);
-            println!("simulated region: {} organisations, {} datasets", simulator.catalogs().len(), simulator.dataset_count());
+            println!(
+                "simulated region: {} organisations, {} datasets",
+                simulator.catalogs().len(),
+                simulator.dataset_count()
+            );
             for s in simulator.sources() {
                 println!("  {:<14} {base}{}", s.id, s.path);
             }
             app::serve_simulator(simulator, listener, shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { protocol, format, url } => check(&protocol, format, &url).await,
+        Command::Check {
+            protocol,
+            format,
+            url,
+        } => check(&protocol, format, &url).await,
         Command::CheckConfig { config } => {
             let c = Config::from_file(&config)?;
             let unverified = c.sources.iter().filter(|s| !s.verified).count();
@@ -198,7 +233,11 @@ async fn demo(port: u16, state: Option<PathBuf>, datasets: usize) -> anyhow::Res
     let sim_base = format!("http://{}", sim_listener.local_addr()?);
     let cancel = CancellationToken::new();
     let sim_cancel = cancel.clone();
-    tokio::spawn(app::serve_simulator(Arc::clone(&simulator), sim_listener, async move { sim_cancel.cancelled().await }));
+    tokio::spawn(app::serve_simulator(
+        Arc::clone(&simulator),
+        sim_listener,
+        async move { sim_cancel.cancelled().await },
+    ));
     eprintln!(
         "simulated region {} on {sim_base}: {} organisations, {} datasets",
         region.region_name,
@@ -220,7 +259,12 @@ async fn demo(port: u16, state: Option<PathBuf>, datasets: usize) -> anyhow::Res
     let bars = Arc::new(Bars::new(samla.config.sources.len()));
     let results = samla
         .pipeline
-        .harvest_all(&samla.config.sources, samla.config.harvest.concurrency, cancel.child_token(), bars.clone())
+        .harvest_all(
+            &samla.config.sources,
+            samla.config.harvest.concurrency,
+            cancel.child_token(),
+            bars.clone(),
+        )
         .await;
     bars.finish();
     for (id, result) in &results {
@@ -230,7 +274,11 @@ async fn demo(port: u16, state: Option<PathBuf>, datasets: usize) -> anyhow::Res
     }
     let url = format!("http://{}", listener.local_addr()?);
     println!();
-    println!("samla is serving {} datasets from {} sources at {url}", samla.index.len(), results.len());
+    println!(
+        "samla is serving {} datasets from {} sources at {url}",
+        samla.index.len(),
+        results.len()
+    );
     println!("  curl '{url}/api/v1/datasets?q=badplatser'");
     println!("  curl '{url}/api/v1/datasets?q=laddstolpar&municipality=1280'");
     println!("  curl '{url}/api/v1/sources'");
@@ -246,20 +294,38 @@ async fn demo(port: u16, state: Option<PathBuf>, datasets: usize) -> anyhow::Res
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(config_path: &Path, state: &Path, port: u16, no_initial_harvest: bool) -> anyhow::Result<ExitCode> {
+async fn serve(
+    config_path: &Path,
+    state: &Path,
+    port: u16,
+    no_initial_harvest: bool,
+) -> anyhow::Result<ExitCode> {
     let config = Config::from_file(config_path)?;
     let state_dir = state.to_path_buf();
-    let samla = Arc::new(tokio::task::spawn_blocking(move || Samla::open(config, &state_dir)).await??);
+    let samla =
+        Arc::new(tokio::task::spawn_blocking(move || Samla::open(config, &state_dir)).await??);
     let listener = app::bind_loopback(port).await?;
     let cancel = CancellationToken::new();
     if !no_initial_harvest {
         let (samla, cancel) = (Arc::clone(&samla), cancel.child_token());
         tokio::spawn(async move {
-            let results = samla.pipeline.harvest_all(&samla.config.sources, samla.config.harvest.concurrency, cancel, Arc::new(Quiet)).await;
+            let results = samla
+                .pipeline
+                .harvest_all(
+                    &samla.config.sources,
+                    samla.config.harvest.concurrency,
+                    cancel,
+                    Arc::new(Quiet),
+                )
+                .await;
             for (id, result) in results {
                 match result {
-                    Ok(o) => tracing::info!(source_id = %id, outcome = ?o.report.outcome, datasets = o.report.datasets, "harvest finished"),
-                    Err(error) => tracing::error!(source_id = %id, error = %format!("{error:#}"), "harvest failed"),
+                    Ok(o) => {
+                        tracing::info!(source_id = %id, outcome = ?o.report.outcome, datasets = o.report.datasets, "harvest finished")
+                    }
+                    Err(error) => {
+                        tracing::error!(source_id = %id, error = %format!("{error:#}"), "harvest failed")
+                    }
                 }
             }
         });
@@ -278,18 +344,33 @@ async fn serve(config_path: &Path, state: &Path, port: u16, no_initial_harvest: 
 async fn harvest(config_path: &Path, state: &Path, only: Option<&str>) -> anyhow::Result<ExitCode> {
     let config = Config::from_file(config_path)?;
     let sources: Vec<SourceConfig> = match only {
-        Some(id) => vec![config.source(id).cloned().with_context(|| format!("{}: no source with id {id:?}", config_path.display()))?],
+        Some(id) => vec![
+            config
+                .source(id)
+                .cloned()
+                .with_context(|| format!("{}: no source with id {id:?}", config_path.display()))?,
+        ],
         None => config.sources.clone(),
     };
     let state_dir = state.to_path_buf();
     let samla = tokio::task::spawn_blocking(move || Samla::open(config, &state_dir)).await??;
     let bars = Arc::new(Bars::new(sources.len()));
-    let results = samla.pipeline.harvest_all(&sources, samla.config.harvest.concurrency, CancellationToken::new(), bars.clone()).await;
+    let results = samla
+        .pipeline
+        .harvest_all(
+            &sources,
+            samla.config.harvest.concurrency,
+            CancellationToken::new(),
+            bars.clone(),
+        )
+        .await;
     bars.finish();
     let mut failed = 0;
     for (id, result) in &results {
         match result {
-            Ok(o) if matches!(o.report.outcome, Outcome::Failed | Outcome::Cancelled) => failed += 1,
+            Ok(o) if matches!(o.report.outcome, Outcome::Failed | Outcome::Cancelled) => {
+                failed += 1
+            }
             Ok(_) => {}
             Err(e) => {
                 failed += 1;
@@ -297,8 +378,16 @@ async fn harvest(config_path: &Path, state: &Path, only: Option<&str>) -> anyhow
             }
         }
     }
-    println!("{} sources harvested, {failed} failed; {} datasets searchable", results.len(), samla.index.len());
-    Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    println!(
+        "{} sources harvested, {failed} failed; {} datasets searchable",
+        results.len(),
+        samla.index.len()
+    );
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn check(protocol: &str, format: ReportFormat, url: &str) -> anyhow::Result<ExitCode> {
@@ -329,7 +418,13 @@ async fn check(protocol: &str, format: ReportFormat, url: &str) -> anyhow::Resul
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         ReportFormat::Text => print_report(&report),
     }
-    Ok(if matches!(report.outcome, Outcome::Failed | Outcome::Cancelled) { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(
+        if matches!(report.outcome, Outcome::Failed | Outcome::Cancelled) {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 fn print_report(r: &RunReport) {

@@ -57,8 +57,19 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// A pipeline over these parts.
-    pub fn new(store: Arc<Store>, index: Arc<Indexer>, harvester: Harvester, directory: Arc<OrganisationDirectory>) -> Self {
-        Self { store, index, harvester, directory, apply: Mutex::new(()) }
+    pub fn new(
+        store: Arc<Store>,
+        index: Arc<Indexer>,
+        harvester: Harvester,
+        directory: Arc<OrganisationDirectory>,
+    ) -> Self {
+        Self {
+            store,
+            index,
+            harvester,
+            directory,
+            apply: Mutex::new(()),
+        }
     }
 
     /// Harvests one source and applies what changed.
@@ -114,10 +125,17 @@ impl Pipeline {
             };
             let (applied, changed) = store.apply_run(kept, &row)?;
             if !changed.is_empty() {
-                let names: Vec<Vec<String>> = changed.iter().map(|r| municipality_names(&directory, r.municipality_code.as_deref())).collect();
+                let names: Vec<Vec<String>> = changed
+                    .iter()
+                    .map(|r| municipality_names(&directory, r.municipality_code.as_deref()))
+                    .collect();
                 let source_id = row.source_id;
                 index.upsert(
-                    changed.iter().zip(&names).map(|(r, n)| IndexInput { view: &r.view, source_id, municipality_names: n }),
+                    changed.iter().zip(&names).map(|(r, n)| IndexInput {
+                        view: &r.view,
+                        source_id,
+                        municipality_names: n,
+                    }),
                     applied.seq,
                 )?;
             }
@@ -140,10 +158,17 @@ impl Pipeline {
         let permits = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
         let mut runs = tokio::task::JoinSet::new();
         for source in sources.iter().filter(|s| s.enabled).cloned() {
-            let (this, cancel, progress, permits) = (Arc::clone(self), cancel.child_token(), Arc::clone(&progress), Arc::clone(&permits));
+            let (this, cancel, progress, permits) = (
+                Arc::clone(self),
+                cancel.child_token(),
+                Arc::clone(&progress),
+                Arc::clone(&permits),
+            );
             runs.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                let result = this.harvest_source(&source, cancel, progress.as_ref()).await;
+                let result = this
+                    .harvest_source(&source, cancel, progress.as_ref())
+                    .await;
                 (source.id, result)
             });
         }
@@ -151,7 +176,10 @@ impl Pipeline {
         while let Some(joined) = runs.join_next().await {
             match joined {
                 Ok(result) => results.push(result),
-                Err(e) => results.push(("(unknown)".into(), Err(anyhow::anyhow!("harvest task stopped: {e}")))),
+                Err(e) => results.push((
+                    "(unknown)".into(),
+                    Err(anyhow::anyhow!("harvest task stopped: {e}")),
+                )),
             }
         }
         results
@@ -172,13 +200,22 @@ impl Pipeline {
 }
 
 /// Rebuilds the index from the store.
-pub fn reindex(store: &Store, index: &Indexer, directory: &OrganisationDirectory) -> anyhow::Result<u64> {
+pub fn reindex(
+    store: &Store,
+    index: &Indexer,
+    directory: &OrganisationDirectory,
+) -> anyhow::Result<u64> {
     let seq = store.change_seq()?;
     let mut docs: Vec<(DatasetView, String, Vec<String>)> = Vec::new();
     let mut bad = 0u64;
     store.for_each_dataset(|d| match record::parse_canonical(&d.ntriples) {
         Ok(triples) => {
-            let view = DatasetView::from_triples(&DatasetId(d.id.clone()), &d.iri, &triples, d.municipality_code.clone());
+            let view = DatasetView::from_triples(
+                &DatasetId(d.id.clone()),
+                &d.iri,
+                &triples,
+                d.municipality_code.clone(),
+            );
             let names = municipality_names(directory, d.municipality_code.as_deref());
             docs.push((view, d.source_id, names));
         }
@@ -187,7 +224,14 @@ pub fn reindex(store: &Store, index: &Indexer, directory: &OrganisationDirectory
             tracing::warn!(id = %d.id, %error, "stored graph does not parse; not indexed");
         }
     })?;
-    let n = index.rebuild(docs.iter().map(|(view, source_id, names)| IndexInput { view, source_id, municipality_names: names }), seq)?;
+    let n = index.rebuild(
+        docs.iter().map(|(view, source_id, names)| IndexInput {
+            view,
+            source_id,
+            municipality_names: names,
+        }),
+        seq,
+    )?;
     if bad > 0 {
         tracing::warn!(bad, "datasets left out of the index");
     }

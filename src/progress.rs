@@ -20,13 +20,19 @@ impl Bars {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let total = multi.add(ProgressBar::new(sources as u64));
         total.set_style(
-            ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} sources, {msg} ({elapsed})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix:>10} [{bar:30}] {pos}/{len} sources, {msg} ({elapsed})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         total.set_prefix("harvest");
         total.set_message("0 datasets");
-        Self { multi, total, running: Mutex::new(HashMap::new()) }
+        Self {
+            multi,
+            total,
+            running: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Closes the bars.
@@ -35,28 +41,51 @@ impl Bars {
     }
 
     fn datasets_total(&self) -> u64 {
-        self.total.message().split(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0)
+        self.total
+            .message()
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
     }
 }
 
 impl Progress for Bars {
     fn started(&self, source_id: &str) {
-        let bar = self.multi.insert_before(&self.total, ProgressBar::new_spinner());
-        bar.set_style(ProgressStyle::with_template("{prefix:>10} {spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        let bar = self
+            .multi
+            .insert_before(&self.total, ProgressBar::new_spinner());
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>10} {spinner} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         bar.set_prefix(source_id.to_string());
         bar.set_message("fetching");
         bar.enable_steady_tick(Duration::from_millis(120));
-        self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(source_id.to_string(), bar);
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(source_id.to_string(), bar);
     }
 
     fn datasets(&self, source_id: &str, datasets: u64) {
-        if let Some(bar) = self.running.lock().unwrap_or_else(|p| p.into_inner()).get(source_id) {
+        if let Some(bar) = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(source_id)
+        {
             bar.set_message(format!("{datasets} datasets"));
         }
     }
 
     fn finished(&self, source_id: &str, outcome: &SourceOutcome) {
-        if let Some(bar) = self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(source_id) {
+        if let Some(bar) = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(source_id)
+        {
             bar.finish_and_clear();
         }
         let r = &outcome.report;
@@ -67,7 +96,11 @@ impl Progress for Bars {
             Outcome::Failed => "FAILED",
             Outcome::Cancelled => "CANCELLED",
         };
-        let problems: Vec<String> = r.problems.iter().map(|p| format!("{} ×{}", p.reason, p.count)).collect();
+        let problems: Vec<String> = r
+            .problems
+            .iter()
+            .map(|p| format!("{} ×{}", p.reason, p.count))
+            .collect();
         let line = format!(
             "{source_id:>14} {mark:<9} {:>6} datasets ({} new, {} changed, {} unchanged) in {} pages, {:.1}s{}",
             r.datasets,
@@ -76,9 +109,17 @@ impl Progress for Bars {
             a.unchanged,
             r.pages,
             (r.finished - r.started).num_milliseconds() as f64 / 1000.0,
-            if problems.is_empty() { String::new() } else { format!("; problems: {}", problems.join(", ")) }
+            if problems.is_empty() {
+                String::new()
+            } else {
+                format!("; problems: {}", problems.join(", "))
+            }
         );
-        let _ = self.multi.println(line);
+        if self.multi.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            let _ = self.multi.println(line);
+        }
         self.total.inc(1);
         let total = self.datasets_total() + r.datasets;
         self.total.set_message(format!("{total} datasets"));

@@ -26,7 +26,10 @@ pub enum ApiError {
 impl ApiError {
     /// A bad parameter.
     pub fn bad(parameter: &str, message: impl Into<String>) -> Self {
-        Self::BadParameter { parameter: parameter.into(), message: message.into() }
+        Self::BadParameter {
+            parameter: parameter.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -37,10 +40,16 @@ impl IntoResponse for ApiError {
                 StatusCode::BAD_REQUEST,
                 json!({"error": {"code": "bad_parameter", "parameter": parameter, "message": format!("{parameter}: {message}")}}),
             ),
-            ApiError::NotFound(message) => (StatusCode::NOT_FOUND, json!({"error": {"code": "not_found", "message": message}})),
+            ApiError::NotFound(message) => (
+                StatusCode::NOT_FOUND,
+                json!({"error": {"code": "not_found", "message": message}}),
+            ),
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, json!({"error": {"code": "internal", "message": "internal error"}}))
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"error": {"code": "internal", "message": "internal error"}}),
+                )
             }
         };
         (status, axum::Json(body)).into_response()

@@ -66,8 +66,12 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("worker stopped: {e}")))?
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("worker stopped: {e}")))?
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -76,11 +80,19 @@ async fn healthz(State(state): State<AppState>) -> Response {
     axum::Json(json!({"status": "ok", "datasets": datasets})).into_response()
 }
 
-async fn search(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+async fn search(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
     let params = SearchParams::parse(query.as_deref().unwrap_or(""))?;
     let request = params.request();
     let index = Arc::clone(&state.index);
-    let result: SearchResult = blocking(move || index.search(&request).map_err(|e| ApiError::Internal(e.to_string()))).await?;
+    let result: SearchResult = blocking(move || {
+        index
+            .search(&request)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
     let lang = params.lang.as_str();
     let hits: Vec<Value> = result
         .hits
@@ -124,10 +136,17 @@ async fn search(State(state): State<AppState>, RawQuery(query): RawQuery) -> Res
 }
 
 /// A display label for a facet value.
-fn facet_label(directory: &OrganisationDirectory, dim: Dimension, value: &str, lang: &str) -> String {
+fn facet_label(
+    directory: &OrganisationDirectory,
+    dim: Dimension,
+    value: &str,
+    lang: &str,
+) -> String {
     match dim {
         Dimension::Municipality => directory.by_code(value).map(|o| o.name.clone()),
-        Dimension::Publisher => directory.resolve_publisher(Some(value), &[]).map(|o: &Organisation| o.name.clone()),
+        Dimension::Publisher => directory
+            .resolve_publisher(Some(value), &[])
+            .map(|o: &Organisation| o.name.clone()),
         Dimension::ConformsTo => Some(specification_label(value)),
         _ => labels::label_for(value, lang).map(str::to_string),
     }
@@ -144,26 +163,50 @@ fn specification_label(iri: &str) -> String {
     rest.trim_end_matches('/').replace('/', " ")
 }
 
-async fn dataset(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn dataset(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let store = Arc::clone(&state.store);
     let lookup = id.clone();
-    let stored = blocking(move || store.dataset(&lookup).map_err(|e| ApiError::Internal(e.to_string())))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no dataset with id {id:?}")))?;
-    let triples = record::parse_canonical(&stored.ntriples).map_err(|e| ApiError::Internal(format!("stored graph of {id} does not parse: {e}")))?;
+    let stored = blocking(move || {
+        store
+            .dataset(&lookup)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("no dataset with id {id:?}")))?;
+    let triples = record::parse_canonical(&stored.ntriples)
+        .map_err(|e| ApiError::Internal(format!("stored graph of {id} does not parse: {e}")))?;
     let wants_turtle = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/turtle"));
     if wants_turtle {
-        return Ok(([(header::CONTENT_TYPE, "text/turtle; charset=utf-8")], record::to_turtle(&triples)).into_response());
+        return Ok((
+            [(header::CONTENT_TYPE, "text/turtle; charset=utf-8")],
+            record::to_turtle(&triples),
+        )
+            .into_response());
     }
-    let view = DatasetView::from_triples(&DatasetId(stored.id.clone()), &stored.iri, &triples, stored.municipality_code.clone());
+    let view = DatasetView::from_triples(
+        &DatasetId(stored.id.clone()),
+        &stored.iri,
+        &triples,
+        stored.municipality_code.clone(),
+    );
     let mut body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.to_string()))?;
     if let Value::Object(map) = &mut body {
         map.insert(
             "municipality".into(),
-            json!(stored.municipality_code.as_deref().and_then(|c| state.directory.by_code(c)).map(|o| json!({"code": o.code, "name": o.name}))),
+            json!(
+                stored
+                    .municipality_code
+                    .as_deref()
+                    .and_then(|c| state.directory.by_code(c))
+                    .map(|o| json!({"code": o.code, "name": o.name}))
+            ),
         );
         map.insert(
             "provenance".into(),
@@ -184,8 +227,12 @@ async fn dataset(State(state): State<AppState>, Path(id): Path<String>, headers:
 async fn sources(State(state): State<AppState>) -> Result<Response, ApiError> {
     let store = Arc::clone(&state.store);
     let (counts, runs) = blocking(move || {
-        let counts = store.dataset_counts().map_err(|e| ApiError::Internal(e.to_string()))?;
-        let runs = store.last_runs().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let counts = store
+            .dataset_counts()
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let runs = store
+            .last_runs()
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
         Ok((counts, runs))
     })
     .await?;

@@ -20,13 +20,23 @@ pub struct SearchParams {
 
 impl SearchParams {
     pub fn parse(query: &str) -> Result<Self, ApiError> {
-        let mut p = SearchParams { q: None, filters: Vec::new(), sort: SortOrder::Relevance, page: 1, per_page: 20, lang: "sv".into() };
+        let mut p = SearchParams {
+            q: None,
+            filters: Vec::new(),
+            sort: SortOrder::Relevance,
+            page: 1,
+            per_page: 20,
+            lang: "sv".into(),
+        };
         for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
             let value = value.trim().to_string();
             match key.as_ref() {
                 "q" => {
                     if value.chars().count() > MAX_QUERY_CHARS {
-                        return Err(ApiError::bad("q", format!("at most {MAX_QUERY_CHARS} characters")));
+                        return Err(ApiError::bad(
+                            "q",
+                            format!("at most {MAX_QUERY_CHARS} characters"),
+                        ));
                     }
                     p.q = Some(value).filter(|v| !v.is_empty());
                 }
@@ -34,7 +44,12 @@ impl SearchParams {
                     p.sort = match value.as_str() {
                         "relevance" => SortOrder::Relevance,
                         "modified" => SortOrder::Modified,
-                        _ => return Err(ApiError::bad("sort", format!("{value:?} is not relevance or modified"))),
+                        _ => {
+                            return Err(ApiError::bad(
+                                "sort",
+                                format!("{value:?} is not relevance or modified"),
+                            ));
+                        }
                     }
                 }
                 "page" => p.page = number("page", &value, 1, MAX_DEPTH)?,
@@ -46,15 +61,22 @@ impl SearchParams {
                     p.lang = value;
                 }
                 other => match Dimension::from_name(other) {
-                    Some(dim) if value.is_empty() => return Err(ApiError::bad(dim.name(), "must not be empty")),
-                    Some(dim) if value.len() > 2048 => return Err(ApiError::bad(dim.name(), "too long")),
+                    Some(dim) if value.is_empty() => {
+                        return Err(ApiError::bad(dim.name(), "must not be empty"));
+                    }
+                    Some(dim) if value.len() > 2048 => {
+                        return Err(ApiError::bad(dim.name(), "too long"));
+                    }
                     Some(dim) => p.filters.push((dim, value)),
                     None => return Err(ApiError::bad(other, "unknown parameter")),
                 },
             }
         }
         if (p.page - 1) * p.per_page >= MAX_DEPTH {
-            return Err(ApiError::bad("page", format!("results are available up to hit {MAX_DEPTH}")));
+            return Err(ApiError::bad(
+                "page",
+                format!("results are available up to hit {MAX_DEPTH}"),
+            ));
         }
         Ok(p)
     }
@@ -73,7 +95,10 @@ impl SearchParams {
 fn number(name: &str, value: &str, min: usize, max: usize) -> Result<usize, ApiError> {
     match value.parse::<usize>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(ApiError::bad(name, format!("{value:?} is not an integer from {min} to {max}"))),
+        _ => Err(ApiError::bad(
+            name,
+            format!("{value:?} is not an integer from {min} to {max}"),
+        )),
     }
 }
 
@@ -83,11 +108,22 @@ mod tests {
 
     #[test]
     fn filters_repeat_and_bad_values_name_their_parameter() {
-        let p = SearchParams::parse("q=bad&municipality=1280&municipality=1281&theme=x").expect("valid");
+        let p = SearchParams::parse("q=bad&municipality=1280&municipality=1281&theme=x")
+            .expect("valid");
         assert_eq!(p.filters.len(), 3);
-        for (query, parameter) in [("per_page=101", "per_page"), ("page=0", "page"), ("sort=x", "sort"), ("lang=de", "lang"), ("foo=1", "foo"), ("page=abc", "page"), ("page=600&per_page=100", "page")] {
+        for (query, parameter) in [
+            ("per_page=101", "per_page"),
+            ("page=0", "page"),
+            ("sort=x", "sort"),
+            ("lang=de", "lang"),
+            ("foo=1", "foo"),
+            ("page=abc", "page"),
+            ("page=600&per_page=100", "page"),
+        ] {
             match SearchParams::parse(query) {
-                Err(ApiError::BadParameter { parameter: p, .. }) => assert_eq!(p, parameter, "{query}"),
+                Err(ApiError::BadParameter { parameter: p, .. }) => {
+                    assert_eq!(p, parameter, "{query}")
+                }
                 other => panic!("{query}: {other:?}"),
             }
         }

@@ -168,7 +168,12 @@ pub struct HarvestSettings {
 impl Default for HarvestSettings {
     fn default() -> Self {
         Self {
-            user_agent: concat!("samla/", env!("CARGO_PKG_VERSION"), " (regional open-data harvester)").into(),
+            user_agent: concat!(
+                "samla/",
+                env!("CARGO_PKG_VERSION"),
+                " (regional open-data harvester)"
+            )
+            .into(),
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(120),
             run_timeout: Duration::from_secs(1800),
@@ -235,7 +240,10 @@ pub const DEFAULT_SCHEDULE: &str = "0 2 * * *";
 impl Config {
     /// Reads and validates a region file.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { file: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            file: path.into(),
+            source,
+        })?;
         Self::from_toml(&text, path)
     }
 
@@ -245,7 +253,10 @@ impl Config {
             file: file.into(),
             message: e.to_string().trim().replace('\n', " | "),
         })?;
-        raw.validate().map_err(|problems| ConfigError::Invalid { file: file.into(), problems })
+        raw.validate().map_err(|problems| ConfigError::Invalid {
+            file: file.into(),
+            problems,
+        })
     }
 
     /// The source with this id.
@@ -276,9 +287,18 @@ impl RawConfig {
         positive(h.concurrency.map(|v| v as u64), "concurrency", &mut problem);
         let harvest = HarvestSettings {
             user_agent: h.user_agent.unwrap_or(defaults.user_agent),
-            connect_timeout: h.connect_timeout_secs.map(Duration::from_secs).unwrap_or(defaults.connect_timeout),
-            request_timeout: h.request_timeout_secs.map(Duration::from_secs).unwrap_or(defaults.request_timeout),
-            run_timeout: h.run_timeout_secs.map(Duration::from_secs).unwrap_or(defaults.run_timeout),
+            connect_timeout: h
+                .connect_timeout_secs
+                .map(Duration::from_secs)
+                .unwrap_or(defaults.connect_timeout),
+            request_timeout: h
+                .request_timeout_secs
+                .map(Duration::from_secs)
+                .unwrap_or(defaults.request_timeout),
+            run_timeout: h
+                .run_timeout_secs
+                .map(Duration::from_secs)
+                .unwrap_or(defaults.run_timeout),
             max_body_bytes: h.max_body_bytes.unwrap_or(defaults.max_body_bytes),
             max_pages: h.max_pages.unwrap_or(defaults.max_pages),
             retries: h.retries.unwrap_or(defaults.retries),
@@ -289,38 +309,70 @@ impl RawConfig {
         let mut organisations = Vec::new();
         for (i, o) in self.organisation.into_iter().enumerate() {
             if o.code.trim().is_empty() {
-                problem(format!("organisation[{i}].code"), "must not be empty".into());
+                problem(
+                    format!("organisation[{i}].code"),
+                    "must not be empty".into(),
+                );
             } else if !codes.insert(o.code.clone()) {
-                problem(format!("organisation[{i}].code"), format!("duplicate code {:?}", o.code));
+                problem(
+                    format!("organisation[{i}].code"),
+                    format!("duplicate code {:?}", o.code),
+                );
             }
             let orgnr = match o.orgnr {
                 Some(nr) => {
                     let digits: String = nr.chars().filter(char::is_ascii_digit).collect();
                     if digits.len() != 10 {
-                        problem(format!("organisation[{i}].orgnr"), format!("{nr:?} is not a ten-digit organisation number"));
+                        problem(
+                            format!("organisation[{i}].orgnr"),
+                            format!("{nr:?} is not a ten-digit organisation number"),
+                        );
                     }
                     Some(digits)
                 }
                 None => None,
             };
-            organisations.push(OrganisationConfig { code: o.code, name: o.name, short_name: o.short_name, orgnr, domain: o.domain });
+            organisations.push(OrganisationConfig {
+                code: o.code,
+                name: o.name,
+                short_name: o.short_name,
+                orgnr,
+                domain: o.domain,
+            });
         }
 
         let mut ids = HashSet::new();
         let mut sources = Vec::new();
         for (i, s) in self.source.into_iter().enumerate() {
-            if s.id.is_empty() || !s.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-                problem(format!("source[{i}].id"), format!("{:?} must be lower-case letters, digits and '-'", s.id));
+            if s.id.is_empty()
+                || !s
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                problem(
+                    format!("source[{i}].id"),
+                    format!("{:?} must be lower-case letters, digits and '-'", s.id),
+                );
             } else if !ids.insert(s.id.clone()) {
-                problem(format!("source[{i}].id"), format!("duplicate id {:?}", s.id));
+                problem(
+                    format!("source[{i}].id"),
+                    format!("duplicate id {:?}", s.id),
+                );
             }
             if !codes.contains(&s.organisation) {
-                problem(format!("source[{i}].organisation"), format!("no organisation with code {:?}", s.organisation));
+                problem(
+                    format!("source[{i}].organisation"),
+                    format!("no organisation with code {:?}", s.organisation),
+                );
             }
             let schedule = s.schedule.unwrap_or_else(|| DEFAULT_SCHEDULE.into());
             let fields = schedule.split_whitespace().count();
             if !(5..=6).contains(&fields) {
-                problem(format!("source[{i}].schedule"), format!("{schedule:?} is not a cron expression (5 or 6 fields)"));
+                problem(
+                    format!("source[{i}].schedule"),
+                    format!("{schedule:?} is not a cron expression (5 or 6 fields)"),
+                );
             }
             match url::Url::parse(&s.url) {
                 Ok(url) if matches!(url.scheme(), "http" | "https") => sources.push(SourceConfig {
@@ -332,12 +384,24 @@ impl RawConfig {
                     verified: s.verified,
                     enabled: s.enabled,
                 }),
-                Ok(url) => problem(format!("source[{i}].url"), format!("scheme {:?} is not http or https", url.scheme())),
-                Err(e) => problem(format!("source[{i}].url"), format!("{:?} is not a URL: {e}", s.url)),
+                Ok(url) => problem(
+                    format!("source[{i}].url"),
+                    format!("scheme {:?} is not http or https", url.scheme()),
+                ),
+                Err(e) => problem(
+                    format!("source[{i}].url"),
+                    format!("{:?} is not a URL: {e}", s.url),
+                ),
             }
         }
         if problems.is_empty() {
-            Ok(Config { region_name: self.region.name, timezone: self.region.timezone, harvest, organisations, sources })
+            Ok(Config {
+                region_name: self.region.name,
+                timezone: self.region.timezone,
+                harvest,
+                organisations,
+                sources,
+            })
         } else {
             Err(problems)
         }
@@ -376,16 +440,25 @@ url = "https://ckan-malmo.dataplatform.se"
     #[test]
     fn unknown_keys_are_rejected_with_file_and_key() {
         let text = GOOD.replace("protocol = \"ckan\"", "protocol = \"ckan\"\nurll = \"x\"");
-        let e = Config::from_toml(&text, Path::new("r.toml")).expect_err("unknown key").to_string();
+        let e = Config::from_toml(&text, Path::new("r.toml"))
+            .expect_err("unknown key")
+            .to_string();
         assert!(e.starts_with("r.toml:"), "{e}");
         assert!(e.contains("urll"), "{e}");
     }
 
     #[test]
     fn invalid_values_name_their_key() {
-        let text = GOOD.replace("https://ckan-malmo.dataplatform.se", "ftp://x").replace("\"1280\"\nprotocol", "\"9999\"\nprotocol");
-        let e = Config::from_toml(&text, Path::new("r.toml")).expect_err("invalid").to_string();
+        let text = GOOD
+            .replace("https://ckan-malmo.dataplatform.se", "ftp://x")
+            .replace("\"1280\"\nprotocol", "\"9999\"\nprotocol");
+        let e = Config::from_toml(&text, Path::new("r.toml"))
+            .expect_err("invalid")
+            .to_string();
         assert!(e.contains("source[0].url: scheme \"ftp\""), "{e}");
-        assert!(e.contains("source[0].organisation: no organisation with code \"9999\""), "{e}");
+        assert!(
+            e.contains("source[0].organisation: no organisation with code \"9999\""),
+            "{e}"
+        );
     }
 }

@@ -50,7 +50,12 @@ impl HttpClient {
             .no_proxy()
             .build()
             .map_err(|source| HarvestError::Client { source })?;
-        Ok(Self { client, max_body_bytes: settings.max_body_bytes, retries: settings.retries, retry_base: Duration::from_millis(500) })
+        Ok(Self {
+            client,
+            max_body_bytes: settings.max_body_bytes,
+            retries: settings.retries,
+            retry_base: Duration::from_millis(500),
+        })
     }
 
     /// The same client with another first backoff (tests keep it short).
@@ -64,19 +69,33 @@ impl HttpClient {
         let mut attempts = Vec::new();
         let mut attempt = 0u32;
         loop {
-            let response = self.client.get(url.clone()).header(ACCEPT, accept).send().await;
+            let response = self
+                .client
+                .get(url.clone())
+                .header(ACCEPT, accept)
+                .send()
+                .await;
             let response = match response {
                 Ok(r) => r,
-                Err(source) if attempt < self.retries && (source.is_connect() || source.is_timeout()) => {
+                Err(source)
+                    if attempt < self.retries && (source.is_connect() || source.is_timeout()) =>
+                {
                     tokio::time::sleep(self.backoff(attempt, None)).await;
                     attempt += 1;
                     continue;
                 }
-                Err(source) => return Err(HarvestError::Request { url: url.to_string(), source }),
+                Err(source) => {
+                    return Err(HarvestError::Request {
+                        url: url.to_string(),
+                        source,
+                    });
+                }
             };
             let status = response.status();
             attempts.push(status.as_u16());
-            if (status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()) && attempt < self.retries {
+            if (status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error())
+                && attempt < self.retries
+            {
                 let retry_after = response
                     .headers()
                     .get(RETRY_AFTER)
@@ -87,7 +106,11 @@ impl HttpClient {
                 continue;
             }
             if !status.is_success() {
-                return Err(HarvestError::Status { url: url.to_string(), status: status.as_u16() });
+                return Err(HarvestError::Status {
+                    url: url.to_string(),
+                    status: status.as_u16(),
+                    attempts,
+                });
             }
             let content_type = response
                 .headers()
@@ -96,7 +119,13 @@ impl HttpClient {
                 .map(|v| v.split(';').next().unwrap_or(v).trim().to_ascii_lowercase());
             let final_url = response.url().clone();
             let body = self.read_capped(response, url).await?;
-            return Ok(Fetched { url: final_url, status: status.as_u16(), content_type, body, attempts });
+            return Ok(Fetched {
+                url: final_url,
+                status: status.as_u16(),
+                content_type,
+                body,
+                attempts,
+            });
         }
     }
 
@@ -106,16 +135,29 @@ impl HttpClient {
             .unwrap_or_else(|| self.retry_base.saturating_mul(2u32.saturating_pow(attempt)))
     }
 
-    async fn read_capped(&self, mut response: reqwest::Response, url: &Url) -> Result<Bytes, HarvestError> {
-        let too_large = || HarvestError::BodyTooLarge { url: url.to_string(), limit: self.max_body_bytes };
-        if response.content_length().is_some_and(|len| len > self.max_body_bytes) {
+    async fn read_capped(
+        &self,
+        mut response: reqwest::Response,
+        url: &Url,
+    ) -> Result<Bytes, HarvestError> {
+        let too_large = || HarvestError::BodyTooLarge {
+            url: url.to_string(),
+            limit: self.max_body_bytes,
+        };
+        if response
+            .content_length()
+            .is_some_and(|len| len > self.max_body_bytes)
+        {
             return Err(too_large());
         }
         let mut body = BytesMut::new();
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|source| HarvestError::Request { url: url.to_string(), source })?
+            .map_err(|source| HarvestError::Request {
+                url: url.to_string(),
+                source,
+            })?
         {
             if (body.len() + chunk.len()) as u64 > self.max_body_bytes {
                 return Err(too_large());
@@ -143,7 +185,10 @@ mod tests {
     #[test]
     fn retry_after_as_seconds_or_date() {
         assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 }

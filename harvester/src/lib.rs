@@ -20,7 +20,9 @@ pub use report::{Outcome, ProblemGroup, ProblemSample, RunReport, SAMPLES_PER_RE
 use oxrdf::{NamedOrBlankNode, Term, Triple};
 use samla_config::{HarvestSettings, Protocol, SourceConfig};
 use samla_model::vocab::{dcat, dcterms, hydra, rdf};
-use samla_model::{DatasetId, DatasetRecord, Extraction, OrganisationDirectory, SourceContext, extract_datasets};
+use samla_model::{
+    DatasetId, DatasetRecord, Extraction, OrganisationDirectory, SourceContext, extract_datasets,
+};
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -53,8 +55,10 @@ pub enum HarvestError {
     Status {
         /// The URL.
         url: String,
-        /// The status.
+        /// The final status.
         status: u16,
+        /// Statuses of every attempt, retries included.
+        attempts: Vec<u16>,
     },
     /// The body is over the cap.
     #[error("{url} sent a body over the limit of {limit} bytes")]
@@ -99,8 +103,15 @@ struct Page {
 
 impl Harvester {
     /// A harvester with the given limits, resolving publishers against `directory`.
-    pub fn new(settings: HarvestSettings, directory: Arc<OrganisationDirectory>) -> Result<Self, HarvestError> {
-        Ok(Self { client: HttpClient::new(&settings)?, settings, directory })
+    pub fn new(
+        settings: HarvestSettings,
+        directory: Arc<OrganisationDirectory>,
+    ) -> Result<Self, HarvestError> {
+        Ok(Self {
+            client: HttpClient::new(&settings)?,
+            settings,
+            directory,
+        })
     }
 
     /// The same harvester with another client (tests shorten the retry backoff).
@@ -111,7 +122,12 @@ impl Harvester {
 
     /// Runs one source: every record found is sent to `sink`; the report says what happened.
     /// Stops early, with outcome `cancelled`, when `cancel` fires or the run timeout passes.
-    pub async fn run(&self, source: &SourceConfig, sink: mpsc::Sender<DatasetRecord>, cancel: CancellationToken) -> RunReport {
+    pub async fn run(
+        &self,
+        source: &SourceConfig,
+        sink: mpsc::Sender<DatasetRecord>,
+        cancel: CancellationToken,
+    ) -> RunReport {
         let mut report = RunReport::start(&source.id, source.url.as_str());
         match source.protocol {
             Protocol::Dcat => self.run_dcat(source, &sink, &cancel, &mut report).await,
@@ -146,7 +162,12 @@ impl Harvester {
 
         while let Some((url, depth)) = queue.pop_front() {
             if report.pages as usize >= self.settings.max_pages {
-                report.problem("page_limit", url.as_str(), None, format!("stopped after {} pages", self.settings.max_pages));
+                report.problem(
+                    "page_limit",
+                    url.as_str(),
+                    None,
+                    format!("stopped after {} pages", self.settings.max_pages),
+                );
                 report.downgrade(Outcome::Partial);
                 break;
             }
@@ -163,13 +184,19 @@ impl Harvester {
                 }
                 fetched = self.client.get(&url, RDF_ACCEPT) => fetched,
             };
-            let failed_outcome = if first { Outcome::Failed } else { Outcome::Partial };
+            let failed_outcome = if first {
+                Outcome::Failed
+            } else {
+                Outcome::Partial
+            };
             first = false;
             let fetched = match fetched {
                 Ok(f) => f,
                 Err(error) => {
-                    if let HarvestError::Status { status, .. } = &error {
-                        *report.http_statuses.entry(*status).or_default() += 1;
+                    if let HarvestError::Status { attempts, .. } = &error {
+                        for status in attempts {
+                            *report.http_statuses.entry(*status).or_default() += 1;
+                        }
                     }
                     warn!(source_id = %source.id, url = %url, %error, "page fetch failed");
                     report.problem(error.reason(), url.as_str(), None, error.to_string());
@@ -190,19 +217,37 @@ impl Harvester {
             let parsed = tokio::task::spawn_blocking(move || {
                 let triples = parse_rdf(&body, format, &base)?;
                 let (next, parts) = links(&triples);
-                let ctx = SourceContext { source_id: &source_id, organisation_code: &organisation, directory: &directory };
-                Ok::<_, String>(Page { extraction: extract_datasets(triples, &ctx), next, parts })
+                let ctx = SourceContext {
+                    source_id: &source_id,
+                    organisation_code: &organisation,
+                    directory: &directory,
+                };
+                Ok::<_, String>(Page {
+                    extraction: extract_datasets(triples, &ctx),
+                    next,
+                    parts,
+                })
             })
             .await;
             let page = match parsed {
                 Ok(Ok(page)) => page,
                 Ok(Err(message)) => {
-                    report.problem("malformed_rdf", url.as_str(), None, format!("not valid {format}: {message}"));
+                    report.problem(
+                        "malformed_rdf",
+                        url.as_str(),
+                        None,
+                        format!("not valid {format}: {message}"),
+                    );
                     report.downgrade(failed_outcome);
                     continue;
                 }
                 Err(join_error) => {
-                    report.problem("internal_error", url.as_str(), None, format!("parsing stopped: {join_error}"));
+                    report.problem(
+                        "internal_error",
+                        url.as_str(),
+                        None,
+                        format!("parsing stopped: {join_error}"),
+                    );
                     report.downgrade(failed_outcome);
                     continue;
                 }
@@ -216,7 +261,12 @@ impl Harvester {
             for mut record in page.extraction.records {
                 record.source_url = url.to_string();
                 if !seen_ids.insert(record.id.clone()) {
-                    report.problem("duplicate_dataset", url.as_str(), Some(&record.iri), format!("dataset {} appears more than once", record.id));
+                    report.problem(
+                        "duplicate_dataset",
+                        url.as_str(),
+                        Some(&record.iri),
+                        format!("dataset {} appears more than once", record.id),
+                    );
                     continue;
                 }
                 report.datasets += 1;
@@ -234,7 +284,12 @@ impl Harvester {
                 queued.insert(unvisited.to_string());
                 queue.push_back((unvisited.clone(), depth));
             } else if let Some(looped) = next.first() {
-                report.problem("hydra_loop", url.as_str(), None, format!("next page {looped} was already read; paging stopped"));
+                report.problem(
+                    "hydra_loop",
+                    url.as_str(),
+                    None,
+                    format!("next page {looped} was already read; paging stopped"),
+                );
                 report.downgrade(Outcome::Partial);
             }
             if depth == 0 {

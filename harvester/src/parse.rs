@@ -41,14 +41,19 @@ impl RdfFormat {
 
     /// The format by `Content-Type`, else by sniffing the first bytes.
     pub fn detect(content_type: Option<&str>, body: &[u8]) -> Self {
-        content_type.and_then(Self::from_media_type).unwrap_or_else(|| Self::sniff(body))
+        content_type
+            .and_then(Self::from_media_type)
+            .unwrap_or_else(|| Self::sniff(body))
     }
 
     /// Guesses the format from the first non-blank bytes.
     pub fn sniff(body: &[u8]) -> Self {
-        let start = body.iter().position(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF);
+        let start = body
+            .iter()
+            .position(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF);
         let head = &body[start.unwrap_or(0)..body.len().min(start.unwrap_or(0) + 512)];
-        if head.starts_with(b"<?xml") || head.starts_with(b"<rdf:RDF") || head.starts_with(b"<!--") {
+        if head.starts_with(b"<?xml") || head.starts_with(b"<rdf:RDF") || head.starts_with(b"<!--")
+        {
             Self::RdfXml
         } else if head.starts_with(b"{") || head.starts_with(b"[") {
             Self::JsonLd
@@ -63,19 +68,31 @@ impl RdfFormat {
 pub fn parse_rdf(body: &[u8], format: RdfFormat, base: &str) -> Result<Vec<Triple>, String> {
     match format {
         RdfFormat::Turtle => {
-            let parser = oxttl::TurtleParser::new().with_base_iri(base).map_err(|e| e.to_string())?;
-            parser.for_slice(body).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())
+            let parser = oxttl::TurtleParser::new()
+                .with_base_iri(base)
+                .map_err(|e| e.to_string())?;
+            parser
+                .for_slice(body)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())
         }
         RdfFormat::NTriples => oxttl::NTriplesParser::new()
             .for_slice(body)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| e.to_string()),
         RdfFormat::RdfXml => {
-            let parser = oxrdfxml::RdfXmlParser::new().with_base_iri(base).map_err(|e| e.to_string())?;
-            parser.for_slice(body).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())
+            let parser = oxrdfxml::RdfXmlParser::new()
+                .with_base_iri(base)
+                .map_err(|e| e.to_string())?;
+            parser
+                .for_slice(body)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())
         }
         RdfFormat::JsonLd => {
-            let parser = oxjsonld::JsonLdParser::new().with_base_iri(base).map_err(|e| e.to_string())?;
+            let parser = oxjsonld::JsonLdParser::new()
+                .with_base_iri(base)
+                .map_err(|e| e.to_string())?;
             parser
                 .for_slice(body)
                 .map(|q| q.map(Triple::from))
@@ -91,17 +108,33 @@ mod tests {
 
     #[test]
     fn sniffs_each_syntax() {
-        assert_eq!(RdfFormat::sniff(b"  <?xml version='1.0'?><rdf:RDF/>"), RdfFormat::RdfXml);
+        assert_eq!(
+            RdfFormat::sniff(b"  <?xml version='1.0'?><rdf:RDF/>"),
+            RdfFormat::RdfXml
+        );
         assert_eq!(RdfFormat::sniff(b"{\"@context\": {}}"), RdfFormat::JsonLd);
-        assert_eq!(RdfFormat::sniff(b"@prefix dcat: <http://www.w3.org/ns/dcat#> ."), RdfFormat::Turtle);
-        assert_eq!(RdfFormat::detect(Some("application/rdf+xml"), b"@prefix"), RdfFormat::RdfXml);
-        assert_eq!(RdfFormat::detect(Some("text/plain"), b"<?xml"), RdfFormat::RdfXml);
+        assert_eq!(
+            RdfFormat::sniff(b"@prefix dcat: <http://www.w3.org/ns/dcat#> ."),
+            RdfFormat::Turtle
+        );
+        assert_eq!(
+            RdfFormat::detect(Some("application/rdf+xml"), b"@prefix"),
+            RdfFormat::RdfXml
+        );
+        assert_eq!(
+            RdfFormat::detect(Some("text/plain"), b"<?xml"),
+            RdfFormat::RdfXml
+        );
     }
 
     #[test]
     fn a_syntax_error_names_its_position() {
-        let e = parse_rdf(b"<http://a> <http://b> \"x\" .\n<http://a> <http://b> .", RdfFormat::Turtle, "http://base/")
-            .expect_err("malformed");
+        let e = parse_rdf(
+            b"<http://a> <http://b> \"x\" .\n<http://a> <http://b> .",
+            RdfFormat::Turtle,
+            "http://base/",
+        )
+        .expect_err("malformed");
         assert!(e.contains("line 2") || e.contains("2:"), "{e}");
     }
 }

@@ -89,8 +89,18 @@ impl RunReport {
     }
 
     /// Counts a problem, keeping a few samples.
-    pub fn problem(&mut self, reason: &str, url: &str, subject: Option<&str>, detail: impl Into<String>) {
-        let sample = ProblemSample { url: url.into(), subject: subject.map(str::to_string), detail: detail.into() };
+    pub fn problem(
+        &mut self,
+        reason: &str,
+        url: &str,
+        subject: Option<&str>,
+        detail: impl Into<String>,
+    ) {
+        let sample = ProblemSample {
+            url: url.into(),
+            subject: subject.map(str::to_string),
+            detail: detail.into(),
+        };
         match self.problems.iter_mut().find(|g| g.reason == reason) {
             Some(group) => {
                 group.count += 1;
@@ -98,13 +108,20 @@ impl RunReport {
                     group.samples.push(sample);
                 }
             }
-            None => self.problems.push(ProblemGroup { reason: reason.into(), count: 1, samples: vec![sample] }),
+            None => self.problems.push(ProblemGroup {
+                reason: reason.into(),
+                count: 1,
+                samples: vec![sample],
+            }),
         }
     }
 
     /// The count of problems of one reason.
     pub fn problem_count(&self, reason: &str) -> u64 {
-        self.problems.iter().find(|g| g.reason == reason).map_or(0, |g| g.count)
+        self.problems
+            .iter()
+            .find(|g| g.reason == reason)
+            .map_or(0, |g| g.count)
     }
 
     /// Downgrades the outcome (success → partial → failed), never upgrades it.
@@ -123,6 +140,7 @@ impl RunReport {
     /// Closes the report.
     pub fn finish(&mut self) {
         self.finished = Utc::now();
-        self.problems.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+        self.problems
+            .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
     }
 }

@@ -22,9 +22,13 @@ use std::sync::Mutex;
 use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{
-    FAST, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value,
+    FAST, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument,
+    TextFieldIndexing, TextOptions, Value,
 };
-use tantivy::tokenizer::{AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    TextAnalyzer,
+};
 use tantivy::{DateTime, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term, doc};
 
 /// Why indexing or searching failed.
@@ -115,8 +119,18 @@ impl Dimension {
     fn values(self, view: &DatasetView) -> Vec<String> {
         let opt = |o: &Option<String>| o.iter().cloned().collect::<Vec<_>>();
         match self {
-            Dimension::Municipality => view.publisher.as_ref().and_then(|p| p.municipality_code.clone()).into_iter().collect(),
-            Dimension::Publisher => view.publisher.as_ref().map(|p| p.uri.clone()).into_iter().collect(),
+            Dimension::Municipality => view
+                .publisher
+                .as_ref()
+                .and_then(|p| p.municipality_code.clone())
+                .into_iter()
+                .collect(),
+            Dimension::Publisher => view
+                .publisher
+                .as_ref()
+                .map(|p| p.uri.clone())
+                .into_iter()
+                .collect(),
             Dimension::Theme => view.themes.clone(),
             Dimension::Format => view.formats.clone(),
             Dimension::License => opt(&view.license),
@@ -244,7 +258,9 @@ impl std::fmt::Debug for Indexer {
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(SWEDISH).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        TextFieldIndexing::default()
+            .set_tokenizer(SWEDISH)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
@@ -252,7 +268,7 @@ fn schema() -> (Schema, Fields) {
         title: b.add_text_field("title", text.clone()),
         description: b.add_text_field("description", text.clone()),
         keywords: b.add_text_field("keywords", text.clone()),
-        publisher: b.add_text_field("publisher", text.clone()),
+        publisher: b.add_text_field("publisher_name", text.clone()),
         extra: b.add_text_field("extra", text.clone()),
         parts: b.add_text_field("parts", text),
         modified: b.add_date_field("modified", FAST),
@@ -277,20 +293,40 @@ fn facet_value(value: &str) -> tantivy::schema::Facet {
 impl Indexer {
     /// Opens the index in `dir`, creating it if needed.
     pub fn open(dir: &Path) -> Result<Self, IndexError> {
-        let open_err = |message: String| IndexError::Open { path: dir.into(), message };
+        let open_err = |message: String| IndexError::Open {
+            path: dir.into(),
+            message,
+        };
         std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         let (schema, fields) = schema();
-        let directory = tantivy::directory::MmapDirectory::open(dir).map_err(|e| open_err(e.to_string()))?;
-        let t = |source| IndexError::Tantivy { path: dir.into(), source };
+        let directory =
+            tantivy::directory::MmapDirectory::open(dir).map_err(|e| open_err(e.to_string()))?;
+        let t = |source| IndexError::Tantivy {
+            path: dir.into(),
+            source,
+        };
         let index = Index::open_or_create(directory, schema).map_err(t)?;
         index.tokenizers().register(SWEDISH, swedish_analyzer());
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(t)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(t)?;
         let writer = index.writer(128 * 1024 * 1024).map_err(t)?;
-        Ok(Self { index, reader, writer: Mutex::new(writer), fields, path: dir.into() })
+        Ok(Self {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            path: dir.into(),
+        })
     }
 
     fn err(&self, source: tantivy::TantivyError) -> IndexError {
-        IndexError::Tantivy { path: self.path.clone(), source }
+        IndexError::Tantivy {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     /// The store change sequence number the last commit caught up with.
@@ -328,7 +364,8 @@ impl Indexer {
             landing_page: v.landing_page.clone(),
             source_id: input.source_id.to_string(),
         };
-        let mut d = doc!(f.id => v.id.0.clone(), f.doc => serde_json::to_string(&hit).unwrap_or_default());
+        let mut d =
+            doc!(f.id => v.id.0.clone(), f.doc => serde_json::to_string(&hit).unwrap_or_default());
         let join = |m: &LangMap| m.values().cloned().collect::<Vec<_>>().join(" \n ");
         let keywords: Vec<&str> = v.keywords.iter().map(|(_, k)| k.as_str()).collect();
         d.add_text(f.title, join(&v.title));
@@ -337,7 +374,11 @@ impl Indexer {
         if let Some(p) = &v.publisher {
             d.add_text(f.publisher, join(&p.name));
         }
-        let mut extra: Vec<&str> = input.municipality_names.iter().map(String::as_str).collect();
+        let mut extra: Vec<&str> = input
+            .municipality_names
+            .iter()
+            .map(String::as_str)
+            .collect();
         for iri in v.themes.iter().chain(&v.hvd_categories).chain(&v.formats) {
             if let Some(l) = labels::label_for(iri, "sv") {
                 extra.push(l);
@@ -346,11 +387,18 @@ impl Indexer {
                 extra.push(l);
             }
         }
-        let specs: Vec<String> = v.conforms_to.iter().map(|c| c.replace(['/', '-', '_'], " ")).collect();
+        let specs: Vec<String> = v
+            .conforms_to
+            .iter()
+            .map(|c| c.replace(['/', '-', '_'], " "))
+            .collect();
         extra.extend(specs.iter().map(String::as_str));
         d.add_text(f.extra, extra.join(" \n "));
         let titles = join(&v.title);
-        d.add_text(f.parts, compound::modifiers_of(&format!("{titles} {}", keywords.join(" "))));
+        d.add_text(
+            f.parts,
+            compound::modifiers_of(&format!("{titles} {}", keywords.join(" "))),
+        );
         if let Some(m) = v.modified_at() {
             d.add_date(f.modified, DateTime::from_timestamp_secs(m.timestamp()));
         }
@@ -364,12 +412,18 @@ impl Indexer {
 
     /// Replaces the given datasets (by id) and commits with the store's sequence number,
     /// so searches see all of them at once or none.
-    pub fn upsert<'a>(&self, inputs: impl IntoIterator<Item = IndexInput<'a>>, seq: u64) -> Result<u64, IndexError> {
+    pub fn upsert<'a>(
+        &self,
+        inputs: impl IntoIterator<Item = IndexInput<'a>>,
+        seq: u64,
+    ) -> Result<u64, IndexError> {
         let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut n = 0;
         for input in inputs {
             writer.delete_term(Term::from_field_text(self.fields.id, &input.view.id.0));
-            writer.add_document(self.document(&input)).map_err(|e| self.err(e))?;
+            writer
+                .add_document(self.document(&input))
+                .map_err(|e| self.err(e))?;
             n += 1;
         }
         self.commit(&mut writer, seq)?;
@@ -377,12 +431,18 @@ impl Indexer {
     }
 
     /// Replaces the whole index with `inputs` (for `samla reindex`).
-    pub fn rebuild<'a>(&self, inputs: impl IntoIterator<Item = IndexInput<'a>>, seq: u64) -> Result<u64, IndexError> {
+    pub fn rebuild<'a>(
+        &self,
+        inputs: impl IntoIterator<Item = IndexInput<'a>>,
+        seq: u64,
+    ) -> Result<u64, IndexError> {
         let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         writer.delete_all_documents().map_err(|e| self.err(e))?;
         let mut n = 0;
         for input in inputs {
-            writer.add_document(self.document(&input)).map_err(|e| self.err(e))?;
+            writer
+                .add_document(self.document(&input))
+                .map_err(|e| self.err(e))?;
             n += 1;
         }
         self.commit(&mut writer, seq)?;
@@ -398,7 +458,10 @@ impl Indexer {
 
     fn text_query(&self, q: &str) -> Box<dyn Query> {
         let f = &self.fields;
-        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.keywords, f.description, f.publisher, f.extra]);
+        let mut parser = QueryParser::for_index(
+            &self.index,
+            vec![f.title, f.keywords, f.description, f.publisher, f.extra],
+        );
         parser.set_conjunction_by_default();
         parser.set_field_boost(f.title, 3.0);
         parser.set_field_boost(f.keywords, 2.0);
@@ -416,13 +479,20 @@ impl Indexer {
             .iter()
             .map(|word| {
                 // Quoted, so query syntax in harvested or user text is never interpreted.
-                let (exact, _) = parser.parse_query_lenient(&format!("\"{}\"", word.trim_matches('-')));
+                let (exact, _) =
+                    parser.parse_query_lenient(&format!("\"{}\"", word.trim_matches('-')));
                 let clause: Box<dyn Query> = match compound::modifier(word) {
                     Some(m) => {
-                        let part = TermQuery::new(Term::from_field_text(f.parts, m), IndexRecordOption::Basic);
+                        let part = TermQuery::new(
+                            Term::from_field_text(f.parts, m),
+                            IndexRecordOption::Basic,
+                        );
                         Box::new(BooleanQuery::new(vec![
                             (Occur::Should, exact),
-                            (Occur::Should, Box::new(BoostQuery::new(Box::new(part), 0.3))),
+                            (
+                                Occur::Should,
+                                Box::new(BoostQuery::new(Box::new(part), 0.3)),
+                            ),
                         ]))
                     }
                     None => exact,
@@ -437,7 +507,13 @@ impl Indexer {
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResult, IndexError> {
         let f = &self.fields;
         let text = req.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text.map_or_else(|| Box::new(AllQuery) as Box<dyn Query>, |q| self.text_query(q)))];
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+            Occur::Must,
+            text.map_or_else(
+                || Box::new(AllQuery) as Box<dyn Query>,
+                |q| self.text_query(q),
+            ),
+        )];
         for dim in Dimension::ALL {
             let field = f.facets[dim as usize];
             let values: Vec<(Occur, Box<dyn Query>)> = req
@@ -446,7 +522,10 @@ impl Indexer {
                 .filter(|(d, _)| *d == dim)
                 .map(|(_, v)| {
                     let term = Term::from_facet(field, &facet_value(v));
-                    (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>)
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
+                    )
                 })
                 .collect();
             if !values.is_empty() {
@@ -471,11 +550,19 @@ impl Indexer {
         let by_modified = req.sort == SortOrder::Modified || text.is_none();
         let (addresses, mut fruits) = if by_modified {
             let (docs, fruits) = searcher
-                .search(&query, &(top.order_by_fast_field::<DateTime>("modified", Order::Desc), multi))
+                .search(
+                    &query,
+                    &(
+                        top.order_by_fast_field::<DateTime>("modified", Order::Desc),
+                        multi,
+                    ),
+                )
                 .map_err(|e| self.err(e))?;
             (docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), fruits)
         } else {
-            let (docs, fruits) = searcher.search(&query, &(top.order_by_score(), multi)).map_err(|e| self.err(e))?;
+            let (docs, fruits) = searcher
+                .search(&query, &(top.order_by_score(), multi))
+                .map_err(|e| self.err(e))?;
             (docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), fruits)
         };
         let total = count.extract(&mut fruits);
@@ -484,7 +571,16 @@ impl Indexer {
             let counts = handle.extract(&mut fruits);
             let mut values: Vec<(String, u64)> = counts
                 .get("/")
-                .map(|(facet, n)| (facet.to_path().last().map(|s| s.to_string()).unwrap_or_default(), n))
+                .map(|(facet, n)| {
+                    (
+                        facet
+                            .to_path()
+                            .last()
+                            .map(|s| s.to_string())
+                            .unwrap_or_default(),
+                        n,
+                    )
+                })
                 .collect();
             values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             values.truncate(FACET_VALUES);
@@ -499,6 +595,10 @@ impl Indexer {
                 hits.push(hit);
             }
         }
-        Ok(SearchResult { total, hits, facets })
+        Ok(SearchResult {
+            total,
+            hits,
+            facets,
+        })
     }
 }

@@ -27,15 +27,31 @@ const fn c(code: &'static str, sv: &'static str, en: &'static str) -> Concept {
 
 /// EU data themes.
 pub const THEMES: &[Concept] = &[
-    c("AGRI", "Jordbruk, fiske, skogsbruk och livsmedel", "Agriculture, fisheries, forestry and food"),
+    c(
+        "AGRI",
+        "Jordbruk, fiske, skogsbruk och livsmedel",
+        "Agriculture, fisheries, forestry and food",
+    ),
     c("ECON", "Ekonomi och finans", "Economy and finance"),
-    c("EDUC", "Utbildning, kultur och sport", "Education, culture and sport"),
+    c(
+        "EDUC",
+        "Utbildning, kultur och sport",
+        "Education, culture and sport",
+    ),
     c("ENER", "Energi", "Energy"),
     c("ENVI", "Miljö", "Environment"),
-    c("GOVE", "Regeringen och den offentliga sektorn", "Government and public sector"),
+    c(
+        "GOVE",
+        "Regeringen och den offentliga sektorn",
+        "Government and public sector",
+    ),
     c("HEAL", "Hälsa", "Health"),
     c("INTR", "Internationella frågor", "International issues"),
-    c("JUST", "Rättvisa, rättsliga system och allmän säkerhet", "Justice, legal system and public safety"),
+    c(
+        "JUST",
+        "Rättvisa, rättsliga system och allmän säkerhet",
+        "Justice, legal system and public safety",
+    ),
     c("SOCI", "Befolkning och samhälle", "Population and society"),
     c("REGI", "Regioner och städer", "Regions and cities"),
     c("TECH", "Vetenskap och teknik", "Science and technology"),
@@ -45,7 +61,11 @@ pub const THEMES: &[Concept] = &[
 /// EU frequencies (the DCAT-AP-SE choices).
 pub const FREQUENCIES: &[Concept] = &[
     c("CONT", "kontinuerlig", "continuous"),
-    c("UPDATE_CONT", "uppdateras kontinuerligt", "continuously updated"),
+    c(
+        "UPDATE_CONT",
+        "uppdateras kontinuerligt",
+        "continuously updated",
+    ),
     c("DAILY", "dagligen", "daily"),
     c("WEEKLY", "veckovis", "weekly"),
     c("BIWEEKLY", "varannan vecka", "every two weeks"),
@@ -68,10 +88,18 @@ pub const ACCESS_RIGHTS: &[Concept] = &[
 /// The top-level HVD categories of the implementing regulation.
 pub const HVD_CATEGORIES: &[Concept] = &[
     c("c_ac64a52d", "Geospatiala data", "Geospatial"),
-    c("c_dd313021", "Jordobservation och miljö", "Earth observation and environment"),
+    c(
+        "c_dd313021",
+        "Jordobservation och miljö",
+        "Earth observation and environment",
+    ),
     c("c_164e0bf5", "Meteorologiska data", "Meteorological"),
     c("c_e1da4e07", "Statistik", "Statistics"),
-    c("c_a9135398", "Företag och företagsägande", "Companies and company ownership"),
+    c(
+        "c_a9135398",
+        "Företag och företagsägande",
+        "Companies and company ownership",
+    ),
     c("c_b79e35eb", "Rörlighet", "Mobility"),
 ];
 
@@ -94,29 +122,84 @@ const fn f(
     media_types: &'static [&'static str],
     aliases: &'static [&'static str],
 ) -> FileType {
-    FileType { code, label, media_types, aliases }
+    FileType {
+        code,
+        label,
+        media_types,
+        aliases,
+    }
 }
 
 /// EU file types seen in Swedish municipal catalogs.
 pub const FILE_TYPES: &[FileType] = &[
     f("CSV", "CSV", &["text/csv"], &["csv", ".csv"]),
     f("JSON", "JSON", &["application/json"], &["json", ".json"]),
-    f("GEOJSON", "GeoJSON", &["application/geo+json", "application/vnd.geo+json"], &["geojson", ".geojson"]),
-    f("XML", "XML", &["application/xml", "text/xml"], &["xml", ".xml"]),
-    f("XLSX", "Excel XLSX", &["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"], &["xlsx", ".xlsx", "excel"]),
-    f("XLS", "Excel XLS", &["application/vnd.ms-excel"], &["xls", ".xls"]),
-    f("ODS", "ODS", &["application/vnd.oasis.opendocument.spreadsheet"], &["ods"]),
+    f(
+        "GEOJSON",
+        "GeoJSON",
+        &["application/geo+json", "application/vnd.geo+json"],
+        &["geojson", ".geojson"],
+    ),
+    f(
+        "XML",
+        "XML",
+        &["application/xml", "text/xml"],
+        &["xml", ".xml"],
+    ),
+    f(
+        "XLSX",
+        "Excel XLSX",
+        &["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
+        &["xlsx", ".xlsx", "excel"],
+    ),
+    f(
+        "XLS",
+        "Excel XLS",
+        &["application/vnd.ms-excel"],
+        &["xls", ".xls"],
+    ),
+    f(
+        "ODS",
+        "ODS",
+        &["application/vnd.oasis.opendocument.spreadsheet"],
+        &["ods"],
+    ),
     f("PDF", "PDF", &["application/pdf"], &["pdf", ".pdf"]),
     f("HTML", "HTML", &["text/html"], &["html", "htm", "webbsida"]),
     f("TXT", "Text", &["text/plain"], &["txt", "text"]),
-    f("RDF_XML", "RDF/XML", &["application/rdf+xml"], &["rdf", "rdf/xml", "rdf+xml"]),
+    f(
+        "RDF_XML",
+        "RDF/XML",
+        &["application/rdf+xml"],
+        &["rdf", "rdf/xml", "rdf+xml"],
+    ),
     f("RDF_TURTLE", "Turtle", &["text/turtle"], &["ttl", "turtle"]),
-    f("RDF_N_TRIPLES", "N-Triples", &["application/n-triples"], &["nt", "n-triples", "ntriples"]),
-    f("JSON_LD", "JSON-LD", &["application/ld+json"], &["jsonld", "json-ld"]),
+    f(
+        "RDF_N_TRIPLES",
+        "N-Triples",
+        &["application/n-triples"],
+        &["nt", "n-triples", "ntriples"],
+    ),
+    f(
+        "JSON_LD",
+        "JSON-LD",
+        &["application/ld+json"],
+        &["jsonld", "json-ld"],
+    ),
     f("ZIP", "ZIP", &["application/zip"], &["zip"]),
-    f("SHP", "Shapefile", &["application/x-shapefile"], &["shp", "shape", "shapefile", "esri shapefile"]),
+    f(
+        "SHP",
+        "Shapefile",
+        &["application/x-shapefile"],
+        &["shp", "shape", "shapefile", "esri shapefile"],
+    ),
     f("GML", "GML", &["application/gml+xml"], &["gml"]),
-    f("KML", "KML", &["application/vnd.google-earth.kml+xml"], &["kml"]),
+    f(
+        "KML",
+        "KML",
+        &["application/vnd.google-earth.kml+xml"],
+        &["kml"],
+    ),
     f("WMS_SRVC", "WMS", &[], &["wms"]),
     f("WFS_SRVC", "WFS", &[], &["wfs"]),
     f("GTFS", "GTFS", &[], &["gtfs"]),
@@ -134,18 +217,58 @@ pub struct Licence {
 }
 
 const fn l(iri: &'static str, label: &'static str, aliases: &'static [&'static str]) -> Licence {
-    Licence { iri, label, aliases }
+    Licence {
+        iri,
+        label,
+        aliases,
+    }
 }
 
 /// Licences seen in Swedish public-sector catalogs.
 pub const LICENCES: &[Licence] = &[
-    l("http://creativecommons.org/licenses/by/4.0/", "CC BY 4.0", &["cc-by", "cc-by-4.0", "cc by 4.0", "cc by", "cc-by 4.0", "ccby", "ccby4.0"]),
-    l("http://creativecommons.org/publicdomain/zero/1.0/", "CC0 1.0", &["cc0", "cc0-1.0", "cc-zero", "cc0 1.0", "odc-pddl"]),
-    l("http://creativecommons.org/licenses/by-sa/4.0/", "CC BY-SA 4.0", &["cc-by-sa", "cc-by-sa-4.0", "cc by-sa 4.0"]),
-    l("http://creativecommons.org/licenses/by-nc/4.0/", "CC BY-NC 4.0", &["cc-nc", "cc-by-nc", "cc-by-nc-4.0"]),
-    l("http://creativecommons.org/licenses/by-nd/4.0/", "CC BY-ND 4.0", &["cc-by-nd", "cc-by-nd-4.0"]),
-    l("http://creativecommons.org/licenses/by-nc-sa/4.0/", "CC BY-NC-SA 4.0", &["cc-by-nc-sa", "cc-by-nc-sa-4.0"]),
-    l("http://creativecommons.org/licenses/by-nc-nd/4.0/", "CC BY-NC-ND 4.0", &["cc-by-nc-nd", "cc-by-nc-nd-4.0"]),
+    l(
+        "http://creativecommons.org/licenses/by/4.0/",
+        "CC BY 4.0",
+        &[
+            "cc-by",
+            "cc-by-4.0",
+            "cc by 4.0",
+            "cc by",
+            "cc-by 4.0",
+            "ccby",
+            "ccby4.0",
+        ],
+    ),
+    l(
+        "http://creativecommons.org/publicdomain/zero/1.0/",
+        "CC0 1.0",
+        &["cc0", "cc0-1.0", "cc-zero", "cc0 1.0", "odc-pddl"],
+    ),
+    l(
+        "http://creativecommons.org/licenses/by-sa/4.0/",
+        "CC BY-SA 4.0",
+        &["cc-by-sa", "cc-by-sa-4.0", "cc by-sa 4.0"],
+    ),
+    l(
+        "http://creativecommons.org/licenses/by-nc/4.0/",
+        "CC BY-NC 4.0",
+        &["cc-nc", "cc-by-nc", "cc-by-nc-4.0"],
+    ),
+    l(
+        "http://creativecommons.org/licenses/by-nd/4.0/",
+        "CC BY-ND 4.0",
+        &["cc-by-nd", "cc-by-nd-4.0"],
+    ),
+    l(
+        "http://creativecommons.org/licenses/by-nc-sa/4.0/",
+        "CC BY-NC-SA 4.0",
+        &["cc-by-nc-sa", "cc-by-nc-sa-4.0"],
+    ),
+    l(
+        "http://creativecommons.org/licenses/by-nc-nd/4.0/",
+        "CC BY-NC-ND 4.0",
+        &["cc-by-nc-nd", "cc-by-nc-nd-4.0"],
+    ),
 ];
 
 fn code_of<'a>(iri: &'a str, base: &str) -> Option<&'a str> {

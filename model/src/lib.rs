@@ -15,6 +15,8 @@ pub mod region;
 pub mod view;
 pub mod vocab;
 
-pub use record::{DatasetId, DatasetRecord, Extraction, RecordProblem, SourceContext, extract_datasets};
+pub use record::{
+    DatasetId, DatasetRecord, Extraction, RecordProblem, SourceContext, extract_datasets,
+};
 pub use region::{Organisation, OrganisationDirectory};
 pub use view::{DatasetView, DistributionView, LangMap};

@@ -14,7 +14,10 @@ pub fn language_tag(tag: &str) -> String {
 /// Lower case, `https` → `http`, no `www.`, no trailing slash: the key IRIs are compared by.
 fn iri_key(value: &str) -> String {
     let v = value.trim().to_ascii_lowercase();
-    let v = v.strip_prefix("https://").map(|r| format!("http://{r}")).unwrap_or(v);
+    let v = v
+        .strip_prefix("https://")
+        .map(|r| format!("http://{r}"))
+        .unwrap_or(v);
     let v = v.replacen("http://www.", "http://", 1);
     v.trim_end_matches('/').to_string()
 }
@@ -57,19 +60,31 @@ pub fn theme(value: &str) -> Option<String> {
 
 /// The EU frequency IRI for a frequency IRI variant or code.
 pub fn frequency(value: &str) -> Option<String> {
-    authority(value, eu::FREQUENCY, labels::FREQUENCIES.iter().map(|c| c.code))
+    authority(
+        value,
+        eu::FREQUENCY,
+        labels::FREQUENCIES.iter().map(|c| c.code),
+    )
 }
 
 /// The EU access-right IRI for an access-rights IRI variant or code.
 pub fn access_right(value: &str) -> Option<String> {
-    authority(value, eu::ACCESS_RIGHT, labels::ACCESS_RIGHTS.iter().map(|c| c.code))
+    authority(
+        value,
+        eu::ACCESS_RIGHT,
+        labels::ACCESS_RIGHTS.iter().map(|c| c.code),
+    )
 }
 
 /// The HVD category IRI for an IRI variant.
 pub fn hvd_category(value: &str) -> Option<String> {
     let key = iri_key(value);
     key.starts_with(&iri_key(eu::HVD)).then_some(())?;
-    authority(value, eu::HVD, labels::HVD_CATEGORIES.iter().map(|c| c.code))
+    authority(
+        value,
+        eu::HVD,
+        labels::HVD_CATEGORIES.iter().map(|c| c.code),
+    )
 }
 
 /// The EU file type meant by a format value: an EU IRI, an IANA media-type IRI, a media type,
@@ -78,7 +93,9 @@ pub fn file_type(value: &str) -> Option<&'static FileType> {
     let key = iri_key(value);
     if let Some(code) = key.strip_prefix(&iri_key(eu::FILE_TYPE)) {
         let code = code.trim_start_matches('/');
-        return labels::FILE_TYPES.iter().find(|f| f.code.eq_ignore_ascii_case(code));
+        return labels::FILE_TYPES
+            .iter()
+            .find(|f| f.code.eq_ignore_ascii_case(code));
     }
     let media = key
         .strip_prefix("http://iana.org/assignments/media-types/")
@@ -101,7 +118,11 @@ pub fn date(value: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(v) {
         return Some(dt.with_timezone(&Utc));
     }
-    for pattern in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"] {
+    for pattern in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(v, pattern) {
             return Some(Utc.from_utc_datetime(&dt));
         }
@@ -157,7 +178,10 @@ mod tests {
         ] {
             assert_eq!(licence(v), Some(cc_by), "{v}");
         }
-        assert_eq!(licence("cc-zero"), Some("http://creativecommons.org/publicdomain/zero/1.0/"));
+        assert_eq!(
+            licence("cc-zero"),
+            Some("http://creativecommons.org/publicdomain/zero/1.0/")
+        );
         assert_eq!(licence("egen licens"), None);
     }
 
@@ -171,18 +195,28 @@ mod tests {
     #[test]
     fn themes_and_frequencies_map_to_eu_iris() {
         let envi = "http://publications.europa.eu/resource/authority/data-theme/ENVI";
-        assert_eq!(theme("https://publications.europa.eu/resource/authority/data-theme/envi").as_deref(), Some(envi));
+        assert_eq!(
+            theme("https://publications.europa.eu/resource/authority/data-theme/envi").as_deref(),
+            Some(envi)
+        );
         assert_eq!(theme("ENVI").as_deref(), Some(envi));
         assert_eq!(theme("http://example.org/theme/ENVI"), None);
         assert_eq!(
-            frequency("https://publications.europa.eu/resource/authority/frequency/ANNUAL").as_deref(),
+            frequency("https://publications.europa.eu/resource/authority/frequency/ANNUAL")
+                .as_deref(),
             Some("http://publications.europa.eu/resource/authority/frequency/ANNUAL")
         );
     }
 
     #[test]
     fn formats_from_media_types_names_and_iris() {
-        for v in ["CSV", "text/csv", "https://www.iana.org/assignments/media-types/text/csv", "http://publications.europa.eu/resource/authority/file-type/CSV", "text/csv; charset=utf-8"] {
+        for v in [
+            "CSV",
+            "text/csv",
+            "https://www.iana.org/assignments/media-types/text/csv",
+            "http://publications.europa.eu/resource/authority/file-type/CSV",
+            "text/csv; charset=utf-8",
+        ] {
             assert_eq!(file_type(v).map(|f| f.code), Some("CSV"), "{v}");
         }
         assert_eq!(file_type("GeoJSON").map(|f| f.code), Some("GEOJSON"));

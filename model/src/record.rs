@@ -76,7 +76,11 @@ pub struct RecordProblem {
 
 impl RecordProblem {
     fn new(reason: &str, subject: &str, detail: impl Into<String>) -> Self {
-        Self { reason: reason.into(), subject: subject.into(), detail: detail.into() }
+        Self {
+            reason: reason.into(),
+            subject: subject.into(),
+            detail: detail.into(),
+        }
     }
 }
 
@@ -103,7 +107,10 @@ pub fn extract_datasets(triples: Vec<Triple>, ctx: &SourceContext<'_>) -> Extrac
     }
     let is_typed = |subject: &str, class: oxrdf::NamedNodeRef<'_>| {
         by_subject.get(subject).is_some_and(|ids| {
-            ids.iter().any(|&i| triples[i].predicate == rdf::TYPE && triples[i].object == Term::from(class.into_owned()))
+            ids.iter().any(|&i| {
+                triples[i].predicate == rdf::TYPE
+                    && triples[i].object == Term::from(class.into_owned())
+            })
         })
     };
     let datasets: BTreeSet<&str> = triples
@@ -197,14 +204,23 @@ fn build_record(
             }
         }
     } else {
-        problems.push(RecordProblem::new("missing_publisher", &original_subject, "dataset has no dcterms:publisher"));
+        problems.push(RecordProblem::new(
+            "missing_publisher",
+            &original_subject,
+            "dataset has no dcterms:publisher",
+        ));
     }
     let municipality_code = municipality_code.or_else(|| {
-        ctx.directory.by_code(ctx.organisation_code).map(|o| o.code.clone())
+        ctx.directory
+            .by_code(ctx.organisation_code)
+            .map(|o| o.code.clone())
     });
 
     let rename = |n: &NamedNode| -> NamedNode {
-        renames.get(n.as_str()).map(|r| NamedNode::new_unchecked(r.clone())).unwrap_or_else(|| n.clone())
+        renames
+            .get(n.as_str())
+            .map(|r| NamedNode::new_unchecked(r.clone()))
+            .unwrap_or_else(|| n.clone())
     };
     let mut lines: BTreeSet<String> = BTreeSet::new();
     let mut normalised: Vec<Triple> = Vec::with_capacity(graph.len());
@@ -214,7 +230,14 @@ fn build_record(
             NamedOrBlankNode::BlankNode(_) => continue, // skolemised before; unreachable
         };
         let object = normalise_object(&t.predicate, &t.object, &rename);
-        if [dcterms::ISSUED, dcterms::MODIFIED, dcat::START_DATE, dcat::END_DATE].iter().any(|p| t.predicate == *p)
+        if [
+            dcterms::ISSUED,
+            dcterms::MODIFIED,
+            dcat::START_DATE,
+            dcat::END_DATE,
+        ]
+        .iter()
+        .any(|p| t.predicate == *p)
             && let Term::Literal(l) = &object
             && normalize::date(l.value()).is_none()
         {
@@ -225,7 +248,7 @@ fn build_record(
             ));
         }
         let triple = Triple::new(subject, t.predicate.clone(), object);
-        if lines.insert(triple.to_string()) {
+        if lines.insert(format!("{triple} .")) {
             normalised.push(triple);
         }
     }
@@ -241,7 +264,11 @@ fn build_record(
         .unwrap_or_else(|| DatasetId(dataset.to_string()));
     let view = DatasetView::from_triples(&id, dataset, &normalised, municipality_code.clone());
     if view.title.is_empty() {
-        problems.push(RecordProblem::new("missing_title", &original_subject, "dataset has no dcterms:title"));
+        problems.push(RecordProblem::new(
+            "missing_title",
+            &original_subject,
+            "dataset has no dcterms:title",
+        ));
     }
     let record = DatasetRecord {
         id,
@@ -256,10 +283,17 @@ fn build_record(
     (record, problems)
 }
 
-fn objects_of<'a>(graph: &[&'a Triple], s: &str, p: oxrdf::NamedNodeRef<'_>) -> std::vec::IntoIter<&'a Term> {
+fn objects_of<'a>(
+    graph: &[&'a Triple],
+    s: &str,
+    p: oxrdf::NamedNodeRef<'_>,
+) -> std::vec::IntoIter<&'a Term> {
     graph
         .iter()
-        .filter(|t| t.predicate == p && matches!(&t.subject, NamedOrBlankNode::NamedNode(n) if n.as_str() == s))
+        .filter(|t| {
+            t.predicate == p
+                && matches!(&t.subject, NamedOrBlankNode::NamedNode(n) if n.as_str() == s)
+        })
         .map(|t| &t.object)
         .collect::<Vec<_>>()
         .into_iter()
@@ -267,7 +301,11 @@ fn objects_of<'a>(graph: &[&'a Triple], s: &str, p: oxrdf::NamedNodeRef<'_>) -> 
 
 /// Normalises an object by its predicate: canonical licence, EU authority IRIs, file types,
 /// language tags. Unknown values are kept as they are.
-fn normalise_object(predicate: &NamedNode, object: &Term, rename: &impl Fn(&NamedNode) -> NamedNode) -> Term {
+fn normalise_object(
+    predicate: &NamedNode,
+    object: &Term,
+    rename: &impl Fn(&NamedNode) -> NamedNode,
+) -> Term {
     let value = match object {
         Term::NamedNode(n) => n.as_str(),
         Term::Literal(l) => l.value(),
@@ -299,7 +337,10 @@ fn normalise_object(predicate: &NamedNode, object: &Term, rename: &impl Fn(&Name
                 if normal == lang {
                     object.clone()
                 } else {
-                    Term::Literal(Literal::new_language_tagged_literal_unchecked(l.value(), normal))
+                    Term::Literal(Literal::new_language_tagged_literal_unchecked(
+                        l.value(),
+                        normal,
+                    ))
                 }
             }
             None => object.clone(),
@@ -313,7 +354,8 @@ fn normalise_object(predicate: &NamedNode, object: &Term, rename: &impl Fn(&Name
 /// IRI, the blank-node label it replaced.
 pub fn skolemise(triples: Vec<Triple>, source_id: &str) -> (Vec<Triple>, HashMap<String, String>) {
     let has_blank = triples.iter().any(|t| {
-        matches!(t.subject, NamedOrBlankNode::BlankNode(_)) || matches!(t.object, Term::BlankNode(_))
+        matches!(t.subject, NamedOrBlankNode::BlankNode(_))
+            || matches!(t.object, Term::BlankNode(_))
     });
     if !has_blank {
         return (triples, HashMap::new());
@@ -326,9 +368,20 @@ pub fn skolemise(triples: Vec<Triple>, source_id: &str) -> (Vec<Triple>, HashMap
     }
     let source_key: String = source_id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
-    let mut hasher = SkolemHasher { triples: &triples, outgoing: &outgoing, memo: HashMap::new(), source: source_id };
+    let mut hasher = SkolemHasher {
+        triples: &triples,
+        outgoing: &outgoing,
+        memo: HashMap::new(),
+        source: source_id,
+    };
     let mut iris: HashMap<BlankNode, NamedNode> = HashMap::new();
     let blanks: Vec<&BlankNode> = triples
         .iter()
@@ -383,7 +436,11 @@ impl SkolemHasher<'_> {
         if let Some(h) = self.memo.get(node) {
             return *h;
         }
-        let out: &[usize] = self.outgoing.get(node).map(Vec::as_slice).unwrap_or_default();
+        let out: &[usize] = self
+            .outgoing
+            .get(node)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let identifier = out.iter().find_map(|&i| {
             let t = &self.triples[i];
             match (&t.object, t.predicate == dcterms::IDENTIFIER) {
@@ -396,7 +453,11 @@ impl SkolemHasher<'_> {
             lines.push(format!("identifier {identifier}"));
         } else if out.is_empty() {
             // No content of its own: identified by where it is used.
-            for t in self.triples.iter().filter(|t| matches!(&t.object, Term::BlankNode(b) if b == node)) {
+            for t in self
+                .triples
+                .iter()
+                .filter(|t| matches!(&t.object, Term::BlankNode(b) if b == node))
+            {
                 let subject = match &t.subject {
                     NamedOrBlankNode::NamedNode(n) => n.to_string(),
                     NamedOrBlankNode::BlankNode(_) => "[]".into(),
@@ -431,15 +492,19 @@ impl SkolemHasher<'_> {
 /// Lower-case hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Parses the canonical N-Triples of a stored record back into triples.
 pub fn parse_canonical(ntriples: &str) -> Result<Vec<Triple>, oxttl::TurtleSyntaxError> {
-    oxttl::NTriplesParser::new().for_slice(ntriples.as_bytes()).collect()
+    oxttl::NTriplesParser::new()
+        .for_slice(ntriples.as_bytes())
+        .collect()
 }
 
 /// The canonical graph of a record as Turtle, with the usual prefixes.
@@ -452,7 +517,9 @@ pub fn to_turtle(triples: &[Triple]) -> String {
         ("vcard", crate::vocab::vcard::NS),
         ("dcatap", dcatap::NS),
     ] {
-        serializer = serializer.with_prefix(prefix, iri).unwrap_or_else(|_| oxttl::TurtleSerializer::new());
+        serializer = serializer
+            .with_prefix(prefix, iri)
+            .unwrap_or_else(|_| oxttl::TurtleSerializer::new());
     }
     let mut writer = serializer.for_writer(Vec::new());
     for t in triples {

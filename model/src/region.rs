@@ -22,7 +22,9 @@ pub struct Organisation {
 impl Organisation {
     /// `http://dataportal.se/organisation/SE<orgnr>` when the organisation number is known.
     pub fn dataportal_iri(&self) -> Option<String> {
-        self.orgnr.as_ref().map(|n| format!("{DATAPORTAL_ORGANISATION}{n}"))
+        self.orgnr
+            .as_ref()
+            .map(|n| format!("{DATAPORTAL_ORGANISATION}{n}"))
     }
 
     fn name_forms(&self) -> Vec<String> {
@@ -66,13 +68,18 @@ impl OrganisationDirectory {
         if let Some(iri) = iri {
             if let Some(rest) = iri.strip_prefix(DATAPORTAL_ORGANISATION)
                 && let Some(nr) = organisation_number(rest)
-                && let Some(org) = self.organisations.iter().find(|o| o.orgnr.as_deref() == Some(&nr))
+                && let Some(org) = self
+                    .organisations
+                    .iter()
+                    .find(|o| o.orgnr.as_deref() == Some(&nr))
             {
                 return Some(org);
             }
             if let Some(host) = host_of(iri)
                 && let Some(org) = self.organisations.iter().find(|o| {
-                    o.domain.as_deref().is_some_and(|d| host == d || host.ends_with(&format!(".{d}")))
+                    o.domain
+                        .as_deref()
+                        .is_some_and(|d| host == d || host.ends_with(&format!(".{d}")))
                 })
             {
                 return Some(org);
@@ -97,18 +104,46 @@ mod tests {
 
     fn directory() -> OrganisationDirectory {
         OrganisationDirectory::new(vec![
-            Organisation { code: "1280".into(), name: "Malmö stad".into(), short_name: "Malmö".into(), orgnr: Some("2120001124".into()), domain: Some("malmo.se".into()) },
-            Organisation { code: "1281".into(), name: "Lunds kommun".into(), short_name: "Lund".into(), orgnr: None, domain: Some("lund.se".into()) },
+            Organisation {
+                code: "1280".into(),
+                name: "Malmö stad".into(),
+                short_name: "Malmö".into(),
+                orgnr: Some("2120001124".into()),
+                domain: Some("malmo.se".into()),
+            },
+            Organisation {
+                code: "1281".into(),
+                name: "Lunds kommun".into(),
+                short_name: "Lund".into(),
+                orgnr: None,
+                domain: Some("lund.se".into()),
+            },
         ])
     }
 
     #[test]
     fn resolves_by_orgnr_domain_and_name() {
         let d = directory();
-        assert_eq!(d.resolve_publisher(Some("http://dataportal.se/organisation/SE2120001124"), &[]).map(|o| o.code.as_str()), Some("1280"));
-        assert_eq!(d.resolve_publisher(Some("https://www.lund.se/org"), &[]).map(|o| o.code.as_str()), Some("1281"));
-        assert_eq!(d.resolve_publisher(None, &["Malmo stad"]).map(|o| o.code.as_str()), Some("1280"));
-        assert_eq!(d.resolve_publisher(None, &["Lunds kommun"]).map(|o| o.code.as_str()), Some("1281"));
+        assert_eq!(
+            d.resolve_publisher(Some("http://dataportal.se/organisation/SE2120001124"), &[])
+                .map(|o| o.code.as_str()),
+            Some("1280")
+        );
+        assert_eq!(
+            d.resolve_publisher(Some("https://www.lund.se/org"), &[])
+                .map(|o| o.code.as_str()),
+            Some("1281")
+        );
+        assert_eq!(
+            d.resolve_publisher(None, &["Malmo stad"])
+                .map(|o| o.code.as_str()),
+            Some("1280")
+        );
+        assert_eq!(
+            d.resolve_publisher(None, &["Lunds kommun"])
+                .map(|o| o.code.as_str()),
+            Some("1281")
+        );
         assert_eq!(d.resolve_publisher(None, &["Lundagård AB"]), None);
     }
 }

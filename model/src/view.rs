@@ -120,11 +120,18 @@ struct Lookup<'a> {
 }
 
 impl<'a> Lookup<'a> {
-    fn objects<'q>(&self, s: &'q str, p: NamedNodeRef<'q>) -> impl Iterator<Item = &'a Term> + use<'a, 'q> {
+    fn objects<'q>(
+        &self,
+        s: &'q str,
+        p: NamedNodeRef<'q>,
+    ) -> impl Iterator<Item = &'a Term> + use<'a, 'q> {
         let triples: &'a [Triple] = self.triples;
         triples
             .iter()
-            .filter(move |t| t.predicate == p && matches!(&t.subject, NamedOrBlankNode::NamedNode(n) if n.as_str() == s))
+            .filter(move |t| {
+                t.predicate == p
+                    && matches!(&t.subject, NamedOrBlankNode::NamedNode(n) if n.as_str() == s)
+            })
             .map(|t| &t.object)
     }
 
@@ -170,12 +177,20 @@ fn term_value(t: &Term) -> String {
 
 impl DatasetView {
     /// Derives the view of dataset `iri` from its canonical graph.
-    pub fn from_triples(id: &DatasetId, iri: &str, triples: &[Triple], municipality_code: Option<String>) -> Self {
+    pub fn from_triples(
+        id: &DatasetId,
+        iri: &str,
+        triples: &[Triple],
+        municipality_code: Option<String>,
+    ) -> Self {
         let g = Lookup { triples };
         let mut keywords: Vec<(String, String)> = g
             .objects(iri, dcat::KEYWORD)
             .filter_map(|o| match o {
-                Term::Literal(l) => Some((l.language().unwrap_or("").to_string(), l.value().trim().to_string())),
+                Term::Literal(l) => Some((
+                    l.language().unwrap_or("").to_string(),
+                    l.value().trim().to_string(),
+                )),
                 _ => None,
             })
             .filter(|(_, k)| !k.is_empty())
@@ -191,15 +206,23 @@ impl DatasetView {
         let contact_point = g.first(iri, dcat::CONTACT_POINT).map(|cp| {
             let cp = cp.as_str();
             ContactView {
-                name: g.first(cp, vcard::FN).or_else(|| g.first(cp, vcard::ORGANIZATION_NAME)),
-                email: g.first(cp, vcard::HAS_EMAIL).map(|e| e.trim_start_matches("mailto:").to_string()),
+                name: g
+                    .first(cp, vcard::FN)
+                    .or_else(|| g.first(cp, vcard::ORGANIZATION_NAME)),
+                email: g
+                    .first(cp, vcard::HAS_EMAIL)
+                    .map(|e| e.trim_start_matches("mailto:").to_string()),
             }
         });
         let temporal = g.first(iri, dcterms::TEMPORAL).map(|t| {
             let t = t.as_str();
             TemporalView {
-                start: g.first(t, dcat::START_DATE).or_else(|| g.first(t, schema::START_DATE)),
-                end: g.first(t, dcat::END_DATE).or_else(|| g.first(t, schema::END_DATE)),
+                start: g
+                    .first(t, dcat::START_DATE)
+                    .or_else(|| g.first(t, schema::START_DATE)),
+                end: g
+                    .first(t, dcat::END_DATE)
+                    .or_else(|| g.first(t, schema::END_DATE)),
             }
         });
         let mut distributions: Vec<DistributionView> = g
@@ -222,12 +245,17 @@ impl DatasetView {
         let mut formats: Vec<String> = distributions
             .iter()
             .filter_map(|d| {
-                d.format.clone().or_else(|| d.media_type.as_deref().and_then(normalize::file_type_iri))
+                d.format
+                    .clone()
+                    .or_else(|| d.media_type.as_deref().and_then(normalize::file_type_iri))
             })
             .collect();
         formats.sort();
         formats.dedup();
-        let mut media_types: Vec<String> = distributions.iter().filter_map(|d| d.media_type.clone()).collect();
+        let mut media_types: Vec<String> = distributions
+            .iter()
+            .filter_map(|d| d.media_type.clone())
+            .collect();
         media_types.sort();
         media_types.dedup();
         let license = g
@@ -271,6 +299,9 @@ impl DatasetView {
 
     /// When the dataset was last modified (else issued), parsed.
     pub fn modified_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.modified.as_deref().and_then(normalize::date).or_else(|| self.issued.as_deref().and_then(normalize::date))
+        self.modified
+            .as_deref()
+            .and_then(normalize::date)
+            .or_else(|| self.issued.as_deref().and_then(normalize::date))
     }
 }

@@ -170,7 +170,11 @@ impl Simulator {
     /// A region of these organisations with about `datasets` datasets in all (the default
     /// region has [`DEFAULT_DATASETS`]); organisations that publish nothing stay empty.
     pub fn new(organisations: &[SimOrganisation], datasets: usize) -> Self {
-        let total: usize = organisations.iter().map(|o| base_size(&o.code)).sum::<usize>().max(1);
+        let total: usize = organisations
+            .iter()
+            .map(|o| base_size(&o.code))
+            .sum::<usize>()
+            .max(1);
         let catalogs = organisations
             .iter()
             .enumerate()
@@ -200,7 +204,12 @@ impl Simulator {
                 }
             })
             .collect();
-        Self { catalogs, page_size: DEFAULT_PAGE_SIZE, failing: RwLock::new(HashSet::new()), cache: Some(Mutex::new(HashMap::new())) }
+        Self {
+            catalogs,
+            page_size: DEFAULT_PAGE_SIZE,
+            failing: RwLock::new(HashSet::new()),
+            cache: Some(Mutex::new(HashMap::new())),
+        }
     }
 
     /// The same region with another page size.
@@ -231,7 +240,11 @@ impl Simulator {
             .iter()
             .map(|c| {
                 let id = c.organisation.slug();
-                SimSource { organisation_code: c.organisation.code.clone(), path: format!("/{id}/datasets/dcat"), id }
+                SimSource {
+                    organisation_code: c.organisation.code.clone(),
+                    path: format!("/{id}/datasets/dcat"),
+                    id,
+                }
             })
             .collect()
     }
@@ -259,7 +272,12 @@ impl Simulator {
     }
 
     fn is_failing(&self, catalog: &SimCatalog) -> bool {
-        catalog.broken || self.failing.read().unwrap_or_else(|p| p.into_inner()).contains(&catalog.organisation.slug())
+        catalog.broken
+            || self
+                .failing
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(&catalog.organisation.slug())
     }
 
     /// The datasets (index range) in the root catalog and in the sub-catalogue.
@@ -277,24 +295,58 @@ impl Simulator {
         let (root, part) = self.split(c);
         let range = if sub { part } else { root };
         let slug = c.organisation.slug();
-        let path = if sub { format!("{base}/{slug}/sub/miljo") } else { format!("{base}/{slug}/datasets/dcat") };
+        let path = if sub {
+            format!("{base}/{slug}/sub/miljo")
+        } else {
+            format!("{base}/{slug}/datasets/dcat")
+        };
         let pages = range.len().div_ceil(self.page_size).max(1);
         let start = range.start + (page - 1) * self.page_size;
         let end = (start + self.page_size).min(range.end);
-        let page_url = if page == 1 { path.clone() } else { format!("{path}?page={page}") };
+        let page_url = if page == 1 {
+            path.clone()
+        } else {
+            format!("{path}?page={page}")
+        };
 
         let mut g = Graph::default();
-        let catalog = NamedNode::new_unchecked(if sub { path.clone() } else { format!("https://{}/datasets/dcat#catalog", c.organisation.domain) });
+        let catalog = NamedNode::new_unchecked(if sub {
+            path.clone()
+        } else {
+            format!("https://{}/datasets/dcat#catalog", c.organisation.domain)
+        });
         g.iri(&catalog, RDF_TYPE, &format!("{DCAT}Catalog"));
-        g.lit(&catalog, &format!("{DCT}title"), &format!("{} – öppna data", c.organisation.name), Some("sv"));
-        g.lit(&catalog, &format!("{DCT}title"), &format!("{} – open data", c.organisation.short_name), Some("en"));
-        g.iri(&catalog, &format!("{DCT}publisher"), &publisher_iri(&c.organisation));
+        g.lit(
+            &catalog,
+            &format!("{DCT}title"),
+            &format!("{} – öppna data", c.organisation.name),
+            Some("sv"),
+        );
+        g.lit(
+            &catalog,
+            &format!("{DCT}title"),
+            &format!("{} – open data", c.organisation.short_name),
+            Some("en"),
+        );
+        g.iri(
+            &catalog,
+            &format!("{DCT}publisher"),
+            &publisher_iri(&c.organisation),
+        );
         if c.sub_catalogue && !sub && page == 1 {
-            g.iri(&catalog, &format!("{DCT}hasPart"), &format!("{base}/{slug}/sub/miljo"));
+            g.iri(
+                &catalog,
+                &format!("{DCT}hasPart"),
+                &format!("{base}/{slug}/sub/miljo"),
+            );
         }
         for i in start..end.max(start) {
             let dataset = self.dataset(c, i, &mut g);
-            g.push(Triple::new(catalog.clone(), NamedNode::new_unchecked(format!("{DCAT}dataset")), dataset));
+            g.push(Triple::new(
+                catalog.clone(),
+                NamedNode::new_unchecked(format!("{DCAT}dataset")),
+                dataset,
+            ));
         }
         if pages > 1 {
             let view = NamedNode::new_unchecked(page_url);
@@ -308,7 +360,12 @@ impl Simulator {
                 }
                 Paging::PagedCollectionLiteral => {
                     g.iri(&view, RDF_TYPE, &format!("{HYDRA}PagedCollection"));
-                    g.lit(&view, &format!("{HYDRA}totalItems"), &range.len().to_string(), None);
+                    g.lit(
+                        &view,
+                        &format!("{HYDRA}totalItems"),
+                        &range.len().to_string(),
+                        None,
+                    );
                     if let Some(n) = &next {
                         g.lit(&view, &format!("{HYDRA}nextPage"), n, None);
                     }
@@ -331,7 +388,11 @@ impl Simulator {
         let topic: &Topic = &TOPICS[(i + seed(code, 0, "offset") as usize) % TOPICS.len()];
         let round = i / TOPICS.len();
         let variant = (round > 0).then(|| VARIANTS[(round - 1) % VARIANTS.len()]);
-        let serial = if round > VARIANTS.len() { format!(" {}", round / VARIANTS.len()) } else { String::new() };
+        let serial = if round > VARIANTS.len() {
+            format!(" {}", round / VARIANTS.len())
+        } else {
+            String::new()
+        };
         let r = |salt: &str| seed(code, i, salt);
         let sv_tag = if r("lang") % 3 == 0 { "sv-SE" } else { "sv" };
         let https = r("https") % 4 == 0;
@@ -348,7 +409,11 @@ impl Simulator {
         };
         let ds = &dataset;
         g.iri(ds, RDF_TYPE, &format!("{DCAT}Dataset"));
-        let identifier = if matches!(code, "1280" | "1283" | "1281" | "12") { uuid(code, i) } else { local.clone() };
+        let identifier = if matches!(code, "1280" | "1283" | "1281" | "12") {
+            uuid(code, i)
+        } else {
+            local.clone()
+        };
         g.lit(ds, &format!("{DCT}identifier"), &identifier, None);
         let region_suffix = if code == "12" { " i Skåne" } else { "" };
         let title_sv = match variant {
@@ -356,14 +421,24 @@ impl Simulator {
             None => format!("{}{region_suffix}", topic.sv),
         };
         g.lit(ds, &format!("{DCT}title"), &title_sv, Some(sv_tag));
-        g.lit(ds, &format!("{DCT}description"), &format!("{} Publicerad av {}.", topic.desc_sv, o.name), Some(sv_tag));
+        g.lit(
+            ds,
+            &format!("{DCT}description"),
+            &format!("{} Publicerad av {}.", topic.desc_sv, o.name),
+            Some(sv_tag),
+        );
         if i % 2 == 0 {
             let title_en = match variant {
                 Some(v) => format!("{} – {v}{serial}", topic.en),
                 None => topic.en.to_string(),
             };
             g.lit(ds, &format!("{DCT}title"), &title_en, Some("en"));
-            g.lit(ds, &format!("{DCT}description"), &format!("{} Published by {}.", topic.desc_en, o.short_name), Some("en"));
+            g.lit(
+                ds,
+                &format!("{DCT}description"),
+                &format!("{} Published by {}.", topic.desc_en, o.short_name),
+                Some("en"),
+            );
         }
         for k in topic.keywords {
             g.lit(ds, &format!("{DCAT}keyword"), k, Some(sv_tag));
@@ -375,29 +450,65 @@ impl Simulator {
             g.iri(ds, &format!("{DCT}conformsTo"), spec);
         }
         if let Some(hvd) = topic.hvd {
-            g.iri(ds, "http://data.europa.eu/r5r/hvdCategory", &format!("http://data.europa.eu/bna/{hvd}"));
+            g.iri(
+                ds,
+                "http://data.europa.eu/r5r/hvdCategory",
+                &format!("http://data.europa.eu/bna/{hvd}"),
+            );
         }
-        g.iri(ds, &format!("{DCT}accrualPeriodicity"), &eu("frequency", topic.frequency));
-        g.iri(ds, &format!("{DCT}accessRights"), &eu("access-right", "PUBLIC"));
-        g.iri(ds, &format!("{DCAT}landingPage"), &format!("https://{}/oppna-data/{local}", o.domain));
+        g.iri(
+            ds,
+            &format!("{DCT}accrualPeriodicity"),
+            &eu("frequency", topic.frequency),
+        );
+        g.iri(
+            ds,
+            &format!("{DCT}accessRights"),
+            &eu("access-right", "PUBLIC"),
+        );
+        g.iri(
+            ds,
+            &format!("{DCAT}landingPage"),
+            &format!("https://{}/oppna-data/{local}", o.domain),
+        );
         if code == "12" {
-            g.iri(ds, &format!("{DCT}spatial"), "http://publications.europa.eu/resource/authority/atu/SWE_SE044");
+            g.iri(
+                ds,
+                &format!("{DCT}spatial"),
+                "http://publications.europa.eu/resource/authority/atu/SWE_SE044",
+            );
         }
         if code == "1280" {
             // A property samla's model does not know: kept and re-exported.
-            g.lit(ds, "https://malmo.se/ns/dataplattform#internt-id", &format!("MS-{i:05}"), None);
+            g.lit(
+                ds,
+                "https://malmo.se/ns/dataplattform#internt-id",
+                &format!("MS-{i:05}"),
+                None,
+            );
         }
 
         // Dates: 2019–2023 issued, modified within the last three years.
         let year = 2019 + (r("issued") % 5);
         let issued = format!("{year}-{:02}-{:02}", 1 + r("im") % 12, 1 + r("id") % 28);
-        let modified = format!("{}-{:02}-{:02}T{:02}:00:00", 2024 + r("my") % 3, 1 + r("mm") % 11, 1 + r("md") % 28, r("mh") % 24);
+        let modified = format!(
+            "{}-{:02}-{:02}T{:02}:00:00",
+            2024 + r("my") % 3,
+            1 + r("mm") % 11,
+            1 + r("md") % 28,
+            r("mh") % 24
+        );
         if c.bad_dates && i % 3 == 0 {
             g.lit(ds, &format!("{DCT}issued"), "igår", None);
             g.lit(ds, &format!("{DCT}modified"), "2021-13-45", None);
         } else {
             g.typed(ds, &format!("{DCT}issued"), &issued, &format!("{XSD}date"));
-            g.typed(ds, &format!("{DCT}modified"), &modified, &format!("{XSD}dateTime"));
+            g.typed(
+                ds,
+                &format!("{DCT}modified"),
+                &modified,
+                &format!("{XSD}dateTime"),
+            );
         }
 
         // Publisher and contact point.
@@ -406,14 +517,27 @@ impl Simulator {
         } else {
             NamedNode::new_unchecked(publisher_iri(o)).into()
         };
-        g.push(Triple::new(ds.clone(), NamedNode::new_unchecked(format!("{DCT}publisher")), publisher.clone()));
+        g.push(Triple::new(
+            ds.clone(),
+            NamedNode::new_unchecked(format!("{DCT}publisher")),
+            publisher.clone(),
+        ));
         g.iri(&publisher, RDF_TYPE, &format!("{FOAF}Organization"));
         g.lit(&publisher, &format!("{FOAF}name"), &o.name, None);
         let contact = NamedNode::new_unchecked(format!("https://{}/#kontakt", o.domain));
         g.iri(ds, &format!("{DCAT}contactPoint"), contact.as_str());
         g.iri(&contact, RDF_TYPE, &format!("{VCARD}Organization"));
-        g.lit(&contact, &format!("{VCARD}fn"), &format!("{} kontaktcenter", o.short_name), Some("sv"));
-        g.iri(&contact, &format!("{VCARD}hasEmail"), &format!("mailto:oppnadata@{}", o.domain));
+        g.lit(
+            &contact,
+            &format!("{VCARD}fn"),
+            &format!("{} kontaktcenter", o.short_name),
+            Some("sv"),
+        );
+        g.iri(
+            &contact,
+            &format!("{VCARD}hasEmail"),
+            &format!("mailto:oppnadata@{}", o.domain),
+        );
 
         // Distributions.
         let licence = match (c.no_licence || i % 9 == 4, r("lic") % 4) {
@@ -423,14 +547,30 @@ impl Simulator {
             _ => Some("http://creativecommons.org/licenses/by/4.0/"),
         };
         let kinds: &[(&str, &str, &str)] = match r("dist") % 3 {
-            0 => &[("csv", "http://publications.europa.eu/resource/authority/file-type/CSV", "text/csv")],
+            0 => &[(
+                "csv",
+                "http://publications.europa.eu/resource/authority/file-type/CSV",
+                "text/csv",
+            )],
             1 => &[
-                ("csv", "http://publications.europa.eu/resource/authority/file-type/CSV", "text/csv"),
+                (
+                    "csv",
+                    "http://publications.europa.eu/resource/authority/file-type/CSV",
+                    "text/csv",
+                ),
                 ("geojson", "GeoJSON", "application/geo+json"),
             ],
             _ => &[
-                ("json", "http://publications.europa.eu/resource/authority/file-type/JSON", "application/json"),
-                ("xlsx", "XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (
+                    "json",
+                    "http://publications.europa.eu/resource/authority/file-type/JSON",
+                    "application/json",
+                ),
+                (
+                    "xlsx",
+                    "XLSX",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
                 ("api", "JSON", "application/json"),
             ],
         };
@@ -438,16 +578,37 @@ impl Simulator {
             let dist: NamedOrBlankNode = if c.blank_nodes {
                 BlankNode::new_unchecked(format!("d{i}x{j}")).into()
             } else {
-                NamedNode::new_unchecked(format!("https://{}/data/{local}/distribution/{ext}", o.domain)).into()
+                NamedNode::new_unchecked(format!(
+                    "https://{}/data/{local}/distribution/{ext}",
+                    o.domain
+                ))
+                .into()
             };
-            g.push(Triple::new(ds.clone(), NamedNode::new_unchecked(format!("{DCAT}distribution")), dist.clone()));
+            g.push(Triple::new(
+                ds.clone(),
+                NamedNode::new_unchecked(format!("{DCAT}distribution")),
+                dist.clone(),
+            ));
             g.iri(&dist, RDF_TYPE, &format!("{DCAT}Distribution"));
-            g.lit(&dist, &format!("{DCT}title"), &format!("{} ({})", topic.sv, ext.to_uppercase()), Some("sv"));
+            g.lit(
+                &dist,
+                &format!("{DCT}title"),
+                &format!("{} ({})", topic.sv, ext.to_uppercase()),
+                Some("sv"),
+            );
             let file = format!("https://{}/files/{local}.{ext}", o.domain);
             if *ext == "api" {
-                g.iri(&dist, &format!("{DCAT}accessURL"), &format!("https://api.{}/v1/{}", o.domain, topic.slug));
+                g.iri(
+                    &dist,
+                    &format!("{DCAT}accessURL"),
+                    &format!("https://api.{}/v1/{}", o.domain, topic.slug),
+                );
             } else {
-                g.iri(&dist, &format!("{DCAT}accessURL"), &format!("https://{}/oppna-data/{local}", o.domain));
+                g.iri(
+                    &dist,
+                    &format!("{DCAT}accessURL"),
+                    &format!("https://{}/oppna-data/{local}", o.domain),
+                );
                 g.iri(&dist, &format!("{DCAT}downloadURL"), &file);
             }
             if format.starts_with("http") {
@@ -455,7 +616,11 @@ impl Simulator {
             } else {
                 g.lit(&dist, &format!("{DCT}format"), format, None);
             }
-            g.iri(&dist, &format!("{DCAT}mediaType"), &format!("https://www.iana.org/assignments/media-types/{media}"));
+            g.iri(
+                &dist,
+                &format!("{DCAT}mediaType"),
+                &format!("https://www.iana.org/assignments/media-types/{media}"),
+            );
             if let Some(l) = licence {
                 g.iri(&dist, &format!("{DCT}license"), l);
             }
@@ -483,8 +648,19 @@ fn publisher_iri(o: &SimOrganisation) -> String {
 }
 
 fn uuid(code: &str, i: usize) -> String {
-    let h = format!("{:016x}{:016x}", seed(code, i, "uuid-a"), seed(code, i, "uuid-b"));
-    format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    let h = format!(
+        "{:016x}{:016x}",
+        seed(code, i, "uuid-a"),
+        seed(code, i, "uuid-b")
+    );
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 #[derive(Default)]
@@ -495,28 +671,57 @@ impl Graph {
         self.0.push(t);
     }
     fn iri(&mut self, s: &(impl Clone + Into<NamedOrBlankNode>), p: &str, o: &str) {
-        self.0.push(Triple::new(s.clone(), NamedNode::new_unchecked(p), NamedNode::new_unchecked(o)));
+        self.0.push(Triple::new(
+            s.clone(),
+            NamedNode::new_unchecked(p),
+            NamedNode::new_unchecked(o),
+        ));
     }
-    fn lit(&mut self, s: &(impl Clone + Into<NamedOrBlankNode>), p: &str, o: &str, lang: Option<&str>) {
+    fn lit(
+        &mut self,
+        s: &(impl Clone + Into<NamedOrBlankNode>),
+        p: &str,
+        o: &str,
+        lang: Option<&str>,
+    ) {
         let literal = match lang {
             Some(l) => Literal::new_language_tagged_literal_unchecked(o, l.to_ascii_lowercase()),
             None => Literal::new_simple_literal(o),
         };
-        self.0.push(Triple::new(s.clone(), NamedNode::new_unchecked(p), literal));
+        self.0
+            .push(Triple::new(s.clone(), NamedNode::new_unchecked(p), literal));
     }
-    fn typed(&mut self, s: &(impl Clone + Into<NamedOrBlankNode>), p: &str, o: &str, datatype: &str) {
-        self.0.push(Triple::new(s.clone(), NamedNode::new_unchecked(p), Literal::new_typed_literal(o, NamedNode::new_unchecked(datatype))));
+    fn typed(
+        &mut self,
+        s: &(impl Clone + Into<NamedOrBlankNode>),
+        p: &str,
+        o: &str,
+        datatype: &str,
+    ) {
+        self.0.push(Triple::new(
+            s.clone(),
+            NamedNode::new_unchecked(p),
+            Literal::new_typed_literal(o, NamedNode::new_unchecked(datatype)),
+        ));
     }
 }
 
 fn serialize(triples: &[Triple], syntax: Syntax) -> Vec<u8> {
-    let prefixes = [("dcat", DCAT), ("dcterms", DCT), ("foaf", FOAF), ("vcard", VCARD), ("hydra", HYDRA)];
+    let prefixes = [
+        ("dcat", DCAT),
+        ("dcterms", DCT),
+        ("foaf", FOAF),
+        ("vcard", VCARD),
+        ("hydra", HYDRA),
+    ];
     // Writing into a Vec cannot fail; the prefixes are valid IRIs.
     match syntax {
         Syntax::Turtle => {
             let mut s = oxttl::TurtleSerializer::new();
             for (p, iri) in prefixes {
-                s = s.with_prefix(p, iri).unwrap_or_else(|_| oxttl::TurtleSerializer::new());
+                s = s
+                    .with_prefix(p, iri)
+                    .unwrap_or_else(|_| oxttl::TurtleSerializer::new());
             }
             let mut w = s.for_writer(Vec::new());
             triples.iter().for_each(|t| drop(w.serialize_triple(t)));
@@ -530,7 +735,9 @@ fn serialize(triples: &[Triple], syntax: Syntax) -> Vec<u8> {
         Syntax::RdfXml => {
             let mut s = oxrdfxml::RdfXmlSerializer::new();
             for (p, iri) in prefixes {
-                s = s.with_prefix(p, iri).unwrap_or_else(|_| oxrdfxml::RdfXmlSerializer::new());
+                s = s
+                    .with_prefix(p, iri)
+                    .unwrap_or_else(|_| oxrdfxml::RdfXmlSerializer::new());
             }
             let mut w = s.for_writer(Vec::new());
             triples.iter().for_each(|t| drop(w.serialize_triple(t)));
@@ -539,10 +746,14 @@ fn serialize(triples: &[Triple], syntax: Syntax) -> Vec<u8> {
         Syntax::JsonLd => {
             let mut s = oxjsonld::JsonLdSerializer::new();
             for (p, iri) in prefixes {
-                s = s.with_prefix(p, iri).unwrap_or_else(|_| oxjsonld::JsonLdSerializer::new());
+                s = s
+                    .with_prefix(p, iri)
+                    .unwrap_or_else(|_| oxjsonld::JsonLdSerializer::new());
             }
             let mut w = s.for_writer(Vec::new());
-            triples.iter().for_each(|t| drop(w.serialize_quad(t.as_ref().in_graph(oxrdf::GraphNameRef::DefaultGraph))));
+            triples.iter().for_each(|t| {
+                drop(w.serialize_quad(t.as_ref().in_graph(oxrdf::GraphNameRef::DefaultGraph)))
+            });
             w.finish().unwrap_or_default()
         }
     }
@@ -554,7 +765,10 @@ struct PageQuery {
 }
 
 fn base_url(headers: &axum::http::HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
     format!("http://{host}")
 }
 
@@ -579,7 +793,13 @@ async fn sub_catalogue_page(
     serve_page(&sim, &org, true, q.page.unwrap_or(1), &base_url(&headers)).await
 }
 
-async fn serve_page(sim: &Arc<Simulator>, org: &str, sub: bool, page: usize, base: &str) -> Response {
+async fn serve_page(
+    sim: &Arc<Simulator>,
+    org: &str,
+    sub: bool,
+    page: usize,
+    base: &str,
+) -> Response {
     let Some(catalog) = sim.catalog(org) else {
         return (StatusCode::NOT_FOUND, "no such catalog").into_response();
     };
@@ -599,13 +819,17 @@ async fn serve_page(sim: &Arc<Simulator>, org: &str, sub: bool, page: usize, bas
         return ([(header::CONTENT_TYPE, content_type)], body.clone()).into_response();
     }
     let (sim2, catalog, base2) = (Arc::clone(sim), catalog.clone(), base.to_string());
-    let body = tokio::task::spawn_blocking(move || sim2.render_page(&catalog, &base2, sub, page)).await;
+    let body =
+        tokio::task::spawn_blocking(move || sim2.render_page(&catalog, &base2, sub, page)).await;
     let Ok(body) = body else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "rendering failed").into_response();
     };
     let body = Bytes::from(body);
     if let Some(cache) = &sim.cache {
-        cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, body.clone());
+        cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, body.clone());
     }
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }

@@ -197,14 +197,25 @@ fn row_to_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRun> {
 impl Store {
     /// Opens (or creates) the store in `state_dir`.
     pub fn open(state_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(state_dir).map_err(|source| StoreError::Dir { path: state_dir.into(), source })?;
+        std::fs::create_dir_all(state_dir).map_err(|source| StoreError::Dir {
+            path: state_dir.into(),
+            source,
+        })?;
         let path = state_dir.join("samla.sqlite");
-        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
         let conn = Connection::open(&path).map_err(err)?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
-            .map_err(err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
-        Ok(Self { conn: Mutex::new(conn), path })
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path,
+        })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -214,13 +225,21 @@ impl Store {
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite { path: self.path.clone(), source }
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     /// The content hash of every dataset of a source, by id.
-    pub fn hashes_for_source(&self, source_id: &str) -> Result<HashMap<String, String>, StoreError> {
+    pub fn hashes_for_source(
+        &self,
+        source_id: &str,
+    ) -> Result<HashMap<String, String>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT id, hash FROM datasets WHERE source_id = ?1").map_err(|e| self.err(e))?;
+        let mut stmt = conn
+            .prepare_cached("SELECT id, hash FROM datasets WHERE source_id = ?1")
+            .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([source_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(|e| self.err(e))?;
@@ -229,13 +248,22 @@ impl Store {
 
     /// Applies a run in one transaction: inserts or updates the records whose hash changed,
     /// records the run, and bumps the change sequence. Returns the records that changed.
-    pub fn apply_run(&self, records: Vec<DatasetRecord>, run: &RunRow<'_>) -> Result<(Applied, Vec<DatasetRecord>), StoreError> {
+    pub fn apply_run(
+        &self,
+        records: Vec<DatasetRecord>,
+        run: &RunRow<'_>,
+    ) -> Result<(Applied, Vec<DatasetRecord>), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
-        let mut applied = Applied { unchanged: run.unchanged_elsewhere, ..Applied::default() };
+        let mut applied = Applied {
+            unchanged: run.unchanged_elsewhere,
+            ..Applied::default()
+        };
         let mut changed = Vec::new();
         {
-            let mut get = tx.prepare_cached("SELECT hash FROM datasets WHERE id = ?1").map_err(|e| self.err(e))?;
+            let mut get = tx
+                .prepare_cached("SELECT hash FROM datasets WHERE id = ?1")
+                .map_err(|e| self.err(e))?;
             let mut put = tx
                 .prepare_cached(
                     "INSERT INTO datasets (id, iri, source_id, source_url, original_subject, municipality_code, hash, ntriples, first_seen, last_changed)
@@ -246,7 +274,10 @@ impl Store {
                 )
                 .map_err(|e| self.err(e))?;
             for record in records {
-                let old: Option<String> = get.query_row([&record.id.0], |r| r.get(0)).optional().map_err(|e| self.err(e))?;
+                let old: Option<String> = get
+                    .query_row([&record.id.0], |r| r.get(0))
+                    .optional()
+                    .map_err(|e| self.err(e))?;
                 match old {
                     Some(hash) if hash == record.hash => {
                         applied.unchanged += 1;
@@ -277,10 +308,16 @@ impl Store {
         .map_err(|e| self.err(e))?;
         applied.run_id = tx.last_insert_rowid();
         if !changed.is_empty() {
-            tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'change_seq'", []).map_err(|e| self.err(e))?;
+            tx.execute(
+                "UPDATE meta SET value = value + 1 WHERE key = 'change_seq'",
+                [],
+            )
+            .map_err(|e| self.err(e))?;
         }
         applied.seq = tx
-            .query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| {
+                r.get(0)
+            })
             .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok((applied, changed))
@@ -289,7 +326,9 @@ impl Store {
     /// The change sequence number: bumped by every run that changed something.
     pub fn change_seq(&self) -> Result<u64, StoreError> {
         self.conn()
-            .query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| {
+                r.get(0)
+            })
             .map_err(|e| self.err(e))
     }
 
@@ -297,18 +336,26 @@ impl Store {
     pub fn dataset(&self, id: &str) -> Result<Option<StoredDataset>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare_cached(&format!("SELECT {DATASET_COLUMNS} FROM datasets d WHERE d.id = ?1"))
+            .prepare_cached(&format!(
+                "SELECT {DATASET_COLUMNS} FROM datasets d WHERE d.id = ?1"
+            ))
             .map_err(|e| self.err(e))?;
-        stmt.query_row([id], row_to_dataset).optional().map_err(|e| self.err(e))
+        stmt.query_row([id], row_to_dataset)
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     /// Calls `f` with every dataset, in id order (for rebuilding the index).
     pub fn for_each_dataset(&self, mut f: impl FnMut(StoredDataset)) -> Result<u64, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare(&format!("SELECT {DATASET_COLUMNS} FROM datasets d ORDER BY d.id"))
+            .prepare(&format!(
+                "SELECT {DATASET_COLUMNS} FROM datasets d ORDER BY d.id"
+            ))
             .map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([], row_to_dataset).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], row_to_dataset)
+            .map_err(|e| self.err(e))?;
         let mut n = 0;
         for row in rows {
             f(row.map_err(|e| self.err(e))?);
@@ -323,7 +370,9 @@ impl Store {
         let mut stmt = conn
             .prepare_cached("SELECT source_id, count(*) FROM datasets GROUP BY source_id")
             .map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
@@ -351,7 +400,9 @@ impl Store {
                  WHERE source_id = ?1 ORDER BY id DESC LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
-        let rows = stmt.query_map(params![source_id, limit], row_to_run).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![source_id, limit], row_to_run)
+            .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 }

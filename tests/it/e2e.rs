@@ -1,0 +1,146 @@
+//! The real binary: `samla demo` comes up on loopback and answers searches over HTTP;
+//! `samla check` reports on one catalog.
+
+use crate::support::serve;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Killed(std::process::Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn samla_demo_serves_searches_over_http() {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_samla"))
+        .args(["demo", "--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start samla demo");
+    let mut child = Killed(child);
+    let stdout = child.0.stdout.take().expect("stdout");
+    let stderr = child.0.stderr.take().expect("stderr");
+    let progress = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let url = loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("demo prints its URL");
+        if let Some(rest) = line.strip_prefix("samla is serving ") {
+            break rest.rsplit(' ').next().expect("url").to_string();
+        }
+    };
+    assert_eq!(url, format!("http://127.0.0.1:{port}"));
+
+    let client = reqwest::Client::new();
+    let body = client
+        .get(format!("{url}/api/v1/datasets?q=badplatser"))
+        .send()
+        .await
+        .expect("search answers")
+        .bytes()
+        .await
+        .expect("body");
+    let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    assert!(v["total"].as_u64().unwrap_or(0) >= 10, "{v}");
+    let municipalities = v["facets"]["municipality"].as_array().expect("facet");
+    assert!(
+        municipalities.len() >= 5,
+        "several municipalities: {municipalities:?}"
+    );
+    assert!(
+        municipalities
+            .iter()
+            .all(|m| m["count"].as_u64().unwrap_or(0) > 0)
+    );
+    let status = client
+        .get(format!("{url}/api/v1/datasets?per_page=500"))
+        .send()
+        .await
+        .expect("answers")
+        .status();
+    assert_eq!(status.as_u16(), 400);
+
+    drop(child);
+    let progress = progress.join().expect("stderr");
+    assert!(
+        progress
+            .iter()
+            .any(|l| l.contains("malmo") && l.contains("datasets")),
+        "progress per source: {progress:?}"
+    );
+    assert!(
+        progress
+            .iter()
+            .any(|l| l.contains("osby") && l.contains("FAILED")),
+        "the failing source is shown"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn samla_check_prints_the_run_report_and_fails_on_unreadable_catalogs() {
+    let base = serve(
+        axum::Router::new()
+            .route_service(
+                "/dcat.ttl",
+                tower_http::services::ServeFile::new(crate::support::fixture("dcat/kommun.ttl")),
+            )
+            .route_service(
+                "/bad.ttl",
+                tower_http::services::ServeFile::new(crate::support::fixture("dcat/malformed.ttl")),
+            ),
+    )
+    .await;
+    let run = |path: &str| {
+        let exe = env!("CARGO_BIN_EXE_samla");
+        let url = format!("{base}{path}");
+        std::thread::spawn(move || {
+            Command::new(exe)
+                .args(["check", "--format", "json", &url])
+                .output()
+                .expect("run samla check")
+        })
+        .join()
+        .expect("thread")
+    };
+    let good = run("/dcat.ttl");
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&good.stdout).expect("json report");
+    assert_eq!(report["datasets"], 2);
+    assert_eq!(report["distributions"], 2);
+    assert_eq!(report["problems"][0]["reason"], "invalid_date");
+    assert_eq!(report["problems"][0]["count"], 1);
+
+    let bad = run("/bad.ttl");
+    assert!(!bad.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&bad.stdout).expect("json report");
+    assert_eq!(report["problems"][0]["reason"], "malformed_rdf");
+}

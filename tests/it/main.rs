@@ -1,0 +1,9 @@
+//! samla's integration tests: one binary, real HTTP on loopback, real files on disk.
+
+mod api;
+mod e2e;
+mod harvest;
+mod model;
+mod pipeline;
+mod realworld;
+mod support;

@@ -1,0 +1,166 @@
+//! Harvest → store → index over the simulated region on loopback, with real files on disk.
+
+use crate::support::region;
+use samla_harvester::Outcome;
+use samla_indexer::Dimension;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn harvests_the_simulated_region_into_search() {
+    let r = region(600).await;
+    let outcomes = r.harvest().await;
+    assert_eq!(outcomes.len(), 34);
+    assert_eq!(
+        outcomes["osby"].report.outcome,
+        Outcome::Failed,
+        "the broken source fails"
+    );
+    assert_eq!(outcomes["malmo"].report.outcome, Outcome::Success);
+    assert!(outcomes["malmo"].report.pages > 1, "Malmö pages");
+    assert!(
+        outcomes["helsingborg"].report.pages > 1,
+        "Helsingborg has a sub-catalogue"
+    );
+    assert!(outcomes["svedala"].report.problem_count("invalid_date") > 0);
+    assert_eq!(
+        outcomes["eslov"].report.problem_count("blank_node_dataset"),
+        1
+    );
+
+    let indexed = r.samla.index.len() as usize;
+    let read: u64 = outcomes.values().map(|o| o.report.datasets).sum();
+    assert_eq!(indexed as u64, read, "every dataset read is searchable");
+    assert!(indexed > 500, "{indexed}");
+
+    // Several municipalities publish bathing sites.
+    let bad = r.search("badplatser", &[]);
+    let municipalities = &bad.facets[&Dimension::Municipality];
+    assert!(municipalities.len() >= 5, "{municipalities:?}");
+    // Accent-insensitive: malmo finds Malmö.
+    let malmo = r.search("malmo", &[]);
+    assert!(malmo.total > 100, "{}", malmo.total);
+    assert!(
+        malmo.facets[&Dimension::Municipality]
+            .iter()
+            .any(|(v, _)| v == "1280")
+    );
+    // Filters AND across dimensions, OR within one.
+    let both = r.search(
+        "badplatser",
+        &[
+            (Dimension::Municipality, "1280"),
+            (Dimension::Municipality, "1281"),
+        ],
+    );
+    assert!(both.hits.iter().all(|h| {
+        matches!(
+            h.publisher
+                .as_ref()
+                .and_then(|p| p.municipality_code.as_deref()),
+            Some("1280" | "1281")
+        )
+    }));
+    assert!(both.total > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compound_words_find_their_relatives_after_exact_matches() {
+    let r = region(600).await;
+    r.harvest().await;
+    // Nothing is titled "laddstolpar"; the keyword is on some, the compound finds the rest.
+    let hits = r.search("laddstolpar", &[]);
+    assert!(hits.total > 0);
+    assert!(
+        hits.hits
+            .iter()
+            .all(|h| h.title.values().any(|t| t.to_lowercase().contains("ladd"))),
+        "only charging datasets"
+    );
+    let infra = r.search("laddinfrastruktur", &[]);
+    assert_eq!(
+        infra.total,
+        r.search("laddplatser", &[]).total,
+        "every charging dataset, by either word"
+    );
+    // badminton is not a compound of bad.
+    assert_eq!(r.search("badminton", &[]).total, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keeps_last_good_datasets_when_source_fails() {
+    let r = region(400).await;
+    r.harvest().await;
+    let before = r.search("*", &[(Dimension::Municipality, "1281")]).total;
+    assert!(before > 0);
+    r.simulator.set_failing("lund", true);
+    let lund = r.samla.config.source("lund").cloned().expect("lund");
+    let outcome = r
+        .samla
+        .pipeline
+        .harvest_source(
+            &lund,
+            tokio_util::sync::CancellationToken::new(),
+            &samla::pipeline::Quiet,
+        )
+        .await
+        .expect("run");
+    assert_eq!(outcome.report.outcome, Outcome::Failed);
+    assert_eq!(
+        r.search("*", &[(Dimension::Municipality, "1281")]).total,
+        before,
+        "still searchable"
+    );
+    let runs = r.samla.store.runs("lund", 10).expect("runs");
+    assert_eq!(runs[0].outcome, "failed", "the failure is visible");
+    assert_eq!(runs[1].outcome, "success");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unchanged_reharvest_writes_nothing() {
+    let r = region(400).await;
+    r.harvest().await;
+    let seq = r.samla.store.change_seq().expect("seq");
+    let indexed_seq = r.samla.index.indexed_seq();
+    let second = r.harvest().await;
+    for (id, o) in &second {
+        assert_eq!((o.applied.new, o.applied.changed), (0, 0), "{id}");
+        assert_eq!(o.applied.unchanged, o.report.datasets, "{id}");
+    }
+    assert_eq!(
+        r.samla.store.change_seq().expect("seq"),
+        seq,
+        "no store change"
+    );
+    assert_eq!(r.samla.index.indexed_seq(), indexed_seq, "no index commit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_and_crash_recovery_rebuild_the_same_search_from_the_store() {
+    let r = region(300).await;
+    r.harvest().await;
+    let before = r.search("parkering", &[]);
+    assert_eq!(
+        r.samla.pipeline.reindex().expect("reindex") as usize,
+        r.samla.index.len() as usize
+    );
+    let after = r.search("parkering", &[]);
+    assert_eq!(before.total, after.total);
+    assert_eq!(before.facets, after.facets);
+
+    // Lose the index entirely, as a crash before its first commit would: reopening rebuilds it.
+    let count = r.samla.index.len();
+    let config = r.samla.config.clone();
+    let state = r.state.path().to_path_buf();
+    drop(r.samla);
+    std::fs::remove_dir_all(state.join("index")).expect("remove index");
+    let reopened = samla::app::Samla::open(config, &state).expect("reopen");
+    assert_eq!(reopened.index.len(), count);
+    let again = reopened
+        .index
+        .search(&samla_indexer::SearchRequest {
+            q: Some("parkering".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .expect("search");
+    assert_eq!(again.total, before.total);
+}

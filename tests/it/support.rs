@@ -1,0 +1,155 @@
+//! Helpers: loopback servers on port 0, harvesters with test limits, fixtures.
+
+use axum::Router;
+use samla_config::{HarvestSettings, Protocol, SourceConfig};
+use samla_harvester::{Harvester, HttpClient, RunReport};
+use samla_model::{DatasetRecord, Organisation, OrganisationDirectory};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Serves `router` on 127.0.0.1 at a free port; returns `http://127.0.0.1:PORT`.
+pub async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+pub fn directory() -> Arc<OrganisationDirectory> {
+    let org =
+        |code: &str, name: &str, short: &str, orgnr: Option<&str>, domain: &str| Organisation {
+            code: code.into(),
+            name: name.into(),
+            short_name: short.into(),
+            orgnr: orgnr.map(str::to_string),
+            domain: Some(domain.into()),
+        };
+    Arc::new(OrganisationDirectory::new(vec![
+        org(
+            "1280",
+            "Malmö stad",
+            "Malmö",
+            Some("2120001124"),
+            "malmo.se",
+        ),
+        org("1281", "Lunds kommun", "Lund", None, "lund.se"),
+        org("1286", "Ystads kommun", "Ystad", None, "ystad.se"),
+        org("1260", "Bjuvs kommun", "Bjuv", None, "bjuv.se"),
+    ]))
+}
+
+pub fn settings(max_body_bytes: u64) -> HarvestSettings {
+    HarvestSettings {
+        max_body_bytes,
+        retries: 2,
+        request_timeout: Duration::from_secs(10),
+        run_timeout: Duration::from_secs(60),
+        ..HarvestSettings::default()
+    }
+}
+
+pub fn harvester(max_body_bytes: u64) -> Harvester {
+    let settings = settings(max_body_bytes);
+    let client = HttpClient::new(&settings)
+        .expect("client")
+        .with_retry_base(Duration::from_millis(10));
+    Harvester::new(settings, directory())
+        .expect("harvester")
+        .with_client(client)
+}
+
+pub fn source(id: &str, url: &str) -> SourceConfig {
+    SourceConfig {
+        id: id.into(),
+        organisation: "1280".into(),
+        protocol: Protocol::Dcat,
+        url: url::Url::parse(url).expect("url"),
+        schedule: samla_config::DEFAULT_SCHEDULE.into(),
+        verified: true,
+        enabled: true,
+    }
+}
+
+/// Runs one source and collects its records.
+pub async fn run(harvester: &Harvester, source: &SourceConfig) -> (RunReport, Vec<DatasetRecord>) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let collect = async {
+        let mut records = Vec::new();
+        while let Some(r) = rx.recv().await {
+            records.push(r);
+        }
+        records
+    };
+    let (report, records) =
+        tokio::join!(harvester.run(source, tx, CancellationToken::new()), collect);
+    (report, records)
+}
+
+/// The embedded region's simulator, served on loopback, and a samla harvesting it into a
+/// fresh state directory.
+pub struct Region {
+    pub simulator: Arc<samla_simulator::Simulator>,
+    pub samla: samla::app::Samla,
+    pub state: tempfile::TempDir,
+}
+
+pub async fn region(datasets: usize) -> Region {
+    let config = samla::app::embedded_region().expect("embedded region");
+    let simulator = Arc::new(samla::app::simulator_for(&config, datasets));
+    let base = serve(Arc::clone(&simulator).router()).await;
+    let mut config = samla::app::simulated_config(&config, &simulator, &base).expect("config");
+    config.harvest = settings(1 << 26);
+    let state = tempfile::tempdir().expect("tempdir");
+    let samla = samla::app::Samla::open(config, state.path()).expect("open");
+    Region {
+        simulator,
+        samla,
+        state,
+    }
+}
+
+impl Region {
+    /// Harvests every source; returns the outcomes by source id.
+    pub async fn harvest(
+        &self,
+    ) -> std::collections::HashMap<String, samla::pipeline::SourceOutcome> {
+        self.samla
+            .pipeline
+            .harvest_all(
+                &self.samla.config.sources,
+                4,
+                CancellationToken::new(),
+                Arc::new(samla::pipeline::Quiet),
+            )
+            .await
+            .into_iter()
+            .map(|(id, r)| (id, r.expect("harvest runs")))
+            .collect()
+    }
+
+    pub fn search(
+        &self,
+        q: &str,
+        filters: &[(samla_indexer::Dimension, &str)],
+    ) -> samla_indexer::SearchResult {
+        self.samla
+            .index
+            .search(&samla_indexer::SearchRequest {
+                q: Some(q.into()),
+                filters: filters.iter().map(|(d, v)| (*d, v.to_string())).collect(),
+                limit: 100,
+                ..Default::default()
+            })
+            .expect("search")
+    }
+}

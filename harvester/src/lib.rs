@@ -14,7 +14,7 @@ mod parse;
 mod report;
 
 pub use http::{Fetched, HttpClient, RDF_ACCEPT};
-pub use parse::{RdfFormat, parse_rdf};
+pub use parse::{Parsed, RdfFormat, parse_rdf};
 pub use report::{Outcome, ProblemGroup, ProblemSample, RunReport, SAMPLES_PER_REASON};
 
 use oxrdf::{NamedOrBlankNode, Term, Triple};
@@ -92,6 +92,7 @@ pub struct Harvester {
     client: HttpClient,
     settings: HarvestSettings,
     directory: Arc<OrganisationDirectory>,
+    allowed_hosts: Option<Arc<HashSet<String>>>,
 }
 
 /// What parsing one page gave.
@@ -99,6 +100,7 @@ struct Page {
     extraction: Extraction,
     next: Vec<String>,
     parts: Vec<String>,
+    lenient: Option<String>,
 }
 
 impl Harvester {
@@ -111,7 +113,20 @@ impl Harvester {
             client: HttpClient::new(&settings)?,
             settings,
             directory,
+            allowed_hosts: None,
         })
+    }
+
+    /// The same harvester, following links only to these hosts (tests keep runs on loopback).
+    pub fn with_allowed_hosts(mut self, hosts: impl IntoIterator<Item = String>) -> Self {
+        self.allowed_hosts = Some(Arc::new(hosts.into_iter().collect()));
+        self
+    }
+
+    fn allowed(&self, url: &Url) -> bool {
+        self.allowed_hosts
+            .as_ref()
+            .is_none_or(|hosts| url.host_str().is_some_and(|h| hosts.contains(h)))
     }
 
     /// The same harvester with another client (tests shorten the retry backoff).
@@ -161,6 +176,21 @@ impl Harvester {
         let mut first = true;
 
         while let Some((url, depth)) = queue.pop_front() {
+            if !self.allowed(&url) {
+                report.problem(
+                    "host_not_allowed",
+                    url.as_str(),
+                    None,
+                    "links to this host are not followed",
+                );
+                report.downgrade(if first {
+                    Outcome::Failed
+                } else {
+                    Outcome::Partial
+                });
+                first = false;
+                continue;
+            }
             if report.pages as usize >= self.settings.max_pages {
                 report.problem(
                     "page_limit",
@@ -215,7 +245,7 @@ impl Harvester {
             let base = fetched.url.to_string();
             let body = fetched.body;
             let parsed = tokio::task::spawn_blocking(move || {
-                let triples = parse_rdf(&body, format, &base)?;
+                let Parsed { triples, lenient } = parse_rdf(&body, format, &base)?;
                 let (next, parts) = links(&triples);
                 let ctx = SourceContext {
                     source_id: &source_id,
@@ -226,6 +256,7 @@ impl Harvester {
                     extraction: extract_datasets(triples, &ctx),
                     next,
                     parts,
+                    lenient,
                 })
             })
             .await;
@@ -255,6 +286,14 @@ impl Harvester {
             pages_read += 1;
             debug!(source_id = %source.id, url = %url, datasets = page.extraction.records.len(), "page parsed");
 
+            if let Some(complaint) = &page.lenient {
+                report.problem(
+                    "invalid_iri",
+                    url.as_str(),
+                    None,
+                    format!("kept as published: {complaint}"),
+                );
+            }
             for p in &page.extraction.problems {
                 report.problem(&p.reason, url.as_str(), Some(&p.subject), p.detail.clone());
             }

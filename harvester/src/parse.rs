@@ -63,41 +63,95 @@ impl RdfFormat {
     }
 }
 
-/// Parses `body` in `format`, resolving relative IRIs against `base`.
-/// Returns the triples of every graph; the first syntax error fails the whole document.
-pub fn parse_rdf(body: &[u8], format: RdfFormat, base: &str) -> Result<Vec<Triple>, String> {
+/// What a document parsed to.
+#[derive(Debug)]
+pub struct Parsed {
+    /// Triples of every graph.
+    pub triples: Vec<Triple>,
+    /// Set when the document only parsed leniently (invalid IRIs, such as a phone number
+    /// with spaces): the strict parser's complaint, to report.
+    pub lenient: Option<String>,
+}
+
+/// Parses `body` in `format`, resolving relative IRIs against `base`. A syntax error fails
+/// the whole document; IRIs that break the IRI grammar are kept, and said so in
+/// [`Parsed::lenient`].
+pub fn parse_rdf(body: &[u8], format: RdfFormat, base: &str) -> Result<Parsed, String> {
+    match parse_strictly(body, format, base, false) {
+        Ok(triples) => Ok(Parsed {
+            triples,
+            lenient: None,
+        }),
+        Err(strict) => match parse_strictly(body, format, base, true) {
+            Ok(triples) => Ok(Parsed {
+                triples,
+                lenient: Some(strict),
+            }),
+            Err(_) => Err(strict),
+        },
+    }
+}
+
+fn parse_strictly(
+    body: &[u8],
+    format: RdfFormat,
+    base: &str,
+    lenient: bool,
+) -> Result<Vec<Triple>, String> {
     match format {
         RdfFormat::Turtle => {
-            let parser = oxttl::TurtleParser::new()
+            let mut parser = oxttl::TurtleParser::new()
                 .with_base_iri(base)
                 .map_err(|e| e.to_string())?;
+            if lenient {
+                parser = parser.lenient();
+            }
             parser
                 .for_slice(body)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| e.to_string())
         }
-        RdfFormat::NTriples => oxttl::NTriplesParser::new()
-            .for_slice(body)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string()),
+        RdfFormat::NTriples => {
+            let mut parser = oxttl::NTriplesParser::new();
+            if lenient {
+                parser = parser.lenient();
+            }
+            parser
+                .for_slice(body)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())
+        }
         RdfFormat::RdfXml => {
-            let parser = oxrdfxml::RdfXmlParser::new()
+            let mut parser = oxrdfxml::RdfXmlParser::new()
                 .with_base_iri(base)
                 .map_err(|e| e.to_string())?;
+            if lenient {
+                parser = parser.lenient();
+            }
             parser
                 .for_slice(body)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| e.to_string())
         }
         RdfFormat::JsonLd => {
-            let parser = oxjsonld::JsonLdParser::new()
+            let mut parser = oxjsonld::JsonLdParser::new()
                 .with_base_iri(base)
                 .map_err(|e| e.to_string())?;
+            if lenient {
+                parser = parser.lenient();
+            }
             parser
                 .for_slice(body)
                 .map(|q| q.map(Triple::from))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| e.to_string())
+                .map_err(|e| {
+                    let message = e.to_string();
+                    if message.contains("LoadDocumentCallback") {
+                        format!("{message} (samla does not fetch remote JSON-LD contexts; inline the @context)")
+                    } else {
+                        message
+                    }
+                })
         }
     }
 }

@@ -130,6 +130,11 @@ pub fn date(value: &str) -> Option<DateTime<Utc>> {
     if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
         return d.and_hms_opt(0, 0, 0).map(|dt| Utc.from_utc_datetime(&dt));
     }
+    if let Ok(d) = NaiveDate::parse_from_str(&format!("{v}-01"), "%Y-%m-%d")
+        && v.len() == 7
+    {
+        return d.and_hms_opt(0, 0, 0).map(|dt| Utc.from_utc_datetime(&dt));
+    }
     if v.len() == 4 && v.bytes().all(|b| b.is_ascii_digit()) {
         let year: i32 = v.parse().ok()?;
         return NaiveDate::from_ymd_opt(year, 1, 1)?
@@ -230,6 +235,7 @@ mod tests {
         assert!(date("2024-05-01T10:00:00+02:00").is_some());
         assert!(date("2024-05-01T10:00:00.123Z").is_some());
         assert!(date("2021").is_some());
+        assert!(date("1994-12").is_some());
         assert!(date("2021-13-45").is_none());
         assert!(date("igår").is_none());
     }

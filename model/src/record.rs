@@ -376,7 +376,17 @@ pub fn skolemise(triples: Vec<Triple>, source_id: &str) -> (Vec<Triple>, HashMap
             }
         })
         .collect();
+    // An identifier names a blank node only when no other blank node in the document has it.
+    let mut identifier_counts: HashMap<&str, usize> = HashMap::new();
+    for t in &triples {
+        if let (NamedOrBlankNode::BlankNode(_), Term::Literal(l)) = (&t.subject, &t.object)
+            && t.predicate == dcterms::IDENTIFIER
+        {
+            *identifier_counts.entry(l.value()).or_default() += 1;
+        }
+    }
     let mut hasher = SkolemHasher {
+        identifier_counts: &identifier_counts,
         triples: &triples,
         outgoing: &outgoing,
         memo: HashMap::new(),
@@ -425,6 +435,7 @@ pub fn skolemise(triples: Vec<Triple>, source_id: &str) -> (Vec<Triple>, HashMap
 }
 
 struct SkolemHasher<'a> {
+    identifier_counts: &'a HashMap<&'a str, usize>,
     triples: &'a [Triple],
     outgoing: &'a HashMap<&'a BlankNode, Vec<usize>>,
     memo: HashMap<BlankNode, [u8; 32]>,
@@ -444,7 +455,9 @@ impl SkolemHasher<'_> {
         let identifier = out.iter().find_map(|&i| {
             let t = &self.triples[i];
             match (&t.object, t.predicate == dcterms::IDENTIFIER) {
-                (Term::Literal(l), true) => Some(l.value().to_string()),
+                (Term::Literal(l), true) if self.identifier_counts.get(l.value()) == Some(&1) => {
+                    Some(l.value().to_string())
+                }
                 _ => None,
             }
         });
@@ -500,9 +513,11 @@ pub fn hex(bytes: &[u8]) -> String {
         })
 }
 
-/// Parses the canonical N-Triples of a stored record back into triples.
+/// Parses the canonical N-Triples of a stored record back into triples (leniently: IRIs
+/// that break the IRI grammar are kept as published).
 pub fn parse_canonical(ntriples: &str) -> Result<Vec<Triple>, oxttl::TurtleSyntaxError> {
     oxttl::NTriplesParser::new()
+        .lenient()
         .for_slice(ntriples.as_bytes())
         .collect()
 }

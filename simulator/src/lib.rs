@@ -249,6 +249,25 @@ impl Simulator {
             .collect()
     }
 
+    /// Every page the region serves (paths with query, and their syntax), for benchmarks
+    /// that fetch the same bytes as the harvester.
+    pub fn page_paths(&self) -> Vec<(String, Syntax)> {
+        let mut paths = Vec::new();
+        for c in self.catalogs.iter().filter(|c| !c.broken) {
+            let slug = c.organisation.slug();
+            let (root, part) = self.split(c);
+            for (len, path) in [(root.len(), format!("/{slug}/datasets/dcat")), (part.len(), format!("/{slug}/sub/miljo"))] {
+                if len == 0 && path.contains("/sub/") {
+                    continue;
+                }
+                for page in 1..=len.div_ceil(self.page_size).max(1) {
+                    paths.push((if page == 1 { path.clone() } else { format!("{path}?page={page}") }, c.syntax));
+                }
+            }
+        }
+        paths
+    }
+
     /// Makes an organisation's server fail with 500 (or recover).
     pub fn set_failing(&self, slug: &str, failing: bool) {
         let mut set = self.failing.write().unwrap_or_else(|p| p.into_inner());
@@ -427,7 +446,7 @@ impl Simulator {
             &format!("{} Publicerad av {}.", topic.desc_sv, o.name),
             Some(sv_tag),
         );
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             let title_en = match variant {
                 Some(v) => format!("{} – {v}{serial}", topic.en),
                 None => topic.en.to_string(),
@@ -498,7 +517,7 @@ impl Simulator {
             1 + r("md") % 28,
             r("mh") % 24
         );
-        if c.bad_dates && i % 3 == 0 {
+        if c.bad_dates && i.is_multiple_of(3) {
             g.lit(ds, &format!("{DCT}issued"), "igår", None);
             g.lit(ds, &format!("{DCT}modified"), "2021-13-45", None);
         } else {

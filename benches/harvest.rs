@@ -1,0 +1,220 @@
+//! The harvest and search benchmark (on demand: `scripts/bench`, or `cargo bench --bench harvest`).
+//!
+//! For each size of the simulated region (10k and 100k datasets by default; set
+//! `SAMLA_BENCH_SIZES=10000,100000,1000000`), side by side in one run and over the same served
+//! bytes on loopback:
+//! - raw parse: the oxigraph-family parsers alone over every page's bytes (one thread);
+//! - samla: fetch → parse → normalise → store → index commit, end to end;
+//! - samla again with nothing changed (hashes equal: no store or index write);
+//! - the rdflib peer (`bench/rdflib_peer.py`): fetch, rdflib parse, map each dataset.
+//!
+//! Then search latency p50/p99 for a fixed query mix with facets, in-process and over HTTP.
+
+use samla::app::{self, Samla};
+use samla::pipeline::Quiet;
+use samla_harvester::{RdfFormat, parse_rdf};
+use samla_indexer::{Dimension, SearchRequest, SortOrder};
+use samla_simulator::Syntax;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run())
+}
+
+fn sizes() -> Vec<usize> {
+    std::env::var("SAMLA_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000])
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn run() -> anyhow::Result<()> {
+    let region = app::embedded_region()?;
+    println!("samla harvest & search benchmark ({} cores)", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    for n in sizes() {
+        println!("\n== simulated region, {n} datasets ==");
+        let simulator = Arc::new(app::simulator_for(&region, n));
+        let listener = app::bind_loopback(0).await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(app::serve_simulator(Arc::clone(&simulator), listener, std::future::pending()));
+        let config = app::simulated_config(&region, &simulator, &base)?;
+        let client = reqwest::Client::new();
+
+        // Fetch every page once: warms the simulator's cache and gives the bytes to parse.
+        let mut pages = Vec::new();
+        for (path, syntax) in simulator.page_paths() {
+            let url = format!("{base}{path}");
+            let body = client.get(&url).send().await?.bytes().await?;
+            pages.push((url, syntax, body));
+        }
+        let bytes: usize = pages.iter().map(|p| p.2.len()).sum();
+
+        // Raw parse of the same bytes.
+        let start = Instant::now();
+        let mut triples = 0usize;
+        for (url, syntax, body) in &pages {
+            let format = match syntax {
+                Syntax::Turtle => RdfFormat::Turtle,
+                Syntax::RdfXml => RdfFormat::RdfXml,
+                Syntax::JsonLd => RdfFormat::JsonLd,
+                Syntax::NTriples => RdfFormat::NTriples,
+            };
+            triples += parse_rdf(body, format, url).map_err(anyhow::Error::msg)?.triples.len();
+        }
+        let raw = start.elapsed();
+        let datasets = simulator.dataset_count() - simulator.catalogs().iter().filter(|c| c.broken).map(|c| c.datasets).sum::<usize>();
+        let raw_rate = datasets as f64 / raw.as_secs_f64();
+        println!(
+            "raw parse          {:>8.2} s  {:>9.0} datasets/s  ({} pages, {:.1} MB, {} triples)",
+            raw.as_secs_f64(),
+            raw_rate,
+            pages.len(),
+            bytes as f64 / 1e6,
+            triples
+        );
+
+        // samla end to end.
+        let state = tempfile::tempdir()?;
+        let samla = Samla::open(config.clone(), state.path())?;
+        let start = Instant::now();
+        let results = samla.pipeline.harvest_all(&config.sources, config.harvest.concurrency, CancellationToken::new(), Arc::new(Quiet)).await;
+        let first = start.elapsed();
+        let harvested: u64 = results.iter().filter_map(|(_, r)| r.as_ref().ok()).map(|o| o.report.datasets).sum();
+        let samla_rate = harvested as f64 / first.as_secs_f64();
+        println!("samla end to end   {:>8.2} s  {:>9.0} datasets/s  ({harvested} datasets indexed: {})", first.as_secs_f64(), samla_rate, samla.index.len());
+
+        let seq = samla.store.change_seq()?;
+        let start = Instant::now();
+        let again = samla.pipeline.harvest_all(&config.sources, config.harvest.concurrency, CancellationToken::new(), Arc::new(Quiet)).await;
+        let unchanged = start.elapsed();
+        let writes: u64 = again.iter().filter_map(|(_, r)| r.as_ref().ok()).map(|o| o.applied.new + o.applied.changed).sum();
+        println!(
+            "samla unchanged    {:>8.2} s  ({writes} writes, store seq {} → {}; {:.1}× cheaper than the first harvest)",
+            unchanged.as_secs_f64(),
+            seq,
+            samla.store.change_seq()?,
+            first.as_secs_f64() / unchanged.as_secs_f64()
+        );
+
+        // The rdflib peer over the same URLs.
+        let list = state.path().join("urls.txt");
+        std::fs::write(&list, pages.iter().map(|p| p.0.as_str()).collect::<Vec<_>>().join("\n"))?;
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/rdflib_peer.py");
+        let peer = tokio::process::Command::new("python3").arg(script).arg(&list).output().await;
+        let rdflib_rate = match peer {
+            Ok(out) if out.status.success() => {
+                let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+                let secs = v["seconds"].as_f64().unwrap_or(f64::NAN);
+                let rate = v["datasets"].as_f64().unwrap_or(0.0) / secs;
+                println!("rdflib peer        {:>8.2} s  {:>9.0} datasets/s  ({} datasets)", secs, rate, v["datasets"]);
+                Some(rate)
+            }
+            Ok(out) => {
+                println!("rdflib peer        not run: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("failed"));
+                None
+            }
+            Err(e) => {
+                println!("rdflib peer        not run: {e}");
+                None
+            }
+        };
+        println!("ratios: samla / raw parse = {:.2}× (target ≥ 0.5×)", samla_rate / raw_rate);
+        if let Some(rate) = rdflib_rate {
+            println!("        samla / rdflib    = {:.1}× (target ≥ 30×)", samla_rate / rate);
+        }
+
+        search_latency(&samla).await?;
+    }
+    Ok(())
+}
+
+fn query_mix() -> Vec<SearchRequest> {
+    let q = |q: &str, filters: &[(Dimension, &str)], sort: SortOrder| SearchRequest {
+        q: (!q.is_empty()).then(|| q.to_string()),
+        filters: filters.iter().map(|(d, v)| (*d, v.to_string())).collect(),
+        sort,
+        offset: 0,
+        limit: 20,
+    };
+    let theme = "http://publications.europa.eu/resource/authority/data-theme/TRAN";
+    vec![
+        q("badplatser", &[], SortOrder::Relevance),
+        q("laddstolpar", &[], SortOrder::Relevance),
+        q("malmo parkering", &[], SortOrder::Relevance),
+        q("luftkvalitet", &[(Dimension::Municipality, "1280")], SortOrder::Relevance),
+        q("", &[(Dimension::Theme, theme)], SortOrder::Modified),
+        q("cykel", &[(Dimension::Municipality, "1281"), (Dimension::Municipality, "1283")], SortOrder::Relevance),
+        q("skolmat", &[], SortOrder::Modified),
+        q("detaljplaner", &[(Dimension::HvdCategory, "http://data.europa.eu/bna/c_ac64a52d")], SortOrder::Relevance),
+        q("", &[], SortOrder::Modified),
+        q("befolkning statistik", &[], SortOrder::Relevance),
+        q("trafik", &[(Dimension::License, "http://creativecommons.org/licenses/by/4.0/")], SortOrder::Relevance),
+        q("evenemang kultur", &[(Dimension::Format, "http://publications.europa.eu/resource/authority/file-type/CSV")], SortOrder::Relevance),
+    ]
+}
+
+async fn search_latency(samla: &Samla) -> anyhow::Result<()> {
+    let mix = query_mix();
+    let rounds = 20;
+    let mut in_process = Vec::new();
+    for _ in 0..rounds {
+        for req in &mix {
+            let start = Instant::now();
+            let result = samla.index.search(req)?;
+            in_process.push(start.elapsed());
+            std::hint::black_box(result.total);
+        }
+    }
+    in_process.sort();
+
+    let listener = app::bind_loopback(0).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let router = samla_api::router(samla.api_state());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = reqwest::Client::new();
+    let paths: Vec<String> = mix
+        .iter()
+        .map(|r| {
+            let mut p = format!("/api/v1/datasets?per_page=20&sort={}", if r.sort == SortOrder::Modified { "modified" } else { "relevance" });
+            if let Some(q) = &r.q {
+                p.push_str(&format!("&q={}", url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()));
+            }
+            for (d, v) in &r.filters {
+                p.push_str(&format!("&{}={}", d.name(), url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()));
+            }
+            p
+        })
+        .collect();
+    let mut over_http = Vec::new();
+    for _ in 0..rounds {
+        for p in &paths {
+            let start = Instant::now();
+            let response = client.get(format!("{url}{p}")).send().await?;
+            anyhow::ensure!(response.status().is_success(), "{p}: {}", response.status());
+            std::hint::black_box(response.bytes().await?);
+            over_http.push(start.elapsed());
+        }
+    }
+    over_http.sort();
+    println!(
+        "search ({} queries with facets, {} datasets): in-process p50 {:.2} ms p99 {:.2} ms; over HTTP p50 {:.2} ms p99 {:.2} ms",
+        in_process.len(),
+        samla.index.len(),
+        ms(percentile(&in_process, 0.5)),
+        ms(percentile(&in_process, 0.99)),
+        ms(percentile(&over_http, 0.5)),
+        ms(percentile(&over_http, 0.99)),
+    );
+    Ok(())
+}

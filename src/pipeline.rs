@@ -5,8 +5,9 @@
 //!    harvester ──records──▶ [bounded mpsc, 1024] ──▶ collector (drops unchanged by hash)
 //!                                                        │ changed records of one run
 //!                                                        ▼
-//!                         apply (one run at a time, blocking thread):
-//!                           store transaction (records + run) ──▶ index upsert + commit(seq)
+//!                         apply (group commit: the runs that finished meanwhile, together,
+//!                                on a blocking thread):
+//!                           store transaction (records + runs) ──▶ index upsert + commit(seq)
 //! ```
 //!
 //! A run's changes become visible together: the store commits them in one transaction and
@@ -20,7 +21,7 @@ use samla_model::view::DatasetView;
 use samla_model::{DatasetId, DatasetRecord, OrganisationDirectory, record};
 use samla_store::{Applied, RunRow, Store};
 use std::sync::Arc;
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 /// What the pipeline reports while it works.
@@ -53,7 +54,14 @@ pub struct Pipeline {
     harvester: Harvester,
     directory: Arc<OrganisationDirectory>,
     apply: Mutex<()>,
+    queue: std::sync::Mutex<Vec<QueuedRun>>,
 }
+
+type QueuedRun = (
+    Vec<DatasetRecord>,
+    RunRow,
+    oneshot::Sender<anyhow::Result<Applied>>,
+);
 
 impl Pipeline {
     /// A pipeline over these parts.
@@ -69,6 +77,7 @@ impl Pipeline {
             harvester,
             directory,
             apply: Mutex::new(()),
+            queue: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -107,44 +116,99 @@ impl Pipeline {
             kept.clear();
         }
 
-        let _one_at_a_time = self.apply.lock().await;
-        let store = Arc::clone(&self.store);
-        let index = Arc::clone(&self.index);
-        let directory = Arc::clone(&self.directory);
-        let report_for_store = report.clone();
-        let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<Applied> {
-            let report_json = serde_json::to_string(&report_for_store)?;
-            let outcome = serde_json::to_value(report_for_store.outcome)?;
-            let row = RunRow {
-                source_id: &report_for_store.source_id,
-                started: report_for_store.started,
-                finished: report_for_store.finished,
-                outcome: outcome.as_str().unwrap_or("failed"),
-                unchanged_elsewhere: unchanged,
-                report_json: &report_json,
-            };
-            let (applied, changed) = store.apply_run(kept, &row)?;
-            if !changed.is_empty() {
-                let names: Vec<Vec<String>> = changed
-                    .iter()
-                    .map(|r| municipality_names(&directory, r.municipality_code.as_deref()))
-                    .collect();
-                let source_id = row.source_id;
-                index.upsert(
-                    changed.iter().zip(&names).map(|(r, n)| IndexInput {
-                        view: &r.view,
-                        source_id,
-                        municipality_names: n,
-                    }),
-                    applied.seq,
-                )?;
-            }
-            Ok(applied)
-        })
-        .await??;
+        let row = RunRow {
+            source_id: report.source_id.clone(),
+            started: report.started,
+            finished: report.finished,
+            outcome: serde_json::to_value(report.outcome)?
+                .as_str()
+                .unwrap_or("failed")
+                .to_string(),
+            unchanged_elsewhere: unchanged,
+            report_json: serde_json::to_string(&report)?,
+        };
+        let applied = self.apply(kept, row).await?;
         let outcome = SourceOutcome { report, applied };
         progress.finished(&source.id, &outcome);
         Ok(outcome)
+    }
+
+    /// Applies a finished run, grouped with whatever other runs finished meanwhile: the first
+    /// run to get the apply lock applies every queued run in one store transaction and one
+    /// index commit, and hands each its result. Each run's changes still become visible
+    /// together; fewer commits make many small sources cheap.
+    async fn apply(&self, records: Vec<DatasetRecord>, row: RunRow) -> anyhow::Result<Applied> {
+        let (tx, mut rx) = oneshot::channel();
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((records, row, tx));
+        let _leader = self.apply.lock().await;
+        if let Ok(result) = rx.try_recv() {
+            return result; // applied by an earlier leader's group
+        }
+        let group = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+        let (store, index, directory) = (
+            Arc::clone(&self.store),
+            Arc::clone(&self.index),
+            Arc::clone(&self.directory),
+        );
+        tokio::task::spawn_blocking(move || {
+            let (runs, replies): (Vec<_>, Vec<_>) = group
+                .into_iter()
+                .map(|(records, row, reply)| ((records, row), reply))
+                .unzip();
+            let source_ids: Vec<String> =
+                runs.iter().map(|(_, row)| row.source_id.clone()).collect();
+            let result = store
+                .apply_runs(runs)
+                .map_err(anyhow::Error::from)
+                .and_then(|applied| {
+                    let changed: Vec<(&DatasetRecord, &str)> = applied
+                        .iter()
+                        .zip(&source_ids)
+                        .flat_map(|((_, records), id)| {
+                            records.iter().map(move |r| (r, id.as_str()))
+                        })
+                        .collect();
+                    if let (false, Some((first, _))) = (changed.is_empty(), applied.first()) {
+                        let names: Vec<Vec<String>> = changed
+                            .iter()
+                            .map(|(r, _)| {
+                                municipality_names(&directory, r.municipality_code.as_deref())
+                            })
+                            .collect();
+                        index.upsert(
+                            changed
+                                .iter()
+                                .zip(&names)
+                                .map(|((r, source_id), n)| IndexInput {
+                                    view: &r.view,
+                                    source_id,
+                                    municipality_names: n,
+                                }),
+                            first.seq,
+                        )?;
+                    }
+                    Ok(applied.into_iter().map(|(a, _)| a).collect::<Vec<_>>())
+                });
+            match result {
+                Ok(applied) => {
+                    for (reply, a) in replies.into_iter().zip(applied) {
+                        let _ = reply.send(Ok(a));
+                    }
+                }
+                Err(e) => {
+                    let message = format!("{e:#}");
+                    for reply in replies {
+                        let _ =
+                            reply.send(Err(anyhow::anyhow!("applying the run failed: {message}")));
+                    }
+                }
+            }
+        })
+        .await?;
+        rx.await?
     }
 
     /// Harvests these sources, `concurrency` at a time, each run on its own task.

@@ -10,7 +10,7 @@ use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 /// The prefix of the skolem IRIs samla gives blank nodes.
 pub const SKOLEM_PREFIX: &str = "urn:samla:genid:";
@@ -99,9 +99,14 @@ pub struct Extraction {
 /// records (skolem IRIs and hashes included) on every run.
 pub fn extract_datasets(triples: Vec<Triple>, ctx: &SourceContext<'_>) -> Extraction {
     let (triples, blank_labels) = skolemise(triples, ctx.source_id);
+    // Serialisers often repeat a shared node (the publisher, a contact point) once per
+    // dataset: index each distinct triple once, or every dataset would carry every copy.
     let mut by_subject: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut distinct: HashSet<&Triple> = HashSet::with_capacity(triples.len());
     for (i, t) in triples.iter().enumerate() {
-        if let NamedOrBlankNode::NamedNode(s) = &t.subject {
+        if let NamedOrBlankNode::NamedNode(s) = &t.subject
+            && distinct.insert(t)
+        {
             by_subject.entry(s.as_str()).or_default().push(i);
         }
     }
@@ -248,7 +253,10 @@ fn build_record(
             ));
         }
         let triple = Triple::new(subject, t.predicate.clone(), object);
-        if lines.insert(format!("{triple} .")) {
+        let mut line = String::with_capacity(256);
+        // Writing into a String cannot fail.
+        let _ = write!(line, "{triple} .");
+        if lines.insert(line) {
             normalised.push(triple);
         }
     }
@@ -504,7 +512,6 @@ impl SkolemHasher<'_> {
 
 /// Lower-case hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
     bytes
         .iter()
         .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {

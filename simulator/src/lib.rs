@@ -256,12 +256,22 @@ impl Simulator {
         for c in self.catalogs.iter().filter(|c| !c.broken) {
             let slug = c.organisation.slug();
             let (root, part) = self.split(c);
-            for (len, path) in [(root.len(), format!("/{slug}/datasets/dcat")), (part.len(), format!("/{slug}/sub/miljo"))] {
+            for (len, path) in [
+                (root.len(), format!("/{slug}/datasets/dcat")),
+                (part.len(), format!("/{slug}/sub/miljo")),
+            ] {
                 if len == 0 && path.contains("/sub/") {
                     continue;
                 }
                 for page in 1..=len.div_ceil(self.page_size).max(1) {
-                    paths.push((if page == 1 { path.clone() } else { format!("{path}?page={page}") }, c.syntax));
+                    paths.push((
+                        if page == 1 {
+                            path.clone()
+                        } else {
+                            format!("{path}?page={page}")
+                        },
+                        c.syntax,
+                    ));
                 }
             }
         }
@@ -398,7 +408,7 @@ impl Simulator {
                 }
             }
         }
-        serialize(&g.0, c.syntax)
+        serialize(&g.triples, c.syntax)
     }
 
     fn dataset(&self, c: &SimCatalog, i: usize, g: &mut Graph) -> Term {
@@ -541,22 +551,19 @@ impl Simulator {
             NamedNode::new_unchecked(format!("{DCT}publisher")),
             publisher.clone(),
         ));
-        g.iri(&publisher, RDF_TYPE, &format!("{FOAF}Organization"));
-        g.lit(&publisher, &format!("{FOAF}name"), &o.name, None);
         let contact = NamedNode::new_unchecked(format!("https://{}/#kontakt", o.domain));
         g.iri(ds, &format!("{DCAT}contactPoint"), contact.as_str());
-        g.iri(&contact, RDF_TYPE, &format!("{VCARD}Organization"));
-        g.lit(
-            &contact,
-            &format!("{VCARD}fn"),
-            &format!("{} kontaktcenter", o.short_name),
-            Some("sv"),
-        );
-        g.iri(
-            &contact,
-            &format!("{VCARD}hasEmail"),
-            &format!("mailto:oppnadata@{}", o.domain),
-        );
+        // The shared nodes are described once per page, as a serialiser would.
+        if !g.described_shared {
+            g.described_shared = true;
+            g.iri(&publisher, RDF_TYPE, &format!("{FOAF}Organization"));
+            g.lit(&publisher, &format!("{FOAF}name"), &o.name, None);
+            g.iri(&contact, RDF_TYPE, &format!("{VCARD}Organization"));
+            let name = format!("{} kontaktcenter", o.short_name);
+            g.lit(&contact, &format!("{VCARD}fn"), &name, Some("sv"));
+            let email = format!("mailto:oppnadata@{}", o.domain);
+            g.iri(&contact, &format!("{VCARD}hasEmail"), &email);
+        }
 
         // Distributions.
         let licence = match (c.no_licence || i % 9 == 4, r("lic") % 4) {
@@ -683,14 +690,17 @@ fn uuid(code: &str, i: usize) -> String {
 }
 
 #[derive(Default)]
-struct Graph(Vec<Triple>);
+struct Graph {
+    triples: Vec<Triple>,
+    described_shared: bool,
+}
 
 impl Graph {
     fn push(&mut self, t: Triple) {
-        self.0.push(t);
+        self.triples.push(t);
     }
     fn iri(&mut self, s: &(impl Clone + Into<NamedOrBlankNode>), p: &str, o: &str) {
-        self.0.push(Triple::new(
+        self.triples.push(Triple::new(
             s.clone(),
             NamedNode::new_unchecked(p),
             NamedNode::new_unchecked(o),
@@ -707,7 +717,7 @@ impl Graph {
             Some(l) => Literal::new_language_tagged_literal_unchecked(o, l.to_ascii_lowercase()),
             None => Literal::new_simple_literal(o),
         };
-        self.0
+        self.triples
             .push(Triple::new(s.clone(), NamedNode::new_unchecked(p), literal));
     }
     fn typed(
@@ -717,7 +727,7 @@ impl Graph {
         o: &str,
         datatype: &str,
     ) {
-        self.0.push(Triple::new(
+        self.triples.push(Triple::new(
             s.clone(),
             NamedNode::new_unchecked(p),
             Literal::new_typed_literal(o, NamedNode::new_unchecked(datatype)),

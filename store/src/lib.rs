@@ -100,27 +100,27 @@ pub struct Applied {
     pub changed: u64,
     /// Unchanged datasets.
     pub unchanged: u64,
-    /// The change sequence number after the run.
+    /// The change sequence number after the transaction that applied the run.
     pub seq: u64,
     /// The run id.
     pub run_id: i64,
 }
 
-/// The run to record with a batch of records.
+/// The run to record with its records.
 #[derive(Debug, Clone)]
-pub struct RunRow<'a> {
+pub struct RunRow {
     /// Source id.
-    pub source_id: &'a str,
+    pub source_id: String,
     /// Start.
     pub started: DateTime<Utc>,
     /// End.
     pub finished: DateTime<Utc>,
     /// Outcome.
-    pub outcome: &'a str,
+    pub outcome: String,
     /// Records the run saw unchanged and did not pass on.
     pub unchanged_elsewhere: u64,
     /// The report, JSON.
-    pub report_json: &'a str,
+    pub report_json: String,
 }
 
 /// The canonical store.
@@ -246,20 +246,16 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
-    /// Applies a run in one transaction: inserts or updates the records whose hash changed,
-    /// records the run, and bumps the change sequence. Returns the records that changed.
-    pub fn apply_run(
+    /// Applies runs in one transaction: inserts or updates the records whose hash changed,
+    /// records each run, and bumps the change sequence once if anything changed. Returns,
+    /// per run, what it did and the records that changed.
+    pub fn apply_runs(
         &self,
-        records: Vec<DatasetRecord>,
-        run: &RunRow<'_>,
-    ) -> Result<(Applied, Vec<DatasetRecord>), StoreError> {
+        runs: Vec<(Vec<DatasetRecord>, RunRow)>,
+    ) -> Result<Vec<(Applied, Vec<DatasetRecord>)>, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
-        let mut applied = Applied {
-            unchanged: run.unchanged_elsewhere,
-            ..Applied::default()
-        };
-        let mut changed = Vec::new();
+        let mut results = Vec::with_capacity(runs.len());
         {
             let mut get = tx
                 .prepare_cached("SELECT hash FROM datasets WHERE id = ?1")
@@ -273,54 +269,77 @@ impl Store {
                        hash = excluded.hash, ntriples = excluded.ntriples, last_changed = excluded.last_changed",
                 )
                 .map_err(|e| self.err(e))?;
-            for record in records {
-                let old: Option<String> = get
-                    .query_row([&record.id.0], |r| r.get(0))
-                    .optional()
-                    .map_err(|e| self.err(e))?;
-                match old {
-                    Some(hash) if hash == record.hash => {
-                        applied.unchanged += 1;
-                        continue;
-                    }
-                    Some(_) => applied.changed += 1,
-                    None => applied.new += 1,
-                }
-                put.execute(params![
-                    record.id.0,
-                    record.iri,
-                    run.source_id,
-                    record.source_url,
-                    record.original_subject,
-                    record.municipality_code,
-                    record.hash,
-                    record.ntriples,
-                    run.finished,
-                ])
+            let mut add_run = tx
+                .prepare_cached(
+                    "INSERT INTO runs (source_id, started, finished, outcome, new, changed, unchanged, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
                 .map_err(|e| self.err(e))?;
-                changed.push(record);
+            for (records, run) in runs {
+                let mut applied = Applied {
+                    unchanged: run.unchanged_elsewhere,
+                    ..Applied::default()
+                };
+                let mut changed = Vec::new();
+                for record in records {
+                    let old: Option<String> = get
+                        .query_row([&record.id.0], |r| r.get(0))
+                        .optional()
+                        .map_err(|e| self.err(e))?;
+                    match old {
+                        Some(hash) if hash == record.hash => {
+                            applied.unchanged += 1;
+                            continue;
+                        }
+                        Some(_) => applied.changed += 1,
+                        None => applied.new += 1,
+                    }
+                    put.execute(params![
+                        record.id.0,
+                        record.iri,
+                        run.source_id,
+                        record.source_url,
+                        record.original_subject,
+                        record.municipality_code,
+                        record.hash,
+                        record.ntriples,
+                        run.finished,
+                    ])
+                    .map_err(|e| self.err(e))?;
+                    changed.push(record);
+                }
+                add_run
+                    .execute(params![
+                        run.source_id,
+                        run.started,
+                        run.finished,
+                        run.outcome,
+                        applied.new,
+                        applied.changed,
+                        applied.unchanged,
+                        run.report_json
+                    ])
+                    .map_err(|e| self.err(e))?;
+                applied.run_id = tx.last_insert_rowid();
+                results.push((applied, changed));
             }
         }
-        tx.execute(
-            "INSERT INTO runs (source_id, started, finished, outcome, new, changed, unchanged, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![run.source_id, run.started, run.finished, run.outcome, applied.new, applied.changed, applied.unchanged, run.report_json],
-        )
-        .map_err(|e| self.err(e))?;
-        applied.run_id = tx.last_insert_rowid();
-        if !changed.is_empty() {
+        if results.iter().any(|(_, changed)| !changed.is_empty()) {
             tx.execute(
                 "UPDATE meta SET value = value + 1 WHERE key = 'change_seq'",
                 [],
             )
             .map_err(|e| self.err(e))?;
         }
-        applied.seq = tx
+        let seq: u64 = tx
             .query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| {
                 r.get(0)
             })
             .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
-        Ok((applied, changed))
+        for (applied, _) in &mut results {
+            applied.seq = seq;
+        }
+        Ok(results)
     }
 
     /// The change sequence number: bumped by every run that changed something.

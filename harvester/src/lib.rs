@@ -95,9 +95,8 @@ pub struct Harvester {
     allowed_hosts: Option<Arc<HashSet<String>>>,
 }
 
-/// What parsing one page gave.
+/// What parsing one page gave, besides its triples.
 struct Page {
-    extraction: Extraction,
     next: Vec<String>,
     parts: Vec<String>,
     lenient: Option<String>,
@@ -173,6 +172,7 @@ impl Harvester {
         let mut queued: HashSet<String> = HashSet::from([source.url.to_string()]);
         let mut seen_ids: HashSet<DatasetId> = HashSet::new();
         let mut pages_read = 0u64;
+        let mut in_flight = InFlight::new();
         let mut first = true;
 
         while let Some((url, depth)) = queue.pop_front() {
@@ -239,29 +239,23 @@ impl Harvester {
             }
             report.pages += 1;
             let format = RdfFormat::detect(fetched.content_type.as_deref(), &fetched.body);
-            let directory = Arc::clone(&self.directory);
-            let source_id = source.id.clone();
-            let organisation = source.organisation.clone();
             let base = fetched.url.to_string();
             let body = fetched.body;
             let parsed = tokio::task::spawn_blocking(move || {
                 let Parsed { triples, lenient } = parse_rdf(&body, format, &base)?;
                 let (next, parts) = links(&triples);
-                let ctx = SourceContext {
-                    source_id: &source_id,
-                    organisation_code: &organisation,
-                    directory: &directory,
-                };
-                Ok::<_, String>(Page {
-                    extraction: extract_datasets(triples, &ctx),
-                    next,
-                    parts,
-                    lenient,
-                })
+                Ok::<_, String>((
+                    triples,
+                    Page {
+                        next,
+                        parts,
+                        lenient,
+                    },
+                ))
             })
             .await;
-            let page = match parsed {
-                Ok(Ok(page)) => page,
+            let (triples, page) = match parsed {
+                Ok(Ok(parsed)) => parsed,
                 Ok(Err(message)) => {
                     report.problem(
                         "malformed_rdf",
@@ -284,8 +278,6 @@ impl Harvester {
                 }
             };
             pages_read += 1;
-            debug!(source_id = %source.id, url = %url, datasets = page.extraction.records.len(), "page parsed");
-
             if let Some(complaint) = &page.lenient {
                 report.problem(
                     "invalid_iri",
@@ -294,25 +286,25 @@ impl Harvester {
                     format!("kept as published: {complaint}"),
                 );
             }
-            for p in &page.extraction.problems {
-                report.problem(&p.reason, url.as_str(), Some(&p.subject), p.detail.clone());
-            }
-            for mut record in page.extraction.records {
-                record.source_url = url.to_string();
-                if !seen_ids.insert(record.id.clone()) {
-                    report.problem(
-                        "duplicate_dataset",
-                        url.as_str(),
-                        Some(&record.iri),
-                        format!("dataset {} appears more than once", record.id),
-                    );
-                    continue;
-                }
-                report.datasets += 1;
-                report.distributions += record.view.distributions.len() as u64;
-                if sink.send(record).await.is_err() {
-                    report.problem("cancelled", url.as_str(), None, "the receiver stopped");
-                    report.downgrade(Outcome::Cancelled);
+            // Normalising a page overlaps with fetching and parsing the next one.
+            let (directory, source_id, organisation) = (
+                Arc::clone(&self.directory),
+                source.id.clone(),
+                source.organisation.clone(),
+            );
+            in_flight.push_back((
+                url.clone(),
+                tokio::task::spawn_blocking(move || {
+                    let ctx = SourceContext {
+                        source_id: &source_id,
+                        organisation_code: &organisation,
+                        directory: &directory,
+                    };
+                    extract_datasets(triples, &ctx)
+                }),
+            ));
+            while in_flight.len() > EXTRACTIONS_IN_FLIGHT {
+                if !deliver(&mut in_flight, report, &mut seen_ids, sink).await {
                     return;
                 }
             }
@@ -339,10 +331,70 @@ impl Harvester {
                 }
             }
         }
+        while !in_flight.is_empty() {
+            if !deliver(&mut in_flight, report, &mut seen_ids, sink).await {
+                return;
+            }
+        }
         if pages_read == 0 {
             report.downgrade(Outcome::Failed);
         }
     }
+}
+
+/// Pages whose records are being normalised while the next page is fetched.
+const EXTRACTIONS_IN_FLIGHT: usize = 2;
+
+type InFlight = VecDeque<(Url, tokio::task::JoinHandle<Extraction>)>;
+
+/// Waits for the oldest page's records and sends them on, counting problems and duplicates.
+/// Returns false when the receiver has gone (the run is then cancelled).
+async fn deliver(
+    in_flight: &mut InFlight,
+    report: &mut RunReport,
+    seen_ids: &mut HashSet<DatasetId>,
+    sink: &mpsc::Sender<DatasetRecord>,
+) -> bool {
+    let Some((url, handle)) = in_flight.pop_front() else {
+        return true;
+    };
+    let extraction = match handle.await {
+        Ok(extraction) => extraction,
+        Err(join_error) => {
+            report.problem(
+                "internal_error",
+                url.as_str(),
+                None,
+                format!("normalising stopped: {join_error}"),
+            );
+            report.downgrade(Outcome::Partial);
+            return true;
+        }
+    };
+    debug!(url = %url, datasets = extraction.records.len(), "page normalised");
+    for p in &extraction.problems {
+        report.problem(&p.reason, url.as_str(), Some(&p.subject), p.detail.clone());
+    }
+    for mut record in extraction.records {
+        record.source_url = url.to_string();
+        if !seen_ids.insert(record.id.clone()) {
+            report.problem(
+                "duplicate_dataset",
+                url.as_str(),
+                Some(&record.iri),
+                format!("dataset {} appears more than once", record.id),
+            );
+            continue;
+        }
+        report.datasets += 1;
+        report.distributions += record.view.distributions.len() as u64;
+        if sink.send(record).await.is_err() {
+            report.problem("cancelled", url.as_str(), None, "the receiver stopped");
+            report.downgrade(Outcome::Cancelled);
+            return false;
+        }
+    }
+    true
 }
 
 /// Hydra next links (`hydra:next` or the deprecated `hydra:nextPage`, as IRI or string) and

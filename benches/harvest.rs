@@ -141,17 +141,7 @@ async fn run() -> anyhow::Result<()> {
         // samla end to end.
         let state = tempfile::tempdir()?;
         let samla = Samla::open(config.clone(), state.path())?;
-        let start = Instant::now();
-        let results = samla
-            .pipeline
-            .harvest_all(
-                &config.sources,
-                config.harvest.concurrency,
-                CancellationToken::new(),
-                Arc::new(Quiet),
-            )
-            .await;
-        let first = start.elapsed();
+        let (first, results) = harvest(&samla).await;
         let harvested: u64 = results
             .iter()
             .filter_map(|(_, r)| r.as_ref().ok())
@@ -166,17 +156,7 @@ async fn run() -> anyhow::Result<()> {
         );
 
         let seq = samla.store.change_seq()?;
-        let start = Instant::now();
-        let again = samla
-            .pipeline
-            .harvest_all(
-                &config.sources,
-                config.harvest.concurrency,
-                CancellationToken::new(),
-                Arc::new(Quiet),
-            )
-            .await;
-        let unchanged = start.elapsed();
+        let (unchanged, again) = harvest(&samla).await;
         let writes: u64 = again
             .iter()
             .filter_map(|(_, r)| r.as_ref().ok())
@@ -246,6 +226,26 @@ async fn run() -> anyhow::Result<()> {
         search_latency(&samla).await?;
     }
     Ok(())
+}
+
+/// Harvests every configured source once; returns the time taken and the outcomes.
+async fn harvest(
+    samla: &Samla,
+) -> (
+    Duration,
+    Vec<(String, anyhow::Result<samla::pipeline::SourceOutcome>)>,
+) {
+    let start = Instant::now();
+    let results = samla
+        .pipeline
+        .harvest_all(
+            &samla.config.sources,
+            samla.config.harvest.concurrency,
+            CancellationToken::new(),
+            Arc::new(Quiet),
+        )
+        .await;
+    (start.elapsed(), results)
 }
 
 fn query_mix() -> Vec<SearchRequest> {

@@ -159,6 +159,29 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// Opens the state directory on a blocking thread (it may rebuild the index).
+async fn open(config: Config, state: &Path) -> anyhow::Result<Samla> {
+    let state = state.to_path_buf();
+    tokio::task::spawn_blocking(move || Samla::open(config, &state)).await?
+}
+
+/// Serves the API until Ctrl-C, then cancels `cancel` (running harvests, the simulator).
+async fn serve_until_ctrl_c(
+    samla: &Samla,
+    listener: tokio::net::TcpListener,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    let on_stop = cancel.clone();
+    samla
+        .serve(listener, async move {
+            shutdown_signal().await;
+            on_stop.cancel();
+        })
+        .await?;
+    cancel.cancel();
+    Ok(())
+}
+
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Demo {
@@ -182,7 +205,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Some(path) => Config::from_file(&path)?,
                 None => app::embedded_region()?,
             };
-            let samla = tokio::task::spawn_blocking(move || Samla::open(config, &state)).await??;
+            let samla = open(config, &state).await?;
             let pipeline = Arc::clone(&samla.pipeline);
             let n = tokio::task::spawn_blocking(move || pipeline.reindex()).await??;
             println!("reindexed {n} datasets");
@@ -254,8 +277,7 @@ async fn demo(port: u16, state: Option<PathBuf>, datasets: usize) -> anyhow::Res
             temp.path()
         }
     };
-    let owned_dir = state_dir.to_path_buf();
-    let samla = tokio::task::spawn_blocking(move || Samla::open(config, &owned_dir)).await??;
+    let samla = open(config, state_dir).await?;
     let bars = Arc::new(Bars::new(samla.config.sources.len()));
     let results = samla
         .pipeline
@@ -283,14 +305,7 @@ async fn demo(port: u16, state: Option<PathBuf>, datasets: usize) -> anyhow::Res
     println!("  curl '{url}/api/v1/datasets?q=laddstolpar&municipality=1280'");
     println!("  curl '{url}/api/v1/sources'");
     println!("state in {}; stop with Ctrl-C", state_dir.display());
-    let serve_cancel = cancel.clone();
-    samla
-        .serve(listener, async move {
-            shutdown_signal().await;
-            serve_cancel.cancel();
-        })
-        .await?;
-    cancel.cancel();
+    serve_until_ctrl_c(&samla, listener, cancel).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -301,9 +316,7 @@ async fn serve(
     no_initial_harvest: bool,
 ) -> anyhow::Result<ExitCode> {
     let config = Config::from_file(config_path)?;
-    let state_dir = state.to_path_buf();
-    let samla =
-        Arc::new(tokio::task::spawn_blocking(move || Samla::open(config, &state_dir)).await??);
+    let samla = Arc::new(open(config, state).await?);
     let listener = app::bind_loopback(port).await?;
     let cancel = CancellationToken::new();
     if !no_initial_harvest {
@@ -331,13 +344,7 @@ async fn serve(
         });
     }
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "serving");
-    let serve_cancel = cancel.clone();
-    samla
-        .serve(listener, async move {
-            shutdown_signal().await;
-            serve_cancel.cancel();
-        })
-        .await?;
+    serve_until_ctrl_c(&samla, listener, cancel).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -352,8 +359,7 @@ async fn harvest(config_path: &Path, state: &Path, only: Option<&str>) -> anyhow
         ],
         None => config.sources.clone(),
     };
-    let state_dir = state.to_path_buf();
-    let samla = tokio::task::spawn_blocking(move || Samla::open(config, &state_dir)).await??;
+    let samla = open(config, state).await?;
     let bars = Arc::new(Bars::new(sources.len()));
     let results = samla
         .pipeline

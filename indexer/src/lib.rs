@@ -417,17 +417,7 @@ impl Indexer {
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut n = 0;
-        for input in inputs {
-            writer.delete_term(Term::from_field_text(self.fields.id, &input.view.id.0));
-            writer
-                .add_document(self.document(&input))
-                .map_err(|e| self.err(e))?;
-            n += 1;
-        }
-        self.commit(&mut writer, seq)?;
-        Ok(n)
+        self.write(false, inputs, seq)
     }
 
     /// Replaces the whole index with `inputs` (for `samla reindex`).
@@ -436,10 +426,26 @@ impl Indexer {
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
+        self.write(true, inputs, seq)
+    }
+
+    /// Adds `inputs` (each replacing any document with its id, or everything first when
+    /// `replace_all`) and commits with `seq`.
+    fn write<'a>(
+        &self,
+        replace_all: bool,
+        inputs: impl IntoIterator<Item = IndexInput<'a>>,
+        seq: u64,
+    ) -> Result<u64, IndexError> {
         let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        writer.delete_all_documents().map_err(|e| self.err(e))?;
+        if replace_all {
+            writer.delete_all_documents().map_err(|e| self.err(e))?;
+        }
         let mut n = 0;
         for input in inputs {
+            if !replace_all {
+                writer.delete_term(Term::from_field_text(self.fields.id, &input.view.id.0));
+            }
             writer
                 .add_document(self.document(&input))
                 .map_err(|e| self.err(e))?;

@@ -5,6 +5,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use samla_harvester::Outcome;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// A bar for the whole harvest and a spinner per running source.
@@ -12,6 +13,7 @@ pub struct Bars {
     multi: MultiProgress,
     total: ProgressBar,
     running: Mutex<HashMap<String, ProgressBar>>,
+    datasets: AtomicU64,
 }
 
 impl Bars {
@@ -32,21 +34,13 @@ impl Bars {
             multi,
             total,
             running: Mutex::new(HashMap::new()),
+            datasets: AtomicU64::new(0),
         }
     }
 
     /// Closes the bars.
     pub fn finish(&self) {
         self.total.finish();
-    }
-
-    fn datasets_total(&self) -> u64 {
-        self.total
-            .message()
-            .split(' ')
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
     }
 }
 
@@ -121,7 +115,7 @@ impl Progress for Bars {
             let _ = self.multi.println(line);
         }
         self.total.inc(1);
-        let total = self.datasets_total() + r.datasets;
+        let total = self.datasets.fetch_add(r.datasets, Ordering::Relaxed) + r.datasets;
         self.total.set_message(format!("{total} datasets"));
     }
 }

@@ -541,7 +541,7 @@ pub fn to_turtle(triples: &[Triple]) -> String {
     ] {
         serializer = serializer
             .with_prefix(prefix, iri)
-            .unwrap_or_else(|_| oxttl::TurtleSerializer::new());
+            .expect("prefix names and namespace IRIs are constants and valid");
     }
     let mut writer = serializer.for_writer(Vec::new());
     for t in triples {

@@ -750,7 +750,7 @@ fn serialize(triples: &[Triple], syntax: Syntax) -> Vec<u8> {
             for (p, iri) in prefixes {
                 s = s
                     .with_prefix(p, iri)
-                    .unwrap_or_else(|_| oxttl::TurtleSerializer::new());
+                    .expect("prefix names and namespace IRIs are constants and valid");
             }
             let mut w = s.for_writer(Vec::new());
             triples.iter().for_each(|t| drop(w.serialize_triple(t)));
@@ -766,7 +766,7 @@ fn serialize(triples: &[Triple], syntax: Syntax) -> Vec<u8> {
             for (p, iri) in prefixes {
                 s = s
                     .with_prefix(p, iri)
-                    .unwrap_or_else(|_| oxrdfxml::RdfXmlSerializer::new());
+                    .expect("prefix names and namespace IRIs are constants and valid");
             }
             let mut w = s.for_writer(Vec::new());
             triples.iter().for_each(|t| drop(w.serialize_triple(t)));
@@ -777,7 +777,7 @@ fn serialize(triples: &[Triple], syntax: Syntax) -> Vec<u8> {
             for (p, iri) in prefixes {
                 s = s
                     .with_prefix(p, iri)
-                    .unwrap_or_else(|_| oxjsonld::JsonLdSerializer::new());
+                    .expect("prefix names and namespace IRIs are constants and valid");
             }
             let mut w = s.for_writer(Vec::new());
             triples.iter().for_each(|t| {

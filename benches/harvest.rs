@@ -9,6 +9,7 @@
 //! - the rdflib peer (`bench/rdflib_peer.py`): fetch, rdflib parse, map each dataset.
 //!
 //! Then search latency p50/p99 for a fixed query mix with facets, in-process and over HTTP.
+//! `SAMLA_BENCH_NO_PEER=1` leaves the (slow) rdflib peer out, for quick profiling runs.
 
 use samla::app::{self, Samla};
 use samla::pipeline::Quiet;
@@ -175,11 +176,15 @@ async fn run() -> anyhow::Result<()> {
                 .join("\n"),
         )?;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/rdflib_peer.py");
-        let peer = tokio::process::Command::new("python3")
-            .arg(script)
-            .arg(&list)
-            .output()
-            .await;
+        let peer = tokio::process::Command::new(if std::env::var("SAMLA_BENCH_NO_PEER").is_ok() {
+            "false"
+        } else {
+            "python3"
+        })
+        .arg(script)
+        .arg(&list)
+        .output()
+        .await;
         let rdflib_rate = match peer {
             Ok(out) if out.status.success() => {
                 let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;

@@ -7,9 +7,10 @@ use crate::region::OrganisationDirectory;
 use crate::view::DatasetView;
 use crate::vocab::{dcat, dcatap, dcterms, foaf, rdf};
 use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::fmt::{self, Write as _};
 
 /// The prefix of the skolem IRIs samla gives blank nodes.
@@ -101,8 +102,9 @@ pub fn extract_datasets(triples: Vec<Triple>, ctx: &SourceContext<'_>) -> Extrac
     let (triples, blank_labels) = skolemise(triples, ctx.source_id);
     // Serialisers often repeat a shared node (the publisher, a contact point) once per
     // dataset: index each distinct triple once, or every dataset would carry every copy.
-    let mut by_subject: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut distinct: HashSet<&Triple> = HashSet::with_capacity(triples.len());
+    let mut by_subject: HashMap<&str, Vec<usize>> = HashMap::default();
+    let mut distinct: HashSet<&Triple> =
+        HashSet::with_capacity_and_hasher(triples.len(), Default::default());
     for (i, t) in triples.iter().enumerate() {
         if let NamedOrBlankNode::NamedNode(s) = &t.subject
             && distinct.insert(t)
@@ -131,7 +133,8 @@ pub fn extract_datasets(triples: Vec<Triple>, ctx: &SourceContext<'_>) -> Extrac
     for &dataset in &datasets {
         // The closure: what the dataset links to, but not other datasets or catalogs.
         let mut members: Vec<usize> = Vec::new();
-        let mut seen_nodes: HashSet<&str> = HashSet::from([dataset]);
+        let mut seen_nodes: HashSet<&str> = HashSet::default();
+        seen_nodes.insert(dataset);
         let mut frontier = vec![dataset];
         for _ in 0..CLOSURE_DEPTH {
             let mut next = Vec::new();
@@ -190,7 +193,7 @@ fn build_record(
         Term::NamedNode(n) => Some(n.as_str().to_string()),
         _ => None,
     });
-    let mut renames: HashMap<String, String> = HashMap::new();
+    let mut renames: HashMap<String, String> = HashMap::default();
     let mut municipality_code = None;
     if let Some(publisher) = &publisher {
         let names: Vec<&str> = objects(publisher, foaf::NAME)
@@ -366,9 +369,9 @@ pub fn skolemise(triples: Vec<Triple>, source_id: &str) -> (Vec<Triple>, HashMap
             || matches!(t.object, Term::BlankNode(_))
     });
     if !has_blank {
-        return (triples, HashMap::new());
+        return (triples, HashMap::default());
     }
-    let mut outgoing: HashMap<&BlankNode, Vec<usize>> = HashMap::new();
+    let mut outgoing: HashMap<&BlankNode, Vec<usize>> = HashMap::default();
     for (i, t) in triples.iter().enumerate() {
         if let NamedOrBlankNode::BlankNode(b) = &t.subject {
             outgoing.entry(b).or_default().push(i);
@@ -385,7 +388,7 @@ pub fn skolemise(triples: Vec<Triple>, source_id: &str) -> (Vec<Triple>, HashMap
         })
         .collect();
     // An identifier names a blank node only when no other blank node in the document has it.
-    let mut identifier_counts: HashMap<&str, usize> = HashMap::new();
+    let mut identifier_counts: HashMap<&str, usize> = HashMap::default();
     for t in &triples {
         if let (NamedOrBlankNode::BlankNode(_), Term::Literal(l)) = (&t.subject, &t.object)
             && t.predicate == dcterms::IDENTIFIER
@@ -397,10 +400,10 @@ pub fn skolemise(triples: Vec<Triple>, source_id: &str) -> (Vec<Triple>, HashMap
         identifier_counts: &identifier_counts,
         triples: &triples,
         outgoing: &outgoing,
-        memo: HashMap::new(),
+        memo: HashMap::default(),
         source: source_id,
     };
-    let mut iris: HashMap<BlankNode, NamedNode> = HashMap::new();
+    let mut iris: HashMap<BlankNode, NamedNode> = HashMap::default();
     let blanks: Vec<&BlankNode> = triples
         .iter()
         .flat_map(|t| {
@@ -415,7 +418,7 @@ pub fn skolemise(triples: Vec<Triple>, source_id: &str) -> (Vec<Triple>, HashMap
             s.into_iter().chain(o)
         })
         .collect();
-    let mut labels = HashMap::new();
+    let mut labels = HashMap::default();
     for b in blanks {
         if iris.contains_key(b) {
             continue;

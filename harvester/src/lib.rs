@@ -19,7 +19,8 @@ pub use report::{Outcome, ProblemGroup, ProblemSample, RunReport, SAMPLES_PER_RE
 
 use oxrdf::{NamedOrBlankNode, Term, Triple};
 use samla_config::{HarvestSettings, Protocol, SourceConfig};
-use samla_model::vocab::{dcat, dcterms, hydra, rdf};
+use samla_model::record::states_type;
+use samla_model::vocab::{dcat, dcterms, hydra};
 use samla_model::{
     DatasetId, DatasetRecord, Extraction, OrganisationDirectory, SourceContext, extract_datasets,
 };
@@ -414,7 +415,7 @@ fn links(triples: &[Triple]) -> (Vec<String>, Vec<String>) {
     next.dedup();
     let catalogs: HashSet<&NamedOrBlankNode> = triples
         .iter()
-        .filter(|t| t.predicate == rdf::TYPE && t.object == Term::from(dcat::CATALOG.into_owned()))
+        .filter(|t| states_type(t, dcat::CATALOG))
         .map(|t| &t.subject)
         .collect();
     let described: HashSet<&str> = triples

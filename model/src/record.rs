@@ -94,6 +94,11 @@ pub struct Extraction {
     pub problems: Vec<RecordProblem>,
 }
 
+/// Whether `t` is `?s rdf:type <class>` (compared without allocating: it runs per triple).
+pub fn states_type(t: &Triple, class: oxrdf::NamedNodeRef<'_>) -> bool {
+    t.predicate == rdf::TYPE && matches!(&t.object, Term::NamedNode(n) if n.as_ref() == class)
+}
+
 /// Turns a fetched graph into canonical dataset records.
 ///
 /// The result does not depend on the order of `triples`, and the same input gives the same
@@ -113,16 +118,13 @@ pub fn extract_datasets(triples: Vec<Triple>, ctx: &SourceContext<'_>) -> Extrac
         }
     }
     let is_typed = |subject: &str, class: oxrdf::NamedNodeRef<'_>| {
-        by_subject.get(subject).is_some_and(|ids| {
-            ids.iter().any(|&i| {
-                triples[i].predicate == rdf::TYPE
-                    && triples[i].object == Term::from(class.into_owned())
-            })
-        })
+        by_subject
+            .get(subject)
+            .is_some_and(|ids| ids.iter().any(|&i| states_type(&triples[i], class)))
     };
     let datasets: BTreeSet<&str> = triples
         .iter()
-        .filter(|t| t.predicate == rdf::TYPE && t.object == Term::from(dcat::DATASET.into_owned()))
+        .filter(|t| states_type(t, dcat::DATASET))
         .filter_map(|t| match &t.subject {
             NamedOrBlankNode::NamedNode(s) => Some(s.as_str()),
             NamedOrBlankNode::BlankNode(_) => None,

@@ -4,7 +4,10 @@
 use crate::HarvestError;
 use bytes::{Bytes, BytesMut};
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{
+    ACCEPT, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
+};
+use serde::{Deserialize, Serialize};
 use samla_config::HarvestSettings;
 use std::time::Duration;
 use url::Url;
@@ -28,6 +31,33 @@ pub struct Fetched {
     pub body: Bytes,
     /// Statuses of every attempt, retries included.
     pub attempts: Vec<u16>,
+    /// The validators the server sent, for the next conditional request.
+    pub validators: Validators,
+}
+
+impl Fetched {
+    /// Whether the server answered 304: the body is empty and the earlier one still holds.
+    pub fn not_modified(&self) -> bool {
+        self.status == 304
+    }
+}
+
+/// What a conditional request sends back: `ETag` and `Last-Modified` as the server gave them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validators {
+    /// `ETag`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// `Last-Modified`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    /// Whether there is anything to send.
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
 }
 
 /// The shared client.
@@ -66,15 +96,30 @@ impl HttpClient {
 
     /// GETs `url` with `accept`, retrying 429 and 5xx, and reads the body up to the cap.
     pub async fn get(&self, url: &Url, accept: &str) -> Result<Fetched, HarvestError> {
+        self.get_if_changed(url, accept, None).await
+    }
+
+    /// GETs `url`, conditionally when `known` validators are given: a 304 comes back as a
+    /// [`Fetched`] with [`Fetched::not_modified`] and an empty body.
+    pub async fn get_if_changed(
+        &self,
+        url: &Url,
+        accept: &str,
+        known: Option<&Validators>,
+    ) -> Result<Fetched, HarvestError> {
         let mut attempts = Vec::new();
         let mut attempt = 0u32;
         loop {
-            let response = self
-                .client
-                .get(url.clone())
-                .header(ACCEPT, accept)
-                .send()
-                .await;
+            let mut request = self.client.get(url.clone()).header(ACCEPT, accept);
+            if let Some(known) = known {
+                if let Some(etag) = &known.etag {
+                    request = request.header(IF_NONE_MATCH, etag);
+                }
+                if let Some(date) = &known.last_modified {
+                    request = request.header(IF_MODIFIED_SINCE, date);
+                }
+            }
+            let response = request.send().await;
             let response = match response {
                 Ok(r) => r,
                 Err(source)
@@ -105,6 +150,27 @@ impl HttpClient {
                 attempt += 1;
                 continue;
             }
+            let header = |name| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let validators = Validators {
+                etag: header(ETAG),
+                last_modified: header(LAST_MODIFIED),
+            };
+            if status == StatusCode::NOT_MODIFIED && known.is_some() {
+                return Ok(Fetched {
+                    url: response.url().clone(),
+                    status: status.as_u16(),
+                    content_type: None,
+                    body: Bytes::new(),
+                    attempts,
+                    validators,
+                });
+            }
             if !status.is_success() {
                 return Err(HarvestError::Status {
                     url: url.to_string(),
@@ -125,6 +191,7 @@ impl HttpClient {
                 content_type,
                 body,
                 attempts,
+                validators,
             });
         }
     }

@@ -9,11 +9,13 @@
 //! Architecture invariant: this crate knows nothing of tantivy, SQLite or axum. It depends on
 //! the model (records) and the config (sources, limits) only.
 
+pub mod ckan;
+pub mod entryscape;
 mod http;
 mod parse;
 mod report;
 
-pub use http::{Fetched, HttpClient, RDF_ACCEPT};
+pub use http::{Fetched, HttpClient, RDF_ACCEPT, Validators};
 pub use parse::{Parsed, RdfFormat, parse_rdf};
 pub use report::{Outcome, ProblemGroup, ProblemSample, RunReport, SAMPLES_PER_REASON};
 
@@ -24,7 +26,8 @@ use samla_model::vocab::{dcat, dcterms, hydra};
 use samla_model::{
     DatasetId, DatasetRecord, Extraction, OrganisationDirectory, SourceContext, extract_datasets,
 };
-use std::collections::{HashSet, VecDeque};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -87,6 +90,42 @@ impl HarvestError {
 /// Capacity of the channel records flow through from a run to its receiver.
 pub const RECORD_CHANNEL_CAPACITY: usize = 1024;
 
+/// What a run learnt about one page, kept for the next run: its validators for a
+/// conditional request, where it led, and the datasets it held. A page that answers 304 next
+/// time is not parsed: its datasets count as seen and its links are followed from here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageMemo {
+    /// `ETag` / `Last-Modified`.
+    pub validators: Validators,
+    /// Next pages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub next: Vec<String>,
+    /// Sub-catalogues.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<String>,
+    /// The datasets read from the page (for a source whose records span pages, the first
+    /// page holds every dataset of the run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<DatasetId>,
+    /// Distributions of those datasets.
+    #[serde(default)]
+    pub distributions: u64,
+}
+
+/// Page memos by URL.
+pub type PageMemos = HashMap<String, PageMemo>;
+
+/// What a run gives back besides the records it sent.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// The report.
+    pub report: RunReport,
+    /// A memo of every page read, for the next run's conditional requests.
+    pub pages: PageMemos,
+    /// Datasets on pages that answered 304: still published, unchanged, not sent again.
+    pub reused: Vec<DatasetId>,
+}
+
 /// Harvests sources with one shared client.
 #[derive(Debug, Clone)]
 pub struct Harvester {
@@ -96,11 +135,36 @@ pub struct Harvester {
     allowed_hosts: Option<Arc<HashSet<String>>>,
 }
 
-/// What parsing one page gave, besides its triples.
+/// How a source's pages are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PageKind {
+    /// RDF in any syntax, Hydra-paged, with sub-catalogues.
+    Rdf,
+    /// CKAN `package_search` JSON.
+    Ckan,
+    /// EntryStore Solr search JSON; records span pages, so they are normalised at the end.
+    EntryscapeSearch,
+}
+
+/// What decoding one page gave.
 struct Page {
+    triples: Vec<Triple>,
     next: Vec<String>,
     parts: Vec<String>,
     lenient: Option<String>,
+}
+
+/// One run's working state.
+struct Run<'a> {
+    source: &'a SourceConfig,
+    kind: PageKind,
+    sink: &'a mpsc::Sender<DatasetRecord>,
+    report: RunReport,
+    memos: &'a PageMemos,
+    new_memos: PageMemos,
+    reused: Vec<DatasetId>,
+    seen_ids: HashSet<DatasetId>,
+    in_flight: InFlight,
 }
 
 impl Harvester {
@@ -135,210 +199,401 @@ impl Harvester {
         self
     }
 
-    /// Runs one source: every record found is sent to `sink`; the report says what happened.
-    /// Stops early, with outcome `cancelled`, when `cancel` fires or the run timeout passes.
+    /// The settings.
+    pub fn settings(&self) -> &HarvestSettings {
+        &self.settings
+    }
+
+    /// Runs one source without memory of earlier runs: every record found is sent to `sink`.
     pub async fn run(
         &self,
         source: &SourceConfig,
         sink: mpsc::Sender<DatasetRecord>,
         cancel: CancellationToken,
     ) -> RunReport {
-        let mut report = RunReport::start(&source.id, source.url.as_str());
-        match source.protocol {
-            Protocol::Dcat => self.run_dcat(source, &sink, &cancel, &mut report).await,
-            other => {
-                report.problem(
-                    "unsupported_protocol",
-                    source.url.as_str(),
-                    None,
-                    format!("protocol {other} is not harvested yet"),
-                );
-                report.downgrade(Outcome::Failed);
-            }
-        }
-        report.finish();
-        report
+        self.run_with(source, &PageMemos::new(), sink, cancel)
+            .await
+            .report
     }
 
-    async fn run_dcat(
+    /// Runs one source: pages the last run memoised are asked for conditionally; every record
+    /// read is sent to `sink`. Stops early, with outcome `cancelled`, when `cancel` fires or
+    /// the run timeout passes.
+    pub async fn run_with(
         &self,
         source: &SourceConfig,
-        sink: &mpsc::Sender<DatasetRecord>,
-        cancel: &CancellationToken,
-        report: &mut RunReport,
-    ) {
+        memos: &PageMemos,
+        sink: mpsc::Sender<DatasetRecord>,
+        cancel: CancellationToken,
+    ) -> RunOutput {
+        let (kind, first) = match source.protocol {
+            Protocol::Dcat => (PageKind::Rdf, Some(source.url.clone())),
+            Protocol::Entryscape if entryscape::is_export(&source.url) => {
+                (PageKind::Rdf, Some(source.url.clone()))
+            }
+            Protocol::Entryscape => (
+                PageKind::EntryscapeSearch,
+                entryscape::search_url(&entryscape::store_base(&source.url), 0),
+            ),
+            Protocol::Ckan => (PageKind::Ckan, ckan::search_url(&source.url, 0)),
+        };
+        let mut run = Run {
+            source,
+            kind,
+            sink: &sink,
+            report: RunReport::start(&source.id, source.url.as_str()),
+            memos,
+            new_memos: PageMemos::new(),
+            reused: Vec::new(),
+            seen_ids: HashSet::new(),
+            in_flight: InFlight::new(),
+        };
+        match first {
+            Some(first) => self.run_pages(&mut run, first, &cancel).await,
+            None => {
+                run.report.problem(
+                    "bad_url",
+                    source.url.as_str(),
+                    None,
+                    "no API URL can be made from this source URL",
+                );
+                run.report.downgrade(Outcome::Failed);
+            }
+        }
+        let mut report = run.report;
+        report.finish();
+        RunOutput {
+            report,
+            pages: run.new_memos,
+            reused: run.reused,
+        }
+    }
+
+    async fn run_pages(&self, run: &mut Run<'_>, first: Url, cancel: &CancellationToken) {
         let deadline = Instant::now() + self.settings.run_timeout;
         // (url, depth): depth 0 is the catalog and its pages, 1 a sub-catalogue and its pages.
-        let mut queue: VecDeque<(Url, u8)> = VecDeque::from([(source.url.clone(), 0)]);
-        let mut queued: HashSet<String> = HashSet::from([source.url.to_string()]);
-        let mut seen_ids: HashSet<DatasetId> = HashSet::new();
+        let mut queue: VecDeque<(Url, u8)> = VecDeque::from([(first.clone(), 0)]);
+        let mut queued: HashSet<String> = HashSet::from([first.to_string()]);
         let mut pages_read = 0u64;
-        let mut in_flight = InFlight::new();
-        let mut first = true;
+        let mut is_first = true;
+        // Pages of a spanning source (EntryScape search): their triples, and the URLs that
+        // answered 304 and must be read again if any other page changed.
+        let mut spanning: Vec<Triple> = Vec::new();
+        let mut spanning_urls: Vec<(String, Validators, Vec<String>)> = Vec::new();
+        let mut spanning_unmodified: Vec<Url> = Vec::new();
 
         while let Some((url, depth)) = queue.pop_front() {
             if !self.allowed(&url) {
-                report.problem(
+                run.report.problem(
                     "host_not_allowed",
                     url.as_str(),
                     None,
                     "links to this host are not followed",
                 );
-                report.downgrade(if first {
+                run.report.downgrade(if is_first {
                     Outcome::Failed
                 } else {
                     Outcome::Partial
                 });
-                first = false;
+                is_first = false;
                 continue;
             }
-            if report.pages as usize >= self.settings.max_pages {
-                report.problem(
+            if run.report.pages as usize >= self.settings.max_pages {
+                run.report.problem(
                     "page_limit",
                     url.as_str(),
                     None,
                     format!("stopped after {} pages", self.settings.max_pages),
                 );
-                report.downgrade(Outcome::Partial);
+                run.report.downgrade(Outcome::Partial);
                 break;
             }
-            let fetched = tokio::select! {
+            let memo = run
+                .memos
+                .get(url.as_str())
+                .filter(|m| !m.validators.is_empty());
+            let page = tokio::select! {
                 _ = cancel.cancelled() => {
-                    report.problem("cancelled", url.as_str(), None, "the run was cancelled");
-                    report.downgrade(Outcome::Cancelled);
+                    run.report.problem("cancelled", url.as_str(), None, "the run was cancelled");
+                    run.report.downgrade(Outcome::Cancelled);
                     return;
                 }
                 _ = tokio::time::sleep_until(deadline) => {
-                    report.problem("run_timeout", url.as_str(), None, format!("the run took longer than {:?}", self.settings.run_timeout));
-                    report.downgrade(Outcome::Cancelled);
+                    run.report.problem("run_timeout", url.as_str(), None, format!("the run took longer than {:?}", self.settings.run_timeout));
+                    run.report.downgrade(Outcome::Cancelled);
                     return;
                 }
-                fetched = self.client.get(&url, RDF_ACCEPT) => fetched,
+                page = self.fetch_page(run, &url, memo.map(|m| &m.validators)) => page,
             };
-            let failed_outcome = if first {
+            let failed_outcome = if is_first {
                 Outcome::Failed
             } else {
                 Outcome::Partial
             };
-            first = false;
-            let fetched = match fetched {
-                Ok(f) => f,
-                Err(error) => {
-                    if let HarvestError::Status { attempts, .. } = &error {
-                        for status in attempts {
-                            *report.http_statuses.entry(*status).or_default() += 1;
-                        }
+            is_first = false;
+            let (page, validators) = match page {
+                Err(()) => {
+                    run.report.downgrade(failed_outcome);
+                    continue;
+                }
+                Ok(FetchedPage::NotModified) => {
+                    let Some(memo) = memo else { continue };
+                    pages_read += 1;
+                    run.report.pages_not_modified += 1;
+                    let (next, parts) = (memo.next.clone(), memo.parts.clone());
+                    if run.kind == PageKind::EntryscapeSearch {
+                        spanning_unmodified.push(url.clone());
+                        spanning_urls.push((url.to_string(), memo.validators.clone(), next.clone()));
+                    } else {
+                        run.reused.extend(memo.datasets.iter().cloned());
+                        run.seen_ids.extend(memo.datasets.iter().cloned());
+                        run.report.datasets += memo.datasets.len() as u64;
+                        run.report.distributions += memo.distributions;
+                        run.new_memos.insert(url.to_string(), memo.clone());
                     }
-                    warn!(source_id = %source.id, url = %url, %error, "page fetch failed");
-                    report.problem(error.reason(), url.as_str(), None, error.to_string());
-                    report.downgrade(failed_outcome);
+                    self.follow(run, &url, depth, next, parts, &mut queue, &mut queued);
                     continue;
                 }
-            };
-            for status in &fetched.attempts {
-                *report.http_statuses.entry(*status).or_default() += 1;
-            }
-            report.pages += 1;
-            let format = RdfFormat::detect(fetched.content_type.as_deref(), &fetched.body);
-            let base = fetched.url.to_string();
-            let body = fetched.body;
-            let parsed = tokio::task::spawn_blocking(move || {
-                let Parsed { triples, lenient } = parse_rdf(&body, format, &base)?;
-                let (next, parts) = links(&triples);
-                Ok::<_, String>((
-                    triples,
-                    Page {
-                        next,
-                        parts,
-                        lenient,
-                    },
-                ))
-            })
-            .await;
-            let (triples, page) = match parsed {
-                Ok(Ok(parsed)) => parsed,
-                Ok(Err(message)) => {
-                    report.problem(
-                        "malformed_rdf",
-                        url.as_str(),
-                        None,
-                        format!("not valid {format}: {message}"),
-                    );
-                    report.downgrade(failed_outcome);
-                    continue;
-                }
-                Err(join_error) => {
-                    report.problem(
-                        "internal_error",
-                        url.as_str(),
-                        None,
-                        format!("parsing stopped: {join_error}"),
-                    );
-                    report.downgrade(failed_outcome);
-                    continue;
-                }
+                Ok(FetchedPage::Read(page, validators)) => (page, validators),
             };
             pages_read += 1;
             if let Some(complaint) = &page.lenient {
-                report.problem(
+                run.report.problem(
                     "invalid_iri",
                     url.as_str(),
                     None,
                     format!("kept as published: {complaint}"),
                 );
             }
-            // Normalising a page overlaps with fetching and parsing the next one.
-            let (directory, source_id, organisation) = (
-                Arc::clone(&self.directory),
-                source.id.clone(),
-                source.organisation.clone(),
-            );
-            in_flight.push_back((
-                url.clone(),
-                tokio::task::spawn_blocking(move || {
-                    let ctx = SourceContext {
-                        source_id: &source_id,
-                        organisation_code: &organisation,
-                        directory: &directory,
-                    };
-                    extract_datasets(triples, &ctx)
-                }),
-            ));
-            while in_flight.len() > EXTRACTIONS_IN_FLIGHT {
-                if !deliver(&mut in_flight, report, &mut seen_ids, sink).await {
-                    return;
-                }
-            }
-
-            let base = &fetched.url;
-            let next: Vec<Url> = page.next.iter().filter_map(|n| base.join(n).ok()).collect();
-            if let Some(unvisited) = next.iter().find(|n| !queued.contains(n.as_str())) {
-                queued.insert(unvisited.to_string());
-                queue.push_back((unvisited.clone(), depth));
-            } else if let Some(looped) = next.first() {
-                report.problem(
-                    "hydra_loop",
-                    url.as_str(),
-                    None,
-                    format!("next page {looped} was already read; paging stopped"),
-                );
-                report.downgrade(Outcome::Partial);
-            }
-            if depth == 0 {
-                for part in page.parts.iter().filter_map(|p| base.join(p).ok()) {
-                    if queued.insert(part.to_string()) {
-                        queue.push_back((part, 1));
+            let Page {
+                triples,
+                next,
+                parts,
+                ..
+            } = page;
+            if run.kind == PageKind::EntryscapeSearch {
+                spanning.extend(triples);
+                spanning_urls.push((url.to_string(), validators, next.clone()));
+            } else {
+                let memo = PageMemo {
+                    validators,
+                    next: next.clone(),
+                    parts: parts.clone(),
+                    ..PageMemo::default()
+                };
+                // Normalising a page overlaps with fetching and parsing the next one.
+                self.extract(run, url.clone(), triples, Some(memo));
+                while run.in_flight.len() > EXTRACTIONS_IN_FLIGHT {
+                    if !deliver(run).await {
+                        return;
                     }
                 }
             }
+            self.follow(run, &url, depth, next, parts, &mut queue, &mut queued);
         }
-        while !in_flight.is_empty() {
-            if !deliver(&mut in_flight, report, &mut seen_ids, sink).await {
+
+        if run.kind == PageKind::EntryscapeSearch && !spanning_urls.is_empty() {
+            let first_url = spanning_urls[0].0.clone();
+            if spanning.is_empty() && spanning_unmodified.len() == spanning_urls.len() {
+                // Nothing changed anywhere: the last run's datasets stand.
+                if let Some(memo) = run.memos.get(&first_url) {
+                    run.reused.extend(memo.datasets.iter().cloned());
+                    run.report.datasets += memo.datasets.len() as u64;
+                    run.report.distributions += memo.distributions;
+                }
+                for (url, validators, next) in spanning_urls {
+                    let memo = run.memos.get(&url).cloned().unwrap_or(PageMemo {
+                        validators,
+                        next,
+                        ..PageMemo::default()
+                    });
+                    run.new_memos.insert(url, memo);
+                }
+                return;
+            }
+            // Something changed: the records span pages, so the unchanged ones are read again.
+            for url in spanning_unmodified {
+                match self.fetch_page(run, &url, None).await {
+                    Ok(FetchedPage::Read(page, _)) => spanning.extend(page.triples),
+                    _ => run.report.downgrade(Outcome::Partial),
+                }
+            }
+            for (url, validators, next) in spanning_urls {
+                run.new_memos.insert(
+                    url,
+                    PageMemo {
+                        validators,
+                        next,
+                        ..PageMemo::default()
+                    },
+                );
+            }
+            let first_memo = run.new_memos.get(&first_url).cloned();
+            self.extract(
+                run,
+                Url::parse(&first_url).unwrap_or_else(|_| first.clone()),
+                std::mem::take(&mut spanning),
+                first_memo,
+            );
+        }
+        while !run.in_flight.is_empty() {
+            if !deliver(run).await {
                 return;
             }
         }
         if pages_read == 0 {
-            report.downgrade(Outcome::Failed);
+            run.report.downgrade(Outcome::Failed);
+        }
+    }
+
+    /// Queues a page's next page (detecting loops) and, from the catalog, its sub-catalogues.
+    #[allow(clippy::too_many_arguments)]
+    fn follow(
+        &self,
+        run: &mut Run<'_>,
+        url: &Url,
+        depth: u8,
+        next: Vec<String>,
+        parts: Vec<String>,
+        queue: &mut VecDeque<(Url, u8)>,
+        queued: &mut HashSet<String>,
+    ) {
+        let next: Vec<Url> = next.iter().filter_map(|n| url.join(n).ok()).collect();
+        if let Some(unvisited) = next.iter().find(|n| !queued.contains(n.as_str())) {
+            queued.insert(unvisited.to_string());
+            queue.push_back((unvisited.clone(), depth));
+        } else if let Some(looped) = next.first() {
+            run.report.problem(
+                "hydra_loop",
+                url.as_str(),
+                None,
+                format!("next page {looped} was already read; paging stopped"),
+            );
+            run.report.downgrade(Outcome::Partial);
+        }
+        if depth == 0 {
+            for part in parts.iter().filter_map(|p| url.join(p).ok()) {
+                if queued.insert(part.to_string()) {
+                    queue.push_back((part, 1));
+                }
+            }
+        }
+    }
+
+    /// Starts normalising a page's triples on a blocking thread.
+    fn extract(&self, run: &mut Run<'_>, url: Url, triples: Vec<Triple>, memo: Option<PageMemo>) {
+        let (directory, source_id, organisation) = (
+            Arc::clone(&self.directory),
+            run.source.id.clone(),
+            run.source.organisation.clone(),
+        );
+        run.in_flight.push_back((
+            url,
+            memo,
+            tokio::task::spawn_blocking(move || {
+                let ctx = SourceContext {
+                    source_id: &source_id,
+                    organisation_code: &organisation,
+                    directory: &directory,
+                };
+                extract_datasets(triples, &ctx)
+            }),
+        ));
+    }
+
+    /// Fetches (conditionally, given validators) and decodes one page. Failures are recorded
+    /// in the report and come back as `Err(())`.
+    async fn fetch_page(
+        &self,
+        run: &mut Run<'_>,
+        url: &Url,
+        known: Option<&Validators>,
+    ) -> Result<FetchedPage, ()> {
+        let accept = match run.kind {
+            PageKind::Rdf => RDF_ACCEPT,
+            PageKind::Ckan | PageKind::EntryscapeSearch => "application/json",
+        };
+        let fetched = match self.client.get_if_changed(url, accept, known).await {
+            Ok(f) => f,
+            Err(error) => {
+                if let HarvestError::Status { attempts, .. } = &error {
+                    for status in attempts {
+                        *run.report.http_statuses.entry(*status).or_default() += 1;
+                    }
+                }
+                warn!(source_id = %run.source.id, url = %url, %error, "page fetch failed");
+                run.report
+                    .problem(error.reason(), url.as_str(), None, error.to_string());
+                return Err(());
+            }
+        };
+        for status in &fetched.attempts {
+            *run.report.http_statuses.entry(*status).or_default() += 1;
+        }
+        run.report.pages += 1;
+        if fetched.not_modified() {
+            return Ok(FetchedPage::NotModified);
+        }
+        let kind = run.kind;
+        let format = RdfFormat::detect(fetched.content_type.as_deref(), &fetched.body);
+        let store = entryscape::store_base(&run.source.url);
+        let validators = fetched.validators.clone();
+        let page_url = fetched.url.clone();
+        let decoded = tokio::task::spawn_blocking(move || decode(kind, format, &fetched, &store))
+            .await
+            .unwrap_or_else(|e| Err(("internal_error", format!("decoding stopped: {e}"))));
+        match decoded {
+            Ok(page) => Ok(FetchedPage::Read(page, validators)),
+            Err((reason, message)) => {
+                run.report.problem(reason, page_url.as_str(), None, message);
+                Err(())
+            }
+        }
+    }
+}
+
+enum FetchedPage {
+    NotModified,
+    Read(Page, Validators),
+}
+
+/// Decodes a fetched page by kind.
+fn decode(
+    kind: PageKind,
+    format: RdfFormat,
+    fetched: &Fetched,
+    store: &Url,
+) -> Result<Page, (&'static str, String)> {
+    match kind {
+        PageKind::Rdf => {
+            let Parsed { triples, lenient } =
+                parse_rdf(&fetched.body, format, fetched.url.as_str())
+                    .map_err(|m| ("malformed_rdf", format!("not valid {format}: {m}")))?;
+            let (next, parts) = links(&triples);
+            Ok(Page {
+                triples,
+                next,
+                parts,
+                lenient,
+            })
+        }
+        PageKind::Ckan => {
+            let page = ckan::read_search_page(&fetched.body, &fetched.url)?;
+            Ok(Page {
+                triples: page.triples,
+                next: page.next.into_iter().map(String::from).collect(),
+                parts: Vec::new(),
+                lenient: None,
+            })
+        }
+        PageKind::EntryscapeSearch => {
+            let page = entryscape::read_search_page(&fetched.body, &fetched.url, store)?;
+            Ok(Page {
+                triples: page.triples,
+                next: page.next.into_iter().map(String::from).collect(),
+                parts: Vec::new(),
+                lenient: None,
+            })
         }
     }
 }
@@ -346,19 +601,16 @@ impl Harvester {
 /// Pages whose records are being normalised while the next page is fetched.
 const EXTRACTIONS_IN_FLIGHT: usize = 2;
 
-type InFlight = VecDeque<(Url, tokio::task::JoinHandle<Extraction>)>;
+type InFlight = VecDeque<(Url, Option<PageMemo>, tokio::task::JoinHandle<Extraction>)>;
 
-/// Waits for the oldest page's records and sends them on, counting problems and duplicates.
-/// Returns false when the receiver has gone (the run is then cancelled).
-async fn deliver(
-    in_flight: &mut InFlight,
-    report: &mut RunReport,
-    seen_ids: &mut HashSet<DatasetId>,
-    sink: &mpsc::Sender<DatasetRecord>,
-) -> bool {
-    let Some((url, handle)) = in_flight.pop_front() else {
+/// Waits for the oldest page's records and sends them on, counting problems and duplicates,
+/// and completes the page's memo with the datasets it held. Returns false when the receiver
+/// has gone (the run is then cancelled).
+async fn deliver(run: &mut Run<'_>) -> bool {
+    let Some((url, memo, handle)) = run.in_flight.pop_front() else {
         return true;
     };
+    let report = &mut run.report;
     let extraction = match handle.await {
         Ok(extraction) => extraction,
         Err(join_error) => {
@@ -376,9 +628,10 @@ async fn deliver(
     for p in &extraction.problems {
         report.problem(&p.reason, url.as_str(), Some(&p.subject), p.detail.clone());
     }
+    let mut memo = memo;
     for mut record in extraction.records {
         record.source_url = url.to_string();
-        if !seen_ids.insert(record.id.clone()) {
+        if !run.seen_ids.insert(record.id.clone()) {
             report.problem(
                 "duplicate_dataset",
                 url.as_str(),
@@ -388,12 +641,20 @@ async fn deliver(
             continue;
         }
         report.datasets += 1;
-        report.distributions += record.view.distributions.len() as u64;
-        if sink.send(record).await.is_err() {
+        let distributions = record.view.distributions.len() as u64;
+        report.distributions += distributions;
+        if let Some(memo) = memo.as_mut() {
+            memo.datasets.push(record.id.clone());
+            memo.distributions += distributions;
+        }
+        if run.sink.send(record).await.is_err() {
             report.problem("cancelled", url.as_str(), None, "the receiver stopped");
             report.downgrade(Outcome::Cancelled);
             return false;
         }
+    }
+    if let Some(memo) = memo {
+        run.new_memos.insert(url.to_string(), memo);
     }
     true
 }

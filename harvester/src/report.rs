@@ -14,6 +14,8 @@ pub const SAMPLES_PER_REASON: usize = 5;
 pub enum Outcome {
     /// Every page was read.
     Success,
+    /// Every page answered 304 Not Modified: nothing was parsed, nothing changed.
+    Unchanged,
     /// Some pages were read; what was read is kept, nothing is archived.
     Partial,
     /// Nothing could be read; the source keeps its previous datasets.
@@ -60,6 +62,9 @@ pub struct RunReport {
     pub outcome: Outcome,
     /// Pages read.
     pub pages: u64,
+    /// Pages that answered 304 Not Modified (their datasets are those of the last run).
+    #[serde(default)]
+    pub pages_not_modified: u64,
     /// Datasets found.
     pub datasets: u64,
     /// Distributions found.
@@ -81,6 +86,7 @@ impl RunReport {
             finished: now,
             outcome: Outcome::Success,
             pages: 0,
+            pages_not_modified: 0,
             datasets: 0,
             distributions: 0,
             http_statuses: BTreeMap::new(),
@@ -127,7 +133,7 @@ impl RunReport {
     /// Downgrades the outcome (success → partial → failed), never upgrades it.
     pub fn downgrade(&mut self, outcome: Outcome) {
         let rank = |o: Outcome| match o {
-            Outcome::Success => 0,
+            Outcome::Success | Outcome::Unchanged => 0,
             Outcome::Partial => 1,
             Outcome::Failed => 2,
             Outcome::Cancelled => 3,
@@ -140,6 +146,12 @@ impl RunReport {
     /// Closes the report.
     pub fn finish(&mut self) {
         self.finished = Utc::now();
+        if self.outcome == Outcome::Success
+            && self.pages > 0
+            && self.pages_not_modified == self.pages
+        {
+            self.outcome = Outcome::Unchanged;
+        }
         self.problems
             .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
     }

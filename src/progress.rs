@@ -86,6 +86,7 @@ impl Progress for Bars {
         let a = &outcome.applied;
         let mark = match r.outcome {
             Outcome::Success => "ok",
+            Outcome::Unchanged => "unchanged",
             Outcome::Partial => "PARTIAL",
             Outcome::Failed => "FAILED",
             Outcome::Cancelled => "CANCELLED",

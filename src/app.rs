@@ -75,7 +75,11 @@ pub fn simulated_config(
             Ok(SourceConfig {
                 id: s.id,
                 organisation: s.organisation_code,
-                protocol: Protocol::Dcat,
+                protocol: match s.protocol {
+                    "ckan" => Protocol::Ckan,
+                    "entryscape" => Protocol::Entryscape,
+                    _ => Protocol::Dcat,
+                },
                 url: url::Url::parse(&format!("{base}{}", s.path))?,
                 schedule: samla_config::DEFAULT_SCHEDULE.into(),
                 verified: true,

@@ -32,8 +32,12 @@ pub fn search_url(base: &Url, start: usize) -> Option<Url> {
 /// The site root of a CKAN URL given with or without a trailing slash or `/api/3`.
 fn api_base(base: &Url) -> Url {
     let mut base = base.clone();
-    let path = base.path().trim_end_matches('/');
-    let path = path.strip_suffix("/api/3").unwrap_or(path).to_string();
+    let path = base.path();
+    let path = match path.find("/api/3") {
+        Some(cut) => &path[..cut],
+        None => path.trim_end_matches('/'),
+    }
+    .to_string();
     base.set_path(&format!("{path}/"));
     base.set_query(None);
     base

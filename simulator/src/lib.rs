@@ -11,6 +11,7 @@
 //! Architecture invariant: this crate knows nothing of samla's model, harvester, store or
 //! index; it only writes RDF, as a municipality's server would.
 
+mod platforms;
 pub mod topics;
 
 use axum::Router;
@@ -23,6 +24,7 @@ use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use topics::{TOPICS, Topic, VARIANTS};
 
@@ -97,11 +99,35 @@ pub enum Paging {
     Both,
 }
 
+/// The platform a simulated organisation publishes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// A DCAT file, Hydra-paged.
+    Dcat,
+    /// CKAN's Action API with the Civity DataPlatform's DCAT-AP-SE fields.
+    Ckan,
+    /// EntryScape: the EntryStore Solr search and the catalog export.
+    Entryscape,
+}
+
+impl Platform {
+    /// The protocol name in samla's configuration.
+    pub fn protocol(self) -> &'static str {
+        match self {
+            Platform::Dcat => "dcat",
+            Platform::Ckan => "ckan",
+            Platform::Entryscape => "entryscape",
+        }
+    }
+}
+
 /// One organisation's catalog in the simulated region.
 #[derive(Debug, Clone)]
 pub struct SimCatalog {
     /// The organisation.
     pub organisation: SimOrganisation,
+    /// The platform it publishes on.
+    pub platform: Platform,
     /// Datasets it publishes.
     pub datasets: usize,
     /// Syntax.
@@ -127,8 +153,11 @@ pub struct SimSource {
     pub organisation_code: String,
     /// Source id (the organisation's slug).
     pub id: String,
-    /// Path of the catalog on the simulator (`/malmo/datasets/dcat`).
+    /// Path of the catalog on the simulator (`/malmo/datasets/dcat`, the CKAN site
+    /// `/malmo/`, the EntryStore `/helsingborg/store/`).
     pub path: String,
+    /// The protocol to harvest it with (`dcat`, `ckan`, `entryscape`).
+    pub protocol: &'static str,
 }
 
 /// The simulated region.
@@ -137,13 +166,19 @@ pub struct Simulator {
     catalogs: Vec<SimCatalog>,
     page_size: usize,
     failing: RwLock<HashSet<String>>,
-    cache: Option<Mutex<HashMap<String, Bytes>>>,
+    cache: Option<Mutex<HashMap<String, (Bytes, String)>>>,
+    /// Rendered CKAN packages and EntryStore entries, per catalog and epoch.
+    platform_cache: Mutex<HashMap<String, Arc<platforms::Listing>>>,
+    epoch: AtomicU64,
+    churn: f64,
 }
 
 /// Datasets of the embedded default region.
 pub const DEFAULT_DATASETS: usize = 1000;
 /// Datasets per page.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
+/// Share of datasets changed, added and removed per epoch by default.
+pub const DEFAULT_CHURN: f64 = 0.06;
 
 fn base_size(code: &str) -> usize {
     match code {
@@ -182,10 +217,15 @@ impl Simulator {
                 let size = (base_size(&o.code) * datasets + total / 2) / total;
                 SimCatalog {
                     organisation: o.clone(),
+                    platform: match o.code.as_str() {
+                        "1280" => Platform::Ckan,
+                        "1283" | "1281" | "1270" | "12" | "1282" | "1290" => Platform::Entryscape,
+                        _ => Platform::Dcat,
+                    },
                     datasets: size,
                     syntax: match (o.code.as_str(), i % 7) {
                         ("1280", _) | ("12", _) => Syntax::Turtle,
-                        ("1283", _) => Syntax::RdfXml,
+                        ("1287", _) => Syntax::RdfXml,
                         (_, 4) => Syntax::RdfXml,
                         (_, 5) => Syntax::JsonLd,
                         (_, 6) => Syntax::NTriples,
@@ -200,7 +240,7 @@ impl Simulator {
                     blank_nodes: o.code == "1285",
                     bad_dates: o.code == "1263",
                     no_licence: o.code == "1233",
-                    sub_catalogue: o.code == "1283",
+                    sub_catalogue: o.code == "1287",
                 }
             })
             .collect();
@@ -209,7 +249,51 @@ impl Simulator {
             page_size: DEFAULT_PAGE_SIZE,
             failing: RwLock::new(HashSet::new()),
             cache: Some(Mutex::new(HashMap::new())),
+            platform_cache: Mutex::new(HashMap::new()),
+            epoch: AtomicU64::new(0),
+            churn: DEFAULT_CHURN,
         }
+    }
+
+    /// The same region with another share of datasets changed, added and removed (a third
+    /// each) at every [`Simulator::advance`].
+    pub fn with_churn(mut self, churn: f64) -> Self {
+        self.churn = churn.clamp(0.0, 1.0);
+        self
+    }
+
+    /// Moves the region on by one harvest interval: some datasets change, some are added,
+    /// some removed, deterministically. Returns the new epoch.
+    pub fn advance(&self) -> u64 {
+        self.epoch.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// The current epoch (0 at start).
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// The datasets a catalog publishes at `epoch`, by index.
+    pub fn indices(&self, c: &SimCatalog, epoch: u64) -> Vec<usize> {
+        let third = self.churn / 3.0;
+        let code = &c.organisation.code;
+        let removed = |i: usize| {
+            let draw = (seed(code, i, "removed") % 10_000) as f64;
+            draw < epoch as f64 * third * 10_000.0
+        };
+        let added = (c.datasets as f64 * third * epoch as f64).round() as usize;
+        (0..c.datasets + added).filter(|&i| !removed(i)).collect()
+    }
+
+    /// How many times a dataset has changed by `epoch`.
+    pub fn version(&self, c: &SimCatalog, i: usize, epoch: u64) -> u64 {
+        let third = self.churn / 3.0;
+        (1..=epoch)
+            .filter(|k| {
+                let draw = (seed(&c.organisation.code, i, &format!("changed{k}")) % 10_000) as f64;
+                draw < third * 10_000.0
+            })
+            .count() as u64
     }
 
     /// The same region with another page size.
@@ -242,20 +326,39 @@ impl Simulator {
                 let id = c.organisation.slug();
                 SimSource {
                     organisation_code: c.organisation.code.clone(),
-                    path: format!("/{id}/datasets/dcat"),
+                    path: match c.platform {
+                        Platform::Dcat => format!("/{id}/datasets/dcat"),
+                        Platform::Ckan => format!("/{id}/"),
+                        Platform::Entryscape => format!("/{id}/store/"),
+                    },
+                    protocol: c.platform.protocol(),
                     id,
                 }
             })
             .collect()
     }
 
-    /// Every page the region serves (paths with query, and their syntax), for benchmarks
-    /// that fetch the same bytes as the harvester.
+    /// The same region with every organisation on DCAT (benchmarks compare RDF parsers on
+    /// the same bytes).
+    pub fn dcat_only(mut self) -> Self {
+        for c in &mut self.catalogs {
+            c.platform = Platform::Dcat;
+        }
+        self
+    }
+
+    /// Every DCAT page the region serves now (paths with query, and their syntax), for
+    /// benchmarks that fetch the same bytes as the harvester.
     pub fn page_paths(&self) -> Vec<(String, Syntax)> {
+        let epoch = self.epoch();
         let mut paths = Vec::new();
-        for c in self.catalogs.iter().filter(|c| !c.broken) {
+        for c in self
+            .catalogs
+            .iter()
+            .filter(|c| !c.broken && c.platform == Platform::Dcat)
+        {
             let slug = c.organisation.slug();
-            let (root, part) = self.split(c);
+            let (root, part) = self.split(c, epoch);
             for (len, path) in [
                 (root.len(), format!("/{slug}/datasets/dcat")),
                 (part.len(), format!("/{slug}/sub/miljo")),
@@ -293,6 +396,16 @@ impl Simulator {
         Router::new()
             .route("/{org}/datasets/dcat", get(catalog_page))
             .route("/{org}/sub/{name}", get(sub_catalogue_page))
+            .route(
+                "/{org}/api/3/action/package_search",
+                get(platforms::package_search),
+            )
+            .route("/{org}/api/3/action/package_show", get(platforms::package_show))
+            .route("/{org}/store/search", get(platforms::entrystore_search))
+            .route(
+                "/{org}/store/{context}/metadata/{entry}",
+                get(platforms::entrystore_metadata),
+            )
             .with_state(self)
     }
 
@@ -309,19 +422,21 @@ impl Simulator {
                 .contains(&catalog.organisation.slug())
     }
 
-    /// The datasets (index range) in the root catalog and in the sub-catalogue.
-    fn split(&self, c: &SimCatalog) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    /// The datasets (indices) in the root catalog and in the sub-catalogue at `epoch`.
+    fn split(&self, c: &SimCatalog, epoch: u64) -> (Vec<usize>, Vec<usize>) {
+        let mut all = self.indices(c, epoch);
         if c.sub_catalogue {
-            let cut = c.datasets * 2 / 3;
-            (0..cut, cut..c.datasets)
+            let part = all.split_off(all.len() * 2 / 3);
+            (all, part)
         } else {
-            (0..c.datasets, c.datasets..c.datasets)
+            (all, Vec::new())
         }
     }
 
-    /// Renders one page of a catalog (`sub` for the sub-catalogue).
+    /// Renders one page of a catalog (`sub` for the sub-catalogue) at the current epoch.
     pub fn render_page(&self, c: &SimCatalog, base: &str, sub: bool, page: usize) -> Vec<u8> {
-        let (root, part) = self.split(c);
+        let epoch = self.epoch();
+        let (root, part) = self.split(c, epoch);
         let range = if sub { part } else { root };
         let slug = c.organisation.slug();
         let path = if sub {
@@ -330,8 +445,8 @@ impl Simulator {
             format!("{base}/{slug}/datasets/dcat")
         };
         let pages = range.len().div_ceil(self.page_size).max(1);
-        let start = range.start + (page - 1) * self.page_size;
-        let end = (start + self.page_size).min(range.end);
+        let start = ((page - 1) * self.page_size).min(range.len());
+        let end = (start + self.page_size).min(range.len());
         let page_url = if page == 1 {
             path.clone()
         } else {
@@ -369,8 +484,8 @@ impl Simulator {
                 &format!("{base}/{slug}/sub/miljo"),
             );
         }
-        for i in start..end.max(start) {
-            let dataset = self.dataset(c, i, &mut g);
+        for &i in &range[start..end] {
+            let dataset = self.dataset(c, i, self.version(c, i, epoch), &mut g);
             g.push(Triple::new(
                 catalog.clone(),
                 NamedNode::new_unchecked(format!("{DCAT}dataset")),
@@ -411,7 +526,8 @@ impl Simulator {
         serialize(&g.triples, c.syntax)
     }
 
-    fn dataset(&self, c: &SimCatalog, i: usize, g: &mut Graph) -> Term {
+    /// Writes dataset `i` of a catalog (at `version`) into `g`; returns its node.
+    fn dataset(&self, c: &SimCatalog, i: usize, version: u64, g: &mut Graph) -> Term {
         let o = &c.organisation;
         let code = o.code.as_str();
         let topic: &Topic = &TOPICS[(i + seed(code, 0, "offset") as usize) % TOPICS.len()];
@@ -450,10 +566,15 @@ impl Simulator {
             None => format!("{}{region_suffix}", topic.sv),
         };
         g.lit(ds, &format!("{DCT}title"), &title_sv, Some(sv_tag));
+        let revised = if version > 0 {
+            format!(" Reviderad {version} gång(er).")
+        } else {
+            String::new()
+        };
         g.lit(
             ds,
             &format!("{DCT}description"),
-            &format!("{} Publicerad av {}.", topic.desc_sv, o.name),
+            &format!("{} Publicerad av {}.{revised}", topic.desc_sv, o.name),
             Some(sv_tag),
         );
         if i.is_multiple_of(2) {
@@ -520,13 +641,18 @@ impl Simulator {
         // Dates: 2019–2023 issued, modified within the last three years.
         let year = 2019 + (r("issued") % 5);
         let issued = format!("{year}-{:02}-{:02}", 1 + r("im") % 12, 1 + r("id") % 28);
-        let modified = format!(
-            "{}-{:02}-{:02}T{:02}:00:00",
-            2024 + r("my") % 3,
-            1 + r("mm") % 11,
-            1 + r("md") % 28,
-            r("mh") % 24
-        );
+        let modified = if version > 0 {
+            // A revision is newer than anything published before the simulation started.
+            format!("2026-12-{:02}T{:02}:00:00", version.min(28), r("mh") % 24)
+        } else {
+            format!(
+                "{}-{:02}-{:02}T{:02}:00:00",
+                2024 + r("my") % 3,
+                1 + r("mm") % 11,
+                1 + r("md") % 28,
+                r("mh") % 24
+            )
+        };
         if c.bad_dates && i.is_multiple_of(3) {
             g.lit(ds, &format!("{DCT}issued"), "igår", None);
             g.lit(ds, &format!("{DCT}modified"), "2021-13-45", None);
@@ -807,7 +933,15 @@ async fn catalog_page(
     Query(q): Query<PageQuery>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    serve_page(&sim, &org, false, q.page.unwrap_or(1), &base_url(&headers)).await
+    serve_page(
+        &sim,
+        &org,
+        false,
+        q.page.unwrap_or(1),
+        &base_url(&headers),
+        &headers,
+    )
+    .await
 }
 
 async fn sub_catalogue_page(
@@ -819,7 +953,15 @@ async fn sub_catalogue_page(
     if name != "miljo" {
         return (StatusCode::NOT_FOUND, "no such sub-catalogue").into_response();
     }
-    serve_page(&sim, &org, true, q.page.unwrap_or(1), &base_url(&headers)).await
+    serve_page(
+        &sim,
+        &org,
+        true,
+        q.page.unwrap_or(1),
+        &base_url(&headers),
+        &headers,
+    )
+    .await
 }
 
 async fn serve_page(
@@ -828,37 +970,98 @@ async fn serve_page(
     sub: bool,
     page: usize,
     base: &str,
+    request: &axum::http::HeaderMap,
 ) -> Response {
-    let Some(catalog) = sim.catalog(org) else {
+    let Some(catalog) = sim.catalog(org).filter(|c| c.platform == Platform::Dcat) else {
         return (StatusCode::NOT_FOUND, "no such catalog").into_response();
     };
     if sim.is_failing(catalog) {
         return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
     }
-    let (root, part) = sim.split(catalog);
+    let epoch = sim.epoch();
+    let (root, part) = sim.split(catalog, epoch);
     let len = if sub { part.len() } else { root.len() };
     if (sub && len == 0) || page == 0 || page > len.div_ceil(sim.page_size).max(1) {
         return (StatusCode::NOT_FOUND, "no such page").into_response();
     }
     let content_type = catalog.syntax.content_type();
-    let key = format!("{base}|{org}|{sub}|{page}");
-    if let Some(cache) = &sim.cache
-        && let Some(body) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
-    {
-        return ([(header::CONTENT_TYPE, content_type)], body.clone()).into_response();
-    }
+    let key = format!("{base}|{org}|{sub}|{page}|{epoch}");
     let (sim2, catalog, base2) = (Arc::clone(sim), catalog.clone(), base.to_string());
-    let body =
-        tokio::task::spawn_blocking(move || sim2.render_page(&catalog, &base2, sub, page)).await;
-    let Ok(body) = body else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "rendering failed").into_response();
-    };
-    let body = Bytes::from(body);
-    if let Some(cache) = &sim.cache {
-        cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, body.clone());
+    let rendered = sim
+        .cached(key, move || sim2.render_page(&catalog, &base2, sub, page))
+        .await;
+    match rendered {
+        Some((body, etag)) => conditional(request, content_type, body, &etag, epoch),
+        None => (StatusCode::INTERNAL_SERVER_ERROR, "rendering failed").into_response(),
     }
-    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+impl Simulator {
+    /// A rendered body and its ETag from the page cache, rendering it on a blocking thread
+    /// when it is not there.
+    async fn cached(
+        &self,
+        key: String,
+        render: impl FnOnce() -> Vec<u8> + Send + 'static,
+    ) -> Option<(Bytes, String)> {
+        if let Some(cache) = &self.cache
+            && let Some(hit) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
+        {
+            return Some(hit.clone());
+        }
+        let body = Bytes::from(tokio::task::spawn_blocking(render).await.ok()?);
+        let etag = format!("\"{}\"", &platforms::hex_digest(&body)[..20]);
+        if let Some(cache) = &self.cache {
+            cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key, (body.clone(), etag.clone()));
+        }
+        Some((body, etag))
+    }
+}
+
+/// The HTTP date the region last changed at `epoch`.
+fn last_modified(epoch: u64) -> String {
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
+        .unwrap_or_default()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    (start + chrono::Duration::days(epoch as i64))
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
+}
+
+/// A 200 with `ETag` and `Last-Modified`, or a 304 when the request's validators match.
+fn conditional(
+    request: &axum::http::HeaderMap,
+    content_type: &'static str,
+    body: Bytes,
+    etag: &str,
+    epoch: u64,
+) -> Response {
+    let modified = last_modified(epoch);
+    let header_is = |name, value: &str| {
+        request
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(',').any(|t| t.trim() == value || t.trim() == "*"))
+    };
+    let not_modified = match header_is(header::IF_NONE_MATCH, etag) {
+        Some(matches) => matches,
+        None => header_is(header::IF_MODIFIED_SINCE, &modified).unwrap_or(false),
+    };
+    let validators = [
+        (header::ETAG, etag.to_string()),
+        (header::LAST_MODIFIED, modified),
+    ];
+    if not_modified {
+        return (StatusCode::NOT_MODIFIED, validators).into_response();
+    }
+    (
+        validators,
+        [(header::CONTENT_TYPE, content_type.to_string())],
+        body,
+    )
+        .into_response()
 }

@@ -1,0 +1,597 @@
+//! The simulated region's other platforms: a CKAN Action API with the Civity DataPlatform's
+//! DCAT-AP-SE fields (Malmö), and EntryScape's EntryStore (search and catalog export).
+//!
+//! Both are written from the same dataset descriptions as the DCAT catalogs, the way these
+//! platforms hold them: CKAN as package dicts, EntryStore as one entry per resource with its
+//! metadata in RDF/JSON.
+
+use crate::{
+    DCAT, DCT, Graph, Platform, RDF_TYPE, SimCatalog, Simulator, Syntax, VCARD,
+    base_url, conditional, serialize,
+};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use oxrdf::{NamedNode, NamedOrBlankNode, Term, Triple};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Hex SHA-256 of bytes.
+pub(crate) fn hex_digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// One catalog at one epoch, as its platform holds it.
+#[derive(Debug, Default)]
+pub(crate) struct Listing {
+    /// CKAN: (id, metadata_modified, package JSON), by id.
+    packages: Vec<(String, String, Value)>,
+    /// EntryStore: (rdf types, entry JSON), oldest first.
+    entries: Vec<(Vec<String>, Value)>,
+    /// Every triple of the catalog's datasets (for the export).
+    triples: Vec<Triple>,
+}
+
+/// Datasets Region Skåne republishes from municipal catalogs: (kommunkod, how many).
+const REPUBLISHED: &[(&str, usize)] = &[("1283", 3), ("1281", 2)];
+
+impl Simulator {
+    /// The triples of one catalog's datasets at `epoch`: each dataset with its
+    /// distributions, then the publishers and contact points they refer to, once.
+    fn catalog_triples(&self, c: &SimCatalog, epoch: u64) -> Vec<(Term, Vec<Triple>)> {
+        let mut datasets = Vec::new();
+        let mut shared: BTreeMap<String, Vec<Triple>> = BTreeMap::new();
+        let mut add = |origin: &SimCatalog, i: usize, republished: bool| {
+            let mut g = Graph::default();
+            let node = self.dataset(origin, i, self.version(origin, i, epoch), &mut g);
+            if republished {
+                g.lit(
+                    &as_subject(&node),
+                    &format!("{DCAT}keyword"),
+                    "regional samling",
+                    Some("sv"),
+                );
+            }
+            // The shared nodes (publisher, contact point) are described in every fresh graph;
+            // keep them apart, once per node.
+            let (own, other): (Vec<Triple>, Vec<Triple>) = g.triples.into_iter().partition(|t| {
+                !is_shared(t, &origin.organisation.domain)
+            });
+            for t in other {
+                let list = shared.entry(subject_str(&t.subject)).or_default();
+                if !list.contains(&t) {
+                    list.push(t);
+                }
+            }
+            datasets.push((node, own));
+        };
+        for i in self.indices(c, epoch) {
+            add(c, i, false);
+        }
+        if c.organisation.code == "12" {
+            for (code, n) in REPUBLISHED {
+                if let Some(origin) = self.catalogs.iter().find(|o| o.organisation.code == *code) {
+                    for i in 0..(*n).min(origin.datasets) {
+                        add(origin, i, true);
+                    }
+                }
+            }
+        }
+        for (subject, triples) in shared {
+            datasets.push((NamedNode::new_unchecked(subject).into(), triples));
+        }
+        datasets
+    }
+
+    /// The catalog's listing at the current epoch, built once.
+    pub(crate) fn listing(&self, c: &SimCatalog, base: &str) -> Arc<Listing> {
+        let epoch = self.epoch();
+        let key = format!("{}|{base}|{epoch}", c.organisation.code);
+        if let Some(hit) = self
+            .platform_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Arc::clone(hit);
+        }
+        let slug = c.organisation.slug();
+        let mut listing = Listing::default();
+        for (node, triples) in self.catalog_triples(c, epoch) {
+            match c.platform {
+                Platform::Ckan => {
+                    if let Some(package) = package(&node, &triples, c, &format!("{base}/{slug}")) {
+                        listing.packages.push(package);
+                    }
+                }
+                Platform::Entryscape => {
+                    let mut by_subject: BTreeMap<String, Vec<&Triple>> = BTreeMap::new();
+                    for t in &triples {
+                        by_subject.entry(subject_str(&t.subject)).or_default().push(t);
+                    }
+                    // The dataset first, then its distributions, as they were created.
+                    let first = term_str(&node);
+                    let mut subjects: Vec<&String> = by_subject.keys().collect();
+                    subjects.sort_by_key(|s| (**s != first, (*s).clone()));
+                    for s in subjects {
+                        let n = listing.entries.len() + 1;
+                        listing
+                            .entries
+                            .push(entry(base, &slug, n, s, &by_subject[s]));
+                    }
+                }
+                Platform::Dcat => {}
+            }
+            listing.triples.extend(triples);
+        }
+        listing.packages.sort_by(|a, b| a.0.cmp(&b.0));
+        let listing = Arc::new(listing);
+        self.platform_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, Arc::clone(&listing));
+        listing
+    }
+}
+
+fn as_subject(t: &Term) -> NamedOrBlankNode {
+    match t {
+        Term::NamedNode(n) => n.clone().into(),
+        Term::BlankNode(b) => b.clone().into(),
+        _ => NamedNode::new_unchecked("urn:invalid").into(),
+    }
+}
+
+fn subject_str(s: &NamedOrBlankNode) -> String {
+    match s {
+        NamedOrBlankNode::NamedNode(n) => n.as_str().to_string(),
+        NamedOrBlankNode::BlankNode(b) => format!("_:{}", b.as_str()),
+    }
+}
+
+fn term_str(t: &Term) -> String {
+    match t {
+        Term::NamedNode(n) => n.as_str().to_string(),
+        Term::BlankNode(b) => format!("_:{}", b.as_str()),
+        other => other.to_string(),
+    }
+}
+
+/// Whether a triple describes an organisation's shared publisher or contact point.
+fn is_shared(t: &Triple, domain: &str) -> bool {
+    let s = subject_str(&t.subject);
+    s.starts_with("http://dataportal.se/organisation/")
+        || s == format!("https://{domain}/#organisation")
+        || s == format!("https://{domain}/#kontakt")
+}
+
+/// The values of `p` on `s`.
+fn values<'a>(triples: &'a [Triple], s: &str, p: &str) -> Vec<&'a Term> {
+    triples
+        .iter()
+        .filter(|t| subject_str(&t.subject) == s && t.predicate.as_str() == p)
+        .map(|t| &t.object)
+        .collect()
+}
+
+fn text(t: &Term) -> String {
+    match t {
+        Term::NamedNode(n) => n.as_str().to_string(),
+        Term::Literal(l) => l.value().to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn lang_text(triples: &[Triple], s: &str, p: &str, lang: &str) -> Option<String> {
+    values(triples, s, p).into_iter().find_map(|t| match t {
+        Term::Literal(l) if l.language().is_some_and(|l| l.starts_with(lang)) => {
+            Some(l.value().to_string())
+        }
+        _ => None,
+    })
+}
+
+/// A dataset as a Civity DataPlatform package dict (CKAN 2.9 with the DCAT-AP-SE schema).
+fn package(
+    node: &Term,
+    triples: &[Triple],
+    c: &SimCatalog,
+    site: &str,
+) -> Option<(String, String, Value)> {
+    let s = term_str(node);
+    if !values(triples, &s, RDF_TYPE)
+        .iter()
+        .any(|t| text(t) == format!("{DCAT}Dataset"))
+    {
+        return None;
+    }
+    let one = |p: &str| values(triples, &s, p).first().map(|t| text(t));
+    let all = |p: &str| -> Vec<String> { values(triples, &s, p).iter().map(|t| text(t)).collect() };
+    let id = one(&format!("{DCT}identifier"))?;
+    let name = s.rsplit('/').next().unwrap_or(&id).to_string();
+    let modified = one(&format!("{DCT}modified")).unwrap_or_default();
+    let o = &c.organisation;
+
+    let mut resources = Vec::new();
+    let mut licence = None;
+    for (k, dist) in all(&format!("{DCAT}distribution")).iter().enumerate() {
+        let d = |p: &str| values(triples, dist, p).first().map(|t| text(t));
+        licence = licence.or(d(&format!("{DCT}license")));
+        let format = d(&format!("{DCT}format")).map(|f| {
+            f.rsplit('/').next().unwrap_or(&f).to_string()
+        });
+        let media = d(&format!("{DCAT}mediaType"))
+            .map(|m| m.trim_start_matches("https://www.iana.org/assignments/media-types/").to_string());
+        let download = d(&format!("{DCAT}downloadURL"));
+        resources.push(json!({
+            "id": format!("{id}-r{k}"),
+            "package_id": id,
+            "uri": dist,
+            "name": lang_text(triples, dist, &format!("{DCT}title"), "sv"),
+            "url": download.clone().or(d(&format!("{DCAT}accessURL"))),
+            "access_url": d(&format!("{DCAT}accessURL")),
+            "downloadURL": download,
+            "format": format,
+            "mimetype": media,
+            "position": k,
+            "url_type": null,
+            "resource_type": null,
+            "language": "http://publications.europa.eu/resource/authority/language/SWE",
+        }));
+    }
+    let licence_id = match licence.as_deref() {
+        Some(l) if l.contains("publicdomain/zero") => Some("cc-zero"),
+        Some(l) if l.contains("licenses/by/") || l.ends_with("licenses/by/4.0") => Some("cc-by-4.0"),
+        Some(_) => Some("other-open"),
+        None => None,
+    };
+    let contact = one(&format!("{DCAT}contactPoint"));
+    let contact_name = contact
+        .as_ref()
+        .and_then(|c| values(triples, c, &format!("{VCARD}fn")).first().map(|t| text(t)))
+        .unwrap_or_else(|| format!("{} kontaktcenter", o.short_name));
+    let mut package = json!({
+        "id": id,
+        "name": name,
+        "uri": s,
+        "title": lang_text(triples, &s, &format!("{DCT}title"), "sv"),
+        "notes": lang_text(triples, &s, &format!("{DCT}description"), "sv"),
+        "type": "dataset",
+        "state": "active",
+        "private": false,
+        "license_id": licence_id,
+        "metadata_created": one(&format!("{DCT}issued")).map(|d| format!("{d}T08:00:00")),
+        "metadata_modified": modified,
+        "modified": modified,
+        "issued": one(&format!("{DCT}issued")),
+        "tags": all(&format!("{DCAT}keyword")).iter().map(|k| json!({"name": k, "display_name": k})).collect::<Vec<_>>(),
+        "theme": all(&format!("{DCAT}theme")),
+        "publisher": one(&format!("{DCT}publisher")),
+        "publisher_type": "http://purl.org/adms/publishertype/LocalAuthority",
+        "language": "http://publications.europa.eu/resource/authority/language/SWE",
+        "landing_page": one(&format!("{DCAT}landingPage")),
+        "contact_point_type": "organization",
+        "contact_point_name": contact_name,
+        "contact_point_email": format!("oppnadata@{}", o.domain),
+        "access_rights": one(&format!("{DCT}accessRights")),
+        "frequency": one(&format!("{DCT}accrualPeriodicity")),
+        "conforms_to": one(&format!("{DCT}conformsTo")),
+        "hvd_category": one("http://data.europa.eu/r5r/hvdCategory"),
+        "organization": {"name": format!("{}-stad", crate::slug(&o.short_name)), "title": o.name, "type": "organization"},
+        "groups": [],
+        "resources": resources,
+        "num_resources": resources.len(),
+        "extras": [
+            {"key": "civity_metadataquality", "value": "{\"total\": {\"score\": 0.8}}"},
+        ],
+    });
+    if let Some(internal) = one("https://malmo.se/ns/dataplattform#internt-id")
+        && let Some(extras) = package.get_mut("extras").and_then(Value::as_array_mut)
+    {
+        extras.push(json!({"key": "internt_id", "value": internal}));
+    }
+    if let Some(map) = package.as_object_mut() {
+        map.retain(|_, v| !v.is_null());
+    }
+    let _ = site;
+    Some((id, modified, package))
+}
+
+/// One EntryStore entry: the resource's metadata graph in RDF/JSON.
+fn entry(base: &str, slug: &str, n: usize, subject: &str, triples: &[&Triple]) -> (Vec<String>, Value) {
+    let mut predicates: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let mut types = Vec::new();
+    for t in triples {
+        if t.predicate.as_str() == RDF_TYPE {
+            types.push(text(&t.object));
+        }
+        let object = match &t.object {
+            Term::NamedNode(n) => json!({"type": "uri", "value": n.as_str()}),
+            Term::BlankNode(b) => json!({"type": "bnode", "value": format!("_:{}", b.as_str())}),
+            Term::Literal(l) => {
+                let mut o = Map::new();
+                o.insert("type".into(), "literal".into());
+                o.insert("value".into(), l.value().into());
+                if let Some(lang) = l.language() {
+                    o.insert("lang".into(), lang.into());
+                } else if l.datatype().as_str() != "http://www.w3.org/2001/XMLSchema#string" {
+                    o.insert("datatype".into(), l.datatype().as_str().into());
+                }
+                Value::Object(o)
+            }
+        };
+        predicates
+            .entry(t.predicate.as_str().to_string())
+            .or_default()
+            .push(object);
+    }
+    let entry_uri = format!("{base}/{slug}/store/1/entry/{n}");
+    (
+        types,
+        json!({
+            "entryId": n.to_string(),
+            "contextId": "1",
+            "rights": ["readmetadata", "readresource"],
+            "info": {entry_uri: {"http://entrystore.org/terms/resource": [{"type": "uri", "value": subject}]}},
+            "metadata": {subject: predicates},
+        }),
+    )
+}
+
+fn ckan_error(status: StatusCode, kind: &str, message: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({"help": "package_search", "success": false, "error": {"__type": kind, "message": message}}).to_string(),
+    )
+        .into_response()
+}
+
+/// Finds a catalog on a platform, or the response to give instead.
+fn catalog_on<'a>(sim: &'a Simulator, org: &str, platform: Platform) -> Result<&'a SimCatalog, Response> {
+    let Some(c) = sim.catalog(org).filter(|c| c.platform == platform) else {
+        return Err((StatusCode::NOT_FOUND, "not found").into_response());
+    };
+    if sim.is_failing(c) {
+        return Err((StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response());
+    }
+    Ok(c)
+}
+
+/// `GET /{org}/api/3/action/package_search`: `rows` (≤ 1000), `start`, `sort`, and
+/// `fq=metadata_modified:[X TO *]`. Results are always in id order (a stable sort).
+pub(crate) async fn package_search(
+    State(sim): State<Arc<Simulator>>,
+    Path(org): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let c = match catalog_on(&sim, &org, Platform::Ckan) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let number = |key: &str, default: usize| match params.get(key) {
+        None => Ok(default),
+        Some(v) => v.parse::<usize>().map_err(|_| {
+            ckan_error(
+                StatusCode::CONFLICT,
+                "Validation Error",
+                &format!("{key}: Invalid integer"),
+            )
+        }),
+    };
+    let (rows, start) = match (number("rows", 10), number("start", 0)) {
+        (Ok(r), Ok(s)) => (r.min(1000), s),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let since = match params.get("fq").map(|fq| fq.trim()) {
+        None | Some("") => None,
+        Some(fq) => match fq
+            .strip_prefix("metadata_modified:[")
+            .and_then(|r| r.split_once(" TO "))
+        {
+            Some((from, _)) => Some(from.trim().trim_end_matches('Z').to_string()),
+            None => {
+                return ckan_error(
+                    StatusCode::CONFLICT,
+                    "Search Query Error",
+                    &format!("Search error: unsupported fq {fq:?}"),
+                );
+            }
+        },
+    };
+    let base = base_url(&headers);
+    let epoch = sim.epoch();
+    let key = format!(
+        "ckan|{base}|{org}|{epoch}|{rows}|{start}|{}",
+        since.as_deref().unwrap_or("")
+    );
+    let listing = sim.listing(c, &base);
+    let sort = params
+        .get("sort")
+        .cloned()
+        .unwrap_or_else(|| "score desc, metadata_modified desc".into());
+    let rendered = sim
+        .cached(key, move || {
+            let matching: Vec<&(String, String, Value)> = listing
+                .packages
+                .iter()
+                .filter(|(_, modified, _)| since.as_deref().is_none_or(|s| modified.as_str() >= s))
+                .collect();
+            let results: Vec<&Value> = matching.iter().skip(start).take(rows).map(|p| &p.2).collect();
+            json!({
+                "help": "http://127.0.0.1/api/3/action/help_show?name=package_search",
+                "success": true,
+                "result": {"count": matching.len(), "sort": sort, "facets": {}, "search_facets": {}, "results": results},
+            })
+            .to_string()
+            .into_bytes()
+        })
+        .await;
+    match rendered {
+        Some((body, etag)) => conditional(&headers, "application/json;charset=utf-8", body, &etag, epoch),
+        None => (StatusCode::INTERNAL_SERVER_ERROR, "rendering failed").into_response(),
+    }
+}
+
+/// `GET /{org}/api/3/action/package_show?id=`.
+pub(crate) async fn package_show(
+    State(sim): State<Arc<Simulator>>,
+    Path(org): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let c = match catalog_on(&sim, &org, Platform::Ckan) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Some(id) = params.get("id") else {
+        return ckan_error(StatusCode::CONFLICT, "Validation Error", "id: Missing value");
+    };
+    let listing = sim.listing(c, &base_url(&headers));
+    match listing
+        .packages
+        .iter()
+        .find(|(pid, _, p)| pid == id || p.get("name").and_then(Value::as_str) == Some(id))
+    {
+        Some((_, _, p)) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            json!({"help": "package_show", "success": true, "result": p}).to_string(),
+        )
+            .into_response(),
+        None => ckan_error(StatusCode::NOT_FOUND, "Not Found Error", "Not found"),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SearchParams {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    query: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// `GET /{org}/store/search?type=solr&query=…&limit=…&offset=…`: public entries whose
+/// `rdfType` the query names, oldest first; `limit` capped at 100 as EntryStore does.
+pub(crate) async fn entrystore_search(
+    State(sim): State<Arc<Simulator>>,
+    Path(org): Path<String>,
+    Query(params): Query<SearchParams>,
+    headers: HeaderMap,
+) -> Response {
+    let c = match catalog_on(&sim, &org, Platform::Entryscape) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if params.kind.as_deref() != Some("solr") {
+        return (StatusCode::BAD_REQUEST, "type must be solr").into_response();
+    }
+    let parse = |v: &Option<String>, default: usize| match v {
+        None => Some(default),
+        Some(v) => v.parse::<usize>().ok(),
+    };
+    let (Some(limit), Some(offset)) = (parse(&params.limit, 50), parse(&params.offset, 0)) else {
+        return (StatusCode::BAD_REQUEST, "limit and offset must be numbers").into_response();
+    };
+    let limit = limit.min(100);
+    let query = params.query.unwrap_or_default();
+    let base = base_url(&headers);
+    let epoch = sim.epoch();
+    let key = format!("es|{base}|{org}|{epoch}|{limit}|{offset}|{query}");
+    let listing = sim.listing(c, &base);
+    let rendered = sim
+        .cached(key, move || {
+            let public = query.contains("public:true");
+            let matching: Vec<&Value> = listing
+                .entries
+                .iter()
+                .filter(|(types, _)| {
+                    public
+                        && types
+                            .iter()
+                            .any(|t| query.contains(&t.replace(':', "\\:").replace('/', "\\/")))
+                })
+                .map(|(_, e)| e)
+                .collect();
+            let children: Vec<&Value> = matching.iter().skip(offset).take(limit).copied().collect();
+            json!({"offset": offset, "limit": limit, "results": matching.len(), "resource": {"children": children}})
+                .to_string()
+                .into_bytes()
+        })
+        .await;
+    match rendered {
+        Some((body, etag)) => conditional(&headers, "application/json", body, &etag, epoch),
+        None => (StatusCode::INTERNAL_SERVER_ERROR, "rendering failed").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct MetadataParams {
+    recursive: Option<String>,
+    format: Option<String>,
+}
+
+/// `GET /{org}/store/1/metadata/dcat?recursive=dcat[&format=…]`: the catalog export, the
+/// catalog with everything its datasets reach, in Turtle or RDF/XML.
+pub(crate) async fn entrystore_metadata(
+    State(sim): State<Arc<Simulator>>,
+    Path((org, context, entry)): Path<(String, String, String)>,
+    Query(params): Query<MetadataParams>,
+    headers: HeaderMap,
+) -> Response {
+    let c = match catalog_on(&sim, &org, Platform::Entryscape) {
+        Ok(c) => c.clone(),
+        Err(r) => return r,
+    };
+    if context != "1" || entry != "dcat" {
+        return (StatusCode::NOT_FOUND, "no such entry").into_response();
+    }
+    let syntax = match params.format.as_deref() {
+        Some("application/rdf+xml") => Syntax::RdfXml,
+        None | Some("text/turtle") => Syntax::Turtle,
+        Some(other) => {
+            return (StatusCode::BAD_REQUEST, format!("unsupported format {other}")).into_response();
+        }
+    };
+    let recursive = params.recursive.as_deref() == Some("dcat");
+    let base = base_url(&headers);
+    let epoch = sim.epoch();
+    let key = format!("export|{base}|{org}|{epoch}|{recursive}|{syntax:?}");
+    let listing = sim.listing(&c, &base);
+    let slug = c.organisation.slug();
+    let rendered = sim
+        .cached(key, move || {
+            let catalog = NamedNode::new_unchecked(format!("{base}/{slug}/store/1/resource/dcat"));
+            let mut g = Graph::default();
+            g.iri(&catalog, RDF_TYPE, &format!("{DCAT}Catalog"));
+            g.lit(&catalog, &format!("{DCT}title"), &format!("{} – öppna data", c.organisation.name), Some("sv"));
+            for t in &listing.triples {
+                if t.predicate.as_str() == RDF_TYPE && text(&t.object) == format!("{DCAT}Dataset") {
+                    g.push(Triple::new(
+                        catalog.clone(),
+                        NamedNode::new_unchecked(format!("{DCAT}dataset")),
+                        match &t.subject {
+                            NamedOrBlankNode::NamedNode(n) => Term::from(n.clone()),
+                            NamedOrBlankNode::BlankNode(b) => Term::from(b.clone()),
+                        },
+                    ));
+                }
+            }
+            if recursive {
+                g.triples.extend(listing.triples.iter().cloned());
+            }
+            serialize(&g.triples, syntax)
+        })
+        .await;
+    match rendered {
+        Some((body, etag)) => conditional(&headers, syntax.content_type(), body, &etag, epoch),
+        None => (StatusCode::INTERNAL_SERVER_ERROR, "rendering failed").into_response(),
+    }
+}

@@ -84,6 +84,7 @@ pub fn simulated_config(
                 schedule: samla_config::DEFAULT_SCHEDULE.into(),
                 verified: true,
                 enabled: true,
+                aggregate: false,
             })
         })
         .collect::<anyhow::Result<_>>()?;
@@ -120,19 +121,32 @@ impl Samla {
     /// Opens the state directory (store and index) for a configuration, and brings the index
     /// up to date with the store if an earlier process stopped between the two.
     pub fn open(config: Config, state_dir: &Path) -> anyhow::Result<Self> {
-        let store = Arc::new(Store::open(state_dir)?);
+        let retention = samla_store::Retention {
+            archive_after: chrono::Duration::from_std(config.harvest.archive_after)?,
+            remove_after: chrono::Duration::from_std(config.harvest.remove_after)?,
+        };
+        let store = Arc::new(Store::open(state_dir)?.with_retention(retention));
         let index = Arc::new(
             Indexer::open(&state_dir.join("index"))
                 .with_context(|| format!("opening the index in {}", state_dir.display()))?,
         );
         let directory = Arc::new(directory_of(&config));
         let harvester = Harvester::new(config.harvest.clone(), Arc::clone(&directory))?;
-        let pipeline = Arc::new(Pipeline::new(
-            Arc::clone(&store),
-            Arc::clone(&index),
-            harvester,
-            Arc::clone(&directory),
-        ));
+        let pipeline = Arc::new(
+            Pipeline::new(
+                Arc::clone(&store),
+                Arc::clone(&index),
+                harvester,
+                Arc::clone(&directory),
+            )
+            .with_private_organisations(
+                config
+                    .organisations
+                    .iter()
+                    .filter(|o| !o.public)
+                    .map(|o| o.code.clone()),
+            ),
+        );
         if let Some(n) = pipeline.reconcile()? {
             tracing::info!(datasets = n, "index rebuilt from the store");
         }

@@ -415,6 +415,7 @@ async fn check(protocol: &str, format: ReportFormat, url: &str) -> anyhow::Resul
         schedule: samla_config::DEFAULT_SCHEDULE.into(),
         verified: false,
         enabled: true,
+        aggregate: false,
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel(samla_harvester::RECORD_CHANNEL_CAPACITY);
     let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });

@@ -15,11 +15,14 @@
 //! [`Pipeline::reconcile`] can rebuild the index after a crash between the two.
 
 use samla_config::SourceConfig;
-use samla_harvester::{Harvester, Outcome, RECORD_CHANNEL_CAPACITY, RunReport};
+use samla_harvester::{
+    Harvester, Outcome, PageMemos, RECORD_CHANNEL_CAPACITY, RunOutput, RunReport,
+};
 use samla_indexer::{IndexInput, Indexer};
 use samla_model::view::DatasetView;
 use samla_model::{DatasetId, DatasetRecord, OrganisationDirectory, record};
-use samla_store::{Applied, RunRow, Store};
+use samla_store::{Applied, GroupApplied, RunInput, RunRow, Store, StoredDataset};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -53,15 +56,19 @@ pub struct Pipeline {
     index: Arc<Indexer>,
     harvester: Harvester,
     directory: Arc<OrganisationDirectory>,
+    private: HashSet<String>,
     apply: Mutex<()>,
     queue: std::sync::Mutex<Vec<QueuedRun>>,
 }
 
-type QueuedRun = (
-    Vec<DatasetRecord>,
-    RunRow,
-    oneshot::Sender<anyhow::Result<Applied>>,
-);
+type QueuedRun = (RunInput, oneshot::Sender<anyhow::Result<Applied>>);
+
+/// Precedence of a source's record among the sources of the same dataset (lower wins): the
+/// publisher's own source first, public before private, aggregates last.
+pub fn rank(source: &SourceConfig, record: &DatasetRecord, private: bool) -> i64 {
+    let own = record.municipality_code.as_deref() == Some(source.organisation.as_str());
+    i64::from(source.aggregate) * 4 + i64::from(!own) * 2 + i64::from(private)
+}
 
 impl Pipeline {
     /// A pipeline over these parts.
@@ -76,9 +83,21 @@ impl Pipeline {
             index,
             harvester,
             directory,
+            private: HashSet::new(),
             apply: Mutex::new(()),
             queue: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// The same pipeline, ranking sources of these organisations (codes) as private.
+    pub fn with_private_organisations(mut self, codes: impl IntoIterator<Item = String>) -> Self {
+        self.private = codes.into_iter().collect();
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
     }
 
     /// Harvests one source and applies what changed.
@@ -91,30 +110,51 @@ impl Pipeline {
         progress.started(&source.id);
         let store = Arc::clone(&self.store);
         let id = source.id.clone();
-        let known = tokio::task::spawn_blocking(move || store.hashes_for_source(&id)).await??;
+        let (known, memos) = tokio::task::spawn_blocking(move || {
+            let known = store.hashes_for_source(&id)?;
+            let memos: PageMemos = match store.page_memos(&id)? {
+                Some(json) => serde_json::from_str(&json).unwrap_or_default(),
+                None => PageMemos::new(),
+            };
+            Ok::<_, anyhow::Error>((known, memos))
+        })
+        .await??;
 
         let (tx, mut rx) = mpsc::channel::<DatasetRecord>(RECORD_CHANNEL_CAPACITY);
-        let run = self.harvester.run(source, tx, cancel);
+        let run = self.harvester.run_with(source, &memos, tx, cancel);
+        let private = self.private.contains(&source.organisation);
         let collect = async {
-            let (mut kept, mut unchanged, mut seen) = (Vec::new(), 0u64, 0u64);
+            let (mut kept, mut unchanged, mut seen) = (Vec::new(), 0u64, Vec::new());
             while let Some(record) = rx.recv().await {
-                seen += 1;
+                seen.push(record.id.0.clone());
                 if known.get(&record.id.0) == Some(&record.hash) {
                     unchanged += 1;
                 } else {
-                    kept.push(record);
+                    let r = rank(source, &record, private);
+                    kept.push((record, r));
                 }
-                if seen % 100 == 0 {
-                    progress.datasets(&source.id, seen);
+                if seen.len() % 100 == 0 {
+                    progress.datasets(&source.id, seen.len() as u64);
                 }
             }
-            (kept, unchanged)
+            (kept, unchanged, seen)
         };
-        let (report, (mut kept, unchanged)) = tokio::join!(run, collect);
-        if matches!(report.outcome, Outcome::Cancelled | Outcome::Failed) {
+        let (output, (mut kept, unchanged, mut seen)) = tokio::join!(run, collect);
+        let RunOutput {
+            report,
+            pages,
+            reused,
+        } = output;
+        let stopped = matches!(report.outcome, Outcome::Cancelled | Outcome::Failed);
+        if stopped {
             // Nothing of a stopped or failed run is applied: the source keeps what it had.
             kept.clear();
         }
+        // Only a complete run can tell what the source no longer lists.
+        let complete = matches!(report.outcome, Outcome::Success | Outcome::Unchanged);
+        // Datasets on pages that answered 304 are unchanged without being read again.
+        let unchanged = unchanged + reused.len() as u64;
+        seen.extend(reused.into_iter().map(|id| id.0));
 
         let row = RunRow {
             source_id: report.source_id.clone(),
@@ -127,7 +167,17 @@ impl Pipeline {
             unchanged_elsewhere: unchanged,
             report_json: serde_json::to_string(&report)?,
         };
-        let applied = self.apply(kept, row).await?;
+        let input = RunInput {
+            records: kept,
+            run: row,
+            seen: complete.then_some(seen),
+            pages: if stopped {
+                None
+            } else {
+                Some(serde_json::to_string(&pages)?)
+            },
+        };
+        let applied = self.apply(input).await?;
         let outcome = SourceOutcome { report, applied };
         progress.finished(&source.id, &outcome);
         Ok(outcome)
@@ -137,12 +187,12 @@ impl Pipeline {
     /// run to get the apply lock applies every queued run in one store transaction and one
     /// index commit, and hands each its result. Each run's changes still become visible
     /// together; fewer commits make many small sources cheap.
-    async fn apply(&self, records: Vec<DatasetRecord>, row: RunRow) -> anyhow::Result<Applied> {
+    async fn apply(&self, input: RunInput) -> anyhow::Result<Applied> {
         let (tx, mut rx) = oneshot::channel();
         self.queue
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push((records, row, tx));
+            .push((input, tx));
         let _leader = self.apply.lock().await;
         if let Ok(result) = rx.try_recv() {
             return result; // applied by an earlier leader's group
@@ -154,43 +204,14 @@ impl Pipeline {
             Arc::clone(&self.directory),
         );
         tokio::task::spawn_blocking(move || {
-            let (runs, replies): (Vec<_>, Vec<_>) = group
-                .into_iter()
-                .map(|(records, row, reply)| ((records, row), reply))
-                .unzip();
-            let source_ids: Vec<String> =
-                runs.iter().map(|(_, row)| row.source_id.clone()).collect();
+            let (runs, replies): (Vec<_>, Vec<_>) = group.into_iter().unzip();
+            let source_ids: Vec<String> = runs.iter().map(|r| r.run.source_id.clone()).collect();
             let result = store
                 .apply_runs(runs)
                 .map_err(anyhow::Error::from)
-                .and_then(|applied| {
-                    let changed: Vec<(&DatasetRecord, &str)> = applied
-                        .iter()
-                        .zip(&source_ids)
-                        .flat_map(|((_, records), id)| {
-                            records.iter().map(move |r| (r, id.as_str()))
-                        })
-                        .collect();
-                    if let (false, Some((first, _))) = (changed.is_empty(), applied.first()) {
-                        let names: Vec<Vec<String>> = changed
-                            .iter()
-                            .map(|(r, _)| {
-                                municipality_names(&directory, r.municipality_code.as_deref())
-                            })
-                            .collect();
-                        index.upsert(
-                            changed
-                                .iter()
-                                .zip(&names)
-                                .map(|((r, source_id), n)| IndexInput {
-                                    view: &r.view,
-                                    source_id,
-                                    municipality_names: n,
-                                }),
-                            first.seq,
-                        )?;
-                    }
-                    Ok(applied.into_iter().map(|(a, _)| a).collect::<Vec<_>>())
+                .and_then(|group| {
+                    index_group(&store, &index, &directory, &group, &source_ids)?;
+                    Ok(group.runs.into_iter().map(|(a, _)| a).collect::<Vec<_>>())
                 });
             match result {
                 Ok(applied) => {
@@ -263,6 +284,98 @@ impl Pipeline {
     }
 }
 
+/// Brings the index up to an applied group: each written record that is its dataset's only
+/// active record is indexed as it is; every contested, archived or restored id is indexed as
+/// its winner (read back from the store), or removed when it has none. One commit.
+fn index_group(
+    store: &Store,
+    index: &Indexer,
+    directory: &OrganisationDirectory,
+    group: &GroupApplied,
+    source_ids: &[String],
+) -> anyhow::Result<()> {
+    if !group.changed {
+        return Ok(());
+    }
+    let Some(seq) = group.runs.first().map(|(a, _)| a.seq) else {
+        return Ok(());
+    };
+    let lookups: HashSet<&str> = group.lookups.iter().map(String::as_str).collect();
+    let mut direct: Vec<(&DatasetRecord, &str)> = Vec::new();
+    let mut written: HashMap<(&str, &str), &DatasetRecord> = HashMap::new();
+    for ((_, records), source_id) in group.runs.iter().zip(source_ids) {
+        for r in records {
+            if lookups.contains(r.id.0.as_str()) {
+                written.insert((r.id.0.as_str(), source_id.as_str()), r);
+            } else {
+                direct.push((r, source_id.as_str()));
+            }
+        }
+    }
+    let mut remove = Vec::new();
+    let mut looked_up: Vec<(DatasetView, String, Option<String>)> = Vec::new();
+    let mut reused: Vec<(&DatasetRecord, String)> = Vec::new();
+    for id in &group.lookups {
+        match store.winner(id)? {
+            None => remove.push(id.clone()),
+            Some(w) => match written.get(&(id.as_str(), w.source_id.as_str())) {
+                Some(r) if r.hash == w.hash => reused.push((r, w.source_id)),
+                _ => match stored_view(&w) {
+                    Some(view) => looked_up.push((view, w.source_id, w.municipality_code)),
+                    None => remove.push(id.clone()),
+                },
+            },
+        }
+    }
+    let views: Vec<(&DatasetView, &str, Option<&str>)> = direct
+        .iter()
+        .map(|(r, s)| (&r.view, *s, r.municipality_code.as_deref()))
+        .chain(
+            reused
+                .iter()
+                .map(|(r, s)| (&r.view, s.as_str(), r.municipality_code.as_deref())),
+        )
+        .chain(
+            looked_up
+                .iter()
+                .map(|(v, s, code)| (v, s.as_str(), code.as_deref())),
+        )
+        .collect();
+    let names: Vec<Vec<String>> = views
+        .iter()
+        .map(|(_, _, code)| municipality_names(directory, *code))
+        .collect();
+    index.update(
+        &remove,
+        views
+            .iter()
+            .zip(&names)
+            .map(|((view, source_id, _), n)| IndexInput {
+                view,
+                source_id,
+                municipality_names: n,
+            }),
+        seq,
+    )?;
+    Ok(())
+}
+
+/// The view of a stored record, or `None` (logged) when its graph does not parse.
+fn stored_view(d: &StoredDataset) -> Option<DatasetView> {
+    match record::parse_canonical(&d.ntriples) {
+        Ok(triples) => Some(DatasetView::from_triples(
+            &DatasetId(d.id.clone()),
+            &d.iri,
+            &triples,
+            d.municipality_code.clone(),
+        )),
+        Err(error) => {
+            tracing::warn!(id = %d.id, %error, "stored graph does not parse; not indexed");
+            None
+        }
+    }
+}
+
 /// Rebuilds the index from the store.
 pub fn reindex(
     store: &Store,
@@ -272,21 +385,12 @@ pub fn reindex(
     let seq = store.change_seq()?;
     let mut docs: Vec<(DatasetView, String, Vec<String>)> = Vec::new();
     let mut bad = 0u64;
-    store.for_each_dataset(|d| match record::parse_canonical(&d.ntriples) {
-        Ok(triples) => {
-            let view = DatasetView::from_triples(
-                &DatasetId(d.id.clone()),
-                &d.iri,
-                &triples,
-                d.municipality_code.clone(),
-            );
+    store.for_each_dataset(|d| match stored_view(&d) {
+        Some(view) => {
             let names = municipality_names(directory, d.municipality_code.as_deref());
             docs.push((view, d.source_id, names));
         }
-        Err(error) => {
-            bad += 1;
-            tracing::warn!(id = %d.id, %error, "stored graph does not parse; not indexed");
-        }
+        None => bad += 1,
     })?;
     let n = index.rebuild(
         docs.iter().map(|(view, source_id, names)| IndexInput {

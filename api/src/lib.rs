@@ -170,13 +170,17 @@ async fn dataset(
 ) -> Result<Response, ApiError> {
     let store = Arc::clone(&state.store);
     let lookup = id.clone();
-    let stored = blocking(move || {
+    let rows = blocking(move || {
         store
-            .dataset(&lookup)
+            .provenance(&lookup)
             .map_err(|e| ApiError::Internal(e.to_string()))
     })
-    .await?
-    .ok_or_else(|| ApiError::NotFound(format!("no dataset with id {id:?}")))?;
+    .await?;
+    // The winner comes first; a dataset every source has archived is still shown, marked so.
+    let stored = rows
+        .first()
+        .cloned()
+        .ok_or_else(|| ApiError::NotFound(format!("no dataset with id {id:?}")))?;
     let triples = record::parse_canonical(&stored.ntriples)
         .map_err(|e| ApiError::Internal(format!("stored graph of {id} does not parse: {e}")))?;
     let wants_turtle = headers
@@ -208,18 +212,26 @@ async fn dataset(
                     .map(|o| json!({"code": o.code, "name": o.name}))
             ),
         );
-        map.insert(
-            "provenance".into(),
-            json!({
-                "source_id": stored.source_id,
-                "source_url": stored.source_url,
-                "original_subject": stored.original_subject,
-                "first_seen": stored.first_seen,
-                "last_changed": stored.last_changed,
-                "last_harvested": stored.last_harvested,
-                "hash": stored.hash,
-            }),
-        );
+        map.insert("archived".into(), json!(stored.archived_at.is_some()));
+        map.insert("source_id".into(), json!(stored.source_id));
+        let provenance: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "source_id": r.source_id,
+                    "source_url": r.source_url,
+                    "original_subject": r.original_subject,
+                    "first_seen": r.first_seen,
+                    "last_changed": r.last_changed,
+                    "last_harvested": r.last_harvested,
+                    "hash": r.hash,
+                    "shown": r.source_id == stored.source_id,
+                    "missing_since": r.missing_since,
+                    "archived_at": r.archived_at,
+                })
+            })
+            .collect();
+        map.insert("provenance".into(), Value::Array(provenance));
     }
     Ok(axum::Json(body).into_response())
 }

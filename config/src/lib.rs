@@ -86,6 +86,8 @@ struct RawConfig {
     #[serde(default)]
     harvest: RawHarvest,
     #[serde(default)]
+    admin: RawAdmin,
+    #[serde(default)]
     organisation: Vec<RawOrganisation>,
     #[serde(default)]
     source: Vec<RawSource>,
@@ -114,6 +116,15 @@ struct RawHarvest {
     max_pages: Option<usize>,
     retries: Option<u32>,
     concurrency: Option<usize>,
+    archive_after_hours: Option<u64>,
+    remove_after_days: Option<u64>,
+    schedule_jitter_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    token: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,6 +135,8 @@ struct RawOrganisation {
     short_name: String,
     orgnr: Option<String>,
     domain: Option<String>,
+    #[serde(default = "yes")]
+    public: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,6 +151,8 @@ struct RawSource {
     verified: bool,
     #[serde(default = "yes")]
     enabled: bool,
+    #[serde(default)]
+    aggregate: bool,
 }
 
 fn yes() -> bool {
@@ -163,6 +178,12 @@ pub struct HarvestSettings {
     pub retries: u32,
     /// Sources harvested at once.
     pub concurrency: usize,
+    /// A dataset missing from complete runs this long is archived (out of search).
+    pub archive_after: Duration,
+    /// An archived dataset is removed after this long.
+    pub remove_after: Duration,
+    /// Scheduled runs start up to this much later than their cron time, spread per source.
+    pub schedule_jitter: Duration,
 }
 
 impl Default for HarvestSettings {
@@ -181,6 +202,9 @@ impl Default for HarvestSettings {
             max_pages: 10_000,
             retries: 3,
             concurrency: 4,
+            archive_after: Duration::from_secs(72 * 3600),
+            remove_after: Duration::from_secs(30 * 24 * 3600),
+            schedule_jitter: Duration::from_secs(600),
         }
     }
 }
@@ -198,6 +222,8 @@ pub struct OrganisationConfig {
     pub orgnr: Option<String>,
     /// Web domain.
     pub domain: Option<String>,
+    /// Public sector (municipalities, regions, agencies) rather than private.
+    pub public: bool,
 }
 
 /// A harvest source.
@@ -217,6 +243,8 @@ pub struct SourceConfig {
     pub verified: bool,
     /// Whether the source is harvested.
     pub enabled: bool,
+    /// Whether it aggregates other organisations' catalogs (lowest precedence for duplicates).
+    pub aggregate: bool,
 }
 
 /// A validated region configuration.
@@ -232,6 +260,26 @@ pub struct Config {
     pub organisations: Vec<OrganisationConfig>,
     /// Sources, in file order.
     pub sources: Vec<SourceConfig>,
+    /// The admin bearer token (`[admin] token`, or `SAMLA_ADMIN_TOKEN` when unset); without
+    /// one, the admin endpoints answer 403.
+    pub admin_token: Option<String>,
+}
+
+/// A cron schedule: five fields (minute hour day month weekday) as in crontab, or six with
+/// seconds first.
+pub fn parse_schedule(expression: &str) -> Result<cron::Schedule, String> {
+    let fields = expression.split_whitespace().count();
+    let full = match fields {
+        5 => format!("0 {expression}"),
+        6 => expression.to_string(),
+        _ => {
+            return Err(format!(
+                "{expression:?} is not a cron expression (5 fields, or 6 with seconds)"
+            ));
+        }
+    };
+    full.parse::<cron::Schedule>()
+        .map_err(|e| format!("{expression:?} is not a valid cron expression: {e}"))
 }
 
 /// The default schedule: nightly at 02:00.
@@ -272,6 +320,12 @@ impl RawConfig {
         if self.region.name.trim().is_empty() {
             problem("region.name".into(), "must not be empty".into());
         }
+        if self.region.timezone.parse::<chrono_tz::Tz>().is_err() {
+            problem(
+                "region.timezone".into(),
+                format!("{:?} is not an IANA time zone", self.region.timezone),
+            );
+        }
         let defaults = HarvestSettings::default();
         let h = self.harvest;
         let positive = |v: Option<u64>, key: &str, problem: &mut dyn FnMut(String, String)| {
@@ -303,6 +357,18 @@ impl RawConfig {
             max_pages: h.max_pages.unwrap_or(defaults.max_pages),
             retries: h.retries.unwrap_or(defaults.retries),
             concurrency: h.concurrency.unwrap_or(defaults.concurrency),
+            archive_after: h
+                .archive_after_hours
+                .map(|v| Duration::from_secs(v * 3600))
+                .unwrap_or(defaults.archive_after),
+            remove_after: h
+                .remove_after_days
+                .map(|v| Duration::from_secs(v * 24 * 3600))
+                .unwrap_or(defaults.remove_after),
+            schedule_jitter: h
+                .schedule_jitter_secs
+                .map(Duration::from_secs)
+                .unwrap_or(defaults.schedule_jitter),
         };
 
         let mut codes = HashSet::new();
@@ -338,6 +404,7 @@ impl RawConfig {
                 short_name: o.short_name,
                 orgnr,
                 domain: o.domain,
+                public: o.public,
             });
         }
 
@@ -367,12 +434,8 @@ impl RawConfig {
                 );
             }
             let schedule = s.schedule.unwrap_or_else(|| DEFAULT_SCHEDULE.into());
-            let fields = schedule.split_whitespace().count();
-            if !(5..=6).contains(&fields) {
-                problem(
-                    format!("source[{i}].schedule"),
-                    format!("{schedule:?} is not a cron expression (5 or 6 fields)"),
-                );
+            if let Err(e) = parse_schedule(&schedule) {
+                problem(format!("source[{i}].schedule"), e);
             }
             match url::Url::parse(&s.url) {
                 Ok(url) if matches!(url.scheme(), "http" | "https") => sources.push(SourceConfig {
@@ -383,6 +446,7 @@ impl RawConfig {
                     schedule,
                     verified: s.verified,
                     enabled: s.enabled,
+                    aggregate: s.aggregate,
                 }),
                 Ok(url) => problem(
                     format!("source[{i}].url"),
@@ -396,6 +460,12 @@ impl RawConfig {
         }
         if problems.is_empty() {
             Ok(Config {
+                admin_token: self
+                    .admin
+                    .token
+                    .filter(|t| !t.trim().is_empty())
+                    .or_else(|| std::env::var("SAMLA_ADMIN_TOKEN").ok())
+                    .filter(|t| !t.trim().is_empty()),
                 region_name: self.region.name,
                 timezone: self.region.timezone,
                 harvest,

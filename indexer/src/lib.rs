@@ -417,7 +417,17 @@ impl Indexer {
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        self.write(false, inputs, seq)
+        self.write(false, &[], inputs, seq)
+    }
+
+    /// Removes the datasets `remove` (by id) and replaces `inputs`, in one commit with `seq`.
+    pub fn update<'a>(
+        &self,
+        remove: &[String],
+        inputs: impl IntoIterator<Item = IndexInput<'a>>,
+        seq: u64,
+    ) -> Result<u64, IndexError> {
+        self.write(false, remove, inputs, seq)
     }
 
     /// Replaces the whole index with `inputs` (for `samla reindex`).
@@ -426,7 +436,7 @@ impl Indexer {
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        self.write(true, inputs, seq)
+        self.write(true, &[], inputs, seq)
     }
 
     /// Adds `inputs` (each replacing any document with its id, or everything first when
@@ -434,12 +444,16 @@ impl Indexer {
     fn write<'a>(
         &self,
         replace_all: bool,
+        remove: &[String],
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
         let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if replace_all {
             writer.delete_all_documents().map_err(|e| self.err(e))?;
+        }
+        for id in remove {
+            writer.delete_term(Term::from_field_text(self.fields.id, id));
         }
         let mut n = 0;
         for input in inputs {

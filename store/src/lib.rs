@@ -1,5 +1,12 @@
-//! The canonical store: one row per dataset (its canonical graph as N-Triples, with
-//! provenance) and the run history, in SQLite in the state directory.
+//! The canonical store: one row per dataset and source (its canonical graph as N-Triples,
+//! with provenance), the run history, and each source's page memos, in SQLite in the state
+//! directory.
+//!
+//! A dataset reached through several sources has a row per source; the *winner* is the
+//! active row of lowest rank (the pipeline ranks: the organisation's own source first, public
+//! before private, aggregates last), ties broken by source id, so the result does not depend
+//! on the order of harvests. A dataset missing from a complete run is marked missing, archived
+//! after the grace period (it leaves search), and removed after the retention period.
 //!
 //! A run's changes are applied in one transaction, together with its run record, so readers
 //! never see half a run. Every applied run bumps a change sequence number; the index records
@@ -13,7 +20,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use samla_model::DatasetRecord;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -38,6 +45,24 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// How long a dataset missing from complete runs is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Missing this long, it is archived (out of search, still in the source's report).
+    pub archive_after: chrono::Duration,
+    /// Archived this long, it is removed.
+    pub remove_after: chrono::Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            archive_after: chrono::Duration::hours(72),
+            remove_after: chrono::Duration::days(30),
+        }
+    }
 }
 
 /// A stored dataset with its provenance.
@@ -66,6 +91,12 @@ pub struct StoredDataset {
     pub last_changed: DateTime<Utc>,
     /// End of the source's last run that read something.
     pub last_harvested: Option<DateTime<Utc>>,
+    /// Precedence among the sources of the same dataset (lower wins).
+    pub rank: i64,
+    /// Since when complete runs of the source have not listed it.
+    pub missing_since: Option<DateTime<Utc>>,
+    /// When it was archived.
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 /// A run as recorded.
@@ -87,6 +118,8 @@ pub struct StoredRun {
     pub changed: u64,
     /// Datasets unchanged.
     pub unchanged: u64,
+    /// Datasets archived by this run.
+    pub archived: u64,
     /// The full run report as JSON.
     pub report: serde_json::Value,
 }
@@ -100,6 +133,14 @@ pub struct Applied {
     pub changed: u64,
     /// Unchanged datasets.
     pub unchanged: u64,
+    /// Datasets newly missing from this complete run (archived after the grace period).
+    pub missing: u64,
+    /// Datasets archived.
+    pub archived: u64,
+    /// Archived datasets the run found again.
+    pub restored: u64,
+    /// Archived datasets removed after the retention period.
+    pub removed: u64,
     /// The change sequence number after the transaction that applied the run.
     pub seq: u64,
     /// The run id.
@@ -123,27 +164,61 @@ pub struct RunRow {
     pub report_json: String,
 }
 
+/// A finished run to apply: its changed records with their rank, the run, what it saw and
+/// what it learnt about its pages.
+#[derive(Debug, Clone)]
+pub struct RunInput {
+    /// Records new or changed, each with its rank among the dataset's sources.
+    pub records: Vec<(DatasetRecord, i64)>,
+    /// The run.
+    pub run: RunRow,
+    /// For a complete, successful run: every dataset id it listed (changed or not). Datasets
+    /// of the source not in it are missing. `None` for any other run: nothing goes missing.
+    pub seen: Option<Vec<String>>,
+    /// The source's page memos (JSON) to keep for its next run; `None` keeps the old ones.
+    pub pages: Option<String>,
+}
+
+/// What applying a group of runs did.
+#[derive(Debug, Default)]
+pub struct GroupApplied {
+    /// Per run: what it did, and its records that were written.
+    pub runs: Vec<(Applied, Vec<DatasetRecord>)>,
+    /// Ids whose winner must be looked up (held by several sources, archived or restored):
+    /// the index must show each one's [`Store::winner`], or nothing if it has none. A
+    /// written record whose id is not here is its dataset's only active record: the winner.
+    pub lookups: Vec<String>,
+    /// Whether anything changed (the change sequence was bumped).
+    pub changed: bool,
+}
+
 /// The canonical store.
 #[derive(Debug)]
 pub struct Store {
     conn: Mutex<Connection>,
     path: PathBuf,
+    retention: Retention,
 }
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS datasets (
-    id TEXT PRIMARY KEY,
-    iri TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT NOT NULL,
     source_id TEXT NOT NULL,
+    iri TEXT NOT NULL,
     source_url TEXT NOT NULL,
     original_subject TEXT NOT NULL,
     municipality_code TEXT,
     hash TEXT NOT NULL,
     graph_lz4 BLOB NOT NULL,
     first_seen TEXT NOT NULL,
-    last_changed TEXT NOT NULL
+    last_changed TEXT NOT NULL,
+    rank INTEGER NOT NULL DEFAULT 0,
+    missing_since TEXT,
+    archived_at TEXT,
+    PRIMARY KEY (id, source_id)
 );
-CREATE INDEX IF NOT EXISTS datasets_source ON datasets(source_id);
+CREATE INDEX IF NOT EXISTS records_source ON records(source_id);
+CREATE TABLE IF NOT EXISTS pages (source_id TEXT PRIMARY KEY, memos TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     source_id TEXT NOT NULL,
@@ -153,6 +228,7 @@ CREATE TABLE IF NOT EXISTS runs (
     new INTEGER NOT NULL,
     changed INTEGER NOT NULL,
     unchanged INTEGER NOT NULL,
+    archived INTEGER NOT NULL DEFAULT 0,
     report TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_source ON runs(source_id, id);
@@ -161,7 +237,15 @@ INSERT OR IGNORE INTO meta(key, value) VALUES ('change_seq', 0);
 ";
 
 const DATASET_COLUMNS: &str = "d.id, d.iri, d.source_id, d.source_url, d.original_subject, d.municipality_code, d.hash, d.graph_lz4, d.first_seen, d.last_changed,
-    (SELECT max(r.finished) FROM runs r WHERE r.source_id = d.source_id AND r.outcome IN ('success', 'partial'))";
+    (SELECT max(r.finished) FROM runs r WHERE r.source_id = d.source_id AND r.outcome IN ('success', 'unchanged', 'partial')),
+    d.rank, d.missing_since, d.archived_at";
+
+/// Active rows that no other active row of the same id outranks.
+const WINNERS: &str = "d.archived_at IS NULL AND NOT EXISTS (SELECT 1 FROM records o WHERE o.id = d.id AND o.archived_at IS NULL
+    AND (o.rank < d.rank OR (o.rank = d.rank AND o.source_id < d.source_id)))";
+
+const RUN_COLUMNS: &str =
+    "id, source_id, started, finished, outcome, new, changed, unchanged, report, archived";
 
 /// The canonical graph is stored LZ4-compressed (N-Triples repeat their IRIs: a third of the
 /// bytes to write, and most rows fit a page).
@@ -186,6 +270,9 @@ fn row_to_dataset(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDataset> {
         first_seen: row.get(8)?,
         last_changed: row.get(9)?,
         last_harvested: row.get(10)?,
+        rank: row.get(11)?,
+        missing_since: row.get(12)?,
+        archived_at: row.get(13)?,
     })
 }
 
@@ -200,6 +287,7 @@ fn row_to_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRun> {
         new: row.get(5)?,
         changed: row.get(6)?,
         unchanged: row.get(7)?,
+        archived: row.get(9)?,
         report: serde_json::from_str(&report).unwrap_or(serde_json::Value::Null),
     })
 }
@@ -222,10 +310,18 @@ impl Store {
         )
         .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
+        migrate(&conn).map_err(err)?;
         Ok(Self {
             conn: Mutex::new(conn),
             path,
+            retention: Retention::default(),
         })
+    }
+
+    /// The same store with another retention policy.
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -248,7 +344,7 @@ impl Store {
     ) -> Result<HashMap<String, String>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare_cached("SELECT id, hash FROM datasets WHERE source_id = ?1")
+            .prepare_cached("SELECT id, hash FROM records WHERE source_id = ?1")
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([source_id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -256,66 +352,101 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
-    /// Applies runs in one transaction: inserts or updates the records whose hash changed,
-    /// records each run, and bumps the change sequence once if anything changed. Returns,
-    /// per run, what it did and the records that changed.
-    pub fn apply_runs(
-        &self,
-        runs: Vec<(Vec<DatasetRecord>, RunRow)>,
-    ) -> Result<Vec<(Applied, Vec<DatasetRecord>)>, StoreError> {
+    /// Applies runs in one transaction: writes the records whose hash changed, marks,
+    /// archives and removes what complete runs no longer list, keeps page memos, records each
+    /// run, and bumps the change sequence once if anything changed.
+    pub fn apply_runs(&self, runs: Vec<RunInput>) -> Result<GroupApplied, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
-        let mut results = Vec::with_capacity(runs.len());
+        let mut out = GroupApplied::default();
+        let mut lookups: HashSet<String> = HashSet::new();
+        let mut changed = false;
         {
+            let e = |e| self.err(e);
             let mut get = tx
-                .prepare_cached("SELECT hash FROM datasets WHERE id = ?1")
-                .map_err(|e| self.err(e))?;
+                .prepare_cached("SELECT source_id, hash, archived_at FROM records WHERE id = ?1")
+                .map_err(e)?;
             let mut put = tx
                 .prepare_cached(
-                    "INSERT INTO datasets (id, iri, source_id, source_url, original_subject, municipality_code, hash, graph_lz4, first_seen, last_changed)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
-                     ON CONFLICT(id) DO UPDATE SET iri = excluded.iri, source_id = excluded.source_id, source_url = excluded.source_url,
+                    "INSERT INTO records (id, source_id, iri, source_url, original_subject, municipality_code, hash, graph_lz4, first_seen, last_changed, rank)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)
+                     ON CONFLICT(id, source_id) DO UPDATE SET iri = excluded.iri, source_url = excluded.source_url,
                        original_subject = excluded.original_subject, municipality_code = excluded.municipality_code,
-                       hash = excluded.hash, graph_lz4 = excluded.graph_lz4, last_changed = excluded.last_changed",
+                       hash = excluded.hash, graph_lz4 = excluded.graph_lz4, last_changed = excluded.last_changed,
+                       rank = excluded.rank, missing_since = NULL, archived_at = NULL",
                 )
-                .map_err(|e| self.err(e))?;
+                .map_err(e)?;
             let mut add_run = tx
                 .prepare_cached(
-                    "INSERT INTO runs (source_id, started, finished, outcome, new, changed, unchanged, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "INSERT INTO runs (source_id, started, finished, outcome, new, changed, unchanged, archived, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )
-                .map_err(|e| self.err(e))?;
-            for (records, run) in runs {
+                .map_err(e)?;
+            for input in runs {
+                let RunInput {
+                    records,
+                    run,
+                    seen,
+                    pages,
+                } = input;
                 let mut applied = Applied {
                     unchanged: run.unchanged_elsewhere,
                     ..Applied::default()
                 };
-                let mut changed = Vec::new();
-                for record in records {
-                    let old: Option<String> = get
-                        .query_row([&record.id.0], |r| r.get(0))
-                        .optional()
-                        .map_err(|e| self.err(e))?;
+                let mut written = Vec::new();
+                for (record, rank) in records {
+                    let rows: Vec<(String, String, Option<String>)> = get
+                        .query_map([&record.id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        .map_err(e)?
+                        .collect::<Result<_, _>>()
+                        .map_err(e)?;
+                    let mut old = None;
+                    let mut contested = false;
+                    for (source, hash, archived) in rows {
+                        if source == run.source_id {
+                            old = Some((hash, archived));
+                        } else if archived.is_none() {
+                            contested = true;
+                        }
+                    }
                     match old {
-                        Some(hash) if hash == record.hash => {
+                        Some((hash, None)) if hash == record.hash => {
                             applied.unchanged += 1;
                             continue;
                         }
+                        Some((_, Some(_))) => applied.restored += 1,
                         Some(_) => applied.changed += 1,
                         None => applied.new += 1,
                     }
                     put.execute(params![
                         record.id.0,
-                        record.iri,
                         run.source_id,
+                        record.iri,
                         record.source_url,
                         record.original_subject,
                         record.municipality_code,
                         record.hash,
                         lz4_flex::compress_prepend_size(record.ntriples.as_bytes()),
                         run.finished,
+                        rank,
                     ])
-                    .map_err(|e| self.err(e))?;
-                    changed.push(record);
+                    .map_err(e)?;
+                    changed = true;
+                    if contested {
+                        lookups.insert(record.id.0.clone());
+                    }
+                    written.push(record);
+                }
+                if let Some(seen) = seen {
+                    self.settle_missing(&tx, &run, &seen, &mut applied, &mut lookups)?;
+                    changed |= applied.archived + applied.restored + applied.removed > 0;
+                }
+                if let Some(memos) = pages {
+                    tx.execute(
+                        "INSERT INTO pages (source_id, memos) VALUES (?1, ?2)
+                         ON CONFLICT(source_id) DO UPDATE SET memos = excluded.memos",
+                        params![run.source_id, memos],
+                    )
+                    .map_err(e)?;
                 }
                 add_run
                     .execute(params![
@@ -326,14 +457,15 @@ impl Store {
                         applied.new,
                         applied.changed,
                         applied.unchanged,
+                        applied.archived,
                         run.report_json
                     ])
-                    .map_err(|e| self.err(e))?;
+                    .map_err(e)?;
                 applied.run_id = tx.last_insert_rowid();
-                results.push((applied, changed));
+                out.runs.push((applied, written));
             }
         }
-        if results.iter().any(|(_, changed)| !changed.is_empty()) {
+        if changed {
             tx.execute(
                 "UPDATE meta SET value = value + 1 WHERE key = 'change_seq'",
                 [],
@@ -346,10 +478,104 @@ impl Store {
             })
             .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
-        for (applied, _) in &mut results {
+        for (applied, _) in &mut out.runs {
             applied.seq = seq;
         }
-        Ok(results)
+        let mut lookups: Vec<String> = lookups.into_iter().collect();
+        lookups.sort();
+        out.lookups = lookups;
+        out.changed = changed;
+        Ok(out)
+    }
+
+    /// After a complete run: what the source no longer lists is marked missing, archived
+    /// after the grace period, removed after the retention period; what it lists again is
+    /// restored.
+    fn settle_missing(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        run: &RunRow,
+        seen: &[String],
+        applied: &mut Applied,
+        lookups: &mut HashSet<String>,
+    ) -> Result<(), StoreError> {
+        let e = |e| self.err(e);
+        let seen: HashSet<&str> = seen.iter().map(String::as_str).collect();
+        let now = run.finished;
+        let rows: Vec<(String, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT id, missing_since, archived_at FROM records WHERE source_id = ?1",
+                )
+                .map_err(e)?;
+            let rows = stmt
+                .query_map([&run.source_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(e)?;
+            rows.collect::<Result<_, _>>().map_err(e)?
+        };
+        for (id, missing_since, archived_at) in rows {
+            let key = params![id, run.source_id];
+            if seen.contains(id.as_str()) {
+                if missing_since.is_some() || archived_at.is_some() {
+                    tx.execute(
+                        "UPDATE records SET missing_since = NULL, archived_at = NULL WHERE id = ?1 AND source_id = ?2",
+                        key,
+                    )
+                    .map_err(e)?;
+                    if archived_at.is_some() {
+                        applied.restored += 1;
+                        lookups.insert(id);
+                    }
+                }
+                continue;
+            }
+            match (missing_since, archived_at) {
+                (_, Some(archived)) => {
+                    if now - archived >= self.retention.remove_after {
+                        tx.execute(
+                            "DELETE FROM records WHERE id = ?1 AND source_id = ?2",
+                            key,
+                        )
+                        .map_err(e)?;
+                        applied.removed += 1;
+                    }
+                }
+                (since, None) => {
+                    let since = since.unwrap_or(now);
+                    if since == now {
+                        applied.missing += 1;
+                    }
+                    if now - since >= self.retention.archive_after {
+                        tx.execute(
+                            "UPDATE records SET missing_since = ?3, archived_at = ?4 WHERE id = ?1 AND source_id = ?2",
+                            params![id, run.source_id, since, now],
+                        )
+                        .map_err(e)?;
+                        applied.archived += 1;
+                        lookups.insert(id);
+                    } else {
+                        tx.execute(
+                            "UPDATE records SET missing_since = ?3 WHERE id = ?1 AND source_id = ?2",
+                            params![id, run.source_id, since],
+                        )
+                        .map_err(e)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The page memos (JSON) the source's last run kept.
+    pub fn page_memos(&self, source_id: &str) -> Result<Option<String>, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT memos FROM pages WHERE source_id = ?1",
+                [source_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     /// The change sequence number: bumped by every run that changed something.
@@ -361,12 +587,13 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// One dataset by id.
-    pub fn dataset(&self, id: &str) -> Result<Option<StoredDataset>, StoreError> {
+    /// The record a dataset is shown as: its winning active row, if it has one.
+    pub fn winner(&self, id: &str) -> Result<Option<StoredDataset>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {DATASET_COLUMNS} FROM datasets d WHERE d.id = ?1"
+                "SELECT {DATASET_COLUMNS} FROM records d WHERE d.id = ?1 AND d.archived_at IS NULL
+                 ORDER BY d.rank, d.source_id LIMIT 1"
             ))
             .map_err(|e| self.err(e))?;
         stmt.query_row([id], row_to_dataset)
@@ -374,12 +601,40 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Calls `f` with every dataset, in id order (for rebuilding the index).
+    /// Every row of a dataset, one per source, the winner first, archived rows last.
+    pub fn provenance(&self, id: &str) -> Result<Vec<StoredDataset>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {DATASET_COLUMNS} FROM records d WHERE d.id = ?1
+                 ORDER BY d.archived_at IS NOT NULL, d.rank, d.source_id"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([id], row_to_dataset).map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// A source's archived datasets, most recently archived first.
+    pub fn archived(&self, source_id: &str) -> Result<Vec<StoredDataset>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {DATASET_COLUMNS} FROM records d WHERE d.source_id = ?1 AND d.archived_at IS NOT NULL
+                 ORDER BY d.archived_at DESC, d.id"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([source_id], row_to_dataset)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Calls `f` with every dataset's winning record, in id order (for rebuilding the index).
     pub fn for_each_dataset(&self, mut f: impl FnMut(StoredDataset)) -> Result<u64, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT {DATASET_COLUMNS} FROM datasets d ORDER BY d.id"
+                "SELECT {DATASET_COLUMNS} FROM records d WHERE {WINNERS} ORDER BY d.id"
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -393,11 +648,13 @@ impl Store {
         Ok(n)
     }
 
-    /// Dataset counts by source.
+    /// Active (not archived) dataset counts by source, duplicates counted at every source.
     pub fn dataset_counts(&self) -> Result<HashMap<String, u64>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare_cached("SELECT source_id, count(*) FROM datasets GROUP BY source_id")
+            .prepare_cached(
+                "SELECT source_id, count(*) FROM records WHERE archived_at IS NULL GROUP BY source_id",
+            )
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -410,8 +667,8 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(
-                "SELECT id, source_id, started, finished, outcome, new, changed, unchanged, report FROM runs
-                 WHERE id IN (SELECT max(id) FROM runs GROUP BY source_id)",
+                &format!("SELECT {RUN_COLUMNS} FROM runs
+                 WHERE id IN (SELECT max(id) FROM runs GROUP BY source_id)"),
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([], row_to_run).map_err(|e| self.err(e))?;
@@ -425,8 +682,8 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(
-                "SELECT id, source_id, started, finished, outcome, new, changed, unchanged, report FROM runs
-                 WHERE source_id = ?1 ORDER BY id DESC LIMIT ?2",
+                &format!("SELECT {RUN_COLUMNS} FROM runs
+                 WHERE source_id = ?1 ORDER BY id DESC LIMIT ?2"),
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -434,4 +691,25 @@ impl Store {
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
+}
+
+/// Brings a store written by an earlier version up to this schema: one row per dataset
+/// (`datasets`) becomes one row per dataset and source (`records`); runs gain `archived`.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let has = |sql: &str| -> rusqlite::Result<bool> {
+        conn.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n > 0)
+    };
+    if has("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'datasets'")? {
+        conn.execute_batch(
+            "BEGIN;
+             INSERT OR IGNORE INTO records (id, source_id, iri, source_url, original_subject, municipality_code, hash, graph_lz4, first_seen, last_changed)
+               SELECT id, source_id, iri, source_url, original_subject, municipality_code, hash, graph_lz4, first_seen, last_changed FROM datasets;
+             DROP TABLE datasets;
+             COMMIT;",
+        )?;
+    }
+    if !has("SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'archived'")? {
+        conn.execute_batch("ALTER TABLE runs ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;")?;
+    }
+    Ok(())
 }

@@ -91,8 +91,10 @@ async fn search_detail_sources_and_errors() {
     let d = json(&body);
     assert_eq!(d["id"], Value::String(id.clone()));
     assert!(d["distributions"].as_array().is_some_and(|a| !a.is_empty()));
-    assert!(d["provenance"]["source_id"].is_string() && d["provenance"]["hash"].is_string());
-    assert!(d["provenance"]["last_harvested"].is_string());
+    let first = &d["provenance"][0];
+    assert!(first["source_id"].is_string() && first["hash"].is_string());
+    assert!(first["last_harvested"].is_string());
+    assert_eq!(first["shown"], Value::Bool(true));
     let (status, turtle) = get(
         &router,
         &format!("/api/v1/datasets/{encoded}"),

@@ -17,9 +17,10 @@ async fn harvests_the_simulated_region_into_search() {
     assert_eq!(outcomes["malmo"].report.outcome, Outcome::Success);
     assert!(outcomes["malmo"].report.pages > 1, "Malmö pages");
     assert!(
-        outcomes["helsingborg"].report.pages > 1,
-        "Helsingborg has a sub-catalogue"
+        outcomes["trelleborg"].report.pages > 1,
+        "Trelleborg has a sub-catalogue"
     );
+    assert!(outcomes["helsingborg"].report.pages > 1, "EntryScape pages");
     assert!(outcomes["svedala"].report.problem_count("invalid_date") > 0);
     assert_eq!(
         outcomes["eslov"].report.problem_count("blank_node_dataset"),
@@ -28,7 +29,8 @@ async fn harvests_the_simulated_region_into_search() {
 
     let indexed = r.samla.index.len() as usize;
     let read: u64 = outcomes.values().map(|o| o.report.datasets).sum();
-    assert_eq!(indexed as u64, read, "every dataset read is searchable");
+    // Region Skåne republishes five municipal datasets: each is searchable once.
+    assert_eq!(indexed as u64, read - 5, "every dataset read is searchable once");
     assert!(indexed > 500, "{indexed}");
 
     // Several municipalities publish bathing sites.

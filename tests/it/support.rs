@@ -77,6 +77,7 @@ pub fn source(id: &str, url: &str) -> SourceConfig {
         schedule: samla_config::DEFAULT_SCHEDULE.into(),
         verified: true,
         enabled: true,
+        aggregate: false,
     }
 }
 

@@ -140,15 +140,12 @@ impl<'a> Fields<'a> {
     }
 
     fn get(&self, key: &str) -> Option<&Value> {
-        self.top
-            .get(key)
-            .filter(|v| !is_blank(v))
-            .or_else(|| {
-                self.extras
-                    .iter()
-                    .find(|(k, v)| *k == key && !is_blank(v))
-                    .map(|(_, v)| v)
-            })
+        self.top.get(key).filter(|v| !is_blank(v)).or_else(|| {
+            self.extras
+                .iter()
+                .find(|(k, v)| *k == key && !is_blank(v))
+                .map(|(_, v)| v)
+        })
     }
 
     fn text(&self, key: &str) -> Option<String> {
@@ -241,7 +238,10 @@ impl Writer<'_> {
         BlankNode::new_unchecked(format!("{}b{}", self.scope, self.blank)).into()
     }
     fn node(&mut self, iri: Option<&str>) -> NamedOrBlankNode {
-        match iri.filter(|i| is_iri(i)).and_then(|i| NamedNode::new(i).ok()) {
+        match iri
+            .filter(|i| is_iri(i))
+            .and_then(|i| NamedNode::new(i).ok())
+        {
             Some(n) => n.into(),
             None => self.blank(),
         }
@@ -297,7 +297,10 @@ pub fn package_to_triples(package: &Map<String, Value>, base: &Url, out: &mut Ve
     let ds = w.node(Some(&dataset_iri));
     w.iri(&ds, rdf::TYPE.as_str(), dcat::DATASET.as_str());
 
-    let identifier = f.text("identifier").or_else(|| f.text("guid")).unwrap_or(id);
+    let identifier = f
+        .text("identifier")
+        .or_else(|| f.text("guid"))
+        .unwrap_or(id);
     w.literal(&ds, dcterms::IDENTIFIER.as_str(), &identifier);
     w.text(&ds, dcterms::TITLE.as_str(), &f, "title");
     w.text(&ds, dcterms::DESCRIPTION.as_str(), &f, "notes");
@@ -318,7 +321,12 @@ pub fn package_to_triples(package: &Map<String, Value>, base: &Url, out: &mut Ve
             }
         }
         None => {
-            for tag in f.get("tags").and_then(Value::as_array).into_iter().flatten() {
+            for tag in f
+                .get("tags")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(name) = tag
                     .get("display_name")
                     .or_else(|| tag.get("name"))
@@ -333,7 +341,12 @@ pub fn package_to_triples(package: &Map<String, Value>, base: &Url, out: &mut Ve
         w.value(&ds, dcat::THEME.as_str(), &theme);
     }
     // Groups are CKAN's own categories: kept as keywords under their display name.
-    for group in f.get("groups").and_then(Value::as_array).into_iter().flatten() {
+    for group in f
+        .get("groups")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some(title) = group
             .get("display_name")
             .or_else(|| group.get("title"))
@@ -368,7 +381,11 @@ pub fn package_to_triples(package: &Map<String, Value>, base: &Url, out: &mut Ve
             // A statement, as ckanext-dcat writes it: a RightsStatement with a label.
             let node = w.blank();
             w.push(&ds, dcterms::ACCESS_RIGHTS.as_str(), node_term(&node));
-            w.iri(&node, rdf::TYPE.as_str(), "http://purl.org/dc/terms/RightsStatement");
+            w.iri(
+                &node,
+                rdf::TYPE.as_str(),
+                "http://purl.org/dc/terms/RightsStatement",
+            );
             w.literal(&node, RDFS_LABEL, &rights);
         }
     }
@@ -387,7 +404,10 @@ pub fn package_to_triples(package: &Map<String, Value>, base: &Url, out: &mut Ve
         ("is_version_of", "http://purl.org/dc/terms/isVersionOf"),
         ("related_resource", "http://purl.org/dc/terms/relation"),
         ("documentation", foaf::PAGE.as_str()),
-        ("is_referenced_by", "http://purl.org/dc/terms/isReferencedBy"),
+        (
+            "is_referenced_by",
+            "http://purl.org/dc/terms/isReferencedBy",
+        ),
     ] {
         for v in f.texts(key) {
             w.value(&ds, predicate, &v);
@@ -434,7 +454,12 @@ pub fn package_to_triples(package: &Map<String, Value>, base: &Url, out: &mut Ve
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .map(|c| (c.get("start").and_then(scalar), c.get("end").and_then(scalar)))
+        .map(|c| {
+            (
+                c.get("start").and_then(scalar),
+                c.get("end").and_then(scalar),
+            )
+        })
         .collect();
     let (start, end) = (f.text("temporal_start"), f.text("temporal_end"));
     if start.is_some() || end.is_some() {
@@ -443,7 +468,11 @@ pub fn package_to_triples(package: &Map<String, Value>, base: &Url, out: &mut Ve
     for (start, end) in periods {
         let node = w.blank();
         w.push(&ds, dcterms::TEMPORAL.as_str(), node_term(&node));
-        w.iri(&node, rdf::TYPE.as_str(), "http://purl.org/dc/terms/PeriodOfTime");
+        w.iri(
+            &node,
+            rdf::TYPE.as_str(),
+            "http://purl.org/dc/terms/PeriodOfTime",
+        );
         if let Some(s) = start {
             w.date(&node, dcat::START_DATE.as_str(), &s);
         }
@@ -488,8 +517,14 @@ fn node_term(n: &NamedOrBlankNode) -> Term {
 /// The publisher: scheming `publisher` dicts, Civity's `publisher` (a URI or a name) with
 /// `publisher_type`, legacy `publisher_uri`/`publisher_name`, else the CKAN organization.
 fn publisher(w: &mut Writer<'_>, ds: &NamedOrBlankNode, f: &Fields<'_>, base: &Url) {
-    let mut agents: Vec<(Option<String>, Option<String>, Option<String>, Option<String>)> =
-        Vec::new(); // (uri, name, email/url, type)
+    // (uri, name, homepage, type)
+    type Agent = (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let mut agents: Vec<Agent> = Vec::new();
     match f.get("publisher") {
         Some(Value::Array(list)) => {
             for p in list {
@@ -512,7 +547,11 @@ fn publisher(w: &mut Writer<'_>, ds: &NamedOrBlankNode, f: &Fields<'_>, base: &U
         )),
         Some(other) => {
             if let Some(v) = scalar(other) {
-                let (uri, name) = if is_iri(&v) { (Some(v), None) } else { (None, Some(v)) };
+                let (uri, name) = if is_iri(&v) {
+                    (Some(v), None)
+                } else {
+                    (None, Some(v))
+                };
                 agents.push((uri, name, None, f.text("publisher_type")));
             }
         }
@@ -708,7 +747,10 @@ fn distribution(
     if let Some(modified) = f.text("modified").or_else(|| f.text("last_modified")) {
         w.date(&dist, dcterms::MODIFIED.as_str(), &modified);
     }
-    if let Some(licence) = f.text("license").or_else(|| package_licence.map(str::to_string)) {
+    if let Some(licence) = f
+        .text("license")
+        .or_else(|| package_licence.map(str::to_string))
+    {
         w.value(&dist, dcterms::LICENSE.as_str(), &licence);
     }
     if let Some(rights) = f.text("rights") {
@@ -722,7 +764,10 @@ fn distribution(
         ("availability", dcatap::AVAILABILITY.as_str().to_string()),
         ("documentation", foaf::PAGE.as_str().to_string()),
         ("conforms_to", dcterms::CONFORMS_TO.as_str().to_string()),
-        ("standard_version", dcterms::CONFORMS_TO.as_str().to_string()),
+        (
+            "standard_version",
+            dcterms::CONFORMS_TO.as_str().to_string(),
+        ),
         (
             "compress_format",
             "http://www.w3.org/ns/dcat#compressFormat".to_string(),

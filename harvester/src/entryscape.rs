@@ -79,8 +79,12 @@ pub fn read_search_page(
     url: &Url,
     store: &Url,
 ) -> Result<SearchPage, (&'static str, String)> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ("malformed_json", format!("not an EntryStore search response: {e}")))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        (
+            "malformed_json",
+            format!("not an EntryStore search response: {e}"),
+        )
+    })?;
     let children = value
         .pointer("/resource/children")
         .and_then(Value::as_array)
@@ -98,7 +102,10 @@ pub fn read_search_page(
     for child in children {
         let scope = format!(
             "es{}x{}",
-            child.get("contextId").and_then(Value::as_str).unwrap_or("0"),
+            child
+                .get("contextId")
+                .and_then(Value::as_str)
+                .unwrap_or("0"),
             child.get("entryId").and_then(Value::as_str).unwrap_or("0")
         );
         if let Some(metadata) = child.get("metadata") {

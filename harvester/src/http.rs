@@ -7,8 +7,8 @@ use reqwest::StatusCode;
 use reqwest::header::{
     ACCEPT, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
 };
-use serde::{Deserialize, Serialize};
 use samla_config::HarvestSettings;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use url::Url;
 

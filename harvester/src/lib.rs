@@ -343,7 +343,11 @@ impl Harvester {
                     let (next, parts) = (memo.next.clone(), memo.parts.clone());
                     if run.kind == PageKind::EntryscapeSearch {
                         spanning_unmodified.push(url.clone());
-                        spanning_urls.push((url.to_string(), memo.validators.clone(), next.clone()));
+                        spanning_urls.push((
+                            url.to_string(),
+                            memo.validators.clone(),
+                            next.clone(),
+                        ));
                     } else {
                         run.reused.extend(memo.datasets.iter().cloned());
                         run.seen_ids.extend(memo.datasets.iter().cloned());

@@ -400,7 +400,10 @@ impl Simulator {
                 "/{org}/api/3/action/package_search",
                 get(platforms::package_search),
             )
-            .route("/{org}/api/3/action/package_show", get(platforms::package_show))
+            .route(
+                "/{org}/api/3/action/package_show",
+                get(platforms::package_show),
+            )
             .route("/{org}/store/search", get(platforms::entrystore_search))
             .route(
                 "/{org}/store/{context}/metadata/{entry}",

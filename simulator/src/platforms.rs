@@ -6,8 +6,8 @@
 //! metadata in RDF/JSON.
 
 use crate::{
-    DCAT, DCT, Graph, Platform, RDF_TYPE, SimCatalog, Simulator, Syntax, VCARD,
-    base_url, conditional, serialize,
+    DCAT, DCT, Graph, Platform, RDF_TYPE, SimCatalog, Simulator, Syntax, VCARD, base_url,
+    conditional, serialize,
 };
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -60,9 +60,10 @@ impl Simulator {
             }
             // The shared nodes (publisher, contact point) are described in every fresh graph;
             // keep them apart, once per node.
-            let (own, other): (Vec<Triple>, Vec<Triple>) = g.triples.into_iter().partition(|t| {
-                !is_shared(t, &origin.organisation.domain)
-            });
+            let (own, other): (Vec<Triple>, Vec<Triple>) = g
+                .triples
+                .into_iter()
+                .partition(|t| !is_shared(t, &origin.organisation.domain));
             for t in other {
                 let list = shared.entry(subject_str(&t.subject)).or_default();
                 if !list.contains(&t) {
@@ -113,7 +114,10 @@ impl Simulator {
                 Platform::Entryscape => {
                     let mut by_subject: BTreeMap<String, Vec<&Triple>> = BTreeMap::new();
                     for t in &triples {
-                        by_subject.entry(subject_str(&t.subject)).or_default().push(t);
+                        by_subject
+                            .entry(subject_str(&t.subject))
+                            .or_default()
+                            .push(t);
                     }
                     // The dataset first, then its distributions, as they were created.
                     let first = term_str(&node);
@@ -223,11 +227,12 @@ fn package(
     for (k, dist) in all(&format!("{DCAT}distribution")).iter().enumerate() {
         let d = |p: &str| values(triples, dist, p).first().map(|t| text(t));
         licence = licence.or(d(&format!("{DCT}license")));
-        let format = d(&format!("{DCT}format")).map(|f| {
-            f.rsplit('/').next().unwrap_or(&f).to_string()
+        let format =
+            d(&format!("{DCT}format")).map(|f| f.rsplit('/').next().unwrap_or(&f).to_string());
+        let media = d(&format!("{DCAT}mediaType")).map(|m| {
+            m.trim_start_matches("https://www.iana.org/assignments/media-types/")
+                .to_string()
         });
-        let media = d(&format!("{DCAT}mediaType"))
-            .map(|m| m.trim_start_matches("https://www.iana.org/assignments/media-types/").to_string());
         let download = d(&format!("{DCAT}downloadURL"));
         resources.push(json!({
             "id": format!("{id}-r{k}"),
@@ -247,14 +252,20 @@ fn package(
     }
     let licence_id = match licence.as_deref() {
         Some(l) if l.contains("publicdomain/zero") => Some("cc-zero"),
-        Some(l) if l.contains("licenses/by/") || l.ends_with("licenses/by/4.0") => Some("cc-by-4.0"),
+        Some(l) if l.contains("licenses/by/") || l.ends_with("licenses/by/4.0") => {
+            Some("cc-by-4.0")
+        }
         Some(_) => Some("other-open"),
         None => None,
     };
     let contact = one(&format!("{DCAT}contactPoint"));
     let contact_name = contact
         .as_ref()
-        .and_then(|c| values(triples, c, &format!("{VCARD}fn")).first().map(|t| text(t)))
+        .and_then(|c| {
+            values(triples, c, &format!("{VCARD}fn"))
+                .first()
+                .map(|t| text(t))
+        })
         .unwrap_or_else(|| format!("{} kontaktcenter", o.short_name));
     let mut package = json!({
         "id": id,
@@ -304,7 +315,13 @@ fn package(
 }
 
 /// One EntryStore entry: the resource's metadata graph in RDF/JSON.
-fn entry(base: &str, slug: &str, n: usize, subject: &str, triples: &[&Triple]) -> (Vec<String>, Value) {
+fn entry(
+    base: &str,
+    slug: &str,
+    n: usize,
+    subject: &str,
+    triples: &[&Triple],
+) -> (Vec<String>, Value) {
     let mut predicates: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let mut types = Vec::new();
     for t in triples {
@@ -354,12 +371,20 @@ fn ckan_error(status: StatusCode, kind: &str, message: &str) -> Response {
 }
 
 /// Finds a catalog on a platform, or the response to give instead.
-fn catalog_on<'a>(sim: &'a Simulator, org: &str, platform: Platform) -> Result<&'a SimCatalog, Response> {
+fn catalog_on<'a>(
+    sim: &'a Simulator,
+    org: &str,
+    platform: Platform,
+) -> Result<&'a SimCatalog, Box<Response>> {
     let Some(c) = sim.catalog(org).filter(|c| c.platform == platform) else {
-        return Err((StatusCode::NOT_FOUND, "not found").into_response());
+        return Err(Box::new(
+            (StatusCode::NOT_FOUND, "not found").into_response(),
+        ));
     };
     if sim.is_failing(c) {
-        return Err((StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response());
+        return Err(Box::new(
+            (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response(),
+        ));
     }
     Ok(c)
 }
@@ -374,21 +399,21 @@ pub(crate) async fn package_search(
 ) -> Response {
     let c = match catalog_on(&sim, &org, Platform::Ckan) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let number = |key: &str, default: usize| match params.get(key) {
         None => Ok(default),
-        Some(v) => v.parse::<usize>().map_err(|_| {
-            ckan_error(
-                StatusCode::CONFLICT,
-                "Validation Error",
-                &format!("{key}: Invalid integer"),
-            )
-        }),
+        Some(v) => v.parse::<usize>().map_err(|_| key.to_string()),
     };
     let (rows, start) = match (number("rows", 10), number("start", 0)) {
         (Ok(r), Ok(s)) => (r.min(1000), s),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(key), _) | (_, Err(key)) => {
+            return ckan_error(
+                StatusCode::CONFLICT,
+                "Validation Error",
+                &format!("{key}: Invalid integer"),
+            );
+        }
     };
     let since = match params.get("fq").map(|fq| fq.trim()) {
         None | Some("") => None,
@@ -435,7 +460,13 @@ pub(crate) async fn package_search(
         })
         .await;
     match rendered {
-        Some((body, etag)) => conditional(&headers, "application/json;charset=utf-8", body, &etag, epoch),
+        Some((body, etag)) => conditional(
+            &headers,
+            "application/json;charset=utf-8",
+            body,
+            &etag,
+            epoch,
+        ),
         None => (StatusCode::INTERNAL_SERVER_ERROR, "rendering failed").into_response(),
     }
 }
@@ -449,10 +480,14 @@ pub(crate) async fn package_show(
 ) -> Response {
     let c = match catalog_on(&sim, &org, Platform::Ckan) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(id) = params.get("id") else {
-        return ckan_error(StatusCode::CONFLICT, "Validation Error", "id: Missing value");
+        return ckan_error(
+            StatusCode::CONFLICT,
+            "Validation Error",
+            "id: Missing value",
+        );
     };
     let listing = sim.listing(c, &base_url(&headers));
     match listing
@@ -488,7 +523,7 @@ pub(crate) async fn entrystore_search(
 ) -> Response {
     let c = match catalog_on(&sim, &org, Platform::Entryscape) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if params.kind.as_deref() != Some("solr") {
         return (StatusCode::BAD_REQUEST, "type must be solr").into_response();
@@ -548,7 +583,7 @@ pub(crate) async fn entrystore_metadata(
 ) -> Response {
     let c = match catalog_on(&sim, &org, Platform::Entryscape) {
         Ok(c) => c.clone(),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if context != "1" || entry != "dcat" {
         return (StatusCode::NOT_FOUND, "no such entry").into_response();
@@ -557,7 +592,11 @@ pub(crate) async fn entrystore_metadata(
         Some("application/rdf+xml") => Syntax::RdfXml,
         None | Some("text/turtle") => Syntax::Turtle,
         Some(other) => {
-            return (StatusCode::BAD_REQUEST, format!("unsupported format {other}")).into_response();
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("unsupported format {other}"),
+            )
+                .into_response();
         }
     };
     let recursive = params.recursive.as_deref() == Some("dcat");
@@ -571,7 +610,12 @@ pub(crate) async fn entrystore_metadata(
             let catalog = NamedNode::new_unchecked(format!("{base}/{slug}/store/1/resource/dcat"));
             let mut g = Graph::default();
             g.iri(&catalog, RDF_TYPE, &format!("{DCAT}Catalog"));
-            g.lit(&catalog, &format!("{DCT}title"), &format!("{} – öppna data", c.organisation.name), Some("sv"));
+            g.lit(
+                &catalog,
+                &format!("{DCT}title"),
+                &format!("{} – öppna data", c.organisation.name),
+                Some("sv"),
+            );
             for t in &listing.triples {
                 if t.predicate.as_str() == RDF_TYPE && text(&t.object) == format!("{DCAT}Dataset") {
                     g.push(Triple::new(

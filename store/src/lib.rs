@@ -502,7 +502,8 @@ impl Store {
         let e = |e| self.err(e);
         let seen: HashSet<&str> = seen.iter().map(String::as_str).collect();
         let now = run.finished;
-        let rows: Vec<(String, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = {
+        type Row = (String, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+        let rows: Vec<Row> = {
             let mut stmt = tx
                 .prepare_cached(
                     "SELECT id, missing_since, archived_at FROM records WHERE source_id = ?1",
@@ -532,11 +533,8 @@ impl Store {
             match (missing_since, archived_at) {
                 (_, Some(archived)) => {
                     if now - archived >= self.retention.remove_after {
-                        tx.execute(
-                            "DELETE FROM records WHERE id = ?1 AND source_id = ?2",
-                            key,
-                        )
-                        .map_err(e)?;
+                        tx.execute("DELETE FROM records WHERE id = ?1 AND source_id = ?2", key)
+                            .map_err(e)?;
                         applied.removed += 1;
                     }
                 }
@@ -610,7 +608,9 @@ impl Store {
                  ORDER BY d.archived_at IS NOT NULL, d.rank, d.source_id"
             ))
             .map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([id], row_to_dataset).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([id], row_to_dataset)
+            .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
@@ -666,10 +666,10 @@ impl Store {
     pub fn last_runs(&self) -> Result<HashMap<String, StoredRun>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare_cached(
-                &format!("SELECT {RUN_COLUMNS} FROM runs
-                 WHERE id IN (SELECT max(id) FROM runs GROUP BY source_id)"),
-            )
+            .prepare_cached(&format!(
+                "SELECT {RUN_COLUMNS} FROM runs
+                 WHERE id IN (SELECT max(id) FROM runs GROUP BY source_id)"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([], row_to_run).map_err(|e| self.err(e))?;
         rows.map(|r| r.map(|run| (run.source_id.clone(), run)))
@@ -681,10 +681,10 @@ impl Store {
     pub fn runs(&self, source_id: &str, limit: u32) -> Result<Vec<StoredRun>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare_cached(
-                &format!("SELECT {RUN_COLUMNS} FROM runs
-                 WHERE source_id = ?1 ORDER BY id DESC LIMIT ?2"),
-            )
+            .prepare_cached(&format!(
+                "SELECT {RUN_COLUMNS} FROM runs
+                 WHERE source_id = ?1 ORDER BY id DESC LIMIT ?2"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params![source_id, limit], row_to_run)
@@ -697,7 +697,8 @@ impl Store {
 /// (`datasets`) becomes one row per dataset and source (`records`); runs gain `archived`.
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     let has = |sql: &str| -> rusqlite::Result<bool> {
-        conn.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n > 0)
+        conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+            .map(|n| n > 0)
     };
     if has("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'datasets'")? {
         conn.execute_batch(

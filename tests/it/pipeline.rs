@@ -30,7 +30,11 @@ async fn harvests_the_simulated_region_into_search() {
     let indexed = r.samla.index.len() as usize;
     let read: u64 = outcomes.values().map(|o| o.report.datasets).sum();
     // Region Skåne republishes five municipal datasets: each is searchable once.
-    assert_eq!(indexed as u64, read - 5, "every dataset read is searchable once");
+    assert_eq!(
+        indexed as u64,
+        read - 5,
+        "every dataset read is searchable once"
+    );
     assert!(indexed > 500, "{indexed}");
 
     // Several municipalities publish bathing sites.

@@ -5,5 +5,6 @@ mod e2e;
 mod harvest;
 mod model;
 mod pipeline;
+mod platforms;
 mod realworld;
 mod support;

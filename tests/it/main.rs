@@ -3,6 +3,7 @@
 mod api;
 mod e2e;
 mod harvest;
+mod incremental;
 mod model;
 mod pipeline;
 mod platforms;

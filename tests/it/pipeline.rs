@@ -130,7 +130,14 @@ async fn an_unchanged_reharvest_writes_nothing() {
     for (id, o) in &second {
         assert_eq!((o.applied.new, o.applied.changed), (0, 0), "{id}");
         assert_eq!(o.applied.unchanged, o.report.datasets, "{id}");
+        if id != "osby" {
+            // Every page answered 304: nothing was parsed.
+            assert_eq!(o.report.outcome, Outcome::Unchanged, "{id}");
+            assert_eq!(o.report.pages_not_modified, o.report.pages, "{id}");
+        }
     }
+    let runs = r.samla.store.runs("malmo", 1).expect("runs");
+    assert_eq!(runs[0].outcome, "unchanged", "recorded as unchanged");
     assert_eq!(
         r.samla.store.change_seq().expect("seq"),
         seq,

@@ -105,11 +105,17 @@ pub struct Region {
 }
 
 pub async fn region(datasets: usize) -> Region {
+    region_with(datasets, |_| {}).await
+}
+
+/// A region whose harvest settings `tune` adjusts.
+pub async fn region_with(datasets: usize, tune: impl FnOnce(&mut HarvestSettings)) -> Region {
     let config = samla::app::embedded_region().expect("embedded region");
     let simulator = Arc::new(samla::app::simulator_for(&config, datasets));
     let base = serve(Arc::clone(&simulator).router()).await;
     let mut config = samla::app::simulated_config(&config, &simulator, &base).expect("config");
     config.harvest = settings(1 << 26);
+    tune(&mut config.harvest);
     let state = tempfile::tempdir().expect("tempdir");
     let samla = samla::app::Samla::open(config, state.path()).expect("open");
     Region {

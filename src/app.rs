@@ -1,8 +1,9 @@
 //! Wiring: the embedded region, the state directory, the demo's configuration, serving.
 
 use crate::pipeline::Pipeline;
+use crate::runner::Runner;
 use anyhow::Context;
-use samla_api::{AppState, SourceInfo};
+use samla_api::{AppState, HarvestControl, SourceInfo};
 use samla_config::{Config, Protocol, SourceConfig};
 use samla_harvester::Harvester;
 use samla_indexer::Indexer;
@@ -115,6 +116,8 @@ pub struct Samla {
     pub directory: Arc<OrganisationDirectory>,
     /// The harvest pipeline.
     pub pipeline: Arc<Pipeline>,
+    /// Starts runs on demand and on schedule, one per source at a time.
+    pub runner: Arc<Runner>,
 }
 
 impl Samla {
@@ -150,12 +153,19 @@ impl Samla {
         if let Some(n) = pipeline.reconcile()? {
             tracing::info!(datasets = n, "index rebuilt from the store");
         }
+        let runner = Arc::new(Runner::new(
+            Arc::clone(&pipeline),
+            &config.sources,
+            config.harvest.run_timeout,
+            config.harvest.concurrency,
+        ));
         Ok(Self {
             config,
             store,
             index,
             directory,
             pipeline,
+            runner,
         })
     }
 
@@ -178,6 +188,8 @@ impl Samla {
                     })
                     .collect(),
             ),
+            control: Some(Arc::clone(&self.runner) as Arc<dyn HarvestControl>),
+            admin_token: self.config.admin_token.as_deref().map(Arc::from),
         }
     }
 

@@ -8,3 +8,4 @@
 pub mod app;
 pub mod pipeline;
 pub mod progress;
+pub mod runner;

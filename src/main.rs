@@ -3,8 +3,8 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use samla::app::{self, Samla};
-use samla::pipeline::Quiet;
 use samla::progress::Bars;
+use samla::runner::Scheduler;
 use samla_config::{Config, HarvestSettings, Protocol, SourceConfig};
 use samla_harvester::{Harvester, Outcome, RunReport};
 use std::path::{Path, PathBuf};
@@ -179,6 +179,8 @@ async fn serve_until_ctrl_c(
         })
         .await?;
     cancel.cancel();
+    // Running harvests are cancelled and record themselves; nothing is half-applied.
+    samla.runner.shutdown().await;
     Ok(())
 }
 
@@ -319,29 +321,27 @@ async fn serve(
     let samla = Arc::new(open(config, state).await?);
     let listener = app::bind_loopback(port).await?;
     let cancel = CancellationToken::new();
-    if !no_initial_harvest {
-        let (samla, cancel) = (Arc::clone(&samla), cancel.child_token());
-        tokio::spawn(async move {
-            let results = samla
-                .pipeline
-                .harvest_all(
-                    &samla.config.sources,
-                    samla.config.harvest.concurrency,
-                    cancel,
-                    Arc::new(Quiet),
-                )
-                .await;
-            for (id, result) in results {
-                match result {
-                    Ok(o) => {
-                        tracing::info!(source_id = %id, outcome = ?o.report.outcome, datasets = o.report.datasets, "harvest finished")
-                    }
-                    Err(error) => {
-                        tracing::error!(source_id = %id, error = %format!("{error:#}"), "harvest failed")
-                    }
-                }
+    let scheduler = Scheduler::new(
+        &samla.config.sources,
+        &samla.config.timezone,
+        samla.config.harvest.schedule_jitter,
+    )?;
+    let runner = Arc::clone(&samla.runner);
+    tokio::spawn(scheduler.run(
+        move |id| match runner.start(id) {
+            Ok(run_id) => tracing::info!(source_id = %id, run_id, "scheduled harvest started"),
+            Err(refusal) => {
+                tracing::info!(source_id = %id, ?refusal, "scheduled harvest not started")
             }
-        });
+        },
+        cancel.child_token(),
+    ));
+    if !no_initial_harvest {
+        for source in samla.config.sources.iter().filter(|s| s.enabled) {
+            if let Err(refusal) = samla.runner.start(&source.id) {
+                tracing::warn!(source_id = %source.id, ?refusal, "initial harvest not started");
+            }
+        }
     }
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "serving");
     serve_until_ctrl_c(&samla, listener, cancel).await?;

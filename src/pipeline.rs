@@ -107,6 +107,17 @@ impl Pipeline {
         cancel: CancellationToken,
         progress: &dyn Progress,
     ) -> anyhow::Result<SourceOutcome> {
+        self.harvest_reserved(source, None, cancel, progress).await
+    }
+
+    /// Harvests one source under a run id reserved with [`Store::begin_run`] (or a new one).
+    pub async fn harvest_reserved(
+        &self,
+        source: &SourceConfig,
+        run_id: Option<i64>,
+        cancel: CancellationToken,
+        progress: &dyn Progress,
+    ) -> anyhow::Result<SourceOutcome> {
         progress.started(&source.id);
         let store = Arc::clone(&self.store);
         let id = source.id.clone();
@@ -145,7 +156,10 @@ impl Pipeline {
             pages,
             reused,
         } = output;
-        let stopped = matches!(report.outcome, Outcome::Cancelled | Outcome::Failed);
+        let stopped = matches!(
+            report.outcome,
+            Outcome::Cancelled | Outcome::TimedOut | Outcome::Failed
+        );
         if stopped {
             // Nothing of a stopped or failed run is applied: the source keeps what it had.
             kept.clear();
@@ -157,6 +171,7 @@ impl Pipeline {
         seen.extend(reused.into_iter().map(|id| id.0));
 
         let row = RunRow {
+            id: run_id,
             source_id: report.source_id.clone(),
             started: report.started,
             finished: report.finished,

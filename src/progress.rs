@@ -90,6 +90,7 @@ impl Progress for Bars {
             Outcome::Partial => "PARTIAL",
             Outcome::Failed => "FAILED",
             Outcome::Cancelled => "CANCELLED",
+            Outcome::TimedOut => "TIMED OUT",
         };
         let problems: Vec<String> = r
             .problems

@@ -18,6 +18,23 @@ pub enum ApiError {
     /// Nothing there.
     #[error("{0}")]
     NotFound(String),
+    /// No credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Wrong credentials, or the action is disabled.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The action conflicts with the state (a run already going).
+    #[error("{message}")]
+    Conflict {
+        /// What conflicts.
+        message: String,
+        /// Extra fields for the body.
+        detail: serde_json::Value,
+    },
+    /// Temporarily unable (shutting down).
+    #[error("{0}")]
+    Unavailable(String),
     /// Our fault; logged.
     #[error("{0}")]
     Internal(String),
@@ -43,6 +60,27 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(message) => (
                 StatusCode::NOT_FOUND,
                 json!({"error": {"code": "not_found", "message": message}}),
+            ),
+            ApiError::Unauthorized(message) => {
+                let body = json!({"error": {"code": "unauthorized", "message": message}});
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(axum::http::header::WWW_AUTHENTICATE, "Bearer")],
+                    axum::Json(body),
+                )
+                    .into_response();
+            }
+            ApiError::Forbidden(message) => (
+                StatusCode::FORBIDDEN,
+                json!({"error": {"code": "forbidden", "message": message}}),
+            ),
+            ApiError::Conflict { message, detail } => (
+                StatusCode::CONFLICT,
+                json!({"error": {"code": "conflict", "message": message, "detail": detail}}),
+            ),
+            ApiError::Unavailable(message) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": {"code": "unavailable", "message": message}}),
             ),
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");

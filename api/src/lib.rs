@@ -41,8 +41,27 @@ pub struct SourceInfo {
     pub verified: bool,
 }
 
+/// Why a run could not be started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartRefusal {
+    /// No such source.
+    UnknownSource,
+    /// The source has a run going (its id).
+    AlreadyRunning(i64),
+    /// The service is stopping.
+    ShuttingDown,
+    /// The run could not be recorded.
+    Internal(String),
+}
+
+/// Starts harvest runs (the service's runner).
+pub trait HarvestControl: Send + Sync {
+    /// Starts a run of a source now; returns its run id.
+    fn start_run(self: Arc<Self>, source_id: &str) -> Result<i64, StartRefusal>;
+}
+
 /// What the API serves from.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AppState {
     /// The canonical store.
     pub store: Arc<Store>,
@@ -52,6 +71,10 @@ pub struct AppState {
     pub directory: Arc<OrganisationDirectory>,
     /// The configured sources.
     pub sources: Arc<Vec<SourceInfo>>,
+    /// Starts runs, when this process harvests.
+    pub control: Option<Arc<dyn HarvestControl>>,
+    /// The admin bearer token; admin endpoints answer 403 without one configured.
+    pub admin_token: Option<Arc<str>>,
 }
 
 /// The router of the whole API.
@@ -61,6 +84,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/datasets", get(search))
         .route("/api/v1/datasets/{id}", get(dataset))
         .route("/api/v1/sources", get(sources))
+        .route("/api/v1/sources/{id}", get(source_detail))
+        .route("/api/v1/sources/{id}/runs", get(source_runs))
+        .route(
+            "/api/v1/sources/{id}/harvest",
+            axum::routing::post(start_harvest),
+        )
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -253,22 +282,7 @@ async fn sources(State(state): State<AppState>) -> Result<Response, ApiError> {
         .iter()
         .map(|s| {
             let organisation = state.directory.by_code(&s.organisation);
-            let last_run = runs.get(&s.id).map(|r| {
-                json!({
-                    "id": r.id,
-                    "started": r.started,
-                    "finished": r.finished,
-                    "outcome": r.outcome,
-                    "new": r.new,
-                    "changed": r.changed,
-                    "unchanged": r.unchanged,
-                    "pages": r.report.get("pages"),
-                    "datasets": r.report.get("datasets"),
-                    "distributions": r.report.get("distributions"),
-                    "http_statuses": r.report.get("http_statuses"),
-                    "problems": r.report.get("problems"),
-                })
-            });
+            let last_run = runs.get(&s.id).map(run_json);
             json!({
                 "id": s.id,
                 "organisation": {"code": s.organisation, "name": organisation.map(|o| o.name.clone())},
@@ -281,4 +295,184 @@ async fn sources(State(state): State<AppState>) -> Result<Response, ApiError> {
         })
         .collect();
     Ok(axum::Json(json!({"sources": list})).into_response())
+}
+
+fn known_source<'a>(state: &'a AppState, id: &str) -> Result<&'a SourceInfo, ApiError> {
+    state
+        .sources
+        .iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| ApiError::NotFound(format!("no source with id {id:?}")))
+}
+
+/// A run as the API shows it.
+fn run_json(r: &samla_store::StoredRun) -> Value {
+    json!({
+        "id": r.id,
+        "started": r.started,
+        "finished": (r.outcome != "running").then_some(r.finished),
+        "outcome": r.outcome,
+        "new": r.new,
+        "changed": r.changed,
+        "unchanged": r.unchanged,
+        "archived": r.archived,
+        "pages": r.report.get("pages"),
+        "pages_not_modified": r.report.get("pages_not_modified"),
+        "datasets": r.report.get("datasets"),
+        "distributions": r.report.get("distributions"),
+        "http_statuses": r.report.get("http_statuses"),
+        "problems": r.report.get("problems"),
+    })
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunsQuery {
+    limit: Option<String>,
+}
+
+/// `GET /api/v1/sources/{id}/runs?limit=N`: the run history, newest first.
+async fn source_runs(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<axum::extract::Query<RunsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    known_source(&state, &id)?;
+    let axum::extract::Query(query) = query.map_err(|e| ApiError::bad("query", e.body_text()))?;
+    let limit = match query.limit.as_deref() {
+        None => 50,
+        Some(v) => match v.parse::<u32>() {
+            Ok(n @ 1..=1000) => n,
+            _ => {
+                return Err(ApiError::bad(
+                    "limit",
+                    format!("{v:?} is not a number from 1 to 1000"),
+                ));
+            }
+        },
+    };
+    let store = Arc::clone(&state.store);
+    let lookup = id.clone();
+    let runs = blocking(move || {
+        store
+            .runs(&lookup, limit)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
+    let runs: Vec<Value> = runs.iter().map(run_json).collect();
+    Ok(axum::Json(json!({"source_id": id, "runs": runs})).into_response())
+}
+
+/// `GET /api/v1/sources/{id}`: the source, its last run, and its archived datasets.
+async fn source_detail(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let info = known_source(&state, &id)?.clone();
+    let store = Arc::clone(&state.store);
+    let lookup = id.clone();
+    let (runs, archived, counts) = blocking(move || {
+        let internal = |e: samla_store::StoreError| ApiError::Internal(e.to_string());
+        Ok((
+            store.runs(&lookup, 1).map_err(internal)?,
+            store.archived(&lookup).map_err(internal)?,
+            store.dataset_counts().map_err(internal)?,
+        ))
+    })
+    .await?;
+    let archived: Vec<Value> = archived
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.id,
+                "uri": d.iri,
+                "missing_since": d.missing_since,
+                "archived_at": d.archived_at,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({
+        "id": info.id,
+        "organisation": {"code": info.organisation, "name": state.directory.by_code(&info.organisation).map(|o| o.name.clone())},
+        "protocol": info.protocol,
+        "url": info.url,
+        "verified": info.verified,
+        "dataset_count": counts.get(&id).copied().unwrap_or(0),
+        "last_run": runs.first().map(run_json),
+        "archived": archived,
+    }))
+    .into_response())
+}
+
+/// Checks `Authorization: Bearer <token>` against the configured admin token.
+fn authorise(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(ApiError::Unauthorized(
+            "this needs the admin token: Authorization: Bearer <token>".into(),
+        ));
+    };
+    let Some(expected) = state.admin_token.as_deref() else {
+        return Err(ApiError::Forbidden(
+            "admin endpoints are disabled: set [admin] token in the region file or SAMLA_ADMIN_TOKEN"
+                .into(),
+        ));
+    };
+    let given = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("");
+    // Compared in full, whatever the first differing byte.
+    let same = given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("the admin token is not valid".into()))
+    }
+}
+
+/// `POST /api/v1/sources/{id}/harvest`: starts a run now (admin); 202 with the run id.
+async fn start_harvest(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorise(&state, &headers)?;
+    known_source(&state, &id)?;
+    let Some(control) = state.control.clone() else {
+        return Err(ApiError::Unavailable(
+            "this process does not harvest (started without a runner)".into(),
+        ));
+    };
+    let source = id.clone();
+    let started = blocking(move || Ok(control.start_run(&source))).await?;
+    match started {
+        Ok(run_id) => Ok((
+            axum::http::StatusCode::ACCEPTED,
+            axum::Json(json!({
+                "run_id": run_id,
+                "source_id": id,
+                "status": "running",
+                "runs": format!("/api/v1/sources/{id}/runs"),
+            })),
+        )
+            .into_response()),
+        Err(StartRefusal::AlreadyRunning(run_id)) => Err(ApiError::Conflict {
+            message: format!("source {id} already has run {run_id} going"),
+            detail: json!({"run_id": run_id}),
+        }),
+        Err(StartRefusal::UnknownSource) => {
+            Err(ApiError::NotFound(format!("no source with id {id:?}")))
+        }
+        Err(StartRefusal::ShuttingDown) => {
+            Err(ApiError::Unavailable("samla is shutting down".into()))
+        }
+        Err(StartRefusal::Internal(e)) => Err(ApiError::Internal(e)),
+    }
 }

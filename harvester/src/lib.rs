@@ -320,7 +320,7 @@ impl Harvester {
                 }
                 _ = tokio::time::sleep_until(deadline) => {
                     run.report.problem("run_timeout", url.as_str(), None, format!("the run took longer than {:?}", self.settings.run_timeout));
-                    run.report.downgrade(Outcome::Cancelled);
+                    run.report.downgrade(Outcome::TimedOut);
                     return;
                 }
                 page = self.fetch_page(run, &url, memo.map(|m| &m.validators)) => page,

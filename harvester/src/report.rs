@@ -22,6 +22,9 @@ pub enum Outcome {
     Failed,
     /// Stopped by timeout or shutdown.
     Cancelled,
+    /// The run took longer than the run timeout and was aborted; nothing was applied.
+    #[serde(rename = "timed_out")]
+    TimedOut,
 }
 
 /// One example of a problem.
@@ -136,7 +139,7 @@ impl RunReport {
             Outcome::Success | Outcome::Unchanged => 0,
             Outcome::Partial => 1,
             Outcome::Failed => 2,
-            Outcome::Cancelled => 3,
+            Outcome::Cancelled | Outcome::TimedOut => 3,
         };
         if rank(outcome) > rank(self.outcome) {
             self.outcome = outcome;

@@ -150,6 +150,8 @@ pub struct Applied {
 /// The run to record with its records.
 #[derive(Debug, Clone)]
 pub struct RunRow {
+    /// The id reserved with [`Store::begin_run`], if any (else a new one).
+    pub id: Option<i64>,
     /// Source id.
     pub source_id: String,
     /// Start.
@@ -311,6 +313,12 @@ impl Store {
         .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         migrate(&conn).map_err(err)?;
+        // Runs still marked running were cut short by a stop of the process.
+        conn.execute(
+            "UPDATE runs SET outcome = 'interrupted' WHERE outcome = 'running'",
+            [],
+        )
+        .map_err(err)?;
         Ok(Self {
             conn: Mutex::new(conn),
             path,
@@ -378,7 +386,11 @@ impl Store {
                 .map_err(e)?;
             let mut add_run = tx
                 .prepare_cached(
-                    "INSERT INTO runs (source_id, started, finished, outcome, new, changed, unchanged, archived, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT INTO runs (source_id, started, finished, outcome, new, changed, unchanged, archived, report, id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT(id) DO UPDATE SET started = excluded.started, finished = excluded.finished,
+                       outcome = excluded.outcome, new = excluded.new, changed = excluded.changed,
+                       unchanged = excluded.unchanged, archived = excluded.archived, report = excluded.report",
                 )
                 .map_err(e)?;
             for input in runs {
@@ -458,10 +470,11 @@ impl Store {
                         applied.changed,
                         applied.unchanged,
                         applied.archived,
-                        run.report_json
+                        run.report_json,
+                        run.id,
                     ])
                     .map_err(e)?;
-                applied.run_id = tx.last_insert_rowid();
+                applied.run_id = run.id.unwrap_or_else(|| tx.last_insert_rowid());
                 out.runs.push((applied, written));
             }
         }
@@ -561,6 +574,32 @@ impl Store {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Records a run as started (outcome `running`) and returns its id; the run's
+    /// [`RunRow::id`] then completes the same row.
+    pub fn begin_run(&self, source_id: &str, started: DateTime<Utc>) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO runs (source_id, started, finished, outcome, new, changed, unchanged, report)
+             VALUES (?1, ?2, ?2, 'running', 0, 0, 0, '{}')",
+            params![source_id, started],
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Closes a reserved run that ended without being applied (a stuck run the watchdog
+    /// aborted), with `outcome` and a one-line reason.
+    pub fn end_run(&self, id: i64, outcome: &str, reason: &str) -> Result<(), StoreError> {
+        let report = serde_json::json!({"outcome": outcome, "problems": [{"reason": outcome, "count": 1, "samples": [{"url": "", "detail": reason}]}]});
+        self.conn()
+            .execute(
+                "UPDATE runs SET outcome = ?2, finished = ?3, report = ?4 WHERE id = ?1 AND outcome = 'running'",
+                params![id, outcome, Utc::now(), report.to_string()],
+            )
+            .map_err(|e| self.err(e))?;
         Ok(())
     }
 

@@ -109,6 +109,7 @@ fn run_at(
     RunInput {
         records,
         run: RunRow {
+            id: None,
             source_id: source.into(),
             started: at,
             finished: at,

@@ -8,4 +8,5 @@ mod model;
 mod pipeline;
 mod platforms;
 mod realworld;
+mod runner;
 mod support;

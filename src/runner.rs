@@ -1,0 +1,221 @@
+//! Running harvests on demand and on schedule.
+//!
+//! [`Runner`] starts a source's run as a task: at most one per source at a time, under a
+//! watchdog that aborts a run stuck past the run timeout and records it as `timed_out`, and
+//! with a shutdown that cancels running harvests and waits for them to record themselves
+//! (a cancelled run applies nothing but its run record, so nothing is half-applied).
+//!
+//! [`Scheduler`] fires each source at its cron times in the region's time zone, each source
+//! shifted by a fixed jitter so that sources sharing a schedule do not start at once. Its
+//! clock follows tokio's, so tests drive it with paused time.
+
+use crate::pipeline::{Pipeline, Quiet};
+use chrono::{DateTime, Utc};
+use samla_api::{HarvestControl, StartRefusal};
+use samla_config::SourceConfig;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Extra time the watchdog gives a run past the harvester's own run timeout (applying it).
+const WATCHDOG_MARGIN: Duration = Duration::from_secs(30);
+
+/// Starts and tracks source runs.
+pub struct Runner {
+    pipeline: Arc<Pipeline>,
+    sources: HashMap<String, SourceConfig>,
+    running: Mutex<HashMap<String, (i64, CancellationToken)>>,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+    watchdog: Duration,
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl Runner {
+    /// A runner for these sources, `concurrency` runs at once (the others wait their turn);
+    /// a run stuck longer than `run_timeout` (plus a margin for applying) is aborted.
+    pub fn new(
+        pipeline: Arc<Pipeline>,
+        sources: &[SourceConfig],
+        run_timeout: Duration,
+        concurrency: usize,
+    ) -> Self {
+        Self {
+            permits: Arc::new(tokio::sync::Semaphore::new(concurrency.max(1))),
+            pipeline,
+            sources: sources.iter().map(|s| (s.id.clone(), s.clone())).collect(),
+            running: Mutex::new(HashMap::new()),
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+            watchdog: run_timeout + WATCHDOG_MARGIN,
+        }
+    }
+
+    /// The same runner with another watchdog limit (tests).
+    pub fn with_watchdog(mut self, limit: Duration) -> Self {
+        self.watchdog = limit;
+        self
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i64, CancellationToken)>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether a source has a run going, and its id.
+    pub fn current(&self, source_id: &str) -> Option<i64> {
+        self.running().get(source_id).map(|(id, _)| *id)
+    }
+
+    /// Starts a run of `source_id` now; returns its run id.
+    pub fn start(self: &Arc<Self>, source_id: &str) -> Result<i64, StartRefusal> {
+        if self.shutdown.is_cancelled() {
+            return Err(StartRefusal::ShuttingDown);
+        }
+        let source = self
+            .sources
+            .get(source_id)
+            .cloned()
+            .ok_or(StartRefusal::UnknownSource)?;
+        let mut running = self.running();
+        if let Some((id, _)) = running.get(source_id) {
+            return Err(StartRefusal::AlreadyRunning(*id));
+        }
+        let run_id = self
+            .pipeline
+            .store()
+            .begin_run(source_id, Utc::now())
+            .map_err(|e| StartRefusal::Internal(e.to_string()))?;
+        let cancel = self.shutdown.child_token();
+        running.insert(source_id.to_string(), (run_id, cancel.clone()));
+        drop(running);
+
+        let this = Arc::clone(self);
+        self.tasks.spawn(async move {
+            let _permit = Arc::clone(&this.permits).acquire_owned().await;
+            let run = this
+                .pipeline
+                .harvest_reserved(&source, Some(run_id), cancel, &Quiet);
+            match tokio::time::timeout(this.watchdog, run).await {
+                Ok(Ok(outcome)) => tracing::info!(
+                    source_id = %source.id, run_id, outcome = ?outcome.report.outcome,
+                    datasets = outcome.report.datasets, "harvest finished"
+                ),
+                Ok(Err(error)) => {
+                    tracing::error!(source_id = %source.id, run_id, error = %format!("{error:#}"), "harvest failed");
+                    let _ = this.pipeline.store().end_run(run_id, "failed", &format!("{error:#}"));
+                }
+                Err(_) => {
+                    let reason = format!("aborted by the watchdog after {:?}", this.watchdog);
+                    tracing::warn!(source_id = %source.id, run_id, "{reason}");
+                    let _ = this.pipeline.store().end_run(run_id, "timed_out", &reason);
+                }
+            }
+            this.running().remove(&source.id);
+        });
+        Ok(run_id)
+    }
+
+    /// Cancels running harvests and waits for them to record themselves.
+    pub async fn shutdown(&self) {
+        self.shutdown.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+}
+
+impl HarvestControl for Runner {
+    fn start_run(self: Arc<Self>, source_id: &str) -> Result<i64, StartRefusal> {
+        self.start(source_id)
+    }
+}
+
+/// One source's schedule.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Source id.
+    pub source_id: String,
+    /// Its cron schedule.
+    pub schedule: cron::Schedule,
+    /// How much later than the cron time it starts.
+    pub jitter: Duration,
+}
+
+/// A fixed per-source delay in `[0, max)`, so sources sharing a schedule spread out.
+pub fn jitter_for(source_id: &str, max: Duration) -> Duration {
+    if max.is_zero() {
+        return Duration::ZERO;
+    }
+    let h = source_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    Duration::from_millis(h % max.as_millis().max(1) as u64)
+}
+
+/// Fires sources at their cron times.
+pub struct Scheduler {
+    entries: Vec<Entry>,
+    timezone: chrono_tz::Tz,
+}
+
+impl Scheduler {
+    /// A scheduler for the enabled sources of a configuration.
+    pub fn new(
+        sources: &[SourceConfig],
+        timezone: &str,
+        max_jitter: Duration,
+    ) -> anyhow::Result<Self> {
+        let timezone: chrono_tz::Tz = timezone
+            .parse()
+            .map_err(|e| anyhow::anyhow!("time zone {timezone:?}: {e}"))?;
+        let entries = sources
+            .iter()
+            .filter(|s| s.enabled)
+            .map(|s| {
+                Ok(Entry {
+                    source_id: s.id.clone(),
+                    schedule: samla_config::parse_schedule(&s.schedule)
+                        .map_err(|e| anyhow::anyhow!("source {}: {e}", s.id))?,
+                    jitter: jitter_for(&s.id, max_jitter),
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self { entries, timezone })
+    }
+
+    /// The entries.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Runs until `stop`: calls `fire` with each source id at its times. The wall clock is
+    /// read once; after that time is tokio's, so paused time drives it.
+    pub async fn run(self, fire: impl Fn(&str) + Send + Sync + 'static, stop: CancellationToken) {
+        let (wall, start) = (Utc::now(), tokio::time::Instant::now());
+        let now = move || wall + (tokio::time::Instant::now() - start);
+        let fire = Arc::new(fire);
+        let tasks = TaskTracker::new();
+        for entry in self.entries {
+            let (fire, stop, tz) = (Arc::clone(&fire), stop.clone(), self.timezone);
+            tasks.spawn(async move {
+                loop {
+                    let at: DateTime<Utc> =
+                        match entry.schedule.after(&now().with_timezone(&tz)).next() {
+                            Some(t) => t.with_timezone(&Utc) + entry.jitter,
+                            None => return,
+                        };
+                    let wait = (at - now()).to_std().unwrap_or_default();
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(wait) => fire(&entry.source_id),
+                    }
+                    // Past the jitter so the same cron time is not taken twice.
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            });
+        }
+        tasks.close();
+        tasks.wait().await;
+    }
+}

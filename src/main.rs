@@ -51,8 +51,13 @@ enum Command {
         /// Datasets in the simulated region.
         #[arg(long, default_value_t = samla_simulator::DEFAULT_DATASETS)]
         datasets: usize,
+        /// Harvest rounds: between rounds the simulated municipalities change, add and remove
+        /// datasets, so incremental harvesting shows (unchanged pages answer 304).
+        #[arg(long, default_value_t = 1)]
+        rounds: u32,
     },
-    /// Serve the API for a region, harvesting every source once at start.
+    /// Serve the API for a region, harvesting every source once at start and then on each
+    /// source's schedule.
     Serve {
         /// Region file.
         #[arg(long)]
@@ -190,7 +195,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             port,
             state,
             datasets,
-        } => demo(port, state, datasets).await,
+            rounds,
+        } => demo(port, state, datasets, rounds.max(1)).await,
         Command::Serve {
             config,
             state,
@@ -250,7 +256,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn demo(port: u16, state: Option<PathBuf>, datasets: usize) -> anyhow::Result<ExitCode> {
+async fn demo(
+    port: u16,
+    state: Option<PathBuf>,
+    datasets: usize,
+    rounds: u32,
+) -> anyhow::Result<ExitCode> {
     let region = app::embedded_region()?;
     let listener = app::bind_loopback(port).await?;
     let simulator = Arc::new(app::simulator_for(&region, datasets));
@@ -270,7 +281,12 @@ async fn demo(port: u16, state: Option<PathBuf>, datasets: usize) -> anyhow::Res
         simulator.dataset_count()
     );
 
-    let config = app::simulated_config(&region, &simulator, &sim_base)?;
+    let mut config = app::simulated_config(&region, &simulator, &sim_base)?;
+    // The simulated municipalities remove datasets between rounds: archive them at once
+    // rather than after the real region's grace period, so the demo shows it.
+    config.harvest.archive_after = std::time::Duration::ZERO;
+    let token = config.admin_token.clone().unwrap_or_else(demo_token);
+    config.admin_token = Some(token.clone());
     let temp;
     let state_dir: &Path = match &state {
         Some(dir) => dir,
@@ -280,17 +296,26 @@ async fn demo(port: u16, state: Option<PathBuf>, datasets: usize) -> anyhow::Res
         }
     };
     let samla = open(config, state_dir).await?;
-    let bars = Arc::new(Bars::new(samla.config.sources.len()));
-    let results = samla
-        .pipeline
-        .harvest_all(
-            &samla.config.sources,
-            samla.config.harvest.concurrency,
-            cancel.child_token(),
-            bars.clone(),
-        )
-        .await;
-    bars.finish();
+    let mut results = Vec::new();
+    for round in 1..=rounds {
+        if round > 1 {
+            let epoch = simulator.advance();
+            eprintln!(
+                "\nround {round}: the simulated municipalities changed, added and removed datasets (epoch {epoch})"
+            );
+        }
+        let bars = Arc::new(Bars::new(samla.config.sources.len()));
+        results = samla
+            .pipeline
+            .harvest_all(
+                &samla.config.sources,
+                samla.config.harvest.concurrency,
+                cancel.child_token(),
+                bars.clone(),
+            )
+            .await;
+        bars.finish();
+    }
     for (id, result) in &results {
         if let Err(e) = result {
             eprintln!("{id}: {e:#}");
@@ -306,9 +331,20 @@ async fn demo(port: u16, state: Option<PathBuf>, datasets: usize) -> anyhow::Res
     println!("  curl '{url}/api/v1/datasets?q=badplatser'");
     println!("  curl '{url}/api/v1/datasets?q=laddstolpar&municipality=1280'");
     println!("  curl '{url}/api/v1/sources'");
+    println!(
+        "  curl -X POST -H 'Authorization: Bearer {token}' '{url}/api/v1/sources/malmo/harvest'"
+    );
     println!("state in {}; stop with Ctrl-C", state_dir.display());
     serve_until_ctrl_c(&samla, listener, cancel).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A token for the demo's admin endpoints, new in every run.
+fn demo_token() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    let seed = std::time::SystemTime::now();
+    let (a, b) = (RandomState::new(), RandomState::new());
+    format!("{:016x}{:016x}", a.hash_one(seed), b.hash_one(std::process::id()))
 }
 
 async fn serve(

@@ -98,12 +98,22 @@ impl Progress for Bars {
             .map(|p| format!("{} ×{}", p.reason, p.count))
             .collect();
         let line = format!(
-            "{source_id:>14} {mark:<9} {:>6} datasets ({} new, {} changed, {} unchanged) in {} pages, {:.1}s{}",
+            "{source_id:>14} {mark:<9} {:>6} datasets ({} new, {} changed, {} unchanged{}) in {} pages{}, {:.1}s{}",
             r.datasets,
             a.new,
             a.changed,
             a.unchanged,
+            if a.archived > 0 {
+                format!(", {} archived", a.archived)
+            } else {
+                String::new()
+            },
             r.pages,
+            if r.pages_not_modified > 0 {
+                format!(" ({} not modified)", r.pages_not_modified)
+            } else {
+                String::new()
+            },
             (r.finished - r.started).num_milliseconds() as f64 / 1000.0,
             if problems.is_empty() {
                 String::new()

@@ -344,7 +344,11 @@ fn demo_token() -> String {
     use std::hash::{BuildHasher, RandomState};
     let seed = std::time::SystemTime::now();
     let (a, b) = (RandomState::new(), RandomState::new());
-    format!("{:016x}{:016x}", a.hash_one(seed), b.hash_one(std::process::id()))
+    format!(
+        "{:016x}{:016x}",
+        a.hash_one(seed),
+        b.hash_one(std::process::id())
+    )
 }
 
 async fn serve(

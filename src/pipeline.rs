@@ -121,13 +121,11 @@ impl Pipeline {
         progress.started(&source.id);
         let store = Arc::clone(&self.store);
         let id = source.id.clone();
-        let (known, memos) = tokio::task::spawn_blocking(move || {
-            let known = store.hashes_for_source(&id)?;
-            let memos: PageMemos = match store.page_memos(&id)? {
-                Some(json) => serde_json::from_str(&json).unwrap_or_default(),
+        let memos = tokio::task::spawn_blocking(move || {
+            Ok::<_, anyhow::Error>(match store.page_memos(&id)? {
+                Some(json) => serde_json::from_str::<PageMemos>(&json).unwrap_or_default(),
                 None => PageMemos::new(),
-            };
-            Ok::<_, anyhow::Error>((known, memos))
+            })
         })
         .await??;
 
@@ -136,9 +134,18 @@ impl Pipeline {
         let private = self.private.contains(&source.organisation);
         let collect = async {
             let (mut kept, mut unchanged, mut seen) = (Vec::new(), 0u64, Vec::new());
+            // The stored hashes are read when the first record arrives: a run whose pages all
+            // answer 304 sends none.
+            let mut known: Option<HashMap<String, String>> = None;
             while let Some(record) = rx.recv().await {
+                if known.is_none() {
+                    let (store, id) = (Arc::clone(&self.store), source.id.clone());
+                    known = Some(
+                        tokio::task::spawn_blocking(move || store.hashes_for_source(&id)).await??,
+                    );
+                }
                 seen.push(record.id.0.clone());
-                if known.get(&record.id.0) == Some(&record.hash) {
+                if known.as_ref().and_then(|k| k.get(&record.id.0)) == Some(&record.hash) {
                     unchanged += 1;
                 } else {
                     let r = rank(source, &record, private);
@@ -148,9 +155,10 @@ impl Pipeline {
                     progress.datasets(&source.id, seen.len() as u64);
                 }
             }
-            (kept, unchanged, seen)
+            Ok::<_, anyhow::Error>((kept, unchanged, seen))
         };
-        let (output, (mut kept, unchanged, mut seen)) = tokio::join!(run, collect);
+        let (output, collected) = tokio::join!(run, collect);
+        let (mut kept, unchanged, mut seen) = collected?;
         let RunOutput {
             report,
             pages,
@@ -186,7 +194,8 @@ impl Pipeline {
             records: kept,
             run: row,
             seen: complete.then_some(seen),
-            pages: if stopped {
+            // A run whose pages all answered 304 learnt nothing new about them.
+            pages: if stopped || report.outcome == Outcome::Unchanged {
                 None
             } else {
                 Some(serde_json::to_string(&pages)?)

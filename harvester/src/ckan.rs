@@ -10,8 +10,8 @@ use samla_model::vocab::{dcat, dcatap, dcterms, foaf, rdf, vcard};
 use serde_json::{Map, Value};
 use url::Url;
 
-/// Packages asked for per page (CKAN's own cap is 1000).
-pub const ROWS: usize = 100;
+/// Packages asked for per page: CKAN's own cap (`ckan.search.rows_max`, 1000 by default).
+pub const ROWS: usize = 1000;
 
 const ADMS: &str = "http://www.w3.org/ns/adms#";
 const OWL_VERSION_INFO: &str = "http://www.w3.org/2002/07/owl#versionInfo";
@@ -802,7 +802,7 @@ mod tests {
         let url = search_url(&base, 200).expect("url");
         assert_eq!(
             url.as_str(),
-            "https://ckan.example.se/api/3/action/package_search?q=*%3A*&rows=100&start=200&sort=id+asc"
+            "https://ckan.example.se/api/3/action/package_search?q=*%3A*&rows=1000&start=200&sort=id+asc"
         );
     }
 

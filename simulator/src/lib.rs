@@ -169,6 +169,7 @@ pub struct Simulator {
     cache: Option<Mutex<HashMap<String, (Bytes, String)>>>,
     /// Rendered CKAN packages and EntryStore entries, per catalog and epoch.
     platform_cache: Mutex<HashMap<String, Arc<platforms::Listing>>>,
+    indices_cache: Mutex<HashMap<(String, u64), Arc<Vec<usize>>>>,
     epoch: AtomicU64,
     churn: f64,
 }
@@ -250,6 +251,7 @@ impl Simulator {
             failing: RwLock::new(HashSet::new()),
             cache: Some(Mutex::new(HashMap::new())),
             platform_cache: Mutex::new(HashMap::new()),
+            indices_cache: Mutex::new(HashMap::new()),
             epoch: AtomicU64::new(0),
             churn: DEFAULT_CHURN,
         }
@@ -273,8 +275,26 @@ impl Simulator {
         self.epoch.load(Ordering::SeqCst)
     }
 
-    /// The datasets a catalog publishes at `epoch`, by index.
-    pub fn indices(&self, c: &SimCatalog, epoch: u64) -> Vec<usize> {
+    /// The datasets a catalog publishes at `epoch`, by index (computed once per epoch).
+    pub fn indices(&self, c: &SimCatalog, epoch: u64) -> Arc<Vec<usize>> {
+        let key = (c.organisation.code.clone(), epoch);
+        if let Some(hit) = self
+            .indices_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Arc::clone(hit);
+        }
+        let list = Arc::new(self.compute_indices(c, epoch));
+        self.indices_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, Arc::clone(&list));
+        list
+    }
+
+    fn compute_indices(&self, c: &SimCatalog, epoch: u64) -> Vec<usize> {
         let third = self.churn / 3.0;
         let code = &c.organisation.code;
         let removed = |i: usize| {
@@ -427,7 +447,7 @@ impl Simulator {
 
     /// The datasets (indices) in the root catalog and in the sub-catalogue at `epoch`.
     fn split(&self, c: &SimCatalog, epoch: u64) -> (Vec<usize>, Vec<usize>) {
-        let mut all = self.indices(c, epoch);
+        let mut all = self.indices(c, epoch).as_ref().clone();
         if c.sub_catalogue {
             let part = all.split_off(all.len() * 2 / 3);
             (all, part)

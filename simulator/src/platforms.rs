@@ -36,6 +36,37 @@ pub(crate) struct Listing {
     entries: Vec<(Vec<String>, Value)>,
     /// Every triple of the catalog's datasets (for the export).
     triples: Vec<Triple>,
+    /// Entries matching each search query seen, by position.
+    matches: std::sync::Mutex<HashMap<String, Arc<Vec<usize>>>>,
+}
+
+impl Listing {
+    /// The entries a search query selects: public, of a type the query names.
+    fn matching(&self, query: &str) -> Arc<Vec<usize>> {
+        let mut cache = self.matches.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hit) = cache.get(query) {
+            return Arc::clone(hit);
+        }
+        let public = query.contains("public:true");
+        let mut named: HashMap<&str, bool> = HashMap::new();
+        let list: Vec<usize> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, (types, _))| {
+                public
+                    && types.iter().any(|t| {
+                        *named.entry(t.as_str()).or_insert_with(|| {
+                            query.contains(&t.replace(':', "\\:").replace('/', "\\/"))
+                        })
+                    })
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let list = Arc::new(list);
+        cache.insert(query.to_string(), Arc::clone(&list));
+        list
+    }
 }
 
 /// Datasets Region Skåne republishes from municipal catalogs: (kommunkod, how many).
@@ -72,7 +103,7 @@ impl Simulator {
             }
             datasets.push((node, own));
         };
-        for i in self.indices(c, epoch) {
+        for &i in self.indices(c, epoch).iter() {
             add(c, i, false);
         }
         if c.organisation.code == "12" {
@@ -543,19 +574,13 @@ pub(crate) async fn entrystore_search(
     let listing = sim.listing(c, &base);
     let rendered = sim
         .cached(key, move || {
-            let public = query.contains("public:true");
-            let matching: Vec<&Value> = listing
-                .entries
+            let matching = listing.matching(&query);
+            let children: Vec<&Value> = matching
                 .iter()
-                .filter(|(types, _)| {
-                    public
-                        && types
-                            .iter()
-                            .any(|t| query.contains(&t.replace(':', "\\:").replace('/', "\\/")))
-                })
-                .map(|(_, e)| e)
+                .skip(offset)
+                .take(limit)
+                .map(|&i| &listing.entries[i].1)
                 .collect();
-            let children: Vec<&Value> = matching.iter().skip(offset).take(limit).copied().collect();
             json!({"offset": offset, "limit": limit, "results": matching.len(), "resource": {"children": children}})
                 .to_string()
                 .into_bytes()

@@ -515,6 +515,21 @@ impl Store {
         let e = |e| self.err(e);
         let seen: HashSet<&str> = seen.iter().map(String::as_str).collect();
         let now = run.finished;
+        // The common case, checked without reading every row: nothing of the source is marked,
+        // and the run listed as many datasets as the source has (every id a run lists is a
+        // row of the source by now), so nothing is missing.
+        let (active, marked): (u64, u64) = tx
+            .query_row(
+                "SELECT count(*) FILTER (WHERE missing_since IS NULL AND archived_at IS NULL),
+                        count(*) FILTER (WHERE missing_since IS NOT NULL OR archived_at IS NOT NULL)
+                 FROM records WHERE source_id = ?1",
+                [&run.source_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(e)?;
+        if marked == 0 && active == seen.len() as u64 {
+            return Ok(());
+        }
         type Row = (String, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
         let rows: Vec<Row> = {
             let mut stmt = tx

@@ -169,10 +169,13 @@ pub struct Simulator {
     cache: Option<Mutex<HashMap<String, (Bytes, String)>>>,
     /// Rendered CKAN packages and EntryStore entries, per catalog and epoch.
     platform_cache: Mutex<HashMap<String, Arc<platforms::Listing>>>,
-    indices_cache: Mutex<HashMap<(String, u64), Arc<Vec<usize>>>>,
+    indices_cache: Mutex<HashMap<(String, u64), Indices>>,
     epoch: AtomicU64,
     churn: f64,
 }
+
+/// The datasets a catalog publishes at an epoch, by index.
+type Indices = Arc<Vec<usize>>;
 
 /// Datasets of the embedded default region.
 pub const DEFAULT_DATASETS: usize = 1000;

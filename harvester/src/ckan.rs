@@ -186,6 +186,18 @@ fn strings(v: &Value) -> Vec<String> {
     }
 }
 
+/// A text field as published: one string, or (scheming's multilingual form) a map from
+/// language to text.
+fn texts_by_language(v: &Value) -> Vec<(Option<String>, String)> {
+    match v {
+        Value::Object(map) => map
+            .iter()
+            .filter_map(|(lang, t)| scalar(t).map(|t| (Some(lang.clone()), t)))
+            .collect(),
+        other => scalar(other).map(|t| vec![(None, t)]).unwrap_or_default(),
+    }
+}
+
 fn is_iri(s: &str) -> bool {
     (s.starts_with("http://") || s.starts_with("https://") || s.starts_with("urn:"))
         && !s.contains(char::is_whitespace)
@@ -224,6 +236,12 @@ impl Writer<'_> {
         match Literal::new_language_tagged_literal(o, lang) {
             Ok(l) => self.push(s, p, l),
             Err(_) => self.literal(s, p, o),
+        }
+    }
+    fn text_in(&mut self, s: &NamedOrBlankNode, p: &str, o: &str, lang: Option<&str>) {
+        match lang {
+            Some(lang) => self.tagged(s, p, o, lang),
+            None => self.literal(s, p, o),
         }
     }
     fn typed(&mut self, s: &NamedOrBlankNode, p: &str, o: &str, datatype: &str) {
@@ -283,8 +301,9 @@ impl Writer<'_> {
 /// Maps one package dict to DCAT triples, appended to `out`. `base` is the CKAN site root.
 pub fn package_to_triples(package: &Map<String, Value>, base: &Url, out: &mut Vec<Triple>) {
     let f = Fields::new(package);
-    let id = f.text("id").unwrap_or_default();
-    let name = f.text("name").unwrap_or_else(|| id.clone());
+    let name = f.text("name");
+    let id = f.text("id").or_else(|| name.clone()).unwrap_or_default();
+    let name = name.unwrap_or_else(|| id.clone());
     let dataset_iri = f
         .text("uri")
         .filter(|u| is_iri(u))
@@ -307,8 +326,12 @@ pub fn package_to_triples(package: &Map<String, Value>, base: &Url, out: &mut Ve
     if let Some(version) = f.text("version") {
         w.literal(&ds, OWL_VERSION_INFO, &version);
     }
-    if let Some(notes) = f.text("version_notes") {
-        w.literal(&ds, &format!("{ADMS}versionNotes"), &notes);
+    for (lang, notes) in f
+        .get("version_notes")
+        .map(texts_by_language)
+        .unwrap_or_default()
+    {
+        w.text_in(&ds, &format!("{ADMS}versionNotes"), &notes, lang.as_deref());
     }
 
     // Keywords: tags (multilingual when `tags_translated`), else `keywords`.
@@ -423,7 +446,11 @@ pub fn package_to_triples(package: &Map<String, Value>, base: &Url, out: &mut Ve
         w.iri(&node, rdf::TYPE.as_str(), &format!("{ADMS}Identifier"));
         w.literal(&node, "http://www.w3.org/2004/02/skos/core#notation", &alt);
     }
-    if let Some(provenance) = f.text("provenance") {
+    let provenance = f
+        .get("provenance")
+        .map(texts_by_language)
+        .unwrap_or_default();
+    if !provenance.is_empty() {
         let node = w.blank();
         w.push(&ds, "http://purl.org/dc/terms/provenance", node_term(&node));
         w.iri(
@@ -431,7 +458,9 @@ pub fn package_to_triples(package: &Map<String, Value>, base: &Url, out: &mut Ve
             rdf::TYPE.as_str(),
             "http://purl.org/dc/terms/ProvenanceStatement",
         );
-        w.literal(&node, RDFS_LABEL, &provenance);
+        for (lang, text) in provenance {
+            w.text_in(&node, RDFS_LABEL, &text, lang.as_deref());
+        }
     }
 
     // Spatial: a URI (scheming `spatial_coverage`, legacy `spatial_uri`, Civity `spatial_scheme`).
@@ -753,8 +782,11 @@ fn distribution(
     {
         w.value(&dist, dcterms::LICENSE.as_str(), &licence);
     }
-    if let Some(rights) = f.text("rights") {
-        w.value(&dist, dcterms::RIGHTS.as_str(), &rights);
+    for (lang, rights) in f.get("rights").map(texts_by_language).unwrap_or_default() {
+        match lang {
+            None => w.value(&dist, dcterms::RIGHTS.as_str(), &rights),
+            Some(lang) => w.tagged(&dist, dcterms::RIGHTS.as_str(), &rights, &lang),
+        }
     }
     for language in f.texts("language") {
         w.value(&dist, dcterms::LANGUAGE.as_str(), &language);

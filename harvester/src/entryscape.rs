@@ -119,6 +119,30 @@ pub fn read_search_page(
     Ok(SearchPage { triples, next })
 }
 
+/// A document in RDF/JSON, as triples; `None` when the bytes are not RDF/JSON (JSON-LD, say).
+pub fn read_rdf_json(body: &[u8]) -> Option<Vec<Triple>> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let subjects = value.as_object()?;
+    let is_rdf_json = !subjects.is_empty()
+        && subjects.iter().all(|(s, predicates)| {
+            !s.starts_with('@')
+                && predicates.as_object().is_some_and(|p| {
+                    p.values().all(|objects| {
+                        objects.as_array().is_some_and(|list| {
+                            list.iter()
+                                .all(|o| o.get("type").is_some() && o.get("value").is_some())
+                        })
+                    })
+                })
+        });
+    if !is_rdf_json {
+        return None;
+    }
+    let mut triples = Vec::new();
+    rdf_json(&value, "rj", &mut triples);
+    Some(triples)
+}
+
 /// RDF/JSON (subject → predicate → [{type, value, lang?, datatype?}]) as triples. Blank-node
 /// labels are scoped per entry: EntryStore reuses them across entries.
 pub fn rdf_json(graph: &Value, scope: &str, out: &mut Vec<Triple>) {

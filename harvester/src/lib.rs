@@ -644,6 +644,28 @@ fn decode(
     store: &Url,
 ) -> Result<Page, (&'static str, String)> {
     match kind {
+        PageKind::Rdf if format == RdfFormat::JsonLd => {
+            // EntryStore answers its metadata in RDF/JSON unless told otherwise.
+            if let Some(triples) = entryscape::read_rdf_json(&fetched.body) {
+                let (next, parts) = links(&triples);
+                return Ok(Page {
+                    triples,
+                    next,
+                    parts,
+                    lenient: None,
+                });
+            }
+            let Parsed { triples, lenient } =
+                parse_rdf(&fetched.body, format, fetched.url.as_str())
+                    .map_err(|m| ("malformed_rdf", format!("not valid {format}: {m}")))?;
+            let (next, parts) = links(&triples);
+            Ok(Page {
+                triples,
+                next,
+                parts,
+                lenient,
+            })
+        }
         PageKind::Rdf => {
             let Parsed { triples, lenient } =
                 parse_rdf(&fetched.body, format, fetched.url.as_str())

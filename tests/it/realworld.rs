@@ -199,3 +199,206 @@ async fn realworld_catalogs_keep_titles_publishers_and_distributions() {
         );
     }
 }
+
+/// A package dict field with a DCAT-AP-SE home, and the predicate it must arrive as.
+const CKAN_HOMES: &[(&str, &str)] = &[
+    ("theme", "http://www.w3.org/ns/dcat#theme"),
+    ("conforms_to", "http://purl.org/dc/terms/conformsTo"),
+    ("frequency", "http://purl.org/dc/terms/accrualPeriodicity"),
+    ("access_rights", "http://purl.org/dc/terms/accessRights"),
+    ("language", "http://purl.org/dc/terms/language"),
+    ("issued", "http://purl.org/dc/terms/issued"),
+    ("modified", "http://purl.org/dc/terms/modified"),
+    ("contact", "http://www.w3.org/ns/dcat#contactPoint"),
+    ("publisher", "http://purl.org/dc/terms/publisher"),
+    ("spatial_coverage", "http://purl.org/dc/terms/spatial"),
+    ("temporal_coverage", "http://purl.org/dc/terms/temporal"),
+    ("hvd_category", "http://data.europa.eu/r5r/hvdCategory"),
+    (
+        "applicable_legislation",
+        "http://data.europa.eu/r5r/applicableLegislation",
+    ),
+    ("version", "http://www.w3.org/2002/07/owl#versionInfo"),
+    ("provenance", "http://purl.org/dc/terms/provenance"),
+    ("documentation", "http://xmlns.com/foaf/0.1/page"),
+    (
+        "alternate_identifier",
+        "http://www.w3.org/ns/adms#identifier",
+    ),
+    ("tags", "http://www.w3.org/ns/dcat#keyword"),
+];
+
+/// Resource fields with a home on the distribution.
+const RESOURCE_HOMES: &[(&str, &str)] = &[
+    ("access_url", "http://www.w3.org/ns/dcat#accessURL"),
+    ("download_url", "http://www.w3.org/ns/dcat#downloadURL"),
+    ("license", "http://purl.org/dc/terms/license"),
+    ("format", "http://purl.org/dc/terms/format"),
+    ("rights", "http://purl.org/dc/terms/rights"),
+    ("status", "http://www.w3.org/ns/adms#status"),
+    ("availability", "http://data.europa.eu/r5r/availability"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "opt-in: reads ../shared/realworld"]
+async fn realworld_ckan_package_dicts_keep_every_field_with_a_dcat_home() {
+    let dir = realworld().join("ckan/ckanext-dcat-examples");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("{} not found; skipped", dir.display());
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    files.sort();
+    let mut checked = 0;
+    for path in files {
+        let Ok(value) =
+            serde_json::from_slice::<serde_json::Value>(&std::fs::read(&path).expect("read"))
+        else {
+            continue;
+        };
+        let packages: Vec<serde_json::Value> = match value {
+            serde_json::Value::Array(list) => list,
+            other => vec![other],
+        };
+        // Package dicts only (the folder also has DCAT-JSON catalogs).
+        let packages: Vec<serde_json::Value> = packages
+            .into_iter()
+            .filter(|p| {
+                p.get("title").is_some() && (p.get("name").is_some() || p.get("id").is_some())
+            })
+            .collect();
+        if packages.is_empty() {
+            continue;
+        }
+        let body = serde_json::json!({"success": true, "result": {"count": packages.len(), "results": packages}}).to_string();
+        let base = serve(axum::Router::new().route(
+            "/api/3/action/package_search",
+            axum::routing::get(
+                move || async move { ([("content-type", "application/json")], body) },
+            ),
+        ))
+        .await;
+        let mut src = source("ckan", &base);
+        src.protocol = samla_config::Protocol::Ckan;
+        let (report, records) = run(&harvester(1 << 24), &src).await;
+        let name = path.display();
+        assert_eq!(report.outcome, Outcome::Success, "{name}: {report:?}");
+        assert_eq!(records.len(), packages.len(), "{name}: every package");
+        for (package, record) in packages.iter().zip({
+            // Records come back ordered by id; match them to packages by title.
+            let mut by_title = records.clone();
+            by_title.sort_by_key(|r| {
+                packages
+                    .iter()
+                    .position(|p| {
+                        r.view
+                            .title
+                            .values()
+                            .any(|t| Some(t.as_str()) == p["title"].as_str())
+                    })
+                    .unwrap_or(usize::MAX)
+            });
+            by_title
+        }) {
+            let title = package["title"].as_str().unwrap_or_default();
+            assert!(
+                record.view.title.values().any(|t| t == title),
+                "{name}: title {title:?} kept"
+            );
+            let extras: Vec<&str> = package["extras"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e["key"].as_str())
+                .collect();
+            for (field, predicate) in CKAN_HOMES {
+                let present = package
+                    .get(*field)
+                    .is_some_and(|v| !v.is_null() && v != "" && v != &serde_json::json!([]))
+                    || extras.contains(field);
+                if present {
+                    assert!(
+                        record.ntriples.contains(&format!("> <{predicate}> ")),
+                        "{name}: {field} → {predicate} kept for {title:?}"
+                    );
+                }
+            }
+            let resources = package["resources"].as_array().cloned().unwrap_or_default();
+            assert_eq!(
+                record.view.distributions.len(),
+                resources.len(),
+                "{name}: resources"
+            );
+            for resource in &resources {
+                for (field, predicate) in RESOURCE_HOMES {
+                    if resource
+                        .get(*field)
+                        .is_some_and(|v| !v.is_null() && v != "")
+                    {
+                        assert!(
+                            record.ntriples.contains(&format!("> <{predicate}> ")),
+                            "{name}: resource {field} → {predicate} kept"
+                        );
+                    }
+                }
+            }
+            checked += 1;
+        }
+    }
+    println!(
+        "realworld CKAN: {checked} package dicts mapped with every field that has a DCAT-AP-SE home"
+    );
+    assert!(checked >= 8, "{checked}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "opt-in: reads ../shared/realworld"]
+async fn realworld_entryscape_search_and_export_shapes_are_harvested() {
+    let dir = realworld().join("entryscape/fuzzy-mcp-fixtures");
+    let (Ok(search), Ok(export)) = (
+        std::fs::read_to_string(dir.join("dataportal_search_datasets.json")),
+        std::fs::read_to_string(dir.join("dataportal_metadata_recursive.json")),
+    ) else {
+        eprintln!("{} not found; skipped", dir.display());
+        return;
+    };
+    let base = serve(
+        axum::Router::new()
+            .route(
+                "/store/search",
+                axum::routing::get(move || async move {
+                    ([("content-type", "application/json")], search)
+                }),
+            )
+            .route(
+                "/store/1/metadata/9",
+                axum::routing::get(move || async move {
+                    ([("content-type", "application/json")], export)
+                }),
+            ),
+    )
+    .await;
+    let mut src = source("dataportal", &format!("{base}/store/"));
+    src.protocol = samla_config::Protocol::Entryscape;
+    let (report, records) = run(&harvester(1 << 24), &src).await;
+    assert_eq!(report.outcome, Outcome::Success, "{report:?}");
+    assert!(!records.is_empty());
+    for r in &records {
+        assert!(!r.view.title.is_empty(), "{}: title", r.iri);
+        assert!(r.view.publisher.is_some(), "{}: publisher", r.iri);
+    }
+    // The export path: the recursive metadata in EntryStore's default RDF/JSON.
+    src.url = url::Url::parse(&format!("{base}/store/1/metadata/9?recursive=dcat")).expect("url");
+    let (report, records) = run(&harvester(1 << 24), &src).await;
+    assert_eq!(report.outcome, Outcome::Success, "{report:?}");
+    assert_eq!(records.len(), 1);
+    let v = &records[0].view;
+    assert_eq!(v.title.get("sv").map(String::as_str), Some("Badplatser"));
+    assert_eq!(v.distributions.len(), 2, "both distributions reached");
+    assert!(v.contact_point.is_some() && v.publisher.is_some());
+    println!(
+        "realworld EntryScape: search {} datasets, export 1 dataset with {} distributions",
+        report.datasets,
+        v.distributions.len()
+    );
+}

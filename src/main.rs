@@ -113,11 +113,14 @@ enum Command {
         /// The catalog URL.
         url: String,
     },
-    /// Validate a region file.
+    /// Validate a region file; with --probe, also ask each source what platform answers.
     CheckConfig {
         /// Region file.
         #[arg(long)]
         config: PathBuf,
+        /// Also ask each source's URL what platform answers (needs the network).
+        #[arg(long)]
+        probe: bool,
     },
 }
 
@@ -240,8 +243,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             format,
             url,
         } => check(&protocol, format, &url).await,
-        Command::CheckConfig { config } => {
+        Command::CheckConfig { config, probe } => {
             let c = Config::from_file(&config)?;
+            if probe {
+                return probe_sources(&c).await;
+            }
             let unverified = c.sources.iter().filter(|s| !s.verified).count();
             println!(
                 "{}: region {}, {} organisations, {} sources ({} with unverified URLs)",
@@ -472,6 +478,52 @@ async fn check(protocol: &str, format: ReportFormat, url: &str) -> anyhow::Resul
             ExitCode::SUCCESS
         },
     )
+}
+
+/// Probes every source of a configuration and says what answers, next to what is configured.
+async fn probe_sources(config: &Config) -> anyhow::Result<ExitCode> {
+    let harvester = Harvester::new(
+        HarvestSettings {
+            retries: 0,
+            request_timeout: std::time::Duration::from_secs(20),
+            ..config.harvest.clone()
+        },
+        Arc::new(app::directory_of(config)),
+    )?;
+    let mut mismatches = 0;
+    let probes = futures::future::join_all(config.sources.iter().map(|s| {
+        let harvester = &harvester;
+        async move { (s, harvester.probe(&s.url).await) }
+    }))
+    .await;
+    for (source, probe) in probes {
+        let verdict = match probe.platform {
+            Some(p) if p == source.protocol => "ok",
+            Some(_) => {
+                mismatches += 1;
+                "DIFFERENT PLATFORM"
+            }
+            None => {
+                mismatches += 1;
+                "NOTHING"
+            }
+        };
+        println!(
+            "{:>14}  configured {:<10} {verdict:<18} {}",
+            source.id,
+            source.protocol.to_string(),
+            probe.detail
+        );
+    }
+    println!(
+        "{} sources probed; {mismatches} do not answer as configured",
+        config.sources.len()
+    );
+    Ok(if mismatches > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn print_report(r: &RunReport) {

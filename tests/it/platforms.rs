@@ -289,3 +289,19 @@ async fn the_region_harvests_all_three_protocols_and_republished_datasets_once()
     }
     assert_eq!(republished, 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probing_sources_finds_the_platform_that_answers() {
+    let r = crate::support::region(300).await;
+    let h = harvester(1 << 24);
+    for (id, expected) in [
+        ("malmo", Some(Protocol::Ckan)),
+        ("helsingborg", Some(Protocol::Entryscape)),
+        ("ystad", Some(Protocol::Dcat)),
+        ("osby", None),
+    ] {
+        let source = r.samla.config.source(id).expect("source");
+        let probe = h.probe(&source.url).await;
+        assert_eq!(probe.platform, expected, "{id}: {}", probe.detail);
+    }
+}

@@ -15,7 +15,7 @@ async fn harvests_the_simulated_region_into_search() {
         "the broken source fails"
     );
     assert_eq!(outcomes["malmo"].report.outcome, Outcome::Success);
-    assert!(outcomes["malmo"].report.pages > 1, "Malmö pages");
+    assert!(outcomes["lund"].report.pages > 1, "EntryScape pages");
     assert!(
         outcomes["trelleborg"].report.pages > 1,
         "Trelleborg has a sub-catalogue"

@@ -305,3 +305,21 @@ async fn probing_sources_finds_the_platform_that_answers() {
         assert_eq!(probe.platform, expected, "{id}: {}", probe.detail);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ckan_pages_with_rows_and_start_until_the_count() {
+    let r = crate::support::region(3200).await;
+    let malmo = r.samla.config.source("malmo").cloned().expect("malmo");
+    let published = r
+        .simulator
+        .catalogs()
+        .iter()
+        .find(|c| c.organisation.code == "1280")
+        .map(|c| c.datasets)
+        .expect("Malmö");
+    assert!(published > 1000, "{published}");
+    let (report, records) = run(&harvester(1 << 26), &malmo).await;
+    assert_eq!(report.outcome, Outcome::Success);
+    assert_eq!(report.pages, 2, "1000 rows a page");
+    assert_eq!(records.len(), published, "every package once");
+}

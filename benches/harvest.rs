@@ -308,6 +308,24 @@ async fn incremental(region: &samla_config::Config, n: usize) -> anyhow::Result<
         }
     }
     let (unchanged, results) = harvest(&samla).await;
+    if std::env::var("SAMLA_BENCH_PROFILE_UNCHANGED").is_ok() {
+        let mut runs: Vec<(String, i64)> = results
+            .iter()
+            .filter_map(|(id, r)| {
+                let o = r.as_ref().ok()?;
+                Some((
+                    id.clone(),
+                    (o.report.finished - o.report.started).num_microseconds()?,
+                ))
+            })
+            .collect();
+        runs.sort_by_key(|r| -r.1);
+        println!("  slowest runs (µs): {:?}", &runs[..runs.len().min(8)]);
+        println!(
+            "  sum of runs: {} µs",
+            runs.iter().map(|r| r.1).sum::<i64>()
+        );
+    }
     println!(
         "  unchanged re-harvest {:.3} s: {} of {} pages not modified, {} writes, store seq {} → {}; {:.0}× cheaper than the first harvest (target ≥ 100×)",
         unchanged.as_secs_f64(),

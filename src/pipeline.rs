@@ -163,6 +163,7 @@ impl Pipeline {
             report,
             pages,
             reused,
+            memos_changed,
         } = output;
         let stopped = matches!(
             report.outcome,
@@ -194,8 +195,8 @@ impl Pipeline {
             records: kept,
             run: row,
             seen: complete.then_some(seen),
-            // A run whose pages all answered 304 learnt nothing new about them.
-            pages: if stopped || report.outcome == Outcome::Unchanged {
+            // A run that learnt nothing new about its pages leaves the memos as they are.
+            pages: if stopped || !memos_changed {
                 None
             } else {
                 Some(serde_json::to_string(&pages)?)

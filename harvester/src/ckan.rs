@@ -29,6 +29,36 @@ pub fn search_url(base: &Url, start: usize) -> Option<Url> {
     Some(url)
 }
 
+/// The URL that fingerprints a CKAN's packages: the most recently modified one, and the count.
+pub fn fingerprint_url(base: &Url) -> Option<Url> {
+    let mut url = api_base(base).join("api/3/action/package_search").ok()?;
+    url.query_pairs_mut()
+        .append_pair("q", "*:*")
+        .append_pair("rows", "1")
+        .append_pair("sort", "metadata_modified desc");
+    Some(url)
+}
+
+/// The fingerprint in a [`fingerprint_url`] response: count, newest `metadata_modified` and its
+/// package. Any created, changed or deleted package changes it (CKAN stamps every write).
+pub fn fingerprint(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    if v.get("success") != Some(&Value::Bool(true)) {
+        return None;
+    }
+    let count = v.pointer("/result/count")?.as_u64()?;
+    let newest = v.pointer("/result/results/0");
+    let stamp = newest
+        .and_then(|p| p.get("metadata_modified"))
+        .and_then(Value::as_str);
+    let id = newest.and_then(|p| p.get("id")).and_then(Value::as_str);
+    match (count, stamp, id) {
+        (0, _, _) => Some("0".into()),
+        (n, Some(stamp), Some(id)) => Some(format!("{n}|{stamp}|{id}")),
+        _ => None,
+    }
+}
+
 /// The site root of a CKAN URL given with or without a trailing slash or `/api/3`.
 fn api_base(base: &Url) -> Url {
     let mut base = base.clone();

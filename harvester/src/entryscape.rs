@@ -65,6 +65,38 @@ pub fn search_url(store: &Url, offset: usize) -> Option<Url> {
     Some(url)
 }
 
+/// The URL that fingerprints a store's public entries: the most recently modified one, and
+/// the count.
+pub fn fingerprint_url(store: &Url) -> Option<Url> {
+    let mut url = store.join("search").ok()?;
+    url.query_pairs_mut()
+        .append_pair("type", "solr")
+        .append_pair("query", &query())
+        .append_pair("limit", "1")
+        .append_pair("offset", "0")
+        .append_pair("sort", "modified desc");
+    Some(url)
+}
+
+/// The fingerprint in a [`fingerprint_url`] response: the number of hits and the newest
+/// entry's id and `modified`. Any created, changed or removed entry changes it.
+pub fn fingerprint(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let total = v.get("results")?.as_u64()?;
+    let newest = v.pointer("/resource/children/0");
+    let Some(newest) = newest else {
+        return (total == 0).then(|| "0".into());
+    };
+    let id = newest.get("entryId").and_then(Value::as_str)?;
+    let modified = newest
+        .get("info")?
+        .as_object()?
+        .values()
+        .find_map(|info| info.pointer("/http:~1~1purl.org~1dc~1terms~1modified/0/value"))
+        .and_then(Value::as_str)?;
+    Some(format!("{total}|{modified}|{id}"))
+}
+
 /// One search page: the triples of its hits, and the next page.
 pub struct SearchPage {
     /// The metadata of every hit.

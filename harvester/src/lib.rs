@@ -111,6 +111,10 @@ pub struct PageMemo {
     /// Distributions of those datasets.
     #[serde(default)]
     pub distributions: u64,
+    /// For an API source's first page: the fingerprint of the whole source (count and newest
+    /// modification). When it is the same at the next run, no page is asked for again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
 
 /// Page memos by URL.
@@ -125,6 +129,8 @@ pub struct RunOutput {
     pub pages: PageMemos,
     /// Datasets on pages that answered 304: still published, unchanged, not sent again.
     pub reused: Vec<DatasetId>,
+    /// Whether the page memos differ from the ones the run started with.
+    pub memos_changed: bool,
 }
 
 /// Harvests sources with one shared client.
@@ -265,10 +271,12 @@ impl Harvester {
         }
         let mut report = run.report;
         report.finish();
+        let memos_changed = run.new_memos != *memos;
         RunOutput {
             report,
             pages: run.new_memos,
             reused: run.reused,
+            memos_changed,
         }
     }
 
@@ -310,8 +318,90 @@ impl Harvester {
         run.prefetched.extend(answers);
     }
 
+    /// The fingerprint of an API source, one small request; `None` for DCAT files or when the
+    /// server does not give one.
+    async fn fingerprint(&self, run: &mut Run<'_>) -> Option<String> {
+        let (url, read): (Url, fn(&[u8]) -> Option<String>) = match run.kind {
+            PageKind::Rdf => return None,
+            PageKind::Ckan => (ckan::fingerprint_url(&run.source.url)?, ckan::fingerprint),
+            PageKind::EntryscapeSearch => (
+                entryscape::fingerprint_url(&entryscape::store_base(&run.source.url))?,
+                entryscape::fingerprint,
+            ),
+        };
+        if !self.allowed(&url) {
+            return None;
+        }
+        let fetched = self.client.get(&url, "application/json").await.ok()?;
+        for status in &fetched.attempts {
+            *run.report.http_statuses.entry(*status).or_default() += 1;
+        }
+        read(&fetched.body)
+    }
+
+    /// When the source's fingerprint is what the last run recorded, every memoised page
+    /// stands as it was: walks the memo chain from `first`, counting each page as not
+    /// modified, without a request. Returns false (and does nothing) otherwise.
+    fn reuse_unchanged(&self, run: &mut Run<'_>, first: &Url, fingerprint: &str) -> bool {
+        let same = run
+            .memos
+            .get(first.as_str())
+            .and_then(|m| m.fingerprint.as_deref())
+            == Some(fingerprint);
+        if !same {
+            return false;
+        }
+        let mut chain = Vec::new();
+        let mut queue = VecDeque::from([first.to_string()]);
+        let mut visited = HashSet::new();
+        while let Some(url) = queue.pop_front() {
+            if !visited.insert(url.clone()) {
+                continue;
+            }
+            let Some(memo) = run.memos.get(&url) else {
+                return false; // the chain is incomplete: walk it for real
+            };
+            queue.extend(memo.next.iter().chain(&memo.parts).cloned());
+            chain.push((url, memo.clone()));
+        }
+        for (url, memo) in chain {
+            run.report.pages += 1;
+            run.report.pages_not_modified += 1;
+            run.reused.extend(memo.datasets.iter().cloned());
+            run.report.datasets += memo.datasets.len() as u64;
+            run.report.distributions += memo.distributions;
+            run.new_memos.insert(url, memo);
+        }
+        true
+    }
+
     async fn run_pages(&self, run: &mut Run<'_>, first: Url, cancel: &CancellationToken) {
         let deadline = Instant::now() + self.settings.run_timeout;
+        let fingerprint = tokio::select! {
+            _ = cancel.cancelled() => None,
+            fingerprint = self.fingerprint(run) => fingerprint,
+        };
+        if let Some(fp) = &fingerprint
+            && self.reuse_unchanged(run, &first, fp)
+        {
+            return;
+        }
+        self.walk(run, first.clone(), cancel, deadline).await;
+        if let (Some(fp), Some(memo)) = (fingerprint, run.new_memos.get_mut(first.as_str())) {
+            // Only a complete walk may vouch for the whole source.
+            if matches!(run.report.outcome, Outcome::Success) {
+                memo.fingerprint = Some(fp);
+            }
+        }
+    }
+
+    async fn walk(
+        &self,
+        run: &mut Run<'_>,
+        first: Url,
+        cancel: &CancellationToken,
+        deadline: Instant,
+    ) {
         if !run.memos.is_empty() {
             tokio::select! {
                 _ = cancel.cancelled() => {

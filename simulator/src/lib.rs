@@ -308,6 +308,35 @@ impl Simulator {
         (0..c.datasets + added).filter(|&i| !removed(i)).collect()
     }
 
+    /// When the platform last wrote dataset `i`'s record, as of `epoch`: its creation (an
+    /// addition of a later epoch) or its last change, else a fixed time before the simulation
+    /// (CKAN's `metadata_modified`, EntryStore's entry `modified`).
+    pub fn record_modified(&self, c: &SimCatalog, i: usize, epoch: u64) -> String {
+        let third = self.churn / 3.0;
+        let added_at = if i < c.datasets {
+            0
+        } else {
+            let j = (i - c.datasets) as f64;
+            (1..=epoch)
+                .find(|e| (c.datasets as f64 * third * *e as f64).round() > j)
+                .unwrap_or(0)
+        };
+        let changed_at = (1..=epoch)
+            .rev()
+            .find(|k| {
+                let draw = (seed(&c.organisation.code, i, &format!("changed{k}")) % 10_000) as f64;
+                draw < third * 10_000.0
+            })
+            .unwrap_or(0);
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 10, 31)
+            .unwrap_or_default()
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default();
+        (start + chrono::Duration::days(added_at.max(changed_at) as i64))
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string()
+    }
+
     /// How many times a dataset has changed by `epoch`.
     pub fn version(&self, c: &SimCatalog, i: usize, epoch: u64) -> u64 {
         let third = self.churn / 3.0;

@@ -32,8 +32,8 @@ pub(crate) fn hex_digest(bytes: &[u8]) -> String {
 pub(crate) struct Listing {
     /// CKAN: (id, metadata_modified, package JSON), by id.
     packages: Vec<(String, String, Value)>,
-    /// EntryStore: (rdf types, entry JSON), oldest first.
-    entries: Vec<(Vec<String>, Value)>,
+    /// EntryStore: (rdf types, modified, entry JSON), oldest first.
+    entries: Vec<(Vec<String>, String, Value)>,
     /// Every triple of the catalog's datasets (for the export).
     triples: Vec<Triple>,
     /// Entries matching each search query seen, by position.
@@ -53,7 +53,7 @@ impl Listing {
             .entries
             .iter()
             .enumerate()
-            .filter(|(_, (types, _))| {
+            .filter(|(_, (types, _, _))| {
                 public
                     && types.iter().any(|t| {
                         *named.entry(t.as_str()).or_insert_with(|| {
@@ -75,7 +75,7 @@ const REPUBLISHED: &[(&str, usize)] = &[("1283", 3), ("1281", 2)];
 impl Simulator {
     /// The triples of one catalog's datasets at `epoch`: each dataset with its
     /// distributions, then the publishers and contact points they refer to, once.
-    fn catalog_triples(&self, c: &SimCatalog, epoch: u64) -> Vec<(Term, Vec<Triple>)> {
+    fn catalog_triples(&self, c: &SimCatalog, epoch: u64) -> Vec<(Term, Vec<Triple>, String)> {
         let mut datasets = Vec::new();
         let mut shared: BTreeMap<String, Vec<Triple>> = BTreeMap::new();
         let mut add = |origin: &SimCatalog, i: usize, republished: bool| {
@@ -101,7 +101,7 @@ impl Simulator {
                     list.push(t);
                 }
             }
-            datasets.push((node, own));
+            datasets.push((node, own, self.record_modified(origin, i, epoch)));
         };
         for &i in self.indices(c, epoch).iter() {
             add(c, i, false);
@@ -116,7 +116,8 @@ impl Simulator {
             }
         }
         for (subject, triples) in shared {
-            datasets.push((NamedNode::new_unchecked(subject).into(), triples));
+            let modified = self.record_modified(c, 0, 0);
+            datasets.push((NamedNode::new_unchecked(subject).into(), triples, modified));
         }
         datasets
     }
@@ -135,10 +136,10 @@ impl Simulator {
         }
         let slug = c.organisation.slug();
         let mut listing = Listing::default();
-        for (node, triples) in self.catalog_triples(c, epoch) {
+        for (node, triples, modified) in self.catalog_triples(c, epoch) {
             match c.platform {
                 Platform::Ckan => {
-                    if let Some(package) = package(&node, &triples, c, &format!("{base}/{slug}")) {
+                    if let Some(package) = package(&node, &triples, c, &modified) {
                         listing.packages.push(package);
                     }
                 }
@@ -158,7 +159,7 @@ impl Simulator {
                         let n = listing.entries.len() + 1;
                         listing
                             .entries
-                            .push(entry(base, &slug, n, s, &by_subject[s]));
+                            .push(entry(base, &slug, n, s, &by_subject[s], &modified));
                     }
                 }
                 Platform::Dcat => {}
@@ -237,7 +238,7 @@ fn package(
     node: &Term,
     triples: &[Triple],
     c: &SimCatalog,
-    site: &str,
+    record_modified: &str,
 ) -> Option<(String, String, Value)> {
     let s = term_str(node);
     if !values(triples, &s, RDF_TYPE)
@@ -309,7 +310,7 @@ fn package(
         "private": false,
         "license_id": licence_id,
         "metadata_created": one(&format!("{DCT}issued")).map(|d| format!("{d}T08:00:00")),
-        "metadata_modified": modified,
+        "metadata_modified": format!("{record_modified}.000000"),
         "modified": modified,
         "issued": one(&format!("{DCT}issued")),
         "tags": all(&format!("{DCAT}keyword")).iter().map(|k| json!({"name": k, "display_name": k})).collect::<Vec<_>>(),
@@ -341,8 +342,7 @@ fn package(
     if let Some(map) = package.as_object_mut() {
         map.retain(|_, v| !v.is_null());
     }
-    let _ = site;
-    Some((id, modified, package))
+    Some((id, record_modified.to_string(), package))
 }
 
 /// One EntryStore entry: the resource's metadata graph in RDF/JSON.
@@ -352,7 +352,8 @@ fn entry(
     n: usize,
     subject: &str,
     triples: &[&Triple],
-) -> (Vec<String>, Value) {
+    modified: &str,
+) -> (Vec<String>, String, Value) {
     let mut predicates: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let mut types = Vec::new();
     for t in triples {
@@ -382,11 +383,15 @@ fn entry(
     let entry_uri = format!("{base}/{slug}/store/1/entry/{n}");
     (
         types,
+        modified.to_string(),
         json!({
             "entryId": n.to_string(),
             "contextId": "1",
             "rights": ["readmetadata", "readresource"],
-            "info": {entry_uri: {"http://entrystore.org/terms/resource": [{"type": "uri", "value": subject}]}},
+            "info": {entry_uri: {
+                "http://entrystore.org/terms/resource": [{"type": "uri", "value": subject}],
+                "http://purl.org/dc/terms/modified": [{"type": "literal", "value": format!("{modified}Z"), "datatype": "http://www.w3.org/2001/XMLSchema#dateTime"}],
+            }},
             "metadata": {subject: predicates},
         }),
     )
@@ -465,8 +470,9 @@ pub(crate) async fn package_search(
     let base = base_url(&headers);
     let epoch = sim.epoch();
     let key = format!(
-        "ckan|{base}|{org}|{epoch}|{rows}|{start}|{}",
-        since.as_deref().unwrap_or("")
+        "ckan|{base}|{org}|{epoch}|{rows}|{start}|{}|{:?}",
+        since.as_deref().unwrap_or(""),
+        params.get("sort")
     );
     let listing = sim.listing(c, &base);
     let sort = params
@@ -475,11 +481,14 @@ pub(crate) async fn package_search(
         .unwrap_or_else(|| "score desc, metadata_modified desc".into());
     let rendered = sim
         .cached(key, move || {
-            let matching: Vec<&(String, String, Value)> = listing
+            let mut matching: Vec<&(String, String, Value)> = listing
                 .packages
                 .iter()
                 .filter(|(_, modified, _)| since.as_deref().is_none_or(|s| modified.as_str() >= s))
                 .collect();
+            if sort.trim_start().starts_with("metadata_modified desc") {
+                matching.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            }
             let results: Vec<&Value> = matching.iter().skip(start).take(rows).map(|p| &p.2).collect();
             json!({
                 "help": "http://127.0.0.1/api/3/action/help_show?name=package_search",
@@ -542,6 +551,7 @@ pub(crate) struct SearchParams {
     query: Option<String>,
     limit: Option<String>,
     offset: Option<String>,
+    sort: Option<String>,
 }
 
 /// `GET /{org}/store/search?type=solr&query=…&limit=…&offset=…`: public entries whose
@@ -570,16 +580,24 @@ pub(crate) async fn entrystore_search(
     let query = params.query.unwrap_or_default();
     let base = base_url(&headers);
     let epoch = sim.epoch();
-    let key = format!("es|{base}|{org}|{epoch}|{limit}|{offset}|{query}");
+    let newest_first = params
+        .sort
+        .as_deref()
+        .is_some_and(|s| s.trim() == "modified desc");
+    let key = format!("es|{base}|{org}|{epoch}|{limit}|{offset}|{query}|{newest_first}");
     let listing = sim.listing(c, &base);
     let rendered = sim
         .cached(key, move || {
             let matching = listing.matching(&query);
-            let children: Vec<&Value> = matching
+            let mut order: Vec<usize> = matching.as_ref().clone();
+            if newest_first {
+                order.sort_by(|a, b| listing.entries[*b].1.cmp(&listing.entries[*a].1).then(a.cmp(b)));
+            }
+            let children: Vec<&Value> = order
                 .iter()
                 .skip(offset)
                 .take(limit)
-                .map(|&i| &listing.entries[i].1)
+                .map(|&i| &listing.entries[i].2)
                 .collect();
             json!({"offset": offset, "limit": limit, "results": matching.len(), "resource": {"children": children}})
                 .to_string()

@@ -220,6 +220,8 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (id, source_id)
 );
 CREATE INDEX IF NOT EXISTS records_source ON records(source_id);
+CREATE INDEX IF NOT EXISTS records_marked ON records(source_id)
+    WHERE missing_since IS NOT NULL OR archived_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS pages (source_id TEXT PRIMARY KEY, memos TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -513,23 +515,23 @@ impl Store {
         lookups: &mut HashSet<String>,
     ) -> Result<(), StoreError> {
         let e = |e| self.err(e);
-        let seen: HashSet<&str> = seen.iter().map(String::as_str).collect();
         let now = run.finished;
-        // The common case, checked without reading every row: nothing of the source is marked,
-        // and the run listed as many datasets as the source has (every id a run lists is a
-        // row of the source by now), so nothing is missing.
-        let (active, marked): (u64, u64) = tx
-            .query_row(
-                "SELECT count(*) FILTER (WHERE missing_since IS NULL AND archived_at IS NULL),
-                        count(*) FILTER (WHERE missing_since IS NOT NULL OR archived_at IS NOT NULL)
-                 FROM records WHERE source_id = ?1",
-                [&run.source_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map_err(e)?;
-        if marked == 0 && active == seen.len() as u64 {
+        // The common case, checked on the indexes alone: nothing of the source is marked, and
+        // the run listed as many datasets as the source has (every id a run lists is a row of
+        // the source by now), so nothing is missing.
+        let count = |sql: &str| -> Result<u64, StoreError> {
+            tx.query_row(sql, [&run.source_id], |r| r.get(0)).map_err(e)
+        };
+        let marked = count(
+            "SELECT count(*) FROM records INDEXED BY records_marked WHERE source_id = ?1
+             AND (missing_since IS NOT NULL OR archived_at IS NOT NULL)",
+        )?;
+        if marked == 0
+            && count("SELECT count(*) FROM records WHERE source_id = ?1")? == seen.len() as u64
+        {
             return Ok(());
         }
+        let seen: HashSet<&str> = seen.iter().map(String::as_str).collect();
         type Row = (String, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
         let rows: Vec<Row> = {
             let mut stmt = tx

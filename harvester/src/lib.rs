@@ -321,7 +321,8 @@ impl Harvester {
     /// The fingerprint of an API source, one small request; `None` for DCAT files or when the
     /// server does not give one.
     async fn fingerprint(&self, run: &mut Run<'_>) -> Option<String> {
-        let (url, read): (Url, fn(&[u8]) -> Option<String>) = match run.kind {
+        type Reader = fn(&[u8]) -> Option<String>;
+        let (url, read): (Url, Reader) = match run.kind {
             PageKind::Rdf => return None,
             PageKind::Ckan => (ckan::fingerprint_url(&run.source.url)?, ckan::fingerprint),
             PageKind::EntryscapeSearch => (

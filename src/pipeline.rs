@@ -174,7 +174,8 @@ impl Pipeline {
             kept.clear();
         }
         // Only a complete run can tell what the source no longer lists.
-        let complete = matches!(report.outcome, Outcome::Success | Outcome::Unchanged);
+        let complete =
+            matches!(report.outcome, Outcome::Success | Outcome::Unchanged) && !report.incremental;
         // Datasets on pages that answered 304 are unchanged without being read again.
         let unchanged = unchanged + reused.len() as u64;
         seen.extend(reused.into_iter().map(|id| id.0));

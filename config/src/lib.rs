@@ -119,6 +119,7 @@ struct RawHarvest {
     archive_after_hours: Option<u64>,
     remove_after_days: Option<u64>,
     schedule_jitter_secs: Option<u64>,
+    full_harvest_days: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -184,6 +185,9 @@ pub struct HarvestSettings {
     pub remove_after: Duration,
     /// Scheduled runs start up to this much later than their cron time, spread per source.
     pub schedule_jitter: Duration,
+    /// A CKAN source is read incrementally (packages modified since the last run) until its
+    /// last full run is this old; then a full run catches deletions.
+    pub full_harvest_every: Duration,
 }
 
 impl Default for HarvestSettings {
@@ -205,6 +209,7 @@ impl Default for HarvestSettings {
             archive_after: Duration::from_secs(72 * 3600),
             remove_after: Duration::from_secs(30 * 24 * 3600),
             schedule_jitter: Duration::from_secs(600),
+            full_harvest_every: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -369,6 +374,10 @@ impl RawConfig {
                 .schedule_jitter_secs
                 .map(Duration::from_secs)
                 .unwrap_or(defaults.schedule_jitter),
+            full_harvest_every: h
+                .full_harvest_days
+                .map(|v| Duration::from_secs(v * 24 * 3600))
+                .unwrap_or(defaults.full_harvest_every),
         };
 
         let mut codes = HashSet::new();

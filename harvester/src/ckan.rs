@@ -29,6 +29,39 @@ pub fn search_url(base: &Url, start: usize) -> Option<Url> {
     Some(url)
 }
 
+/// The same search URL at another `start` (its other parameters, `fq` included, kept).
+fn with_start(url: &Url, start: usize) -> Url {
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "start")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut next = url.clone();
+    {
+        let mut q = next.query_pairs_mut();
+        q.clear();
+        for (k, v) in &pairs {
+            q.append_pair(k, v);
+        }
+        q.append_pair("start", &start.to_string());
+    }
+    next
+}
+
+/// The search URL for packages modified at or after `since` (an incremental run).
+pub fn search_url_since(base: &Url, since: &str) -> Option<Url> {
+    let mut url = search_url(base, 0)?;
+    url.query_pairs_mut()
+        .append_pair("fq", &format!("metadata_modified:[{since} TO *]"));
+    Some(url)
+}
+
+/// The newest `metadata_modified` in a fingerprint, as a Solr date (`…Z`).
+pub fn fingerprint_stamp(fingerprint: &str) -> Option<String> {
+    let stamp = fingerprint.split('|').nth(1)?;
+    Some(format!("{}Z", stamp.get(..19)?))
+}
+
 /// The URL that fingerprints a CKAN's packages: the most recently modified one, and the count.
 pub fn fingerprint_url(base: &Url) -> Option<Url> {
     let mut url = api_base(base).join("api/3/action/package_search").ok()?;
@@ -112,9 +145,7 @@ pub fn read_search_page(body: &[u8], url: &Url) -> Result<SearchPage, (&'static 
         }
     }
     let next_start = start + packages.len();
-    let next = (!packages.is_empty() && next_start < count)
-        .then(|| search_url(&base, next_start))
-        .flatten();
+    let next = (!packages.is_empty() && next_start < count).then(|| with_start(url, next_start));
     Ok(SearchPage {
         triples,
         next,

@@ -115,6 +115,13 @@ pub struct PageMemo {
     /// modification). When it is the same at the next run, no page is asked for again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// For a CKAN source's first page: the newest `metadata_modified` read so far; the next
+    /// incremental run asks for packages modified since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<String>,
+    /// For a CKAN source's first page: when the last complete (full) run read every page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Page memos by URL.
@@ -387,13 +394,62 @@ impl Harvester {
         {
             return;
         }
+        if let Some(fp) = &fingerprint
+            && self.incremental(run, &first, fp, cancel, deadline).await
+        {
+            return;
+        }
         self.walk(run, first.clone(), cancel, deadline).await;
         if let (Some(fp), Some(memo)) = (fingerprint, run.new_memos.get_mut(first.as_str())) {
             // Only a complete walk may vouch for the whole source.
             if matches!(run.report.outcome, Outcome::Success) {
+                memo.watermark = ckan::fingerprint_stamp(&fp);
+                memo.full_at = Some(chrono::Utc::now());
                 memo.fingerprint = Some(fp);
             }
         }
+    }
+
+    /// A CKAN source whose last full run is recent enough is read incrementally: only the
+    /// packages modified since the watermark (`fq=metadata_modified:[… TO *]`). The page memos
+    /// stay those of the full run, without their fingerprint, so no later run takes them as
+    /// the whole source; the next full run (after `full_harvest_every`) catches deletions.
+    /// Returns false when a full run is due.
+    async fn incremental(
+        &self,
+        run: &mut Run<'_>,
+        first: &Url,
+        fingerprint: &str,
+        cancel: &CancellationToken,
+        deadline: Instant,
+    ) -> bool {
+        if run.kind != PageKind::Ckan {
+            return false;
+        }
+        let Some(memo) = run.memos.get(first.as_str()).cloned() else {
+            return false;
+        };
+        let (Some(watermark), Some(full_at)) = (&memo.watermark, memo.full_at) else {
+            return false;
+        };
+        let age = (chrono::Utc::now() - full_at).to_std().unwrap_or_default();
+        if age >= self.settings.full_harvest_every {
+            return false;
+        }
+        let Some(url) = ckan::search_url_since(&run.source.url, watermark) else {
+            return false;
+        };
+        run.report.incremental = true;
+        self.walk(run, url, cancel, deadline).await;
+        let success = run.report.outcome == Outcome::Success;
+        run.new_memos = run.memos.clone();
+        if let Some(first_memo) = run.new_memos.get_mut(first.as_str()) {
+            first_memo.fingerprint = None;
+            if success {
+                first_memo.watermark = ckan::fingerprint_stamp(fingerprint);
+            }
+        }
+        true
     }
 
     async fn walk(

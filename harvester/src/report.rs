@@ -68,6 +68,10 @@ pub struct RunReport {
     /// Pages that answered 304 Not Modified (their datasets are those of the last run).
     #[serde(default)]
     pub pages_not_modified: u64,
+    /// An incremental run: only what changed since the last run was asked for, so what the
+    /// source no longer lists cannot be told (nothing is archived).
+    #[serde(default)]
+    pub incremental: bool,
     /// Datasets found.
     pub datasets: u64,
     /// Distributions found.
@@ -90,6 +94,7 @@ impl RunReport {
             outcome: Outcome::Success,
             pages: 0,
             pages_not_modified: 0,
+            incremental: false,
             datasets: 0,
             distributions: 0,
             http_statuses: BTreeMap::new(),

@@ -332,9 +332,17 @@ impl Simulator {
             .unwrap_or_default()
             .and_hms_opt(0, 0, 0)
             .unwrap_or_default();
-        (start + chrono::Duration::days(added_at.max(changed_at) as i64))
-            .format("%Y-%m-%dT%H:%M:%S")
-            .to_string()
+        let at = match added_at.max(changed_at) {
+            // Written some time in the two years before the simulation started.
+            0 => {
+                start
+                    - chrono::Duration::minutes(
+                        (seed(&c.organisation.code, i, "written") % 1_000_000) as i64 + 1,
+                    )
+            }
+            k => start + chrono::Duration::days(k as i64),
+        };
+        at.format("%Y-%m-%dT%H:%M:%S").to_string()
     }
 
     /// How many times a dataset has changed by `epoch`.

@@ -60,22 +60,7 @@ async fn run() -> anyhow::Result<()> {
             continue;
         }
         let simulator = Arc::new(app::simulator_for(&region, n).dcat_only());
-        let listener = app::bind_loopback(0).await?;
-        let base = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(app::serve_simulator(
-            Arc::clone(&simulator),
-            listener,
-            std::future::pending(),
-        ));
-        // The source that always answers 500 is left out: its retry backoff is waiting, not work.
-        let mut config = app::simulated_config(&region, &simulator, &base)?;
-        let broken: Vec<String> = simulator
-            .catalogs()
-            .iter()
-            .filter(|c| c.broken)
-            .map(|c| c.organisation.slug())
-            .collect();
-        config.sources.retain(|s| !broken.contains(&s.id));
+        let (config, base) = serve_simulated(&region, &simulator).await?;
         let client = reqwest::Client::new();
 
         // Fetch every page once: warms the simulator's cache and gives the bytes to parse.
@@ -254,21 +239,7 @@ async fn run() -> anyhow::Result<()> {
 /// The region on its real platforms: first harvest, unchanged re-harvest, changed re-harvest.
 async fn incremental(region: &samla_config::Config, n: usize) -> anyhow::Result<()> {
     let simulator = Arc::new(app::simulator_for(region, n));
-    let listener = app::bind_loopback(0).await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(app::serve_simulator(
-        Arc::clone(&simulator),
-        listener,
-        std::future::pending(),
-    ));
-    let mut config = app::simulated_config(region, &simulator, &base)?;
-    let broken: Vec<String> = simulator
-        .catalogs()
-        .iter()
-        .filter(|c| c.broken)
-        .map(|c| c.organisation.slug())
-        .collect();
-    config.sources.retain(|s| !broken.contains(&s.id));
+    let (config, _) = serve_simulated(region, &simulator).await?;
     // Warm the simulator: its platforms build their listings on the first request, which is
     // the simulated server's work, not the harvest's.
     let client = reqwest::Client::new();
@@ -350,6 +321,30 @@ async fn incremental(region: &samla_config::Config, n: usize) -> anyhow::Result<
         total(&results, |o| o.report.pages),
     );
     Ok(())
+}
+
+/// Serves the simulated region on loopback; returns its configuration and base URL. The source
+/// that always answers 500 is left out: its retry backoff is waiting, not work.
+async fn serve_simulated(
+    region: &samla_config::Config,
+    simulator: &Arc<samla_simulator::Simulator>,
+) -> anyhow::Result<(samla_config::Config, String)> {
+    let listener = app::bind_loopback(0).await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(app::serve_simulator(
+        Arc::clone(simulator),
+        listener,
+        std::future::pending(),
+    ));
+    let mut config = app::simulated_config(region, simulator, &base)?;
+    let broken: Vec<String> = simulator
+        .catalogs()
+        .iter()
+        .filter(|c| c.broken)
+        .map(|c| c.organisation.slug())
+        .collect();
+    config.sources.retain(|s| !broken.contains(&s.id));
+    Ok((config, base))
 }
 
 /// Harvests every configured source once; returns the time taken and the outcomes.

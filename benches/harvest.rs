@@ -310,7 +310,7 @@ async fn incremental(region: &samla_config::Config, n: usize) -> anyhow::Result<
     simulator.advance();
     let (changed, results) = harvest(&samla).await;
     println!(
-        "  after {:.0}% churn {:.2} s: {} new, {} changed, {} archived/missing, {} unchanged; {} of {} pages not modified",
+        "  after {:.0}% churn {:.2} s: {} new, {} changed, {} missing (archived after the grace period), {} unchanged; {} of {} pages not modified",
         samla_simulator::DEFAULT_CHURN * 100.0,
         changed.as_secs_f64(),
         total(&results, |o| o.applied.new),

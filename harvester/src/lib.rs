@@ -375,8 +375,12 @@ impl Harvester {
         for (url, memo) in chain {
             run.report.pages += 1;
             run.report.pages_not_modified += 1;
-            run.reused.extend(memo.datasets.iter().cloned());
-            run.report.datasets += memo.datasets.len() as u64;
+            for id in &memo.datasets {
+                if run.seen_ids.insert(id.clone()) {
+                    run.reused.push(id.clone());
+                    run.report.datasets += 1;
+                }
+            }
             run.report.distributions += memo.distributions;
             run.new_memos.insert(url, memo);
         }
@@ -552,9 +556,13 @@ impl Harvester {
                             next.clone(),
                         ));
                     } else {
-                        run.reused.extend(memo.datasets.iter().cloned());
-                        run.seen_ids.extend(memo.datasets.iter().cloned());
-                        run.report.datasets += memo.datasets.len() as u64;
+                        // A dataset already read from another page counts once.
+                        for id in &memo.datasets {
+                            if run.seen_ids.insert(id.clone()) {
+                                run.reused.push(id.clone());
+                                run.report.datasets += 1;
+                            }
+                        }
                         run.report.distributions += memo.distributions;
                         run.new_memos.insert(url.to_string(), memo.clone());
                     }

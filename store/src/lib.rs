@@ -516,6 +516,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let e = |e| self.err(e);
         let now = run.finished;
+        let seen: HashSet<&str> = seen.iter().map(String::as_str).collect();
         // The common case, checked on the indexes alone: nothing of the source is marked, and
         // the run listed as many datasets as the source has (every id a run lists is a row of
         // the source by now), so nothing is missing.
@@ -531,7 +532,6 @@ impl Store {
         {
             return Ok(());
         }
-        let seen: HashSet<&str> = seen.iter().map(String::as_str).collect();
         type Row = (String, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
         let rows: Vec<Row> = {
             let mut stmt = tx

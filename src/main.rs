@@ -55,6 +55,9 @@ enum Command {
         /// datasets, so incremental harvesting shows (unchanged pages answer 304).
         #[arg(long, default_value_t = 1)]
         rounds: u32,
+        /// Share of datasets changed, added and removed (a third each) between rounds.
+        #[arg(long, default_value_t = samla_simulator::DEFAULT_CHURN)]
+        churn: f64,
     },
     /// Serve the API for a region, harvesting every source once at start and then on each
     /// source's schedule.
@@ -101,6 +104,10 @@ enum Command {
         /// Datasets in the simulated region.
         #[arg(long, default_value_t = samla_simulator::DEFAULT_DATASETS)]
         datasets: usize,
+        /// Share of datasets changed, added and removed (a third each) at every
+        /// `POST /_simulator/advance`.
+        #[arg(long, default_value_t = samla_simulator::DEFAULT_CHURN)]
+        churn: f64,
     },
     /// Harvest one catalog without storing it and print its run report.
     Check {
@@ -199,7 +206,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             state,
             datasets,
             rounds,
-        } => demo(port, state, datasets, rounds.max(1)).await,
+            churn,
+        } => demo(port, state, datasets, rounds.max(1), churn).await,
         Command::Serve {
             config,
             state,
@@ -222,9 +230,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("reindexed {n} datasets");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Simulate { port, datasets } => {
+        Command::Simulate {
+            port,
+            datasets,
+            churn,
+        } => {
             let region = app::embedded_region()?;
-            let simulator = Arc::new(app::simulator_for(&region, datasets));
+            let simulator = Arc::new(app::simulator_for(&region, datasets).with_churn(churn));
             let listener = app::bind_loopback(port).await?;
             let base = format!("http://{}", listener.local_addr()?);
             println!(
@@ -233,8 +245,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 simulator.dataset_count()
             );
             for s in simulator.sources() {
-                println!("  {:<14} {base}{}", s.id, s.path);
+                println!("  {:<14} {:<10} {base}{}", s.id, s.protocol, s.path);
             }
+            println!(
+                "  curl -X POST {base}/_simulator/advance   # the municipalities change, add and remove datasets"
+            );
             app::serve_simulator(simulator, listener, shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -267,10 +282,11 @@ async fn demo(
     state: Option<PathBuf>,
     datasets: usize,
     rounds: u32,
+    churn: f64,
 ) -> anyhow::Result<ExitCode> {
     let region = app::embedded_region()?;
     let listener = app::bind_loopback(port).await?;
-    let simulator = Arc::new(app::simulator_for(&region, datasets));
+    let simulator = Arc::new(app::simulator_for(&region, datasets).with_churn(churn));
     let sim_listener = app::bind_loopback(0).await?;
     let sim_base = format!("http://{}", sim_listener.local_addr()?);
     let cancel = CancellationToken::new();

@@ -466,6 +466,12 @@ impl Simulator {
             )
             .route("/{org}/store/search", get(platforms::entrystore_search))
             .route(
+                "/_simulator/advance",
+                axum::routing::post(|State(sim): State<Arc<Simulator>>| async move {
+                    format!("epoch {}\n", sim.advance())
+                }),
+            )
+            .route(
                 "/{org}/store/{context}/metadata/{entry}",
                 get(platforms::entrystore_metadata),
             )

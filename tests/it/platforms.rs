@@ -323,3 +323,34 @@ async fn ckan_pages_with_rows_and_start_until_the_count() {
     assert_eq!(report.pages, 2, "1000 rows a page");
     assert_eq!(records.len(), published, "every package once");
 }
+
+#[tokio::test]
+async fn the_simulator_advances_over_http() {
+    let region = samla::app::embedded_region().expect("region");
+    let sim = std::sync::Arc::new(samla::app::simulator_for(&region, 200));
+    let base = serve(std::sync::Arc::clone(&sim).router()).await;
+    let client = reqwest::Client::new();
+    let page = format!("{base}/ystad/datasets/dcat");
+    let before = client.get(&page).send().await.expect("get");
+    let etag = before.headers()["etag"].clone();
+    let r = client
+        .post(format!("{base}/_simulator/advance"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.text().await.expect("body").trim(), "epoch 1");
+    assert_eq!(sim.epoch(), 1);
+    // The same conditional request now gets the changed page, or a 304 if Ystad's page
+    // happens not to change; either way the validators say which.
+    let after = client
+        .get(&page)
+        .header("if-none-match", etag.clone())
+        .send()
+        .await
+        .expect("get");
+    match after.status().as_u16() {
+        304 => assert_eq!(after.headers()["etag"], etag),
+        200 => assert_ne!(after.headers()["etag"], etag),
+        other => panic!("status {other}"),
+    }
+}

@@ -1,0 +1,203 @@
+//! Freshness: is a dataset updated as often as its `dct:accrualPeriodicity` says?
+//!
+//! A declared frequency gives an expected interval between updates (the EU frequency table's
+//! codes); a dataset whose last modification is older than that interval, plus a tolerance, is
+//! overdue by the difference. Without a modification date, or with a frequency that promises
+//! no rhythm (irregular, unknown, other), freshness is unknown; `NEVER` is always on time.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+/// How fresh a dataset is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Freshness {
+    /// Updated within its declared interval (or declared never to change).
+    OnTime {
+        /// When the next update is due (`None` for `NEVER`).
+        due: Option<DateTime<Utc>>,
+    },
+    /// Not updated within its declared interval.
+    Overdue {
+        /// When the update was due.
+        due: DateTime<Utc>,
+        /// Whole days past due.
+        days: i64,
+    },
+    /// Cannot be told.
+    Unknown {
+        /// Why: `no_frequency`, `no_rhythm` (irregular, unknown, other) or `no_modified`.
+        reason: &'static str,
+    },
+}
+
+/// The expected interval between updates for an EU frequency IRI (or bare code), if the
+/// frequency promises a rhythm. `Some(None)` means "never updated".
+pub fn expected_interval(frequency: &str) -> Option<Option<Duration>> {
+    let code = frequency
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(frequency)
+        .to_ascii_uppercase();
+    let days = |d: i64| Some(Some(Duration::days(d)));
+    match code.as_str() {
+        "NEVER" => Some(None),
+        "CONT" | "UPDATE_CONT" | "1MIN" | "5MIN" | "10MIN" | "15MIN" | "30MIN" | "HOURLY"
+        | "BIHOURLY" | "TRIHOURLY" | "12HRS" | "DAILY" | "DAILY_2" => days(1),
+        "WEEKLY_5" | "WEEKLY_4" | "WEEKLY_3" | "WEEKLY_2" => days(2),
+        "WEEKLY" => days(7),
+        "BIWEEKLY" => days(14),
+        "MONTHLY_3" | "MONTHLY_2" => days(15),
+        "MONTHLY" => days(31),
+        "BIMONTHLY" => days(62),
+        "QUARTERLY" => days(92),
+        "ANNUAL_3" => days(122),
+        "ANNUAL_2" => days(183),
+        "ANNUAL" => days(366),
+        "BIENNIAL" => days(731),
+        "TRIENNIAL" => days(1096),
+        "QUADRENNIAL" => days(1461),
+        "QUINQUENNIAL" => days(1827),
+        "DECENNIAL" => days(3653),
+        "BIDECENNIAL" => days(7305),
+        "TRIDECENNIAL" => days(10958),
+        _ => None,
+    }
+}
+
+/// Freshness of a dataset last modified at `modified`, declared to update at `frequency`, as
+/// of `now`. A tenth of the interval (at least a day) is allowed before it counts as overdue.
+pub fn freshness(
+    modified: Option<DateTime<Utc>>,
+    frequency: Option<&str>,
+    now: DateTime<Utc>,
+) -> Freshness {
+    let Some(frequency) = frequency else {
+        return Freshness::Unknown {
+            reason: "no_frequency",
+        };
+    };
+    let interval = match expected_interval(frequency) {
+        None => {
+            return Freshness::Unknown {
+                reason: "no_rhythm",
+            };
+        }
+        Some(None) => return Freshness::OnTime { due: None },
+        Some(Some(interval)) => interval,
+    };
+    let Some(modified) = modified else {
+        return Freshness::Unknown {
+            reason: "no_modified",
+        };
+    };
+    let due = modified + interval;
+    let tolerance = (interval / 10).max(Duration::days(1));
+    if now <= due + tolerance {
+        Freshness::OnTime { due: Some(due) }
+    } else {
+        Freshness::Overdue {
+            due,
+            days: (now - due).num_days(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("date")
+            .with_timezone(&Utc)
+    }
+
+    const EU: &str = "http://publications.europa.eu/resource/authority/frequency/";
+
+    #[test]
+    fn on_time_within_the_interval_and_its_tolerance() {
+        let now = at("2026-11-22T12:00:00Z");
+        let f = freshness(
+            Some(at("2026-11-01T00:00:00Z")),
+            Some(&format!("{EU}MONTHLY")),
+            now,
+        );
+        assert_eq!(
+            f,
+            Freshness::OnTime {
+                due: Some(at("2026-12-02T00:00:00Z"))
+            }
+        );
+        // A monthly dataset two and a half days past due is within a tenth of a month (3.1
+        // days): still on time; a day later it is overdue.
+        let f = freshness(
+            Some(at("2026-10-20T00:00:00Z")),
+            Some(&format!("{EU}MONTHLY")),
+            now,
+        );
+        assert!(matches!(f, Freshness::OnTime { .. }), "{f:?}");
+        let f = freshness(
+            Some(at("2026-10-19T00:00:00Z")),
+            Some(&format!("{EU}MONTHLY")),
+            now,
+        );
+        assert!(matches!(f, Freshness::Overdue { days: 3, .. }), "{f:?}");
+    }
+
+    #[test]
+    fn overdue_by_whole_days_past_due() {
+        let now = at("2026-11-22T12:00:00Z");
+        let f = freshness(
+            Some(at("2025-01-01T00:00:00Z")),
+            Some(&format!("{EU}ANNUAL")),
+            now,
+        );
+        assert_eq!(
+            f,
+            Freshness::Overdue {
+                due: at("2026-01-02T00:00:00Z"),
+                days: 324
+            }
+        );
+        // https, a trailing slash and a bare code mean the same frequency.
+        let variant = "https://publications.europa.eu/resource/authority/frequency/annual/";
+        assert_eq!(
+            freshness(Some(at("2025-01-01T00:00:00Z")), Some(variant), now),
+            f
+        );
+        assert_eq!(
+            freshness(Some(at("2025-01-01T00:00:00Z")), Some("ANNUAL"), now),
+            f
+        );
+    }
+
+    #[test]
+    fn unknown_without_a_rhythm_or_a_date_and_never_is_always_on_time() {
+        let now = at("2026-11-22T12:00:00Z");
+        let old = Some(at("2001-01-01T00:00:00Z"));
+        assert_eq!(
+            freshness(old, Some(&format!("{EU}IRREG")), now),
+            Freshness::Unknown {
+                reason: "no_rhythm"
+            }
+        );
+        assert_eq!(
+            freshness(old, None, now),
+            Freshness::Unknown {
+                reason: "no_frequency"
+            }
+        );
+        assert_eq!(
+            freshness(None, Some(&format!("{EU}DAILY")), now),
+            Freshness::Unknown {
+                reason: "no_modified"
+            }
+        );
+        assert_eq!(
+            freshness(old, Some(&format!("{EU}NEVER")), now),
+            Freshness::OnTime { due: None }
+        );
+    }
+}

@@ -27,6 +27,23 @@ struct Cli {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ReportName {
+    Freshness,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TableFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Table {
+    Municipalities,
+    Datasets,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum LogFormat {
     Text,
     Json,
@@ -95,6 +112,28 @@ enum Command {
         /// Region file (for municipality names; default: the embedded region).
         #[arg(long)]
         config: Option<PathBuf>,
+    },
+    /// Print a report from the store. So far: `freshness` (each dataset's last modification
+    /// against its declared update frequency, rolled up per organisation).
+    Report {
+        /// The report.
+        #[arg(value_enum)]
+        name: ReportName,
+        /// State directory.
+        #[arg(long, default_value = "state")]
+        state: PathBuf,
+        /// Region file (default: the embedded region).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TableFormat::Json)]
+        format: TableFormat,
+        /// With --format csv: which table.
+        #[arg(long, value_enum, default_value_t = Table::Municipalities)]
+        table: Table,
+        /// Only this organisation (kommunkod).
+        #[arg(long)]
+        municipality: Option<String>,
     },
     /// Serve the simulated region alone.
     Simulate {
@@ -228,6 +267,42 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let pipeline = Arc::clone(&samla.pipeline);
             let n = tokio::task::spawn_blocking(move || pipeline.reindex()).await??;
             println!("reindexed {n} datasets");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report {
+            name: ReportName::Freshness,
+            state,
+            config,
+            format,
+            table,
+            municipality,
+        } => {
+            let config = match config {
+                Some(path) => Config::from_file(&path)?,
+                None => app::embedded_region()?,
+            };
+            let samla = open(config, &state).await?;
+            let report = samla_api::reports::freshness_report(
+                &samla.store,
+                &samla.directory,
+                chrono::Utc::now(),
+                municipality.as_deref(),
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            match format {
+                TableFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                TableFormat::Csv => print!(
+                    "{}",
+                    samla_api::reports::freshness_csv(
+                        &report,
+                        match table {
+                            Table::Municipalities => "municipalities",
+                            Table::Datasets => "datasets",
+                        }
+                    )
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                ),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Simulate {

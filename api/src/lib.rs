@@ -10,6 +10,7 @@
 
 mod error;
 mod params;
+pub mod reports;
 
 pub use error::ApiError;
 
@@ -86,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sources", get(sources))
         .route("/api/v1/sources/{id}", get(source_detail))
         .route("/api/v1/sources/{id}/runs", get(source_runs))
+        .route("/api/v1/reports/freshness", get(freshness))
         .route(
             "/api/v1/sources/{id}/harvest",
             axum::routing::post(start_harvest),
@@ -475,4 +477,59 @@ async fn start_harvest(
         }
         Err(StartRefusal::Internal(e)) => Err(ApiError::Internal(e)),
     }
+}
+
+/// `GET /api/v1/reports/freshness?municipality=&format=json|csv&table=municipalities|datasets`:
+/// each dataset's last modification against its declared update frequency, rolled up for
+/// every organisation of the region.
+async fn freshness(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let (mut format, mut municipality, mut table) = ("json".to_string(), None, None);
+    for (key, value) in url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+        let value = value.trim().to_string();
+        match key.as_ref() {
+            "format" if value == "json" || value == "csv" => format = value,
+            "format" => return Err(ApiError::bad("format", "must be json or csv")),
+            "municipality" if state.directory.by_code(&value).is_some() => {
+                municipality = Some(value)
+            }
+            "municipality" => {
+                return Err(ApiError::bad(
+                    "municipality",
+                    format!("{value:?} is not the code of an organisation of the region"),
+                ));
+            }
+            "table" if value == "municipalities" || value == "datasets" => table = Some(value),
+            "table" => return Err(ApiError::bad("table", "must be municipalities or datasets")),
+            other => return Err(ApiError::bad(other, "unknown parameter")),
+        }
+    }
+    let (store, directory) = (Arc::clone(&state.store), Arc::clone(&state.directory));
+    let report = blocking(move || {
+        reports::freshness_report(
+            &store,
+            &directory,
+            chrono::Utc::now(),
+            municipality.as_deref(),
+        )
+    })
+    .await?;
+    if format == "csv" {
+        let table = table.unwrap_or_else(|| "municipalities".into());
+        let body = reports::freshness_csv(&report, &table)?;
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"freshness-{table}.csv\""),
+                ),
+            ],
+            body,
+        )
+            .into_response());
+    }
+    Ok(axum::Json(report).into_response())
 }

@@ -8,5 +8,6 @@ mod model;
 mod pipeline;
 mod platforms;
 mod realworld;
+mod reports;
 mod runner;
 mod support;

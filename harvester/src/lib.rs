@@ -182,6 +182,21 @@ struct Run<'a> {
     prefetched: HashMap<String, Result<Fetched, HarvestError>>,
 }
 
+impl Run<'_> {
+    /// Takes a page as the last run memoised it: its datasets count as seen (a dataset
+    /// already read from another page counts once) and the memo is kept for the next run.
+    fn reuse(&mut self, url: String, memo: PageMemo) {
+        for id in &memo.datasets {
+            if self.seen_ids.insert(id.clone()) {
+                self.reused.push(id.clone());
+                self.report.datasets += 1;
+            }
+        }
+        self.report.distributions += memo.distributions;
+        self.new_memos.insert(url, memo);
+    }
+}
+
 impl Harvester {
     /// A harvester with the given limits, resolving publishers against `directory`.
     pub fn new(
@@ -375,14 +390,7 @@ impl Harvester {
         for (url, memo) in chain {
             run.report.pages += 1;
             run.report.pages_not_modified += 1;
-            for id in &memo.datasets {
-                if run.seen_ids.insert(id.clone()) {
-                    run.reused.push(id.clone());
-                    run.report.datasets += 1;
-                }
-            }
-            run.report.distributions += memo.distributions;
-            run.new_memos.insert(url, memo);
+            run.reuse(url, memo);
         }
         true
     }
@@ -556,15 +564,7 @@ impl Harvester {
                             next.clone(),
                         ));
                     } else {
-                        // A dataset already read from another page counts once.
-                        for id in &memo.datasets {
-                            if run.seen_ids.insert(id.clone()) {
-                                run.reused.push(id.clone());
-                                run.report.datasets += 1;
-                            }
-                        }
-                        run.report.distributions += memo.distributions;
-                        run.new_memos.insert(url.to_string(), memo.clone());
+                        run.reuse(url.to_string(), memo.clone());
                     }
                     self.follow(run, &url, depth, next, parts, &mut queue, &mut queued);
                     continue;
@@ -610,19 +610,12 @@ impl Harvester {
         if run.kind == PageKind::EntryscapeSearch && !spanning_urls.is_empty() {
             let first_url = spanning_urls[0].0.clone();
             if spanning.is_empty() && spanning_unmodified.len() == spanning_urls.len() {
-                // Nothing changed anywhere: the last run's datasets stand.
-                if let Some(memo) = run.memos.get(&first_url) {
-                    run.reused.extend(memo.datasets.iter().cloned());
-                    run.report.datasets += memo.datasets.len() as u64;
-                    run.report.distributions += memo.distributions;
-                }
-                for (url, validators, next) in spanning_urls {
-                    let memo = run.memos.get(&url).cloned().unwrap_or(PageMemo {
-                        validators,
-                        next,
-                        ..PageMemo::default()
-                    });
-                    run.new_memos.insert(url, memo);
+                // Nothing changed anywhere: the last run's datasets (on its first page) stand.
+                // Every page here answered 304, so every one has its memo.
+                for (url, _, _) in spanning_urls {
+                    if let Some(memo) = run.memos.get(&url).cloned() {
+                        run.reuse(url, memo);
+                    }
                 }
                 return;
             }

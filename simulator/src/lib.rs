@@ -174,6 +174,23 @@ pub struct Simulator {
     churn: f64,
 }
 
+/// The value cached under `key`, made with `make` (outside the lock) the first time.
+fn once<K: std::hash::Hash + Eq, V>(
+    cache: &Mutex<HashMap<K, Arc<V>>>,
+    key: K,
+    make: impl FnOnce() -> V,
+) -> Arc<V> {
+    if let Some(hit) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Arc::clone(hit);
+    }
+    let value = Arc::new(make());
+    cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, Arc::clone(&value));
+    value
+}
+
 /// The datasets a catalog publishes at an epoch, by index.
 type Indices = Arc<Vec<usize>>;
 
@@ -280,21 +297,11 @@ impl Simulator {
 
     /// The datasets a catalog publishes at `epoch`, by index (computed once per epoch).
     pub fn indices(&self, c: &SimCatalog, epoch: u64) -> Arc<Vec<usize>> {
-        let key = (c.organisation.code.clone(), epoch);
-        if let Some(hit) = self
-            .indices_cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-        {
-            return Arc::clone(hit);
-        }
-        let list = Arc::new(self.compute_indices(c, epoch));
-        self.indices_cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, Arc::clone(&list));
-        list
+        once(
+            &self.indices_cache,
+            (c.organisation.code.clone(), epoch),
+            || self.compute_indices(c, epoch),
+        )
     }
 
     fn compute_indices(&self, c: &SimCatalog, epoch: u64) -> Vec<usize> {

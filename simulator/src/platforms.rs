@@ -7,7 +7,7 @@
 
 use crate::{
     DCAT, DCT, Graph, Platform, RDF_TYPE, SimCatalog, Simulator, Syntax, VCARD, base_url,
-    conditional, serialize,
+    conditional, once, serialize,
 };
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -126,14 +126,12 @@ impl Simulator {
     pub(crate) fn listing(&self, c: &SimCatalog, base: &str) -> Arc<Listing> {
         let epoch = self.epoch();
         let key = format!("{}|{base}|{epoch}", c.organisation.code);
-        if let Some(hit) = self
-            .platform_cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-        {
-            return Arc::clone(hit);
-        }
+        once(&self.platform_cache, key, || {
+            self.build_listing(c, base, epoch)
+        })
+    }
+
+    fn build_listing(&self, c: &SimCatalog, base: &str, epoch: u64) -> Listing {
         let slug = c.organisation.slug();
         let mut listing = Listing::default();
         for (node, triples, modified) in self.catalog_triples(c, epoch) {
@@ -167,11 +165,6 @@ impl Simulator {
             listing.triples.extend(triples);
         }
         listing.packages.sort_by(|a, b| a.0.cmp(&b.0));
-        let listing = Arc::new(listing);
-        self.platform_cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, Arc::clone(&listing));
         listing
     }
 }

@@ -11,8 +11,10 @@
 pub mod freshness;
 pub mod labels;
 pub mod normalize;
+pub mod quality;
 pub mod record;
 pub mod region;
+pub mod shacl;
 pub mod view;
 pub mod vocab;
 

@@ -57,6 +57,12 @@ pub struct DistributionView {
     pub media_type: Option<String>,
     /// `dcterms:license`.
     pub license: Option<String>,
+    /// `dcterms:rights`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rights: Option<String>,
+    /// `dcat:byteSize` as published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byte_size: Option<String>,
 }
 
 /// The temporal coverage.
@@ -237,6 +243,8 @@ impl DatasetView {
                     format: g.first(ds, dcterms::FORMAT),
                     media_type: g.first(ds, dcat::MEDIA_TYPE),
                     license: g.first(ds, dcterms::LICENSE),
+                    rights: g.first(ds, dcterms::RIGHTS),
+                    byte_size: g.first(ds, dcat::BYTE_SIZE),
                     uri: d,
                 }
             })

@@ -7,6 +7,7 @@ mod incremental;
 mod model;
 mod pipeline;
 mod platforms;
+mod quality;
 mod realworld;
 mod reports;
 mod runner;

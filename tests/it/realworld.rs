@@ -402,3 +402,70 @@ async fn realworld_entryscape_search_and_export_shapes_are_harvested() {
         v.distributions.len()
     );
 }
+
+/// samla's shipped DCAT-AP core shapes and the official DCAT-AP 3.0.1 core shapes give the
+/// same verdict on every dataset of the real files; every official shapes file loads with no
+/// constraint the validator would pass silently.
+#[test]
+#[ignore = "opt-in: reads ../shared/realworld"]
+fn realworld_shacl_shipped_shapes_agree_with_the_official_dcat_ap_shapes() {
+    use samla_model::shacl::Shapes;
+    let shacl = realworld().join("shacl/dcat-ap-3.0.1");
+    let read = |name: &str| std::fs::read_to_string(shacl.join(name)).expect("shapes file");
+    for name in [
+        "dcat-ap-SHACL.ttl",
+        "html-shapes.ttl",
+        "html-range.ttl",
+        "html-shapes_recommended.ttl",
+        "html-mdr-vocabularies.shape.ttl",
+        "html-deprecateduris.ttl",
+        "ranges.ttl",
+    ] {
+        let shapes = Shapes::from_turtle(&[&read(name)]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            shapes.unsupported.is_empty(),
+            "{name}: {:?}",
+            shapes.unsupported
+        );
+        assert!(!shapes.targeted().is_empty(), "{name}");
+    }
+    let official = Shapes::from_turtle(&[&read("html-shapes.ttl")]).expect("loads");
+    let ours = Shapes::dcat_ap_core();
+    let dir = crate::support::directory();
+    let ctx = samla_model::SourceContext {
+        source_id: "realworld",
+        organisation_code: "1280",
+        directory: &dir,
+    };
+    let (mut checked, mut violating) = (0, 0);
+    for folder in FOLDERS {
+        let Ok(entries) = std::fs::read_dir(realworld().join(folder)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = path.to_string_lossy().to_string();
+            let Some(format) = format_of(&name) else {
+                continue;
+            };
+            let bytes = std::fs::read(&path).expect("read");
+            let Ok(parsed) = parse_rdf(&bytes, format, "http://example.com/") else {
+                continue;
+            };
+            for record in samla_model::extract_datasets(parsed.triples, &ctx).records {
+                let graph =
+                    samla_model::record::parse_canonical(&record.ntriples).expect("canonical");
+                let (a, b) = (ours.validate(&graph), official.validate(&graph));
+                assert_eq!(
+                    a.conforms, b.conforms,
+                    "{name} {}: ours {:?} official {:?}",
+                    record.iri, a.results, b.results
+                );
+                checked += 1;
+                violating += usize::from(!b.conforms);
+            }
+        }
+    }
+    eprintln!("{checked} datasets, {violating} violate DCAT-AP 3 core");
+    assert!(checked > 50, "{checked}");
+}

@@ -88,6 +88,12 @@ struct RawConfig {
     #[serde(default)]
     admin: RawAdmin,
     #[serde(default)]
+    links: RawLinks,
+    #[serde(default)]
+    quality: RawQuality,
+    #[serde(default)]
+    demand: RawDemand,
+    #[serde(default)]
     organisation: Vec<RawOrganisation>,
     #[serde(default)]
     source: Vec<RawSource>,
@@ -126,6 +132,94 @@ struct RawHarvest {
 #[serde(deny_unknown_fields)]
 struct RawAdmin {
     token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLinks {
+    enabled: Option<bool>,
+    allow_private: Option<bool>,
+    concurrency: Option<usize>,
+    per_host: Option<usize>,
+    per_host_delay_ms: Option<u64>,
+    timeout_secs: Option<u64>,
+    recheck_hours: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuality {
+    swedish: Option<bool>,
+    shapes: Option<Vec<PathBuf>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDemand {
+    retention_days: Option<u64>,
+    requests_per_hour: Option<u32>,
+}
+
+/// The background link checker (`[links]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkSettings {
+    /// Whether links are checked at all.
+    pub enabled: bool,
+    /// Whether private, loopback and link-local addresses may be asked (off by default; the
+    /// demo's loopback region turns it on).
+    pub allow_private: bool,
+    /// Links checked at once.
+    pub concurrency: usize,
+    /// Links checked at once on one host.
+    pub per_host: usize,
+    /// Pause between two requests to one host.
+    pub per_host_delay: Duration,
+    /// Timeout of one check.
+    pub timeout: Duration,
+    /// A link is checked again after this long.
+    pub recheck: Duration,
+}
+
+impl Default for LinkSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            allow_private: false,
+            concurrency: 8,
+            per_host: 2,
+            per_host_delay: Duration::from_millis(250),
+            timeout: Duration::from_secs(15),
+            recheck: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// How quality is scored (`[quality]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QualitySettings {
+    /// dataportal.se's deviations from the European MQA.
+    pub swedish: bool,
+    /// SHACL shapes files for the DCAT-AP compliance indicator, instead of the shipped core
+    /// shapes (e.g. the official DCAT-AP 3 files).
+    pub shapes: Vec<PathBuf>,
+}
+
+/// Search-demand logging and data requests (`[demand]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemandSettings {
+    /// Logged searches are kept this long.
+    pub retention: Duration,
+    /// Data requests accepted per hour from one client.
+    pub requests_per_hour: u32,
+}
+
+impl Default for DemandSettings {
+    fn default() -> Self {
+        Self {
+            retention: Duration::from_secs(365 * 24 * 3600),
+            requests_per_hour: 10,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -268,6 +362,12 @@ pub struct Config {
     /// The admin bearer token (`[admin] token`, or `SAMLA_ADMIN_TOKEN` when unset); without
     /// one, the admin endpoints answer 403.
     pub admin_token: Option<String>,
+    /// The link checker.
+    pub links: LinkSettings,
+    /// Quality scoring.
+    pub quality: QualitySettings,
+    /// Demand logging.
+    pub demand: DemandSettings,
 }
 
 /// A cron schedule: five fields (minute hour day month weekday) as in crontab, or six with
@@ -467,8 +567,68 @@ impl RawConfig {
                 ),
             }
         }
+        let link_defaults = LinkSettings::default();
+        let l = self.links;
+        for (key, v) in [
+            ("concurrency", l.concurrency.map(|v| v as u64)),
+            ("per_host", l.per_host.map(|v| v as u64)),
+            ("timeout_secs", l.timeout_secs),
+            ("recheck_hours", l.recheck_hours),
+        ] {
+            if v == Some(0) {
+                problem(format!("links.{key}"), "must be greater than 0".into());
+            }
+        }
+        let links = LinkSettings {
+            enabled: l.enabled.unwrap_or(link_defaults.enabled),
+            allow_private: l.allow_private.unwrap_or(link_defaults.allow_private),
+            concurrency: l.concurrency.unwrap_or(link_defaults.concurrency),
+            per_host: l.per_host.unwrap_or(link_defaults.per_host),
+            per_host_delay: l
+                .per_host_delay_ms
+                .map(Duration::from_millis)
+                .unwrap_or(link_defaults.per_host_delay),
+            timeout: l
+                .timeout_secs
+                .map(Duration::from_secs)
+                .unwrap_or(link_defaults.timeout),
+            recheck: l
+                .recheck_hours
+                .map(|h| Duration::from_secs(h * 3600))
+                .unwrap_or(link_defaults.recheck),
+        };
+        let quality = QualitySettings {
+            swedish: self.quality.swedish.unwrap_or(false),
+            shapes: self.quality.shapes.unwrap_or_default(),
+        };
+        for (i, path) in quality.shapes.iter().enumerate() {
+            if !path.is_file() {
+                problem(
+                    format!("quality.shapes[{i}]"),
+                    format!("{} is not a readable file", path.display()),
+                );
+            }
+        }
+        let demand_defaults = DemandSettings::default();
+        if self.demand.retention_days == Some(0) {
+            problem("demand.retention_days".into(), "must be greater than 0".into());
+        }
+        let demand = DemandSettings {
+            retention: self
+                .demand
+                .retention_days
+                .map(|d| Duration::from_secs(d * 24 * 3600))
+                .unwrap_or(demand_defaults.retention),
+            requests_per_hour: self
+                .demand
+                .requests_per_hour
+                .unwrap_or(demand_defaults.requests_per_hour),
+        };
         if problems.is_empty() {
             Ok(Config {
+                links,
+                quality,
+                demand,
                 admin_token: self
                     .admin
                     .token

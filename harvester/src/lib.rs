@@ -11,6 +11,7 @@
 
 pub mod ckan;
 pub mod entryscape;
+pub mod links;
 mod http;
 mod parse;
 mod report;

@@ -24,6 +24,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+mod reports;
+pub use reports::{LinkRow, LoggedSearch, StoredRequest};
+
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -238,6 +241,33 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_source ON runs(source_id, id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('change_seq', 0);
+CREATE TABLE IF NOT EXISTS links (
+    url TEXT PRIMARY KEY,
+    ok INTEGER NOT NULL,
+    status INTEGER,
+    error TEXT,
+    elapsed_ms INTEGER NOT NULL,
+    checked_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS searches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    query TEXT NOT NULL,
+    filters TEXT NOT NULL,
+    total INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS searches_at ON searches(at);
+CREATE TABLE IF NOT EXISTS requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    request TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+    day TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (day, kind)
+);
 ";
 
 const DATASET_COLUMNS: &str = "d.id, d.iri, d.source_id, d.source_url, d.original_subject, d.municipality_code, d.hash, d.graph_lz4, d.first_seen, d.last_changed,

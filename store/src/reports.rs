@@ -1,0 +1,212 @@
+//! What the reports keep beside the records: link-check results, the search log, data
+//! requests, and daily snapshots (coverage over time).
+//!
+//! The search log holds no IP address or other personal data: the normalised query, the
+//! filters, the result count and the time. Data requests are stored as the validated JSON the
+//! API accepted.
+
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// A link-check result as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkRow {
+    /// The URL.
+    pub url: String,
+    /// 2xx or 3xx.
+    pub ok: bool,
+    /// Final status, if any.
+    pub status: Option<u16>,
+    /// Failure without a status.
+    pub error: Option<String>,
+    /// Duration of the check.
+    pub elapsed_ms: u64,
+    /// When.
+    pub checked_at: DateTime<Utc>,
+}
+
+/// One logged search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedSearch {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The normalised query text (`""` for a browse without text).
+    pub query: String,
+    /// The filters as (name, value) pairs.
+    pub filters: Vec<(String, String)>,
+    /// Hits.
+    pub total: u64,
+}
+
+/// A stored data request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRequest {
+    /// Its id.
+    pub id: i64,
+    /// When it was filed.
+    pub at: DateTime<Utc>,
+    /// The request as accepted.
+    pub request: serde_json::Value,
+}
+
+impl Store {
+    /// Stores link-check results, replacing earlier ones for the same URLs.
+    pub fn record_links(&self, rows: &[LinkRow]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO links (url, ok, status, error, elapsed_ms, checked_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(|e| self.err(e))?;
+            for r in rows {
+                stmt.execute(params![
+                    r.url,
+                    r.ok,
+                    r.status,
+                    r.error,
+                    r.elapsed_ms as i64,
+                    r.checked_at
+                ])
+                .map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Every stored link-check result, by URL.
+    pub fn links(&self) -> Result<HashMap<String, LinkRow>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached("SELECT url, ok, status, error, elapsed_ms, checked_at FROM links")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(LinkRow {
+                    url: r.get(0)?,
+                    ok: r.get(1)?,
+                    status: r.get(2)?,
+                    error: r.get(3)?,
+                    elapsed_ms: r.get::<_, i64>(4)? as u64,
+                    checked_at: r.get(5)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.map(|r| r.map(|row| (row.url.clone(), row)))
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Logs searches (a batch in one transaction).
+    pub fn log_searches(&self, searches: &[LoggedSearch]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO searches (at, query, filters, total) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(|e| self.err(e))?;
+            for s in searches {
+                let filters = serde_json::to_string(&s.filters).unwrap_or_else(|_| "[]".into());
+                stmt.execute(params![s.at, s.query, filters, s.total as i64])
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Logged searches since `since`, oldest first.
+    pub fn searches_since(&self, since: DateTime<Utc>) -> Result<Vec<LoggedSearch>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT at, query, filters, total FROM searches WHERE at >= ?1 ORDER BY at, id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([since], |r| {
+                let filters: String = r.get(2)?;
+                Ok(LoggedSearch {
+                    at: r.get(0)?,
+                    query: r.get(1)?,
+                    filters: serde_json::from_str(&filters).unwrap_or_default(),
+                    total: r.get::<_, i64>(3)? as u64,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Drops logged searches older than `before`; returns how many.
+    pub fn prune_searches(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.conn()
+            .execute("DELETE FROM searches WHERE at < ?1", [before])
+            .map_err(|e| self.err(e))
+    }
+
+    /// Stores a data request; returns its id.
+    pub fn add_request(
+        &self,
+        at: DateTime<Utc>,
+        request: &serde_json::Value,
+    ) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO requests (at, request) VALUES (?1, ?2)",
+            params![at, request.to_string()],
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Data requests since `since`, newest first.
+    pub fn requests_since(&self, since: DateTime<Utc>) -> Result<Vec<StoredRequest>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, at, request FROM requests WHERE at >= ?1 ORDER BY at DESC, id DESC",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([since], |r| {
+                let body: String = r.get(2)?;
+                Ok(StoredRequest {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    request: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Keeps `body` as the snapshot of `kind` for `day` (`YYYY-MM-DD`), replacing the day's
+    /// earlier one.
+    pub fn put_snapshot(&self, day: &str, kind: &str, body: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT OR REPLACE INTO snapshots (day, kind, body) VALUES (?1, ?2, ?3)",
+                params![day, kind, body],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// The snapshots of `kind`, oldest day first.
+    pub fn snapshots(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached("SELECT day, body FROM snapshots WHERE kind = ?1 ORDER BY day")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+}

@@ -3,16 +3,19 @@
 use crate::pipeline::Pipeline;
 use crate::runner::Runner;
 use anyhow::Context;
-use samla_api::{AppState, HarvestControl, SourceInfo};
+use samla_api::reports::Reports;
+use samla_api::{AppState, HarvestControl, RequestLimiter, SourceInfo};
 use samla_config::{Config, Protocol, SourceConfig};
 use samla_harvester::Harvester;
 use samla_indexer::Indexer;
+use samla_model::shacl::Shapes;
 use samla_model::{Organisation, OrganisationDirectory};
 use samla_simulator::{SimOrganisation, Simulator};
 use samla_store::Store;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 /// The embedded default region: Skåne.
 pub const EMBEDDED_REGION: &str = include_str!("../config/skane.toml");
@@ -118,6 +121,30 @@ pub struct Samla {
     pub pipeline: Arc<Pipeline>,
     /// Starts runs on demand and on schedule, one per source at a time.
     pub runner: Arc<Runner>,
+    /// The reports (quality, coverage, freshness, harvest health, demand).
+    pub reports: Arc<Reports>,
+    /// Data requests per client and hour.
+    pub requests: Arc<RequestLimiter>,
+}
+
+/// The SHACL shapes of the compliance indicator: the configured files, else the shipped
+/// DCAT-AP 3 core shapes.
+fn shapes_for(config: &Config) -> anyhow::Result<Shapes> {
+    if config.quality.shapes.is_empty() {
+        return Ok(Shapes::dcat_ap_core());
+    }
+    let texts = config
+        .quality
+        .shapes
+        .iter()
+        .map(|p| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display())))
+        .collect::<anyhow::Result<Vec<String>>>()?;
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let shapes = Shapes::from_turtle(&refs)?;
+    if !shapes.unsupported.is_empty() {
+        tracing::warn!(unsupported = ?shapes.unsupported, "shape constraints samla does not check");
+    }
+    Ok(shapes)
 }
 
 impl Samla {
@@ -159,6 +186,29 @@ impl Samla {
             config.harvest.run_timeout,
             config.harvest.concurrency,
         ));
+        let sources = Arc::new(
+            config
+                .sources
+                .iter()
+                .map(|s| SourceInfo {
+                    id: s.id.clone(),
+                    organisation: s.organisation.clone(),
+                    protocol: s.protocol.to_string(),
+                    url: s.url.to_string(),
+                    verified: s.verified,
+                })
+                .collect(),
+        );
+        let reports = Arc::new(Reports::new(
+            Arc::clone(&store),
+            Arc::clone(&directory),
+            sources,
+            Arc::new(shapes_for(&config)?),
+            samla_model::quality::Options {
+                swedish: config.quality.swedish,
+            },
+        ));
+        let requests = Arc::new(RequestLimiter::new(config.demand.requests_per_hour));
         Ok(Self {
             config,
             store,
@@ -166,6 +216,8 @@ impl Samla {
             directory,
             pipeline,
             runner,
+            reports,
+            requests,
         })
     }
 
@@ -175,21 +227,11 @@ impl Samla {
             store: Arc::clone(&self.store),
             index: Arc::clone(&self.index),
             directory: Arc::clone(&self.directory),
-            sources: Arc::new(
-                self.config
-                    .sources
-                    .iter()
-                    .map(|s| SourceInfo {
-                        id: s.id.clone(),
-                        organisation: s.organisation.clone(),
-                        protocol: s.protocol.to_string(),
-                        url: s.url.to_string(),
-                        verified: s.verified,
-                    })
-                    .collect(),
-            ),
+            sources: Arc::clone(&self.reports.sources),
             control: Some(Arc::clone(&self.runner) as Arc<dyn HarvestControl>),
             admin_token: self.config.admin_token.as_deref().map(Arc::from),
+            reports: Arc::clone(&self.reports),
+            requests: Arc::clone(&self.requests),
         }
     }
 
@@ -199,11 +241,163 @@ impl Samla {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(listener, samla_api::router(self.api_state()))
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        axum::serve(
+            listener,
+            samla_api::router(self.api_state())
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
         Ok(())
     }
+}
+
+/// What one pass of the link checker did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkPass {
+    /// Links checked in this pass.
+    pub checked: usize,
+    /// Of which broken.
+    pub broken: usize,
+    /// Links still fresh from an earlier pass.
+    pub fresh: usize,
+}
+
+impl Samla {
+    /// Checks every distribution link not checked within the recheck interval, and stores
+    /// the results. A no-op when link checks are disabled.
+    pub async fn check_links(&self, cancel: &CancellationToken) -> anyhow::Result<LinkPass> {
+        if !self.config.links.enabled {
+            return Ok(LinkPass::default());
+        }
+        let reports = Arc::clone(&self.reports);
+        let recheck = chrono::Duration::from_std(self.config.links.recheck)?;
+        let (due, fresh) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let facts = reports.facts().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let known = reports.links().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let now = chrono::Utc::now();
+            let urls: std::collections::BTreeSet<&String> = facts
+                .datasets
+                .iter()
+                .flat_map(|d| &d.view.distributions)
+                .flat_map(|d| d.access_urls.iter().chain(&d.download_urls))
+                .collect();
+            let (due, fresh): (Vec<&String>, Vec<&String>) = urls.into_iter().partition(|u| {
+                known
+                    .0
+                    .get(*u)
+                    .is_none_or(|r| now - r.checked_at >= recheck)
+            });
+            Ok((
+                due.into_iter().cloned().collect::<Vec<String>>(),
+                fresh.len(),
+            ))
+        })
+        .await??;
+        let checker = samla_harvester::links::LinkChecker::new(
+            self.config.links.clone(),
+            &self.config.harvest.user_agent,
+        )?;
+        let mut pass = LinkPass {
+            fresh,
+            ..LinkPass::default()
+        };
+        // In batches, so a stop loses little and results show up as they come.
+        for batch in due.chunks(200) {
+            if cancel.is_cancelled() {
+                break;
+            }
+            let results = checker.check_all(batch.to_vec()).await;
+            let now = chrono::Utc::now();
+            let rows: Vec<samla_store::LinkRow> = results
+                .into_iter()
+                .map(|r| samla_store::LinkRow {
+                    url: r.url,
+                    ok: r.ok,
+                    status: r.status,
+                    error: r.error,
+                    elapsed_ms: r.elapsed_ms,
+                    checked_at: now,
+                })
+                .collect();
+            pass.checked += rows.len();
+            pass.broken += rows.iter().filter(|r| !r.ok).count();
+            let store = Arc::clone(&self.store);
+            tokio::task::spawn_blocking(move || store.record_links(&rows)).await??;
+        }
+        Ok(pass)
+    }
+
+    /// Keeps today's coverage snapshot and drops logged searches past their retention.
+    pub async fn snapshot_and_prune(&self) -> anyhow::Result<()> {
+        let reports = Arc::clone(&self.reports);
+        let retention = chrono::Duration::from_std(self.config.demand.retention)?;
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let now = chrono::Utc::now();
+            samla_api::reports::coverage::take_snapshot(&reports, now)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            reports.store().prune_searches(now - retention)?;
+            Ok(())
+        })
+        .await?
+    }
+
+    /// The background upkeep of a serving samla: link checks, the daily coverage snapshot
+    /// and the search log's retention, every `every`, until `cancel`.
+    pub async fn maintain(self: Arc<Self>, every: std::time::Duration, cancel: CancellationToken) {
+        loop {
+            match self.check_links(&cancel).await {
+                Ok(pass) => tracing::info!(
+                    checked = pass.checked,
+                    broken = pass.broken,
+                    fresh = pass.fresh,
+                    "link check pass"
+                ),
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "link check pass failed"),
+            }
+            if let Err(e) = self.snapshot_and_prune().await {
+                tracing::warn!(error = %format!("{e:#}"), "coverage snapshot failed");
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+        }
+    }
+}
+
+/// Replays the simulated businesses' searches and data requests against a running samla at
+/// `base`, through the real endpoints; returns (searches, requests) made.
+pub async fn replay_demand(base: &str) -> anyhow::Result<(usize, usize)> {
+    let client = reqwest::Client::new();
+    let (mut searches, mut requests) = (0, 0);
+    for s in samla_simulator::demand::SEARCHES {
+        let mut url = url::Url::parse(&format!("{base}/api/v1/datasets"))?;
+        {
+            let mut q = url.query_pairs_mut();
+            if !s.q.is_empty() {
+                q.append_pair("q", s.q);
+            }
+            for (k, v) in s.filters {
+                q.append_pair(k, v);
+            }
+        }
+        for _ in 0..s.times {
+            client.get(url.clone()).send().await?.error_for_status()?;
+            searches += 1;
+        }
+    }
+    for body in samla_simulator::demand::REQUESTS {
+        client
+            .post(format!("{base}/api/v1/requests"))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(*body)
+            .send()
+            .await?
+            .error_for_status()?;
+        requests += 1;
+    }
+    Ok((searches, requests))
 }
 
 /// Binds 127.0.0.1:`port`, with an error that says what to do when it is taken.

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use samla::app::{self, Samla};
 use samla::progress::Bars;
 use samla::runner::Scheduler;
+use samla_api::reports::Rendered;
 use samla_config::{Config, HarvestSettings, Protocol, SourceConfig};
 use samla_harvester::{Harvester, Outcome, RunReport};
 use std::path::{Path, PathBuf};
@@ -28,19 +29,17 @@ struct Cli {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ReportName {
+    Quality,
+    Coverage,
     Freshness,
+    Harvest,
+    Demand,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum TableFormat {
     Json,
     Csv,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Table {
-    Municipalities,
-    Datasets,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -113,8 +112,9 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Print a report from the store. So far: `freshness` (each dataset's last modification
-    /// against its declared update frequency, rolled up per organisation).
+    /// Print a report from the store: `quality` (MQA scores and fix hints), `coverage`
+    /// (organisations by specification, HVD category and theme), `freshness`, `harvest`
+    /// (health per source) or `demand` (searches and data requests against supply).
     Report {
         /// The report.
         #[arg(value_enum)]
@@ -128,12 +128,19 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = TableFormat::Json)]
         format: TableFormat,
-        /// With --format csv: which table.
-        #[arg(long, value_enum, default_value_t = Table::Municipalities)]
-        table: Table,
+        /// With --format csv: which table (each report lists its tables when asked for
+        /// another).
+        #[arg(long)]
+        table: Option<String>,
         /// Only this organisation (kommunkod).
         #[arg(long)]
         municipality: Option<String>,
+        /// demand: the period in days (default 90).
+        #[arg(long)]
+        days: Option<u32>,
+        /// coverage with --format csv: the matrix's dimension (conforms_to, hvd_category, theme).
+        #[arg(long)]
+        by: Option<String>,
     },
     /// Serve the simulated region alone.
     Simulate {
@@ -270,38 +277,52 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Report {
-            name: ReportName::Freshness,
+            name,
             state,
             config,
             format,
             table,
             municipality,
+            days,
+            by,
         } => {
             let config = match config {
                 Some(path) => Config::from_file(&path)?,
                 None => app::embedded_region()?,
             };
             let samla = open(config, &state).await?;
-            let report = samla_api::reports::freshness_report(
-                &samla.store,
-                &samla.directory,
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query.append_pair(
+                "format",
+                match format {
+                    TableFormat::Json => "json",
+                    TableFormat::Csv => "csv",
+                },
+            );
+            for (key, value) in [
+                ("table", table),
+                ("municipality", municipality),
+                ("days", days.map(|d| d.to_string())),
+                ("by", by),
+            ] {
+                if let Some(v) = value {
+                    query.append_pair(key, &v);
+                }
+            }
+            let name = name
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default();
+            let rendered = samla_api::reports::render(
+                &samla.reports,
+                &name,
+                &query.finish(),
                 chrono::Utc::now(),
-                municipality.as_deref(),
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            match format {
-                TableFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                TableFormat::Csv => print!(
-                    "{}",
-                    samla_api::reports::freshness_csv(
-                        &report,
-                        match table {
-                            Table::Municipalities => "municipalities",
-                            Table::Datasets => "datasets",
-                        }
-                    )
-                    .map_err(|e| anyhow::anyhow!("{e}"))?
-                ),
+            match rendered {
+                Rendered::Json(v) => println!("{}", serde_json::to_string_pretty(&v)?),
+                Rendered::Csv { body, .. } => print!("{body}"),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -361,9 +382,14 @@ async fn demo(
 ) -> anyhow::Result<ExitCode> {
     let region = app::embedded_region()?;
     let listener = app::bind_loopback(port).await?;
-    let simulator = Arc::new(app::simulator_for(&region, datasets).with_churn(churn));
     let sim_listener = app::bind_loopback(0).await?;
     let sim_base = format!("http://{}", sim_listener.local_addr()?);
+    // The simulated web answers the distribution links too (some broken), for link checks.
+    let simulator = Arc::new(
+        app::simulator_for(&region, datasets)
+            .with_churn(churn)
+            .with_files_at(&sim_base),
+    );
     let cancel = CancellationToken::new();
     let sim_cancel = cancel.clone();
     tokio::spawn(app::serve_simulator(
@@ -382,6 +408,11 @@ async fn demo(
     // The simulated municipalities remove datasets between rounds: archive them at once
     // rather than after the real region's grace period, so the demo shows it.
     config.harvest.archive_after = std::time::Duration::ZERO;
+    // The demo's region is on loopback: its links may be checked there, and its one host
+    // stands for 34 municipal sites, so it is not paced like one real site.
+    config.links.allow_private = true;
+    config.links.per_host = config.links.concurrency;
+    config.links.per_host_delay = std::time::Duration::ZERO;
     let token = config.admin_token.clone().unwrap_or_else(demo_token);
     config.admin_token = Some(token.clone());
     let temp;
@@ -418,7 +449,24 @@ async fn demo(
             eprintln!("{id}: {e:#}");
         }
     }
+    let pass = samla.check_links(&cancel).await?;
+    eprintln!(
+        "links: {} checked, {} broken (accessURL and downloadURL, HEAD then GET)",
+        pass.checked, pass.broken
+    );
+    samla.snapshot_and_prune().await?;
     let url = format!("http://{}", listener.local_addr()?);
+    // Simulated businesses search and file data requests through the real endpoints, for
+    // the demand report, once the API is up.
+    let replay_base = url.clone();
+    tokio::spawn(async move {
+        match app::replay_demand(&replay_base).await {
+            Ok((searches, requests)) => eprintln!(
+                "demand: replayed {searches} business searches and {requests} data requests"
+            ),
+            Err(e) => eprintln!("demand replay failed: {e:#}"),
+        }
+    });
     println!();
     println!(
         "samla is serving {} datasets from {} sources at {url}",
@@ -428,6 +476,10 @@ async fn demo(
     println!("  curl '{url}/api/v1/datasets?q=badplatser'");
     println!("  curl '{url}/api/v1/datasets?q=laddstolpar&municipality=1280'");
     println!("  curl '{url}/api/v1/sources'");
+    println!("  curl '{url}/api/v1/reports/quality?municipality=1280'");
+    println!("  curl '{url}/api/v1/reports/coverage?format=csv&by=theme'");
+    println!("  curl '{url}/api/v1/reports/demand'   # also freshness, harvest");
+    println!("  open {url}/api/v1/reports/charts/coverage.svg");
     println!(
         "  curl -X POST -H 'Authorization: Bearer {token}' '{url}/api/v1/sources/malmo/harvest'"
     );
@@ -447,6 +499,9 @@ fn demo_token() -> String {
         b.hash_one(std::process::id())
     )
 }
+
+/// How often a serving samla checks links and snapshots coverage.
+const MAINTENANCE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 async fn serve(
     config_path: &Path,
@@ -480,6 +535,7 @@ async fn serve(
             }
         }
     }
+    tokio::spawn(Arc::clone(&samla).maintain(MAINTENANCE_EVERY, cancel.child_token()));
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "serving");
     serve_until_ctrl_c(&samla, listener, cancel).await?;
     Ok(ExitCode::SUCCESS)

@@ -32,6 +32,9 @@ pub enum ApiError {
         /// Extra fields for the body.
         detail: serde_json::Value,
     },
+    /// Too many requests from one client.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// Temporarily unable (shutting down).
     #[error("{0}")]
     Unavailable(String),
@@ -78,6 +81,15 @@ impl IntoResponse for ApiError {
                 StatusCode::CONFLICT,
                 json!({"error": {"code": "conflict", "message": message, "detail": detail}}),
             ),
+            ApiError::TooManyRequests(message) => {
+                let body = json!({"error": {"code": "too_many_requests", "message": message}});
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(axum::http::header::RETRY_AFTER, "3600")],
+                    axum::Json(body),
+                )
+                    .into_response();
+            }
             ApiError::Unavailable(message) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({"error": {"code": "unavailable", "message": message}}),

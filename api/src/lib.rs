@@ -20,6 +20,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use params::SearchParams;
+use reports::{DEMAND_DAYS, Rendered, ReportParams};
 use samla_indexer::{Dimension, Indexer, SearchResult};
 use samla_model::view::{DatasetView, pick};
 use samla_model::{DatasetId, Organisation, OrganisationDirectory, labels, record};
@@ -76,6 +77,44 @@ pub struct AppState {
     pub control: Option<Arc<dyn HarvestControl>>,
     /// The admin bearer token; admin endpoints answer 403 without one configured.
     pub admin_token: Option<Arc<str>>,
+    /// The reports.
+    pub reports: Arc<reports::Reports>,
+    /// Data requests accepted per client and hour.
+    pub requests: Arc<RequestLimiter>,
+}
+
+/// Data requests per client and hour, counted in memory only (no address is stored).
+#[derive(Debug)]
+pub struct RequestLimiter {
+    per_hour: u32,
+    seen: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, Vec<std::time::Instant>>>,
+}
+
+impl RequestLimiter {
+    /// At most `per_hour` requests per client address and hour.
+    pub fn new(per_hour: u32) -> Self {
+        Self {
+            per_hour,
+            seen: Default::default(),
+        }
+    }
+
+    /// Counts a request from `client`; false when over the limit.
+    fn admit(&self, client: std::net::IpAddr) -> bool {
+        let hour = std::time::Duration::from_secs(3600);
+        let now = std::time::Instant::now();
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.retain(|_, times| {
+            times.retain(|t| now.duration_since(*t) < hour);
+            !times.is_empty()
+        });
+        let times = seen.entry(client).or_default();
+        if times.len() as u32 >= self.per_hour {
+            return false;
+        }
+        times.push(now);
+        true
+    }
 }
 
 /// The router of the whole API.
@@ -87,7 +126,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sources", get(sources))
         .route("/api/v1/sources/{id}", get(source_detail))
         .route("/api/v1/sources/{id}/runs", get(source_runs))
-        .route("/api/v1/reports/freshness", get(freshness))
+        .route("/api/v1/reports/{name}", get(report))
+        .route("/api/v1/reports/charts/coverage.svg", get(coverage_chart))
+        .route(
+            "/api/v1/reports/charts/coverage-history.svg",
+            get(coverage_history_chart),
+        )
+        .route("/api/v1/reports/charts/quality.svg", get(quality_chart))
+        .route("/api/v1/reports/charts/demand.svg", get(demand_chart))
+        .route("/api/v1/requests", axum::routing::post(file_request))
         .route(
             "/api/v1/sources/{id}/harvest",
             axum::routing::post(start_harvest),
@@ -124,6 +171,9 @@ async fn search(
             .map_err(|e| ApiError::Internal(e.to_string()))
     })
     .await?;
+    if params.page == 1 {
+        log_search(&state, &params, result.total as u64);
+    }
     let lang = params.lang.as_str();
     let hits: Vec<Value> = result
         .hits
@@ -166,6 +216,28 @@ async fn search(
     .into_response())
 }
 
+/// Logs a search for the demand report (first pages only, so paging through one search
+/// counts once): the normalised query, the filters, the hit count and the time; nothing
+/// about who searched. Written off the request path; a failure is logged, not answered.
+fn log_search(state: &AppState, params: &SearchParams, total: u64) {
+    let entry = samla_store::LoggedSearch {
+        at: chrono::Utc::now(),
+        query: reports::demand::normalise_query(params.q.as_deref().unwrap_or("")),
+        filters: params
+            .filters
+            .iter()
+            .map(|(d, v)| (d.name().to_string(), v.clone()))
+            .collect(),
+        total,
+    };
+    let store = Arc::clone(&state.store);
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = store.log_searches(&[entry]) {
+            tracing::warn!(error = %e, "search not logged");
+        }
+    });
+}
+
 /// A display label for a facet value.
 fn facet_label(
     directory: &OrganisationDirectory,
@@ -185,7 +257,7 @@ fn facet_label(
 }
 
 /// `https://dataportal.se/specifications/badplatser/1.0` → `badplatser 1.0`.
-fn specification_label(iri: &str) -> String {
+pub(crate) fn specification_label(iri: &str) -> String {
     let rest = iri
         .split_once("/specifications/")
         .or_else(|| iri.split_once("/spec/"))
@@ -479,57 +551,230 @@ async fn start_harvest(
     }
 }
 
-/// `GET /api/v1/reports/freshness?municipality=&format=json|csv&table=municipalities|datasets`:
-/// each dataset's last modification against its declared update frequency, rolled up for
-/// every organisation of the region.
-async fn freshness(
+/// `GET /api/v1/reports/{name}?format=json|csv&municipality=&table=…` for `quality`,
+/// `coverage` (`by=`), `freshness`, `harvest` and `demand` (`days=`).
+async fn report(
     State(state): State<AppState>,
+    Path(name): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let (mut format, mut municipality, mut table) = ("json".to_string(), None, None);
-    for (key, value) in url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
-        let value = value.trim().to_string();
-        match key.as_ref() {
-            "format" if value == "json" || value == "csv" => format = value,
-            "format" => return Err(ApiError::bad("format", "must be json or csv")),
-            "municipality" if state.directory.by_code(&value).is_some() => {
-                municipality = Some(value)
-            }
-            "municipality" => {
-                return Err(ApiError::bad(
-                    "municipality",
-                    format!("{value:?} is not the code of an organisation of the region"),
-                ));
-            }
-            "table" if value == "municipalities" || value == "datasets" => table = Some(value),
-            "table" => return Err(ApiError::bad("table", "must be municipalities or datasets")),
-            other => return Err(ApiError::bad(other, "unknown parameter")),
-        }
-    }
-    let (store, directory) = (Arc::clone(&state.store), Arc::clone(&state.directory));
-    let report = blocking(move || {
-        reports::freshness_report(
-            &store,
-            &directory,
+    let reports = Arc::clone(&state.reports);
+    let rendered = blocking(move || {
+        reports::render(
+            &reports,
+            &name,
+            query.as_deref().unwrap_or(""),
             chrono::Utc::now(),
-            municipality.as_deref(),
         )
     })
     .await?;
-    if format == "csv" {
-        let table = table.unwrap_or_else(|| "municipalities".into());
-        let body = reports::freshness_csv(&report, &table)?;
-        return Ok((
+    Ok(match rendered {
+        Rendered::Json(v) => axum::Json(v).into_response(),
+        Rendered::Csv { filename, body } => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
                 (
                     header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"freshness-{table}.csv\""),
+                    format!("attachment; filename=\"{filename}\""),
                 ),
             ],
             body,
         )
-            .into_response());
+            .into_response(),
+    })
+}
+
+fn svg(body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /api/v1/reports/charts/coverage.svg?by=conforms_to|hvd_category|theme&municipality=`.
+async fn coverage_chart(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = ReportParams::parse(
+        query.as_deref().unwrap_or(""),
+        &state.directory,
+        &[],
+        &["by"],
+        true,
+    )?;
+    let reports = Arc::clone(&state.reports);
+    let by = p.by.clone().unwrap_or_else(|| "theme".into());
+    let body = blocking(move || {
+        let report = reports::coverage::coverage_report(
+            &reports,
+            chrono::Utc::now(),
+            p.municipality.as_deref(),
+        )?;
+        let title = match by.as_str() {
+            "conforms_to" => "Täckning: nationella specifikationer",
+            "hvd_category" => "Täckning: värdefulla datamängder (HVD)",
+            _ => "Täckning: teman",
+        };
+        reports::charts::coverage_heatmap(report.matrix(&by), title)
+    })
+    .await?;
+    Ok(svg(body))
+}
+
+/// `GET /api/v1/reports/charts/coverage-history.svg`.
+async fn coverage_history_chart(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    ReportParams::parse(
+        query.as_deref().unwrap_or(""),
+        &state.directory,
+        &[],
+        &[],
+        true,
+    )?;
+    let reports = Arc::clone(&state.reports);
+    let body = blocking(move || {
+        let history = reports
+            .store()
+            .snapshots("coverage")
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .into_iter()
+            .filter_map(|(_, body)| serde_json::from_str(&body).ok())
+            .collect::<Vec<reports::coverage::Snapshot>>();
+        reports::charts::coverage_history(&history)
+    })
+    .await?;
+    Ok(svg(body))
+}
+
+/// `GET /api/v1/reports/charts/quality.svg?municipality=`.
+async fn quality_chart(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = ReportParams::parse(
+        query.as_deref().unwrap_or(""),
+        &state.directory,
+        &[],
+        &[],
+        true,
+    )?;
+    let reports = Arc::clone(&state.reports);
+    let body = blocking(move || {
+        let report = reports::quality::quality_report(
+            &reports,
+            chrono::Utc::now(),
+            p.municipality.as_deref(),
+        )?;
+        reports::charts::quality_bands(&report.municipalities)
+    })
+    .await?;
+    Ok(svg(body))
+}
+
+/// `GET /api/v1/reports/charts/demand.svg?by=specifications|themes&days=`.
+async fn demand_chart(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let mut by = "themes".to_string();
+    let mut rest = Vec::new();
+    for (k, v) in url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+        if k == "by" {
+            match v.as_ref() {
+                "themes" | "specifications" => by = v.to_string(),
+                _ => return Err(ApiError::bad("by", "must be themes or specifications")),
+            }
+        } else {
+            rest.push((k.to_string(), v.to_string()));
+        }
     }
-    Ok(axum::Json(report).into_response())
+    let rest = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(rest)
+        .finish();
+    let p = ReportParams::parse(&rest, &state.directory, &[], &["days"], true)?;
+    let reports = Arc::clone(&state.reports);
+    let body = blocking(move || {
+        let report = reports::demand::demand_report(
+            &reports,
+            chrono::Utc::now(),
+            p.days.unwrap_or(DEMAND_DAYS),
+            p.municipality.as_deref(),
+        )?;
+        let (items, title) = if by == "specifications" {
+            (
+                &report.specifications,
+                "Efterfrågan och utbud: nationella specifikationer",
+            )
+        } else {
+            (&report.themes, "Efterfrågan och utbud: teman")
+        };
+        let items: Vec<_> = items.iter().take(20).cloned().collect();
+        reports::charts::demand_supply(&items, title)
+    })
+    .await?;
+    Ok(svg(body))
+}
+
+/// `POST /api/v1/requests`: a business files a data request (JSON or a form). 201 with its
+/// id; 400 naming the field that is wrong; 429 past the hourly limit per client.
+async fn file_request(
+    State(state): State<AppState>,
+    client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let input: reports::demand::DataRequestInput =
+        if content_type.starts_with("application/x-www-form-urlencoded") {
+            let mut map = serde_json::Map::new();
+            for (k, v) in url::form_urlencoded::parse(&body) {
+                map.insert(k.to_string(), Value::String(v.to_string()));
+            }
+            serde_json::from_value(Value::Object(map))
+        } else if content_type.starts_with("application/json") {
+            serde_json::from_slice(&body)
+        } else {
+            return Err(ApiError::bad(
+                "Content-Type",
+                "send application/json or application/x-www-form-urlencoded",
+            ));
+        }
+        .map_err(|e| ApiError::bad("body", format!("not a data request: {e}")))?;
+    let request = reports::demand::validate_request(input, &state.directory)?;
+    let ip = client
+        .map(|c| c.0.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    if !state.requests.admit(ip) {
+        return Err(ApiError::TooManyRequests(
+            "too many data requests from this address; try again within the hour".into(),
+        ));
+    }
+    let store = Arc::clone(&state.store);
+    let stored = request.clone();
+    let id = blocking(move || {
+        store
+            .add_request(chrono::Utc::now(), &stored)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
+    let mut shown = request;
+    if let Some(o) = shown.as_object_mut() {
+        o.remove("contact");
+    }
+    Ok((
+        axum::http::StatusCode::CREATED,
+        axum::Json(json!({"id": id, "request": shown})),
+    )
+        .into_response())
 }

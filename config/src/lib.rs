@@ -139,6 +139,7 @@ struct RawAdmin {
 struct RawLinks {
     enabled: Option<bool>,
     allow_private: Option<bool>,
+    allow_hosts: Option<Vec<String>>,
     concurrency: Option<usize>,
     per_host: Option<usize>,
     per_host_delay_ms: Option<u64>,
@@ -168,6 +169,10 @@ pub struct LinkSettings {
     /// Whether private, loopback and link-local addresses may be asked (off by default; the
     /// demo's loopback region turns it on).
     pub allow_private: bool,
+    /// Host names checked even when they resolve to a private address (an organisation's
+    /// own intranet servers); a redirect from them to another private address is still
+    /// refused.
+    pub allow_hosts: Vec<String>,
     /// Links checked at once.
     pub concurrency: usize,
     /// Links checked at once on one host.
@@ -185,6 +190,7 @@ impl Default for LinkSettings {
         Self {
             enabled: true,
             allow_private: false,
+            allow_hosts: Vec::new(),
             concurrency: 8,
             per_host: 2,
             per_host_delay: Duration::from_millis(250),
@@ -582,6 +588,12 @@ impl RawConfig {
         let links = LinkSettings {
             enabled: l.enabled.unwrap_or(link_defaults.enabled),
             allow_private: l.allow_private.unwrap_or(link_defaults.allow_private),
+            allow_hosts: l
+                .allow_hosts
+                .unwrap_or_default()
+                .into_iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .collect(),
             concurrency: l.concurrency.unwrap_or(link_defaults.concurrency),
             per_host: l.per_host.unwrap_or(link_defaults.per_host),
             per_host_delay: l
@@ -611,7 +623,10 @@ impl RawConfig {
         }
         let demand_defaults = DemandSettings::default();
         if self.demand.retention_days == Some(0) {
-            problem("demand.retention_days".into(), "must be greater than 0".into());
+            problem(
+                "demand.retention_days".into(),
+                "must be greater than 0".into(),
+            );
         }
         let demand = DemandSettings {
             retention: self

@@ -11,8 +11,8 @@
 
 pub mod ckan;
 pub mod entryscape;
-pub mod links;
 mod http;
+pub mod links;
 mod parse;
 mod report;
 

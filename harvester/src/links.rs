@@ -81,12 +81,18 @@ fn refused(url: &Url, allow_private: bool) -> Option<String> {
     is_non_public(ip).then(|| format!("refused: {ip} is not a public address"))
 }
 
-/// A resolver that keeps only public addresses.
-struct PublicOnly;
+/// A resolver that keeps only public addresses, except for the allowed hosts.
+struct PublicOnly {
+    allow_hosts: Arc<Vec<String>>,
+}
 
 impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_string();
+        let allowed = self
+            .allow_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(&host));
         Box::pin(async move {
             let lookup = host.clone();
             let addrs: Vec<SocketAddr> =
@@ -96,7 +102,7 @@ impl Resolve for PublicOnly {
                     .collect();
             let public: Vec<SocketAddr> = addrs
                 .into_iter()
-                .filter(|a| !is_non_public(a.ip()))
+                .filter(|a| allowed || !is_non_public(a.ip()))
                 .collect();
             if public.is_empty() {
                 return Err(format!("refused: {host} resolves to no public address").into());
@@ -138,7 +144,9 @@ impl LinkChecker {
                 }
             }));
         if !allow_private {
-            builder = builder.dns_resolver(Arc::new(PublicOnly));
+            builder = builder.dns_resolver(Arc::new(PublicOnly {
+                allow_hosts: Arc::new(settings.allow_hosts.clone()),
+            }));
         }
         Ok(Self {
             client: builder.build()?,

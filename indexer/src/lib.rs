@@ -622,3 +622,15 @@ impl Indexer {
         })
     }
 }
+
+/// The Swedish analyzer's terms for `text` (lower-cased, stemmed, accents folded): what the
+/// index matches on, for grouping query texts the way search sees them.
+pub fn stem_terms(text: &str) -> Vec<String> {
+    let mut analyzer = swedish_analyzer();
+    let mut stream = analyzer.token_stream(text);
+    let mut terms = Vec::new();
+    while stream.advance() {
+        terms.push(stream.token().text.clone());
+    }
+    terms
+}

@@ -12,7 +12,7 @@
 use crate::labels;
 use crate::view::{DatasetView, DistributionView};
 use crate::vocab::eu;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The five MQA dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -350,7 +350,7 @@ impl Options {
 }
 
 /// The four MQA bands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Band {
     /// Below 120 points.

@@ -11,6 +11,7 @@
 //! Architecture invariant: this crate knows nothing of samla's model, harvester, store or
 //! index; it only writes RDF, as a municipality's server would.
 
+pub mod demand;
 mod platforms;
 pub mod topics;
 
@@ -172,6 +173,9 @@ pub struct Simulator {
     indices_cache: Mutex<HashMap<(String, u64), Indices>>,
     epoch: AtomicU64,
     churn: f64,
+    /// Where distribution links point: `None` for the organisations' own (unreachable)
+    /// domains, or this simulator's base URL, which serves them (some broken).
+    files: Option<String>,
 }
 
 /// The value cached under `key`, made with `make` (outside the lock) the first time.
@@ -214,6 +218,30 @@ fn base_size(code: &str) -> usize {
         "1292" | "1293" => 20,
         "1275" | "1256" | "1272" => 0,
         other => 6 + (seed(other, 0, "size") % 15) as usize,
+    }
+}
+
+/// How carefully an organisation describes its datasets: the platform municipalities and the
+/// region carefully; of the others some leave out keywords, contact points and access
+/// rights, and some publish the bare minimum (no keywords, themes, media types or licence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Care {
+    Careful,
+    Sloppy,
+    Minimal,
+}
+
+fn care(code: &str) -> Care {
+    if matches!(
+        code,
+        "12" | "1280" | "1281" | "1282" | "1283" | "1270" | "1290"
+    ) {
+        return Care::Careful;
+    }
+    match seed(code, 0, "care") % 3 {
+        0 => Care::Careful,
+        1 => Care::Sloppy,
+        _ => Care::Minimal,
     }
 }
 
@@ -274,6 +302,7 @@ impl Simulator {
             indices_cache: Mutex::new(HashMap::new()),
             epoch: AtomicU64::new(0),
             churn: DEFAULT_CHURN,
+            files: None,
         }
     }
 
@@ -282,6 +311,26 @@ impl Simulator {
     pub fn with_churn(mut self, churn: f64) -> Self {
         self.churn = churn.clamp(0.0, 1.0);
         self
+    }
+
+    /// Points every distribution's access and download URL at this simulator (`base`, e.g.
+    /// `http://127.0.0.1:8081`), which answers them: most with 200, about one in ten with
+    /// 404, and every link of Bjuv's with 410 (a site that moved), so link checks have
+    /// something to find.
+    pub fn with_files_at(mut self, base: &str) -> Self {
+        self.files = Some(base.trim_end_matches('/').to_string());
+        self
+    }
+
+    /// The status the simulated web answers a distribution link with.
+    pub fn link_status(org: &str, path: &str) -> u16 {
+        if org == "bjuv" {
+            410
+        } else if seed(path, 0, "link") % 10 == 0 {
+            404
+        } else {
+            200
+        }
     }
 
     /// Moves the region on by one harvest interval: some datasets change, some are added,
@@ -472,6 +521,9 @@ impl Simulator {
                 get(platforms::package_show),
             )
             .route("/{org}/store/search", get(platforms::entrystore_search))
+            .route("/{org}/files/{name}", get(link))
+            .route("/{org}/oppna-data/{name}", get(link))
+            .route("/{org}/api/v1/{name}", get(link))
             .route(
                 "/_simulator/advance",
                 axum::routing::post(|State(sim): State<Arc<Simulator>>| async move {
@@ -666,11 +718,16 @@ impl Simulator {
                 Some("en"),
             );
         }
-        for k in topic.keywords {
-            g.lit(ds, &format!("{DCAT}keyword"), k, Some(sv_tag));
+        let care = care(code);
+        if care == Care::Careful || (care == Care::Sloppy && i.is_multiple_of(2)) {
+            for k in topic.keywords {
+                g.lit(ds, &format!("{DCAT}keyword"), k, Some(sv_tag));
+            }
         }
-        for t in topic.themes {
-            g.iri(ds, &format!("{DCAT}theme"), &eu("data-theme", t));
+        if care != Care::Minimal {
+            for t in topic.themes {
+                g.iri(ds, &format!("{DCAT}theme"), &eu("data-theme", t));
+            }
         }
         if let Some(spec) = topic.spec {
             g.iri(ds, &format!("{DCT}conformsTo"), spec);
@@ -687,11 +744,13 @@ impl Simulator {
             &format!("{DCT}accrualPeriodicity"),
             &eu("frequency", topic.frequency),
         );
-        g.iri(
-            ds,
-            &format!("{DCT}accessRights"),
-            &eu("access-right", "PUBLIC"),
-        );
+        if care == Care::Careful {
+            g.iri(
+                ds,
+                &format!("{DCT}accessRights"),
+                &eu("access-right", "PUBLIC"),
+            );
+        }
         g.iri(
             ds,
             &format!("{DCAT}landingPage"),
@@ -754,7 +813,9 @@ impl Simulator {
             publisher.clone(),
         ));
         let contact = NamedNode::new_unchecked(format!("https://{}/#kontakt", o.domain));
-        g.iri(ds, &format!("{DCAT}contactPoint"), contact.as_str());
+        if care == Care::Careful {
+            g.iri(ds, &format!("{DCAT}contactPoint"), contact.as_str());
+        }
         // The shared nodes are described once per page, as a serialiser would.
         if !g.described_shared {
             g.described_shared = true;
@@ -824,18 +885,22 @@ impl Simulator {
                 &format!("{} ({})", topic.sv, ext.to_uppercase()),
                 Some("sv"),
             );
-            let file = format!("https://{}/files/{local}.{ext}", o.domain);
+            let site = match &self.files {
+                Some(base) => format!("{base}/{}", o.slug()),
+                None => format!("https://{}", o.domain),
+            };
+            let file = format!("{site}/files/{local}.{ext}");
             if *ext == "api" {
-                g.iri(
-                    &dist,
-                    &format!("{DCAT}accessURL"),
-                    &format!("https://api.{}/v1/{}", o.domain, topic.slug),
-                );
+                let api = match &self.files {
+                    Some(_) => format!("{site}/api/v1/{}", topic.slug),
+                    None => format!("https://api.{}/v1/{}", o.domain, topic.slug),
+                };
+                g.iri(&dist, &format!("{DCAT}accessURL"), &api);
             } else {
                 g.iri(
                     &dist,
                     &format!("{DCAT}accessURL"),
-                    &format!("https://{}/oppna-data/{local}", o.domain),
+                    &format!("{site}/oppna-data/{local}"),
                 );
                 g.iri(&dist, &format!("{DCAT}downloadURL"), &file);
             }
@@ -844,12 +909,14 @@ impl Simulator {
             } else {
                 g.lit(&dist, &format!("{DCT}format"), format, None);
             }
-            g.iri(
-                &dist,
-                &format!("{DCAT}mediaType"),
-                &format!("https://www.iana.org/assignments/media-types/{media}"),
-            );
-            if let Some(l) = licence {
+            if care != Care::Minimal {
+                g.iri(
+                    &dist,
+                    &format!("{DCAT}mediaType"),
+                    &format!("https://www.iana.org/assignments/media-types/{media}"),
+                );
+            }
+            if let Some(l) = licence.filter(|_| care != Care::Minimal) {
                 g.iri(&dist, &format!("{DCT}license"), l);
             }
         }
@@ -1001,6 +1068,18 @@ fn base_url(headers: &axum::http::HeaderMap) -> String {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
     format!("http://{host}")
+}
+
+/// A distribution link: a small body with the status [`Simulator::link_status`] gives.
+async fn link(
+    Path((org, _)): Path<(String, String)>,
+    uri: axum::http::Uri,
+) -> (StatusCode, &'static str) {
+    let status = Simulator::link_status(&org, uri.path());
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        if status == 200 { "data\n" } else { "gone\n" },
+    )
 }
 
 async fn catalog_page(

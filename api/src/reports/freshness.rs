@@ -1,11 +1,13 @@
-//! Reports for regional staff, as JSON and as CSV (RFC 4180, UTF-8). So far: freshness.
+//! Freshness: each dataset's last modification against its declared update frequency,
+//! rolled up for every organisation of the region.
 
+use super::{Reports, cell, to_csv};
+
+/// The CSV tables of the freshness report.
+pub const TABLES: &[&str] = &["municipalities", "datasets"];
 use crate::ApiError;
 use chrono::{DateTime, Utc};
 use samla_model::freshness::{Freshness, freshness};
-use samla_model::view::{DatasetView, pick};
-use samla_model::{DatasetId, OrganisationDirectory, record};
-use samla_store::Store;
 use serde::Serialize;
 
 /// One dataset's freshness.
@@ -61,37 +63,30 @@ pub struct FreshnessReport {
 /// Computes the freshness of every searchable dataset as of `now`, optionally of one
 /// organisation (`municipality`).
 pub fn freshness_report(
-    store: &Store,
-    directory: &OrganisationDirectory,
+    reports: &Reports,
     now: DateTime<Utc>,
     municipality: Option<&str>,
 ) -> Result<FreshnessReport, ApiError> {
-    let mut datasets = Vec::new();
-    store
-        .for_each_dataset(|d| {
-            if municipality.is_some_and(|m| d.municipality_code.as_deref() != Some(m)) {
-                return;
-            }
-            let Ok(triples) = record::parse_canonical(&d.ntriples) else {
-                return;
-            };
-            let view = DatasetView::from_triples(
-                &DatasetId(d.id.clone()),
-                &d.iri,
-                &triples,
-                d.municipality_code.clone(),
-            );
-            datasets.push(FreshnessRow {
-                freshness: freshness(view.modified_at(), view.accrual_periodicity.as_deref(), now),
-                title: pick(&view.title, "sv").unwrap_or_default().to_string(),
-                accrual_periodicity: view.accrual_periodicity.clone(),
-                modified: view.modified.clone(),
-                id: d.id,
-                municipality_code: d.municipality_code,
-                source_id: d.source_id,
-            });
+    let facts = reports.facts()?;
+    let directory = reports.directory();
+    let mut datasets: Vec<FreshnessRow> = facts
+        .datasets
+        .iter()
+        .filter(|d| municipality.is_none_or(|m| d.municipality_code.as_deref() == Some(m)))
+        .map(|d| FreshnessRow {
+            freshness: freshness(
+                d.view.modified_at(),
+                d.view.accrual_periodicity.as_deref(),
+                now,
+            ),
+            title: d.title.clone(),
+            accrual_periodicity: d.view.accrual_periodicity.clone(),
+            modified: d.view.modified.clone(),
+            id: d.id.clone(),
+            municipality_code: d.municipality_code.clone(),
+            source_id: d.source_id.clone(),
         })
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .collect();
     let overdue_days = |r: &FreshnessRow| match r.freshness {
         Freshness::Overdue { days, .. } => Some(days),
         _ => None,
@@ -132,11 +127,9 @@ pub fn freshness_report(
 
 /// The report's tables as CSV: `municipalities` (one row per organisation) or `datasets`.
 pub fn freshness_csv(report: &FreshnessReport, table: &str) -> Result<String, ApiError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let internal = |e: csv::Error| ApiError::Internal(e.to_string());
     match table {
-        "municipalities" => {
-            w.write_record([
+        "municipalities" => to_csv(
+            &[
                 "code",
                 "name",
                 "datasets",
@@ -144,25 +137,21 @@ pub fn freshness_csv(report: &FreshnessReport, table: &str) -> Result<String, Ap
                 "overdue",
                 "unknown",
                 "most_overdue_days",
-            ])
-            .map_err(internal)?;
-            for m in &report.municipalities {
-                w.write_record([
+            ],
+            report.municipalities.iter().map(|m| {
+                [
                     m.code.clone(),
                     m.name.clone(),
                     m.datasets.to_string(),
                     m.on_time.to_string(),
                     m.overdue.to_string(),
                     m.unknown.to_string(),
-                    m.most_overdue_days
-                        .map(|d| d.to_string())
-                        .unwrap_or_default(),
-                ])
-                .map_err(internal)?;
-            }
-        }
-        _ => {
-            w.write_record([
+                    cell(m.most_overdue_days),
+                ]
+            }),
+        ),
+        _ => to_csv(
+            &[
                 "id",
                 "title",
                 "municipality_code",
@@ -173,32 +162,26 @@ pub fn freshness_csv(report: &FreshnessReport, table: &str) -> Result<String, Ap
                 "unknown_reason",
                 "due",
                 "overdue_days",
-            ])
-            .map_err(internal)?;
-            for r in &report.datasets {
+            ],
+            report.datasets.iter().map(|r| {
                 let (status, reason, due, days) = match r.freshness {
                     Freshness::OnTime { due } => ("on_time", "", due, None),
                     Freshness::Overdue { due, days } => ("overdue", "", Some(due), Some(days)),
                     Freshness::Unknown { reason } => ("unknown", reason, None, None),
                 };
-                w.write_record([
+                [
                     r.id.clone(),
                     r.title.clone(),
-                    r.municipality_code.clone().unwrap_or_default(),
+                    cell(r.municipality_code.as_ref()),
                     r.source_id.clone(),
-                    r.accrual_periodicity.clone().unwrap_or_default(),
-                    r.modified.clone().unwrap_or_default(),
+                    cell(r.accrual_periodicity.as_ref()),
+                    cell(r.modified.as_ref()),
                     status.to_string(),
                     reason.to_string(),
-                    due.map(|d| d.to_rfc3339()).unwrap_or_default(),
-                    days.map(|d| d.to_string()).unwrap_or_default(),
-                ])
-                .map_err(internal)?;
-            }
-        }
+                    cell(due.map(|d| d.to_rfc3339())),
+                    cell(days),
+                ]
+            }),
+        ),
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.to_string()))
 }

@@ -1,0 +1,330 @@
+//! Coverage: which organisation publishes what. A matrix of every organisation of the region
+//! (those that publish nothing too) by national specification (`conformsTo`), HVD category
+//! and EU theme, each cell the number of datasets and the best quality band among them; and
+//! a daily snapshot of the matrix and the per-organisation totals, for coverage over time.
+
+use super::{Reports, quality, to_csv};
+use crate::{ApiError, specification_label};
+use chrono::{DateTime, Utc};
+use samla_model::labels;
+use samla_model::quality::Band;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One cell.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    /// Datasets.
+    pub datasets: u64,
+    /// The best band among them.
+    pub best_band: Option<Band>,
+}
+
+/// A column of a matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    /// The IRI.
+    pub value: String,
+    /// A label (Swedish).
+    pub label: String,
+    /// Organisations with at least one dataset here.
+    pub publishers: u64,
+}
+
+/// A row: one organisation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Kommunkod.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Datasets in all.
+    pub datasets: u64,
+    /// One cell per column.
+    pub cells: Vec<Cell>,
+}
+
+/// One dimension's matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Matrix {
+    /// The columns.
+    pub columns: Vec<Column>,
+    /// Every organisation.
+    pub rows: Vec<Row>,
+}
+
+/// One day of coverage history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// Datasets per organisation.
+    pub totals: BTreeMap<String, u64>,
+    /// Organisations publishing anything.
+    pub publishing: u64,
+    /// Filled cells per dimension.
+    pub filled: BTreeMap<String, u64>,
+}
+
+/// The coverage report.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageReport {
+    /// As of when.
+    pub as_of: DateTime<Utc>,
+    /// By national specification.
+    pub conforms_to: Matrix,
+    /// By HVD category.
+    pub hvd_category: Matrix,
+    /// By EU theme.
+    pub theme: Matrix,
+    /// The daily snapshots, oldest first.
+    pub history: Vec<Snapshot>,
+}
+
+impl CoverageReport {
+    /// The matrix of a dimension (`conforms_to`, `hvd_category`, `theme`).
+    pub fn matrix(&self, by: &str) -> &Matrix {
+        match by {
+            "hvd_category" => &self.hvd_category,
+            "theme" => &self.theme,
+            _ => &self.conforms_to,
+        }
+    }
+}
+
+/// Builds the matrices as of now (without history).
+fn matrices(reports: &Reports, municipality: Option<&str>) -> Result<[Matrix; 3], ApiError> {
+    let facts = reports.facts()?;
+    let links = reports.links()?;
+    let scored: Vec<(&super::DatasetFacts, Band)> = facts
+        .datasets
+        .iter()
+        .map(|d| (d, quality::score(d, &links, reports.options).band))
+        .collect();
+    let organisations: Vec<_> = reports
+        .directory()
+        .organisations()
+        .iter()
+        .filter(|o| municipality.is_none_or(|m| m == o.code))
+        .collect();
+    let specs: BTreeSet<String> = scored
+        .iter()
+        .flat_map(|(d, _)| d.view.conforms_to.iter().cloned())
+        .collect();
+    let dims: [(
+        Vec<(String, String)>,
+        fn(&super::DatasetFacts) -> &Vec<String>,
+    ); 3] = [
+        (
+            specs
+                .into_iter()
+                .map(|s| {
+                    let label = specification_label(&s);
+                    (s, label)
+                })
+                .collect(),
+            |d| &d.view.conforms_to,
+        ),
+        (
+            labels::HVD_CATEGORIES
+                .iter()
+                .map(|c| {
+                    (
+                        format!("{}{}", samla_model::vocab::eu::HVD, c.code),
+                        c.sv.to_string(),
+                    )
+                })
+                .collect(),
+            |d| &d.view.hvd_categories,
+        ),
+        (
+            labels::THEMES
+                .iter()
+                .map(|c| {
+                    (
+                        format!("{}{}", samla_model::vocab::eu::DATA_THEME, c.code),
+                        c.sv.to_string(),
+                    )
+                })
+                .collect(),
+            |d| &d.view.themes,
+        ),
+    ];
+    Ok(dims.map(|(cols, values_of)| {
+        let rows: Vec<Row> = organisations
+            .iter()
+            .map(|o| {
+                let mine: Vec<&(&super::DatasetFacts, Band)> = scored
+                    .iter()
+                    .filter(|(d, _)| d.municipality_code.as_deref() == Some(o.code.as_str()))
+                    .collect();
+                let cells = cols
+                    .iter()
+                    .map(|(value, _)| {
+                        let here: Vec<Band> = mine
+                            .iter()
+                            .filter(|(d, _)| values_of(d).contains(value))
+                            .map(|(_, b)| *b)
+                            .collect();
+                        Cell {
+                            datasets: here.len() as u64,
+                            best_band: here.iter().max().copied(),
+                        }
+                    })
+                    .collect();
+                Row {
+                    code: o.code.clone(),
+                    name: o.name.clone(),
+                    datasets: mine.len() as u64,
+                    cells,
+                }
+            })
+            .collect();
+        let columns = cols
+            .into_iter()
+            .enumerate()
+            .map(|(i, (value, label))| Column {
+                publishers: rows.iter().filter(|r| r.cells[i].datasets > 0).count() as u64,
+                value,
+                label,
+            })
+            .collect();
+        Matrix { columns, rows }
+    }))
+}
+
+fn snapshot_of(day: &str, [spec, hvd, theme]: &[Matrix; 3]) -> Snapshot {
+    let filled = |m: &Matrix| {
+        m.rows
+            .iter()
+            .flat_map(|r| &r.cells)
+            .filter(|c| c.datasets > 0)
+            .count() as u64
+    };
+    Snapshot {
+        day: day.to_string(),
+        totals: theme
+            .rows
+            .iter()
+            .map(|r| (r.code.clone(), r.datasets))
+            .collect(),
+        publishing: theme.rows.iter().filter(|r| r.datasets > 0).count() as u64,
+        filled: [
+            ("conforms_to".to_string(), filled(spec)),
+            ("hvd_category".to_string(), filled(hvd)),
+            ("theme".to_string(), filled(theme)),
+        ]
+        .into(),
+    }
+}
+
+/// Keeps today's snapshot of the whole region's coverage (replacing an earlier one of today).
+pub fn take_snapshot(reports: &Reports, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let day = now.format("%Y-%m-%d").to_string();
+    let snapshot = snapshot_of(&day, &matrices(reports, None)?);
+    let body = serde_json::to_string(&snapshot).map_err(|e| ApiError::Internal(e.to_string()))?;
+    reports
+        .store()
+        .put_snapshot(&day, "coverage", &body)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The coverage report (of one organisation, if given), with the history.
+pub fn coverage_report(
+    reports: &Reports,
+    now: DateTime<Utc>,
+    municipality: Option<&str>,
+) -> Result<CoverageReport, ApiError> {
+    let [conforms_to, hvd_category, theme] = matrices(reports, municipality)?;
+    let history = reports
+        .store()
+        .snapshots("coverage")
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .into_iter()
+        .filter_map(|(_, body)| serde_json::from_str::<Snapshot>(&body).ok())
+        .map(|mut s| {
+            if let Some(m) = municipality {
+                s.totals.retain(|code, _| code == m);
+            }
+            s
+        })
+        .collect();
+    Ok(CoverageReport {
+        as_of: now,
+        conforms_to,
+        hvd_category,
+        theme,
+        history,
+    })
+}
+
+/// The CSV tables of the coverage report.
+pub const TABLES: &[&str] = &["matrix", "cells", "history"];
+
+/// `matrix`: one row per organisation, one column per value of `by` (dataset counts);
+/// `cells`: one row per cell of every dimension with its best band; `history`: one row per
+/// day and organisation.
+pub fn coverage_csv(report: &CoverageReport, table: &str, by: &str) -> Result<String, ApiError> {
+    match table {
+        "cells" => {
+            let mut rows = Vec::new();
+            for (dim, m) in [
+                ("conforms_to", &report.conforms_to),
+                ("hvd_category", &report.hvd_category),
+                ("theme", &report.theme),
+            ] {
+                for r in &m.rows {
+                    for (c, cell) in m.columns.iter().zip(&r.cells) {
+                        rows.push(vec![
+                            dim.to_string(),
+                            c.value.clone(),
+                            c.label.clone(),
+                            r.code.clone(),
+                            r.name.clone(),
+                            cell.datasets.to_string(),
+                            super::cell(cell.best_band.map(|b| b.key())),
+                        ]);
+                    }
+                }
+            }
+            to_csv(
+                &[
+                    "dimension",
+                    "value",
+                    "label",
+                    "code",
+                    "name",
+                    "datasets",
+                    "best_band",
+                ],
+                rows,
+            )
+        }
+        "history" => to_csv(
+            &["day", "code", "datasets"],
+            report.history.iter().flat_map(|s| {
+                s.totals
+                    .iter()
+                    .map(|(code, n)| vec![s.day.clone(), code.clone(), n.to_string()])
+            }),
+        ),
+        _ => {
+            let m = report.matrix(by);
+            let mut header = vec![
+                "code".to_string(),
+                "name".to_string(),
+                "datasets".to_string(),
+            ];
+            header.extend(m.columns.iter().map(|c| c.label.clone()));
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            to_csv(
+                &header,
+                m.rows.iter().map(|r| {
+                    let mut row = vec![r.code.clone(), r.name.clone(), r.datasets.to_string()];
+                    row.extend(r.cells.iter().map(|c| c.datasets.to_string()));
+                    row
+                }),
+            )
+        }
+    }
+}

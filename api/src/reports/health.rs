@@ -1,0 +1,177 @@
+//! Harvest health: per source the last run and its outcome, the last success, the current
+//! failure streak and the problems of the last run by reason.
+
+use super::{Reports, cell, to_csv};
+use crate::ApiError;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Outcomes that count as a success for health (the source was read).
+const GOOD: &[&str] = &["success", "unchanged", "partial"];
+/// Outcomes that are not over yet, and say nothing of health.
+const PENDING: &[&str] = &["running"];
+
+/// One problem reason of the last run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    /// Reason.
+    pub reason: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// One source's health.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceHealth {
+    /// Source id.
+    pub id: String,
+    /// Kommunkod of its organisation.
+    pub organisation: String,
+    /// Protocol.
+    pub protocol: String,
+    /// URL.
+    pub url: String,
+    /// `ok` (last run good), `failing`, or `never_run`.
+    pub status: &'static str,
+    /// Outcome of the last finished run.
+    pub last_outcome: Option<String>,
+    /// When the last finished run ended.
+    pub last_run: Option<DateTime<Utc>>,
+    /// When the last good run ended.
+    pub last_success: Option<DateTime<Utc>>,
+    /// Bad runs since the last good one.
+    pub failure_streak: u64,
+    /// Problems of the last finished run, by reason, most first.
+    pub problems: Vec<Problem>,
+    /// Searchable datasets from this source.
+    pub datasets: u64,
+}
+
+/// The harvest-health report.
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthReport {
+    /// As of when.
+    pub as_of: DateTime<Utc>,
+    /// Sources failing now.
+    pub failing: u64,
+    /// Every configured source, failing first.
+    pub sources: Vec<SourceHealth>,
+}
+
+/// How many past runs are read per source for the streak.
+const HISTORY: u32 = 200;
+
+/// Builds the report (of one organisation's sources, if given).
+pub fn health_report(
+    reports: &Reports,
+    now: DateTime<Utc>,
+    municipality: Option<&str>,
+) -> Result<HealthReport, ApiError> {
+    let internal = |e: samla_store::StoreError| ApiError::Internal(e.to_string());
+    let counts = reports.store().dataset_counts().map_err(internal)?;
+    let mut sources = Vec::new();
+    for s in reports
+        .sources
+        .iter()
+        .filter(|s| municipality.is_none_or(|m| m == s.organisation))
+    {
+        let runs = reports.store().runs(&s.id, HISTORY).map_err(internal)?;
+        let finished: Vec<_> = runs
+            .iter()
+            .filter(|r| !PENDING.contains(&r.outcome.as_str()))
+            .collect();
+        let last = finished.first();
+        let streak = finished
+            .iter()
+            .take_while(|r| !GOOD.contains(&r.outcome.as_str()))
+            .count() as u64;
+        let mut problems: Vec<Problem> = last
+            .and_then(|r| r.report.get("problems"))
+            .and_then(Value::as_array)
+            .map(|groups| {
+                groups
+                    .iter()
+                    .filter_map(|g| {
+                        Some(Problem {
+                            reason: g.get("reason")?.as_str()?.to_string(),
+                            count: g.get("count").and_then(Value::as_u64).unwrap_or(1),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        problems.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+        sources.push(SourceHealth {
+            id: s.id.clone(),
+            organisation: s.organisation.clone(),
+            protocol: s.protocol.clone(),
+            url: s.url.clone(),
+            status: match last {
+                None => "never_run",
+                Some(_) if streak > 0 => "failing",
+                Some(_) => "ok",
+            },
+            last_outcome: last.map(|r| r.outcome.clone()),
+            last_run: last.map(|r| r.finished),
+            last_success: finished
+                .iter()
+                .find(|r| GOOD.contains(&r.outcome.as_str()))
+                .map(|r| r.finished),
+            failure_streak: streak,
+            problems,
+            datasets: counts.get(&s.id).copied().unwrap_or(0),
+        });
+    }
+    sources.sort_by(|a, b| {
+        b.failure_streak
+            .cmp(&a.failure_streak)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(HealthReport {
+        as_of: now,
+        failing: sources.iter().filter(|s| s.status == "failing").count() as u64,
+        sources,
+    })
+}
+
+/// The CSV tables of the health report.
+pub const TABLES: &[&str] = &["sources"];
+
+/// One row per source; problems as `reason:count` joined by `;`.
+pub fn health_csv(report: &HealthReport) -> Result<String, ApiError> {
+    to_csv(
+        &[
+            "id",
+            "organisation",
+            "protocol",
+            "url",
+            "status",
+            "last_outcome",
+            "last_run",
+            "last_success",
+            "failure_streak",
+            "datasets",
+            "problems",
+        ],
+        report.sources.iter().map(|s| {
+            vec![
+                s.id.clone(),
+                s.organisation.clone(),
+                s.protocol.clone(),
+                s.url.clone(),
+                s.status.to_string(),
+                cell(s.last_outcome.as_ref()),
+                cell(s.last_run.map(|t| t.to_rfc3339())),
+                cell(s.last_success.map(|t| t.to_rfc3339())),
+                s.failure_streak.to_string(),
+                s.datasets.to_string(),
+                s.problems
+                    .iter()
+                    .map(|p| format!("{}:{}", p.reason, p.count))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            ]
+        }),
+    )
+}

@@ -1,0 +1,392 @@
+//! Reports for regional staff and cluster organisations, as JSON, as CSV (RFC 4180, UTF-8)
+//! and as SVG charts: quality (MQA with fix hints), freshness, coverage (with daily
+//! snapshots), harvest health and demand.
+//!
+//! The per-dataset facts every report reads (typed view, SHACL verdict) are derived from the
+//! store once per change of the store (its change sequence number) and shared; link states
+//! and the search log are read fresh for each report.
+
+pub mod charts;
+pub mod coverage;
+pub mod demand;
+pub mod freshness;
+pub mod health;
+pub mod quality;
+
+pub use freshness::{FreshnessReport, freshness_csv, freshness_report};
+
+use crate::{ApiError, SourceInfo};
+use samla_model::quality::{LinkState, Options};
+use samla_model::shacl::Shapes;
+use samla_model::view::{DatasetView, pick};
+use samla_model::{DatasetId, OrganisationDirectory, record};
+use samla_store::{LinkRow, Store};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// What the reports know of one searchable dataset.
+#[derive(Debug, Clone)]
+pub struct DatasetFacts {
+    /// Dataset id.
+    pub id: String,
+    /// Title (Swedish, else any).
+    pub title: String,
+    /// Kommunkod of the publisher.
+    pub municipality_code: Option<String>,
+    /// The source it is shown from.
+    pub source_id: String,
+    /// The typed view.
+    pub view: DatasetView,
+    /// Whether the graph conforms to the DCAT-AP shapes.
+    pub conforms: bool,
+    /// The SHACL violations (at most a few), as "path: message".
+    pub violations: Vec<String>,
+}
+
+/// Facts of every searchable dataset, as of one store change.
+#[derive(Debug)]
+pub struct Facts {
+    /// The store's change sequence number they were derived at.
+    pub seq: u64,
+    /// Every dataset, in id order.
+    pub datasets: Vec<DatasetFacts>,
+}
+
+/// The reports of a region.
+pub struct Reports {
+    pub(crate) store: Arc<Store>,
+    pub(crate) directory: Arc<OrganisationDirectory>,
+    /// The configured sources.
+    pub sources: Arc<Vec<SourceInfo>>,
+    shapes: Arc<Shapes>,
+    /// Quality options.
+    pub options: Options,
+    cache: Mutex<Option<Arc<Facts>>>,
+}
+
+impl Reports {
+    /// Reports over `store`, validating with `shapes` and scoring with `options`.
+    pub fn new(
+        store: Arc<Store>,
+        directory: Arc<OrganisationDirectory>,
+        sources: Arc<Vec<SourceInfo>>,
+        shapes: Arc<Shapes>,
+        options: Options,
+    ) -> Self {
+        Self {
+            store,
+            directory,
+            sources,
+            shapes,
+            options,
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The region's organisations.
+    pub fn directory(&self) -> &OrganisationDirectory {
+        &self.directory
+    }
+
+    /// The facts as of the store's latest change (derived again only after a change).
+    pub fn facts(&self) -> Result<Arc<Facts>, ApiError> {
+        let internal = |e: samla_store::StoreError| ApiError::Internal(e.to_string());
+        let seq = self.store.change_seq().map_err(internal)?;
+        if let Some(f) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .filter(|f| f.seq == seq)
+        {
+            return Ok(Arc::clone(f));
+        }
+        let mut datasets = Vec::new();
+        self.store
+            .for_each_dataset(|d| {
+                let Ok(triples) = record::parse_canonical(&d.ntriples) else {
+                    return;
+                };
+                let view = DatasetView::from_triples(
+                    &DatasetId(d.id.clone()),
+                    &d.iri,
+                    &triples,
+                    d.municipality_code.clone(),
+                );
+                let validation = self.shapes.validate(&triples);
+                datasets.push(DatasetFacts {
+                    title: pick(&view.title, "sv").unwrap_or_default().to_string(),
+                    conforms: validation.conforms,
+                    violations: validation
+                        .results
+                        .iter()
+                        .filter(|r| r.severity == samla_model::shacl::Severity::Violation)
+                        .take(5)
+                        .map(|r| {
+                            format!(
+                                "{} {}: {}",
+                                r.focus,
+                                r.path.as_deref().unwrap_or(""),
+                                r.message
+                            )
+                        })
+                        .collect(),
+                    view,
+                    id: d.id,
+                    municipality_code: d.municipality_code,
+                    source_id: d.source_id,
+                });
+            })
+            .map_err(internal)?;
+        let facts = Arc::new(Facts { seq, datasets });
+        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&facts));
+        Ok(facts)
+    }
+
+    /// The link checker's results, by URL.
+    pub fn links(&self) -> Result<Links, ApiError> {
+        Ok(Links(
+            self.store
+                .links()
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+        ))
+    }
+}
+
+/// The link checker's results.
+pub struct Links(pub HashMap<String, LinkRow>);
+
+impl Links {
+    /// The state of a URL.
+    pub fn state(&self, url: &str) -> LinkState {
+        match self.0.get(url) {
+            Some(r) if r.ok => LinkState::Ok,
+            Some(_) => LinkState::Broken,
+            None => LinkState::Unchecked,
+        }
+    }
+}
+
+/// The common query parameters of the report endpoints: `format` (json, csv, svg where there
+/// is a chart), `municipality` (a kommunkod of the region), `table` (which CSV table),
+/// `days` (the period, for demand), `by` (coverage dimension).
+#[derive(Debug, Clone, Default)]
+pub struct ReportParams {
+    /// `json`, `csv` or `svg`.
+    pub format: String,
+    /// Kommunkod filter.
+    pub municipality: Option<String>,
+    /// CSV table.
+    pub table: Option<String>,
+    /// Period in days.
+    pub days: Option<u32>,
+    /// Coverage dimension.
+    pub by: Option<String>,
+}
+
+impl ReportParams {
+    /// Parses and validates; `tables` are the CSV tables the report has, `extra` the other
+    /// parameters it takes (`days`, `by`), `svg` whether it draws a chart.
+    pub fn parse(
+        query: &str,
+        directory: &OrganisationDirectory,
+        tables: &[&str],
+        extra: &[&str],
+        svg: bool,
+    ) -> Result<Self, ApiError> {
+        let mut p = ReportParams {
+            format: "json".into(),
+            ..Default::default()
+        };
+        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            let value = value.trim().to_string();
+            match key.as_ref() {
+                "format" if value == "json" || value == "csv" || (svg && value == "svg") => {
+                    p.format = value
+                }
+                "format" => {
+                    return Err(ApiError::bad(
+                        "format",
+                        if svg {
+                            "must be json, csv or svg"
+                        } else {
+                            "must be json or csv"
+                        },
+                    ));
+                }
+                "municipality" if directory.by_code(&value).is_some() => {
+                    p.municipality = Some(value)
+                }
+                "municipality" => {
+                    return Err(ApiError::bad(
+                        "municipality",
+                        format!("{value:?} is not the code of an organisation of the region"),
+                    ));
+                }
+                "table" if tables.contains(&value.as_str()) => p.table = Some(value),
+                "table" => {
+                    return Err(ApiError::bad(
+                        "table",
+                        format!("must be one of {}", tables.join(", ")),
+                    ));
+                }
+                "days" if extra.contains(&"days") => match value.parse::<u32>() {
+                    Ok(d) if (1..=3660).contains(&d) => p.days = Some(d),
+                    _ => return Err(ApiError::bad("days", "must be an integer from 1 to 3660")),
+                },
+                "by" if extra.contains(&"by") => match value.as_str() {
+                    "conforms_to" | "hvd_category" | "theme" => p.by = Some(value),
+                    _ => {
+                        return Err(ApiError::bad(
+                            "by",
+                            "must be conforms_to, hvd_category or theme",
+                        ));
+                    }
+                },
+                other => return Err(ApiError::bad(other, "unknown parameter")),
+            }
+        }
+        Ok(p)
+    }
+
+    /// The CSV table asked for, else the first.
+    pub fn table<'a>(&'a self, tables: &[&'a str]) -> &'a str {
+        self.table.as_deref().unwrap_or(tables[0])
+    }
+}
+
+/// Writes rows as CSV (RFC 4180: comma, CRLF-free quoting as needed, UTF-8).
+pub fn to_csv<R, I>(header: &[&str], rows: I) -> Result<String, ApiError>
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator<Item = String>,
+{
+    let internal = |e: csv::Error| ApiError::Internal(e.to_string());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).map_err(internal)?;
+    for row in rows {
+        w.write_record(row).map_err(internal)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// An optional value as a CSV cell.
+pub(crate) fn cell<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The reports by name.
+pub const NAMES: &[&str] = &["quality", "coverage", "freshness", "harvest", "demand"];
+
+/// The CSV tables and the extra parameters of a report.
+fn shape_of(name: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
+    Some(match name {
+        "quality" => (quality::TABLES, &[]),
+        "coverage" => (coverage::TABLES, &["by"]),
+        "freshness" => (freshness::TABLES, &[]),
+        "harvest" => (health::TABLES, &[]),
+        "demand" => (demand::TABLES, &["days"]),
+        _ => return None,
+    })
+}
+
+/// The default period of the demand report, in days.
+pub const DEMAND_DAYS: u32 = 90;
+
+/// A report, rendered.
+#[derive(Debug)]
+pub enum Rendered {
+    /// As JSON.
+    Json(serde_json::Value),
+    /// One table as CSV.
+    Csv {
+        /// File name for downloads.
+        filename: String,
+        /// The CSV.
+        body: String,
+    },
+}
+
+/// Builds report `name` for a query string (`format`, `municipality`, `table`, and `days` or
+/// `by` where the report takes them), validating every parameter.
+pub fn render(
+    reports: &Reports,
+    name: &str,
+    query: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Rendered, ApiError> {
+    let (tables, extra) = shape_of(name).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no report {name:?} (there are {})",
+            NAMES.join(", ")
+        ))
+    })?;
+    let p = ReportParams::parse(query, reports.directory(), tables, extra, false)?;
+    let m = p.municipality.as_deref();
+    fn out<R: serde::Serialize>(
+        p: &ReportParams,
+        name: &str,
+        tables: &[&str],
+        report: R,
+        csv: impl FnOnce(&R, &str) -> Result<String, ApiError>,
+    ) -> Result<Rendered, ApiError> {
+        if p.format == "csv" {
+            let table = p.table(tables);
+            return Ok(Rendered::Csv {
+                filename: format!("{name}-{table}.csv"),
+                body: csv(&report, table)?,
+            });
+        }
+        serde_json::to_value(&report)
+            .map(Rendered::Json)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    }
+    match name {
+        "quality" => out(
+            &p,
+            name,
+            tables,
+            quality::quality_report(reports, now, m)?,
+            quality::quality_csv,
+        ),
+        "coverage" => {
+            let by = p.by.clone().unwrap_or_else(|| "conforms_to".into());
+            out(
+                &p,
+                name,
+                tables,
+                coverage::coverage_report(reports, now, m)?,
+                |r, t| coverage::coverage_csv(r, t, &by),
+            )
+        }
+        "freshness" => out(
+            &p,
+            name,
+            tables,
+            freshness_report(reports, now, m)?,
+            |r, t| freshness_csv(r, t),
+        ),
+        "harvest" => out(
+            &p,
+            name,
+            tables,
+            health::health_report(reports, now, m)?,
+            |r, _| health::health_csv(r),
+        ),
+        _ => out(
+            &p,
+            name,
+            tables,
+            demand::demand_report(reports, now, p.days.unwrap_or(DEMAND_DAYS), m)?,
+            demand::demand_csv,
+        ),
+    }
+}

@@ -1,0 +1,361 @@
+//! Quality: every dataset's MQA score with its fix hints, and each catalogue's score (per
+//! organisation and per source): the mean of its datasets' points, which is the share of
+//! datasets meeting each indicator times the indicator's weight.
+
+use super::{DatasetFacts, Links, Reports, cell, to_csv};
+use crate::ApiError;
+use chrono::{DateTime, Utc};
+use samla_model::quality::{self, Band, Context, Dimension, Hint, INDICATORS, Score};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One dataset's quality.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetQuality {
+    /// Dataset id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Kommunkod.
+    pub municipality_code: Option<String>,
+    /// Shown from.
+    pub source_id: String,
+    /// Points.
+    pub points: i32,
+    /// Band.
+    pub band: Band,
+    /// Whether it conforms to the DCAT-AP shapes.
+    pub conforms: bool,
+    /// The SHACL violations (a few).
+    pub violations: Vec<String>,
+    /// Points per dimension.
+    pub dimensions: BTreeMap<Dimension, i32>,
+    /// Fixes, most points first.
+    pub hints: Vec<Hint>,
+}
+
+/// A catalogue's quality (an organisation or a source).
+#[derive(Debug, Clone, Serialize)]
+pub struct CatalogueQuality {
+    /// Kommunkod or source id.
+    pub id: String,
+    /// Name (organisation) or organisation code (source).
+    pub name: String,
+    /// Datasets scored.
+    pub datasets: u64,
+    /// Mean points (`None` without datasets).
+    pub points: Option<f64>,
+    /// Band of the mean.
+    pub band: Option<Band>,
+    /// Datasets per band.
+    pub bands: BTreeMap<Band, u64>,
+    /// Mean points per dimension.
+    pub dimensions: BTreeMap<Dimension, f64>,
+    /// Share of datasets meeting each indicator (0–1).
+    pub indicators: BTreeMap<&'static str, f64>,
+    /// The most common fixes: indicator, datasets that miss it, points the catalogue's mean
+    /// would gain.
+    pub top_fixes: Vec<Fix>,
+}
+
+/// A fix across a catalogue.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fix {
+    /// Indicator.
+    pub indicator: &'static str,
+    /// Datasets missing it.
+    pub datasets: u64,
+    /// Points the mean would gain.
+    pub gain: f64,
+    /// The fix in Swedish.
+    pub sv: &'static str,
+    /// The fix in English.
+    pub en: &'static str,
+}
+
+/// The quality report.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityReport {
+    /// As of when.
+    pub as_of: DateTime<Utc>,
+    /// Whether the Swedish deviations apply.
+    pub swedish: bool,
+    /// Most points a dataset can have.
+    pub max_points: i32,
+    /// Links checked so far.
+    pub links_checked: u64,
+    /// Every organisation of the region.
+    pub municipalities: Vec<CatalogueQuality>,
+    /// Every configured source.
+    pub sources: Vec<CatalogueQuality>,
+    /// Every dataset, lowest score first.
+    pub datasets: Vec<DatasetQuality>,
+}
+
+/// Scores one dataset's facts.
+pub fn score(d: &DatasetFacts, links: &Links, options: quality::Options) -> Score {
+    let link = |u: &str| links.state(u);
+    quality::score(
+        &d.view,
+        &Context {
+            link: &link,
+            conforms: Some(d.conforms),
+            options,
+        },
+    )
+}
+
+fn catalogue<'a>(
+    id: &str,
+    name: &str,
+    scored: impl Iterator<Item = &'a (DatasetQuality, Score)>,
+) -> CatalogueQuality {
+    let scored: Vec<&(DatasetQuality, Score)> = scored.collect();
+    let n = scored.len() as f64;
+    let mean = |f: &dyn Fn(&Score) -> f64| scored.iter().map(|(_, s)| f(s)).sum::<f64>() / n;
+    let mut bands = BTreeMap::new();
+    for (d, _) in &scored {
+        *bands.entry(d.band).or_insert(0) += 1;
+    }
+    let (mut dimensions, mut indicators, mut top_fixes) =
+        (BTreeMap::new(), BTreeMap::new(), Vec::new());
+    if !scored.is_empty() {
+        for dim in [
+            Dimension::Findability,
+            Dimension::Accessibility,
+            Dimension::Interoperability,
+            Dimension::Reusability,
+            Dimension::Contextuality,
+        ] {
+            dimensions.insert(
+                dim,
+                round(mean(&|s| {
+                    s.dimensions
+                        .iter()
+                        .find(|(d, _)| *d == dim)
+                        .map_or(0.0, |(_, p)| *p as f64)
+                })),
+            );
+        }
+        for (i, ind) in INDICATORS.iter().enumerate() {
+            let met = scored
+                .iter()
+                .filter(|(_, s)| s.indicators[i].met == Some(true))
+                .count();
+            indicators.insert(ind.key, round(met as f64 / n));
+            let missing = scored
+                .iter()
+                .filter_map(|(d, _)| d.hints.iter().find(|h| h.indicator == ind.key))
+                .collect::<Vec<_>>();
+            if let Some(h) = missing.first() {
+                top_fixes.push(Fix {
+                    indicator: ind.key,
+                    datasets: missing.len() as u64,
+                    gain: round(missing.iter().map(|h| h.gain as f64).sum::<f64>() / n),
+                    sv: h.sv,
+                    en: h.en,
+                });
+            }
+        }
+        top_fixes.sort_by(|a, b| b.gain.total_cmp(&a.gain));
+        top_fixes.truncate(5);
+    }
+    let points = (!scored.is_empty()).then(|| round(mean(&|s| s.points as f64)));
+    CatalogueQuality {
+        id: id.to_string(),
+        name: name.to_string(),
+        datasets: scored.len() as u64,
+        band: points.map(Band::of),
+        points,
+        bands,
+        dimensions,
+        indicators,
+        top_fixes,
+    }
+}
+
+fn round(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+/// Scores every searchable dataset (of one organisation, if given).
+pub fn quality_report(
+    reports: &Reports,
+    now: DateTime<Utc>,
+    municipality: Option<&str>,
+) -> Result<QualityReport, ApiError> {
+    let facts = reports.facts()?;
+    let links = reports.links()?;
+    let options = reports.options;
+    let scored: Vec<(DatasetQuality, Score)> = facts
+        .datasets
+        .iter()
+        .filter(|d| municipality.is_none_or(|m| d.municipality_code.as_deref() == Some(m)))
+        .map(|d| {
+            let s = score(d, &links, options);
+            (
+                DatasetQuality {
+                    id: d.id.clone(),
+                    title: d.title.clone(),
+                    municipality_code: d.municipality_code.clone(),
+                    source_id: d.source_id.clone(),
+                    points: s.points,
+                    band: s.band,
+                    conforms: d.conforms,
+                    violations: d.violations.clone(),
+                    dimensions: s.dimensions.iter().copied().collect(),
+                    hints: s.hints.clone(),
+                },
+                s,
+            )
+        })
+        .collect();
+    let municipalities = reports
+        .directory()
+        .organisations()
+        .iter()
+        .filter(|o| municipality.is_none_or(|m| m == o.code))
+        .map(|o| {
+            catalogue(
+                &o.code,
+                &o.name,
+                scored
+                    .iter()
+                    .filter(|(d, _)| d.municipality_code.as_deref() == Some(o.code.as_str())),
+            )
+        })
+        .collect();
+    let sources = reports
+        .sources
+        .iter()
+        .filter(|s| municipality.is_none_or(|m| m == s.organisation))
+        .map(|s| {
+            catalogue(
+                &s.id,
+                &s.organisation,
+                scored.iter().filter(|(d, _)| d.source_id == s.id),
+            )
+        })
+        .collect();
+    let mut datasets: Vec<DatasetQuality> = scored.into_iter().map(|(d, _)| d).collect();
+    datasets.sort_by(|a, b| a.points.cmp(&b.points).then_with(|| a.id.cmp(&b.id)));
+    Ok(QualityReport {
+        as_of: now,
+        swedish: options.swedish,
+        max_points: options.max_points(),
+        links_checked: links.0.len() as u64,
+        municipalities,
+        sources,
+        datasets,
+    })
+}
+
+/// The CSV tables of the quality report.
+pub const TABLES: &[&str] = &["municipalities", "sources", "datasets", "hints"];
+
+/// The report's tables as CSV.
+pub fn quality_csv(report: &QualityReport, table: &str) -> Result<String, ApiError> {
+    let dims = [
+        Dimension::Findability,
+        Dimension::Accessibility,
+        Dimension::Interoperability,
+        Dimension::Reusability,
+        Dimension::Contextuality,
+    ];
+    let dim_names = [
+        "findability",
+        "accessibility",
+        "interoperability",
+        "reusability",
+        "contextuality",
+    ];
+    match table {
+        "municipalities" | "sources" => {
+            let rows = if table == "sources" {
+                &report.sources
+            } else {
+                &report.municipalities
+            };
+            let mut header = vec!["id", "name", "datasets", "points", "band"];
+            header.extend(dim_names);
+            header.extend(["excellent", "good", "enough", "bad"]);
+            to_csv(
+                &header,
+                rows.iter().map(|c| {
+                    let mut row = vec![
+                        c.id.clone(),
+                        c.name.clone(),
+                        c.datasets.to_string(),
+                        cell(c.points),
+                        cell(c.band.map(|b| b.key())),
+                    ];
+                    row.extend(dims.iter().map(|d| cell(c.dimensions.get(d))));
+                    row.extend(
+                        [Band::Excellent, Band::Good, Band::Enough, Band::Bad]
+                            .iter()
+                            .map(|b| c.bands.get(b).copied().unwrap_or(0).to_string()),
+                    );
+                    row
+                }),
+            )
+        }
+        "hints" => to_csv(
+            &[
+                "id",
+                "municipality_code",
+                "indicator",
+                "property",
+                "subject",
+                "gain",
+                "hint_sv",
+                "hint_en",
+            ],
+            report.datasets.iter().flat_map(|d| {
+                d.hints.iter().flat_map(move |h| {
+                    h.subjects.iter().map(move |s| {
+                        vec![
+                            d.id.clone(),
+                            cell(d.municipality_code.as_ref()),
+                            h.indicator.to_string(),
+                            h.property.to_string(),
+                            s.clone(),
+                            h.gain.to_string(),
+                            h.sv.to_string(),
+                            h.en.to_string(),
+                        ]
+                    })
+                })
+            }),
+        ),
+        _ => {
+            let mut header = vec![
+                "id",
+                "title",
+                "municipality_code",
+                "source_id",
+                "points",
+                "band",
+                "conforms",
+            ];
+            header.extend(dim_names);
+            header.push("hints");
+            to_csv(
+                &header,
+                report.datasets.iter().map(|d| {
+                    let mut row = vec![
+                        d.id.clone(),
+                        d.title.clone(),
+                        cell(d.municipality_code.as_ref()),
+                        d.source_id.clone(),
+                        d.points.to_string(),
+                        d.band.key().to_string(),
+                        d.conforms.to_string(),
+                    ];
+                    row.extend(dims.iter().map(|k| cell(d.dimensions.get(k))));
+                    row.push(d.hints.len().to_string());
+                    row
+                }),
+            )
+        }
+    }
+}

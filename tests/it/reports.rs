@@ -111,3 +111,261 @@ async fn freshness_report_as_json_and_csv_for_every_organisation() {
         assert_eq!(v["error"]["parameter"], parameter);
     }
 }
+
+async fn get_text(url: String) -> (u16, String) {
+    let response = reqwest::get(url).await.expect("get");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+async fn get_json(url: String) -> Value {
+    let (status, body) = get_text(url.clone()).await;
+    assert_eq!(status, 200, "{url}: {body}");
+    serde_json::from_str(&body).expect("json")
+}
+
+fn csv_rows(body: &str) -> (Vec<String>, Vec<csv::StringRecord>) {
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let header = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = reader.records().map(|r| r.expect("RFC 4180 row")).collect();
+    (header, rows)
+}
+
+/// Every text node of an SVG, parsed as XML.
+fn svg_texts(svg: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(svg).expect("the SVG parses as XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "text")
+        .map(|n| n.text().unwrap_or_default().trim().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quality_coverage_health_and_demand_over_the_simulated_region() {
+    let r = crate::support::region_linked(400).await;
+    r.harvest().await;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let pass = r.samla.check_links(&cancel).await.expect("link pass");
+    assert!(pass.checked > 500 && pass.broken > 0, "{pass:?}");
+    let again = r.samla.check_links(&cancel).await.expect("second pass");
+    assert_eq!((again.checked, again.fresh), (0, pass.checked), "rechecked only when due");
+    r.samla.snapshot_and_prune().await.expect("snapshot");
+    let api = crate::support::serve_api(&r.samla).await;
+    let reports = format!("{api}/api/v1/reports");
+
+    // Quality: every organisation, scores that differ, hints on the datasets.
+    let q = get_json(format!("{reports}/quality")).await;
+    assert_eq!(q["max_points"], 405);
+    let municipalities = q["municipalities"].as_array().expect("organisations");
+    assert_eq!(municipalities.len(), 34);
+    let means: Vec<f64> = municipalities
+        .iter()
+        .filter_map(|m| m["points"].as_f64())
+        .collect();
+    let (lo, hi) = means
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), p| (lo.min(*p), hi.max(*p)));
+    assert!(hi - lo > 100.0, "quality varies across the region: {lo}..{hi}");
+    // Every link of Bjuv's is gone: none of its access URLs answers.
+    let bjuv = municipalities
+        .iter()
+        .find(|m| m["id"] == "1260")
+        .expect("Bjuv");
+    assert_eq!(bjuv["indicators"]["access_url_status"], 0.0, "{bjuv}");
+    let datasets = q["datasets"].as_array().expect("datasets");
+    assert_eq!(datasets.len() as u64, r.samla.index.len());
+    let broken = datasets
+        .iter()
+        .flat_map(|d| d["hints"].as_array().cloned().unwrap_or_default())
+        .find(|h| h["indicator"] == "access_url_status")
+        .expect("a broken-link hint");
+    assert_eq!(broken["sv"], "Rätta distributionens åtkomstadress: den svarar inte");
+    assert!(broken["subjects"][0].as_str().is_some());
+    // The mean of a catalogue is the mean of its datasets.
+    let malmo: Vec<f64> = datasets
+        .iter()
+        .filter(|d| d["municipality_code"] == "1280")
+        .filter_map(|d| d["points"].as_f64())
+        .collect();
+    let malmo_mean = malmo.iter().sum::<f64>() / malmo.len() as f64;
+    let reported = municipalities
+        .iter()
+        .find(|m| m["id"] == "1280")
+        .and_then(|m| m["points"].as_f64())
+        .expect("Malmö's mean");
+    assert!((reported - malmo_mean).abs() < 0.06, "{reported} vs {malmo_mean}");
+    let (status, body) = get_text(format!("{reports}/quality?format=csv&table=hints&municipality=1260")).await;
+    assert_eq!(status, 200);
+    let (header, rows) = csv_rows(&body);
+    assert_eq!(header[..3], ["id", "municipality_code", "indicator"]);
+    assert!(rows.iter().all(|r| &r[1] == "1260") && !rows.is_empty());
+
+    // Coverage: every organisation, cells that agree with the search facets.
+    let c = get_json(format!("{reports}/coverage")).await;
+    let theme = &c["theme"];
+    let rows = theme["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 34);
+    assert!(
+        rows.iter().any(|r| r["datasets"] == 0),
+        "a gap: an organisation that publishes nothing"
+    );
+    let columns = theme["columns"].as_array().expect("columns");
+    let facets = get_json(format!("{api}/api/v1/datasets?per_page=1")).await;
+    for facet in facets["facets"]["theme"].as_array().expect("theme facet") {
+        let Some(j) = columns.iter().position(|c| c["value"] == facet["value"]) else {
+            continue;
+        };
+        let sum: u64 = rows
+            .iter()
+            .map(|r| r["cells"][j]["datasets"].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(sum, facet["count"].as_u64().unwrap_or(0), "{}", facet["value"]);
+    }
+    assert_eq!(c["history"].as_array().map(Vec::len), Some(1), "today's snapshot");
+    let (status, body) = get_text(format!("{reports}/coverage?format=csv&by=theme")).await;
+    assert_eq!(status, 200);
+    let (header, csv_rows_) = csv_rows(&body);
+    assert_eq!(header.len(), 3 + columns.len());
+    assert_eq!(csv_rows_.len(), 34);
+
+    // The heat map shows what the JSON says: every organisation's name, and one count per
+    // filled cell.
+    let (status, svg) = get_text(format!("{reports}/charts/coverage.svg?by=theme")).await;
+    assert_eq!(status, 200);
+    let texts = svg_texts(&svg);
+    for row in rows {
+        let name = row["name"].as_str().expect("name");
+        assert!(texts.iter().any(|t| t == name), "{name} on the heat map");
+    }
+    let mut shown: Vec<u64> = texts.iter().filter_map(|t| t.parse().ok()).collect();
+    let mut filled: Vec<u64> = rows
+        .iter()
+        .flat_map(|r| r["cells"].as_array().cloned().unwrap_or_default())
+        .filter_map(|c| c["datasets"].as_u64())
+        .filter(|n| *n > 0)
+        .collect();
+    shown.sort_unstable();
+    filled.sort_unstable();
+    assert_eq!(shown, filled);
+    let (_, svg) = get_text(format!("{reports}/charts/quality.svg")).await;
+    let texts = svg_texts(&svg);
+    let malmo_label = format!("{reported:.0} p (");
+    assert!(texts.iter().any(|t| t.starts_with(&malmo_label)), "{malmo_label} in {texts:?}");
+    let (_, svg) = get_text(format!("{reports}/charts/coverage-history.svg")).await;
+    svg_texts(&svg);
+
+    // Harvest health: the broken source is failing, with its problem.
+    let h = get_json(format!("{reports}/harvest")).await;
+    assert_eq!(h["failing"], 1);
+    let osby = &h["sources"][0];
+    assert_eq!((osby["id"].as_str(), osby["failure_streak"].as_u64()), (Some("osby"), Some(1)));
+    assert_eq!(osby["problems"][0]["reason"], "http_status");
+    assert!(osby["last_success"].is_null());
+
+    // Demand: the businesses' searches and requests, through the real endpoints.
+    let (replayed, requests) = samla::app::replay_demand(&api).await.expect("replay");
+    // The facet lookup above was a search too.
+    let searches = replayed + 1;
+    // Searches are logged off the request path: wait until all are in.
+    let mut d = Value::Null;
+    for _ in 0..100 {
+        d = get_json(format!("{reports}/demand")).await;
+        if d["searches"].as_u64() == Some(searches as u64) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(d["searches"].as_u64(), Some(searches as u64));
+    assert_eq!(d["requests"].as_array().map(Vec::len), Some(requests));
+    assert!(d["requests"][0].get("contact").is_none(), "contacts are not shown");
+    assert_eq!(d["top_queries"][0]["query"], "laddstolpar");
+    let scooters = d["zero_result_groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["queries"].as_array().is_some_and(|q| q.iter().any(|q| q == "elsparkcyklar")))
+        .expect("a zero-result group");
+    assert_eq!(scooters["searches"], 8, "elsparkcyklar ×5 and elsparkcykel ×3 are one group");
+    assert!(d["filters"].as_array().expect("filters").iter().any(|f| f["filter"] == "municipality" && f["value"] == "1280"));
+    assert_eq!(d["weekly"].as_array().map(Vec::len), Some(1));
+    let transport = d["themes"]
+        .as_array()
+        .expect("themes")
+        .iter()
+        .find(|t| t["value"] == "http://publications.europa.eu/resource/authority/data-theme/TRAN")
+        .expect("TRAN");
+    assert!(transport["searches"].as_u64().unwrap_or(0) >= 4, "{transport}");
+    assert!(transport["requests"].as_u64().unwrap_or(0) >= 1, "{transport}");
+    assert_eq!(transport["organisations"], 34);
+    let (_, svg) = get_text(format!("{reports}/charts/demand.svg?by=themes")).await;
+    let texts = svg_texts(&svg);
+    let demand = (transport["searches"].as_u64().unwrap_or(0) + transport["requests"].as_u64().unwrap_or(0)).to_string();
+    assert!(texts.iter().any(|t| *t == demand), "{demand} in {texts:?}");
+    let (status, body) = get_text(format!("{reports}/demand?format=csv&table=weekly&days=7")).await;
+    assert_eq!(status, 200);
+    assert_eq!(csv_rows(&body).1.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_requests_are_validated_and_rate_limited() {
+    let r = crate::support::region(60).await;
+    let api = crate::support::serve_api(&r.samla).await;
+    let client = reqwest::Client::new();
+    let post = |body: &'static str, content_type: &'static str| {
+        let client = client.clone();
+        let url = format!("{api}/api/v1/requests");
+        async move {
+            let response = client
+                .post(url)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .expect("post");
+            let status = response.status().as_u16();
+            let text = response.text().await.expect("body");
+            (status, serde_json::from_str::<Value>(&text).expect("json"))
+        }
+    };
+    const JSON: &str = "application/json";
+    for (body, field) in [
+        (r#"{"organisation_type": "company"}"#, "what"),
+        (r#"{"what": "ab", "organisation_type": "company"}"#, "what"),
+        (r#"{"what": "Laddstolpar", "organisation_type": "spy"}"#, "organisation_type"),
+        (r#"{"what": "Laddstolpar"}"#, "organisation_type"),
+        (r#"{"what": "Laddstolpar", "organisation_type": "company", "municipality": "9999"}"#, "municipality"),
+        (r#"{"what": "Laddstolpar", "organisation_type": "company", "theme": "CARS"}"#, "theme"),
+        (r#"{"what": "Laddstolpar", "organisation_type": "company", "specification": "badplatser"}"#, "specification"),
+        (r#"{"what": "Laddstolpar", "organisation_type": "company", "colour": "red"}"#, "body"),
+        (r#"{"what": "#, "body"),
+    ] {
+        let (status, v) = post(body, JSON).await;
+        assert_eq!(status, 400, "{body}: {v}");
+        assert_eq!(v["error"]["parameter"], field, "{body}: {v}");
+    }
+    let (status, v) = post(r#"{"what": "x y z"}"#, "text/plain").await;
+    assert_eq!((status, v["error"]["parameter"].as_str()), (400, Some("Content-Type")));
+
+    // A form works as JSON does; the answer leaves out the contact.
+    let (status, v) = post(
+        "what=Lediga+tomter&municipality=1280&theme=ECON&organisation_type=company&contact=a%40b.example",
+        "application/x-www-form-urlencoded",
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["request"]["theme"], "http://publications.europa.eu/resource/authority/data-theme/ECON");
+    assert!(v["request"].get("contact").is_none());
+    // Ten an hour from one address (the default), then 429.
+    for _ in 1..10 {
+        let (status, _) = post(r#"{"what": "Träd i parker", "organisation_type": "research"}"#, JSON).await;
+        assert_eq!(status, 201);
+    }
+    let (status, v) = post(r#"{"what": "Träd i parker", "organisation_type": "research"}"#, JSON).await;
+    assert_eq!(status, 429, "{v}");
+}

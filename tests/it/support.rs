@@ -160,3 +160,40 @@ impl Region {
             .expect("search")
     }
 }
+
+/// A region whose distribution links the simulator answers (some broken), with link checks
+/// allowed on loopback and unpaced, as the demo runs it.
+pub async fn region_linked(datasets: usize) -> Region {
+    let config = samla::app::embedded_region().expect("embedded region");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let simulator = Arc::new(samla::app::simulator_for(&config, datasets).with_files_at(&base));
+    let router = Arc::clone(&simulator).router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let mut config = samla::app::simulated_config(&config, &simulator, &base).expect("config");
+    config.harvest = settings(1 << 26);
+    config.links.allow_private = true;
+    config.links.per_host = config.links.concurrency;
+    config.links.per_host_delay = Duration::ZERO;
+    let state = tempfile::tempdir().expect("tempdir");
+    let samla = samla::app::Samla::open(config, state.path()).expect("open");
+    Region {
+        simulator,
+        samla,
+        state,
+    }
+}
+
+/// Serves the API of `samla` as `samla serve` does (with client addresses).
+pub async fn serve_api(samla: &samla::app::Samla) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    let router = samla_api::router(samla.api_state())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}")
+}

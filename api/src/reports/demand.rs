@@ -246,6 +246,19 @@ fn week_of(t: DateTime<Utc>) -> String {
     format!("{}-W{:02}", w.year(), w.week())
 }
 
+/// Whether two stem keys are one word's inflections the stemmer left apart ("elsparkcykl",
+/// "elsparkcykel"): as many terms, each pair sharing all but the last two letters of the
+/// shorter (and at least five).
+fn near(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
+    a.len() == b.len()
+        && a.iter().zip(&b).all(|(x, y)| {
+            let common = x.chars().zip(y.chars()).take_while(|(p, q)| p == q).count();
+            let shorter = x.chars().count().min(y.chars().count());
+            x == y || common >= (shorter.saturating_sub(2)).max(5)
+        })
+}
+
 fn stems(text: &str) -> BTreeSet<String> {
     stem_terms(text)
         .into_iter()
@@ -341,14 +354,22 @@ pub fn demand_report(
             .then_with(|| a.query.cmp(&b.query))
     });
     top_queries.truncate(50);
-    let mut zero_result_groups: Vec<ZeroGroup> = zero
-        .into_iter()
-        .map(|(stem, (n, qs))| ZeroGroup {
-            stem,
-            searches: n,
-            queries: qs.into_iter().collect(),
-        })
-        .collect();
+    let mut zero_result_groups: Vec<ZeroGroup> = Vec::new();
+    for (stem, (n, qs)) in zero {
+        match zero_result_groups.iter_mut().find(|g| near(&g.stem, &stem)) {
+            Some(g) => {
+                g.searches += n;
+                g.queries.extend(qs);
+                g.queries.sort();
+                g.queries.dedup();
+            }
+            None => zero_result_groups.push(ZeroGroup {
+                stem,
+                searches: n,
+                queries: qs.into_iter().collect(),
+            }),
+        }
+    }
     zero_result_groups.sort_by(|a, b| {
         b.searches
             .cmp(&a.searches)
@@ -575,5 +596,20 @@ pub fn demand_csv(report: &DemandReport, table: &str) -> Result<String, ApiError
                 ]
             }),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inflections_group_and_different_words_do_not() {
+        let key = |q: &str| stems(q).into_iter().collect::<Vec<_>>().join(" ");
+        assert!(near(&key("elsparkcyklar"), &key("elsparkcykel")));
+        assert!(near(&key("laddstolpar"), &key("laddstolpe")));
+        assert!(!near(&key("hotellnätter"), &key("gästnätter")));
+        assert!(!near(&key("solceller tak"), &key("solcellspotential")));
+        assert_eq!(normalise_query("  Laddstolpar   MALMÖ "), "laddstolpar malmö");
     }
 }

@@ -165,6 +165,9 @@ enum Command {
         format: ReportFormat,
         /// The catalog URL.
         url: String,
+        /// Do not check the distributions' links (their accessibility then scores nothing).
+        #[arg(long)]
+        no_links: bool,
     },
     /// Validate a region file; with --probe, also ask each source what platform answers.
     CheckConfig {
@@ -353,7 +356,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             protocol,
             format,
             url,
-        } => check(&protocol, format, &url).await,
+            no_links,
+        } => check(&protocol, format, &url, !no_links).await,
         Command::CheckConfig { config, probe } => {
             let c = Config::from_file(&config)?;
             if probe {
@@ -589,7 +593,133 @@ async fn harvest(config_path: &Path, state: &Path, only: Option<&str>) -> anyhow
     })
 }
 
-async fn check(protocol: &str, format: ReportFormat, url: &str) -> anyhow::Result<ExitCode> {
+/// A checked catalog's quality: the catalogue's score and every dataset's, with fixes.
+#[derive(serde::Serialize)]
+struct CheckedQuality {
+    catalogue: samla_api::reports::quality::CatalogueQuality,
+    datasets: Vec<samla_api::reports::quality::DatasetQuality>,
+    links_checked: usize,
+}
+
+fn score_records(
+    records: Vec<samla_model::DatasetRecord>,
+    links: &samla_api::reports::Links,
+) -> CheckedQuality {
+    let shapes = samla_model::shacl::Shapes::dcat_ap_core();
+    let scored: Vec<_> = records
+        .into_iter()
+        .filter_map(|r| {
+            let triples = samla_model::record::parse_canonical(&r.ntriples).ok()?;
+            let facts = samla_api::reports::DatasetFacts::new(
+                r.id.0,
+                &r.iri,
+                &triples,
+                r.municipality_code,
+                "check".into(),
+                &shapes,
+            );
+            Some(samla_api::reports::quality::scored(
+                &facts,
+                links,
+                samla_model::quality::Options::default(),
+            ))
+        })
+        .collect();
+    let catalogue = samla_api::reports::quality::catalogue("check", "", scored.iter());
+    let mut datasets: Vec<_> = scored.into_iter().map(|(d, _)| d).collect();
+    datasets.sort_by(|a, b| a.points.cmp(&b.points).then_with(|| a.id.cmp(&b.id)));
+    CheckedQuality {
+        catalogue,
+        datasets,
+        links_checked: links.0.len(),
+    }
+}
+
+fn check_quality_offline(records: Vec<samla_model::DatasetRecord>) -> CheckedQuality {
+    score_records(records, &samla_api::reports::Links(Default::default()))
+}
+
+/// Checks the records' links (public addresses only) and scores them.
+async fn check_quality(
+    records: Vec<samla_model::DatasetRecord>,
+    region: &Config,
+) -> anyhow::Result<CheckedQuality> {
+    let urls: std::collections::BTreeSet<String> = records
+        .iter()
+        .flat_map(|r| &r.view.distributions)
+        .flat_map(|d| d.access_urls.iter().chain(&d.download_urls).cloned())
+        .collect();
+    let checker =
+        samla_harvester::links::LinkChecker::new(region.links.clone(), &region.harvest.user_agent)?;
+    if !urls.is_empty() {
+        eprintln!("checking {} links…", urls.len());
+    }
+    let now = chrono::Utc::now();
+    let links = checker
+        .check_all(urls.into_iter().collect())
+        .await
+        .into_iter()
+        .map(|c| {
+            (
+                c.url.clone(),
+                samla_store::LinkRow {
+                    url: c.url,
+                    ok: c.ok,
+                    status: c.status,
+                    error: c.error,
+                    elapsed_ms: c.elapsed_ms,
+                    checked_at: now,
+                },
+            )
+        })
+        .collect();
+    Ok(score_records(records, &samla_api::reports::Links(links)))
+}
+
+fn print_quality(q: &CheckedQuality) {
+    let c = &q.catalogue;
+    let Some(points) = c.points else {
+        return;
+    };
+    println!();
+    println!(
+        "quality: {points:.0} of 405 points on average ({}) over {} datasets; {} links checked",
+        c.band.map(|b| b.label("en")).unwrap_or_default(),
+        c.datasets,
+        q.links_checked
+    );
+    for (band, n) in c.bands.iter().rev() {
+        println!("  {:<10} {n}", band.label("en"));
+    }
+    if !c.top_fixes.is_empty() {
+        println!("fixes, most points first:");
+        for f in &c.top_fixes {
+            println!(
+                "  +{:.1} p  {} datasets: {} / {}",
+                f.gain, f.datasets, f.sv, f.en
+            );
+        }
+    }
+    println!("lowest-scoring datasets:");
+    for d in q.datasets.iter().take(5) {
+        println!("  {} p  {}  {}", d.points, d.id, d.title);
+        for h in d.hints.iter().take(3) {
+            println!(
+                "      {} ({} on {})",
+                h.sv,
+                h.property,
+                h.subjects.first().map(String::as_str).unwrap_or("")
+            );
+        }
+    }
+}
+
+async fn check(
+    protocol: &str,
+    format: ReportFormat,
+    url: &str,
+    links: bool,
+) -> anyhow::Result<ExitCode> {
     let protocol = match protocol {
         "dcat" => Protocol::Dcat,
         "ckan" => Protocol::Ckan,
@@ -611,12 +741,32 @@ async fn check(protocol: &str, format: ReportFormat, url: &str) -> anyhow::Resul
         aggregate: false,
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel(samla_harvester::RECORD_CHANNEL_CAPACITY);
-    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let collect = tokio::spawn(async move {
+        let mut records = Vec::new();
+        while let Some(r) = rx.recv().await {
+            records.push(r);
+        }
+        records
+    });
     let report = harvester.run(&source, tx, CancellationToken::new()).await;
-    let _ = drain.await;
+    let records = collect.await?;
+    let quality = if links {
+        check_quality(records, &region).await?
+    } else {
+        check_quality_offline(records)
+    };
     match format {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        ReportFormat::Text => print_report(&report),
+        ReportFormat::Json => {
+            let mut v = serde_json::to_value(&report)?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("quality".into(), serde_json::to_value(&quality)?);
+            }
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        ReportFormat::Text => {
+            print_report(&report);
+            print_quality(&quality);
+        }
     }
     Ok(
         if matches!(report.outcome, Outcome::Failed | Outcome::Cancelled) {

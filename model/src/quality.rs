@@ -61,6 +61,7 @@ pub struct Indicator {
     pub hint_en: &'static str,
 }
 
+#[allow(clippy::too_many_arguments)] // a table row constructor: one argument per column
 const fn ind(
     key: &'static str,
     dimension: Dimension,
@@ -598,9 +599,7 @@ pub fn score(view: &DatasetView, cx: &Context<'_>) -> Score {
         let states: Vec<LinkState> = urls.map(|u| (cx.link)(u)).collect();
         if states.contains(&LinkState::Ok) {
             Some(true)
-        } else if states.contains(&LinkState::Broken) {
-            Some(false)
-        } else if states.is_empty() {
+        } else if states.contains(&LinkState::Broken) || states.is_empty() {
             Some(false)
         } else {
             None
@@ -690,7 +689,7 @@ pub fn score(view: &DatasetView, cx: &Context<'_>) -> Score {
             });
         }
     }
-    hints.sort_by(|a, b| b.gain.cmp(&a.gain));
+    hints.sort_by_key(|h| std::cmp::Reverse(h.gain));
     let points = indicators.iter().map(|o| o.points).sum::<i32>().max(0);
     let mut dimensions: Vec<(Dimension, i32)> = Vec::new();
     for (i, o) in INDICATORS.iter().zip(&indicators) {

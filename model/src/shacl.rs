@@ -403,7 +403,6 @@ impl Shapes {
                 }
             }
         }
-        drop(fail);
         for v in &values {
             for p in &s.properties {
                 self.check(graph, *p, v, results, depth + 1);
@@ -419,21 +418,19 @@ impl Shapes {
         depth: usize,
     ) -> Option<String> {
         let ok = match c {
-            Constraint::NodeKind(k) => match (k, v) {
+            Constraint::NodeKind(k) => matches!(
+                (k, v),
                 (
                     NodeKind::Iri | NodeKind::BlankOrIri | NodeKind::IriOrLiteral,
-                    Term::NamedNode(_),
-                ) => true,
-                (
+                    Term::NamedNode(_)
+                ) | (
                     NodeKind::Blank | NodeKind::BlankOrIri | NodeKind::BlankOrLiteral,
-                    Term::BlankNode(_),
-                ) => true,
-                (
+                    Term::BlankNode(_)
+                ) | (
                     NodeKind::Literal | NodeKind::BlankOrLiteral | NodeKind::IriOrLiteral,
-                    Term::Literal(_),
-                ) => true,
-                _ => false,
-            },
+                    Term::Literal(_)
+                )
+            ),
             Constraint::Datatype(d) => matches!(v, Term::Literal(l) if l.datatype() == d.as_ref()),
             Constraint::Class(class) => graph
                 .objects(v, RDF_TYPE)

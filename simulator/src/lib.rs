@@ -326,7 +326,7 @@ impl Simulator {
     pub fn link_status(org: &str, path: &str) -> u16 {
         if org == "bjuv" {
             410
-        } else if seed(path, 0, "link") % 10 == 0 {
+        } else if seed(path, 0, "link").is_multiple_of(10) {
             404
         } else {
             200

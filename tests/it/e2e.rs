@@ -120,7 +120,7 @@ async fn samla_check_prints_the_run_report_and_fails_on_unreadable_catalogs() {
         let url = format!("{base}{path}");
         std::thread::spawn(move || {
             Command::new(exe)
-                .args(["check", "--format", "json", &url])
+                .args(["check", "--format", "json", "--no-links", &url])
                 .output()
                 .expect("run samla check")
         })
@@ -138,6 +138,15 @@ async fn samla_check_prints_the_run_report_and_fails_on_unreadable_catalogs() {
     assert_eq!(report["distributions"], 2);
     assert_eq!(report["problems"][0]["reason"], "invalid_date");
     assert_eq!(report["problems"][0]["count"], 1);
+    // The quality a municipality sees before it publishes: scores and fixes per dataset.
+    let quality = &report["quality"];
+    assert_eq!(quality["catalogue"]["datasets"], 2);
+    let datasets = quality["datasets"].as_array().expect("datasets");
+    assert_eq!(datasets.len(), 2);
+    assert!(datasets[0]["points"].as_i64() <= datasets[1]["points"].as_i64());
+    let hint = &datasets[0]["hints"][0];
+    assert!(hint["sv"].as_str().is_some_and(|t| !t.is_empty()), "{hint}");
+    assert!(hint["en"].as_str().is_some_and(|t| !t.is_empty()), "{hint}");
 
     let bad = run("/bad.ttl");
     assert!(!bad.status.success());

@@ -21,9 +21,13 @@ async fn web() -> String {
             (_, "/ok") => StatusCode::OK.into_response(),
             (Method::HEAD, "/no-head") => StatusCode::METHOD_NOT_ALLOWED.into_response(),
             (_, "/no-head") => StatusCode::OK.into_response(),
-            (_, "/to-loopback") => Redirect::temporary(&format!("http://127.0.0.1:{port}/ok")).into_response(),
+            (_, "/to-loopback") => {
+                Redirect::temporary(&format!("http://127.0.0.1:{port}/ok")).into_response()
+            }
             (_, "/to-private") => Redirect::temporary("http://10.0.0.1/ok").into_response(),
-            (_, "/to-same-host") => Redirect::temporary(&format!("http://localhost:{port}/ok")).into_response(),
+            (_, "/to-same-host") => {
+                Redirect::temporary(&format!("http://localhost:{port}/ok")).into_response()
+            }
             _ => StatusCode::NOT_FOUND.into_response(),
         }
     };
@@ -31,9 +35,11 @@ async fn web() -> String {
 }
 
 fn checker(tune: impl FnOnce(&mut LinkSettings)) -> LinkChecker {
-    let mut settings = LinkSettings::default();
-    settings.per_host_delay = std::time::Duration::ZERO;
-    settings.timeout = std::time::Duration::from_secs(5);
+    let mut settings = LinkSettings {
+        per_host_delay: std::time::Duration::ZERO,
+        timeout: std::time::Duration::from_secs(5),
+        ..LinkSettings::default()
+    };
     tune(&mut settings);
     LinkChecker::new(settings, "samla-test").expect("checker")
 }
@@ -63,10 +69,17 @@ async fn by_default_loopback_private_and_redirects_to_them_are_refused() {
     let intranet = checker(|s| s.allow_hosts = vec!["localhost".into()]);
     let ok = intranet.check(&format!("http://localhost:{port}/ok")).await;
     assert!(ok.ok && ok.status == Some(200), "{ok:?}");
-    let same = intranet.check(&format!("http://localhost:{port}/to-same-host")).await;
-    assert!(same.ok, "a redirect within the allowed host is followed: {same:?}");
+    let same = intranet
+        .check(&format!("http://localhost:{port}/to-same-host"))
+        .await;
+    assert!(
+        same.ok,
+        "a redirect within the allowed host is followed: {same:?}"
+    );
     for path in ["/to-loopback", "/to-private"] {
-        let c = intranet.check(&format!("http://localhost:{port}{path}")).await;
+        let c = intranet
+            .check(&format!("http://localhost:{port}{path}"))
+            .await;
         assert!(!c.ok, "{path}: {c:?}");
         assert!(
             c.error.as_deref().unwrap_or("").contains("refused"),
@@ -96,9 +109,22 @@ async fn head_falls_back_to_get_and_statuses_are_recorded() {
             .unwrap_or_else(|| panic!("{suffix}"))
     };
     assert_eq!((by_url("/ok").ok, by_url("/ok").status), (true, Some(200)));
-    assert_eq!(by_url("/no-head").status, Some(200), "GET after a 405 to HEAD");
-    assert_eq!((by_url("/missing").ok, by_url("/missing").status), (false, Some(404)));
+    assert_eq!(
+        by_url("/no-head").status,
+        Some(200),
+        "GET after a 405 to HEAD"
+    );
+    assert_eq!(
+        (by_url("/missing").ok, by_url("/missing").status),
+        (false, Some(404))
+    );
     assert!(by_url("/to-loopback").ok, "allowed when configured");
     assert!(!by_url("/file").ok && by_url("/file").status.is_none());
-    assert!(by_url("not a url").error.as_deref().unwrap_or("").contains("not a URL"));
+    assert!(
+        by_url("not a url")
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("not a URL")
+    );
 }

@@ -154,7 +154,11 @@ async fn quality_coverage_health_and_demand_over_the_simulated_region() {
     let pass = r.samla.check_links(&cancel).await.expect("link pass");
     assert!(pass.checked > 500 && pass.broken > 0, "{pass:?}");
     let again = r.samla.check_links(&cancel).await.expect("second pass");
-    assert_eq!((again.checked, again.fresh), (0, pass.checked), "rechecked only when due");
+    assert_eq!(
+        (again.checked, again.fresh),
+        (0, pass.checked),
+        "rechecked only when due"
+    );
     r.samla.snapshot_and_prune().await.expect("snapshot");
     let api = crate::support::serve_api(&r.samla).await;
     let reports = format!("{api}/api/v1/reports");
@@ -171,7 +175,10 @@ async fn quality_coverage_health_and_demand_over_the_simulated_region() {
     let (lo, hi) = means
         .iter()
         .fold((f64::MAX, f64::MIN), |(lo, hi), p| (lo.min(*p), hi.max(*p)));
-    assert!(hi - lo > 100.0, "quality varies across the region: {lo}..{hi}");
+    assert!(
+        hi - lo > 100.0,
+        "quality varies across the region: {lo}..{hi}"
+    );
     // Every link of Bjuv's is gone: none of its access URLs answers.
     let bjuv = municipalities
         .iter()
@@ -185,7 +192,10 @@ async fn quality_coverage_health_and_demand_over_the_simulated_region() {
         .flat_map(|d| d["hints"].as_array().cloned().unwrap_or_default())
         .find(|h| h["indicator"] == "access_url_status")
         .expect("a broken-link hint");
-    assert_eq!(broken["sv"], "Rätta distributionens åtkomstadress: den svarar inte");
+    assert_eq!(
+        broken["sv"],
+        "Rätta distributionens åtkomstadress: den svarar inte"
+    );
     assert!(broken["subjects"][0].as_str().is_some());
     // The mean of a catalogue is the mean of its datasets.
     let malmo: Vec<f64> = datasets
@@ -199,8 +209,14 @@ async fn quality_coverage_health_and_demand_over_the_simulated_region() {
         .find(|m| m["id"] == "1280")
         .and_then(|m| m["points"].as_f64())
         .expect("Malmö's mean");
-    assert!((reported - malmo_mean).abs() < 0.06, "{reported} vs {malmo_mean}");
-    let (status, body) = get_text(format!("{reports}/quality?format=csv&table=hints&municipality=1260")).await;
+    assert!(
+        (reported - malmo_mean).abs() < 0.06,
+        "{reported} vs {malmo_mean}"
+    );
+    let (status, body) = get_text(format!(
+        "{reports}/quality?format=csv&table=hints&municipality=1260"
+    ))
+    .await;
     assert_eq!(status, 200);
     let (header, rows) = csv_rows(&body);
     assert_eq!(header[..3], ["id", "municipality_code", "indicator"]);
@@ -225,9 +241,18 @@ async fn quality_coverage_health_and_demand_over_the_simulated_region() {
             .iter()
             .map(|r| r["cells"][j]["datasets"].as_u64().unwrap_or(0))
             .sum();
-        assert_eq!(sum, facet["count"].as_u64().unwrap_or(0), "{}", facet["value"]);
+        assert_eq!(
+            sum,
+            facet["count"].as_u64().unwrap_or(0),
+            "{}",
+            facet["value"]
+        );
     }
-    assert_eq!(c["history"].as_array().map(Vec::len), Some(1), "today's snapshot");
+    assert_eq!(
+        c["history"].as_array().map(Vec::len),
+        Some(1),
+        "today's snapshot"
+    );
     let (status, body) = get_text(format!("{reports}/coverage?format=csv&by=theme")).await;
     assert_eq!(status, 200);
     let (header, csv_rows_) = csv_rows(&body);
@@ -256,7 +281,10 @@ async fn quality_coverage_health_and_demand_over_the_simulated_region() {
     let (_, svg) = get_text(format!("{reports}/charts/quality.svg")).await;
     let texts = svg_texts(&svg);
     let malmo_label = format!("{reported:.0} p (");
-    assert!(texts.iter().any(|t| t.starts_with(&malmo_label)), "{malmo_label} in {texts:?}");
+    assert!(
+        texts.iter().any(|t| t.starts_with(&malmo_label)),
+        "{malmo_label} in {texts:?}"
+    );
     let (_, svg) = get_text(format!("{reports}/charts/coverage-history.svg")).await;
     svg_texts(&svg);
 
@@ -264,7 +292,10 @@ async fn quality_coverage_health_and_demand_over_the_simulated_region() {
     let h = get_json(format!("{reports}/harvest")).await;
     assert_eq!(h["failing"], 1);
     let osby = &h["sources"][0];
-    assert_eq!((osby["id"].as_str(), osby["failure_streak"].as_u64()), (Some("osby"), Some(1)));
+    assert_eq!(
+        (osby["id"].as_str(), osby["failure_streak"].as_u64()),
+        (Some("osby"), Some(1))
+    );
     assert_eq!(osby["problems"][0]["reason"], "http_status");
     assert!(osby["last_success"].is_null());
 
@@ -283,16 +314,32 @@ async fn quality_coverage_health_and_demand_over_the_simulated_region() {
     }
     assert_eq!(d["searches"].as_u64(), Some(searches as u64));
     assert_eq!(d["requests"].as_array().map(Vec::len), Some(requests));
-    assert!(d["requests"][0].get("contact").is_none(), "contacts are not shown");
+    assert!(
+        d["requests"][0].get("contact").is_none(),
+        "contacts are not shown"
+    );
     assert_eq!(d["top_queries"][0]["query"], "laddstolpar");
     let scooters = d["zero_result_groups"]
         .as_array()
         .expect("groups")
         .iter()
-        .find(|g| g["queries"].as_array().is_some_and(|q| q.iter().any(|q| q == "elsparkcyklar")))
+        .find(|g| {
+            g["queries"]
+                .as_array()
+                .is_some_and(|q| q.iter().any(|q| q == "elsparkcyklar"))
+        })
         .expect("a zero-result group");
-    assert_eq!(scooters["searches"], 8, "elsparkcyklar ×5 and elsparkcykel ×3 are one group");
-    assert!(d["filters"].as_array().expect("filters").iter().any(|f| f["filter"] == "municipality" && f["value"] == "1280"));
+    assert_eq!(
+        scooters["searches"], 8,
+        "elsparkcyklar ×5 and elsparkcykel ×3 are one group"
+    );
+    assert!(
+        d["filters"]
+            .as_array()
+            .expect("filters")
+            .iter()
+            .any(|f| f["filter"] == "municipality" && f["value"] == "1280")
+    );
     assert_eq!(d["weekly"].as_array().map(Vec::len), Some(1));
     let transport = d["themes"]
         .as_array()
@@ -300,13 +347,21 @@ async fn quality_coverage_health_and_demand_over_the_simulated_region() {
         .iter()
         .find(|t| t["value"] == "http://publications.europa.eu/resource/authority/data-theme/TRAN")
         .expect("TRAN");
-    assert!(transport["searches"].as_u64().unwrap_or(0) >= 4, "{transport}");
-    assert!(transport["requests"].as_u64().unwrap_or(0) >= 1, "{transport}");
+    assert!(
+        transport["searches"].as_u64().unwrap_or(0) >= 4,
+        "{transport}"
+    );
+    assert!(
+        transport["requests"].as_u64().unwrap_or(0) >= 1,
+        "{transport}"
+    );
     assert_eq!(transport["organisations"], 34);
     let (_, svg) = get_text(format!("{reports}/charts/demand.svg?by=themes")).await;
     let texts = svg_texts(&svg);
-    let demand = (transport["searches"].as_u64().unwrap_or(0) + transport["requests"].as_u64().unwrap_or(0)).to_string();
-    assert!(texts.iter().any(|t| *t == demand), "{demand} in {texts:?}");
+    let demand = (transport["searches"].as_u64().unwrap_or(0)
+        + transport["requests"].as_u64().unwrap_or(0))
+    .to_string();
+    assert!(texts.contains(&demand), "{demand} in {texts:?}");
     let (status, body) = get_text(format!("{reports}/demand?format=csv&table=weekly&days=7")).await;
     assert_eq!(status, 200);
     assert_eq!(csv_rows(&body).1.len(), 1);
@@ -337,12 +392,27 @@ async fn data_requests_are_validated_and_rate_limited() {
     for (body, field) in [
         (r#"{"organisation_type": "company"}"#, "what"),
         (r#"{"what": "ab", "organisation_type": "company"}"#, "what"),
-        (r#"{"what": "Laddstolpar", "organisation_type": "spy"}"#, "organisation_type"),
+        (
+            r#"{"what": "Laddstolpar", "organisation_type": "spy"}"#,
+            "organisation_type",
+        ),
         (r#"{"what": "Laddstolpar"}"#, "organisation_type"),
-        (r#"{"what": "Laddstolpar", "organisation_type": "company", "municipality": "9999"}"#, "municipality"),
-        (r#"{"what": "Laddstolpar", "organisation_type": "company", "theme": "CARS"}"#, "theme"),
-        (r#"{"what": "Laddstolpar", "organisation_type": "company", "specification": "badplatser"}"#, "specification"),
-        (r#"{"what": "Laddstolpar", "organisation_type": "company", "colour": "red"}"#, "body"),
+        (
+            r#"{"what": "Laddstolpar", "organisation_type": "company", "municipality": "9999"}"#,
+            "municipality",
+        ),
+        (
+            r#"{"what": "Laddstolpar", "organisation_type": "company", "theme": "CARS"}"#,
+            "theme",
+        ),
+        (
+            r#"{"what": "Laddstolpar", "organisation_type": "company", "specification": "badplatser"}"#,
+            "specification",
+        ),
+        (
+            r#"{"what": "Laddstolpar", "organisation_type": "company", "colour": "red"}"#,
+            "body",
+        ),
         (r#"{"what": "#, "body"),
     ] {
         let (status, v) = post(body, JSON).await;
@@ -350,7 +420,10 @@ async fn data_requests_are_validated_and_rate_limited() {
         assert_eq!(v["error"]["parameter"], field, "{body}: {v}");
     }
     let (status, v) = post(r#"{"what": "x y z"}"#, "text/plain").await;
-    assert_eq!((status, v["error"]["parameter"].as_str()), (400, Some("Content-Type")));
+    assert_eq!(
+        (status, v["error"]["parameter"].as_str()),
+        (400, Some("Content-Type"))
+    );
 
     // A form works as JSON does; the answer leaves out the contact.
     let (status, v) = post(
@@ -359,13 +432,130 @@ async fn data_requests_are_validated_and_rate_limited() {
     )
     .await;
     assert_eq!(status, 201, "{v}");
-    assert_eq!(v["request"]["theme"], "http://publications.europa.eu/resource/authority/data-theme/ECON");
+    assert_eq!(
+        v["request"]["theme"],
+        "http://publications.europa.eu/resource/authority/data-theme/ECON"
+    );
     assert!(v["request"].get("contact").is_none());
     // Ten an hour from one address (the default), then 429.
     for _ in 1..10 {
-        let (status, _) = post(r#"{"what": "Träd i parker", "organisation_type": "research"}"#, JSON).await;
+        let (status, _) = post(
+            r#"{"what": "Träd i parker", "organisation_type": "research"}"#,
+            JSON,
+        )
+        .await;
         assert_eq!(status, 201);
     }
-    let (status, v) = post(r#"{"what": "Träd i parker", "organisation_type": "research"}"#, JSON).await;
+    let (status, v) = post(
+        r#"{"what": "Träd i parker", "organisation_type": "research"}"#,
+        JSON,
+    )
+    .await;
     assert_eq!(status, 429, "{v}");
+}
+
+/// Coverage cells on a hand-written catalog: counts and best bands are known for every cell.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coverage_cells_of_a_hand_written_catalog() {
+    let body = std::fs::read(crate::support::fixture("reports/coverage.ttl")).expect("fixture");
+    let router = axum::Router::new().route(
+        "/catalog.ttl",
+        axum::routing::get(move || async move { ([("content-type", "text/turtle")], body) }),
+    );
+    let base = serve(router).await;
+    let toml = format!(
+        r#"
+[region]
+name = "Test"
+
+[[organisation]]
+code = "1280"
+name = "Malmö stad"
+short_name = "Malmö"
+orgnr = "212000-1124"
+
+[[organisation]]
+code = "1281"
+name = "Lunds kommun"
+short_name = "Lund"
+orgnr = "212000-1173"
+
+[[organisation]]
+code = "1260"
+name = "Bjuvs kommun"
+short_name = "Bjuv"
+
+[[source]]
+id = "regionen"
+organisation = "1280"
+protocol = "dcat"
+url = "{base}/catalog.ttl"
+aggregate = true
+"#
+    );
+    let config =
+        samla_config::Config::from_toml(&toml, std::path::Path::new("test.toml")).expect("config");
+    let state = tempfile::tempdir().expect("tempdir");
+    let samla = samla::app::Samla::open(config, state.path()).expect("open");
+    samla
+        .pipeline
+        .harvest_all(
+            &samla.config.sources,
+            1,
+            tokio_util::sync::CancellationToken::new(),
+            std::sync::Arc::new(samla::pipeline::Quiet),
+        )
+        .await;
+    let report =
+        samla_api::reports::coverage::coverage_report(&samla.reports, chrono::Utc::now(), None)
+            .expect("coverage");
+    let cell = |m: &samla_api::reports::coverage::Matrix, code: &str, value: &str| {
+        let row = m.rows.iter().find(|r| r.code == code).expect("row");
+        let j = m
+            .columns
+            .iter()
+            .position(|c| c.value == value)
+            .expect("column");
+        (row.cells[j].datasets, row.cells[j].best_band)
+    };
+    use samla_model::quality::Band;
+    let spec = "https://dataportal.se/specifications/badplatser/1.0";
+    assert_eq!(report.conforms_to.columns.len(), 1);
+    assert_eq!(report.conforms_to.columns[0].publishers, 1);
+    // Links are not checked here: the well-described dataset has 405 − 80 = 325 points (Good),
+    // the bare one is Bad; the cell shows the best.
+    assert_eq!(
+        cell(&report.conforms_to, "1280", spec),
+        (2, Some(Band::Good))
+    );
+    assert_eq!(cell(&report.conforms_to, "1281", spec), (0, None));
+    assert_eq!(cell(&report.conforms_to, "1260", spec), (0, None));
+    let theme =
+        |code: &str| format!("http://publications.europa.eu/resource/authority/data-theme/{code}");
+    assert_eq!(
+        cell(&report.theme, "1280", &theme("ENVI")),
+        (2, Some(Band::Good))
+    );
+    assert_eq!(cell(&report.theme, "1281", &theme("TRAN")).0, 1);
+    assert_eq!(cell(&report.theme, "1280", &theme("TRAN")), (0, None));
+    assert_eq!(
+        cell(
+            &report.hvd_category,
+            "1281",
+            "http://data.europa.eu/bna/c_b79e35eb"
+        )
+        .0,
+        1
+    );
+    let rows: Vec<(&str, u64)> = report
+        .theme
+        .rows
+        .iter()
+        .map(|r| (r.code.as_str(), r.datasets))
+        .collect();
+    assert_eq!(
+        rows,
+        [("1280", 2), ("1281", 1), ("1260", 0)],
+        "every organisation, in file order"
+    );
 }

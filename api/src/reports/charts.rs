@@ -127,6 +127,9 @@ fn legend<DB: DrawingBackend>(
     Ok(())
 }
 
+/// A line: its legend, its colour, its value on a day.
+type Series<'a> = (&'a str, RGBColor, Box<dyn Fn(&Snapshot) -> u64 + 'a>);
+
 /// Coverage over time: organisations publishing, and filled cells by specification, HVD
 /// category and theme, one point per day.
 pub fn coverage_history(history: &[Snapshot]) -> Result<String, ApiError> {
@@ -164,7 +167,7 @@ pub fn coverage_history(history: &[Snapshot]) -> Result<String, ApiError> {
             .y_desc("antal")
             .draw()
             .map_err(failed)?;
-        let series: [(&str, RGBColor, Box<dyn Fn(&Snapshot) -> u64>); 4] = [
+        let series: [Series<'_>; 4] = [
             (
                 "Organisationer som publicerar",
                 RGBColor(31, 119, 180),

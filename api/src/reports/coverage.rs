@@ -92,6 +92,12 @@ impl CoverageReport {
     }
 }
 
+/// A dimension: its columns (value, label) and the values a dataset has in it.
+type Dimension = (
+    Vec<(String, String)>,
+    fn(&super::DatasetFacts) -> &Vec<String>,
+);
+
 /// Builds the matrices as of now (without history).
 fn matrices(reports: &Reports, municipality: Option<&str>) -> Result<[Matrix; 3], ApiError> {
     let facts = reports.facts()?;
@@ -111,10 +117,7 @@ fn matrices(reports: &Reports, municipality: Option<&str>) -> Result<[Matrix; 3]
         .iter()
         .flat_map(|(d, _)| d.view.conforms_to.iter().cloned())
         .collect();
-    let dims: [(
-        Vec<(String, String)>,
-        fn(&super::DatasetFacts) -> &Vec<String>,
-    ); 3] = [
+    let dims: [Dimension; 3] = [
         (
             specs
                 .into_iter()

@@ -610,6 +610,9 @@ mod tests {
         assert!(near(&key("laddstolpar"), &key("laddstolpe")));
         assert!(!near(&key("hotellnätter"), &key("gästnätter")));
         assert!(!near(&key("solceller tak"), &key("solcellspotential")));
-        assert_eq!(normalise_query("  Laddstolpar   MALMÖ "), "laddstolpar malmö");
+        assert_eq!(
+            normalise_query("  Laddstolpar   MALMÖ "),
+            "laddstolpar malmö"
+        );
     }
 }

@@ -43,6 +43,48 @@ pub struct DatasetFacts {
     pub violations: Vec<String>,
 }
 
+impl DatasetFacts {
+    /// Derives the facts of dataset `iri` from its canonical graph.
+    pub fn new(
+        id: String,
+        iri: &str,
+        triples: &[oxrdf::Triple],
+        municipality_code: Option<String>,
+        source_id: String,
+        shapes: &Shapes,
+    ) -> Self {
+        let view = DatasetView::from_triples(
+            &DatasetId(id.clone()),
+            iri,
+            triples,
+            municipality_code.clone(),
+        );
+        let validation = shapes.validate(triples);
+        DatasetFacts {
+            title: pick(&view.title, "sv").unwrap_or_default().to_string(),
+            conforms: validation.conforms,
+            violations: validation
+                .results
+                .iter()
+                .filter(|r| r.severity == samla_model::shacl::Severity::Violation)
+                .take(5)
+                .map(|r| {
+                    format!(
+                        "{} {}: {}",
+                        r.focus,
+                        r.path.as_deref().unwrap_or(""),
+                        r.message
+                    )
+                })
+                .collect(),
+            view,
+            id,
+            municipality_code,
+            source_id,
+        }
+    }
+}
+
 /// Facts of every searchable dataset, as of one store change.
 #[derive(Debug)]
 pub struct Facts {
@@ -112,35 +154,14 @@ impl Reports {
                 let Ok(triples) = record::parse_canonical(&d.ntriples) else {
                     return;
                 };
-                let view = DatasetView::from_triples(
-                    &DatasetId(d.id.clone()),
+                datasets.push(DatasetFacts::new(
+                    d.id,
                     &d.iri,
                     &triples,
-                    d.municipality_code.clone(),
-                );
-                let validation = self.shapes.validate(&triples);
-                datasets.push(DatasetFacts {
-                    title: pick(&view.title, "sv").unwrap_or_default().to_string(),
-                    conforms: validation.conforms,
-                    violations: validation
-                        .results
-                        .iter()
-                        .filter(|r| r.severity == samla_model::shacl::Severity::Violation)
-                        .take(5)
-                        .map(|r| {
-                            format!(
-                                "{} {}: {}",
-                                r.focus,
-                                r.path.as_deref().unwrap_or(""),
-                                r.message
-                            )
-                        })
-                        .collect(),
-                    view,
-                    id: d.id,
-                    municipality_code: d.municipality_code,
-                    source_id: d.source_id,
-                });
+                    d.municipality_code,
+                    d.source_id,
+                    &self.shapes,
+                ));
             })
             .map_err(internal)?;
         let facts = Arc::new(Facts { seq, datasets });
@@ -372,7 +393,7 @@ pub fn render(
             name,
             tables,
             freshness_report(reports, now, m)?,
-            |r, t| freshness_csv(r, t),
+            freshness_csv,
         ),
         "harvest" => out(
             &p,

@@ -105,7 +105,8 @@ pub fn score(d: &DatasetFacts, links: &Links, options: quality::Options) -> Scor
     )
 }
 
-fn catalogue<'a>(
+/// A catalogue's quality from its datasets' scores.
+pub fn catalogue<'a>(
     id: &str,
     name: &str,
     scored: impl Iterator<Item = &'a (DatasetQuality, Score)>,
@@ -178,6 +179,30 @@ fn round(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 
+/// Scores one dataset and keeps what the report shows of it.
+pub fn scored(
+    d: &DatasetFacts,
+    links: &Links,
+    options: quality::Options,
+) -> (DatasetQuality, Score) {
+    let s = score(d, links, options);
+    (
+        DatasetQuality {
+            id: d.id.clone(),
+            title: d.title.clone(),
+            municipality_code: d.municipality_code.clone(),
+            source_id: d.source_id.clone(),
+            points: s.points,
+            band: s.band,
+            conforms: d.conforms,
+            violations: d.violations.clone(),
+            dimensions: s.dimensions.iter().copied().collect(),
+            hints: s.hints.clone(),
+        },
+        s,
+    )
+}
+
 /// Scores every searchable dataset (of one organisation, if given).
 pub fn quality_report(
     reports: &Reports,
@@ -191,24 +216,7 @@ pub fn quality_report(
         .datasets
         .iter()
         .filter(|d| municipality.is_none_or(|m| d.municipality_code.as_deref() == Some(m)))
-        .map(|d| {
-            let s = score(d, &links, options);
-            (
-                DatasetQuality {
-                    id: d.id.clone(),
-                    title: d.title.clone(),
-                    municipality_code: d.municipality_code.clone(),
-                    source_id: d.source_id.clone(),
-                    points: s.points,
-                    band: s.band,
-                    conforms: d.conforms,
-                    violations: d.violations.clone(),
-                    dimensions: s.dimensions.iter().copied().collect(),
-                    hints: s.hints.clone(),
-                },
-                s,
-            )
-        })
+        .map(|d| scored(d, &links, options))
         .collect();
     let municipalities = reports
         .directory()

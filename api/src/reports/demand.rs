@@ -259,10 +259,30 @@ fn near(a: &str, b: &str) -> bool {
         })
 }
 
+/// The key zero-result queries are grouped by: every stem the search would use.
+fn group_key(query: &str) -> String {
+    stem_terms(query).join(" ")
+}
+
+/// Words too common to say what a query or request is about.
+const STOP: &[&str] = &[
+    "och", "den", "det", "för", "med", "som", "till", "från", "samt", "eller", "alla", "vilka",
+    "när", "enligt", "the", "and", "for", "with", "from",
+];
+
+/// The content stems of a text: stop words and stems of three letters or fewer left out.
 fn stems(text: &str) -> BTreeSet<String> {
-    stem_terms(text)
+    let words: String = text
+        .split_whitespace()
+        .filter(|w| {
+            let w = w.to_lowercase();
+            !STOP.contains(&w.trim_matches(|c: char| !c.is_alphanumeric()))
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    stem_terms(&words)
         .into_iter()
-        .filter(|s| s.len() > 2)
+        .filter(|s| s.chars().count() > 3)
         .collect()
 }
 
@@ -321,7 +341,7 @@ pub fn demand_report(
         q.0 += 1;
         if s.total == 0 {
             q.1 += 1;
-            let key = stems(&s.query).into_iter().collect::<Vec<_>>().join(" ");
+            let key = group_key(&s.query);
             let key = if key.is_empty() { s.query.clone() } else { key };
             let g = zero.entry(key).or_default();
             g.0 += 1;
@@ -605,7 +625,7 @@ mod tests {
 
     #[test]
     fn inflections_group_and_different_words_do_not() {
-        let key = |q: &str| stems(q).into_iter().collect::<Vec<_>>().join(" ");
+        let key = group_key;
         assert!(near(&key("elsparkcyklar"), &key("elsparkcykel")));
         assert!(near(&key("laddstolpar"), &key("laddstolpe")));
         assert!(!near(&key("hotellnätter"), &key("gästnätter")));
@@ -614,5 +634,15 @@ mod tests {
             normalise_query("  Laddstolpar   MALMÖ "),
             "laddstolpar malmö"
         );
+        // What a text is about leaves out the glue words.
+        let about = |a: &str, b: &str| stems(a).intersection(&stems(b)).count();
+        assert_eq!(
+            about(
+                "Jordbruk, fiske, skogsbruk och livsmedel",
+                "Lokaler och tomter"
+            ),
+            0
+        );
+        assert_eq!(about("Transport", "transporter i regionen"), 1);
     }
 }

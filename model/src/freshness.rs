@@ -200,4 +200,85 @@ mod tests {
             Freshness::OnTime { due: None }
         );
     }
+
+    #[test]
+    fn every_frequency_of_the_eu_table_has_its_interval_and_tolerance() {
+        let now = at("2026-11-22T00:00:00Z");
+        let table: &[(&str, i64)] = &[
+            ("CONT", 1),
+            ("UPDATE_CONT", 1),
+            ("1MIN", 1),
+            ("5MIN", 1),
+            ("10MIN", 1),
+            ("15MIN", 1),
+            ("30MIN", 1),
+            ("HOURLY", 1),
+            ("BIHOURLY", 1),
+            ("TRIHOURLY", 1),
+            ("12HRS", 1),
+            ("DAILY", 1),
+            ("DAILY_2", 1),
+            ("WEEKLY_5", 2),
+            ("WEEKLY_4", 2),
+            ("WEEKLY_3", 2),
+            ("WEEKLY_2", 2),
+            ("WEEKLY", 7),
+            ("BIWEEKLY", 14),
+            ("MONTHLY_3", 15),
+            ("MONTHLY_2", 15),
+            ("MONTHLY", 31),
+            ("BIMONTHLY", 62),
+            ("QUARTERLY", 92),
+            ("ANNUAL_3", 122),
+            ("ANNUAL_2", 183),
+            ("ANNUAL", 366),
+            ("BIENNIAL", 731),
+            ("TRIENNIAL", 1096),
+            ("QUADRENNIAL", 1461),
+            ("QUINQUENNIAL", 1827),
+            ("DECENNIAL", 3653),
+            ("BIDECENNIAL", 7305),
+            ("TRIDECENNIAL", 10958),
+        ];
+        for (code, days) in table {
+            let iri = format!("{EU}{code}");
+            let tolerance = (days / 10).max(1);
+            // Modified exactly interval + tolerance ago: the last on-time moment.
+            let last = now - Duration::days(days + tolerance);
+            assert!(
+                matches!(
+                    freshness(Some(last), Some(&iri), now),
+                    Freshness::OnTime { .. }
+                ),
+                "{code}"
+            );
+            // A day earlier it is overdue by tolerance + 1 days.
+            let late = last - Duration::days(1);
+            assert_eq!(
+                freshness(Some(late), Some(&iri), now),
+                Freshness::Overdue {
+                    due: late + Duration::days(*days),
+                    days: tolerance + 1
+                },
+                "{code}"
+            );
+        }
+        for code in ["IRREG", "UNKNOWN", "OTHER", "AS_NEEDED", "NOT_PLANNED"] {
+            assert_eq!(
+                freshness(Some(now), Some(&format!("{EU}{code}")), now),
+                Freshness::Unknown {
+                    reason: "no_rhythm"
+                },
+                "{code}"
+            );
+        }
+        assert_eq!(
+            freshness(
+                Some(now - Duration::days(9999)),
+                Some(&format!("{EU}NEVER")),
+                now
+            ),
+            Freshness::OnTime { due: None }
+        );
+    }
 }

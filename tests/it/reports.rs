@@ -253,6 +253,17 @@ async fn quality_coverage_health_and_demand_over_the_simulated_region() {
         Some(1),
         "today's snapshot"
     );
+    // The snapshot keeps the matrix: its filled theme cells are today's.
+    let snapshot_cells = c["history"][0]["cells"]["theme"]
+        .as_array()
+        .expect("cells")
+        .len();
+    let filled_now = rows
+        .iter()
+        .flat_map(|r| r["cells"].as_array().cloned().unwrap_or_default())
+        .filter(|c| c["datasets"].as_u64() > Some(0))
+        .count();
+    assert_eq!(snapshot_cells, filled_now);
     let (status, body) = get_text(format!("{reports}/coverage?format=csv&by=theme")).await;
     assert_eq!(status, 200);
     let (header, csv_rows_) = csv_rows(&body);

@@ -64,6 +64,9 @@ pub struct Snapshot {
     pub publishing: u64,
     /// Filled cells per dimension.
     pub filled: BTreeMap<String, u64>,
+    /// The matrix itself: per dimension, every filled cell as (kommunkod, value, datasets).
+    #[serde(default)]
+    pub cells: BTreeMap<String, Vec<(String, String, u64)>>,
 }
 
 /// The coverage report.
@@ -218,6 +221,27 @@ fn snapshot_of(day: &str, [spec, hvd, theme]: &[Matrix; 3]) -> Snapshot {
             ("theme".to_string(), filled(theme)),
         ]
         .into(),
+        cells: [
+            ("conforms_to", spec),
+            ("hvd_category", hvd),
+            ("theme", theme),
+        ]
+        .into_iter()
+        .map(|(dim, m)| {
+            let cells = m
+                .rows
+                .iter()
+                .flat_map(|r| {
+                    m.columns
+                        .iter()
+                        .zip(&r.cells)
+                        .filter(|(_, c)| c.datasets > 0)
+                        .map(|(col, c)| (r.code.clone(), col.value.clone(), c.datasets))
+                })
+                .collect();
+            (dim.to_string(), cells)
+        })
+        .collect(),
     }
 }
 
@@ -248,6 +272,9 @@ pub fn coverage_report(
         .map(|mut s| {
             if let Some(m) = municipality {
                 s.totals.retain(|code, _| code == m);
+                for cells in s.cells.values_mut() {
+                    cells.retain(|(code, _, _)| code == m);
+                }
             }
             s
         })

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::Semaphore;
 use url::Url;
 
@@ -218,11 +218,6 @@ impl LinkChecker {
             .buffer_unordered(self.settings.concurrency.max(1))
             .collect()
             .await
-    }
-
-    /// How long a check may take at most, for callers that budget a pass.
-    pub fn timeout(&self) -> Duration {
-        self.settings.timeout
     }
 }
 

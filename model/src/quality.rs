@@ -732,11 +732,17 @@ fn hint_subjects(view: &DatasetView, i: &Indicator, cx: &Context<'_>) -> Vec<Str
         "byte_size" => d.byte_size.is_none(),
         _ => true,
     };
-    view.distributions
+    let subjects: Vec<String> = view
+        .distributions
         .iter()
         .filter(|d| misses(d))
         .map(|d| d.uri.clone())
-        .collect()
+        .collect();
+    if subjects.is_empty() {
+        // Missed for want of any URL to check (no download URL at all): every distribution.
+        return view.distributions.iter().map(|d| d.uri.clone()).collect();
+    }
+    subjects
 }
 
 #[cfg(test)]

@@ -156,6 +156,11 @@ fn a_bare_dataset_scores_compliance_only_and_pays_for_missing_format_and_media_t
 
     // Every missed indicator is a concrete fix, in both languages, about the right subject.
     assert_eq!(s.hints.len(), 22);
+    assert!(
+        s.hints.iter().all(|h| !h.subjects.is_empty()),
+        "every hint names its subject: {:?}",
+        s.hints
+    );
     let licence = s
         .hints
         .iter()

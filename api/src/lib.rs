@@ -1,5 +1,6 @@
 //! The HTTP API: regional dataset search with facets, dataset records with provenance and
-//! their canonical graphs, and source status, as JSON under `/api/v1/`.
+//! their canonical graphs, source status, the reports (JSON, CSV, SVG charts) and data
+//! requests, under `/api/v1/`.
 //!
 //! Client input never causes a 5xx: bad parameters get a 400 naming the parameter, unknown
 //! ids a 404. Store and index work runs on blocking threads; the details of internal errors

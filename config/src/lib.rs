@@ -441,15 +441,31 @@ impl RawConfig {
         let h = self.harvest;
         let positive = |v: Option<u64>, key: &str, problem: &mut dyn FnMut(String, String)| {
             if v == Some(0) {
-                problem(format!("harvest.{key}"), "must be greater than 0".into());
+                problem(key.to_string(), "must be greater than 0".into());
             }
         };
-        positive(h.connect_timeout_secs, "connect_timeout_secs", &mut problem);
-        positive(h.request_timeout_secs, "request_timeout_secs", &mut problem);
-        positive(h.run_timeout_secs, "run_timeout_secs", &mut problem);
-        positive(h.max_body_bytes, "max_body_bytes", &mut problem);
-        positive(h.max_pages.map(|v| v as u64), "max_pages", &mut problem);
-        positive(h.concurrency.map(|v| v as u64), "concurrency", &mut problem);
+        positive(
+            h.connect_timeout_secs,
+            "harvest.connect_timeout_secs",
+            &mut problem,
+        );
+        positive(
+            h.request_timeout_secs,
+            "harvest.request_timeout_secs",
+            &mut problem,
+        );
+        positive(h.run_timeout_secs, "harvest.run_timeout_secs", &mut problem);
+        positive(h.max_body_bytes, "harvest.max_body_bytes", &mut problem);
+        positive(
+            h.max_pages.map(|v| v as u64),
+            "harvest.max_pages",
+            &mut problem,
+        );
+        positive(
+            h.concurrency.map(|v| v as u64),
+            "harvest.concurrency",
+            &mut problem,
+        );
         let harvest = HarvestSettings {
             user_agent: h.user_agent.unwrap_or(defaults.user_agent),
             connect_timeout: h
@@ -575,16 +591,14 @@ impl RawConfig {
         }
         let link_defaults = LinkSettings::default();
         let l = self.links;
-        for (key, v) in [
-            ("concurrency", l.concurrency.map(|v| v as u64)),
-            ("per_host", l.per_host.map(|v| v as u64)),
-            ("timeout_secs", l.timeout_secs),
-            ("recheck_hours", l.recheck_hours),
-        ] {
-            if v == Some(0) {
-                problem(format!("links.{key}"), "must be greater than 0".into());
-            }
-        }
+        positive(
+            l.concurrency.map(|v| v as u64),
+            "links.concurrency",
+            &mut problem,
+        );
+        positive(l.per_host.map(|v| v as u64), "links.per_host", &mut problem);
+        positive(l.timeout_secs, "links.timeout_secs", &mut problem);
+        positive(l.recheck_hours, "links.recheck_hours", &mut problem);
         let links = LinkSettings {
             enabled: l.enabled.unwrap_or(link_defaults.enabled),
             allow_private: l.allow_private.unwrap_or(link_defaults.allow_private),
@@ -622,12 +636,11 @@ impl RawConfig {
             }
         }
         let demand_defaults = DemandSettings::default();
-        if self.demand.retention_days == Some(0) {
-            problem(
-                "demand.retention_days".into(),
-                "must be greater than 0".into(),
-            );
-        }
+        positive(
+            self.demand.retention_days,
+            "demand.retention_days",
+            &mut problem,
+        );
         let demand = DemandSettings {
             retention: self
                 .demand

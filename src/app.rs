@@ -7,11 +7,12 @@ use samla_api::reports::Reports;
 use samla_api::{AppState, HarvestControl, RequestLimiter, SourceInfo};
 use samla_config::{Config, Protocol, SourceConfig};
 use samla_harvester::Harvester;
+use samla_harvester::links::LinkChecker;
 use samla_indexer::Indexer;
 use samla_model::shacl::Shapes;
 use samla_model::{Organisation, OrganisationDirectory};
 use samla_simulator::{SimOrganisation, Simulator};
-use samla_store::Store;
+use samla_store::{LinkRow, Store};
 use std::path::Path;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -252,6 +253,32 @@ impl Samla {
     }
 }
 
+/// The link checker a configuration asks for (its `[links]` limits, the harvest's
+/// User-Agent).
+pub fn link_checker(config: &Config) -> anyhow::Result<LinkChecker> {
+    Ok(LinkChecker::new(
+        config.links.clone(),
+        &config.harvest.user_agent,
+    )?)
+}
+
+/// Checks `urls` and gives the results as the store keeps them.
+pub async fn check_urls(checker: &LinkChecker, urls: Vec<String>) -> Vec<LinkRow> {
+    let results = checker.check_all(urls).await;
+    let checked_at = chrono::Utc::now();
+    results
+        .into_iter()
+        .map(|r| LinkRow {
+            url: r.url,
+            ok: r.ok,
+            status: r.status,
+            error: r.error,
+            elapsed_ms: r.elapsed_ms,
+            checked_at,
+        })
+        .collect()
+}
+
 /// What one pass of the link checker did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LinkPass {
@@ -279,8 +306,7 @@ impl Samla {
             let urls: std::collections::BTreeSet<&String> = facts
                 .datasets
                 .iter()
-                .flat_map(|d| &d.view.distributions)
-                .flat_map(|d| d.access_urls.iter().chain(&d.download_urls))
+                .flat_map(|d| d.view.link_urls())
                 .collect();
             let (due, fresh): (Vec<&String>, Vec<&String>) = urls.into_iter().partition(|u| {
                 known
@@ -294,10 +320,7 @@ impl Samla {
             ))
         })
         .await??;
-        let checker = samla_harvester::links::LinkChecker::new(
-            self.config.links.clone(),
-            &self.config.harvest.user_agent,
-        )?;
+        let checker = link_checker(&self.config)?;
         let mut pass = LinkPass {
             fresh,
             ..LinkPass::default()
@@ -307,19 +330,7 @@ impl Samla {
             if cancel.is_cancelled() {
                 break;
             }
-            let results = checker.check_all(batch.to_vec()).await;
-            let now = chrono::Utc::now();
-            let rows: Vec<samla_store::LinkRow> = results
-                .into_iter()
-                .map(|r| samla_store::LinkRow {
-                    url: r.url,
-                    ok: r.ok,
-                    status: r.status,
-                    error: r.error,
-                    elapsed_ms: r.elapsed_ms,
-                    checked_at: now,
-                })
-                .collect();
+            let rows = check_urls(&checker, batch.to_vec()).await;
             pass.checked += rows.len();
             pass.broken += rows.iter().filter(|r| !r.ok).count();
             let store = Arc::clone(&self.store);

@@ -646,32 +646,16 @@ async fn check_quality(
 ) -> anyhow::Result<CheckedQuality> {
     let urls: std::collections::BTreeSet<String> = records
         .iter()
-        .flat_map(|r| &r.view.distributions)
-        .flat_map(|d| d.access_urls.iter().chain(&d.download_urls).cloned())
+        .flat_map(|r| r.view.link_urls().cloned())
         .collect();
-    let checker =
-        samla_harvester::links::LinkChecker::new(region.links.clone(), &region.harvest.user_agent)?;
+    let checker = app::link_checker(region)?;
     if !urls.is_empty() {
         eprintln!("checking {} links…", urls.len());
     }
-    let now = chrono::Utc::now();
-    let links = checker
-        .check_all(urls.into_iter().collect())
+    let links = app::check_urls(&checker, urls.into_iter().collect())
         .await
         .into_iter()
-        .map(|c| {
-            (
-                c.url.clone(),
-                samla_store::LinkRow {
-                    url: c.url,
-                    ok: c.ok,
-                    status: c.status,
-                    error: c.error,
-                    elapsed_ms: c.elapsed_ms,
-                    checked_at: now,
-                },
-            )
-        })
+        .map(|row| (row.url.clone(), row))
         .collect();
     Ok(score_records(records, &samla_api::reports::Links(links)))
 }

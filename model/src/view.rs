@@ -305,6 +305,13 @@ impl DatasetView {
         pick(&self.description, lang)
     }
 
+    /// Every access and download URL of its distributions (what the link checker checks).
+    pub fn link_urls(&self) -> impl Iterator<Item = &String> {
+        self.distributions
+            .iter()
+            .flat_map(|d| d.access_urls.iter().chain(&d.download_urls))
+    }
+
     /// When the dataset was last modified (else issued), parsed.
     pub fn modified_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.modified

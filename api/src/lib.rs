@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use params::SearchParams;
-use reports::{DEMAND_DAYS, Rendered, ReportParams};
+use reports::Rendered;
 use samla_indexer::{Dimension, Indexer, SearchResult};
 use samla_model::view::{DatasetView, pick};
 use samla_model::{DatasetId, Organisation, OrganisationDirectory, labels, record};
@@ -128,13 +128,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sources/{id}", get(source_detail))
         .route("/api/v1/sources/{id}/runs", get(source_runs))
         .route("/api/v1/reports/{name}", get(report))
-        .route("/api/v1/reports/charts/coverage.svg", get(coverage_chart))
-        .route(
-            "/api/v1/reports/charts/coverage-history.svg",
-            get(coverage_history_chart),
-        )
-        .route("/api/v1/reports/charts/quality.svg", get(quality_chart))
-        .route("/api/v1/reports/charts/demand.svg", get(demand_chart))
+        .route("/api/v1/reports/charts/{file}", get(chart))
         .route("/api/v1/requests", axum::routing::post(file_request))
         .route(
             "/api/v1/sources/{id}/harvest",
@@ -585,142 +579,34 @@ async fn report(
     })
 }
 
-fn svg(body: String) -> Response {
-    (
+/// `GET /api/v1/reports/charts/{name}.svg?…`: the report charts as SVG (`coverage`,
+/// `coverage-history`, `quality`, `demand`).
+async fn chart(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let Some(name) = file.strip_suffix(".svg").map(str::to_string) else {
+        return Err(ApiError::NotFound(format!("no chart {file:?}")));
+    };
+    let reports = Arc::clone(&state.reports);
+    let body = blocking(move || {
+        reports::chart(
+            &reports,
+            &name,
+            query.as_deref().unwrap_or(""),
+            chrono::Utc::now(),
+        )
+    })
+    .await?;
+    Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
         body,
     )
-        .into_response()
-}
-
-/// `GET /api/v1/reports/charts/coverage.svg?by=conforms_to|hvd_category|theme&municipality=`.
-async fn coverage_chart(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    let p = ReportParams::parse(
-        query.as_deref().unwrap_or(""),
-        &state.directory,
-        &[],
-        &["by"],
-        true,
-    )?;
-    let reports = Arc::clone(&state.reports);
-    let by = p.by.clone().unwrap_or_else(|| "theme".into());
-    let body = blocking(move || {
-        let report = reports::coverage::coverage_report(
-            &reports,
-            chrono::Utc::now(),
-            p.municipality.as_deref(),
-        )?;
-        let title = match by.as_str() {
-            "conforms_to" => "Täckning: nationella specifikationer",
-            "hvd_category" => "Täckning: värdefulla datamängder (HVD)",
-            _ => "Täckning: teman",
-        };
-        reports::charts::coverage_heatmap(report.matrix(&by), title)
-    })
-    .await?;
-    Ok(svg(body))
-}
-
-/// `GET /api/v1/reports/charts/coverage-history.svg`.
-async fn coverage_history_chart(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    ReportParams::parse(
-        query.as_deref().unwrap_or(""),
-        &state.directory,
-        &[],
-        &[],
-        true,
-    )?;
-    let reports = Arc::clone(&state.reports);
-    let body = blocking(move || {
-        let history = reports
-            .store()
-            .snapshots("coverage")
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .into_iter()
-            .filter_map(|(_, body)| serde_json::from_str(&body).ok())
-            .collect::<Vec<reports::coverage::Snapshot>>();
-        reports::charts::coverage_history(&history)
-    })
-    .await?;
-    Ok(svg(body))
-}
-
-/// `GET /api/v1/reports/charts/quality.svg?municipality=`.
-async fn quality_chart(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    let p = ReportParams::parse(
-        query.as_deref().unwrap_or(""),
-        &state.directory,
-        &[],
-        &[],
-        true,
-    )?;
-    let reports = Arc::clone(&state.reports);
-    let body = blocking(move || {
-        let report = reports::quality::quality_report(
-            &reports,
-            chrono::Utc::now(),
-            p.municipality.as_deref(),
-        )?;
-        reports::charts::quality_bands(&report.municipalities)
-    })
-    .await?;
-    Ok(svg(body))
-}
-
-/// `GET /api/v1/reports/charts/demand.svg?by=specifications|themes&days=`.
-async fn demand_chart(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    let mut by = "themes".to_string();
-    let mut rest = Vec::new();
-    for (k, v) in url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
-        if k == "by" {
-            match v.as_ref() {
-                "themes" | "specifications" => by = v.to_string(),
-                _ => return Err(ApiError::bad("by", "must be themes or specifications")),
-            }
-        } else {
-            rest.push((k.to_string(), v.to_string()));
-        }
-    }
-    let rest = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(rest)
-        .finish();
-    let p = ReportParams::parse(&rest, &state.directory, &[], &["days"], true)?;
-    let reports = Arc::clone(&state.reports);
-    let body = blocking(move || {
-        let report = reports::demand::demand_report(
-            &reports,
-            chrono::Utc::now(),
-            p.days.unwrap_or(DEMAND_DAYS),
-            p.municipality.as_deref(),
-        )?;
-        let (items, title) = if by == "specifications" {
-            (
-                &report.specifications,
-                "Efterfrågan och utbud: nationella specifikationer",
-            )
-        } else {
-            (&report.themes, "Efterfrågan och utbud: teman")
-        };
-        let items: Vec<_> = items.iter().take(20).cloned().collect();
-        reports::charts::demand_supply(&items, title)
-    })
-    .await?;
-    Ok(svg(body))
+        .into_response())
 }
 
 /// `POST /api/v1/requests`: a business files a data request (JSON or a form). 201 with its

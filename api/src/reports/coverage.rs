@@ -101,8 +101,11 @@ type Dimension = (
     fn(&super::DatasetFacts) -> &Vec<String>,
 );
 
-/// Builds the matrices as of now (without history).
-fn matrices(reports: &Reports, municipality: Option<&str>) -> Result<[Matrix; 3], ApiError> {
+/// Builds the matrices (specifications, HVD categories, themes) as of now, without history.
+pub(crate) fn matrices(
+    reports: &Reports,
+    municipality: Option<&str>,
+) -> Result<[Matrix; 3], ApiError> {
     let facts = reports.facts()?;
     let links = reports.links()?;
     let scored: Vec<(&super::DatasetFacts, Band)> = facts
@@ -256,6 +259,17 @@ pub fn take_snapshot(reports: &Reports, now: DateTime<Utc>) -> Result<(), ApiErr
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
+/// The daily snapshots, oldest first.
+pub fn history(reports: &Reports) -> Result<Vec<Snapshot>, ApiError> {
+    Ok(reports
+        .store()
+        .snapshots("coverage")
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .into_iter()
+        .filter_map(|(_, body)| serde_json::from_str::<Snapshot>(&body).ok())
+        .collect())
+}
+
 /// The coverage report (of one organisation, if given), with the history.
 pub fn coverage_report(
     reports: &Reports,
@@ -263,12 +277,8 @@ pub fn coverage_report(
     municipality: Option<&str>,
 ) -> Result<CoverageReport, ApiError> {
     let [conforms_to, hvd_category, theme] = matrices(reports, municipality)?;
-    let history = reports
-        .store()
-        .snapshots("coverage")
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+    let history = history(reports)?
         .into_iter()
-        .filter_map(|(_, body)| serde_json::from_str::<Snapshot>(&body).ok())
         .map(|mut s| {
             if let Some(m) = municipality {
                 s.totals.retain(|code, _| code == m);
@@ -287,6 +297,9 @@ pub fn coverage_report(
         history,
     })
 }
+
+/// The dimensions of the matrix (`by`).
+pub const DIMENSIONS: &[&str] = &["conforms_to", "hvd_category", "theme"];
 
 /// The CSV tables of the coverage report.
 pub const TABLES: &[&str] = &["matrix", "cells", "history"];

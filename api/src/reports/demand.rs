@@ -412,8 +412,8 @@ pub fn demand_report(
 
     // Supply: the coverage of the whole region (demand in one municipality is still set
     // against how many organisations publish).
-    let region = coverage::coverage_report(reports, now, None)?;
-    let organisations = region.theme.rows.len() as u64;
+    let [specs, _, theme_matrix] = coverage::matrices(reports, None)?;
+    let organisations = theme_matrix.rows.len() as u64;
     let query_stems: Vec<(BTreeSet<String>, &LoggedSearch)> =
         searches.iter().map(|s| (stems(&s.query), s)).collect();
     let request_stems: Vec<(BTreeSet<String>, &RequestRow)> =
@@ -443,8 +443,7 @@ pub fn demand_report(
             organisations,
         }
     };
-    let mut spec_values: BTreeMap<String, (String, u64)> = region
-        .conforms_to
+    let mut spec_values: BTreeMap<String, (String, u64)> = specs
         .columns
         .iter()
         .map(|c| (c.value.clone(), (c.label.clone(), c.publishers)))
@@ -482,8 +481,7 @@ pub fn demand_report(
             .cmp(&(a.searches + a.requests))
             .then_with(|| a.value.cmp(&b.value))
     });
-    let mut themes: Vec<Supply> = region
-        .theme
+    let mut themes: Vec<Supply> = theme_matrix
         .columns
         .iter()
         .map(|c| {

@@ -210,16 +210,40 @@ pub struct ReportParams {
     pub by: Option<String>,
 }
 
+/// What a report or chart takes besides `format` and `municipality`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Takes {
+    /// Its CSV tables (none for a chart).
+    pub tables: &'static [&'static str],
+    /// Whether it takes a period (`days`).
+    pub days: bool,
+    /// The values `by` may take (none: no `by`).
+    pub by: &'static [&'static str],
+    /// Whether it is a chart (`format=svg` allowed).
+    pub svg: bool,
+}
+
+/// `a, b or c`.
+fn one_of(values: &[&str]) -> String {
+    match values.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => values.join(""),
+    }
+}
+
 impl ReportParams {
-    /// Parses and validates; `tables` are the CSV tables the report has, `extra` the other
-    /// parameters it takes (`days`, `by`), `svg` whether it draws a chart.
+    /// Parses and validates against what the report or chart takes.
     pub fn parse(
         query: &str,
         directory: &OrganisationDirectory,
-        tables: &[&str],
-        extra: &[&str],
-        svg: bool,
+        takes: Takes,
     ) -> Result<Self, ApiError> {
+        let Takes {
+            tables,
+            days,
+            by,
+            svg,
+        } = takes;
         let mut p = ReportParams {
             format: "json".into(),
             ..Default::default()
@@ -256,19 +280,16 @@ impl ReportParams {
                         format!("must be one of {}", tables.join(", ")),
                     ));
                 }
-                "days" if extra.contains(&"days") => match value.parse::<u32>() {
+                "days" if days => match value.parse::<u32>() {
                     Ok(d) if (1..=3660).contains(&d) => p.days = Some(d),
                     _ => return Err(ApiError::bad("days", "must be an integer from 1 to 3660")),
                 },
-                "by" if extra.contains(&"by") => match value.as_str() {
-                    "conforms_to" | "hvd_category" | "theme" => p.by = Some(value),
-                    _ => {
-                        return Err(ApiError::bad(
-                            "by",
-                            "must be conforms_to, hvd_category or theme",
-                        ));
+                "by" if !by.is_empty() => {
+                    if !by.contains(&value.as_str()) {
+                        return Err(ApiError::bad("by", format!("must be {}", one_of(by))));
                     }
-                },
+                    p.by = Some(value);
+                }
                 other => return Err(ApiError::bad(other, "unknown parameter")),
             }
         }
@@ -307,15 +328,25 @@ pub(crate) fn cell<T: ToString>(v: Option<T>) -> String {
 /// The reports by name.
 pub const NAMES: &[&str] = &["quality", "coverage", "freshness", "harvest", "demand"];
 
-/// The CSV tables and the extra parameters of a report.
-fn shape_of(name: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
-    Some(match name {
-        "quality" => (quality::TABLES, &[]),
-        "coverage" => (coverage::TABLES, &["by"]),
-        "freshness" => (freshness::TABLES, &[]),
-        "harvest" => (health::TABLES, &[]),
-        "demand" => (demand::TABLES, &["days"]),
+/// What each report takes.
+fn takes(name: &str) -> Option<Takes> {
+    let tables = match name {
+        "quality" => quality::TABLES,
+        "coverage" => coverage::TABLES,
+        "freshness" => freshness::TABLES,
+        "harvest" => health::TABLES,
+        "demand" => demand::TABLES,
         _ => return None,
+    };
+    Some(Takes {
+        tables,
+        days: name == "demand",
+        by: if name == "coverage" {
+            coverage::DIMENSIONS
+        } else {
+            &[]
+        },
+        svg: false,
     })
 }
 
@@ -344,13 +375,14 @@ pub fn render(
     query: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Rendered, ApiError> {
-    let (tables, extra) = shape_of(name).ok_or_else(|| {
+    let takes = takes(name).ok_or_else(|| {
         ApiError::NotFound(format!(
             "no report {name:?} (there are {})",
             NAMES.join(", ")
         ))
     })?;
-    let p = ReportParams::parse(query, reports.directory(), tables, extra, false)?;
+    let tables = takes.tables;
+    let p = ReportParams::parse(query, reports.directory(), takes)?;
     let m = p.municipality.as_deref();
     fn out<R: serde::Serialize>(
         p: &ReportParams,
@@ -409,5 +441,67 @@ pub fn render(
             demand::demand_report(reports, now, p.days.unwrap_or(DEMAND_DAYS), m)?,
             demand::demand_csv,
         ),
+    }
+}
+
+/// The charts by name (served as `…/charts/{name}.svg`).
+pub const CHARTS: &[&str] = &["coverage", "coverage-history", "quality", "demand"];
+
+/// Draws chart `name` for a query string, validating every parameter: `coverage` (`by`, the
+/// heat map's dimension, default `theme`), `coverage-history`, `quality` (bands per
+/// organisation), `demand` (`by=themes|specifications`, `days`).
+pub fn chart(
+    reports: &Reports,
+    name: &str,
+    query: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, ApiError> {
+    let takes = match name {
+        "coverage" => Takes {
+            by: coverage::DIMENSIONS,
+            ..Takes::default()
+        },
+        "coverage-history" | "quality" => Takes::default(),
+        "demand" => Takes {
+            days: true,
+            by: &["themes", "specifications"],
+            ..Takes::default()
+        },
+        _ => {
+            return Err(ApiError::NotFound(format!(
+                "no chart {name:?} (there are {})",
+                CHARTS.join(", ")
+            )));
+        }
+    };
+    let p = ReportParams::parse(query, reports.directory(), Takes { svg: true, ..takes })?;
+    let m = p.municipality.as_deref();
+    match name {
+        "coverage" => {
+            let by = p.by.as_deref().unwrap_or("theme");
+            let report = coverage::coverage_report(reports, now, m)?;
+            let title = match by {
+                "conforms_to" => "Täckning: nationella specifikationer",
+                "hvd_category" => "Täckning: värdefulla datamängder (HVD)",
+                _ => "Täckning: teman",
+            };
+            charts::coverage_heatmap(report.matrix(by), title)
+        }
+        "coverage-history" => charts::coverage_history(&coverage::history(reports)?),
+        "quality" => {
+            charts::quality_bands(&quality::quality_report(reports, now, m)?.municipalities)
+        }
+        _ => {
+            let report = demand::demand_report(reports, now, p.days.unwrap_or(DEMAND_DAYS), m)?;
+            let (items, title) = if p.by.as_deref() == Some("specifications") {
+                (
+                    &report.specifications,
+                    "Efterfrågan och utbud: nationella specifikationer",
+                )
+            } else {
+                (&report.themes, "Efterfrågan och utbud: teman")
+            };
+            charts::demand_supply(&items[..items.len().min(20)], title)
+        }
     }
 }

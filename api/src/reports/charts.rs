@@ -70,12 +70,7 @@ pub fn coverage_heatmap(matrix: &Matrix, title: &str) -> Result<String, ApiError
         }
         for (i, r) in matrix.rows.iter().enumerate() {
             let y = top + ch * i as i32;
-            root.draw(&Text::new(
-                cut(&r.name, 28),
-                (left - 6, y + ch / 2),
-                text(11, HPos::Right),
-            ))
-            .map_err(failed)?;
+            row_label(&root, &r.name, 28, left, y + ch / 2)?;
             for (j, cell) in r.cells.iter().enumerate() {
                 let x = left + cw * j as i32;
                 let colour = if cell.datasets == 0 {
@@ -102,6 +97,22 @@ pub fn coverage_heatmap(matrix: &Matrix, title: &str) -> Result<String, ApiError
         root.present().map_err(failed)?;
     }
     Ok(svg)
+}
+
+/// A row's label, right-aligned before `x`, cut to `max` characters.
+fn row_label<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    label: &str,
+    max: usize,
+    x: i32,
+    y: i32,
+) -> Result<(), ApiError> {
+    root.draw(&Text::new(
+        cut(label, max),
+        (x - 6, y),
+        text(11, HPos::Right),
+    ))
+    .map_err(failed)
 }
 
 fn legend<DB: DrawingBackend>(
@@ -240,12 +251,7 @@ pub fn quality_bands(rows: &[CatalogueQuality]) -> Result<String, ApiError> {
         .map_err(failed)?;
         for (i, r) in rows.iter().enumerate() {
             let y = top + (bar + gap) * i as i32;
-            root.draw(&Text::new(
-                cut(&r.name, 28),
-                (left - 6, y + bar / 2),
-                text(11, HPos::Right),
-            ))
-            .map_err(failed)?;
+            row_label(&root, &r.name, 28, left, y + bar / 2)?;
             let mut x = left;
             for band in [Band::Excellent, Band::Good, Band::Enough, Band::Bad] {
                 let n = r.bands.get(&band).copied().unwrap_or(0);
@@ -315,12 +321,7 @@ pub fn demand_supply(items: &[Supply], title: &str) -> Result<String, ApiError> 
         .map_err(failed)?;
         for (i, s) in items.iter().enumerate() {
             let y = top + (bar + gap) * i as i32;
-            root.draw(&Text::new(
-                cut(&s.label, 30),
-                (label_w - 6, y + bar / 2),
-                text(11, HPos::Right),
-            ))
-            .map_err(failed)?;
+            row_label(&root, &s.label, 30, label_w, y + bar / 2)?;
             let demand = s.searches + s.requests;
             let w = ((demand as f64 / most_demand) * (half - 40) as f64).round() as i32;
             root.draw(&Rectangle::new(

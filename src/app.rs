@@ -126,6 +126,10 @@ pub struct Samla {
     pub reports: Arc<Reports>,
     /// Data requests per client and hour.
     pub requests: Arc<RequestLimiter>,
+    /// The SPARQL endpoint over the store.
+    pub sparql: Arc<samla_sparql::SparqlEndpoint>,
+    /// The serving process's metrics.
+    pub metrics: Arc<samla_api::metrics::Metrics>,
 }
 
 /// The SHACL shapes of the compliance indicator: the configured files, else the shipped
@@ -210,6 +214,10 @@ impl Samla {
             },
         ));
         let requests = Arc::new(RequestLimiter::new(config.demand.requests_per_hour));
+        let sparql = Arc::new(samla_sparql::SparqlEndpoint::new(
+            Arc::clone(&store),
+            samla_sparql::Limits::default(),
+        ));
         Ok(Self {
             config,
             store,
@@ -219,6 +227,8 @@ impl Samla {
             runner,
             reports,
             requests,
+            sparql,
+            metrics: Arc::new(samla_api::metrics::Metrics::new()),
         })
     }
 
@@ -233,6 +243,10 @@ impl Samla {
             admin_token: self.config.admin_token.as_deref().map(Arc::from),
             reports: Arc::clone(&self.reports),
             requests: Arc::clone(&self.requests),
+            region_name: Arc::from(self.config.region_name.as_str()),
+            public_url: None,
+            sparql: Arc::clone(&self.sparql),
+            metrics: Arc::clone(&self.metrics),
         }
     }
 

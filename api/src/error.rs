@@ -32,6 +32,9 @@ pub enum ApiError {
         /// Extra fields for the body.
         detail: serde_json::Value,
     },
+    /// None of the representations the client accepts is served.
+    #[error("{0}")]
+    NotAcceptable(String),
     /// Too many requests from one client.
     #[error("{0}")]
     TooManyRequests(String),
@@ -80,6 +83,10 @@ impl IntoResponse for ApiError {
             ApiError::Conflict { message, detail } => (
                 StatusCode::CONFLICT,
                 json!({"error": {"code": "conflict", "message": message, "detail": detail}}),
+            ),
+            ApiError::NotAcceptable(message) => (
+                StatusCode::NOT_ACCEPTABLE,
+                json!({"error": {"code": "not_acceptable", "message": message}}),
             ),
             ApiError::TooManyRequests(message) => {
                 let body = json!({"error": {"code": "too_many_requests", "message": message}});

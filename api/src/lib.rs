@@ -9,9 +9,14 @@
 //! Architecture invariant: this crate knows nothing of reqwest or RDF parsers; it reads the
 //! store and the index, and uses the model only to derive views and serialise graphs.
 
+mod catalog;
+mod ckan;
 mod error;
+mod feed;
+pub mod metrics;
 mod params;
 pub mod reports;
+mod sparql;
 
 pub use error::ApiError;
 
@@ -82,6 +87,14 @@ pub struct AppState {
     pub reports: Arc<reports::Reports>,
     /// Data requests accepted per client and hour.
     pub requests: Arc<RequestLimiter>,
+    /// The region's name, for titles.
+    pub region_name: Arc<str>,
+    /// The public base URL (`https://samla.example`); the `Host` header when unset.
+    pub public_url: Option<Arc<str>>,
+    /// The SPARQL endpoint.
+    pub sparql: Arc<samla_sparql::SparqlEndpoint>,
+    /// The process's metrics.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// Data requests per client and hour, counted in memory only (no address is stored).
@@ -134,7 +147,24 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/sources/{id}/harvest",
             axum::routing::post(start_harvest),
         )
+        .route("/api/v1/datasets.atom", get(feed::search_feed))
+        .route("/catalog", get(catalog::negotiated))
+        .route("/catalog.ttl", get(catalog::turtle))
+        .route("/catalog.rdf", get(catalog::rdf_xml))
+        .route("/catalog.jsonld", get(catalog::json_ld))
+        .route("/catalog.nt", get(catalog::n_triples))
+        .route("/datasets/dcat", get(catalog::single_file))
+        .route(
+            "/api/3/action/{action}",
+            get(ckan::action).post(ckan::action),
+        )
+        .route("/sparql", get(sparql::get).post(sparql::post))
+        .route("/metrics", get(metrics::scrape))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state.metrics),
+            metrics::count_responses,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -160,12 +190,14 @@ async fn search(
     let params = SearchParams::parse(query.as_deref().unwrap_or(""))?;
     let request = params.request();
     let index = Arc::clone(&state.index);
+    let started = std::time::Instant::now();
     let result: SearchResult = blocking(move || {
         index
             .search(&request)
             .map_err(|e| ApiError::Internal(e.to_string()))
     })
     .await?;
+    state.metrics.observe_search(started.elapsed());
     if params.page == 1 {
         log_search(&state, &params, result.total as u64);
     }

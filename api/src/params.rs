@@ -19,13 +19,24 @@ pub struct SearchParams {
 }
 
 impl SearchParams {
+    /// A search's parameters: 20 hits a page by default, pages up to hit [`MAX_DEPTH`].
     pub fn parse(query: &str) -> Result<Self, ApiError> {
+        Self::parse_paged(query, 20, Some(MAX_DEPTH))
+    }
+
+    /// With another default page size, and pages to any depth when `max_depth` is `None`
+    /// (an export pages through everything).
+    pub fn parse_paged(
+        query: &str,
+        default_per_page: usize,
+        max_depth: Option<usize>,
+    ) -> Result<Self, ApiError> {
         let mut p = SearchParams {
             q: None,
             filters: Vec::new(),
             sort: SortOrder::Relevance,
             page: 1,
-            per_page: 20,
+            per_page: default_per_page,
             lang: "sv".into(),
         };
         for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
@@ -52,7 +63,9 @@ impl SearchParams {
                         }
                     }
                 }
-                "page" => p.page = number("page", &value, 1, MAX_DEPTH)?,
+                "page" => {
+                    p.page = number("page", &value, 1, max_depth.unwrap_or(u32::MAX as usize))?
+                }
                 "per_page" => p.per_page = number("per_page", &value, 1, MAX_PER_PAGE)?,
                 "lang" => {
                     if !matches!(value.as_str(), "sv" | "en") {
@@ -72,10 +85,12 @@ impl SearchParams {
                 },
             }
         }
-        if (p.page - 1) * p.per_page >= MAX_DEPTH {
+        if let Some(max) = max_depth
+            && (p.page - 1) * p.per_page >= max
+        {
             return Err(ApiError::bad(
                 "page",
-                format!("results are available up to hit {MAX_DEPTH}"),
+                format!("results are available up to hit {max}"),
             ));
         }
         Ok(p)

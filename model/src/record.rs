@@ -536,22 +536,9 @@ pub fn parse_canonical(ntriples: &str) -> Result<Vec<Triple>, oxttl::TurtleSynta
 
 /// The canonical graph of a record as Turtle, with the usual prefixes.
 pub fn to_turtle(triples: &[Triple]) -> String {
-    let mut serializer = oxttl::TurtleSerializer::new();
-    for (prefix, iri) in [
-        ("dcat", dcat::NS),
-        ("dcterms", dcterms::NS),
-        ("foaf", foaf::NS),
-        ("vcard", crate::vocab::vcard::NS),
-        ("dcatap", dcatap::NS),
-    ] {
-        serializer = serializer
-            .with_prefix(prefix, iri)
-            .expect("prefix names and namespace IRIs are constants and valid");
-    }
-    let mut writer = serializer.for_writer(Vec::new());
-    for t in triples {
-        // Writing into a Vec cannot fail.
-        let _ = writer.serialize_triple(t);
-    }
-    String::from_utf8(writer.finish().unwrap_or_default()).unwrap_or_default()
+    String::from_utf8(crate::export::serialize(
+        triples,
+        crate::export::RdfFormat::Turtle,
+    ))
+    .unwrap_or_default()
 }

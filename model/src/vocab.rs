@@ -52,7 +52,8 @@ pub mod dcatap {
 
 pub mod hydra {
     terms!("http://www.w3.org/ns/hydra/core#";
-        NEXT = "next", NEXT_PAGE = "nextPage", VIEW = "view",
+        NEXT = "next", NEXT_PAGE = "nextPage", VIEW = "view", FIRST = "first", PREVIOUS = "previous",
+        LAST = "last", TOTAL_ITEMS = "totalItems", ITEMS_PER_PAGE = "itemsPerPage",
         PAGED_COLLECTION = "PagedCollection", PARTIAL_COLLECTION_VIEW = "PartialCollectionView",
     );
 }

@@ -748,6 +748,23 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// Runs in the kept history by source and outcome (`ok`, `partial`, `failed`, …).
+    pub fn run_counts(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT source_id, outcome, count(*) FROM runs GROUP BY source_id, outcome
+                 ORDER BY source_id, outcome",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// The latest run of every source, by source id.
     pub fn last_runs(&self) -> Result<HashMap<String, StoredRun>, StoreError> {
         let conn = self.conn();

@@ -1,0 +1,129 @@
+//! `/api/v1/datasets.atom?…`: any search as an Atom feed, so a company can subscribe to
+//! "new laddplatser datasets in Skåne". Same parameters as the search; entries link to the
+//! dataset's page in the web UI and to its record in the API.
+
+use crate::catalog::base_url;
+use crate::params::SearchParams;
+use crate::{ApiError, AppState, blocking};
+use atom_syndication::{Entry, Feed, FixedDateTime, Link, Person, Text};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use samla_model::normalize;
+use samla_model::view::pick;
+use std::sync::Arc;
+
+/// Percent-encodes an id for a path segment.
+pub(crate) fn segment(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+fn link(href: String, rel: &str, mime: Option<&str>) -> Link {
+    Link {
+        href,
+        rel: rel.into(),
+        mime_type: mime.map(str::to_string),
+        ..Default::default()
+    }
+}
+
+/// `GET /api/v1/datasets.atom`.
+pub(crate) async fn search_feed(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = query.unwrap_or_default();
+    let params = SearchParams::parse(&query)?;
+    let request = params.request();
+    let index = Arc::clone(&state.index);
+    let store = Arc::clone(&state.store);
+    let (result, changed) = blocking(move || {
+        let result = index
+            .search(&request)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut changed = Vec::with_capacity(result.hits.len());
+        for hit in &result.hits {
+            let stored = store
+                .winner(&hit.id)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            changed.push(stored.map(|s| s.last_changed));
+        }
+        Ok((result, changed))
+    })
+    .await?;
+    let base = base_url(&state, &headers);
+    let lang = params.lang.as_str();
+    let mut entries = Vec::new();
+    for (hit, changed) in result.hits.iter().zip(changed) {
+        let updated: FixedDateTime = hit
+            .modified
+            .as_deref()
+            .and_then(normalize::date)
+            .or(changed)
+            .unwrap_or_default()
+            .fixed_offset();
+        let id = segment(&hit.id);
+        let mut links = vec![
+            link(
+                format!("{base}/dataset/{id}"),
+                "alternate",
+                Some("text/html"),
+            ),
+            link(
+                format!("{base}/api/v1/datasets/{id}"),
+                "related",
+                Some("application/json"),
+            ),
+        ];
+        if let Some(page) = &hit.landing_page {
+            links.push(link(page.clone(), "via", None));
+        }
+        let publisher = hit
+            .publisher
+            .as_ref()
+            .and_then(|p| pick(&p.name, lang))
+            .unwrap_or("okänd utgivare");
+        entries.push(Entry {
+            id: hit.uri.clone(),
+            title: Text::plain(pick(&hit.title, lang).unwrap_or(&hit.id)),
+            updated,
+            summary: pick(&hit.description, lang).map(Text::plain),
+            authors: vec![Person {
+                name: publisher.to_string(),
+                ..Default::default()
+            }],
+            links,
+            ..Default::default()
+        });
+    }
+    let updated = entries
+        .iter()
+        .map(|e| e.updated)
+        .max()
+        .unwrap_or_else(|| chrono::Utc::now().fixed_offset());
+    let title = match params.q.as_deref() {
+        Some(q) => format!("samla – {}: {q}", state.region_name),
+        None => format!("samla – {}", state.region_name),
+    };
+    let self_href = format!("{base}/api/v1/datasets.atom?{query}");
+    let feed = Feed {
+        id: self_href.clone(),
+        title: Text::plain(title),
+        updated,
+        lang: Some(lang.to_string()),
+        links: vec![
+            link(self_href, "self", Some("application/atom+xml")),
+            link(format!("{base}/?{query}"), "alternate", Some("text/html")),
+        ],
+        entries,
+        ..Default::default()
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        feed.to_string(),
+    )
+        .into_response())
+}

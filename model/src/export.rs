@@ -1,0 +1,339 @@
+//! The aggregate as DCAT-AP-SE: the four RDF syntaxes samla serves, content negotiation among
+//! them, and the catalog and Hydra page that wrap a page of canonical dataset graphs.
+//!
+//! Every triple of a canonical graph is written as stored; the catalog, its publisher and the
+//! page are named by absolute IRIs (no blank nodes), as dataportal.se's harvester expects.
+
+use crate::vocab::{dcat, dcatap, dcterms, foaf, hydra, rdf, vcard};
+use oxrdf::{Literal, NamedNode, Triple, vocab::xsd};
+
+/// An RDF syntax samla writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RdfFormat {
+    /// Turtle, the default.
+    Turtle,
+    /// RDF/XML.
+    RdfXml,
+    /// JSON-LD.
+    JsonLd,
+    /// N-Triples.
+    NTriples,
+}
+
+impl RdfFormat {
+    /// Every syntax, the default first.
+    pub const ALL: [RdfFormat; 4] = [Self::Turtle, Self::RdfXml, Self::JsonLd, Self::NTriples];
+
+    /// The media type it is served as.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Turtle => "text/turtle",
+            Self::RdfXml => "application/rdf+xml",
+            Self::JsonLd => "application/ld+json",
+            Self::NTriples => "application/n-triples",
+        }
+    }
+
+    /// The file extension (`ttl`, `rdf`, `jsonld`, `nt`).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Turtle => "ttl",
+            Self::RdfXml => "rdf",
+            Self::JsonLd => "jsonld",
+            Self::NTriples => "nt",
+        }
+    }
+
+    /// The syntax an `Accept` header prefers (q-values honoured, `*/*` and no header give
+    /// Turtle); `None` when it accepts none of them.
+    pub fn negotiate(accept: Option<&str>) -> Option<Self> {
+        let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+            return Some(Self::Turtle);
+        };
+        let mut best: Option<(f32, usize, Self)> = None;
+        for (position, range) in accept.split(',').enumerate() {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if q <= 0.0 {
+                continue;
+            }
+            let format = match media.as_str() {
+                "text/turtle" | "application/x-turtle" => Self::Turtle,
+                "application/rdf+xml" | "application/xml" | "text/xml" => Self::RdfXml,
+                "application/ld+json" | "application/json" => Self::JsonLd,
+                "application/n-triples" | "text/plain" => Self::NTriples,
+                "*/*" | "text/*" => Self::Turtle,
+                "application/*" => Self::RdfXml,
+                _ => continue,
+            };
+            // Higher q wins; among equals, the one listed first.
+            let better = match best {
+                None => true,
+                Some((bq, _, _)) => q > bq,
+            };
+            if better {
+                best = Some((q, position, format));
+            }
+        }
+        best.map(|(_, _, f)| f)
+    }
+}
+
+const PREFIXES: [(&str, &str); 8] = [
+    ("dcat", dcat::NS),
+    ("dcterms", dcterms::NS),
+    ("foaf", foaf::NS),
+    ("vcard", vcard::NS),
+    ("dcatap", dcatap::NS),
+    ("hydra", hydra::NS),
+    ("rdf", rdf::NS),
+    ("xsd", "http://www.w3.org/2001/XMLSchema#"),
+];
+
+/// Writes `triples` in `format`.
+pub fn serialize(triples: &[Triple], format: RdfFormat) -> Vec<u8> {
+    // Writing into a Vec cannot fail, and canonical graphs hold only triples every syntax
+    // can write (absolute IRIs), so serializer errors are not expected; a triple that still
+    // fails is left out rather than failing the whole export.
+    const VALID: &str = "prefix names and namespace IRIs are constants and valid";
+    match format {
+        RdfFormat::Turtle => {
+            let mut s = oxttl::TurtleSerializer::new();
+            for (p, iri) in PREFIXES {
+                s = s.with_prefix(p, iri).expect(VALID);
+            }
+            let mut w = s.for_writer(Vec::new());
+            for t in triples {
+                let _ = w.serialize_triple(t);
+            }
+            w.finish().unwrap_or_default()
+        }
+        RdfFormat::NTriples => {
+            let mut w = oxttl::NTriplesSerializer::new().for_writer(Vec::new());
+            for t in triples {
+                let _ = w.serialize_triple(t);
+            }
+            w.finish()
+        }
+        RdfFormat::RdfXml => {
+            let mut s = oxrdfxml::RdfXmlSerializer::new();
+            for (p, iri) in PREFIXES {
+                s = s.with_prefix(p, iri).expect(VALID);
+            }
+            let mut w = s.for_writer(Vec::new());
+            for t in triples {
+                let _ = w.serialize_triple(t);
+            }
+            w.finish().unwrap_or_default()
+        }
+        RdfFormat::JsonLd => {
+            let mut s = oxjsonld::JsonLdSerializer::new();
+            for (p, iri) in PREFIXES {
+                s = s.with_prefix(p, iri).expect(VALID);
+            }
+            let mut w = s.for_writer(Vec::new());
+            for t in triples {
+                let _ = w.serialize_quad(t.as_ref().in_graph(oxrdf::GraphNameRef::DefaultGraph));
+            }
+            w.finish().unwrap_or_default()
+        }
+    }
+}
+
+/// The catalog that wraps the exported datasets.
+#[derive(Debug, Clone)]
+pub struct CatalogDescription {
+    /// Its IRI (`{base}/catalog`).
+    pub iri: String,
+    /// Titles per language.
+    pub titles: Vec<(String, String)>,
+    /// Descriptions per language.
+    pub descriptions: Vec<(String, String)>,
+    /// The publishing agent's IRI and name.
+    pub publisher: (String, String),
+    /// The site.
+    pub homepage: Option<String>,
+}
+
+/// One Hydra page of the catalog.
+#[derive(Debug, Clone)]
+pub struct HydraPage {
+    /// This page's IRI.
+    pub iri: String,
+    /// The first, previous, next and last pages' IRIs.
+    pub first: String,
+    /// Previous page.
+    pub previous: Option<String>,
+    /// Next page.
+    pub next: Option<String>,
+    /// Last page.
+    pub last: String,
+    /// Datasets in all pages.
+    pub total: u64,
+    /// Datasets per page.
+    pub per_page: u64,
+}
+
+/// The catalog's own triples, `dcat:dataset` to every IRI in `datasets`, and the page's.
+pub fn catalog_triples(
+    catalog: &CatalogDescription,
+    datasets: &[NamedNode],
+    page: Option<&HydraPage>,
+) -> Vec<Triple> {
+    let iri = NamedNode::new_unchecked(&catalog.iri);
+    let publisher = NamedNode::new_unchecked(&catalog.publisher.0);
+    let mut out = vec![Triple::new(iri.clone(), rdf::TYPE, dcat::CATALOG)];
+    for (lang, text) in &catalog.titles {
+        out.push(Triple::new(
+            iri.clone(),
+            dcterms::TITLE,
+            lang_literal(text, lang),
+        ));
+    }
+    for (lang, text) in &catalog.descriptions {
+        out.push(Triple::new(
+            iri.clone(),
+            dcterms::DESCRIPTION,
+            lang_literal(text, lang),
+        ));
+    }
+    out.push(Triple::new(
+        iri.clone(),
+        dcterms::PUBLISHER,
+        publisher.clone(),
+    ));
+    out.push(Triple::new(publisher.clone(), rdf::TYPE, foaf::AGENT));
+    out.push(Triple::new(
+        publisher,
+        foaf::NAME,
+        Literal::new_simple_literal(&catalog.publisher.1),
+    ));
+    if let Some(home) = &catalog.homepage {
+        out.push(Triple::new(
+            iri.clone(),
+            foaf::HOMEPAGE,
+            NamedNode::new_unchecked(home),
+        ));
+    }
+    for d in datasets {
+        out.push(Triple::new(iri.clone(), dcat::DATASET_PROP, d.clone()));
+    }
+    if let Some(p) = page {
+        let view = NamedNode::new_unchecked(&p.iri);
+        out.push(Triple::new(iri.clone(), hydra::VIEW, view.clone()));
+        out.push(Triple::new(
+            iri,
+            hydra::TOTAL_ITEMS,
+            Literal::new_typed_literal(p.total.to_string(), xsd::INTEGER),
+        ));
+        out.push(Triple::new(
+            view.clone(),
+            rdf::TYPE,
+            hydra::PARTIAL_COLLECTION_VIEW,
+        ));
+        out.push(Triple::new(
+            view.clone(),
+            hydra::ITEMS_PER_PAGE,
+            Literal::new_typed_literal(p.per_page.to_string(), xsd::INTEGER),
+        ));
+        let links = [
+            (hydra::FIRST, Some(&p.first)),
+            (hydra::PREVIOUS, p.previous.as_ref()),
+            (hydra::NEXT, p.next.as_ref()),
+            (hydra::LAST, Some(&p.last)),
+        ];
+        for (predicate, target) in links {
+            if let Some(target) = target {
+                out.push(Triple::new(
+                    view.clone(),
+                    predicate,
+                    NamedNode::new_unchecked(target),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn lang_literal(text: &str, lang: &str) -> Literal {
+    Literal::new_language_tagged_literal(text, lang)
+        .unwrap_or_else(|_| Literal::new_simple_literal(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_headers_pick_the_preferred_syntax() {
+        assert_eq!(RdfFormat::negotiate(None), Some(RdfFormat::Turtle));
+        assert_eq!(
+            RdfFormat::negotiate(Some("application/rdf+xml")),
+            Some(RdfFormat::RdfXml)
+        );
+        assert_eq!(
+            RdfFormat::negotiate(Some("text/turtle;q=0.5, application/ld+json")),
+            Some(RdfFormat::JsonLd)
+        );
+        assert_eq!(
+            RdfFormat::negotiate(Some("application/n-triples;q=0.9, */*;q=0.1")),
+            Some(RdfFormat::NTriples)
+        );
+        assert_eq!(RdfFormat::negotiate(Some("image/png")), None);
+        assert_eq!(RdfFormat::negotiate(Some("text/turtle;q=0")), None);
+    }
+
+    #[test]
+    fn every_syntax_reads_back_to_the_same_triples() {
+        let catalog = CatalogDescription {
+            iri: "https://samla.example/catalog".into(),
+            titles: vec![("sv".into(), "Skånes öppna data".into())],
+            descriptions: vec![("en".into(), "Open data <of> Skåne & more".into())],
+            publisher: ("https://samla.example/organisation".into(), "Skåne".into()),
+            homepage: Some("https://samla.example/".into()),
+        };
+        let page = HydraPage {
+            iri: "https://samla.example/catalog?page=2".into(),
+            first: "https://samla.example/catalog?page=1".into(),
+            previous: Some("https://samla.example/catalog?page=1".into()),
+            next: None,
+            last: "https://samla.example/catalog?page=2".into(),
+            total: 3,
+            per_page: 2,
+        };
+        let triples = catalog_triples(
+            &catalog,
+            &[NamedNode::new_unchecked("https://kommun.example/d/1")],
+            Some(&page),
+        );
+        let mut expected: Vec<String> = triples.iter().map(|t| t.to_string()).collect();
+        expected.sort();
+        for format in RdfFormat::ALL {
+            let bytes = serialize(&triples, format);
+            let mut read: Vec<String> = match format {
+                RdfFormat::Turtle => oxttl::TurtleParser::new()
+                    .for_slice(&bytes)
+                    .map(|t| t.expect("valid").to_string())
+                    .collect(),
+                RdfFormat::NTriples => oxttl::NTriplesParser::new()
+                    .for_slice(&bytes)
+                    .map(|t| t.expect("valid").to_string())
+                    .collect(),
+                RdfFormat::RdfXml => oxrdfxml::RdfXmlParser::new()
+                    .for_slice(&bytes)
+                    .map(|t| t.expect("valid").to_string())
+                    .collect(),
+                RdfFormat::JsonLd => oxjsonld::JsonLdParser::new()
+                    .for_slice(&bytes)
+                    .map(|q| Triple::from(q.expect("valid")).to_string())
+                    .collect(),
+            };
+            read.sort();
+            assert_eq!(read, expected, "{format:?}");
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! SPARQL 1.1 queries over the canonical records, with oxigraph's query engine.
+//!
+//! The union of every shown dataset's canonical graph is loaded into an in-memory oxigraph
+//! store, rebuilt when the store's change sequence moves, so a query sees the same records
+//! the search and the export show. Queries are read-only (no update, no `SERVICE`), stop
+//! after a timeout, and return at most a fixed number of results.
+//!
+//! Architecture invariant: this crate knows nothing of HTTP; it takes a query string and
+//! gives bytes in the asked result format.
+
+use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+use oxigraph::sparql::{CancellationToken, QueryEvaluationError, QueryResults, SparqlEvaluator};
+use oxrdf::{GraphNameRef, Triple};
+use samla_model::export::{self, RdfFormat};
+use samla_store::Store;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What went wrong with a query.
+#[derive(Debug, thiserror::Error)]
+pub enum SparqlError {
+    /// The query does not parse.
+    #[error("the query does not parse: {0}")]
+    Syntax(String),
+    /// The query ran past the timeout.
+    #[error("the query ran longer than {0:?} and was stopped")]
+    Timeout(Duration),
+    /// The query failed while being evaluated (a bad function argument, an unsupported
+    /// feature such as SERVICE).
+    #[error("the query could not be evaluated: {0}")]
+    Evaluation(String),
+    /// Ours: the store could not be read or loaded.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+/// A result syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultFormat {
+    /// SPARQL results as JSON (`application/sparql-results+json`), the default.
+    Json,
+    /// SPARQL results as XML.
+    Xml,
+    /// CSV.
+    Csv,
+    /// TSV.
+    Tsv,
+}
+
+impl ResultFormat {
+    /// From a media type or short name (`json`, `xml`, `csv`, `tsv`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "json" | "application/sparql-results+json" | "application/json" => Some(Self::Json),
+            "xml" | "application/sparql-results+xml" | "application/xml" | "text/xml" => {
+                Some(Self::Xml)
+            }
+            "csv" | "text/csv" => Some(Self::Csv),
+            "tsv" | "text/tab-separated-values" => Some(Self::Tsv),
+            _ => None,
+        }
+    }
+
+    /// The first acceptable one of an `Accept` header, by q-value; JSON when nothing listed
+    /// is a result format (a graph's syntax is chosen apart, see [`Answer`]).
+    pub fn negotiate(accept: Option<&str>) -> Self {
+        let mut best: Option<(f32, Self)> = None;
+        for range in accept.unwrap_or("").split(',') {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or("");
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if let Some(f) = Self::from_name(media)
+                && q > 0.0
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, f));
+            }
+        }
+        best.map(|(_, f)| f).unwrap_or(Self::Json)
+    }
+
+    fn oxigraph(self) -> QueryResultsFormat {
+        match self {
+            Self::Json => QueryResultsFormat::Json,
+            Self::Xml => QueryResultsFormat::Xml,
+            Self::Csv => QueryResultsFormat::Csv,
+            Self::Tsv => QueryResultsFormat::Tsv,
+        }
+    }
+
+    /// The media type.
+    pub fn media_type(self) -> &'static str {
+        self.oxigraph().media_type()
+    }
+}
+
+/// A query's answer: bytes and their media type.
+#[derive(Debug)]
+pub struct Answer {
+    /// The media type.
+    pub media_type: &'static str,
+    /// The body.
+    pub body: Vec<u8>,
+    /// Whether results past the limit were left out.
+    pub truncated: bool,
+}
+
+/// Limits of the endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// How long a query may run.
+    pub timeout: Duration,
+    /// Solutions or triples returned at most.
+    pub max_results: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(10),
+            max_results: 10_000,
+        }
+    }
+}
+
+/// The endpoint: the loaded graph and the limits.
+pub struct SparqlEndpoint {
+    store: Arc<Store>,
+    limits: Limits,
+    loaded: Mutex<Option<(u64, oxigraph::store::Store)>>,
+}
+
+impl std::fmt::Debug for SparqlEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SparqlEndpoint")
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+impl SparqlEndpoint {
+    /// An endpoint over `store`.
+    pub fn new(store: Arc<Store>, limits: Limits) -> Self {
+        Self {
+            store,
+            limits,
+            loaded: Mutex::new(None),
+        }
+    }
+
+    /// The graph of the store's current records, loaded when the store has changed.
+    fn graph(&self) -> Result<oxigraph::store::Store, SparqlError> {
+        let internal = |e: &dyn std::fmt::Display| SparqlError::Internal(e.to_string());
+        let seq = self.store.change_seq().map_err(|e| internal(&e))?;
+        let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, graph)) = loaded.as_ref()
+            && *at == seq
+        {
+            return Ok(graph.clone());
+        }
+        let graph = oxigraph::store::Store::new().map_err(|e| internal(&e))?;
+        let mut triples: Vec<Triple> = Vec::new();
+        self.store
+            .for_each_dataset(|d| match samla_model::record::parse_canonical(&d.ntriples) {
+                Ok(t) => triples.extend(t),
+                Err(e) => tracing::error!(dataset = %d.id, error = %e, "stored graph left out of sparql"),
+            })
+            .map_err(|e| internal(&e))?;
+        graph
+            .extend(
+                triples
+                    .iter()
+                    .map(|t| t.as_ref().in_graph(GraphNameRef::DefaultGraph)),
+            )
+            .map_err(|e| internal(&e))?;
+        tracing::info!(triples = triples.len(), seq, "sparql graph loaded");
+        *loaded = Some((seq, graph.clone()));
+        Ok(graph)
+    }
+
+    /// Runs a read-only `query`: solutions and booleans in `format`, graphs (CONSTRUCT,
+    /// DESCRIBE) in `graph_format`.
+    pub fn query(
+        &self,
+        query: &str,
+        format: ResultFormat,
+        graph_format: RdfFormat,
+    ) -> Result<Answer, SparqlError> {
+        // Built without oxigraph's HTTP client, so SERVICE calls fail: no query reaches
+        // another host.
+        let token = CancellationToken::new();
+        let prepared = SparqlEvaluator::new()
+            .with_cancellation_token(token.clone())
+            .parse_query(query)
+            .map_err(|e| SparqlError::Syntax(e.to_string()))?;
+        let graph = self.graph()?;
+        let _watch = Watchdog::start(token, self.limits.timeout);
+        let evaluated = (|| {
+            let results = prepared.on_store(&graph).execute()?;
+            self.serialize(results, format, graph_format)
+        })();
+        evaluated.map_err(|e| match e {
+            Failure::Evaluation(QueryEvaluationError::Cancelled) => {
+                SparqlError::Timeout(self.limits.timeout)
+            }
+            Failure::Evaluation(e) => SparqlError::Evaluation(e.to_string()),
+            Failure::Io(e) => SparqlError::Internal(e.to_string()),
+        })
+    }
+
+    fn serialize(
+        &self,
+        results: QueryResults<'_>,
+        format: ResultFormat,
+        graph_format: RdfFormat,
+    ) -> Result<Answer, Failure> {
+        let max = self.limits.max_results;
+        match results {
+            QueryResults::Boolean(value) => Ok(Answer {
+                media_type: format.media_type(),
+                body: QueryResultsSerializer::from_format(format.oxigraph())
+                    .serialize_boolean_to_writer(Vec::new(), value)?,
+                truncated: false,
+            }),
+            QueryResults::Solutions(solutions) => {
+                let mut writer = QueryResultsSerializer::from_format(format.oxigraph())
+                    .serialize_solutions_to_writer(Vec::new(), solutions.variables().to_vec())?;
+                let mut truncated = false;
+                for (n, solution) in solutions.enumerate() {
+                    if n == max {
+                        truncated = true;
+                        break;
+                    }
+                    writer.serialize(&solution?)?;
+                }
+                Ok(Answer {
+                    media_type: format.media_type(),
+                    body: writer.finish()?,
+                    truncated,
+                })
+            }
+            QueryResults::Graph(triples) => {
+                let mut out = Vec::new();
+                let mut truncated = false;
+                for (n, triple) in triples.enumerate() {
+                    if n == max {
+                        truncated = true;
+                        break;
+                    }
+                    out.push(triple?);
+                }
+                Ok(Answer {
+                    media_type: graph_format.media_type(),
+                    body: export::serialize(&out, graph_format),
+                    truncated,
+                })
+            }
+        }
+    }
+}
+
+enum Failure {
+    Evaluation(QueryEvaluationError),
+    Io(std::io::Error),
+}
+
+impl From<QueryEvaluationError> for Failure {
+    fn from(e: QueryEvaluationError) -> Self {
+        Self::Evaluation(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+/// Cancels a query at its deadline; dropping it (the query is done) ends the watch at once.
+struct Watchdog {
+    _done: std::sync::mpsc::Sender<()>,
+}
+
+impl Watchdog {
+    fn start(token: CancellationToken, timeout: Duration) -> Self {
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(timeout)
+            {
+                token.cancel();
+            }
+        });
+        Self { _done: done }
+    }
+}

@@ -17,6 +17,7 @@ pub mod metrics;
 mod params;
 pub mod reports;
 mod sparql;
+mod web;
 
 pub use error::ApiError;
 
@@ -160,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/sparql", get(sparql::get).post(sparql::post))
         .route("/metrics", get(metrics::scrape))
+        .merge(web::routes())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state.metrics),
@@ -641,6 +643,35 @@ async fn chart(
         .into_response())
 }
 
+/// Validates and stores a data request from `client` (within its hourly limit); its id, and
+/// the request as shown back (without the contact).
+async fn accept_request(
+    state: &AppState,
+    client: Option<std::net::IpAddr>,
+    input: reports::demand::DataRequestInput,
+) -> Result<(i64, Value), ApiError> {
+    let request = reports::demand::validate_request(input, &state.directory)?;
+    let ip = client.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    if !state.requests.admit(ip) {
+        return Err(ApiError::TooManyRequests(
+            "too many data requests from this address; try again within the hour".into(),
+        ));
+    }
+    let store = Arc::clone(&state.store);
+    let stored = request.clone();
+    let id = blocking(move || {
+        store
+            .add_request(chrono::Utc::now(), &stored)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
+    let mut shown = request;
+    if let Some(o) = shown.as_object_mut() {
+        o.remove("contact");
+    }
+    Ok((id, shown))
+}
+
 /// `POST /api/v1/requests`: a business files a data request (JSON or a form). 201 with its
 /// id; 400 naming the field that is wrong; 429 past the hourly limit per client.
 async fn file_request(
@@ -670,27 +701,7 @@ async fn file_request(
             ));
         }
         .map_err(|e| ApiError::bad("body", format!("not a data request: {e}")))?;
-    let request = reports::demand::validate_request(input, &state.directory)?;
-    let ip = client
-        .map(|c| c.0.0.ip())
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    if !state.requests.admit(ip) {
-        return Err(ApiError::TooManyRequests(
-            "too many data requests from this address; try again within the hour".into(),
-        ));
-    }
-    let store = Arc::clone(&state.store);
-    let stored = request.clone();
-    let id = blocking(move || {
-        store
-            .add_request(chrono::Utc::now(), &stored)
-            .map_err(|e| ApiError::Internal(e.to_string()))
-    })
-    .await?;
-    let mut shown = request;
-    if let Some(o) = shown.as_object_mut() {
-        o.remove("contact");
-    }
+    let (id, shown) = accept_request(&state, client.map(|c| c.0.0.ip()), input).await?;
     Ok((
         axum::http::StatusCode::CREATED,
         axum::Json(json!({"id": id, "request": shown})),

@@ -125,6 +125,23 @@ impl Reports {
         }
     }
 
+    /// One dataset's quality score, its SHACL verdict and link checks included.
+    pub fn dataset_score(
+        &self,
+        stored: &samla_store::StoredDataset,
+        triples: &[oxrdf::Triple],
+    ) -> Result<samla_model::quality::Score, ApiError> {
+        let facts = DatasetFacts::new(
+            stored.id.clone(),
+            &stored.iri,
+            triples,
+            stored.municipality_code.clone(),
+            stored.source_id.clone(),
+            &self.shapes,
+        );
+        Ok(quality::score(&facts, &self.links()?, self.options))
+    }
+
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store

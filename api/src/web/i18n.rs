@@ -1,0 +1,213 @@
+//! The web UI's words in Swedish and English.
+
+use std::collections::BTreeMap;
+
+/// `(key, sv, en)`.
+const WORDS: &[(&str, &str, &str)] = &[
+    ("site", "Öppna data i", "Open data in"),
+    ("skip", "Hoppa till innehållet", "Skip to content"),
+    ("nav", "Huvudmeny", "Main menu"),
+    ("search", "Sök", "Search"),
+    ("search_label", "Sök datamängder", "Search datasets"),
+    (
+        "search_placeholder",
+        "t.ex. badplatser, laddplatser, detaljplaner",
+        "e.g. bathing sites, charging points, zoning plans",
+    ),
+    ("results", "träffar", "results"),
+    (
+        "no_results",
+        "Inga datamängder matchar sökningen.",
+        "No datasets match the search.",
+    ),
+    (
+        "request_prompt",
+        "Hittar du inte det du behöver? Berätta vilka data du saknar.",
+        "Can't find what you need? Tell us which data you are missing.",
+    ),
+    ("filters", "Filtrera", "Filter"),
+    ("clear_filters", "Rensa filter", "Clear filters"),
+    ("remove_filter", "Ta bort filtret", "Remove the filter"),
+    ("municipality", "Kommun", "Municipality"),
+    ("publisher", "Utgivare", "Publisher"),
+    ("theme", "Tema", "Theme"),
+    ("format", "Format", "Format"),
+    ("license", "Licens", "Licence"),
+    ("access_rights", "Åtkomst", "Access rights"),
+    ("conforms_to", "Specifikation", "Specification"),
+    (
+        "hvd_category",
+        "Värdefulla datamängder",
+        "High-value category",
+    ),
+    ("sort", "Sortering", "Sort"),
+    ("sort_relevance", "Relevans", "Relevance"),
+    ("sort_modified", "Senast ändrad", "Last modified"),
+    ("modified", "Ändrad", "Modified"),
+    ("issued", "Publicerad", "Issued"),
+    ("pages", "Sidor", "Pages"),
+    ("previous", "Föregående", "Previous"),
+    ("next", "Nästa", "Next"),
+    ("page", "Sida", "Page"),
+    ("of", "av", "of"),
+    (
+        "feed",
+        "Prenumerera på sökningen (Atom)",
+        "Subscribe to this search (Atom)",
+    ),
+    ("datasets", "Datamängder", "Datasets"),
+    ("dataset", "Datamängd", "Dataset"),
+    ("distributions", "Distributioner", "Distributions"),
+    ("download", "Ladda ner", "Download"),
+    ("access", "Åtkomst", "Access"),
+    ("landing_page", "Webbsida", "Landing page"),
+    ("keywords", "Nyckelord", "Keywords"),
+    ("frequency", "Uppdateringsfrekvens", "Update frequency"),
+    ("contact", "Kontakt", "Contact"),
+    ("no_license", "Ingen licens angiven", "No licence given"),
+    ("quality", "Kvalitet", "Quality"),
+    ("quality_points", "poäng", "points"),
+    (
+        "fixes",
+        "Så blir beskrivningen bättre",
+        "How to improve the description",
+    ),
+    ("no_fixes", "Inget att rätta.", "Nothing to fix."),
+    ("gain", "poäng att vinna", "points to gain"),
+    ("provenance", "Ursprung", "Provenance"),
+    ("source", "Källa", "Source"),
+    ("harvested", "Skördad", "Harvested"),
+    ("first_seen", "Först sedd", "First seen"),
+    ("as_rdf", "Som RDF (Turtle)", "As RDF (Turtle)"),
+    (
+        "archived",
+        "Arkiverad: källan listar den inte längre.",
+        "Archived: the source no longer lists it.",
+    ),
+    ("sources", "Källor", "Sources"),
+    (
+        "sources_intro",
+        "Varje källa skördas enligt sitt schema. Här syns hur senaste skörden gick.",
+        "Each source is harvested on its schedule. This is how the last harvest went.",
+    ),
+    ("organisation", "Organisation", "Organisation"),
+    ("protocol", "Protokoll", "Protocol"),
+    ("last_run", "Senaste skörd", "Last harvest"),
+    ("outcome", "Utfall", "Outcome"),
+    ("problems", "Problem", "Problems"),
+    ("never_run", "aldrig skördad", "never harvested"),
+    ("unverified", "overifierad adress", "unverified address"),
+    ("coverage", "Täckning", "Coverage"),
+    (
+        "coverage_intro",
+        "Vilka organisationer publicerar data enligt varje specifikation, kategori eller tema. Ett tomt fält betyder att organisationen inte publicerar något sådant.",
+        "Which organisations publish data for each specification, category or theme. An empty cell means the organisation publishes none.",
+    ),
+    (
+        "by_conforms_to",
+        "Nationella specifikationer",
+        "National specifications",
+    ),
+    (
+        "by_hvd_category",
+        "Värdefulla datamängder (HVD)",
+        "High-value datasets (HVD)",
+    ),
+    ("by_theme", "Teman", "Themes"),
+    ("none", "inga", "none"),
+    ("publishers_of", "publicerar", "publish"),
+    ("download_csv", "Ladda ner som CSV", "Download as CSV"),
+    ("chart", "Diagram", "Chart"),
+    (
+        "quality_intro",
+        "Kvalitet enligt EU:s metadatakvalitetsmått (MQA): medelpoäng per organisation.",
+        "Quality by the EU metadata quality assessment (MQA): mean score per organisation.",
+    ),
+    ("mean", "Medel", "Mean"),
+    ("band", "Nivå", "Band"),
+    ("band_excellent", "utmärkt", "excellent"),
+    ("band_good", "bra", "good"),
+    ("band_enough", "tillräcklig", "sufficient"),
+    ("band_bad", "bristfällig", "bad"),
+    ("top_fixes", "Viktigaste förbättringar", "Top fixes"),
+    ("demand", "Efterfrågan", "Demand"),
+    (
+        "demand_intro",
+        "Vad företag och andra söker efter, vad de inte hittar och vilka data de ber om.",
+        "What businesses and others search for, what they do not find and which data they ask for.",
+    ),
+    ("searches", "Sökningar", "Searches"),
+    ("zero_result", "Utan träff", "Zero results"),
+    ("top_queries", "Vanligaste sökningarna", "Top searches"),
+    (
+        "zero_result_groups",
+        "Sökningar utan träff",
+        "Searches without results",
+    ),
+    ("query", "Sökning", "Query"),
+    ("requests", "Önskemål om data", "Data requests"),
+    (
+        "demand_supply",
+        "Efterfrågan mot utbud",
+        "Demand against supply",
+    ),
+    ("request", "Önska data", "Request data"),
+    (
+        "request_intro",
+        "Saknar du data från en kommun eller regionen? Beskriv vad du behöver. Kontaktuppgiften visas aldrig i rapporterna.",
+        "Missing data from a municipality or the region? Describe what you need. Your contact details are never shown in reports.",
+    ),
+    ("what", "Vilka data behöver du?", "Which data do you need?"),
+    ("whole_region", "Hela regionen", "The whole region"),
+    (
+        "specification",
+        "Nationell specifikation (valfritt)",
+        "National specification (optional)",
+    ),
+    ("theme_optional", "Tema (valfritt)", "Theme (optional)"),
+    (
+        "organisation_type",
+        "Vilken sorts organisation är du?",
+        "What kind of organisation are you?",
+    ),
+    ("org_company", "Företag", "Company"),
+    ("org_cluster", "Klusterorganisation", "Cluster organisation"),
+    ("org_public_sector", "Offentlig sektor", "Public sector"),
+    ("org_research", "Forskning", "Research"),
+    ("org_other", "Annat", "Other"),
+    (
+        "contact_optional",
+        "E-post eller telefon (valfritt)",
+        "Email or phone (optional)",
+    ),
+    ("send", "Skicka", "Send"),
+    (
+        "thanks",
+        "Tack! Ditt önskemål är registrerat.",
+        "Thank you! Your request is registered.",
+    ),
+    ("request_number", "Önskemål nummer", "Request number"),
+    ("error", "Något blev fel", "Something went wrong"),
+    ("language", "In English", "På svenska"),
+    ("api", "API och data", "API and data"),
+];
+
+/// The words of `lang` (`sv` or `en`) by key.
+pub fn words(lang: &str) -> BTreeMap<&'static str, &'static str> {
+    WORDS
+        .iter()
+        .map(|(k, sv, en)| (*k, if lang == "en" { *en } else { *sv }))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_key_is_unique_and_translated() {
+        let mut keys = std::collections::HashSet::new();
+        for (k, sv, en) in super::WORDS {
+            assert!(keys.insert(k), "{k} twice");
+            assert!(!sv.is_empty() && !en.is_empty(), "{k}");
+        }
+    }
+}

@@ -1,0 +1,683 @@
+//! The web UI: server-rendered pages in Swedish (default) and English (`lang=en`), built with
+//! minijinja templates that escape every value (harvested text is untrusted), plain links and
+//! forms that work without JavaScript and by keyboard.
+//!
+//! Pages: search with facets and paging (`/`), a dataset (`/dataset/{id}`) with its
+//! distributions, licence, quality and fix hints, source status (`/sources`), the coverage
+//! matrix (`/coverage`), the quality and demand reports with charts and CSV downloads
+//! (`/quality`, `/demand`), and the data-request form (`/request`).
+
+mod i18n;
+
+use crate::feed::segment;
+use crate::params::SearchParams;
+use crate::reports::{self, Rendered};
+use crate::{ApiError, AppState, blocking, facet_label, specification_label};
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use minijinja::{Environment, Value as Tpl, context};
+use samla_indexer::Dimension;
+use samla_model::view::{DatasetView, pick};
+use samla_model::{DatasetId, labels, record};
+use serde_json::{Value, json};
+use std::sync::{Arc, OnceLock};
+
+/// The web UI's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(search))
+        .route("/dataset/{id}", get(dataset))
+        .route("/sources", get(sources))
+        .route("/coverage", get(coverage))
+        .route("/quality", get(quality))
+        .route("/demand", get(demand))
+        .route("/request", get(request_form).post(request_post))
+}
+
+fn templates() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        // Names ending in .html are escaped for HTML; the templates are constants checked by
+        // the tests, so adding them cannot fail at run time.
+        for (name, source) in [
+            ("base.html", include_str!("../../templates/base.html")),
+            ("error.html", include_str!("../../templates/error.html")),
+            ("search.html", include_str!("../../templates/search.html")),
+            ("dataset.html", include_str!("../../templates/dataset.html")),
+            ("sources.html", include_str!("../../templates/sources.html")),
+            (
+                "coverage.html",
+                include_str!("../../templates/coverage.html"),
+            ),
+            ("quality.html", include_str!("../../templates/quality.html")),
+            ("demand.html", include_str!("../../templates/demand.html")),
+            ("request.html", include_str!("../../templates/request.html")),
+        ] {
+            if let Err(e) = env.add_template(name, source) {
+                tracing::error!(template = name, error = %e, "template does not compile");
+            }
+        }
+        env
+    })
+}
+
+/// What every page needs: the language and its words, the region, the navigation.
+struct Page {
+    lang: &'static str,
+    path: String,
+    pairs: Vec<(String, String)>,
+    nav: &'static str,
+    region: String,
+}
+
+impl Page {
+    fn new(state: &AppState, path: &str, query: Option<&str>, nav: &'static str) -> Self {
+        let pairs: Vec<(String, String)> =
+            url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+        let lang = if pairs.iter().any(|(k, v)| k == "lang" && v == "en") {
+            "en"
+        } else {
+            "sv"
+        };
+        Self {
+            lang,
+            path: path.to_string(),
+            pairs,
+            nav,
+            region: state.region_name.to_string(),
+        }
+    }
+
+    fn base(&self) -> Tpl {
+        let other = if self.lang == "en" { "sv" } else { "en" };
+        let mut switched: Vec<(String, String)> = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| k != "lang")
+            .cloned()
+            .collect();
+        if other == "en" {
+            switched.push(("lang".into(), "en".into()));
+        }
+        context! {
+            lang => self.lang,
+            other_lang => other,
+            t => i18n::words(self.lang),
+            region => self.region,
+            nav => self.nav,
+            lq => if self.lang == "en" { "&lang=en" } else { "" },
+            lq1 => if self.lang == "en" { "?lang=en" } else { "" },
+            switch_lang => link(&self.path, &switched),
+        }
+    }
+
+    fn render(&self, template: &str, status: StatusCode, ctx: Tpl) -> Response {
+        let ctx = context! { ..ctx, ..self.base() };
+        match templates()
+            .get_template(template)
+            .and_then(|t| t.render(ctx))
+        {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(template, error = %e, "page not rendered");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Html("<!doctype html><title>error</title><p>internal error</p>".to_string()),
+                )
+                    .into_response()
+            }
+        }
+    }
+
+    /// An error as a page: 4xx with its message, 5xx without details.
+    fn error(&self, e: ApiError) -> Response {
+        let (status, message) = match &e {
+            ApiError::BadParameter { .. } => (StatusCode::BAD_REQUEST, e.to_string()),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
+            ApiError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m.clone()),
+            ApiError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
+            }
+            other => (StatusCode::BAD_REQUEST, other.to_string()),
+        };
+        self.render("error.html", status, context! { message })
+    }
+
+    fn en(&self) -> bool {
+        self.lang == "en"
+    }
+}
+
+/// `text` cut at a word to at most `max` characters, with an ellipsis when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    let cut = cut.rsplit_once(' ').map(|(head, _)| head).unwrap_or(&cut);
+    format!("{}…", cut.trim_end())
+}
+
+/// `path?pairs`, or `path` alone.
+fn link(path: &str, pairs: &[(String, String)]) -> String {
+    if pairs.is_empty() {
+        return path.to_string();
+    }
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        q.append_pair(k, v);
+    }
+    format!("{path}?{}", q.finish())
+}
+
+/// The facets the search page offers, in order.
+const FACETS: [Dimension; 7] = [
+    Dimension::Municipality,
+    Dimension::Theme,
+    Dimension::ConformsTo,
+    Dimension::Format,
+    Dimension::License,
+    Dimension::HvdCategory,
+    Dimension::AccessRights,
+];
+
+async fn search(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let page = Page::new(&state, "/", query.as_deref(), "search");
+    match search_page(&state, &page, &headers).await {
+        Ok(r) => r,
+        Err(e) => page.error(e),
+    }
+}
+
+async fn search_page(
+    state: &AppState,
+    page: &Page,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let raw = link("", &page.pairs);
+    let params = SearchParams::parse(raw.trim_start_matches('?'))?;
+    let request = params.request();
+    let index = Arc::clone(&state.index);
+    let started = std::time::Instant::now();
+    let result = blocking(move || {
+        index
+            .search(&request)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
+    state.metrics.observe_search(started.elapsed());
+    if params.page == 1 {
+        crate::log_search(state, &params, result.total as u64);
+    }
+    let lang = page.lang;
+    // The search's own pairs, page left out: every facet link starts from these.
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    if let Some(q) = &params.q {
+        pairs.push(("q".into(), q.clone()));
+    }
+    for (d, v) in &params.filters {
+        pairs.push((d.name().into(), v.clone()));
+    }
+    if params.sort == samla_indexer::SortOrder::Modified {
+        pairs.push(("sort".into(), "modified".into()));
+    }
+    if page.en() {
+        pairs.push(("lang".into(), "en".into()));
+    }
+    let without = |key: &str, value: Option<&str>| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .filter(|(k, v)| !(k == key && value.is_none_or(|x| x == v)))
+            .cloned()
+            .collect()
+    };
+    let facets: Vec<Value> = FACETS
+        .iter()
+        .filter_map(|dim| {
+            let values = result.facets.get(dim)?;
+            if values.is_empty() {
+                return None;
+            }
+            let values: Vec<Value> = values
+                .iter()
+                .map(|(value, count)| {
+                    let selected = params.filters.iter().any(|(d, v)| d == dim && v == value);
+                    let href = if selected {
+                        link("/", &without(dim.name(), Some(value)))
+                    } else {
+                        let mut p = pairs.clone();
+                        p.push((dim.name().into(), value.clone()));
+                        link("/", &p)
+                    };
+                    json!({
+                        "label": facet_label(&state.directory, *dim, value, lang),
+                        "count": count,
+                        "selected": selected,
+                        "href": href,
+                    })
+                })
+                .collect();
+            Some(json!({"dimension": dim.name(), "values": values}))
+        })
+        .collect();
+    let active: Vec<Value> = params
+        .filters
+        .iter()
+        .map(|(d, v)| {
+            json!({
+                "dimension": d.name(),
+                "value": v,
+                "label": facet_label(&state.directory, *d, v, lang),
+                "remove": link("/", &without(d.name(), Some(v))),
+            })
+        })
+        .collect();
+    let hits: Vec<Value> = result
+        .hits
+        .iter()
+        .map(|h| {
+            json!({
+                "href": format!("/dataset/{}{}", segment(&h.id), if page.en() { "?lang=en" } else { "" }),
+                "title": pick(&h.title, lang).unwrap_or(&h.id),
+                "description": pick(&h.description, lang).map(|d| shorten(d, 280)),
+                "publisher": h.publisher.as_ref().and_then(|p| pick(&p.name, lang)),
+                "modified": h.modified.as_deref().map(|m| m.get(..10).unwrap_or(m)),
+                "formats": h.formats.iter().map(|f| labels::label_for(f, lang).unwrap_or_else(|| f.rsplit('/').next().unwrap_or(f))).collect::<Vec<_>>(),
+                "themes": h.themes.iter().map(|t| labels::label_for(t, lang).unwrap_or(t)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let pages = result
+        .total
+        .div_ceil(params.per_page)
+        .clamp(1, crate::params::MAX_DEPTH / params.per_page);
+    let at = |n: usize| {
+        let mut p = pairs.clone();
+        if n > 1 {
+            p.push(("page".into(), n.to_string()));
+        }
+        if params.per_page != 20 {
+            p.push(("per_page".into(), params.per_page.to_string()));
+        }
+        link("/", &p)
+    };
+    let sorted = |modified: bool| {
+        let mut p = without("sort", None);
+        if modified {
+            p.push(("sort".into(), "modified".into()));
+        }
+        link("/", &p)
+    };
+    let base = crate::catalog::base_url(state, headers);
+    let feed_pairs: Vec<(String, String)> = pairs.clone();
+    Ok(page.render(
+        "search.html",
+        StatusCode::OK,
+        context! {
+            q => params.q.clone().unwrap_or_default(),
+            total => result.total,
+            hits => hits,
+            facets => facets,
+            active => active,
+            clear => link("/", &pairs.iter().filter(|(k, _)| k == "q" || k == "lang").cloned().collect::<Vec<_>>()),
+            page => params.page,
+            pages => pages,
+            prev => (params.page > 1).then(|| at(params.page - 1)),
+            next => (params.page < pages).then(|| at(params.page + 1)),
+            sort => if params.sort == samla_indexer::SortOrder::Modified { "modified" } else { "relevance" },
+            sort_relevance => sorted(false),
+            sort_modified => sorted(true),
+            feed => format!("{base}{}", link("/api/v1/datasets.atom", &feed_pairs)),
+        },
+    ))
+}
+
+async fn dataset(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let page = Page::new(
+        &state,
+        &format!("/dataset/{}", segment(&id)),
+        query.as_deref(),
+        "search",
+    );
+    match dataset_page(&state, &page, id).await {
+        Ok(r) => r,
+        Err(e) => page.error(e),
+    }
+}
+
+async fn dataset_page(state: &AppState, page: &Page, id: String) -> Result<Response, ApiError> {
+    let store = Arc::clone(&state.store);
+    let reports = Arc::clone(&state.reports);
+    let lookup = id.clone();
+    let (rows, score) = blocking(move || {
+        let rows = store
+            .provenance(&lookup)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let Some(first) = rows.first() else {
+            return Ok((rows, None));
+        };
+        let triples = record::parse_canonical(&first.ntriples)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let score = reports.dataset_score(first, &triples)?;
+        Ok((rows, Some((triples, score))))
+    })
+    .await?;
+    let (Some(stored), Some((triples, score))) = (rows.first(), score) else {
+        return Err(ApiError::NotFound(format!("no dataset with id {id:?}")));
+    };
+    let lang = page.lang;
+    let v = DatasetView::from_triples(
+        &DatasetId(stored.id.clone()),
+        &stored.iri,
+        &triples,
+        stored.municipality_code.clone(),
+    );
+    let label = |iri: &str| labels::label_for(iri, lang).unwrap_or(iri).to_string();
+    let municipality = stored
+        .municipality_code
+        .as_deref()
+        .and_then(|c| state.directory.by_code(c))
+        .map(|o| json!({"code": o.code, "name": o.name}));
+    let distributions: Vec<Value> = v
+        .distributions
+        .iter()
+        .map(|d| {
+            json!({
+                "title": pick(&d.title, lang).unwrap_or(""),
+                "format": d.format.as_deref().or(d.media_type.as_deref()).map(|f| label(f)),
+                "license": d.license.as_deref().map(|l| labels::licence(l).map(|x| x.label.to_string()).unwrap_or_else(|| l.to_string())),
+                "download": d.download_urls,
+                "access": d.access_urls,
+            })
+        })
+        .collect();
+    let band = score.band.key();
+    let hints: Vec<Value> = score
+        .hints
+        .iter()
+        .map(|h| json!({"text": if page.en() { &h.en } else { &h.sv }, "property": h.property, "gain": h.gain}))
+        .collect();
+    let provenance: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "source_id": r.source_id,
+                "source_url": r.source_url,
+                "first_seen": r.first_seen.format("%Y-%m-%d").to_string(),
+                "last_harvested": r.last_harvested.map(|d| d.format("%Y-%m-%d %H:%M").to_string()),
+            })
+        })
+        .collect();
+    let description: Vec<&str> = pick(&v.description, lang)
+        .map(|d| d.split("\n\n").collect())
+        .unwrap_or_default();
+    Ok(page.render(
+        "dataset.html",
+        StatusCode::OK,
+        context! {
+            title => pick(&v.title, lang).unwrap_or(&stored.id),
+            description => description,
+            archived => stored.archived_at.is_some(),
+            publisher => v.publisher.as_ref().and_then(|p| pick(&p.name, lang)),
+            municipality => municipality,
+            license => v.license.as_deref().map(|l| json!({"iri": l, "label": labels::licence(l).map(|x| x.label).unwrap_or(l)})),
+            themes => v.themes.iter().map(|t| label(t)).collect::<Vec<_>>(),
+            keywords => v.keywords.iter().filter(|(l, _)| l.is_empty() || l == lang).map(|(_, k)| k.clone()).collect::<Vec<_>>(),
+            conforms_to => v.conforms_to.iter().map(|c| json!({"iri": c, "label": specification_label(c)})).collect::<Vec<_>>(),
+            access_rights => v.access_rights.as_deref().map(label),
+            frequency => v.accrual_periodicity.as_deref().map(label),
+            issued => v.issued,
+            modified => v.modified,
+            landing_page => v.landing_page,
+            contact => v.contact_point.as_ref().and_then(|c| c.email.clone().or(c.name.clone())),
+            distributions => distributions,
+            quality => json!({
+                "points": score.points,
+                "max": score.max,
+                "band": band,
+                "band_label": score.band.label(lang),
+                "hints": hints,
+            }),
+            provenance => provenance,
+            api => format!("/api/v1/datasets/{}", segment(&stored.id)),
+        },
+    ))
+}
+
+/// A report's JSON, as the API renders it.
+async fn report_json(
+    state: &AppState,
+    name: &'static str,
+    query: String,
+) -> Result<Value, ApiError> {
+    let reports = Arc::clone(&state.reports);
+    match blocking(move || reports::render(&reports, name, &query, chrono::Utc::now())).await? {
+        Rendered::Json(v) => Ok(v),
+        Rendered::Csv { .. } => Err(ApiError::Internal("a CSV where JSON was asked".into())),
+    }
+}
+
+async fn sources(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let page = Page::new(&state, "/sources", query.as_deref(), "sources");
+    let result = async {
+        let store = Arc::clone(&state.store);
+        let counts = blocking(move || store.dataset_counts().map_err(|e| ApiError::Internal(e.to_string()))).await?;
+        let runs = {
+            let store = Arc::clone(&state.store);
+            blocking(move || store.last_runs().map_err(|e| ApiError::Internal(e.to_string()))).await?
+        };
+        let rows: Vec<Value> = state
+            .sources
+            .iter()
+            .map(|s| {
+                let run = runs.get(&s.id);
+                let problems: Vec<Value> = run
+                    .and_then(|r| r.report.get("problems"))
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().map(|p| json!({"reason": p.get("reason"), "count": p.get("count")})).collect())
+                    .unwrap_or_default();
+                json!({
+                    "id": s.id,
+                    "organisation": state.directory.by_code(&s.organisation).map(|o| o.name.clone()).unwrap_or_else(|| s.organisation.clone()),
+                    "protocol": s.protocol,
+                    "url": s.url,
+                    "verified": s.verified,
+                    "datasets": counts.get(&s.id).copied().unwrap_or(0),
+                    "finished": run.map(|r| r.finished.format("%Y-%m-%d %H:%M").to_string()),
+                    "outcome": run.map(|r| r.outcome.clone()),
+                    "problems": problems,
+                })
+            })
+            .collect();
+        Ok::<_, ApiError>(page.render("sources.html", StatusCode::OK, context! { sources => rows }))
+    }
+    .await;
+    result.unwrap_or_else(|e| page.error(e))
+}
+
+async fn coverage(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let page = Page::new(&state, "/coverage", query.as_deref(), "coverage");
+    let by = page
+        .pairs
+        .iter()
+        .find(|(k, _)| k == "by")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| "conforms_to".into());
+    let result = async {
+        if !["conforms_to", "hvd_category", "theme"].contains(&by.as_str()) {
+            return Err(ApiError::bad("by", format!("{by:?} is not conforms_to, hvd_category or theme")));
+        }
+        let report = report_json(&state, "coverage", format!("by={by}")).await?;
+        let matrix = report.get(&by).cloned().unwrap_or(Value::Null);
+        Ok(page.render(
+            "coverage.html",
+            StatusCode::OK,
+            context! {
+                by => by,
+                bys => vec![json!({"key": "conforms_to"}), json!({"key": "hvd_category"}), json!({"key": "theme"})],
+                columns => matrix.get("columns").cloned().unwrap_or(Value::Null),
+                rows => matrix.get("rows").cloned().unwrap_or(Value::Null),
+            },
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| page.error(e))
+}
+
+fn band_label(band: Option<&str>, lang: &str) -> String {
+    let words = i18n::words(lang);
+    band.and_then(|b| words.get(format!("band_{b}").as_str()).copied())
+        .unwrap_or("")
+        .to_string()
+}
+
+async fn quality(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let page = Page::new(&state, "/quality", query.as_deref(), "quality");
+    let result = async {
+        let report = report_json(&state, "quality", String::new()).await?;
+        let lang = page.lang;
+        let rows: Vec<Value> = report
+            .get("municipalities")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|m| {
+                        let fixes: Vec<Value> = m
+                            .get("top_fixes")
+                            .and_then(Value::as_array)
+                            .map(|f| {
+                                f.iter()
+                                    .take(3)
+                                    .map(|f| json!({"text": f.get(lang), "datasets": f.get("datasets")}))
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        let band = m.get("band").and_then(Value::as_str);
+                        json!({
+                            "id": m.get("id"),
+                            "name": m.get("name"),
+                            "datasets": m.get("datasets"),
+                            "points": m.get("points"),
+                            "band": band,
+                            "band_label": band_label(band, lang),
+                            "top_fixes": fixes,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok::<_, ApiError>(page.render("quality.html", StatusCode::OK, context! { municipalities => rows }))
+    }
+    .await;
+    result.unwrap_or_else(|e| page.error(e))
+}
+
+async fn demand(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let page = Page::new(&state, "/demand", query.as_deref(), "demand");
+    let result = async {
+        let r = report_json(&state, "demand", String::new()).await?;
+        let get = |k: &str| r.get(k).cloned().unwrap_or(Value::Null);
+        let top: Vec<Value> = r
+            .get("top_queries")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().take(20).cloned().collect())
+            .unwrap_or_default();
+        Ok::<_, ApiError>(page.render(
+            "demand.html",
+            StatusCode::OK,
+            context! {
+                searches => get("searches"),
+                zero_result => get("zero_result"),
+                top_queries => top,
+                zero_result_groups => get("zero_result_groups"),
+                requests => get("requests"),
+                specifications => get("specifications"),
+            },
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| page.error(e))
+}
+
+fn request_context(state: &AppState, page: &Page) -> Tpl {
+    let organisations: Vec<Value> = state
+        .directory
+        .organisations()
+        .iter()
+        .map(|o| json!({"code": o.code, "name": o.name}))
+        .collect();
+    let themes: Vec<Value> = labels::THEMES
+        .iter()
+        .map(|c| json!({"code": c.code, "label": c.label(page.lang)}))
+        .collect();
+    context! {
+        organisations => organisations,
+        themes => themes,
+        organisation_types => reports::demand::ORGANISATION_TYPES,
+    }
+}
+
+async fn request_form(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let page = Page::new(&state, "/request", query.as_deref(), "request");
+    let ctx = request_context(&state, &page);
+    page.render(
+        "request.html",
+        StatusCode::OK,
+        context! { form => json!({}), ..ctx },
+    )
+}
+
+async fn request_post(
+    State(state): State<AppState>,
+    client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    RawQuery(query): RawQuery,
+    body: axum::body::Bytes,
+) -> Response {
+    let page = Page::new(&state, "/request", query.as_deref(), "request");
+    let mut form = serde_json::Map::new();
+    for (k, v) in url::form_urlencoded::parse(&body) {
+        form.insert(k.into_owned(), Value::String(v.into_owned()));
+    }
+    let ctx = request_context(&state, &page);
+    let input =
+        serde_json::from_value::<reports::demand::DataRequestInput>(Value::Object(form.clone()))
+            .map_err(|e| ApiError::bad("body", format!("not a data request: {e}")));
+    let filed = match input {
+        Ok(input) => crate::accept_request(&state, client.map(|c| c.0.0.ip()), input).await,
+        Err(e) => Err(e),
+    };
+    match filed {
+        Ok((id, _)) => page.render(
+            "request.html",
+            StatusCode::CREATED,
+            context! { filed => id, form => json!({}), ..ctx },
+        ),
+        Err(e @ ApiError::BadParameter { .. }) => {
+            let field = match &e {
+                ApiError::BadParameter { parameter, .. } => parameter.clone(),
+                _ => String::new(),
+            };
+            page.render(
+                "request.html",
+                StatusCode::BAD_REQUEST,
+                context! { error => e.to_string(), error_field => field, form => Value::Object(form), ..ctx },
+            )
+        }
+        Err(e) => page.error(e),
+    }
+}

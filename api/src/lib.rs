@@ -159,6 +159,7 @@ pub fn router(state: AppState) -> Router {
             "/api/3/action/{action}",
             get(ckan::action).post(ckan::action),
         )
+        .route("/api/action/{action}", get(ckan::action).post(ckan::action))
         .route("/sparql", get(sparql::get).post(sparql::post))
         .route("/metrics", get(metrics::scrape))
         .merge(web::routes())

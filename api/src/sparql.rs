@@ -17,7 +17,21 @@ const MAX_QUERY_BYTES: usize = 64 * 1024;
 
 struct SparqlRequest {
     query: String,
-    format: Option<ResultFormat>,
+    /// A `format`/`output` parameter: a result format, a graph syntax, or both (`xml`, `json`).
+    format: Option<(Option<ResultFormat>, Option<RdfFormat>)>,
+}
+
+/// A format named by a parameter: for solutions, for graphs, or both.
+fn named_format(name: &str) -> Option<(Option<ResultFormat>, Option<RdfFormat>)> {
+    let graph = match name.trim().to_ascii_lowercase().as_str() {
+        "turtle" | "ttl" | "n3" | "text/turtle" => Some(RdfFormat::Turtle),
+        "xml" | "rdf" | "rdf+xml" | "rdfxml" | "application/rdf+xml" => Some(RdfFormat::RdfXml),
+        "json" | "json-ld" | "jsonld" | "application/ld+json" => Some(RdfFormat::JsonLd),
+        "nt" | "ntriples" | "n-triples" | "application/n-triples" => Some(RdfFormat::NTriples),
+        _ => None,
+    };
+    let results = ResultFormat::from_name(name);
+    (graph.is_some() || results.is_some()).then_some((results, graph))
 }
 
 fn from_pairs(pairs: &[u8]) -> Result<SparqlRequest, ApiError> {
@@ -30,8 +44,11 @@ fn from_pairs(pairs: &[u8]) -> Result<SparqlRequest, ApiError> {
             }
             "query" => query = Some(value.into_owned()),
             "format" | "output" | "results" => {
-                format = Some(ResultFormat::from_name(&value).ok_or_else(|| {
-                    ApiError::bad(&key, format!("{value:?} is not json, xml, csv or tsv"))
+                format = Some(named_format(&value).ok_or_else(|| {
+                    ApiError::bad(
+                        &key,
+                        format!("{value:?} is not json, xml, csv, tsv, turtle, json-ld or nt"),
+                    )
                 })?);
             }
             "default-graph-uri" | "named-graph-uri" => {
@@ -107,10 +124,11 @@ async fn run(
         ));
     }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let format = request
-        .format
-        .unwrap_or_else(|| ResultFormat::negotiate(accept));
-    let graph_format = RdfFormat::negotiate(accept).unwrap_or(RdfFormat::Turtle);
+    let (named_results, named_graph) = request.format.unwrap_or((None, None));
+    let format = named_results.unwrap_or_else(|| ResultFormat::negotiate(accept));
+    let graph_format = named_graph
+        .or_else(|| RdfFormat::negotiate(accept))
+        .unwrap_or(RdfFormat::Turtle);
     let endpoint = Arc::clone(&state.sparql);
     let answer = blocking(move || {
         endpoint

@@ -213,11 +213,9 @@ pub fn catalog_triples(
         Literal::new_simple_literal(&catalog.publisher.1),
     ));
     if let Some(home) = &catalog.homepage {
-        out.push(Triple::new(
-            iri.clone(),
-            foaf::HOMEPAGE,
-            NamedNode::new_unchecked(home),
-        ));
+        let home = NamedNode::new_unchecked(home);
+        out.push(Triple::new(iri.clone(), foaf::HOMEPAGE, home.clone()));
+        out.push(Triple::new(home, rdf::TYPE, foaf::DOCUMENT));
     }
     for d in datasets {
         out.push(Triple::new(iri.clone(), dcat::DATASET_PROP, d.clone()));

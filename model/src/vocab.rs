@@ -39,7 +39,7 @@ pub mod dcterms {
 }
 
 pub mod foaf {
-    terms!("http://xmlns.com/foaf/0.1/"; NAME = "name", AGENT = "Agent", ORGANIZATION = "Organization", PAGE = "page", HOMEPAGE = "homepage", MBOX = "mbox");
+    terms!("http://xmlns.com/foaf/0.1/"; NAME = "name", AGENT = "Agent", ORGANIZATION = "Organization", PAGE = "page", HOMEPAGE = "homepage", MBOX = "mbox", DOCUMENT = "Document");
 }
 
 pub mod vcard {

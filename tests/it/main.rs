@@ -4,6 +4,7 @@ mod api;
 mod e2e;
 mod harvest;
 mod incremental;
+mod interfaces;
 mod links;
 mod model;
 mod pipeline;

@@ -1,0 +1,492 @@
+//! The interfaces other tools use, each checked with the real client over loopback: the
+//! DCAT-AP-SE export (harvested back by samla, validated by pyshacl in the real-world suite),
+//! the CKAN Action API (ckanapi), SPARQL (SPARQLWrapper and rdflib), Atom feeds, metrics.
+
+use crate::support::{region, serve, serve_api, source};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Runs `tests/python/{script}` with `args` and reads the JSON it prints.
+pub fn python(script: &str, args: &[&str]) -> Value {
+    let path = format!("{}/tests/python/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("python3")
+        .arg(&path)
+        .args(args)
+        .output()
+        .expect("python3 runs (scripts/test installs tests/python/requirements.txt)");
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{script} printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+async fn get_json(url: String) -> Value {
+    let response = reqwest::get(&url).await.expect("get");
+    assert_eq!(response.status(), 200, "{url}");
+    serde_json::from_str(&response.text().await.expect("body")).expect("json")
+}
+
+/// Runs a blocking client off the test's runtime threads, so the server keeps answering.
+async fn python_async(script: &'static str, args: Vec<String>) -> Value {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        python(script, &args)
+    })
+    .await
+    .expect("client thread")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ckanapi_searches_and_reads_samla_like_a_ckan_site() {
+    let r = region(300).await;
+    r.harvest().await;
+    let api = serve_api(&r.samla).await;
+    let seen = python_async("ckan_client.py", vec![api.clone()]).await;
+
+    let ours = get_json(format!(
+        "{api}/api/v1/datasets?q=badplatser&municipality=1280"
+    ))
+    .await;
+    assert_eq!(seen["count"], ours["total"], "{seen}");
+    assert!(seen["count"].as_u64().unwrap_or(0) >= 2, "{seen}");
+    assert_eq!(seen["result_orgs"], serde_json::json!(["malmo-stad"]));
+    let all = get_json(format!("{api}/api/v1/datasets?q=badplatser")).await;
+    assert_eq!(seen["all_count"], all["total"]);
+    // The organisation facet is the municipality facet, with CKAN names.
+    let facet: BTreeMap<String, u64> = seen["organizations_facet"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            (
+                i["display_name"].as_str().unwrap_or("").to_string(),
+                i["count"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let municipality: BTreeMap<String, u64> = all["facets"]["municipality"]
+        .as_array()
+        .expect("facet")
+        .iter()
+        .map(|v| {
+            (
+                v["label"].as_str().unwrap_or("").to_string(),
+                v["count"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(facet, municipality);
+    // package_show gives the same package, with its distributions as resources.
+    assert_eq!(seen["shown"]["id"], seen["first"]["id"]);
+    assert_eq!(seen["shown"]["organization"], "Malmö stad");
+    let record = get_json(format!(
+        "{api}/api/v1/datasets/{}",
+        seen["first"]["id"].as_str().expect("id")
+    ))
+    .await;
+    // Same order as the search, same title.
+    assert_eq!(seen["first"]["id"], ours["hits"][0]["id"]);
+    assert_eq!(seen["shown"]["title"], ours["hits"][0]["title"]);
+    assert_eq!(
+        seen["shown"]["resources"].as_array().map(Vec::len),
+        record["distributions"].as_array().map(Vec::len)
+    );
+    // CKAN's error types reach the client as its own exceptions.
+    assert_eq!(seen["missing"], "NotFound");
+    assert_eq!(seen["invalid"], "ValidationError");
+    // rows/start page like the search does.
+    let page2 = get_json(format!(
+        "{api}/api/v1/datasets?q=badplatser&per_page=2&page=2"
+    ))
+    .await;
+    let ids: Vec<&str> = page2["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|h| h["id"].as_str())
+        .collect();
+    assert_eq!(seen["paged"], serde_json::json!(ids));
+    let organisations = seen["organization_list"].as_array().expect("list");
+    assert_eq!(organisations.len(), 34);
+    assert!(organisations.iter().any(|o| o == "malmo-stad"));
+    assert!(seen["tags"].as_u64().unwrap_or(0) > 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sparql_clients_query_the_canonical_records() {
+    let r = region(300).await;
+    r.harvest().await;
+    let api = serve_api(&r.samla).await;
+    let seen = python_async("sparql_client.py", vec![format!("{api}/sparql")]).await;
+    assert_eq!(
+        seen["datasets"].as_u64(),
+        Some(r.samla.index.len()),
+        "{seen}"
+    );
+    let malmo = get_json(format!(
+        "{api}/api/v1/datasets?municipality=1280&per_page=1"
+    ))
+    .await;
+    assert_eq!(seen["top_publishers"][0][0], "Malmö stad", "{seen}");
+    assert_eq!(seen["top_publishers"][0][1], malmo["total"], "{seen}");
+    assert_eq!(seen["xml_rows"], 5);
+    assert_eq!(seen["csv_header"], serde_json::json!(["d", "title"]));
+    assert_eq!(seen["csv_rows"], 4);
+    assert_eq!(seen["ask"], true);
+    assert_eq!(seen["construct_triples"], 7);
+
+    // Bad queries and updates are the client's error, with a message.
+    let client = reqwest::Client::new();
+    for (request, parameter) in [
+        (client.get(format!("{api}/sparql?query=SELEC")), "query"),
+        (client.get(format!("{api}/sparql")), "query"),
+        (
+            client
+                .post(format!("{api}/sparql"))
+                .header("content-type", "application/sparql-update")
+                .body("DELETE WHERE { ?s ?p ?o }"),
+            "Content-Type",
+        ),
+        (
+            client
+                .post(format!("{api}/sparql"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("update=DELETE%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D"),
+            "update",
+        ),
+    ] {
+        let response = request.send().await.expect("send");
+        assert_eq!(response.status(), 400);
+        let body: Value =
+            serde_json::from_str(&response.text().await.expect("body")).expect("json");
+        assert_eq!(body["error"]["parameter"], parameter, "{body}");
+    }
+}
+
+#[test]
+fn sparql_results_stop_at_the_limit_and_queries_at_the_timeout() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let r = runtime.block_on(async {
+        let r = region(120).await;
+        r.harvest().await;
+        r
+    });
+    let limited = samla_sparql::SparqlEndpoint::new(
+        Arc::clone(&r.samla.store),
+        samla_sparql::Limits {
+            timeout: std::time::Duration::from_secs(10),
+            max_results: 3,
+        },
+    );
+    let answer = limited
+        .query(
+            "SELECT ?s WHERE { ?s ?p ?o }",
+            samla_sparql::ResultFormat::Csv,
+            samla_model::export::RdfFormat::Turtle,
+        )
+        .expect("query");
+    assert!(answer.truncated);
+    assert_eq!(String::from_utf8_lossy(&answer.body).lines().count(), 4);
+    let slow = samla_sparql::SparqlEndpoint::new(
+        Arc::clone(&r.samla.store),
+        samla_sparql::Limits {
+            timeout: std::time::Duration::from_millis(200),
+            max_results: 10,
+        },
+    );
+    // Every triple against every triple, counted: far longer than 200 ms.
+    let started = std::time::Instant::now();
+    let result = slow.query(
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+        samla_sparql::ResultFormat::Json,
+        samla_model::export::RdfFormat::Turtle,
+    );
+    assert!(
+        matches!(result, Err(samla_sparql::SparqlError::Timeout(_))),
+        "{result:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+/// The triples of each dataset's canonical graph, by dataset id.
+fn graphs(samla: &samla::app::Samla) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    samla
+        .store
+        .for_each_dataset(|d| {
+            let mut lines: Vec<String> = d.ntriples.lines().map(str::to_string).collect();
+            lines.sort();
+            out.insert(d.id, lines);
+        })
+        .expect("datasets");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn harvesting_samlas_own_catalog_gives_the_same_records() {
+    let r = region(300).await;
+    r.harvest().await;
+    let api = serve_api(&r.samla).await;
+
+    // Content negotiation, the four syntaxes and 406.
+    let client = reqwest::Client::new();
+    for (accept, media) in [
+        ("text/turtle", "text/turtle"),
+        ("application/rdf+xml", "application/rdf+xml"),
+        ("application/ld+json", "application/ld+json"),
+        ("application/n-triples", "application/n-triples"),
+        ("text/html;q=0.9, */*;q=0.1", "text/turtle"),
+    ] {
+        let response = client
+            .get(format!("{api}/catalog?per_page=5"))
+            .header("accept", accept)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(response.status(), 200);
+        let ct = response.headers()["content-type"].to_str().unwrap_or("");
+        assert!(ct.starts_with(media), "{accept} gave {ct}");
+    }
+    let refused = client
+        .get(format!("{api}/catalog"))
+        .header("accept", "image/png")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(refused.status(), 406);
+    let bad = client
+        .get(format!("{api}/catalog.ttl?per_page=0"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(bad.status(), 400);
+
+    // The same filters as the search: Malmö's page counts Malmö's datasets.
+    let malmo = get_json(format!(
+        "{api}/api/v1/datasets?municipality=1280&per_page=1"
+    ))
+    .await;
+    let ttl = client
+        .get(format!("{api}/catalog.ttl?municipality=1280&per_page=10"))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    let triples: Vec<oxrdf::Triple> = oxttl::TurtleParser::new()
+        .for_slice(ttl.as_bytes())
+        .collect::<Result<_, _>>()
+        .expect("turtle");
+    let total = triples
+        .iter()
+        .find(|t| t.predicate.as_str() == "http://www.w3.org/ns/hydra/core#totalItems")
+        .map(|t| match &t.object {
+            oxrdf::Term::Literal(l) => l.value().parse::<u64>().unwrap_or(0),
+            _ => 0,
+        });
+    assert_eq!(total, malmo["total"].as_u64());
+    let listed = triples
+        .iter()
+        .filter(|t| t.predicate.as_str() == "http://www.w3.org/ns/dcat#dataset")
+        .count();
+    assert_eq!(listed, 10);
+
+    // A second samla harvests the export: through Hydra pages in Turtle, and the single
+    // RDF/XML file. Both give back every record, triple for triple.
+    let config = samla::app::embedded_region().expect("region");
+    for (id, url) in [
+        ("paged", format!("{api}/catalog.ttl?per_page=40")),
+        ("single", format!("{api}/datasets/dcat")),
+    ] {
+        let mut config = config.clone();
+        let mut s = source(id, &url);
+        s.aggregate = true;
+        s.organisation = "1200".into();
+        config.sources = vec![s];
+        config.harvest = crate::support::settings(1 << 26);
+        let state = tempfile::tempdir().expect("tempdir");
+        let second = samla::app::Samla::open(config, state.path()).expect("open");
+        let outcomes = second
+            .pipeline
+            .harvest_all(
+                &second.config.sources,
+                1,
+                CancellationToken::new(),
+                Arc::new(samla::pipeline::Quiet),
+            )
+            .await;
+        for (_, o) in &outcomes {
+            assert!(o.is_ok(), "{id}: {o:?}");
+        }
+        let before = graphs(&r.samla);
+        let after = graphs(&second);
+        assert_eq!(before.len(), after.len(), "{id}: every dataset");
+        let differing: Vec<&String> = before
+            .iter()
+            .filter(|(k, v)| after.get(*k) != Some(*v))
+            .map(|(k, _)| k)
+            .collect();
+        assert!(
+            differing.is_empty(),
+            "{id}: {} datasets differ, e.g. {:?}\nbefore {:#?}\nafter {:#?}",
+            differing.len(),
+            differing.first(),
+            differing.first().and_then(|k| before.get(*k)),
+            differing.first().and_then(|k| after.get(*k)),
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_is_an_atom_feed_and_the_service_reports_metrics() {
+    let r = region(300).await;
+    r.harvest().await;
+    let api = serve_api(&r.samla).await;
+    let search = get_json(format!(
+        "{api}/api/v1/datasets?q=laddplatser&sort=modified&per_page=5"
+    ))
+    .await;
+    let response = reqwest::get(format!(
+        "{api}/api/v1/datasets.atom?q=laddplatser&sort=modified&per_page=5"
+    ))
+    .await
+    .expect("get");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/atom+xml; charset=utf-8"
+    );
+    let body = response.text().await.expect("body");
+    let doc = roxmltree::Document::parse(&body).expect("atom is XML");
+    let atom = "http://www.w3.org/2005/Atom";
+    let entries: Vec<_> = doc
+        .root_element()
+        .children()
+        .filter(|n| n.has_tag_name((atom, "entry")))
+        .collect();
+    let hits = search["hits"].as_array().expect("hits");
+    assert_eq!(entries.len(), hits.len());
+    for (entry, hit) in entries.iter().zip(hits) {
+        let child = |name: &str| {
+            entry
+                .children()
+                .find(|n| n.has_tag_name((atom, name)))
+                .and_then(|n| n.text())
+                .unwrap_or("")
+                .to_string()
+        };
+        assert_eq!(child("title"), hit["title"].as_str().unwrap_or(""));
+        assert_eq!(child("id"), hit["uri"].as_str().unwrap_or(""));
+        assert!(!child("updated").is_empty());
+    }
+    let bad = reqwest::get(format!("{api}/api/v1/datasets.atom?per_page=1000"))
+        .await
+        .expect("get");
+    assert_eq!(bad.status(), 400);
+
+    let metrics = reqwest::get(format!("{api}/metrics"))
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    let value = |prefix: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} in\n{metrics}"))
+    };
+    assert!(value("samla_http_responses_total{code=\"200\"}") >= 2.0);
+    assert!(value("samla_http_responses_total{code=\"400\"}") >= 1.0);
+    assert!(value("samla_search_duration_seconds_count") >= 1.0);
+    let counts = r.samla.store.dataset_counts().expect("counts");
+    assert_eq!(
+        value("samla_datasets{source=\"malmo\",organisation=\"1280\"}") as u64,
+        counts["malmo"]
+    );
+    assert_eq!(
+        value("samla_harvest_runs{source=\"malmo\",outcome=\"success\"}"),
+        1.0
+    );
+    // The source that answers 500 shows its failure.
+    assert!(metrics.contains("outcome=\"failed\""), "{metrics}");
+}
+
+/// Serves one fixture file as Turtle.
+async fn serve_turtle(path: std::path::PathBuf) -> String {
+    let body = std::fs::read_to_string(path).expect("fixture");
+    let router = axum::Router::new().route(
+        "/catalog.ttl",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { ([("content-type", "text/turtle")], body) }
+        }),
+    );
+    format!("{}/catalog.ttl", serve(router).await)
+}
+
+/// Opt-in (reads `../shared/realworld/shacl`): a catalog that conforms to the official
+/// DCAT-AP 3.0.1 shapes, harvested and exported by samla, still conforms, by pyshacl.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs ../shared/realworld; run by scripts/test"]
+async fn realworld_export_validates_with_pyshacl_against_dcat_ap_3() {
+    let shapes = format!(
+        "{}/../shared/realworld/shacl/dcat-ap-3.0.1/dcat-ap-SHACL.ttl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let fixture = crate::support::fixture("export/kommun.ttl");
+    let source_report = python(
+        "shacl_validate.py",
+        &["--shapes", &shapes, fixture.to_str().expect("path")],
+    );
+    assert_eq!(source_report["conforms"], true, "{source_report}");
+
+    let url = serve_turtle(fixture).await;
+    let mut config = samla::app::embedded_region().expect("region");
+    config.sources = vec![source("kommun", &url)];
+    config.harvest = crate::support::settings(1 << 26);
+    let state = tempfile::tempdir().expect("tempdir");
+    let samla = samla::app::Samla::open(config, state.path()).expect("open");
+    let outcomes = samla
+        .pipeline
+        .harvest_all(
+            &samla.config.sources,
+            1,
+            CancellationToken::new(),
+            Arc::new(samla::pipeline::Quiet),
+        )
+        .await;
+    assert!(outcomes.iter().all(|(_, o)| o.is_ok()));
+    assert_eq!(samla.index.len(), 2);
+    let api = serve_api(&samla).await;
+    for export in [
+        "datasets/dcat",
+        "catalog.ttl",
+        "catalog.jsonld",
+        "catalog.nt",
+    ] {
+        let report = python_async(
+            "shacl_validate.py",
+            vec!["--shapes".into(), shapes.clone(), format!("{api}/{export}")],
+        )
+        .await;
+        assert_eq!(
+            report["violations"],
+            serde_json::json!([]),
+            "{export}: {report}"
+        );
+        assert_eq!(report["conforms"], true, "{export}");
+    }
+}

@@ -1,6 +1,7 @@
 //! samla's integration tests: one binary, real HTTP on loopback, real files on disk.
 
 mod api;
+mod browser;
 mod e2e;
 mod harvest;
 mod incremental;

@@ -165,6 +165,20 @@ fn shorten(text: &str, max: usize) -> String {
     format!("{}…", cut.trim_end())
 }
 
+/// A harvested URL as a link target: http, https and mailto only (`javascript:` and the like
+/// are shown nowhere as links).
+fn safe_url(url: &str) -> Option<String> {
+    let lower = url.trim_start().to_ascii_lowercase();
+    ["http://", "https://", "mailto:"]
+        .iter()
+        .any(|s| lower.starts_with(s))
+        .then(|| url.to_string())
+}
+
+fn safe_urls(urls: &[String]) -> Vec<String> {
+    urls.iter().filter_map(|u| safe_url(u)).collect()
+}
+
 /// `path?pairs`, or `path` alone.
 fn link(path: &str, pairs: &[(String, String)]) -> String {
     if pairs.is_empty() {
@@ -401,8 +415,8 @@ async fn dataset_page(state: &AppState, page: &Page, id: String) -> Result<Respo
                 "title": pick(&d.title, lang).unwrap_or(""),
                 "format": d.format.as_deref().or(d.media_type.as_deref()).map(|f| label(f)),
                 "license": d.license.as_deref().map(|l| labels::licence(l).map(|x| x.label.to_string()).unwrap_or_else(|| l.to_string())),
-                "download": d.download_urls,
-                "access": d.access_urls,
+                "download": safe_urls(&d.download_urls),
+                "access": safe_urls(&d.access_urls),
             })
         })
         .collect();
@@ -417,7 +431,7 @@ async fn dataset_page(state: &AppState, page: &Page, id: String) -> Result<Respo
         .map(|r| {
             json!({
                 "source_id": r.source_id,
-                "source_url": r.source_url,
+                "source_url": safe_url(&r.source_url),
                 "first_seen": r.first_seen.format("%Y-%m-%d").to_string(),
                 "last_harvested": r.last_harvested.map(|d| d.format("%Y-%m-%d %H:%M").to_string()),
             })
@@ -435,15 +449,15 @@ async fn dataset_page(state: &AppState, page: &Page, id: String) -> Result<Respo
             archived => stored.archived_at.is_some(),
             publisher => v.publisher.as_ref().and_then(|p| pick(&p.name, lang)),
             municipality => municipality,
-            license => v.license.as_deref().map(|l| json!({"iri": l, "label": labels::licence(l).map(|x| x.label).unwrap_or(l)})),
+            license => v.license.as_deref().map(|l| json!({"iri": safe_url(l), "label": labels::licence(l).map(|x| x.label).unwrap_or(l)})),
             themes => v.themes.iter().map(|t| label(t)).collect::<Vec<_>>(),
             keywords => v.keywords.iter().filter(|(l, _)| l.is_empty() || l == lang).map(|(_, k)| k.clone()).collect::<Vec<_>>(),
-            conforms_to => v.conforms_to.iter().map(|c| json!({"iri": c, "label": specification_label(c)})).collect::<Vec<_>>(),
+            conforms_to => v.conforms_to.iter().map(|c| json!({"iri": safe_url(c), "label": specification_label(c)})).collect::<Vec<_>>(),
             access_rights => v.access_rights.as_deref().map(label),
             frequency => v.accrual_periodicity.as_deref().map(label),
             issued => v.issued,
             modified => v.modified,
-            landing_page => v.landing_page,
+            landing_page => v.landing_page.as_deref().and_then(safe_url),
             contact => v.contact_point.as_ref().and_then(|c| c.email.clone().or(c.name.clone())),
             distributions => distributions,
             quality => json!({
@@ -495,7 +509,7 @@ async fn sources(State(state): State<AppState>, RawQuery(query): RawQuery) -> Re
                     "id": s.id,
                     "organisation": state.directory.by_code(&s.organisation).map(|o| o.name.clone()).unwrap_or_else(|| s.organisation.clone()),
                     "protocol": s.protocol,
-                    "url": s.url,
+                    "url": safe_url(&s.url),
                     "verified": s.verified,
                     "datasets": counts.get(&s.id).copied().unwrap_or(0),
                     "finished": run.map(|r| r.finished.format("%Y-%m-%d %H:%M").to_string()),

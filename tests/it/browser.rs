@@ -1,0 +1,402 @@
+//! The web UI in a real browser: headless Chromium driven over WebDriver (Debian's chromium
+//! and chromium-driver, which scripts/test installs). Screenshots are kept under
+//! `target/screenshots/` as test artifacts.
+
+use crate::support::{fixture, serve, serve_api, settings, source};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::Value;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A chromedriver on a free loopback port, stopped on drop.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn driver() -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver (apt-get install chromium chromium-driver; scripts/test does)");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Driver { child, url };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    ClientBuilder::native()
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+fn screenshot_dir() -> std::path::PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    std::fs::write(screenshot_dir().join(name), png).expect("write screenshot");
+}
+
+async fn text(client: &Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn get_json(url: String) -> Value {
+    let body = reqwest::get(&url)
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    serde_json::from_str(&body).expect("json")
+}
+
+async fn script_count(client: &Client) -> i64 {
+    client
+        .execute("return document.querySelectorAll('script').length", vec![])
+        .await
+        .expect("execute")
+        .as_i64()
+        .unwrap_or(-1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_request() {
+    // The simulated region, plus a source whose text is hostile.
+    let config = samla::app::embedded_region().expect("region");
+    let simulator = Arc::new(samla::app::simulator_for(&config, 300));
+    let base = serve(Arc::clone(&simulator).router()).await;
+    let mut config = samla::app::simulated_config(&config, &simulator, &base).expect("config");
+    let hostile = std::fs::read_to_string(fixture("export/hostile.ttl")).expect("fixture");
+    let hostile_router = axum::Router::new().route(
+        "/catalog.ttl",
+        axum::routing::get(move || {
+            let body = hostile.clone();
+            async move { ([("content-type", "text/turtle")], body) }
+        }),
+    );
+    let hostile_url = format!("{}/catalog.ttl", serve(hostile_router).await);
+    config.sources.push(source("fientlig", &hostile_url));
+    config.harvest = settings(1 << 26);
+    let state = tempfile::tempdir().expect("tempdir");
+    let samla = samla::app::Samla::open(config, state.path()).expect("open");
+    samla
+        .pipeline
+        .harvest_all(
+            &samla.config.sources,
+            4,
+            tokio_util::sync::CancellationToken::new(),
+            Arc::new(samla::pipeline::Quiet),
+        )
+        .await;
+    let site = serve_api(&samla).await;
+    let driver = driver().await;
+    let profile = tempfile::tempdir().expect("profile");
+    let client = browser(&driver, profile.path()).await;
+
+    // Search from the front page, by keyboard: the first Tab reaches the skip link.
+    client.goto(&format!("{site}/")).await.expect("goto");
+    assert_eq!(text(&client, "h1").await, "Öppna data i Skåne");
+    let lang = client
+        .find(Locator::Css("html"))
+        .await
+        .expect("html")
+        .attr("lang")
+        .await
+        .expect("attr");
+    assert_eq!(lang.as_deref(), Some("sv"));
+    client
+        .find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .send_keys("\u{E004}")
+        .await
+        .expect("tab");
+    let focused = client
+        .active_element()
+        .await
+        .expect("focus")
+        .attr("class")
+        .await
+        .expect("class");
+    assert_eq!(
+        focused.as_deref(),
+        Some("skip"),
+        "Tab reaches the skip link"
+    );
+    // The search box has a label.
+    let label = client
+        .find(Locator::Css("label[for=q]"))
+        .await
+        .expect("label")
+        .prop("textContent")
+        .await
+        .expect("text");
+    assert_eq!(label.as_deref(), Some("Sök datamängder"));
+    let q = client.find(Locator::Css("#q")).await.expect("search box");
+    q.send_keys("badplatser").await.expect("type");
+    client
+        .find(Locator::Css("form.search button"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    let all = get_json(format!("{site}/api/v1/datasets?q=badplatser")).await;
+    assert_eq!(text(&client, "#total").await, all["total"].to_string());
+
+    // Filter by municipality: Malmö's bathing sites.
+    let malmo_link = client
+        .find(Locator::XPath(
+            "//fieldset[@id='facet-municipality']//a[starts-with(normalize-space(.), 'Malmö stad')]",
+        ))
+        .await
+        .expect("Malmö in the municipality facet");
+    malmo_link.click().await.expect("filter");
+    let url = client.current_url().await.expect("url");
+    assert!(url.as_str().contains("municipality=1280"), "{url}");
+    let malmo = get_json(format!(
+        "{site}/api/v1/datasets?q=badplatser&municipality=1280"
+    ))
+    .await;
+    assert_eq!(text(&client, "#total").await, malmo["total"].to_string());
+    let publishers = client
+        .find_all(Locator::Css(".hits .meta"))
+        .await
+        .expect("hits");
+    assert!(!publishers.is_empty());
+    for p in &publishers {
+        assert!(p.text().await.expect("text").starts_with("Malmö stad"));
+    }
+    screenshot(&client, "search-badplatser-malmo.png").await;
+
+    // Open the first dataset: its licence, distributions and quality with fixes.
+    let first_title = malmo["hits"][0]["title"]
+        .as_str()
+        .expect("title")
+        .to_string();
+    client
+        .find(Locator::Css(".hits h2 a"))
+        .await
+        .expect("first hit")
+        .click()
+        .await
+        .expect("open");
+    assert_eq!(text(&client, "h1").await, first_title);
+    assert!(!text(&client, "#license").await.is_empty());
+    let rows = client
+        .find_all(Locator::Css(
+            "table[aria-labelledby=distributions] tbody tr",
+        ))
+        .await
+        .expect("distributions");
+    assert!(!rows.is_empty());
+    assert!(text(&client, "#quality + p").await.contains("/ 405"));
+    screenshot(&client, "dataset.png").await;
+
+    // The coverage matrix: its empty cells are the organisations publishing nothing there.
+    client
+        .goto(&format!("{site}/coverage?by=conforms_to"))
+        .await
+        .expect("coverage");
+    let coverage = get_json(format!("{site}/api/v1/reports/coverage?by=conforms_to")).await;
+    let matrix = &coverage["conforms_to"];
+    let rows = client
+        .find_all(Locator::Css("#matrix tbody tr"))
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), matrix["rows"].as_array().map_or(0, Vec::len));
+    for (row, expected) in rows.iter().zip(matrix["rows"].as_array().expect("rows")) {
+        let name = row
+            .find(Locator::Css("th"))
+            .await
+            .expect("th")
+            .text()
+            .await
+            .expect("name");
+        assert_eq!(name, expected["name"].as_str().unwrap_or(""));
+        let empty = row
+            .find_all(Locator::Css("td.empty"))
+            .await
+            .expect("cells")
+            .len();
+        let zero = expected["cells"]
+            .as_array()
+            .expect("cells")
+            .iter()
+            .filter(|c| c["datasets"] == 0)
+            .count();
+        assert_eq!(empty, zero, "{name}");
+    }
+    let csv_href = client
+        .find(Locator::Css("#coverage-csv"))
+        .await
+        .expect("csv link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("href");
+    let csv = reqwest::get(format!("{site}{csv_href}"))
+        .await
+        .expect("csv");
+    assert_eq!(csv.status(), 200);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/csv")
+    );
+    screenshot(&client, "coverage.png").await;
+
+    // File a data request.
+    client
+        .goto(&format!("{site}/request"))
+        .await
+        .expect("request");
+    client
+        .find(Locator::Css("#what"))
+        .await
+        .expect("what")
+        .send_keys("Elsparkcyklarnas parkeringszoner i Malmö")
+        .await
+        .expect("type");
+    client
+        .find(Locator::Css("#municipality option[value='1280']"))
+        .await
+        .expect("Malmö")
+        .click()
+        .await
+        .expect("choose");
+    client
+        .find(Locator::Css("#organisation_type option[value='cluster']"))
+        .await
+        .expect("cluster")
+        .click()
+        .await
+        .expect("choose");
+    client
+        .find(Locator::Css("main form button"))
+        .await
+        .expect("send")
+        .click()
+        .await
+        .expect("submit");
+    assert!(text(&client, "#request-done").await.starts_with("Tack!"));
+    let demand = get_json(format!("{site}/api/v1/reports/demand")).await;
+    let filed = demand["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .find(|r| r["what"] == "Elsparkcyklarnas parkeringszoner i Malmö")
+        .cloned()
+        .expect("the request is in the demand report");
+    assert_eq!(filed["municipality"], "1280");
+    assert_eq!(filed["organisation_type"], "cluster");
+
+    // Switch language.
+    client.goto(&format!("{site}/")).await.expect("front");
+    client
+        .find(Locator::Css("a.lang"))
+        .await
+        .expect("switch")
+        .click()
+        .await
+        .expect("switch");
+    assert_eq!(text(&client, "h1").await, "Open data in Skåne");
+    let lang = client
+        .find(Locator::Css("html"))
+        .await
+        .expect("html")
+        .attr("lang")
+        .await
+        .expect("attr");
+    assert_eq!(lang.as_deref(), Some("en"));
+    assert!(text(&client, "header nav").await.contains("Coverage"));
+    screenshot(&client, "front-en.png").await;
+
+    // A hostile title stays text, in the list and on its page; nothing runs.
+    client
+        .goto(&format!("{site}/?q=fientligt"))
+        .await
+        .expect("search");
+    let title = text(&client, ".hits h2 a").await;
+    assert_eq!(title, "<script>alert(1)</script> Fientligt dataset");
+    assert_eq!(script_count(&client).await, 0);
+    assert!(client.get_alert_text().await.is_err(), "no alert is open");
+    client
+        .find(Locator::Css(".hits h2 a"))
+        .await
+        .expect("hit")
+        .click()
+        .await
+        .expect("open");
+    assert_eq!(
+        text(&client, "h1").await,
+        "<script>alert(1)</script> Fientligt dataset"
+    );
+    assert!(
+        text(&client, ".description")
+            .await
+            .contains("<img src=x onerror=alert(2)>")
+    );
+    assert_eq!(script_count(&client).await, 0);
+    let javascript_links = client
+        .find_all(Locator::Css("a[href^='javascript']"))
+        .await
+        .expect("links");
+    assert!(javascript_links.is_empty(), "no javascript: link is shown");
+    assert!(client.get_alert_text().await.is_err(), "no alert is open");
+    screenshot(&client, "hostile-dataset.png").await;
+    client.close().await.expect("close");
+}

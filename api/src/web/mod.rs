@@ -413,7 +413,7 @@ async fn dataset_page(state: &AppState, page: &Page, id: String) -> Result<Respo
         .map(|d| {
             json!({
                 "title": pick(&d.title, lang).unwrap_or(""),
-                "format": d.format.as_deref().or(d.media_type.as_deref()).map(|f| label(f)),
+                "format": d.format.as_deref().or(d.media_type.as_deref()).map(&label),
                 "license": d.license.as_deref().map(|l| labels::licence(l).map(|x| x.label.to_string()).unwrap_or_else(|| l.to_string())),
                 "download": safe_urls(&d.download_urls),
                 "access": safe_urls(&d.access_urls),

@@ -232,10 +232,7 @@ type FqTerms = (Vec<(Dimension, String)>, Vec<String>);
 
 /// `fq` terms (`organization:malmo-stad res_format:CSV +groups:tran license_id:cc-by-4.0`)
 /// as search filters; free text in `fq` (and `tags:`) joins the query.
-fn filters_from_fq(
-    state: &AppState,
-    fq: &str,
-) -> Result<FqTerms, CkanError> {
+fn filters_from_fq(state: &AppState, fq: &str) -> Result<FqTerms, CkanError> {
     let mut filters = Vec::new();
     let mut words = Vec::new();
     for term in split_terms(fq) {

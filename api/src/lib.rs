@@ -14,6 +14,7 @@ mod ckan;
 mod error;
 mod feed;
 pub mod metrics;
+pub mod openapi;
 mod params;
 pub mod reports;
 mod sparql;
@@ -162,6 +163,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/action/{action}", get(ckan::action).post(ckan::action))
         .route("/sparql", get(sparql::get).post(sparql::post))
         .route("/metrics", get(metrics::scrape))
+        .route("/openapi.json", get(openapi::openapi_json))
         .merge(web::routes())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::middleware::from_fn_with_state(
@@ -180,12 +182,34 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::Internal(format!("worker stopped: {e}")))?
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, description = "The service answers", body = openapi::Health)))]
 async fn healthz(State(state): State<AppState>) -> Response {
     let index = Arc::clone(&state.index);
     let datasets = blocking(move || Ok(index.len())).await.unwrap_or(0);
     axum::Json(json!({"status": "ok", "datasets": datasets})).into_response()
 }
 
+#[utoipa::path(get, path = "/api/v1/datasets", tag = "datasets",
+    params(
+        ("q" = Option<String>, Query, max_length = 512, description = "Free text (Swedish stemming, accents folded)"),
+        ("municipality" = Option<Vec<String>>, Query, style = Form, explode, description = "Kommunkod (repeatable; values OR-ed, filters AND-ed)"),
+        ("publisher" = Option<Vec<String>>, Query, style = Form, explode, description = "Publisher IRI (repeatable; values OR-ed, filters AND-ed)"),
+        ("theme" = Option<Vec<String>>, Query, style = Form, explode, description = "EU data-theme IRI (repeatable; values OR-ed, filters AND-ed)"),
+        ("format" = Option<Vec<String>>, Query, style = Form, explode, description = "EU file-type IRI (repeatable; values OR-ed, filters AND-ed)"),
+        ("license" = Option<Vec<String>>, Query, style = Form, explode, description = "Licence IRI (repeatable; values OR-ed, filters AND-ed)"),
+        ("access_rights" = Option<Vec<String>>, Query, style = Form, explode, description = "Access-right IRI (repeatable; values OR-ed, filters AND-ed)"),
+        ("conforms_to" = Option<Vec<String>>, Query, style = Form, explode, description = "Specification IRI (repeatable; values OR-ed, filters AND-ed)"),
+        ("hvd_category" = Option<Vec<String>>, Query, style = Form, explode, description = "HVD category IRI (repeatable; values OR-ed, filters AND-ed)"),
+        ("sort" = Option<String>, Query, description = "relevance (default) or modified"),
+        ("page" = Option<u32>, Query, minimum = 1, description = "Page, from 1"),
+        ("per_page" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Hits per page (20 by default)"),
+        ("lang" = Option<String>, Query, description = "sv (default) or en"),
+    ),
+    responses(
+        (status = 200, description = "A page of datasets with facet counts", body = openapi::SearchResponse),
+        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
+    ))]
 async fn search(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -296,6 +320,16 @@ pub(crate) fn specification_label(iri: &str) -> String {
     rest.trim_end_matches('/').replace('/', " ")
 }
 
+#[utoipa::path(get, path = "/api/v1/datasets/{id}", tag = "datasets",
+    params(("id" = String, Path, description = "Dataset id (a UUID identifier, else the IRI)")),
+    responses(
+        (status = 200, description = "The record with distributions and provenance; its canonical graph with Accept: text/turtle", content(
+            (openapi::DatasetRecord = "application/json"),
+            (String = "text/turtle"),
+        )),
+        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
+        (status = 404, description = "No such dataset", body = openapi::ErrorBody),
+    ))]
 async fn dataset(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -369,6 +403,8 @@ async fn dataset(
     Ok(axum::Json(body).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/sources", tag = "sources",
+    responses((status = 200, description = "Every source with its organisation, last run and dataset count", body = openapi::SourceList)))]
 async fn sources(State(state): State<AppState>) -> Result<Response, ApiError> {
     let store = Arc::clone(&state.store);
     let (counts, runs) = blocking(move || {
@@ -436,6 +472,14 @@ struct RunsQuery {
 }
 
 /// `GET /api/v1/sources/{id}/runs?limit=N`: the run history, newest first.
+#[utoipa::path(get, path = "/api/v1/sources/{id}/runs", tag = "sources",
+    params(("id" = String, Path, description = "Source id"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Runs, newest first (50 by default)")),
+    responses(
+        (status = 200, description = "The run history", body = openapi::RunList),
+        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
+        (status = 404, description = "No such source", body = openapi::ErrorBody),
+    ))]
 async fn source_runs(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -468,6 +512,13 @@ async fn source_runs(
 }
 
 /// `GET /api/v1/sources/{id}`: the source, its last run, and its archived datasets.
+#[utoipa::path(get, path = "/api/v1/sources/{id}", tag = "sources",
+    params(("id" = String, Path, description = "Source id")),
+    responses(
+        (status = 200, description = "The source, its last run and its archived datasets", body = serde_json::Value),
+        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
+        (status = 404, description = "No such source", body = openapi::ErrorBody),
+    ))]
 async fn source_detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -542,6 +593,18 @@ fn authorise(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 /// `POST /api/v1/sources/{id}/harvest`: starts a run now (admin); 202 with the run id.
+#[utoipa::path(post, path = "/api/v1/sources/{id}/harvest", tag = "sources",
+    params(("id" = String, Path, description = "Source id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The run started", body = openapi::HarvestStarted),
+        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
+        (status = 401, description = "No admin token given", body = openapi::ErrorBody),
+        (status = 403, description = "Wrong token, or admin endpoints disabled", body = openapi::ErrorBody),
+        (status = 404, description = "No such source", body = openapi::ErrorBody),
+        (status = 409, description = "The source has a run going", body = openapi::ErrorBody),
+        (status = 503, description = "Not harvesting, or shutting down", body = openapi::ErrorBody),
+    ))]
 async fn start_harvest(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -583,6 +646,21 @@ async fn start_harvest(
 
 /// `GET /api/v1/reports/{name}?format=json|csv&municipality=&table=…` for `quality`,
 /// `coverage` (`by=`), `freshness`, `harvest` and `demand` (`days=`).
+#[utoipa::path(get, path = "/api/v1/reports/{name}", tag = "reports",
+    params(("name" = openapi::ReportName, Path, description = "The report"),
+        ("format" = Option<String>, Query, description = "json (default) or csv"),
+        ("table" = Option<String>, Query, description = "With format=csv: which table of the report"),
+        ("municipality" = Option<String>, Query, description = "Kommunkod"),
+        ("by" = Option<String>, Query, description = "coverage: conforms_to, hvd_category or theme; demand: themes or specifications"),
+        ("days" = Option<u32>, Query, description = "demand: days back")),
+    responses(
+        (status = 200, description = "The report", content(
+            (openapi::Report = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
+        (status = 404, description = "No such report", body = openapi::ErrorBody),
+    ))]
 async fn report(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -616,6 +694,15 @@ async fn report(
 
 /// `GET /api/v1/reports/charts/{name}.svg?…`: the report charts as SVG (`coverage`,
 /// `coverage-history`, `quality`, `demand`).
+#[utoipa::path(get, path = "/api/v1/reports/charts/{file}", tag = "reports",
+    params(("file" = openapi::ChartFile, Path, description = "The chart"),
+        ("by" = Option<String>, Query, description = "As the report takes it"),
+        ("days" = Option<u32>, Query, description = "demand: days back")),
+    responses(
+        (status = 200, description = "The chart", content((String = "image/svg+xml"))),
+        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
+        (status = 404, description = "No such chart", body = openapi::ErrorBody),
+    ))]
 async fn chart(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -675,6 +762,16 @@ async fn accept_request(
 
 /// `POST /api/v1/requests`: a business files a data request (JSON or a form). 201 with its
 /// id; 400 naming the field that is wrong; 429 past the hourly limit per client.
+#[utoipa::path(post, path = "/api/v1/requests", tag = "demand",
+    request_body(content(
+        (reports::demand::DataRequestInput = "application/json"),
+        (reports::demand::DataRequestInput = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 201, description = "Filed", body = openapi::RequestFiled),
+        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
+        (status = 429, description = "Too many requests from this address this hour", body = openapi::ErrorBody),
+    ))]
 async fn file_request(
     State(state): State<AppState>,
     client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,

@@ -490,3 +490,127 @@ async fn realworld_export_validates_with_pyshacl_against_dcat_ap_3() {
         assert_eq!(report["conforms"], true, "{export}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_no_server_error_and_no_response_off_the_openapi_schema() {
+    let r = region(300).await;
+    r.harvest().await;
+    let api = serve_api(&r.samla).await;
+    let doc = get_json(format!("{api}/openapi.json")).await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    // Every /api/v1 route is described.
+    for path in [
+        "/api/v1/datasets",
+        "/api/v1/datasets.atom",
+        "/api/v1/datasets/{id}",
+        "/api/v1/sources",
+        "/api/v1/sources/{id}",
+        "/api/v1/sources/{id}/runs",
+        "/api/v1/sources/{id}/harvest",
+        "/api/v1/reports/{name}",
+        "/api/v1/reports/charts/{file}",
+        "/api/v1/requests",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} is not in the schema"
+        );
+    }
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .arg(format!(
+                "{}/tests/python/api_fuzz.py",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .arg(&api)
+            .output()
+            .expect("python3 runs schemathesis")
+    })
+    .await
+    .expect("thread");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "schemathesis failed:\n{report}");
+    assert!(
+        report.contains("Tested: 11") && !report.contains("🚫") && !report.contains("❌"),
+        "{report}"
+    );
+    let line = report
+        .lines()
+        .find(|l| l.contains(" generated, "))
+        .unwrap_or_else(|| panic!("no test-case count in\n{report}"));
+    let numbers: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert!(
+        numbers.len() == 2 && numbers[0] == numbers[1] && numbers[0] > 500,
+        "{line}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_of_the_web_ui_answers_in_swedish_and_english() {
+    let r = region(120).await;
+    r.harvest().await;
+    let site = serve_api(&r.samla).await;
+    let id = r
+        .search("badplatser", &[])
+        .hits
+        .first()
+        .map(|h| crate::support::segment(&h.id))
+        .expect("a dataset");
+    for (path, sv, en) in [
+        ("/", "Öppna data i Skåne", "Open data in Skåne"),
+        ("/coverage?by=theme", "Täckning", "Coverage"),
+        ("/quality", "Kvalitet", "Quality"),
+        ("/demand", "Efterfrågan", "Demand"),
+        ("/sources", "Källor", "Sources"),
+        ("/request", "Önska data", "Request data"),
+    ] {
+        for (lang, heading) in [("sv", sv), ("en", en)] {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let url = format!("{site}{path}{sep}lang={lang}");
+            let response = reqwest::get(&url).await.expect("get");
+            assert_eq!(response.status(), 200, "{url}");
+            assert!(
+                response.headers()["content-type"]
+                    .to_str()
+                    .unwrap_or("")
+                    .starts_with("text/html")
+            );
+            let html = response.text().await.expect("body");
+            assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{url}");
+            assert!(html.contains(&format!("<h1>{heading}</h1>")), "{url}");
+        }
+    }
+    let page = reqwest::get(format!("{site}/dataset/{id}?lang=en"))
+        .await
+        .expect("get");
+    assert_eq!(page.status(), 200);
+    // Bad input is a 4xx page with the reason, never a 5xx.
+    for (path, status) in [
+        ("/?page=0", 400),
+        ("/?per_page=1000", 400),
+        ("/?nonsense=1", 400),
+        ("/coverage?by=colour", 400),
+        ("/dataset/no-such-dataset", 404),
+    ] {
+        let response = reqwest::get(format!("{site}{path}")).await.expect("get");
+        assert_eq!(response.status(), status, "{path}");
+        let html = response.text().await.expect("body");
+        assert!(html.contains("role=\"alert\""), "{path}");
+    }
+    let bad_request = reqwest::Client::new()
+        .post(format!("{site}/request"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("what=x&organisation_type=company")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(bad_request.status(), 400);
+    let html = bad_request.text().await.expect("body");
+    assert!(
+        html.contains("aria-invalid=\"true\""),
+        "the field is marked"
+    );
+}

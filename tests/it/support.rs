@@ -197,3 +197,10 @@ pub async fn serve_api(samla: &samla::app::Samla) -> String {
     tokio::spawn(async move { axum::serve(listener, router).await });
     format!("http://{addr}")
 }
+
+/// Percent-encodes an id for a path segment.
+pub fn segment(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}

@@ -34,10 +34,11 @@ pub const ORGANISATION_TYPES: &[&str] =
     &["company", "cluster", "public_sector", "research", "other"];
 
 /// A data request as filed (`POST /api/v1/requests`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataRequestInput {
     /// What data is needed (3–2000 characters).
+    #[schema(min_length = 3, max_length = 2000)]
     pub what: Option<String>,
     /// A kommunkod of the region, or absent / `"region"` for the whole region.
     pub municipality: Option<String>,
@@ -48,6 +49,7 @@ pub struct DataRequestInput {
     /// `company`, `cluster`, `public_sector`, `research` or `other`.
     pub organisation_type: Option<String>,
     /// How to reach the requester (optional, at most 200 characters; never shown in reports).
+    #[schema(max_length = 200)]
     pub contact: Option<String>,
 }
 

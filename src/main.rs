@@ -477,6 +477,10 @@ async fn demo(
         samla.index.len(),
         results.len()
     );
+    println!("  web UI:   {url}/   (Malmö's bathing sites: {url}/?q=badplatser&municipality=1280)");
+    println!(
+        "  coverage: {url}/coverage   (CSV: {url}/api/v1/reports/coverage?format=csv&table=matrix)"
+    );
     println!("  curl '{url}/api/v1/datasets?q=badplatser'");
     println!("  curl '{url}/api/v1/datasets?q=laddstolpar&municipality=1280'");
     println!("  curl '{url}/api/v1/sources'");
@@ -484,6 +488,16 @@ async fn demo(
     println!("  curl '{url}/api/v1/reports/coverage?format=csv&by=theme'");
     println!("  curl '{url}/api/v1/reports/demand'   # also freshness, harvest");
     println!("  open {url}/api/v1/reports/charts/coverage.svg");
+    println!(
+        "  curl '{url}/catalog.ttl?municipality=1280'   # DCAT-AP-SE; /datasets/dcat in one RDF/XML file"
+    );
+    println!("  curl '{url}/api/3/action/package_search?q=badplatser'   # CKAN-compatible");
+    println!(
+        "  curl '{url}/sparql' --data-urlencode 'query=SELECT (COUNT(*) AS ?n) WHERE {{ ?d a <http://www.w3.org/ns/dcat#Dataset> }}'"
+    );
+    println!(
+        "  curl '{url}/api/v1/datasets.atom?q=laddplatser'   # Atom; also /metrics, /openapi.json"
+    );
     println!(
         "  curl -X POST -H 'Authorization: Bearer {token}' '{url}/api/v1/sources/malmo/harvest'"
     );

@@ -124,26 +124,9 @@ async fn page(
     let params = SearchParams::parse_paged(&query, DEFAULT_PER_PAGE, None)?;
     let base = base_url(&state, &headers);
     let catalog = description(&state, &base);
-    let index = Arc::clone(&state.index);
-    let store = Arc::clone(&state.store);
-    let request = params.request();
-    let (total, graphs) = blocking(move || {
-        let result = index
-            .search(&request)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let mut graphs = Vec::with_capacity(result.hits.len());
-        for hit in &result.hits {
-            let Some(stored) = store
-                .winner(&hit.id)
-                .map_err(|e| ApiError::Internal(e.to_string()))?
-            else {
-                continue; // archived between the search and the read
-            };
-            graphs.push(stored);
-        }
-        Ok((result.total, graphs))
-    })
-    .await?;
+    let result = crate::run_search(&state, &params, crate::Demand::Skip).await?;
+    let total = result.total;
+    let graphs = crate::winners(&state, &result.hits).await?;
     // The page links keep every parameter but `page`.
     let kept: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .filter(|(k, _)| k != "page")

@@ -10,7 +10,7 @@
 
 use crate::{AppState, blocking};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use samla_indexer::{Dimension, SearchRequest, SortOrder};
 use samla_model::view::{DatasetView, pick};
@@ -96,11 +96,7 @@ fn parameters(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(params);
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = crate::content_type(headers);
     if content_type.starts_with("application/x-www-form-urlencoded") {
         for (k, v) in url::form_urlencoded::parse(body) {
             params.insert(k.into_owned(), Value::String(v.into_owned()));

@@ -4,14 +4,13 @@
 
 use crate::catalog::base_url;
 use crate::params::SearchParams;
-use crate::{ApiError, AppState, blocking};
+use crate::{ApiError, AppState};
 use atom_syndication::{Entry, Feed, FixedDateTime, Link, Person, Text};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use samla_model::normalize;
 use samla_model::view::pick;
-use std::sync::Arc;
 
 /// Percent-encodes an id for a path segment.
 pub(crate) fn segment(id: &str) -> String {
@@ -57,32 +56,22 @@ pub(crate) async fn search_feed(
 ) -> Result<Response, ApiError> {
     let query = query.unwrap_or_default();
     let params = SearchParams::parse(&query)?;
-    let request = params.request();
-    let index = Arc::clone(&state.index);
-    let store = Arc::clone(&state.store);
-    let (result, changed) = blocking(move || {
-        let result = index
-            .search(&request)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let mut changed = Vec::with_capacity(result.hits.len());
-        for hit in &result.hits {
-            let stored = store
-                .winner(&hit.id)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            changed.push(stored.map(|s| s.last_changed));
-        }
-        Ok((result, changed))
-    })
-    .await?;
+    let result = crate::run_search(&state, &params, crate::Demand::Skip).await?;
+    let changed: std::collections::HashMap<String, chrono::DateTime<chrono::Utc>> =
+        crate::winners(&state, &result.hits)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.last_changed))
+            .collect();
     let base = base_url(&state, &headers);
     let lang = params.lang.as_str();
     let mut entries = Vec::new();
-    for (hit, changed) in result.hits.iter().zip(changed) {
+    for hit in &result.hits {
         let updated: FixedDateTime = hit
             .modified
             .as_deref()
             .and_then(normalize::date)
-            .or(changed)
+            .or_else(|| changed.get(&hit.id).copied())
             .unwrap_or_default()
             .fixed_offset();
         let id = segment(&hit.id);

@@ -215,19 +215,7 @@ async fn search(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = SearchParams::parse(query.as_deref().unwrap_or(""))?;
-    let request = params.request();
-    let index = Arc::clone(&state.index);
-    let started = std::time::Instant::now();
-    let result: SearchResult = blocking(move || {
-        index
-            .search(&request)
-            .map_err(|e| ApiError::Internal(e.to_string()))
-    })
-    .await?;
-    state.metrics.observe_search(started.elapsed());
-    if params.page == 1 {
-        log_search(&state, &params, result.total as u64);
-    }
+    let result = run_search(&state, &params, Demand::Log).await?;
     let lang = params.lang.as_str();
     let hits: Vec<Value> = result
         .hits
@@ -268,6 +256,71 @@ async fn search(
         "facets": facets,
     }))
     .into_response())
+}
+
+/// Whether a search counts as demand (a person searching) or not (an export or feed poll).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Demand {
+    Log,
+    Skip,
+}
+
+/// Runs a search on a blocking thread, its time in the metrics; a person's first page is
+/// logged for the demand report.
+pub(crate) async fn run_search(
+    state: &AppState,
+    params: &SearchParams,
+    demand: Demand,
+) -> Result<SearchResult, ApiError> {
+    let request = params.request();
+    let index = Arc::clone(&state.index);
+    let started = std::time::Instant::now();
+    let result = blocking(move || {
+        index
+            .search(&request)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
+    state.metrics.observe_search(started.elapsed());
+    if demand == Demand::Log && params.page == 1 {
+        log_search(state, params, result.total as u64);
+    }
+    Ok(result)
+}
+
+/// The shown records of `hits`, in order; a hit archived since the search is left out.
+pub(crate) async fn winners(
+    state: &AppState,
+    hits: &[samla_indexer::Hit],
+) -> Result<Vec<samla_store::StoredDataset>, ApiError> {
+    let store = Arc::clone(&state.store);
+    let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();
+    blocking(move || {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(d) = store
+                .winner(&id)
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+            {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// The request's `Content-Type`, lower case, without parameters ("" when absent).
+pub(crate) fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// Logs a search for the demand report (first pages only, so paging through one search
@@ -778,11 +831,7 @@ async fn file_request(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = content_type(&headers);
     let input: reports::demand::DataRequestInput =
         if content_type.starts_with("application/x-www-form-urlencoded") {
             let mut map = serde_json::Map::new();

@@ -84,11 +84,7 @@ pub(crate) async fn post(
     RawQuery(query): RawQuery,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = crate::content_type(&headers);
     let request = if content_type.starts_with("application/x-www-form-urlencoded") {
         from_pairs(&body)?
     } else if content_type.starts_with("application/sparql-query") {
@@ -136,7 +132,9 @@ async fn run(
             .map_err(|e| match e {
                 SparqlError::Syntax(m) => ApiError::bad("query", m),
                 SparqlError::Evaluation(m) => ApiError::bad("query", m),
-                e @ SparqlError::Timeout(_) => ApiError::Unavailable(e.to_string()),
+                e @ (SparqlError::Timeout(_) | SparqlError::Busy) => {
+                    ApiError::Unavailable(e.to_string())
+                }
                 SparqlError::Internal(m) => ApiError::Internal(m),
             })
     })

@@ -29,6 +29,9 @@ pub enum SparqlError {
     /// feature such as SERVICE).
     #[error("the query could not be evaluated: {0}")]
     Evaluation(String),
+    /// Too many queries are running.
+    #[error("too many queries are running; try again shortly")]
+    Busy,
     /// Ours: the store could not be read or loaded.
     #[error("internal: {0}")]
     Internal(String),
@@ -131,6 +134,7 @@ pub struct SparqlEndpoint {
     store: Arc<Store>,
     limits: Limits,
     loaded: Mutex<Option<(u64, oxigraph::store::Store)>>,
+    running: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl std::fmt::Debug for SparqlEndpoint {
@@ -148,6 +152,7 @@ impl SparqlEndpoint {
             store,
             limits,
             loaded: Mutex::new(None),
+            running: Arc::default(),
         }
     }
 
@@ -197,12 +202,32 @@ impl SparqlEndpoint {
             .parse_query(query)
             .map_err(|e| SparqlError::Syntax(e.to_string()))?;
         let graph = self.graph()?;
-        let _watch = Watchdog::start(token, self.limits.timeout);
-        let evaluated = (|| {
-            let results = prepared.on_store(&graph).execute()?;
-            self.serialize(results, format, graph_format)
-        })();
-        evaluated.map_err(|e| match e {
+        // The query runs on its own thread; at the deadline the caller gets its answer (a
+        // timeout) at once, and the token stops the thread when the engine next checks it.
+        // Abandoned queries still count against `MAX_RUNNING` until they stop.
+        let running = Running::enter(&self.running).ok_or(SparqlError::Busy)?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let limits = self.limits;
+        std::thread::spawn(move || {
+            let _running = running;
+            let answer = prepared
+                .on_store(&graph)
+                .execute()
+                .map_err(Failure::from)
+                .and_then(|results| serialize(results, format, graph_format, limits.max_results));
+            let _ = tx.send(answer);
+        });
+        let answer = match rx.recv_timeout(self.limits.timeout) {
+            Ok(answer) => answer,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                token.cancel();
+                return Err(SparqlError::Timeout(self.limits.timeout));
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(SparqlError::Internal("the query thread stopped".into()));
+            }
+        };
+        answer.map_err(|e| match e {
             Failure::Evaluation(QueryEvaluationError::Cancelled) => {
                 SparqlError::Timeout(self.limits.timeout)
             }
@@ -210,54 +235,77 @@ impl SparqlEndpoint {
             Failure::Io(e) => SparqlError::Internal(e.to_string()),
         })
     }
+}
 
-    fn serialize(
-        &self,
-        results: QueryResults<'_>,
-        format: ResultFormat,
-        graph_format: RdfFormat,
-    ) -> Result<Answer, Failure> {
-        let max = self.limits.max_results;
-        match results {
-            QueryResults::Boolean(value) => Ok(Answer {
+/// Queries running at once at most, abandoned ones included.
+const MAX_RUNNING: usize = 4;
+
+/// A slot among the running queries, given back on drop.
+struct Running(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Running {
+    fn enter(count: &Arc<std::sync::atomic::AtomicUsize>) -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_RUNNING).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(Arc::clone(count)))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+fn serialize(
+    results: QueryResults<'_>,
+    format: ResultFormat,
+    graph_format: RdfFormat,
+    max: usize,
+) -> Result<Answer, Failure> {
+    match results {
+        QueryResults::Boolean(value) => Ok(Answer {
+            media_type: format.media_type(),
+            body: QueryResultsSerializer::from_format(format.oxigraph())
+                .serialize_boolean_to_writer(Vec::new(), value)?,
+            truncated: false,
+        }),
+        QueryResults::Solutions(solutions) => {
+            let mut writer = QueryResultsSerializer::from_format(format.oxigraph())
+                .serialize_solutions_to_writer(Vec::new(), solutions.variables().to_vec())?;
+            let mut truncated = false;
+            for (n, solution) in solutions.enumerate() {
+                if n == max {
+                    truncated = true;
+                    break;
+                }
+                writer.serialize(&solution?)?;
+            }
+            Ok(Answer {
                 media_type: format.media_type(),
-                body: QueryResultsSerializer::from_format(format.oxigraph())
-                    .serialize_boolean_to_writer(Vec::new(), value)?,
-                truncated: false,
-            }),
-            QueryResults::Solutions(solutions) => {
-                let mut writer = QueryResultsSerializer::from_format(format.oxigraph())
-                    .serialize_solutions_to_writer(Vec::new(), solutions.variables().to_vec())?;
-                let mut truncated = false;
-                for (n, solution) in solutions.enumerate() {
-                    if n == max {
-                        truncated = true;
-                        break;
-                    }
-                    writer.serialize(&solution?)?;
+                body: writer.finish()?,
+                truncated,
+            })
+        }
+        QueryResults::Graph(triples) => {
+            let mut out = Vec::new();
+            let mut truncated = false;
+            for (n, triple) in triples.enumerate() {
+                if n == max {
+                    truncated = true;
+                    break;
                 }
-                Ok(Answer {
-                    media_type: format.media_type(),
-                    body: writer.finish()?,
-                    truncated,
-                })
+                out.push(triple?);
             }
-            QueryResults::Graph(triples) => {
-                let mut out = Vec::new();
-                let mut truncated = false;
-                for (n, triple) in triples.enumerate() {
-                    if n == max {
-                        truncated = true;
-                        break;
-                    }
-                    out.push(triple?);
-                }
-                Ok(Answer {
-                    media_type: graph_format.media_type(),
-                    body: export::serialize(&out, graph_format),
-                    truncated,
-                })
-            }
+            Ok(Answer {
+                media_type: graph_format.media_type(),
+                body: export::serialize(&out, graph_format),
+                truncated,
+            })
         }
     }
 }
@@ -276,23 +324,5 @@ impl From<QueryEvaluationError> for Failure {
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
         Self::Io(e)
-    }
-}
-
-/// Cancels a query at its deadline; dropping it (the query is done) ends the watch at once.
-struct Watchdog {
-    _done: std::sync::mpsc::Sender<()>,
-}
-
-impl Watchdog {
-    fn start(token: CancellationToken, timeout: Duration) -> Self {
-        let (done, finished) = std::sync::mpsc::channel::<()>();
-        std::thread::spawn(move || {
-            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(timeout)
-            {
-                token.cancel();
-            }
-        });
-        Self { _done: done }
     }
 }

@@ -2,9 +2,8 @@
 //! and chromium-driver, which scripts/test installs). Screenshots are kept under
 //! `target/screenshots/` as test artifacts.
 
-use crate::support::{fixture, serve, serve_api, settings, source};
+use crate::support::{fixture, get_json, serve, serve_api, settings, source};
 use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::Value;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,16 +91,6 @@ async fn text(client: &Client, css: &str) -> String {
         .text()
         .await
         .expect("text")
-}
-
-async fn get_json(url: String) -> Value {
-    let body = reqwest::get(&url)
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
-    serde_json::from_str(&body).expect("json")
 }
 
 async fn script_count(client: &Client) -> i64 {

@@ -2,7 +2,7 @@
 //! DCAT-AP-SE export (harvested back by samla, validated by pyshacl in the real-world suite),
 //! the CKAN Action API (ckanapi), SPARQL (SPARQLWrapper and rdflib), Atom feeds, metrics.
 
-use crate::support::{region, serve, serve_api, source};
+use crate::support::{get_json, region, serve, serve_api, source};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -28,12 +28,6 @@ pub fn python(script: &str, args: &[&str]) -> Value {
             String::from_utf8_lossy(&out.stdout)
         )
     })
-}
-
-async fn get_json(url: String) -> Value {
-    let response = reqwest::get(&url).await.expect("get");
-    assert_eq!(response.status(), 200, "{url}");
-    serde_json::from_str(&response.text().await.expect("body")).expect("json")
 }
 
 /// Runs a blocking client off the test's runtime threads, so the server keeps answering.
@@ -215,7 +209,8 @@ fn sparql_results_stop_at_the_limit_and_queries_at_the_timeout() {
         matches!(result, Err(samla_sparql::SparqlError::Timeout(_))),
         "{result:?}"
     );
-    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    // The answer comes at the deadline, whenever the engine notices the cancellation.
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
 /// The triples of each dataset's canonical graph, by dataset id.

@@ -1,6 +1,6 @@
 //! Reports over the harvested simulated region, read over real HTTP.
 
-use crate::support::{region, serve};
+use crate::support::{get_json, get_text, region, serve};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,18 +110,6 @@ async fn freshness_report_as_json_and_csv_for_every_organisation() {
         let v: Value = serde_json::from_str(&body).expect("json");
         assert_eq!(v["error"]["parameter"], parameter);
     }
-}
-
-async fn get_text(url: String) -> (u16, String) {
-    let response = reqwest::get(url).await.expect("get");
-    let status = response.status().as_u16();
-    (status, response.text().await.expect("body"))
-}
-
-async fn get_json(url: String) -> Value {
-    let (status, body) = get_text(url.clone()).await;
-    assert_eq!(status, 200, "{url}: {body}");
-    serde_json::from_str(&body).expect("json")
 }
 
 fn csv_rows(body: &str) -> (Vec<String>, Vec<csv::StringRecord>) {

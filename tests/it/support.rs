@@ -204,3 +204,17 @@ pub fn segment(id: &str) -> String {
         .collect::<String>()
         .replace('+', "%20")
 }
+
+/// GETs `url`: its status and body.
+pub async fn get_text(url: String) -> (u16, String) {
+    let response = reqwest::get(url).await.expect("get");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+/// GETs JSON from `url`, which must answer 200.
+pub async fn get_json(url: String) -> serde_json::Value {
+    let (status, body) = get_text(url.clone()).await;
+    assert_eq!(status, 200, "{url}: {body}");
+    serde_json::from_str(&body).expect("json")
+}

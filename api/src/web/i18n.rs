@@ -58,6 +58,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("datasets", "Datamängder", "Datasets"),
     ("dataset", "Datamängd", "Dataset"),
     ("distributions", "Distributioner", "Distributions"),
+    ("name", "Namn", "Name"),
     ("download", "Ladda ner", "Download"),
     ("access", "Åtkomst", "Access"),
     ("landing_page", "Webbsida", "Landing page"),

@@ -221,19 +221,7 @@ async fn search_page(
 ) -> Result<Response, ApiError> {
     let raw = link("", &page.pairs);
     let params = SearchParams::parse(raw.trim_start_matches('?'))?;
-    let request = params.request();
-    let index = Arc::clone(&state.index);
-    let started = std::time::Instant::now();
-    let result = blocking(move || {
-        index
-            .search(&request)
-            .map_err(|e| ApiError::Internal(e.to_string()))
-    })
-    .await?;
-    state.metrics.observe_search(started.elapsed());
-    if params.page == 1 {
-        crate::log_search(state, &params, result.total as u64);
-    }
+    let result = crate::run_search(state, &params, crate::Demand::Log).await?;
     let lang = page.lang;
     // The search's own pairs, page left out: every facet link starts from these.
     let mut pairs: Vec<(String, String)> = Vec::new();

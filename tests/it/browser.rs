@@ -290,6 +290,61 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
     );
     screenshot(&client, "coverage.png").await;
 
+    // Who publishes no EV-charging data: the organisations the search finds nothing for.
+    let topic = client
+        .find(Locator::Css("#topic"))
+        .await
+        .expect("topic box");
+    topic.send_keys("laddplatser").await.expect("type");
+    client
+        .find(Locator::Css("main form.search button"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    let mut none_shown = Vec::new();
+    for row in client
+        .find_all(Locator::Css("#publishers tbody tr"))
+        .await
+        .expect("rows")
+    {
+        if !row
+            .find_all(Locator::Css("td.empty"))
+            .await
+            .expect("cell")
+            .is_empty()
+        {
+            none_shown.push(
+                row.find(Locator::Css("th"))
+                    .await
+                    .expect("th")
+                    .text()
+                    .await
+                    .expect("name"),
+            );
+        }
+    }
+    let charging = get_json(format!("{site}/api/v1/datasets?q=laddplatser&per_page=1")).await;
+    let publishing: Vec<&str> = charging["facets"]["municipality"]
+        .as_array()
+        .expect("facet")
+        .iter()
+        .filter_map(|v| v["label"].as_str())
+        .collect();
+    let mut none_expected: Vec<String> = samla
+        .directory
+        .organisations()
+        .iter()
+        .map(|o| o.name.clone())
+        .filter(|n| !publishing.contains(&n.as_str()))
+        .collect();
+    none_shown.sort();
+    none_expected.sort();
+    assert!(!none_expected.is_empty() && !publishing.is_empty());
+    assert_eq!(none_shown, none_expected);
+    screenshot(&client, "coverage-laddplatser.png").await;
+
     // File a data request.
     client
         .goto(&format!("{site}/request"))

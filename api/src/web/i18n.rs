@@ -116,6 +116,18 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("by_theme", "Teman", "Themes"),
     ("none", "inga", "none"),
+    (
+        "who_publishes",
+        "Vilka publicerar data om …?",
+        "Who publishes data on …?",
+    ),
+    (
+        "who_publishes_hint",
+        "t.ex. laddplatser, badplatser, detaljplaner",
+        "e.g. charging points, bathing sites, zoning plans",
+    ),
+    ("publishes_nothing", "publicerar inget", "publishes nothing"),
+    ("matching", "Datamängder om", "Datasets on"),
     ("publishers_of", "publicerar", "publish"),
     ("download_csv", "Ladda ner som CSV", "Download as CSV"),
     ("chart", "Diagram", "Chart"),

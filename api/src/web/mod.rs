@@ -526,6 +526,39 @@ async fn coverage(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
         }
         let report = report_json(&state, "coverage", format!("by={by}")).await?;
         let matrix = report.get(&by).cloned().unwrap_or(Value::Null);
+        // "Who publishes data on …?": every organisation with its datasets matching a search.
+        let topic = page
+            .pairs
+            .iter()
+            .find(|(k, _)| k == "q")
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|q| !q.is_empty());
+        let publishers = match &topic {
+            None => Value::Null,
+            Some(q) => {
+                let params = SearchParams {
+                    q: Some(q.clone()),
+                    filters: Vec::new(),
+                    sort: samla_indexer::SortOrder::Relevance,
+                    page: 1,
+                    per_page: 1,
+                    lang: page.lang.to_string(),
+                };
+                let result = crate::run_search(&state, &params, crate::Demand::Log).await?;
+                let counts = result.facets.get(&Dimension::Municipality).cloned().unwrap_or_default();
+                let mut rows: Vec<Value> = state
+                    .directory
+                    .organisations()
+                    .iter()
+                    .map(|o| {
+                        let n = counts.iter().find(|(c, _)| c == &o.code).map_or(0, |(_, n)| *n);
+                        json!({"code": o.code, "name": o.name, "datasets": n})
+                    })
+                    .collect();
+                rows.sort_by_key(|r| (r["datasets"].as_u64() != Some(0), r["name"].as_str().map(str::to_string)));
+                Value::Array(rows)
+            }
+        };
         Ok(page.render(
             "coverage.html",
             StatusCode::OK,
@@ -534,6 +567,8 @@ async fn coverage(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
                 bys => vec![json!({"key": "conforms_to"}), json!({"key": "hvd_category"}), json!({"key": "theme"})],
                 columns => matrix.get("columns").cloned().unwrap_or(Value::Null),
                 rows => matrix.get("rows").cloned().unwrap_or(Value::Null),
+                topic => topic,
+                publishers => publishers,
             },
         ))
     }

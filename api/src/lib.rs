@@ -1,6 +1,9 @@
-//! The HTTP API: regional dataset search with facets, dataset records with provenance and
-//! their canonical graphs, source status, the reports (JSON, CSV, SVG charts) and data
-//! requests, under `/api/v1/`.
+//! Everything samla serves over HTTP: the JSON API under `/api/v1/` (regional dataset search
+//! with facets, records with provenance and their canonical graphs, source status, reports as
+//! JSON, CSV and SVG charts, data requests, Atom feeds of searches) described by
+//! `/openapi.json`; the DCAT-AP-SE export (`/catalog`, `/datasets/dcat`); a CKAN-compatible
+//! Action API (`/api/3/action/`); SPARQL (`/sparql`); Prometheus `/metrics`; and the
+//! server-rendered web UI in Swedish and English.
 //!
 //! Client input never causes a 5xx: bad parameters get a 400 naming the parameter, unknown
 //! ids a 404. Store and index work runs on blocking threads; the details of internal errors

@@ -555,7 +555,10 @@ impl Indexer {
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let limit = req.limit.clamp(1, MAX_PER_PAGE);
-        let top = TopDocs::with_limit(limit).and_offset(req.offset);
+        // The collector keeps offset + limit candidates: an offset past every document is
+        // bounded to the index size, so no page number can make it allocate more.
+        let offset = req.offset.min(searcher.num_docs() as usize);
+        let top = TopDocs::with_limit(limit).and_offset(offset);
 
         let mut multi = MultiCollector::new();
         let count = multi.add_collector(Count);

@@ -259,6 +259,20 @@ async fn harvesting_samlas_own_catalog_gives_the_same_records() {
         .await
         .expect("get");
     assert_eq!(refused.status(), 406);
+    // A page past the end is empty, however far: never a 5xx, never a huge allocation.
+    for far in ["1000", "4294967295"] {
+        let response = client
+            .get(format!("{api}/catalog.nt?page={far}"))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(response.status(), 200);
+        let body = response.text().await.expect("body");
+        assert!(
+            !body.contains("http://www.w3.org/ns/dcat#dataset>"),
+            "{far}"
+        );
+    }
     let bad = client
         .get(format!("{api}/catalog.ttl?per_page=0"))
         .send()

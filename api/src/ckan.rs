@@ -417,24 +417,18 @@ async fn package_search(state: &AppState, params: &Map<String, Value>) -> Result
         limit: rows.max(1),
     };
     let index = Arc::clone(&state.index);
-    let store = Arc::clone(&state.store);
-    let (total, facets, records) = blocking(move || {
-        let result = index
+    let result = blocking(move || {
+        index
             .search(&request)
-            .map_err(|e| crate::ApiError::Internal(e.to_string()))?;
-        let mut records = Vec::new();
-        for hit in result.hits.iter().take(rows) {
-            if let Some(d) = store
-                .winner(&hit.id)
-                .map_err(|e| crate::ApiError::Internal(e.to_string()))?
-            {
-                records.push(d);
-            }
-        }
-        Ok((result.total, result.facets, records))
+            .map_err(|e| crate::ApiError::Internal(e.to_string()))
     })
     .await
     .map_err(CkanError::internal)?;
+    let (total, facets) = (result.total, &result.facets);
+    let hits = &result.hits[..rows.min(result.hits.len())];
+    let records = crate::winners(state, hits)
+        .await
+        .map_err(CkanError::internal)?;
     let results: Vec<Value> = records
         .iter()
         .map(|d| package(state, d))
@@ -576,7 +570,8 @@ fn package(state: &AppState, stored: &samla_store::StoredDataset) -> Result<Valu
     let title = pick(&v.title, "sv").unwrap_or_default();
     Ok(json!({
         "id": stored.id,
-        "name": package_name(&stored.id),
+        // The id is the name too: CKAN clients pass it back to `package_show` as `id`.
+        "name": stored.id,
         "title": title,
         "notes": pick(&v.description, "sv"),
         "url": v.landing_page,
@@ -597,11 +592,6 @@ fn package(state: &AppState, stored: &samla_store::StoredDataset) -> Result<Valu
         "num_resources": resources.len(),
         "extras": extras,
     }))
-}
-
-/// A package `name`: the id itself; CKAN clients pass it back to `package_show` as `id`.
-fn package_name(id: &str) -> String {
-    id.to_string()
 }
 
 fn organization_list(state: &AppState, params: &Map<String, Value>) -> Result<Value, CkanError> {

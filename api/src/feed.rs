@@ -30,21 +30,7 @@ fn link(href: String, rel: &str, mime: Option<&str>) -> Link {
 
 /// `GET /api/v1/datasets.atom`.
 #[utoipa::path(get, path = "/api/v1/datasets.atom", tag = "datasets",
-    params(
-        ("q" = Option<String>, Query, max_length = 512, description = "Free text (Swedish stemming, accents folded)"),
-        ("municipality" = Option<Vec<String>>, Query, style = Form, explode, description = "Kommunkod (repeatable; values OR-ed, filters AND-ed)"),
-        ("publisher" = Option<Vec<String>>, Query, style = Form, explode, description = "Publisher IRI (repeatable; values OR-ed, filters AND-ed)"),
-        ("theme" = Option<Vec<String>>, Query, style = Form, explode, description = "EU data-theme IRI (repeatable; values OR-ed, filters AND-ed)"),
-        ("format" = Option<Vec<String>>, Query, style = Form, explode, description = "EU file-type IRI (repeatable; values OR-ed, filters AND-ed)"),
-        ("license" = Option<Vec<String>>, Query, style = Form, explode, description = "Licence IRI (repeatable; values OR-ed, filters AND-ed)"),
-        ("access_rights" = Option<Vec<String>>, Query, style = Form, explode, description = "Access-right IRI (repeatable; values OR-ed, filters AND-ed)"),
-        ("conforms_to" = Option<Vec<String>>, Query, style = Form, explode, description = "Specification IRI (repeatable; values OR-ed, filters AND-ed)"),
-        ("hvd_category" = Option<Vec<String>>, Query, style = Form, explode, description = "HVD category IRI (repeatable; values OR-ed, filters AND-ed)"),
-        ("sort" = Option<String>, Query, description = "relevance (default) or modified"),
-        ("page" = Option<u32>, Query, minimum = 1, description = "Page, from 1"),
-        ("per_page" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Hits per page (20 by default)"),
-        ("lang" = Option<String>, Query, description = "sv (default) or en"),
-    ),
+    params(crate::openapi::SearchQuery),
     responses(
         (status = 200, description = "The search as an Atom feed", content((String = "application/atom+xml"))),
         (status = 400, description = "A parameter is invalid; the body names it", body = crate::openapi::ErrorBody),

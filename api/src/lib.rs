@@ -194,21 +194,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets", tag = "datasets",
-    params(
-        ("q" = Option<String>, Query, max_length = 512, description = "Free text (Swedish stemming, accents folded)"),
-        ("municipality" = Option<Vec<String>>, Query, style = Form, explode, description = "Kommunkod (repeatable; values OR-ed, filters AND-ed)"),
-        ("publisher" = Option<Vec<String>>, Query, style = Form, explode, description = "Publisher IRI (repeatable; values OR-ed, filters AND-ed)"),
-        ("theme" = Option<Vec<String>>, Query, style = Form, explode, description = "EU data-theme IRI (repeatable; values OR-ed, filters AND-ed)"),
-        ("format" = Option<Vec<String>>, Query, style = Form, explode, description = "EU file-type IRI (repeatable; values OR-ed, filters AND-ed)"),
-        ("license" = Option<Vec<String>>, Query, style = Form, explode, description = "Licence IRI (repeatable; values OR-ed, filters AND-ed)"),
-        ("access_rights" = Option<Vec<String>>, Query, style = Form, explode, description = "Access-right IRI (repeatable; values OR-ed, filters AND-ed)"),
-        ("conforms_to" = Option<Vec<String>>, Query, style = Form, explode, description = "Specification IRI (repeatable; values OR-ed, filters AND-ed)"),
-        ("hvd_category" = Option<Vec<String>>, Query, style = Form, explode, description = "HVD category IRI (repeatable; values OR-ed, filters AND-ed)"),
-        ("sort" = Option<String>, Query, description = "relevance (default) or modified"),
-        ("page" = Option<u32>, Query, minimum = 1, description = "Page, from 1"),
-        ("per_page" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Hits per page (20 by default)"),
-        ("lang" = Option<String>, Query, description = "sv (default) or en"),
-    ),
+    params(openapi::SearchQuery),
     responses(
         (status = 200, description = "A page of datasets with facet counts", body = openapi::SearchResponse),
         (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
@@ -376,6 +362,29 @@ pub(crate) fn specification_label(iri: &str) -> String {
     rest.trim_end_matches('/').replace('/', " ")
 }
 
+/// A dataset's rows, the one shown first (a dataset every source has archived is still shown,
+/// marked so), and the shown row's canonical graph; 404 for an unknown id. The rows are never
+/// empty.
+pub(crate) async fn shown_record(
+    state: &AppState,
+    id: &str,
+) -> Result<(Vec<samla_store::StoredDataset>, Vec<oxrdf::Triple>), ApiError> {
+    let store = Arc::clone(&state.store);
+    let lookup = id.to_string();
+    let rows = blocking(move || {
+        store
+            .provenance(&lookup)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
+    let stored = rows
+        .first()
+        .ok_or_else(|| ApiError::NotFound(format!("no dataset with id {id:?}")))?;
+    let triples = record::parse_canonical(&stored.ntriples)
+        .map_err(|e| ApiError::Internal(format!("stored graph of {id} does not parse: {e}")))?;
+    Ok((rows, triples))
+}
+
 #[utoipa::path(get, path = "/api/v1/datasets/{id}", tag = "datasets",
     params(("id" = String, Path, description = "Dataset id (a UUID identifier, else the IRI)")),
     responses(
@@ -391,21 +400,8 @@ async fn dataset(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let store = Arc::clone(&state.store);
-    let lookup = id.clone();
-    let rows = blocking(move || {
-        store
-            .provenance(&lookup)
-            .map_err(|e| ApiError::Internal(e.to_string()))
-    })
-    .await?;
-    // The winner comes first; a dataset every source has archived is still shown, marked so.
-    let stored = rows
-        .first()
-        .cloned()
-        .ok_or_else(|| ApiError::NotFound(format!("no dataset with id {id:?}")))?;
-    let triples = record::parse_canonical(&stored.ntriples)
-        .map_err(|e| ApiError::Internal(format!("stored graph of {id} does not parse: {e}")))?;
+    let (rows, triples) = shown_record(&state, &id).await?;
+    let stored = rows[0].clone();
     let wants_turtle = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -459,20 +455,31 @@ async fn dataset(
     Ok(axum::Json(body).into_response())
 }
 
+/// Every source's active dataset count and last run, read together off the async threads.
+pub(crate) async fn source_status(
+    state: &AppState,
+) -> Result<
+    (
+        std::collections::HashMap<String, u64>,
+        std::collections::HashMap<String, samla_store::StoredRun>,
+    ),
+    ApiError,
+> {
+    let store = Arc::clone(&state.store);
+    blocking(move || {
+        let internal = |e: samla_store::StoreError| ApiError::Internal(e.to_string());
+        Ok((
+            store.dataset_counts().map_err(internal)?,
+            store.last_runs().map_err(internal)?,
+        ))
+    })
+    .await
+}
+
 #[utoipa::path(get, path = "/api/v1/sources", tag = "sources",
     responses((status = 200, description = "Every source with its organisation, last run and dataset count", body = openapi::SourceList)))]
 async fn sources(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let store = Arc::clone(&state.store);
-    let (counts, runs) = blocking(move || {
-        let counts = store
-            .dataset_counts()
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let runs = store
-            .last_runs()
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok((counts, runs))
-    })
-    .await?;
+    let (counts, runs) = source_status(&state).await?;
     let list: Vec<Value> = state
         .sources
         .iter()

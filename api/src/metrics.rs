@@ -106,15 +106,13 @@ pub(crate) async fn count_responses(
 /// `GET /metrics`.
 pub(crate) async fn scrape(State(state): State<AppState>) -> Result<Response, ApiError> {
     let store = Arc::clone(&state.store);
-    let (runs, last, counts) = blocking(move || {
-        let internal = |e: samla_store::StoreError| ApiError::Internal(e.to_string());
-        Ok((
-            store.run_counts().map_err(internal)?,
-            store.last_runs().map_err(internal)?,
-            store.dataset_counts().map_err(internal)?,
-        ))
+    let runs = blocking(move || {
+        store
+            .run_counts()
+            .map_err(|e| ApiError::Internal(e.to_string()))
     })
     .await?;
+    let (counts, last) = crate::source_status(&state).await?;
     let m = &state.metrics;
     m.runs.clear();
     for (source, outcome, n) in runs {

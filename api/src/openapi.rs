@@ -7,7 +7,7 @@
 
 use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 /// An error: a stable code, a message, and the parameter at fault for a 400.
 #[derive(ToSchema)]
@@ -23,6 +23,50 @@ struct ErrorDetail {
     message: String,
     /// For `bad_parameter`: the parameter or field.
     parameter: Option<String>,
+}
+
+/// The search's parameters, for the search and its Atom feed. Filters repeat: values of one
+/// filter are OR-ed, filters AND-ed.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Free text (Swedish stemming, accents folded).
+    #[param(max_length = 512)]
+    q: Option<String>,
+    /// Kommunkod.
+    #[param(style = Form, explode)]
+    municipality: Option<Vec<String>>,
+    /// Publisher IRI.
+    #[param(style = Form, explode)]
+    publisher: Option<Vec<String>>,
+    /// EU data-theme IRI.
+    #[param(style = Form, explode)]
+    theme: Option<Vec<String>>,
+    /// EU file-type IRI.
+    #[param(style = Form, explode)]
+    format: Option<Vec<String>>,
+    /// Licence IRI.
+    #[param(style = Form, explode)]
+    license: Option<Vec<String>>,
+    /// Access-right IRI.
+    #[param(style = Form, explode)]
+    access_rights: Option<Vec<String>>,
+    /// Specification IRI.
+    #[param(style = Form, explode)]
+    conforms_to: Option<Vec<String>>,
+    /// HVD category IRI.
+    #[param(style = Form, explode)]
+    hvd_category: Option<Vec<String>>,
+    /// `relevance` (default) or `modified`.
+    sort: Option<String>,
+    /// Page, from 1.
+    #[param(minimum = 1)]
+    page: Option<u32>,
+    /// Hits per page (20 by default).
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<u32>,
+    /// `sv` (default) or `en`.
+    lang: Option<String>,
 }
 
 /// `GET /healthz`.

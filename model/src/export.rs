@@ -94,54 +94,35 @@ const PREFIXES: [(&str, &str); 8] = [
     ("xsd", "http://www.w3.org/2001/XMLSchema#"),
 ];
 
-/// Writes `triples` in `format`.
+impl RdfFormat {
+    fn oxrdfio(self) -> oxrdfio::RdfFormat {
+        match self {
+            Self::Turtle => oxrdfio::RdfFormat::Turtle,
+            Self::RdfXml => oxrdfio::RdfFormat::RdfXml,
+            Self::JsonLd => oxrdfio::RdfFormat::JsonLd {
+                profile: oxrdfio::JsonLdProfileSet::empty(),
+            },
+            Self::NTriples => oxrdfio::RdfFormat::NTriples,
+        }
+    }
+}
+
+/// Writes `triples` in `format`, with the usual prefixes where the syntax has them.
 pub fn serialize(triples: &[Triple], format: RdfFormat) -> Vec<u8> {
+    let mut serializer = oxrdfio::RdfSerializer::from_format(format.oxrdfio());
+    for (prefix, iri) in PREFIXES {
+        serializer = serializer
+            .with_prefix(prefix, iri)
+            .expect("prefix names and namespace IRIs are constants and valid");
+    }
+    let mut writer = serializer.for_writer(Vec::new());
     // Writing into a Vec cannot fail, and canonical graphs hold only triples every syntax
     // can write (absolute IRIs), so serializer errors are not expected; a triple that still
     // fails is left out rather than failing the whole export.
-    const VALID: &str = "prefix names and namespace IRIs are constants and valid";
-    match format {
-        RdfFormat::Turtle => {
-            let mut s = oxttl::TurtleSerializer::new();
-            for (p, iri) in PREFIXES {
-                s = s.with_prefix(p, iri).expect(VALID);
-            }
-            let mut w = s.for_writer(Vec::new());
-            for t in triples {
-                let _ = w.serialize_triple(t);
-            }
-            w.finish().unwrap_or_default()
-        }
-        RdfFormat::NTriples => {
-            let mut w = oxttl::NTriplesSerializer::new().for_writer(Vec::new());
-            for t in triples {
-                let _ = w.serialize_triple(t);
-            }
-            w.finish()
-        }
-        RdfFormat::RdfXml => {
-            let mut s = oxrdfxml::RdfXmlSerializer::new();
-            for (p, iri) in PREFIXES {
-                s = s.with_prefix(p, iri).expect(VALID);
-            }
-            let mut w = s.for_writer(Vec::new());
-            for t in triples {
-                let _ = w.serialize_triple(t);
-            }
-            w.finish().unwrap_or_default()
-        }
-        RdfFormat::JsonLd => {
-            let mut s = oxjsonld::JsonLdSerializer::new();
-            for (p, iri) in PREFIXES {
-                s = s.with_prefix(p, iri).expect(VALID);
-            }
-            let mut w = s.for_writer(Vec::new());
-            for t in triples {
-                let _ = w.serialize_quad(t.as_ref().in_graph(oxrdf::GraphNameRef::DefaultGraph));
-            }
-            w.finish().unwrap_or_default()
-        }
+    for t in triples {
+        let _ = writer.serialize_triple(t);
     }
+    writer.finish().unwrap_or_default()
 }
 
 /// The catalog that wraps the exported datasets.

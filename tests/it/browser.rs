@@ -93,6 +93,16 @@ async fn text(client: &Client, css: &str) -> String {
         .expect("text")
 }
 
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
 async fn script_count(client: &Client) -> i64 {
     client
         .execute("return document.querySelectorAll('script').length", vec![])
@@ -177,13 +187,7 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
     assert_eq!(label.as_deref(), Some("Sök datamängder"));
     let q = client.find(Locator::Css("#q")).await.expect("search box");
     q.send_keys("badplatser").await.expect("type");
-    client
-        .find(Locator::Css("form.search button"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("submit");
+    click(&client, "form.search button").await;
     let all = get_json(format!("{site}/api/v1/datasets?q=badplatser")).await;
     assert_eq!(text(&client, "#total").await, all["total"].to_string());
 
@@ -217,13 +221,7 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
         .as_str()
         .expect("title")
         .to_string();
-    client
-        .find(Locator::Css(".hits h2 a"))
-        .await
-        .expect("first hit")
-        .click()
-        .await
-        .expect("open");
+    click(&client, ".hits h2 a").await;
     assert_eq!(text(&client, "h1").await, first_title);
     assert!(!text(&client, "#license").await.is_empty());
     let rows = client
@@ -296,13 +294,7 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
         .await
         .expect("topic box");
     topic.send_keys("laddplatser").await.expect("type");
-    client
-        .find(Locator::Css("main form.search button"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("submit");
+    click(&client, "main form.search button").await;
     let mut none_shown = Vec::new();
     for row in client
         .find_all(Locator::Css("#publishers tbody tr"))
@@ -357,27 +349,9 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
         .send_keys("Elsparkcyklarnas parkeringszoner i Malmö")
         .await
         .expect("type");
-    client
-        .find(Locator::Css("#municipality option[value='1280']"))
-        .await
-        .expect("Malmö")
-        .click()
-        .await
-        .expect("choose");
-    client
-        .find(Locator::Css("#organisation_type option[value='cluster']"))
-        .await
-        .expect("cluster")
-        .click()
-        .await
-        .expect("choose");
-    client
-        .find(Locator::Css("main form button"))
-        .await
-        .expect("send")
-        .click()
-        .await
-        .expect("submit");
+    click(&client, "#municipality option[value='1280']").await;
+    click(&client, "#organisation_type option[value='cluster']").await;
+    click(&client, "main form button").await;
     assert!(text(&client, "#request-done").await.starts_with("Tack!"));
     let demand = get_json(format!("{site}/api/v1/reports/demand")).await;
     let filed = demand["requests"]
@@ -392,13 +366,7 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
 
     // Switch language.
     client.goto(&format!("{site}/")).await.expect("front");
-    client
-        .find(Locator::Css("a.lang"))
-        .await
-        .expect("switch")
-        .click()
-        .await
-        .expect("switch");
+    click(&client, "a.lang").await;
     assert_eq!(text(&client, "h1").await, "Open data in Skåne");
     let lang = client
         .find(Locator::Css("html"))
@@ -420,13 +388,7 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
     assert_eq!(title, "<script>alert(1)</script> Fientligt dataset");
     assert_eq!(script_count(&client).await, 0);
     assert!(client.get_alert_text().await.is_err(), "no alert is open");
-    client
-        .find(Locator::Css(".hits h2 a"))
-        .await
-        .expect("hit")
-        .click()
-        .await
-        .expect("open");
+    click(&client, ".hits h2 a").await;
     assert_eq!(
         text(&client, "h1").await,
         "<script>alert(1)</script> Fientligt dataset"

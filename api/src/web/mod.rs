@@ -21,7 +21,7 @@ use axum::routing::get;
 use minijinja::{Environment, Value as Tpl, context};
 use samla_indexer::Dimension;
 use samla_model::view::{DatasetView, pick};
-use samla_model::{DatasetId, labels, record};
+use samla_model::{DatasetId, labels};
 use serde_json::{Value, json};
 use std::sync::{Arc, OnceLock};
 
@@ -363,25 +363,15 @@ async fn dataset(
 }
 
 async fn dataset_page(state: &AppState, page: &Page, id: String) -> Result<Response, ApiError> {
-    let store = Arc::clone(&state.store);
+    let (rows, triples) = crate::shown_record(state, &id).await?;
     let reports = Arc::clone(&state.reports);
-    let lookup = id.clone();
-    let (rows, score) = blocking(move || {
-        let rows = store
-            .provenance(&lookup)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let Some(first) = rows.first() else {
-            return Ok((rows, None));
-        };
-        let triples = record::parse_canonical(&first.ntriples)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let score = reports.dataset_score(first, &triples)?;
-        Ok((rows, Some((triples, score))))
+    let shown = rows[0].clone();
+    let (score, triples) = blocking(move || {
+        let score = reports.dataset_score(&shown, &triples)?;
+        Ok((score, triples))
     })
     .await?;
-    let (Some(stored), Some((triples, score))) = (rows.first(), score) else {
-        return Err(ApiError::NotFound(format!("no dataset with id {id:?}")));
-    };
+    let stored = &rows[0];
     let lang = page.lang;
     let v = DatasetView::from_triples(
         &DatasetId(stored.id.clone()),
@@ -477,12 +467,7 @@ async fn report_json(
 async fn sources(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let page = Page::new(&state, "/sources", query.as_deref(), "sources");
     let result = async {
-        let store = Arc::clone(&state.store);
-        let counts = blocking(move || store.dataset_counts().map_err(|e| ApiError::Internal(e.to_string()))).await?;
-        let runs = {
-            let store = Arc::clone(&state.store);
-            blocking(move || store.last_runs().map_err(|e| ApiError::Internal(e.to_string()))).await?
-        };
+        let (counts, runs) = crate::source_status(&state).await?;
         let rows: Vec<Value> = state
             .sources
             .iter()

@@ -103,6 +103,22 @@ async fn click(client: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
+/// Waits for `css`, an element only the page navigated to has.
+async fn arrived(client: &Client, css: &str) {
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("the page with {css} did not come: {e}"));
+}
+
+/// Submits a form with `button` and waits for the answer, the page with `css`.
+async fn submit(client: &Client, button: &str, css: &str) {
+    click(client, button).await;
+    arrived(client, css).await;
+}
+
 async fn script_count(client: &Client) -> i64 {
     client
         .execute("return document.querySelectorAll('script').length", vec![])
@@ -187,7 +203,7 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
     assert_eq!(label.as_deref(), Some("Sök datamängder"));
     let q = client.find(Locator::Css("#q")).await.expect("search box");
     q.send_keys("badplatser").await.expect("type");
-    click(&client, "form.search button").await;
+    submit(&client, "form.search button", "a[href*='q=badplatser']").await;
     let all = get_json(format!("{site}/api/v1/datasets?q=badplatser")).await;
     assert_eq!(text(&client, "#total").await, all["total"].to_string());
 
@@ -199,6 +215,7 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
         .await
         .expect("Malmö in the municipality facet");
     malmo_link.click().await.expect("filter");
+    arrived(&client, ".active-filters").await;
     let url = client.current_url().await.expect("url");
     assert!(url.as_str().contains("municipality=1280"), "{url}");
     let malmo = get_json(format!(
@@ -222,6 +239,7 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
         .expect("title")
         .to_string();
     click(&client, ".hits h2 a").await;
+    arrived(&client, "#distributions").await;
     assert_eq!(text(&client, "h1").await, first_title);
     assert!(!text(&client, "#license").await.is_empty());
     let rows = client
@@ -294,7 +312,7 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
         .await
         .expect("topic box");
     topic.send_keys("laddplatser").await.expect("type");
-    click(&client, "main form.search button").await;
+    submit(&client, "main form.search button", "#publishers").await;
     let mut none_shown = Vec::new();
     for row in client
         .find_all(Locator::Css("#publishers tbody tr"))
@@ -351,7 +369,7 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
         .expect("type");
     click(&client, "#municipality option[value='1280']").await;
     click(&client, "#organisation_type option[value='cluster']").await;
-    click(&client, "main form button").await;
+    submit(&client, "main form button", "#request-done").await;
     assert!(text(&client, "#request-done").await.starts_with("Tack!"));
     let demand = get_json(format!("{site}/api/v1/reports/demand")).await;
     let filed = demand["requests"]
@@ -367,6 +385,7 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
     // Switch language.
     client.goto(&format!("{site}/")).await.expect("front");
     click(&client, "a.lang").await;
+    arrived(&client, "html[lang=en]").await;
     assert_eq!(text(&client, "h1").await, "Open data in Skåne");
     let lang = client
         .find(Locator::Css("html"))
@@ -389,6 +408,7 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
     assert_eq!(script_count(&client).await, 0);
     assert!(client.get_alert_text().await.is_err(), "no alert is open");
     click(&client, ".hits h2 a").await;
+    arrived(&client, "#distributions").await;
     assert_eq!(
         text(&client, "h1").await,
         "<script>alert(1)</script> Fientligt dataset"

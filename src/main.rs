@@ -10,6 +10,11 @@ use samla_config::{Config, HarvestSettings, Protocol, SourceConfig};
 use samla_harvester::{Harvester, Outcome, RunReport};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// mimalloc: harvesting allocates many small, short-lived strings (RDF terms) across
+/// threads, where it is markedly faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 

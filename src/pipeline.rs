@@ -24,7 +24,9 @@ use samla_model::{DatasetId, DatasetRecord, OrganisationDirectory, record};
 use samla_store::{Applied, GroupApplied, RunInput, RunRow, Store, StoredDataset};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::{Mutex, Notify, OwnedSemaphorePermit, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 /// What the pipeline reports while it works.
@@ -50,6 +52,26 @@ pub struct SourceOutcome {
     pub applied: Applied,
 }
 
+/// Counts a run as harvesting while it lives, and wakes the runs waiting to publish when
+/// it ends (one run fewer to wait for).
+/// The run's harvest permit, if it has one, is given back at the same time.
+struct Harvesting<'a>(&'a Pipeline, Option<OwnedSemaphorePermit>);
+
+impl<'a> Harvesting<'a> {
+    fn new(pipeline: &'a Pipeline, permit: Option<OwnedSemaphorePermit>) -> Self {
+        pipeline.harvesting.fetch_add(1, Ordering::SeqCst);
+        Self(pipeline, permit)
+    }
+}
+
+impl Drop for Harvesting<'_> {
+    fn drop(&mut self) {
+        drop(self.1.take());
+        self.0.harvesting.fetch_sub(1, Ordering::SeqCst);
+        self.0.wake.notify_waiters();
+    }
+}
+
 /// The pipeline.
 pub struct Pipeline {
     store: Arc<Store>,
@@ -59,9 +81,24 @@ pub struct Pipeline {
     private: HashSet<String>,
     apply: Mutex<()>,
     queue: std::sync::Mutex<Vec<QueuedRun>>,
+    /// Runs harvesting now (not yet handed to the apply).
+    harvesting: AtomicUsize,
+    /// Woken when a run stops harvesting and when the index publishes.
+    wake: Notify,
 }
 
-type QueuedRun = (RunInput, oneshot::Sender<anyhow::Result<Applied>>);
+/// A queued run and where its result goes: what it changed, and the store change sequence
+/// number its index changes were staged with (`None` when it changed nothing searchable).
+type QueuedRun = (
+    RunInput,
+    oneshot::Sender<anyhow::Result<(Applied, Option<u64>)>>,
+);
+
+/// How long staged index changes wait for other runs' before they are published, while
+/// runs are still harvesting: a harvest of many sources then commits the index about once
+/// this often rather than once per source (each commit finishes a segment: a fixed cost).
+/// With no run harvesting, staged changes are published at once.
+const PUBLISH_LINGER: Duration = Duration::from_secs(1);
 
 /// Precedence of a source's record among the sources of the same dataset (lower wins): the
 /// publisher's own source first, public before private, aggregates last.
@@ -86,6 +123,8 @@ impl Pipeline {
             private: HashSet::new(),
             apply: Mutex::new(()),
             queue: std::sync::Mutex::new(Vec::new()),
+            harvesting: AtomicUsize::new(0),
+            wake: Notify::new(),
         }
     }
 
@@ -107,18 +146,23 @@ impl Pipeline {
         cancel: CancellationToken,
         progress: &dyn Progress,
     ) -> anyhow::Result<SourceOutcome> {
-        self.harvest_reserved(source, None, cancel, progress).await
+        self.harvest_reserved(source, None, None, cancel, progress)
+            .await
     }
 
     /// Harvests one source under a run id reserved with [`Store::begin_run`] (or a new one).
+    /// A `permit` (of the harvests allowed at once) is given back when the run has read its
+    /// source, before its changes are applied: waiting for the apply is not harvesting.
     pub async fn harvest_reserved(
         &self,
         source: &SourceConfig,
         run_id: Option<i64>,
+        permit: Option<OwnedSemaphorePermit>,
         cancel: CancellationToken,
         progress: &dyn Progress,
     ) -> anyhow::Result<SourceOutcome> {
         progress.started(&source.id);
+        let harvesting = Harvesting::new(self, permit);
         let store = Arc::clone(&self.store);
         let id = source.id.clone();
         let memos = tokio::task::spawn_blocking(move || {
@@ -203,6 +247,7 @@ impl Pipeline {
                 Some(serde_json::to_string(&pages)?)
             },
         };
+        drop(harvesting);
         let applied = self.apply(input).await?;
         let outcome = SourceOutcome { report, applied };
         progress.finished(&source.id, &outcome);
@@ -210,10 +255,19 @@ impl Pipeline {
     }
 
     /// Applies a finished run, grouped with whatever other runs finished meanwhile: the first
-    /// run to get the apply lock applies every queued run in one store transaction and one
-    /// index commit, and hands each its result. Each run's changes still become visible
-    /// together; fewer commits make many small sources cheap.
+    /// run to get the apply lock applies every queued run in one store transaction and stages
+    /// their index changes, and hands each its result. Each run's changes still become
+    /// visible together; fewer commits make many small sources cheap. Returns once the run's
+    /// changes are searchable (see [`PUBLISH_LINGER`]).
     async fn apply(&self, input: RunInput) -> anyhow::Result<Applied> {
+        let (applied, staged) = self.apply_grouped(input).await?;
+        if let Some(seq) = staged {
+            self.published(seq).await?;
+        }
+        Ok(applied)
+    }
+
+    async fn apply_grouped(&self, input: RunInput) -> anyhow::Result<(Applied, Option<u64>)> {
         let (tx, mut rx) = oneshot::channel();
         self.queue
             .lock()
@@ -236,8 +290,12 @@ impl Pipeline {
                 .apply_runs(runs)
                 .map_err(anyhow::Error::from)
                 .and_then(|group| {
-                    index_group(&store, &index, &directory, &group, &source_ids)?;
-                    Ok(group.runs.into_iter().map(|(a, _)| a).collect::<Vec<_>>())
+                    let staged = index_group(&store, &index, &directory, &group, &source_ids)?;
+                    Ok(group
+                        .runs
+                        .into_iter()
+                        .map(|(a, _)| (a, staged))
+                        .collect::<Vec<_>>())
                 });
             match result {
                 Ok(applied) => {
@@ -258,6 +316,34 @@ impl Pipeline {
         rx.await?
     }
 
+    /// Waits until the index changes staged with `seq` are searchable, publishing them when
+    /// no run is harvesting or the oldest staged change has waited [`PUBLISH_LINGER`].
+    async fn published(&self, seq: u64) -> anyhow::Result<()> {
+        loop {
+            let woken = self.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if self.index.published_seq().is_some_and(|p| p >= seq) {
+                return Ok(());
+            }
+            let waited = self.index.staged_since().map(|since| since.elapsed());
+            let due = self.harvesting.load(Ordering::SeqCst) == 0
+                || waited.is_none_or(|w| w >= PUBLISH_LINGER);
+            if due {
+                let index = Arc::clone(&self.index);
+                let published = tokio::task::spawn_blocking(move || index.publish()).await??;
+                self.wake.notify_waiters();
+                anyhow::ensure!(
+                    published.is_some() || self.index.published_seq().is_some_and(|p| p >= seq),
+                    "the index lost changes staged with sequence number {seq}"
+                );
+                continue;
+            }
+            let left = PUBLISH_LINGER.saturating_sub(waited.unwrap_or_default());
+            let _ = tokio::time::timeout(left, woken).await;
+        }
+    }
+
     /// Harvests these sources, `concurrency` at a time, each run on its own task.
     pub async fn harvest_all(
         self: &Arc<Self>,
@@ -276,9 +362,9 @@ impl Pipeline {
                 Arc::clone(&permits),
             );
             runs.spawn(async move {
-                let _permit = permits.acquire_owned().await;
+                let permit = permits.acquire_owned().await.ok();
                 let result = this
-                    .harvest_source(&source, cancel, progress.as_ref())
+                    .harvest_reserved(&source, None, permit, cancel, progress.as_ref())
                     .await;
                 (source.id, result)
             });
@@ -312,19 +398,20 @@ impl Pipeline {
 
 /// Brings the index up to an applied group: each written record that is its dataset's only
 /// active record is indexed as it is; every contested, archived or restored id is indexed as
-/// its winner (read back from the store), or removed when it has none. One commit.
+/// its winner (read back from the store), or removed when it has none. Staged, not
+/// committed: returns the sequence number staged, `None` when the group changed nothing.
 fn index_group(
     store: &Store,
     index: &Indexer,
     directory: &OrganisationDirectory,
     group: &GroupApplied,
     source_ids: &[String],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<u64>> {
     if !group.changed {
-        return Ok(());
+        return Ok(None);
     }
     let Some(seq) = group.runs.first().map(|(a, _)| a.seq) else {
-        return Ok(());
+        return Ok(None);
     };
     let lookups: HashSet<&str> = group.lookups.iter().map(String::as_str).collect();
     let mut direct: Vec<(&DatasetRecord, &str)> = Vec::new();
@@ -371,7 +458,7 @@ fn index_group(
         .iter()
         .map(|(_, _, code)| municipality_names(directory, *code))
         .collect();
-    index.update(
+    index.stage(
         &remove,
         views
             .iter()
@@ -383,7 +470,7 @@ fn index_group(
             }),
         seq,
     )?;
-    Ok(())
+    Ok(Some(seq))
 }
 
 /// The view of a stored record, or `None` (logged) when its graph does not parse.

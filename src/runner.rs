@@ -93,10 +93,10 @@ impl Runner {
 
         let this = Arc::clone(self);
         self.tasks.spawn(async move {
-            let _permit = Arc::clone(&this.permits).acquire_owned().await;
+            let permit = Arc::clone(&this.permits).acquire_owned().await.ok();
             let run = this
                 .pipeline
-                .harvest_reserved(&source, Some(run_id), cancel, &Quiet);
+                .harvest_reserved(&source, Some(run_id), permit, cancel, &Quiet);
             match tokio::time::timeout(this.watchdog, run).await {
                 Ok(Ok(outcome)) => tracing::info!(
                     source_id = %source.id, run_id, outcome = ?outcome.report.outcome,

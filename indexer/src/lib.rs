@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::Instant;
 use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{
@@ -237,14 +238,26 @@ struct Fields {
     extra: Field,
     parts: Field,
     modified: Field,
-    facets: [Field; 8],
+    /// Every dimension's values in one facet field, as `/<dimension>/<value>`: one term
+    /// dictionary per segment instead of eight (each costs a commit a fixed amount of work).
+    facets: Field,
+}
+
+/// The writer and what it holds that searches do not see yet.
+struct Writer {
+    writer: IndexWriter,
+    /// The store change sequence number the staged changes catch up with, and when the
+    /// first of them was staged; `None` when everything written is published.
+    staged: Option<(u64, Instant)>,
 }
 
 /// The index.
 pub struct Indexer {
     index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    writer: Mutex<Writer>,
+    /// The sequence number searches have caught up with (the last commit's payload).
+    published: Mutex<Option<u64>>,
     fields: Fields,
     path: PathBuf,
 }
@@ -272,7 +285,7 @@ fn schema() -> (Schema, Fields) {
         extra: b.add_text_field("extra", text.clone()),
         parts: b.add_text_field("parts", text),
         modified: b.add_date_field("modified", FAST),
-        facets: Dimension::ALL.map(|d| b.add_facet_field(d.name(), FacetOptions::default())),
+        facets: b.add_facet_field(FACETS, FacetOptions::default()),
     };
     (b.build(), fields)
 }
@@ -286,8 +299,19 @@ fn swedish_analyzer() -> TextAnalyzer {
         .build()
 }
 
-fn facet_value(value: &str) -> tantivy::schema::Facet {
-    tantivy::schema::Facet::from_path([value.replace('\0', "")])
+/// The writer's memory budget: past it, the indexing thread finishes a segment.
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+/// The store change sequence number an index's last commit carries.
+fn payload(index: &Index) -> Option<u64> {
+    index.load_metas().ok()?.payload?.parse().ok()
+}
+
+/// The facet field's name.
+const FACETS: &str = "facets";
+
+fn facet_value(dim: Dimension, value: &str) -> tantivy::schema::Facet {
+    tantivy::schema::Facet::from_path([dim.name(), &value.replace('\0', "")])
 }
 
 impl Indexer {
@@ -305,18 +329,38 @@ impl Indexer {
             path: dir.into(),
             source,
         };
-        let index = Index::open_or_create(directory, schema).map_err(t)?;
+        let index = match Index::open_or_create(directory, schema.clone()) {
+            Err(tantivy::TantivyError::SchemaError(message)) => {
+                // An index written by an earlier samla with another schema. The index is
+                // derived from the store: start it afresh, and the caller's reconcile rebuilds
+                // it (its payload no longer matches the store's change sequence).
+                tracing::warn!(path = %dir.display(), %message, "index schema changed; rebuilding the index");
+                std::fs::remove_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+                std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+                let directory = tantivy::directory::MmapDirectory::open(dir)
+                    .map_err(|e| open_err(e.to_string()))?;
+                Index::create(directory, schema, tantivy::IndexSettings::default()).map_err(t)?
+            }
+            other => other.map_err(t)?,
+        };
         index.tokenizers().register(SWEDISH, swedish_analyzer());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(t)?;
-        let writer = index.writer(128 * 1024 * 1024).map_err(t)?;
+        // One indexing thread: each commit finishes a segment per thread, and the harvest's
+        // parsing keeps the other core busy.
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY).map_err(t)?;
+        let published = payload(&index);
         Ok(Self {
             index,
             reader,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Writer {
+                writer,
+                staged: None,
+            }),
+            published: Mutex::new(published),
             fields,
             path: dir.into(),
         })
@@ -331,7 +375,13 @@ impl Indexer {
 
     /// The store change sequence number the last commit caught up with.
     pub fn indexed_seq(&self) -> Option<u64> {
-        self.index.load_metas().ok()?.payload?.parse().ok()
+        payload(&self.index)
+    }
+
+    /// The store change sequence number searches see (kept in memory; the same as
+    /// [`Indexer::indexed_seq`] without reading the index's metadata).
+    pub fn published_seq(&self) -> Option<u64> {
+        *self.published.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Datasets in the index.
@@ -402,9 +452,9 @@ impl Indexer {
         if let Some(m) = v.modified_at() {
             d.add_date(f.modified, DateTime::from_timestamp_secs(m.timestamp()));
         }
-        for (dim, field) in Dimension::ALL.iter().zip(f.facets) {
+        for dim in Dimension::ALL {
             for value in dim.values(v) {
-                d.add_facet(field, facet_value(&value));
+                d.add_facet(f.facets, facet_value(dim, &value));
             }
         }
         d
@@ -417,17 +467,20 @@ impl Indexer {
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        self.write(false, &[], inputs, seq)
+        self.update(&[], inputs, seq)
     }
 
-    /// Removes the datasets `remove` (by id) and replaces `inputs`, in one commit with `seq`.
+    /// Removes the datasets `remove` (by id) and replaces `inputs`, in one commit with `seq`
+    /// (which publishes anything staged before, too).
     pub fn update<'a>(
         &self,
         remove: &[String],
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        self.write(false, remove, inputs, seq)
+        let n = self.write(false, remove, inputs, seq)?;
+        self.publish()?;
+        Ok(n)
     }
 
     /// Replaces the whole index with `inputs` (for `samla reindex`).
@@ -436,11 +489,50 @@ impl Indexer {
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        self.write(true, &[], inputs, seq)
+        let n = self.write(true, &[], inputs, seq)?;
+        self.publish()?;
+        Ok(n)
+    }
+
+    /// Removes `remove` and replaces `inputs` like [`Indexer::update`], but without
+    /// committing: the changes are indexed now and become searchable, with everything else
+    /// staged, at the next [`Indexer::publish`]. Stage changes in the order of their `seq`.
+    pub fn stage<'a>(
+        &self,
+        remove: &[String],
+        inputs: impl IntoIterator<Item = IndexInput<'a>>,
+        seq: u64,
+    ) -> Result<u64, IndexError> {
+        self.write(false, remove, inputs, seq)
+    }
+
+    /// When the oldest change not yet searchable was staged, if any is.
+    pub fn staged_since(&self) -> Option<Instant> {
+        self.writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .staged
+            .map(|(_, since)| since)
+    }
+
+    /// Makes every staged change searchable in one commit carrying the sequence number of
+    /// the last; returns that number, or `None` when nothing was staged.
+    pub fn publish(&self) -> Result<Option<u64>, IndexError> {
+        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let Some((seq, _)) = w.staged else {
+            return Ok(None);
+        };
+        let mut prepared = w.writer.prepare_commit().map_err(|e| self.err(e))?;
+        prepared.set_payload(&seq.to_string());
+        prepared.commit().map_err(|e| self.err(e))?;
+        w.staged = None;
+        *self.published.lock().unwrap_or_else(|p| p.into_inner()) = Some(seq);
+        self.reader.reload().map_err(|e| self.err(e))?;
+        Ok(Some(seq))
     }
 
     /// Adds `inputs` (each replacing any document with its id, or everything first when
-    /// `replace_all`) and commits with `seq`.
+    /// `replace_all`), staged with `seq`.
     fn write<'a>(
         &self,
         replace_all: bool,
@@ -448,7 +540,8 @@ impl Indexer {
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let writer = &mut w.writer;
         if replace_all {
             writer.delete_all_documents().map_err(|e| self.err(e))?;
         }
@@ -465,15 +558,9 @@ impl Indexer {
                 .map_err(|e| self.err(e))?;
             n += 1;
         }
-        self.commit(&mut writer, seq)?;
+        let since = w.staged.map_or_else(Instant::now, |(_, since)| since);
+        w.staged = Some((seq, since));
         Ok(n)
-    }
-
-    fn commit(&self, writer: &mut IndexWriter, seq: u64) -> Result<(), IndexError> {
-        let mut prepared = writer.prepare_commit().map_err(|e| self.err(e))?;
-        prepared.set_payload(&seq.to_string());
-        prepared.commit().map_err(|e| self.err(e))?;
-        self.reader.reload().map_err(|e| self.err(e))
     }
 
     fn text_query(&self, q: &str) -> Box<dyn Query> {
@@ -535,13 +622,12 @@ impl Indexer {
             ),
         )];
         for dim in Dimension::ALL {
-            let field = f.facets[dim as usize];
             let values: Vec<(Occur, Box<dyn Query>)> = req
                 .filters
                 .iter()
                 .filter(|(d, _)| *d == dim)
                 .map(|(_, v)| {
-                    let term = Term::from_facet(field, &facet_value(v));
+                    let term = Term::from_facet(f.facets, &facet_value(dim, v));
                     (
                         Occur::Should,
                         Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
@@ -562,14 +648,11 @@ impl Indexer {
 
         let mut multi = MultiCollector::new();
         let count = multi.add_collector(Count);
-        let facet_handles: Vec<_> = Dimension::ALL
-            .iter()
-            .map(|d| {
-                let mut c = FacetCollector::for_field(d.name());
-                c.add_facet("/");
-                multi.add_collector(c)
-            })
-            .collect();
+        let mut facet_collector = FacetCollector::for_field(FACETS);
+        for dim in Dimension::ALL {
+            facet_collector.add_facet(tantivy::schema::Facet::from_path([dim.name()]));
+        }
+        let facet_handle = multi.add_collector(facet_collector);
         let by_modified = req.sort == SortOrder::Modified || text.is_none();
         let (addresses, mut fruits) = if by_modified {
             let (docs, fruits) = searcher
@@ -589,11 +672,11 @@ impl Indexer {
             (docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), fruits)
         };
         let total = count.extract(&mut fruits);
+        let counts = facet_handle.extract(&mut fruits);
         let mut facets = BTreeMap::new();
-        for (dim, handle) in Dimension::ALL.iter().zip(facet_handles) {
-            let counts = handle.extract(&mut fruits);
+        for dim in Dimension::ALL {
             let mut values: Vec<(String, u64)> = counts
-                .get("/")
+                .get(tantivy::schema::Facet::from_path([dim.name()]))
                 .map(|(facet, n)| {
                     (
                         facet
@@ -607,7 +690,7 @@ impl Indexer {
                 .collect();
             values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             values.truncate(FACET_VALUES);
-            facets.insert(*dim, values);
+            facets.insert(dim, values);
         }
         let mut hits = Vec::with_capacity(addresses.len());
         for address in addresses {

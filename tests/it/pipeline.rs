@@ -165,7 +165,7 @@ async fn reindex_and_crash_recovery_rebuild_the_same_search_from_the_store() {
     let state = r.state.path().to_path_buf();
     drop(r.samla);
     std::fs::remove_dir_all(state.join("index")).expect("remove index");
-    let reopened = samla::app::Samla::open(config, &state).expect("reopen");
+    let reopened = samla::app::Samla::open(config.clone(), &state).expect("reopen");
     assert_eq!(reopened.index.len(), count);
     let again = reopened
         .index
@@ -176,4 +176,25 @@ async fn reindex_and_crash_recovery_rebuild_the_same_search_from_the_store() {
         })
         .expect("search");
     assert_eq!(again.total, before.total);
+
+    // An index another schema wrote (an earlier samla's) is rebuilt on opening, not an error.
+    drop(reopened);
+    std::fs::remove_dir_all(state.join("index")).expect("remove index");
+    std::fs::create_dir_all(state.join("index")).expect("index dir");
+    let mut old = tantivy::schema::Schema::builder();
+    old.add_text_field("id", tantivy::schema::STRING | tantivy::schema::STORED);
+    old.add_facet_field("municipality", tantivy::schema::FacetOptions::default());
+    tantivy::Index::create_in_dir(state.join("index"), old.build()).expect("old index");
+    let reopened = samla::app::Samla::open(config, &state).expect("reopen");
+    assert_eq!(reopened.index.len(), count);
+    let rebuilt = reopened
+        .index
+        .search(&samla_indexer::SearchRequest {
+            q: Some("parkering".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .expect("search");
+    assert_eq!(rebuilt.total, before.total);
+    assert_eq!(rebuilt.facets, before.facets);
 }

@@ -73,6 +73,9 @@ pub fn simulated_config(
     base: &str,
 ) -> anyhow::Result<Config> {
     let mut config = region.clone();
+    // The simulator answers for every organisation's host from one loopback address: the
+    // per-host limit, which spares real servers, would make them all one host.
+    config.harvest.per_host = config.harvest.per_host.max(config.harvest.concurrency);
     config.sources = simulator
         .sources()
         .into_iter()

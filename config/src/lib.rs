@@ -122,6 +122,7 @@ struct RawHarvest {
     max_pages: Option<usize>,
     retries: Option<u32>,
     concurrency: Option<usize>,
+    per_host: Option<usize>,
     archive_after_hours: Option<u64>,
     remove_after_days: Option<u64>,
     schedule_jitter_secs: Option<u64>,
@@ -279,6 +280,10 @@ pub struct HarvestSettings {
     pub retries: u32,
     /// Sources harvested at once.
     pub concurrency: usize,
+    /// Requests in flight to one host (host and port) at once, across every run: many
+    /// sources can be harvested at once without pressing one server (several
+    /// municipalities share a platform's host).
+    pub per_host: usize,
     /// A dataset missing from complete runs this long is archived (out of search).
     pub archive_after: Duration,
     /// An archived dataset is removed after this long.
@@ -305,7 +310,8 @@ impl Default for HarvestSettings {
             max_body_bytes: 256 * 1024 * 1024,
             max_pages: 10_000,
             retries: 3,
-            concurrency: 4,
+            concurrency: 16,
+            per_host: 2,
             archive_after: Duration::from_secs(72 * 3600),
             remove_after: Duration::from_secs(30 * 24 * 3600),
             schedule_jitter: Duration::from_secs(600),
@@ -466,6 +472,11 @@ impl RawConfig {
             "harvest.concurrency",
             &mut problem,
         );
+        positive(
+            h.per_host.map(|v| v as u64),
+            "harvest.per_host",
+            &mut problem,
+        );
         let harvest = HarvestSettings {
             user_agent: h.user_agent.unwrap_or(defaults.user_agent),
             connect_timeout: h
@@ -484,6 +495,7 @@ impl RawConfig {
             max_pages: h.max_pages.unwrap_or(defaults.max_pages),
             retries: h.retries.unwrap_or(defaults.retries),
             concurrency: h.concurrency.unwrap_or(defaults.concurrency),
+            per_host: h.per_host.unwrap_or(defaults.per_host),
             archive_after: h
                 .archive_after_hours
                 .map(|v| Duration::from_secs(v * 3600))

@@ -1,5 +1,6 @@
 //! The one shared HTTP client: connect and total timeouts, a cap on the (decompressed) body,
-//! gzip and brotli, retries with backoff on 429 and 5xx honouring `Retry-After`.
+//! gzip and brotli, retries with backoff on 429 and 5xx honouring `Retry-After`, and a limit
+//! on requests in flight per host.
 
 use crate::HarvestError;
 use bytes::{Bytes, BytesMut};
@@ -9,7 +10,10 @@ use reqwest::header::{
 };
 use samla_config::HarvestSettings;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 /// What RDF catalogs are asked for with.
@@ -67,6 +71,33 @@ pub struct HttpClient {
     max_body_bytes: u64,
     retries: u32,
     retry_base: Duration,
+    hosts: Arc<HostLimits>,
+}
+
+/// Requests in flight per host (host and port), across every clone of the client.
+#[derive(Debug)]
+struct HostLimits {
+    per_host: usize,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl HostLimits {
+    /// Waits for a turn at `url`'s host; the turn ends when the permit is dropped.
+    async fn turn(&self, url: &Url) -> Option<OwnedSemaphorePermit> {
+        let host = format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        );
+        let semaphore = Arc::clone(
+            self.hosts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(host)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host.max(1)))),
+        );
+        semaphore.acquire_owned().await.ok()
+    }
 }
 
 impl HttpClient {
@@ -85,6 +116,10 @@ impl HttpClient {
             max_body_bytes: settings.max_body_bytes,
             retries: settings.retries,
             retry_base: Duration::from_millis(500),
+            hosts: Arc::new(HostLimits {
+                per_host: settings.per_host,
+                hosts: Mutex::new(HashMap::new()),
+            }),
         })
     }
 
@@ -110,6 +145,8 @@ impl HttpClient {
         let mut attempts = Vec::new();
         let mut attempt = 0u32;
         loop {
+            // The host's turn lasts until the body is read; backoff waits give it back.
+            let turn = self.hosts.turn(url).await;
             let mut request = self.client.get(url.clone()).header(ACCEPT, accept);
             if let Some(known) = known {
                 if let Some(etag) = &known.etag {
@@ -125,6 +162,7 @@ impl HttpClient {
                 Err(source)
                     if attempt < self.retries && (source.is_connect() || source.is_timeout()) =>
                 {
+                    drop(turn);
                     tokio::time::sleep(self.backoff(attempt, None)).await;
                     attempt += 1;
                     continue;
@@ -146,6 +184,8 @@ impl HttpClient {
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(parse_retry_after);
+                drop(response);
+                drop(turn);
                 tokio::time::sleep(self.backoff(attempt, retry_after)).await;
                 attempt += 1;
                 continue;

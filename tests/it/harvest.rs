@@ -333,3 +333,52 @@ async fn an_unreachable_host_is_a_failed_run() {
     assert_eq!(report.outcome, Outcome::Failed);
     assert_eq!(report.problem_count("request_failed"), 1, "{report:?}");
 }
+
+/// A server that answers after a pause and remembers the most requests it had in flight, and
+/// the most that it and its siblings (sharing `all`) had.
+fn slow_router(mine: [Arc<AtomicUsize>; 2], all: [Arc<AtomicUsize>; 2]) -> Router {
+    Router::new().route(
+        "/slow",
+        get(move || {
+            let (mine, all) = (mine.clone(), all.clone());
+            async move {
+                for [now, most] in [&mine, &all] {
+                    most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+                for [now, _] in [&mine, &all] {
+                    now.fetch_sub(1, Ordering::SeqCst);
+                }
+                ttl_page(String::new())
+            }
+        }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_to_one_host_are_limited_and_hosts_are_asked_side_by_side() {
+    let counters = || [Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0))];
+    let (a_count, b_count, all) = (counters(), counters(), counters());
+    let a = serve(slow_router(a_count.clone(), all.clone())).await;
+    let b = serve(slow_router(b_count.clone(), all.clone())).await;
+    let settings = samla_config::HarvestSettings {
+        per_host: 2,
+        ..crate::support::settings(1 << 20)
+    };
+    let client = samla_harvester::HttpClient::new(&settings).expect("client");
+    let urls: Vec<url::Url> = (0..6)
+        .flat_map(|_| [format!("{a}/slow"), format!("{b}/slow")])
+        .map(|u| url::Url::parse(&u).expect("url"))
+        .collect();
+    let fetched = futures::future::join_all(
+        urls.iter()
+            .map(|u| client.get(u, samla_harvester::RDF_ACCEPT)),
+    )
+    .await;
+    assert!(fetched.iter().all(Result::is_ok), "{fetched:?}");
+    // Twelve requests at once: each server sees two at a time at most, and both servers
+    // are asked at the same time.
+    assert_eq!(a_count[1].load(Ordering::SeqCst), 2);
+    assert_eq!(b_count[1].load(Ordering::SeqCst), 2);
+    assert_eq!(all[1].load(Ordering::SeqCst), 4);
+}

@@ -5,7 +5,7 @@
 use crate::normalize;
 use crate::region::OrganisationDirectory;
 use crate::view::DatasetView;
-use crate::vocab::{dcat, dcatap, dcterms, foaf, rdf};
+use crate::vocab::{dcat, dcatap, dcterms, foaf, rdf, xsd};
 use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::{Deserialize, Serialize};
@@ -232,8 +232,7 @@ fn build_record(
             .map(|r| NamedNode::new_unchecked(r.clone()))
             .unwrap_or_else(|| n.clone())
     };
-    let mut lines: BTreeSet<String> = BTreeSet::new();
-    let mut normalised: Vec<Triple> = Vec::with_capacity(graph.len());
+    let mut lines: Vec<(String, Triple)> = Vec::with_capacity(graph.len());
     for t in graph {
         let subject = match &t.subject {
             NamedOrBlankNode::NamedNode(n) => rename(n),
@@ -258,14 +257,20 @@ fn build_record(
             ));
         }
         let triple = Triple::new(subject, t.predicate.clone(), object);
-        let mut line = String::with_capacity(256);
-        // Writing into a String cannot fail.
-        let _ = write!(line, "{triple} .");
-        if lines.insert(line) {
-            normalised.push(triple);
-        }
+        lines.push((ntriples_line(&triple), triple));
     }
-    let ntriples = lines.into_iter().collect::<Vec<_>>().join("\n");
+    // Sorted and de-duplicated lines: the canonical N-Triples, and the triples in their order.
+    lines.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    lines.dedup_by(|a, b| a.0 == b.0);
+    let mut ntriples = String::with_capacity(lines.iter().map(|(l, _)| l.len() + 1).sum());
+    let mut normalised: Vec<Triple> = Vec::with_capacity(lines.len());
+    for (line, triple) in lines {
+        if !ntriples.is_empty() {
+            ntriples.push('\n');
+        }
+        ntriples.push_str(&line);
+        normalised.push(triple);
+    }
     let hash = hex(&Sha256::digest(ntriples.as_bytes()));
 
     let id = objects(dataset, dcterms::IDENTIFIER)
@@ -294,6 +299,51 @@ fn build_record(
         view,
     };
     (record, problems)
+}
+
+/// The triple as an N-Triples line, exactly as oxrdf writes it (`{triple} .`), with the
+/// formatter skipped for the common case of IRIs and literals that need no escapes.
+fn ntriples_line(t: &Triple) -> String {
+    let plain = |v: &str| {
+        !v.bytes()
+            .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b == 0x7F)
+            && !v.contains(['\u{FFFE}', '\u{FFFF}'])
+    };
+    let mut line = String::with_capacity(256);
+    let NamedOrBlankNode::NamedNode(subject) = &t.subject else {
+        // Writing into a String cannot fail.
+        let _ = write!(line, "{t} .");
+        return line;
+    };
+    let iri = |line: &mut String, iri: &str| {
+        line.push('<');
+        line.push_str(iri);
+        line.push('>');
+    };
+    iri(&mut line, subject.as_str());
+    line.push(' ');
+    iri(&mut line, t.predicate.as_str());
+    line.push(' ');
+    match &t.object {
+        Term::NamedNode(n) => iri(&mut line, n.as_str()),
+        Term::Literal(l) if plain(l.value()) => {
+            line.push('"');
+            line.push_str(l.value());
+            line.push('"');
+            if let Some(language) = l.language() {
+                line.push('@');
+                line.push_str(language);
+            } else if l.datatype() != xsd::STRING {
+                line.push_str("^^");
+                iri(&mut line, l.datatype().as_str());
+            }
+        }
+        other => {
+            let _ = write!(line, "{other}");
+        }
+    }
+    line.push_str(" .");
+    line
 }
 
 fn objects_of<'a>(
@@ -541,4 +591,42 @@ pub fn to_turtle(triples: &[Triple]) -> String {
         crate::export::RdfFormat::Turtle,
     ))
     .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ntriples_lines_are_oxrdfs_own() {
+        let s = NamedNode::new_unchecked("https://example.org/d/1");
+        let p = NamedNode::new_unchecked("http://purl.org/dc/terms/title");
+        let objects = [
+            Term::NamedNode(NamedNode::new_unchecked("https://example.org/ä?x=1#y")),
+            Term::Literal(Literal::new_simple_literal("Badplatser i Malmö")),
+            Term::Literal(Literal::new_language_tagged_literal_unchecked(
+                "Badplatser",
+                "sv",
+            )),
+            Term::Literal(Literal::new_typed_literal(
+                "2025-01-02",
+                NamedNode::new_unchecked("http://www.w3.org/2001/XMLSchema#date"),
+            )),
+            Term::Literal(Literal::new_simple_literal(
+                "a \"quote\", a \\ and\na line\tbreak",
+            )),
+            Term::Literal(Literal::new_language_tagged_literal_unchecked(
+                "ctl \u{1} \u{7F} \u{FFFF}",
+                "en",
+            )),
+            Term::Literal(Literal::new_simple_literal("")),
+            Term::BlankNode(BlankNode::new_unchecked("b0")),
+        ];
+        for object in objects {
+            let t = Triple::new(s.clone(), p.clone(), object);
+            assert_eq!(ntriples_line(&t), format!("{t} ."));
+        }
+        let blank = Triple::new(BlankNode::new_unchecked("b1"), p, s);
+        assert_eq!(ntriples_line(&blank), format!("{blank} ."));
+    }
 }

@@ -1,13 +1,16 @@
 //! The harvest pipeline, wiring harvester → store → index:
 //!
 //! ```text
-//!  source runs (≤ concurrency at once)
+//!  source runs (≤ concurrency harvesting at once)
 //!    harvester ──records──▶ [bounded mpsc, 1024] ──▶ collector (drops unchanged by hash)
 //!                                                        │ changed records of one run
 //!                                                        ▼
 //!                         apply (group commit: the runs that finished meanwhile, together,
 //!                                on a blocking thread):
-//!                           store transaction (records + runs) ──▶ index upsert + commit(seq)
+//!                           store transaction (records + runs) ──▶ index stage(seq)
+//!                                                        ▼
+//!                         publish: one index commit for everything staged (at once when no
+//!                                  run is harvesting, else about once a second)
 //! ```
 //!
 //! A run's changes become visible together: the store commits them in one transaction and
@@ -53,8 +56,8 @@ pub struct SourceOutcome {
 }
 
 /// Counts a run as harvesting while it lives, and wakes the runs waiting to publish when
-/// it ends (one run fewer to wait for).
-/// The run's harvest permit, if it has one, is given back at the same time.
+/// it ends (one run fewer to wait for); the run's harvest permit, if it has one, is given
+/// back at the same time.
 struct Harvesting<'a>(&'a Pipeline, Option<OwnedSemaphorePermit>);
 
 impl<'a> Harvesting<'a> {

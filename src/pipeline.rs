@@ -326,7 +326,7 @@ impl Pipeline {
             let woken = self.wake.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
-            if self.index.published_seq().is_some_and(|p| p >= seq) {
+            if self.index.indexed_seq().is_some_and(|p| p >= seq) {
                 return Ok(());
             }
             let waited = self.index.staged_since().map(|since| since.elapsed());
@@ -337,7 +337,7 @@ impl Pipeline {
                 let published = tokio::task::spawn_blocking(move || index.publish()).await??;
                 self.wake.notify_waiters();
                 anyhow::ensure!(
-                    published.is_some() || self.index.published_seq().is_some_and(|p| p >= seq),
+                    published.is_some() || self.index.indexed_seq().is_some_and(|p| p >= seq),
                     "the index lost changes staged with sequence number {seq}"
                 );
                 continue;

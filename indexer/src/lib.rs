@@ -256,7 +256,8 @@ pub struct Indexer {
     index: Index,
     reader: IndexReader,
     writer: Mutex<Writer>,
-    /// The sequence number searches have caught up with (the last commit's payload).
+    /// The sequence number searches have caught up with (the last commit's payload), kept
+    /// here as this indexer's writer commits (it holds the index's only writer).
     published: Mutex<Option<u64>>,
     fields: Fields,
     path: PathBuf,
@@ -302,13 +303,13 @@ fn swedish_analyzer() -> TextAnalyzer {
 /// The writer's memory budget: past it, the indexing thread finishes a segment.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
-/// The store change sequence number an index's last commit carries.
-fn payload(index: &Index) -> Option<u64> {
-    index.load_metas().ok()?.payload?.parse().ok()
-}
-
 /// The facet field's name.
 const FACETS: &str = "facets";
+
+/// The facet every value of `dim` sits under.
+fn facet_root(dim: Dimension) -> tantivy::schema::Facet {
+    tantivy::schema::Facet::from_path([dim.name()])
+}
 
 fn facet_value(dim: Dimension, value: &str) -> tantivy::schema::Facet {
     tantivy::schema::Facet::from_path([dim.name(), &value.replace('\0', "")])
@@ -329,17 +330,14 @@ impl Indexer {
             path: dir.into(),
             source,
         };
-        let index = match Index::open_or_create(directory, schema.clone()) {
+        let index = match Index::open_or_create(directory, schema) {
             Err(tantivy::TantivyError::SchemaError(message)) => {
                 // An index written by an earlier samla with another schema. The index is
-                // derived from the store: start it afresh, and the caller's reconcile rebuilds
-                // it (its payload no longer matches the store's change sequence).
+                // derived from the store: start it afresh (a new index has this schema), and
+                // the caller's reconcile rebuilds it (it has no change sequence yet).
                 tracing::warn!(path = %dir.display(), %message, "index schema changed; rebuilding the index");
                 std::fs::remove_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
-                std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
-                let directory = tantivy::directory::MmapDirectory::open(dir)
-                    .map_err(|e| open_err(e.to_string()))?;
-                Index::create(directory, schema, tantivy::IndexSettings::default()).map_err(t)?
+                return Self::open(dir);
             }
             other => other.map_err(t)?,
         };
@@ -352,7 +350,11 @@ impl Indexer {
         // One indexing thread: each commit finishes a segment per thread, and the harvest's
         // parsing keeps the other core busy.
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY).map_err(t)?;
-        let published = payload(&index);
+        // The store change sequence number the last commit carries.
+        let published = index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload?.parse().ok());
         Ok(Self {
             index,
             reader,
@@ -373,14 +375,8 @@ impl Indexer {
         }
     }
 
-    /// The store change sequence number the last commit caught up with.
+    /// The store change sequence number the last commit caught up with: what searches see.
     pub fn indexed_seq(&self) -> Option<u64> {
-        payload(&self.index)
-    }
-
-    /// The store change sequence number searches see (kept in memory; the same as
-    /// [`Indexer::indexed_seq`] without reading the index's metadata).
-    pub fn published_seq(&self) -> Option<u64> {
         *self.published.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -650,7 +646,7 @@ impl Indexer {
         let count = multi.add_collector(Count);
         let mut facet_collector = FacetCollector::for_field(FACETS);
         for dim in Dimension::ALL {
-            facet_collector.add_facet(tantivy::schema::Facet::from_path([dim.name()]));
+            facet_collector.add_facet(facet_root(dim));
         }
         let facet_handle = multi.add_collector(facet_collector);
         let by_modified = req.sort == SortOrder::Modified || text.is_none();
@@ -676,7 +672,7 @@ impl Indexer {
         let mut facets = BTreeMap::new();
         for dim in Dimension::ALL {
             let mut values: Vec<(String, u64)> = counts
-                .get(tantivy::schema::Facet::from_path([dim.name()]))
+                .get(facet_root(dim))
                 .map(|(facet, n)| {
                     (
                         facet

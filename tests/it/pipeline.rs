@@ -165,16 +165,19 @@ async fn reindex_and_crash_recovery_rebuild_the_same_search_from_the_store() {
     let state = r.state.path().to_path_buf();
     drop(r.samla);
     std::fs::remove_dir_all(state.join("index")).expect("remove index");
+    let parkering = |samla: &samla::app::Samla| {
+        samla
+            .index
+            .search(&samla_indexer::SearchRequest {
+                q: Some("parkering".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .expect("search")
+    };
     let reopened = samla::app::Samla::open(config.clone(), &state).expect("reopen");
     assert_eq!(reopened.index.len(), count);
-    let again = reopened
-        .index
-        .search(&samla_indexer::SearchRequest {
-            q: Some("parkering".into()),
-            limit: 10,
-            ..Default::default()
-        })
-        .expect("search");
+    let again = parkering(&reopened);
     assert_eq!(again.total, before.total);
 
     // An index another schema wrote (an earlier samla's) is rebuilt on opening, not an error.
@@ -187,14 +190,7 @@ async fn reindex_and_crash_recovery_rebuild_the_same_search_from_the_store() {
     tantivy::Index::create_in_dir(state.join("index"), old.build()).expect("old index");
     let reopened = samla::app::Samla::open(config, &state).expect("reopen");
     assert_eq!(reopened.index.len(), count);
-    let rebuilt = reopened
-        .index
-        .search(&samla_indexer::SearchRequest {
-            q: Some("parkering".into()),
-            limit: 10,
-            ..Default::default()
-        })
-        .expect("search");
+    let rebuilt = parkering(&reopened);
     assert_eq!(rebuilt.total, before.total);
     assert_eq!(rebuilt.facets, before.facets);
 }

@@ -17,7 +17,7 @@ mod parse;
 mod report;
 
 pub use http::{Fetched, HttpClient, RDF_ACCEPT, Validators};
-pub use parse::{Parsed, RdfFormat, parse_rdf};
+pub use parse::{InvalidTerm, Parsed, RdfFormat, parse_rdf};
 pub use report::{Outcome, ProblemGroup, ProblemSample, RunReport, SAMPLES_PER_REASON};
 
 use futures::StreamExt;
@@ -166,7 +166,7 @@ struct Page {
     triples: Vec<Triple>,
     next: Vec<String>,
     parts: Vec<String>,
-    lenient: Option<String>,
+    invalid: Vec<InvalidTerm>,
 }
 
 /// One run's working state.
@@ -573,12 +573,12 @@ impl Harvester {
                 Ok(FetchedPage::Read(page, validators)) => (page, validators),
             };
             pages_read += 1;
-            if let Some(complaint) = &page.lenient {
+            for term in &page.invalid {
                 run.report.problem(
-                    "invalid_iri",
+                    term.reason,
                     url.as_str(),
                     None,
-                    format!("kept as published: {complaint}"),
+                    format!("kept as published: {}", term.message),
                 );
             }
             let Page {
@@ -801,10 +801,10 @@ fn decode(
                     triples,
                     next,
                     parts,
-                    lenient: None,
+                    invalid: Vec::new(),
                 });
             }
-            let Parsed { triples, lenient } =
+            let Parsed { triples, invalid } =
                 parse_rdf(&fetched.body, format, fetched.url.as_str())
                     .map_err(|m| ("malformed_rdf", format!("not valid {format}: {m}")))?;
             let (next, parts) = links(&triples);
@@ -812,11 +812,11 @@ fn decode(
                 triples,
                 next,
                 parts,
-                lenient,
+                invalid,
             })
         }
         PageKind::Rdf => {
-            let Parsed { triples, lenient } =
+            let Parsed { triples, invalid } =
                 parse_rdf(&fetched.body, format, fetched.url.as_str())
                     .map_err(|m| ("malformed_rdf", format!("not valid {format}: {m}")))?;
             let (next, parts) = links(&triples);
@@ -824,7 +824,7 @@ fn decode(
                 triples,
                 next,
                 parts,
-                lenient,
+                invalid,
             })
         }
         PageKind::Ckan => {
@@ -833,7 +833,7 @@ fn decode(
                 triples: page.triples,
                 next: page.next.into_iter().map(String::from).collect(),
                 parts: Vec::new(),
-                lenient: None,
+                invalid: Vec::new(),
             })
         }
         PageKind::EntryscapeSearch => {
@@ -842,7 +842,7 @@ fn decode(
                 triples: page.triples,
                 next: page.next.into_iter().map(String::from).collect(),
                 parts: Vec::new(),
-                lenient: None,
+                invalid: Vec::new(),
             })
         }
     }

@@ -347,7 +347,9 @@ impl Pipeline {
         }
     }
 
-    /// Harvests these sources, `concurrency` at a time, each run on its own task.
+    /// Harvests these sources, `concurrency` at a time, each run on its own task. The
+    /// sources that held the most datasets start first (the rest in the order given): a
+    /// harvest lasts as long as its longest run, so that run should not wait for a turn.
     pub async fn harvest_all(
         self: &Arc<Self>,
         sources: &[SourceConfig],
@@ -355,17 +357,32 @@ impl Pipeline {
         cancel: CancellationToken,
         progress: Arc<dyn Progress>,
     ) -> Vec<(String, anyhow::Result<SourceOutcome>)> {
+        let mut sources: Vec<SourceConfig> =
+            sources.iter().filter(|s| s.enabled).cloned().collect();
+        let store = Arc::clone(&self.store);
+        let held = tokio::task::spawn_blocking(move || store.dataset_counts())
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|counts| counts.map_err(anyhow::Error::from));
+        match held {
+            Ok(held) => {
+                sources.sort_by_key(|s| std::cmp::Reverse(held.get(&s.id).copied().unwrap_or(0)))
+            }
+            Err(error) => {
+                tracing::warn!("dataset counts unread, sources start in order: {error:#}")
+            }
+        }
         let permits = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
         let mut runs = tokio::task::JoinSet::new();
-        for source in sources.iter().filter(|s| s.enabled).cloned() {
-            let (this, cancel, progress, permits) = (
+        for source in sources {
+            // Taken here, in order, so the runs start in that order.
+            let permit = Arc::clone(&permits).acquire_owned().await.ok();
+            let (this, cancel, progress) = (
                 Arc::clone(self),
                 cancel.child_token(),
                 Arc::clone(&progress),
-                Arc::clone(&permits),
             );
             runs.spawn(async move {
-                let permit = permits.acquire_owned().await.ok();
                 let result = this
                     .harvest_reserved(&source, None, permit, cancel, progress.as_ref())
                     .await;

@@ -1,5 +1,6 @@
 //! RDF syntaxes: chosen by `Content-Type`, falling back to sniffing the bytes.
 
+use oxrdf::vocab::xsd;
 use oxrdf::{NamedOrBlankNode, Term, Triple};
 use rustc_hash::FxHashSet as HashSet;
 use std::fmt;
@@ -182,40 +183,49 @@ fn parse_json_ld(body: &[u8], base: &str, lenient: bool) -> Result<Vec<Triple>, 
 
 /// Each distinct IRI and language tag of `triples` that breaks its grammar, in order of
 /// first appearance.
-fn invalid_terms(triples: &[Triple]) -> Vec<InvalidTerm> {
+fn invalid_terms<'a>(triples: &'a [Triple]) -> Vec<InvalidTerm> {
     let (mut iris, mut tags): (HashSet<&str>, HashSet<&str>) = Default::default();
     let mut invalid = Vec::new();
-    for t in triples {
-        let subject = match &t.subject {
-            NamedOrBlankNode::NamedNode(n) => Some(n.as_str()),
-            NamedOrBlankNode::BlankNode(_) => None,
-        };
-        let (object, language) = match &t.object {
-            Term::NamedNode(n) => (Some(n.as_str()), None),
-            Term::Literal(l) => (Some(l.datatype().as_str()), l.language()),
-            _ => (None, None),
-        };
-        for value in [subject, Some(t.predicate.as_str()), object]
-            .into_iter()
-            .flatten()
-        {
-            if iris.insert(value)
-                && let Err(e) = oxiri::Iri::parse(value)
-            {
-                invalid.push(InvalidTerm {
-                    reason: "invalid_iri",
-                    message: format!("{value:?} is not a valid IRI: {e}"),
-                });
-            }
+    let mut check = |value: &'a str, tag: bool| {
+        if !(if tag { &mut tags } else { &mut iris }).insert(value) {
+            return;
         }
-        if let Some(tag) = language
-            && tags.insert(tag)
-            && let Err(e) = oxilangtag::LanguageTag::parse(tag)
-        {
+        let (reason, what, complaint) = if tag {
+            let complaint = oxilangtag::LanguageTag::parse(value).err();
+            (
+                "invalid_language_tag",
+                "language tag",
+                complaint.map(|e| e.to_string()),
+            )
+        } else {
+            let complaint = oxiri::Iri::parse(value).err();
+            ("invalid_iri", "IRI", complaint.map(|e| e.to_string()))
+        };
+        if let Some(e) = complaint {
             invalid.push(InvalidTerm {
-                reason: "invalid_language_tag",
-                message: format!("{tag:?} is not a valid language tag: {e}"),
+                reason,
+                message: format!("{value:?} is not a valid {what}: {e}"),
             });
+        }
+    };
+    // Triples about one subject come together: its IRI is looked up once per run of them.
+    let mut last_subject = None;
+    for t in triples {
+        if let NamedOrBlankNode::NamedNode(n) = &t.subject
+            && last_subject != Some(n.as_str())
+        {
+            last_subject = Some(n.as_str());
+            check(n.as_str(), false);
+        }
+        check(t.predicate.as_str(), false);
+        match &t.object {
+            Term::NamedNode(n) => check(n.as_str(), false),
+            Term::Literal(l) => match l.language() {
+                Some(tag) => check(tag, true),
+                None if l.datatype() != xsd::STRING => check(l.datatype().as_str(), false),
+                None => {}
+            },
+            _ => {}
         }
     }
     invalid

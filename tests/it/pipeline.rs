@@ -3,6 +3,8 @@
 use crate::support::region;
 use samla_harvester::Outcome;
 use samla_indexer::Dimension;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn harvests_the_simulated_region_into_search() {
@@ -144,6 +146,48 @@ async fn an_unchanged_reharvest_writes_nothing() {
         "no store change"
     );
     assert_eq!(r.samla.index.indexed_seq(), indexed_seq, "no index commit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_that_held_the_most_datasets_start_first() {
+    struct Starts(std::sync::Mutex<Vec<String>>);
+    impl samla::pipeline::Progress for Starts {
+        fn started(&self, source_id: &str) {
+            self.0.lock().expect("lock").push(source_id.to_string());
+        }
+    }
+    let r = region(400).await;
+    let harvest = |starts: Arc<Starts>| {
+        r.samla
+            .pipeline
+            .harvest_all(&r.samla.config.sources, 1, CancellationToken::new(), starts)
+    };
+    let first = Arc::new(Starts(Default::default()));
+    harvest(Arc::clone(&first)).await;
+    let enabled: Vec<&str> = r
+        .samla
+        .config
+        .sources
+        .iter()
+        .filter(|s| s.enabled)
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(
+        *first.0.lock().expect("lock"),
+        enabled,
+        "nothing held yet: in order"
+    );
+
+    let held = r.samla.store.dataset_counts().expect("counts");
+    let second = Arc::new(Starts(Default::default()));
+    harvest(Arc::clone(&second)).await;
+    let order = second.0.lock().expect("lock").clone();
+    assert_eq!(order[0], "malmo", "{order:?}");
+    let sizes: Vec<u64> = order
+        .iter()
+        .map(|id| held.get(id).copied().unwrap_or(0))
+        .collect();
+    assert!(sizes.is_sorted_by(|a, b| a >= b), "{order:?} {sizes:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,6 +16,7 @@ async fn changes_between_runs_are_applied_and_missing_datasets_archived() {
     let r = region_with(1000, |h| h.archive_after = std::time::Duration::ZERO).await;
     r.harvest().await;
     let lund_before = r.search("*", &[(Dimension::Municipality, "1281")]).total;
+    let held_before = r.samla.store.dataset_counts().expect("counts");
     r.simulator.advance();
     let second = r.harvest().await;
     let sum = |f: fn(&samla_store::Applied) -> u64| -> u64 {
@@ -38,6 +39,13 @@ async fn changes_between_runs_are_applied_and_missing_datasets_archived() {
     );
     let gone = r.samla.store.archived("lund").expect("archived");
     assert_eq!(gone.len() as u64, lund.archived);
+    // Lund's count of datasets leaves the archived ones out.
+    assert!(lund.archived > 0, "Lund dropped datasets");
+    let held = r.samla.store.dataset_counts().expect("counts");
+    assert_eq!(
+        held["lund"],
+        held_before["lund"] + lund.new + lund.restored - lund.archived
+    );
     let shown = r.search("*", &[(Dimension::Municipality, "1281")]);
     assert!(shown.total <= 100, "all of Lund on one page");
     for d in &gone {

@@ -51,7 +51,7 @@ fn median(runs: &[Duration]) -> Duration {
 }
 
 /// Each repeat's figures in seconds: `raw / lenient / samla`, comma-separated.
-fn runs(series: &[&Vec<Duration>]) -> String {
+fn runs(series: &[&[Duration]]) -> String {
     (0..series[0].len())
         .map(|i| {
             series

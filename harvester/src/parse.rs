@@ -96,27 +96,27 @@ pub struct InvalidTerm {
 /// strictly, as its rules drop keys that map to no IRI; a document only the lenient mode
 /// reads (keys out of streaming order, say) is kept, with the strict parser's complaint.
 pub fn parse_rdf(body: &[u8], format: RdfFormat, base: &str) -> Result<Parsed, String> {
-    if format == RdfFormat::JsonLd {
-        return match parse_json_ld(body, base, false) {
+    if format != RdfFormat::JsonLd {
+        let triples = parse_leniently(body, format, base)?;
+        let invalid = invalid_terms(&triples);
+        return Ok(Parsed { triples, invalid });
+    }
+    match parse_json_ld(body, base, false) {
+        Ok(triples) => Ok(Parsed {
+            triples,
+            invalid: Vec::new(),
+        }),
+        Err(strict) => match parse_leniently(body, format, base) {
             Ok(triples) => Ok(Parsed {
                 triples,
-                invalid: Vec::new(),
+                invalid: vec![InvalidTerm {
+                    reason: "invalid_json_ld",
+                    message: strict,
+                }],
             }),
-            Err(strict) => match parse_json_ld(body, base, true) {
-                Ok(triples) => Ok(Parsed {
-                    triples,
-                    invalid: vec![InvalidTerm {
-                        reason: "invalid_json_ld",
-                        message: strict,
-                    }],
-                }),
-                Err(_) => Err(strict),
-            },
-        };
+            Err(_) => Err(strict),
+        },
     }
-    let triples = parse_leniently(body, format, base)?;
-    let invalid = invalid_terms(&triples);
-    Ok(Parsed { triples, invalid })
 }
 
 /// The document by the parsers' lenient mode.

@@ -227,6 +227,21 @@ pub struct IndexInput<'a> {
     pub municipality_names: &'a [String],
 }
 
+/// A dataset's index document, made ahead of the write that adds it ([`Indexer::prepare`]):
+/// a harvest makes its documents while it still reads, so its write is short.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    id: String,
+    doc: TantivyDocument,
+}
+
+impl Prepared {
+    /// The dataset id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Fields {
     id: Field,
@@ -390,6 +405,15 @@ impl Indexer {
         self.len() == 0
     }
 
+    /// The index document of `input`, to write later with [`Indexer::stage`]. Takes no
+    /// lock: documents can be made on any thread while the writer writes others.
+    pub fn prepare(&self, input: &IndexInput<'_>) -> Prepared {
+        Prepared {
+            id: input.view.id.0.clone(),
+            doc: self.document(input),
+        }
+    }
+
     fn document(&self, input: &IndexInput<'_>) -> TantivyDocument {
         let f = &self.fields;
         let v = input.view;
@@ -474,7 +498,8 @@ impl Indexer {
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        let n = self.write(false, remove, inputs, seq)?;
+        let docs = inputs.into_iter().map(|input| self.prepare(&input));
+        let n = self.write(false, remove, docs, seq)?;
         self.publish()?;
         Ok(n)
     }
@@ -485,21 +510,23 @@ impl Indexer {
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        let n = self.write(true, &[], inputs, seq)?;
+        let docs = inputs.into_iter().map(|input| self.prepare(&input));
+        let n = self.write(true, &[], docs, seq)?;
         self.publish()?;
         Ok(n)
     }
 
-    /// Removes `remove` and replaces `inputs` like [`Indexer::update`], but without
-    /// committing: the changes are indexed now and become searchable, with everything else
-    /// staged, at the next [`Indexer::publish`]. Stage changes in the order of their `seq`.
-    pub fn stage<'a>(
+    /// Removes `remove` and replaces the prepared `docs` (each by its id) like
+    /// [`Indexer::update`], but without committing: the changes are indexed now and become
+    /// searchable, with everything else staged, at the next [`Indexer::publish`]. Stage
+    /// changes in the order of their `seq`.
+    pub fn stage(
         &self,
         remove: &[String],
-        inputs: impl IntoIterator<Item = IndexInput<'a>>,
+        docs: impl IntoIterator<Item = Prepared>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        self.write(false, remove, inputs, seq)
+        self.write(false, remove, docs, seq)
     }
 
     /// When the oldest change not yet searchable was staged, if any is.
@@ -527,13 +554,13 @@ impl Indexer {
         Ok(Some(seq))
     }
 
-    /// Adds `inputs` (each replacing any document with its id, or everything first when
+    /// Adds `docs` (each replacing any document with its id, or everything first when
     /// `replace_all`), staged with `seq`.
-    fn write<'a>(
+    fn write(
         &self,
         replace_all: bool,
         remove: &[String],
-        inputs: impl IntoIterator<Item = IndexInput<'a>>,
+        docs: impl IntoIterator<Item = Prepared>,
         seq: u64,
     ) -> Result<u64, IndexError> {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
@@ -545,13 +572,11 @@ impl Indexer {
             writer.delete_term(Term::from_field_text(self.fields.id, id));
         }
         let mut n = 0;
-        for input in inputs {
+        for Prepared { id, doc } in docs {
             if !replace_all {
-                writer.delete_term(Term::from_field_text(self.fields.id, &input.view.id.0));
+                writer.delete_term(Term::from_field_text(self.fields.id, &id));
             }
-            writer
-                .add_document(self.document(&input))
-                .map_err(|e| self.err(e))?;
+            writer.add_document(doc).map_err(|e| self.err(e))?;
             n += 1;
         }
         let since = w.staged.map_or_else(Instant::now, |(_, since)| since);

@@ -13,6 +13,7 @@ pub mod ckan;
 pub mod entryscape;
 mod http;
 pub mod links;
+mod paging;
 mod parse;
 mod report;
 
@@ -490,6 +491,9 @@ impl Harvester {
         // (url, depth): depth 0 is the catalog and its pages, 1 a sub-catalogue and its pages.
         let mut queue: VecDeque<(Url, u8)> = VecDeque::from([(first.clone(), 0)]);
         let mut queued: HashSet<String> = HashSet::from([first.to_string()]);
+        // The last next link followed (from, to), and the page read ahead after it, if any.
+        let mut link: Option<(Url, Url)> = None;
+        let mut ahead: Option<ReadAhead> = None;
         let mut pages_read = 0u64;
         let mut is_first = true;
         // Pages of a spanning source (EntryScape search): their triples, and the URLs that
@@ -528,6 +532,20 @@ impl Harvester {
                 .memos
                 .get(url.as_str())
                 .filter(|m| !m.validators.is_empty());
+            // This page, if it was read ahead; a page read ahead that is not this one waits if
+            // it is still to come, and is dropped otherwise (a wrong guess). While this page
+            // is read and decoded, the one after it is read ahead.
+            let this = match ahead.take() {
+                Some(a) if a.url == url.as_str() && memo.is_none() => Some(a),
+                Some(a) if queue.iter().any(|(u, _)| u.as_str() == a.url) => {
+                    ahead = Some(a);
+                    None
+                }
+                _ => None,
+            };
+            if ahead.is_none() {
+                ahead = self.read_ahead(run, &url, link.as_ref(), &queued);
+            }
             let page = tokio::select! {
                 _ = cancel.cancelled() => {
                     run.report.problem("cancelled", url.as_str(), None, "the run was cancelled");
@@ -539,7 +557,7 @@ impl Harvester {
                     run.report.downgrade(Outcome::TimedOut);
                     return;
                 }
-                page = self.fetch_page(run, &url, memo.map(|m| &m.validators)) => page,
+                page = self.fetch_page(run, &url, memo.map(|m| &m.validators), this) => page,
             };
             let failed_outcome = if is_first {
                 Outcome::Failed
@@ -567,7 +585,11 @@ impl Harvester {
                     } else {
                         run.reuse(url.to_string(), memo.clone());
                     }
-                    self.follow(run, &url, depth, next, parts, &mut queue, &mut queued);
+                    if let Some(n) =
+                        self.follow(run, &url, depth, next, parts, &mut queue, &mut queued)
+                    {
+                        link = Some((url.clone(), n));
+                    }
                     continue;
                 }
                 Ok(FetchedPage::Read(page, validators)) => (page, validators),
@@ -605,8 +627,11 @@ impl Harvester {
                     }
                 }
             }
-            self.follow(run, &url, depth, next, parts, &mut queue, &mut queued);
+            if let Some(n) = self.follow(run, &url, depth, next, parts, &mut queue, &mut queued) {
+                link = Some((url.clone(), n));
+            }
         }
+        drop(ahead);
 
         if run.kind == PageKind::EntryscapeSearch && !spanning_urls.is_empty() {
             let first_url = spanning_urls[0].0.clone();
@@ -622,7 +647,7 @@ impl Harvester {
             }
             // Something changed: the records span pages, so the unchanged ones are read again.
             for url in spanning_unmodified {
-                match self.fetch_page(run, &url, None).await {
+                match self.fetch_page(run, &url, None, None).await {
                     Ok(FetchedPage::Read(page, _)) => spanning.extend(page.triples),
                     _ => run.report.downgrade(Outcome::Partial),
                 }
@@ -656,6 +681,7 @@ impl Harvester {
     }
 
     /// Queues a page's next page (detecting loops) and, from the catalog, its sub-catalogues.
+    /// Returns the next page queued.
     #[allow(clippy::too_many_arguments)]
     fn follow(
         &self,
@@ -666,11 +692,13 @@ impl Harvester {
         parts: Vec<String>,
         queue: &mut VecDeque<(Url, u8)>,
         queued: &mut HashSet<String>,
-    ) {
+    ) -> Option<Url> {
         let next: Vec<Url> = next.iter().filter_map(|n| url.join(n).ok()).collect();
+        let mut followed = None;
         if let Some(unvisited) = next.iter().find(|n| !queued.contains(n.as_str())) {
             queued.insert(unvisited.to_string());
             queue.push_back((unvisited.clone(), depth));
+            followed = Some(unvisited.clone());
         } else if let Some(looped) = next.first() {
             run.report.problem(
                 "hydra_loop",
@@ -687,6 +715,7 @@ impl Harvester {
                 }
             }
         }
+        followed
     }
 
     /// Starts normalising a page's triples on a blocking thread.
@@ -710,28 +739,39 @@ impl Harvester {
         ));
     }
 
-    /// Fetches (conditionally, given validators) and decodes one page. Failures are recorded
-    /// in the report and come back as `Err(())`.
+    /// Fetches (conditionally, given validators) and decodes one page, or takes it from
+    /// `ahead` when it was read ahead. Failures are recorded in the report and come back as
+    /// `Err(())`.
     async fn fetch_page(
         &self,
         run: &mut Run<'_>,
         url: &Url,
         known: Option<&Validators>,
+        ahead: Option<ReadAhead>,
     ) -> Result<FetchedPage, ()> {
+        let store = entryscape::store_base(&run.source.url);
         let prefetched = run
             .prefetched
             .remove(url.as_str())
             .filter(|_| known.is_some());
-        let fetched = match prefetched {
-            Some(result) => result,
-            None => {
-                self.client
-                    .get_if_changed(url, accept_for(run.kind), known)
+        let loaded = match (ahead, prefetched) {
+            (Some(mut ahead), _) => match (&mut ahead.task).await {
+                Ok(loaded) => loaded,
+                // The read-ahead stopped (it never panics on bad input): read the page again.
+                Err(_) => {
+                    self.load(run.kind, url.clone(), known.cloned(), store)
+                        .await
+                }
+            },
+            (None, Some(Ok(fetched))) => Ok(decoded(run.kind, fetched, store).await),
+            (None, Some(Err(error))) => Err(error),
+            (None, None) => {
+                self.load(run.kind, url.clone(), known.cloned(), store)
                     .await
             }
         };
-        let fetched = match fetched {
-            Ok(f) => f,
+        let loaded = match loaded {
+            Ok(loaded) => loaded,
             Err(error) => {
                 if let HarvestError::Status { attempts, .. } = &error {
                     for status in attempts {
@@ -744,28 +784,107 @@ impl Harvester {
                 return Err(());
             }
         };
-        for status in &fetched.attempts {
+        for status in &loaded.attempts {
             *run.report.http_statuses.entry(*status).or_default() += 1;
         }
         run.report.pages += 1;
-        if fetched.not_modified() {
-            return Ok(FetchedPage::NotModified);
-        }
-        let kind = run.kind;
-        let format = RdfFormat::detect(fetched.content_type.as_deref(), &fetched.body);
-        let store = entryscape::store_base(&run.source.url);
-        let validators = fetched.validators.clone();
-        let page_url = fetched.url.clone();
-        let decoded = tokio::task::spawn_blocking(move || decode(kind, format, &fetched, &store))
-            .await
-            .unwrap_or_else(|e| Err(("internal_error", format!("decoding stopped: {e}"))));
-        match decoded {
-            Ok(page) => Ok(FetchedPage::Read(page, validators)),
-            Err((reason, message)) => {
-                run.report.problem(reason, page_url.as_str(), None, message);
+        match loaded.page {
+            None => Ok(FetchedPage::NotModified),
+            Some(Ok(page)) => Ok(FetchedPage::Read(page, loaded.validators)),
+            Some(Err((reason, message))) => {
+                run.report
+                    .problem(reason, loaded.url.as_str(), None, message);
                 Err(())
             }
         }
+    }
+
+    /// Fetches (conditionally, given validators) and decodes one page without touching the
+    /// run, so that it can run ahead of the walk on a task of its own.
+    fn load(
+        &self,
+        kind: PageKind,
+        url: Url,
+        known: Option<Validators>,
+        store: Url,
+    ) -> impl Future<Output = Result<Loaded, HarvestError>> + Send + 'static {
+        let client = self.client.clone();
+        async move {
+            let fetched = client
+                .get_if_changed(&url, accept_for(kind), known.as_ref())
+                .await?;
+            Ok(decoded(kind, fetched, store).await)
+        }
+    }
+
+    /// Starts reading the page after `url` ahead of the walk, when the last next link (`link`,
+    /// which led to `url`) follows a pattern the next one will likely follow too (see
+    /// `paging::guess_next`). Only a page the walk has not queued, that the last run did not
+    /// memoise (those are asked for conditionally, in advance) and within the page limit.
+    fn read_ahead(
+        &self,
+        run: &Run<'_>,
+        url: &Url,
+        link: Option<&(Url, Url)>,
+        queued: &HashSet<String>,
+    ) -> Option<ReadAhead> {
+        let (from, to) = link?;
+        if to != url || run.report.pages as usize + 2 > self.settings.max_pages {
+            return None;
+        }
+        let guess = paging::guess_next(from, url)?;
+        if queued.contains(guess.as_str())
+            || run.memos.contains_key(guess.as_str())
+            || !self.allowed(&guess)
+        {
+            return None;
+        }
+        let store = entryscape::store_base(&run.source.url);
+        Some(ReadAhead {
+            url: guess.to_string(),
+            task: tokio::spawn(self.load(run.kind, guess, None, store)),
+        })
+    }
+}
+
+/// A page as fetched: where it ended up, the statuses of every attempt, its validators, and
+/// what decoding it gave (`None` for a 304, which has no body).
+struct Loaded {
+    url: Url,
+    attempts: Vec<u16>,
+    validators: Validators,
+    page: Option<Result<Page, (&'static str, String)>>,
+}
+
+/// Decodes a fetched page on a blocking thread.
+async fn decoded(kind: PageKind, fetched: Fetched, store: Url) -> Loaded {
+    let mut loaded = Loaded {
+        url: fetched.url.clone(),
+        attempts: fetched.attempts.clone(),
+        validators: fetched.validators.clone(),
+        page: None,
+    };
+    if fetched.not_modified() {
+        return loaded;
+    }
+    let format = RdfFormat::detect(fetched.content_type.as_deref(), &fetched.body);
+    let page = tokio::task::spawn_blocking(move || decode(kind, format, &fetched, &store))
+        .await
+        .unwrap_or_else(|e| Err(("internal_error", format!("decoding stopped: {e}"))));
+    loaded.page = Some(page);
+    loaded
+}
+
+/// A page being read ahead of the walk; stopped when dropped unused (the walk went elsewhere,
+/// or stopped).
+struct ReadAhead {
+    url: String,
+    task: tokio::task::JoinHandle<Result<Loaded, HarvestError>>,
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

@@ -315,8 +315,12 @@ fn swedish_analyzer() -> TextAnalyzer {
         .build()
 }
 
-/// The writer's memory budget: past it, the indexing thread finishes a segment.
+/// The writer's memory budget, shared by its threads: past its share, an indexing thread
+/// finishes a segment.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+/// The writer's indexing threads.
+const INDEXING_THREADS: usize = 2;
 
 /// The facet field's name.
 const FACETS: &str = "facets";
@@ -362,9 +366,12 @@ impl Indexer {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(t)?;
-        // One indexing thread: each commit finishes a segment per thread, and the harvest's
-        // parsing keeps the other core busy.
-        let writer = index.writer_with_num_threads(1, WRITER_MEMORY).map_err(t)?;
+        // Two indexing threads: the last source of a harvest is indexed after it has been read,
+        // with nothing else left to do, so both cores index it. (Each commit finishes a
+        // segment per thread that got documents; the merge policy folds them together.)
+        let writer = index
+            .writer_with_num_threads(INDEXING_THREADS, WRITER_MEMORY)
+            .map_err(t)?;
         // The store change sequence number the last commit carries.
         let published = index
             .load_metas()

@@ -229,6 +229,43 @@ pub struct Store {
     retention: Retention,
 }
 
+/// The pause between a commit and the checkpoint after it: the commits meanwhile are
+/// checkpointed together.
+const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Checkpoints the write-ahead log of `conn`'s database after its commits, on a thread of its
+/// own with a connection of its own: SQLite's automatic checkpoint runs in the connection that
+/// commits, and copying a large transaction back into the database (tens of megabytes after a
+/// big source) would hold up the harvest's apply. A passive checkpoint blocks neither writers
+/// nor readers. The thread ends with `conn`.
+fn checkpoint_in_background(conn: &Connection, path: &Path) -> Result<(), String> {
+    let checkpointer = Connection::open(path).map_err(|e| e.to_string())?;
+    // One wake-up waits at most: commits while a checkpoint runs ask for one more.
+    let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+    let path = path.to_path_buf();
+    std::thread::Builder::new()
+        .name("store-checkpoint".into())
+        .spawn(move || {
+            while woken.recv().is_ok() {
+                std::thread::sleep(CHECKPOINT_PAUSE);
+                let checkpoint =
+                    checkpointer
+                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
+                if let Err(error) = checkpoint {
+                    tracing::warn!(path = %path.display(), %error, "checkpoint failed");
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")
+        .map_err(|e| e.to_string())?;
+    conn.commit_hook(Some(move || {
+        let _ = wake.try_send(());
+        false // go on with the commit
+    }));
+    Ok(())
+}
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS records (
     id TEXT NOT NULL,
@@ -367,6 +404,9 @@ impl Store {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 16384; PRAGMA temp_store = MEMORY;",
         )
         .map_err(err)?;
+        if let Err(error) = checkpoint_in_background(&conn, &path) {
+            tracing::warn!(path = %path.display(), %error, "no checkpoint thread; checkpoints run on commit");
+        }
         conn.execute_batch(SCHEMA).map_err(err)?;
         migrate(&conn).map_err(err)?;
         // Runs still marked running were cut short by a stop of the process.

@@ -334,6 +334,70 @@ async fn an_unreachable_host_is_a_failed_run() {
     assert_eq!(report.problem_count("request_failed"), 1, "{report:?}");
 }
 
+/// A catalog of five pages linked `?page=1` → … → `?page=5`, each answering after a pause; it
+/// counts the requests for each page and remembers the most it had in flight at once.
+fn paged_router(asked: Arc<std::sync::Mutex<Vec<String>>>, most: [Arc<AtomicUsize>; 2]) -> Router {
+    Router::new().route(
+        "/paged",
+        get(move |Query(q): Query<HashMap<String, String>>, h: HeaderMap| {
+            let (asked, most) = (asked.clone(), most.clone());
+            async move {
+                let page: u32 = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
+                asked.lock().expect("log").push(page.to_string());
+                let [now, most] = &most;
+                most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                if !(1..=5).contains(&page) {
+                    return StatusCode::NOT_FOUND.into_response();
+                }
+                let base = host(&h);
+                let next = if page < 5 {
+                    format!(
+                        "<{base}/paged?page={page}> <http://www.w3.org/ns/hydra/core#next> <{base}/paged?page={}> .",
+                        page + 1
+                    )
+                } else {
+                    String::new()
+                };
+                ttl_page(format!("{}{next}", dataset(&base, &format!("p{page}"))))
+            }
+        }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbered_pages_are_read_ahead_and_a_wrong_guess_leaves_no_trace() {
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let most = [Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0))];
+    let base = serve(paged_router(asked.clone(), most.clone())).await;
+    let (report, records) = run(
+        &harvester(1 << 20),
+        &source("t", &format!("{base}/paged?page=1")),
+    )
+    .await;
+    // Every page read once, every dataset, and nothing of a guess past the last page (page
+    // 6, which does not exist) in the report.
+    assert_eq!(
+        (report.outcome, report.pages, records.len()),
+        (Outcome::Success, 5, 5),
+        "{report:?}"
+    );
+    assert!(report.problems.is_empty(), "{report:?}");
+    assert_eq!(report.http_statuses.get(&404), None, "{report:?}");
+    let asked = asked.lock().expect("log").clone();
+    for page in ["1", "2", "3", "4", "5"] {
+        assert_eq!(
+            asked.iter().filter(|p| *p == page).count(),
+            1,
+            "{page}: {asked:?}"
+        );
+    }
+    // From the second page on, the link pattern is known: the page after the one being read
+    // is asked for at the same time, and never more than that one.
+    assert_eq!(most[1].load(Ordering::SeqCst), 2, "{asked:?}");
+}
+
 /// A server that answers after a pause and remembers the most requests it had in flight, and
 /// the most that it and its siblings (sharing `all`) had.
 fn slow_router(mine: [Arc<AtomicUsize>; 2], all: [Arc<AtomicUsize>; 2]) -> Router {

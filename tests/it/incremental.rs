@@ -136,6 +136,39 @@ fn run_at(
 }
 
 #[test]
+fn writes_reach_the_database_file_without_waiting_for_a_big_write() {
+    // The write-ahead log is checkpointed in the background after commits: the database file
+    // alone (a copy without its log) soon holds what was written, though a few hundred
+    // records are far from the size that would set off SQLite's own checkpoint.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let ids: Vec<String> = (0..300).map(|i| format!("d{i}")).collect();
+    let seen: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let records = ids.iter().map(|id| (record(id, id), 0)).collect();
+    store
+        .apply_runs(vec![run_at("s", Utc::now(), records, &seen)])
+        .expect("apply");
+    let copy = tempfile::tempdir().expect("tempdir");
+    let file = copy.path().join("samla.sqlite");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        std::fs::copy(dir.path().join("samla.sqlite"), &file).expect("copy");
+        // A copy taken while the checkpoint writes may not open: try again.
+        let held: i64 = rusqlite::Connection::open(&file)
+            .and_then(|c| c.query_row("SELECT count(*) FROM records", [], |r| r.get(0)))
+            .unwrap_or(0);
+        if held == 300 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file holds {held} of 300 records"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
 fn grace_period_then_archive_then_removal_with_restore_in_between() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path())

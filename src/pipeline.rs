@@ -2,10 +2,7 @@
 //!
 //! ```text
 //!  source runs (≤ concurrency harvesting at once)
-//!    harvester ──records──▶ [bounded mpsc, 1024] ──▶ collector (drops unchanged by hash,
-//!                                                        │ prepares the rest in batches on
-//!                                                        │ blocking threads: compressed
-//!                                                        │ graph, index document)
+//!    harvester ──records──▶ [bounded mpsc, 1024] ──▶ collector (drops unchanged by hash)
 //!                                                        │ changed records of one run
 //!                                                        ▼
 //!                         apply (group commit: the runs that finished meanwhile, together,
@@ -24,10 +21,10 @@ use samla_config::SourceConfig;
 use samla_harvester::{
     Harvester, Outcome, PageMemos, RECORD_CHANNEL_CAPACITY, RunOutput, RunReport,
 };
-use samla_indexer::{IndexInput, Indexer, Prepared};
+use samla_indexer::{IndexInput, Indexer};
 use samla_model::view::DatasetView;
 use samla_model::{DatasetId, DatasetRecord, OrganisationDirectory, record};
-use samla_store::{Applied, GroupApplied, PreparedRecord, RunInput, RunRow, Store, StoredDataset};
+use samla_store::{Applied, GroupApplied, RunInput, RunRow, Store, StoredDataset};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -93,21 +90,12 @@ pub struct Pipeline {
     wake: Notify,
 }
 
-/// A queued run, its records' index documents by dataset id, and where its result goes:
-/// what it changed, and the store change sequence number its index changes were staged with
-/// (`None` when it changed nothing searchable).
+/// A queued run and where its result goes: what it changed, and the store change sequence
+/// number its index changes were staged with (`None` when it changed nothing searchable).
 type QueuedRun = (
     RunInput,
-    HashMap<String, Prepared>,
     oneshot::Sender<anyhow::Result<(Applied, Option<u64>)>>,
 );
-
-/// Records a run prepares together on a blocking thread (compressed for the store, made
-/// into index documents) while it goes on reading.
-const PREPARE_BATCH: usize = 128;
-
-/// What a batch of a run's records gives: each ready for the store, with its index document.
-type PreparedBatch = Vec<(PreparedRecord, Prepared)>;
 
 /// How long staged index changes wait for other runs' before they are published, while
 /// runs are still harvesting: a harvest of many sources then commits the index about once
@@ -192,8 +180,7 @@ impl Pipeline {
         let run = self.harvester.run_with(source, &memos, tx, cancel);
         let private = self.private.contains(&source.organisation);
         let collect = async {
-            let (mut batch, mut unchanged, mut seen) = (Vec::new(), 0u64, Vec::new());
-            let mut preparing = Vec::new();
+            let (mut kept, mut unchanged, mut seen) = (Vec::new(), 0u64, Vec::new());
             // The stored hashes are read when the first record arrives: a run whose pages all
             // answer 304 sends none.
             let mut known: Option<HashMap<String, String>> = None;
@@ -209,21 +196,11 @@ impl Pipeline {
                     unchanged += 1;
                 } else {
                     let r = rank(source, &record, private);
-                    batch.push((record, r));
-                    if batch.len() == PREPARE_BATCH {
-                        preparing.push(self.prepare(&source.id, std::mem::take(&mut batch)));
-                    }
+                    kept.push((record, r));
                 }
                 if seen.len() % 100 == 0 {
                     progress.datasets(&source.id, seen.len() as u64);
                 }
-            }
-            if !batch.is_empty() {
-                preparing.push(self.prepare(&source.id, batch));
-            }
-            let mut kept = Vec::new();
-            for batch in preparing {
-                kept.extend(batch.await?);
             }
             Ok::<_, anyhow::Error>((kept, unchanged, seen))
         };
@@ -262,12 +239,8 @@ impl Pipeline {
             unchanged_elsewhere: unchanged,
             report_json: serde_json::to_string(&report)?,
         };
-        let (records, docs): (Vec<_>, HashMap<_, _>) = kept
-            .into_iter()
-            .map(|(record, doc)| (record, (doc.id().to_string(), doc)))
-            .unzip();
         let input = RunInput {
-            records,
+            records: kept,
             run: row,
             seen: complete.then_some(seen),
             // A run that learnt nothing new about its pages leaves the memos as they are.
@@ -278,7 +251,7 @@ impl Pipeline {
             },
         };
         drop(harvesting);
-        let applied = self.apply(input, docs).await?;
+        let applied = self.apply(input).await?;
         let outcome = SourceOutcome { report, applied };
         progress.finished(&source.id, &outcome);
         Ok(outcome)
@@ -289,53 +262,20 @@ impl Pipeline {
     /// their index changes, and hands each its result. Each run's changes still become
     /// visible together; fewer commits make many small sources cheap. Returns once the run's
     /// changes are searchable (see [`PUBLISH_LINGER`]).
-    async fn apply(
-        &self,
-        input: RunInput,
-        docs: HashMap<String, Prepared>,
-    ) -> anyhow::Result<Applied> {
-        let (applied, staged) = self.apply_grouped(input, docs).await?;
+    async fn apply(&self, input: RunInput) -> anyhow::Result<Applied> {
+        let (applied, staged) = self.apply_grouped(input).await?;
         if let Some(seq) = staged {
             self.published(seq).await?;
         }
         Ok(applied)
     }
 
-    /// Prepares a batch of a run's records on a blocking thread: compressed for the store,
-    /// and made into index documents as they are indexed when the record is its dataset's
-    /// winner (see [`index_group`]).
-    fn prepare(
-        &self,
-        source_id: &str,
-        batch: Vec<(DatasetRecord, i64)>,
-    ) -> tokio::task::JoinHandle<PreparedBatch> {
-        let (index, directory, source_id) = (
-            Arc::clone(&self.index),
-            Arc::clone(&self.directory),
-            source_id.to_string(),
-        );
-        tokio::task::spawn_blocking(move || {
-            batch
-                .into_iter()
-                .map(|(record, rank)| {
-                    let code = record.municipality_code.as_deref();
-                    let doc = document(&index, &directory, &record.view, &source_id, code);
-                    (PreparedRecord::new(record, rank), doc)
-                })
-                .collect()
-        })
-    }
-
-    async fn apply_grouped(
-        &self,
-        input: RunInput,
-        docs: HashMap<String, Prepared>,
-    ) -> anyhow::Result<(Applied, Option<u64>)> {
+    async fn apply_grouped(&self, input: RunInput) -> anyhow::Result<(Applied, Option<u64>)> {
         let (tx, mut rx) = oneshot::channel();
         self.queue
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push((input, docs, tx));
+            .push((input, tx));
         let _leader = self.apply.lock().await;
         if let Ok(result) = rx.try_recv() {
             return result; // applied by an earlier leader's group
@@ -347,19 +287,13 @@ impl Pipeline {
             Arc::clone(&self.directory),
         );
         tokio::task::spawn_blocking(move || {
-            let (mut runs, mut docs, mut replies) = (Vec::new(), Vec::new(), Vec::new());
-            for (run, run_docs, reply) in group {
-                runs.push(run);
-                docs.push(run_docs);
-                replies.push(reply);
-            }
+            let (runs, replies): (Vec<_>, Vec<_>) = group.into_iter().unzip();
             let source_ids: Vec<String> = runs.iter().map(|r| r.run.source_id.clone()).collect();
             let result = store
                 .apply_runs(runs)
                 .map_err(anyhow::Error::from)
                 .and_then(|group| {
-                    let staged =
-                        index_group(&store, &index, &directory, &group, &source_ids, docs)?;
+                    let staged = index_group(&store, &index, &directory, &group, &source_ids)?;
                     Ok(group
                         .runs
                         .into_iter()
@@ -484,8 +418,7 @@ impl Pipeline {
 
 /// Brings the index up to an applied group: each written record that is its dataset's only
 /// active record is indexed as it is; every contested, archived or restored id is indexed as
-/// its winner (read back from the store), or removed when it has none. A written record is
-/// indexed with the document its run prepared (`docs`, by run then dataset id). Staged, not
+/// its winner (read back from the store), or removed when it has none. Staged, not
 /// committed: returns the sequence number staged, `None` when the group changed nothing.
 fn index_group(
     store: &Store,
@@ -493,7 +426,6 @@ fn index_group(
     directory: &OrganisationDirectory,
     group: &GroupApplied,
     source_ids: &[String],
-    mut docs: Vec<HashMap<String, Prepared>>,
 ) -> anyhow::Result<Option<u64>> {
     if !group.changed {
         return Ok(None);
@@ -502,74 +434,63 @@ fn index_group(
         return Ok(None);
     };
     let lookups: HashSet<&str> = group.lookups.iter().map(String::as_str).collect();
-    let mut staged = Vec::new();
-    // Written records of contested ids, by (id, source): with their run.
-    let mut written: HashMap<(&str, &str), (&DatasetRecord, usize)> = HashMap::new();
-    for (run, ((_, records), source_id)) in group.runs.iter().zip(source_ids).enumerate() {
+    let mut direct: Vec<(&DatasetRecord, &str)> = Vec::new();
+    let mut written: HashMap<(&str, &str), &DatasetRecord> = HashMap::new();
+    for ((_, records), source_id) in group.runs.iter().zip(source_ids) {
         for r in records {
             if lookups.contains(r.id.0.as_str()) {
-                written.insert((r.id.0.as_str(), source_id.as_str()), (r, run));
+                written.insert((r.id.0.as_str(), source_id.as_str()), r);
             } else {
-                staged.push(written_doc(index, directory, &mut docs[run], r, source_id));
+                direct.push((r, source_id.as_str()));
             }
         }
     }
     let mut remove = Vec::new();
+    let mut looked_up: Vec<(DatasetView, String, Option<String>)> = Vec::new();
+    let mut reused: Vec<(&DatasetRecord, String)> = Vec::new();
     for id in &group.lookups {
         match store.winner(id)? {
             None => remove.push(id.clone()),
             Some(w) => match written.get(&(id.as_str(), w.source_id.as_str())) {
-                Some((r, run)) if r.hash == w.hash => staged.push(written_doc(
-                    index,
-                    directory,
-                    &mut docs[*run],
-                    r,
-                    &w.source_id,
-                )),
+                Some(r) if r.hash == w.hash => reused.push((r, w.source_id)),
                 _ => match stored_view(&w) {
-                    Some(view) => staged.push(document(
-                        index,
-                        directory,
-                        &view,
-                        &w.source_id,
-                        w.municipality_code.as_deref(),
-                    )),
+                    Some(view) => looked_up.push((view, w.source_id, w.municipality_code)),
                     None => remove.push(id.clone()),
                 },
             },
         }
     }
-    index.stage(&remove, staged, seq)?;
+    let views: Vec<(&DatasetView, &str, Option<&str>)> = direct
+        .iter()
+        .map(|(r, s)| (&r.view, *s, r.municipality_code.as_deref()))
+        .chain(
+            reused
+                .iter()
+                .map(|(r, s)| (&r.view, s.as_str(), r.municipality_code.as_deref())),
+        )
+        .chain(
+            looked_up
+                .iter()
+                .map(|(v, s, code)| (v, s.as_str(), code.as_deref())),
+        )
+        .collect();
+    let names: Vec<Vec<String>> = views
+        .iter()
+        .map(|(_, _, code)| municipality_names(directory, *code))
+        .collect();
+    index.stage(
+        &remove,
+        views
+            .iter()
+            .zip(&names)
+            .map(|((view, source_id, _), n)| IndexInput {
+                view,
+                source_id,
+                municipality_names: n,
+            }),
+        seq,
+    )?;
     Ok(Some(seq))
-}
-
-/// The index document of a record a run wrote: the one the run prepared, or made now.
-fn written_doc(
-    index: &Indexer,
-    directory: &OrganisationDirectory,
-    docs: &mut HashMap<String, Prepared>,
-    record: &DatasetRecord,
-    source_id: &str,
-) -> Prepared {
-    docs.remove(&record.id.0).unwrap_or_else(|| {
-        let code = record.municipality_code.as_deref();
-        document(index, directory, &record.view, source_id, code)
-    })
-}
-
-/// The index document of a dataset's view, from `source_id`, in the municipality `code`.
-fn document(
-    index: &Indexer,
-    directory: &OrganisationDirectory,
-    view: &DatasetView,
-    source_id: &str,
-    code: Option<&str>,
-) -> Prepared {
-    index.prepare(&IndexInput {
-        view,
-        source_id,
-        municipality_names: &municipality_names(directory, code),
-    })
 }
 
 /// The view of a stored record, or `None` (logged) when its graph does not parse.

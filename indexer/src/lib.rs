@@ -227,21 +227,6 @@ pub struct IndexInput<'a> {
     pub municipality_names: &'a [String],
 }
 
-/// A dataset's index document, made ahead of the write that adds it ([`Indexer::prepare`]):
-/// a harvest makes its documents while it still reads, so its write is short.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    id: String,
-    doc: TantivyDocument,
-}
-
-impl Prepared {
-    /// The dataset id.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-}
-
 #[derive(Debug, Clone, Copy)]
 struct Fields {
     id: Field,
@@ -412,15 +397,6 @@ impl Indexer {
         self.len() == 0
     }
 
-    /// The index document of `input`, to write later with [`Indexer::stage`]. Takes no
-    /// lock: documents can be made on any thread while the writer writes others.
-    pub fn prepare(&self, input: &IndexInput<'_>) -> Prepared {
-        Prepared {
-            id: input.view.id.0.clone(),
-            doc: self.document(input),
-        }
-    }
-
     fn document(&self, input: &IndexInput<'_>) -> TantivyDocument {
         let f = &self.fields;
         let v = input.view;
@@ -505,8 +481,7 @@ impl Indexer {
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        let docs = inputs.into_iter().map(|input| self.prepare(&input));
-        let n = self.write(false, remove, docs, seq)?;
+        let n = self.write(false, remove, inputs, seq)?;
         self.publish()?;
         Ok(n)
     }
@@ -517,23 +492,21 @@ impl Indexer {
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        let docs = inputs.into_iter().map(|input| self.prepare(&input));
-        let n = self.write(true, &[], docs, seq)?;
+        let n = self.write(true, &[], inputs, seq)?;
         self.publish()?;
         Ok(n)
     }
 
-    /// Removes `remove` and replaces the prepared `docs` (each by its id) like
-    /// [`Indexer::update`], but without committing: the changes are indexed now and become
-    /// searchable, with everything else staged, at the next [`Indexer::publish`]. Stage
-    /// changes in the order of their `seq`.
-    pub fn stage(
+    /// Removes `remove` and replaces `inputs` like [`Indexer::update`], but without
+    /// committing: the changes are indexed now and become searchable, with everything else
+    /// staged, at the next [`Indexer::publish`]. Stage changes in the order of their `seq`.
+    pub fn stage<'a>(
         &self,
         remove: &[String],
-        docs: impl IntoIterator<Item = Prepared>,
+        inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        self.write(false, remove, docs, seq)
+        self.write(false, remove, inputs, seq)
     }
 
     /// When the oldest change not yet searchable was staged, if any is.
@@ -561,13 +534,13 @@ impl Indexer {
         Ok(Some(seq))
     }
 
-    /// Adds `docs` (each replacing any document with its id, or everything first when
+    /// Adds `inputs` (each replacing any document with its id, or everything first when
     /// `replace_all`), staged with `seq`.
-    fn write(
+    fn write<'a>(
         &self,
         replace_all: bool,
         remove: &[String],
-        docs: impl IntoIterator<Item = Prepared>,
+        inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
@@ -579,11 +552,13 @@ impl Indexer {
             writer.delete_term(Term::from_field_text(self.fields.id, id));
         }
         let mut n = 0;
-        for Prepared { id, doc } in docs {
+        for input in inputs {
             if !replace_all {
-                writer.delete_term(Term::from_field_text(self.fields.id, &id));
+                writer.delete_term(Term::from_field_text(self.fields.id, &input.view.id.0));
             }
-            writer.add_document(doc).map_err(|e| self.err(e))?;
+            writer
+                .add_document(self.document(&input))
+                .map_err(|e| self.err(e))?;
             n += 1;
         }
         let since = w.staged.map_or_else(Instant::now, |(_, since)| since);

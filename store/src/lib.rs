@@ -169,36 +169,12 @@ pub struct RunRow {
     pub report_json: String,
 }
 
-/// A record ready to write: with its rank among the dataset's sources and its graph
-/// compressed as the store keeps it. A harvest prepares its records while it still reads, so
-/// applying the run is short.
-#[derive(Debug, Clone)]
-pub struct PreparedRecord {
-    /// The record.
-    pub record: DatasetRecord,
-    /// Its rank among the sources of the dataset (lower wins).
-    pub rank: i64,
-    graph_lz4: Vec<u8>,
-}
-
-impl PreparedRecord {
-    /// Prepares `record` with its `rank`.
-    pub fn new(record: DatasetRecord, rank: i64) -> Self {
-        let graph_lz4 = lz4_flex::compress_prepend_size(record.ntriples.as_bytes());
-        Self {
-            record,
-            rank,
-            graph_lz4,
-        }
-    }
-}
-
-/// A finished run to apply: its changed records, the run, what it saw and what it learnt
-/// about its pages.
+/// A finished run to apply: its changed records with their rank, the run, what it saw and
+/// what it learnt about its pages.
 #[derive(Debug, Clone)]
 pub struct RunInput {
-    /// Records new or changed.
-    pub records: Vec<PreparedRecord>,
+    /// Records new or changed, each with its rank among the dataset's sources.
+    pub records: Vec<(DatasetRecord, i64)>,
     /// The run.
     pub run: RunRow,
     /// For a complete, successful run: every dataset id it listed (changed or not). Datasets
@@ -501,12 +477,7 @@ impl Store {
                     ..Applied::default()
                 };
                 let mut written = Vec::new();
-                for PreparedRecord {
-                    record,
-                    rank,
-                    graph_lz4,
-                } in records
-                {
+                for (record, rank) in records {
                     let rows: Vec<(String, String, Option<String>)> = get
                         .query_map([&record.id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                         .map_err(e)?
@@ -538,7 +509,7 @@ impl Store {
                         record.original_subject,
                         record.municipality_code,
                         record.hash,
-                        graph_lz4,
+                        lz4_flex::compress_prepend_size(record.ntriples.as_bytes()),
                         run.finished,
                         rank,
                     ])

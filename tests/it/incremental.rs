@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use samla_harvester::Outcome;
 use samla_indexer::Dimension;
 use samla_model::{DatasetId, DatasetRecord};
-use samla_store::{PreparedRecord, Retention, RunInput, RunRow, Store};
+use samla_store::{Retention, RunInput, RunRow, Store};
 use std::collections::BTreeMap;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,10 +117,7 @@ fn run_at(
     seen: &[&str],
 ) -> RunInput {
     RunInput {
-        records: records
-            .into_iter()
-            .map(|(record, rank)| PreparedRecord::new(record, rank))
-            .collect(),
+        records,
         run: RunRow {
             id: None,
             source_id: source.into(),

@@ -4,6 +4,8 @@
 use crate::labels::{self, FileType};
 use crate::vocab::eu;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 /// `sv-SE`, `SV`, `sv_se` → `sv`: the primary language subtag, lower case.
 pub fn language_tag(tag: &str) -> String {
@@ -13,13 +15,26 @@ pub fn language_tag(tag: &str) -> String {
 
 /// Lower case, `https` → `http`, no `www.`, no trailing slash: the key IRIs are compared by.
 fn iri_key(value: &str) -> String {
-    let v = value.trim().to_ascii_lowercase();
-    let v = v
-        .strip_prefix("https://")
-        .map(|r| format!("http://{r}"))
-        .unwrap_or(v);
-    let v = v.replacen("http://www.", "http://", 1);
-    v.trim_end_matches('/').to_string()
+    let v = value.trim();
+    let mut key = String::with_capacity(v.len());
+    match strip_prefix_ignore_case(v, "https://").or_else(|| strip_prefix_ignore_case(v, "http://"))
+    {
+        Some(rest) => {
+            key.push_str("http://");
+            key.push_str(strip_prefix_ignore_case(rest, "www.").unwrap_or(rest));
+        }
+        None => key.push_str(v),
+    }
+    key.make_ascii_lowercase();
+    key.truncate(key.trim_end_matches('/').len());
+    key
+}
+
+fn strip_prefix_ignore_case<'a>(value: &'a str, prefix: &str) -> Option<&'a str> {
+    value
+        .get(..prefix.len())
+        .filter(|head| head.eq_ignore_ascii_case(prefix))
+        .map(|_| &value[prefix.len()..])
 }
 
 /// The canonical IRI of a licence given as an IRI variant, a CKAN `license_id` or a name.
@@ -27,19 +42,41 @@ fn iri_key(value: &str) -> String {
 /// `https://creativecommons.org/licenses/by/4.0`, `cc-by-4.0` and `CC BY 4.0` all give
 /// `http://creativecommons.org/licenses/by/4.0/`.
 pub fn licence(value: &str) -> Option<&'static str> {
+    if let Some(known) = labels::licence(value) {
+        return Some(known.iri);
+    }
+    static KEYS: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| {
+        let mut keys = HashMap::new();
+        for l in labels::LICENCES {
+            keys.entry(iri_key(l.iri)).or_insert(l.iri);
+        }
+        for l in labels::LICENCES {
+            for alias in l.aliases {
+                keys.entry((*alias).to_string()).or_insert(l.iri);
+            }
+        }
+        keys
+    });
     let key = iri_key(value);
     let key = key
         .strip_suffix("/legalcode")
         .or_else(|| key.rsplit_once("/deed.").map(|(head, _)| head))
         .unwrap_or(&key);
-    labels::LICENCES
-        .iter()
-        .find(|l| iri_key(l.iri) == key || l.aliases.contains(&key))
-        .map(|l| l.iri)
+    KEYS.get(key).copied()
 }
 
 /// The canonical IRI in an EU authority table given an IRI variant or a bare code.
-fn authority(value: &str, base: &str, codes: impl Iterator<Item = &'static str>) -> Option<String> {
+fn authority(
+    value: &str,
+    base: &str,
+    codes: impl Iterator<Item = &'static str> + Clone,
+) -> Option<String> {
+    // Most catalogs publish the canonical IRI itself: recognised without building a key.
+    if let Some(code) = value.strip_prefix(base)
+        && codes.clone().any(|c| c == code)
+    {
+        return Some(value.to_string());
+    }
     let key = iri_key(value);
     let base_key = iri_key(base);
     let code = match key.strip_prefix(&base_key) {
@@ -90,6 +127,9 @@ pub fn hvd_category(value: &str) -> Option<String> {
 /// The EU file type meant by a format value: an EU IRI, an IANA media-type IRI, a media type,
 /// or a loose name such as `CSV` or `.geojson`.
 pub fn file_type(value: &str) -> Option<&'static FileType> {
+    if let Some(known) = labels::file_type(value) {
+        return Some(known);
+    }
     let key = iri_key(value);
     if let Some(code) = key.strip_prefix(&iri_key(eu::FILE_TYPE)) {
         let code = code.trim_start_matches('/');
@@ -108,6 +148,9 @@ pub fn file_type(value: &str) -> Option<&'static FileType> {
 
 /// The EU file-type IRI for a format value, when samla recognises it.
 pub fn file_type_iri(value: &str) -> Option<String> {
+    if labels::file_type(value).is_some() {
+        return Some(value.to_string());
+    }
     file_type(value).map(|f| format!("{}{}", eu::FILE_TYPE, f.code))
 }
 
@@ -115,6 +158,11 @@ pub fn file_type_iri(value: &str) -> Option<String> {
 /// and a bare year. Dates without a zone are taken as UTC midnight.
 pub fn date(value: &str) -> Option<DateTime<Utc>> {
     let v = value.trim();
+    plain_date(v).or_else(|| formatted_date(v))
+}
+
+/// [`date`] through chrono's format parsers.
+fn formatted_date(v: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(v) {
         return Some(dt.with_timezone(&Utc));
     }
@@ -142,6 +190,37 @@ pub fn date(value: &str) -> Option<DateTime<Utc>> {
             .map(|dt| Utc.from_utc_datetime(&dt));
     }
     None
+}
+
+/// The two forms most catalogs use, `2024-05-01` and `2024-05-01T10:00:00`, read without a
+/// format parser; `None` for anything else (and for impossible dates), which [`date`] then
+/// reads the long way.
+fn plain_date(v: &str) -> Option<DateTime<Utc>> {
+    let b = v.as_bytes();
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let with_time = b.len() == 19 && b[10] == b'T' && b[13] == b':' && b[16] == b':';
+    if !(b.len() == 10 || with_time) || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let day = NaiveDate::from_ymd_opt(
+        i32::try_from(number(&b[0..4])?).ok()?,
+        number(&b[5..7])?,
+        number(&b[8..10])?,
+    )?;
+    let time = if with_time {
+        day.and_hms_opt(
+            number(&b[11..13])?,
+            number(&b[14..16])?,
+            number(&b[17..19])?,
+        )?
+    } else {
+        day.and_hms_opt(0, 0, 0)?
+    };
+    Some(Utc.from_utc_datetime(&time))
 }
 
 /// Folds text for matching names: lower case, å/ä → a, ö → o, é → e.
@@ -238,6 +317,28 @@ mod tests {
         assert!(date("1994-12").is_some());
         assert!(date("2021-13-45").is_none());
         assert!(date("igår").is_none());
+    }
+
+    #[test]
+    fn the_quick_date_reading_agrees_with_the_format_parsers() {
+        for v in [
+            "2024-05-01",
+            "2024-05-01T10:00:00",
+            "1999-12-31T23:59:59",
+            "2024-02-29",
+            "2023-02-29",
+            "2024-05-01T24:00:00",
+            "2024-05-01T10:00:60",
+            "2024-5-01-",
+            "20x4-05-01",
+            "2024-05-01 10:00:00",
+        ] {
+            let quick = plain_date(v);
+            assert!(quick.is_none() || quick == formatted_date(v), "{v}");
+            assert_eq!(date(v), formatted_date(v), "{v}");
+        }
+        assert!(plain_date("2024-05-01").is_some());
+        assert!(plain_date("2024-05-01T10:00:00").is_some());
     }
 
     #[test]

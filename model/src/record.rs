@@ -6,7 +6,10 @@ use crate::normalize;
 use crate::region::OrganisationDirectory;
 use crate::view::DatasetView;
 use crate::vocab::{dcat, dcatap, dcterms, foaf, rdf, xsd};
-use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
+use oxrdf::{
+    BlankNode, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term,
+    TermRef, Triple, TripleRef,
+};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -132,6 +135,7 @@ pub fn extract_datasets(triples: Vec<Triple>, ctx: &SourceContext<'_>) -> Extrac
         .collect();
 
     let mut out = Extraction::default();
+    let mut publishers = Publishers::default();
     for &dataset in &datasets {
         // The closure: what the dataset links to, but not other datasets or catalogs.
         let mut members: Vec<usize> = Vec::new();
@@ -165,7 +169,8 @@ pub fn extract_datasets(triples: Vec<Triple>, ctx: &SourceContext<'_>) -> Extrac
             .get(dataset)
             .map(|l| format!("_:{l}"))
             .unwrap_or_else(|| dataset.to_string());
-        let (record, problems) = build_record(dataset, original_subject, &graph, ctx);
+        let (record, problems) =
+            build_record(dataset, original_subject, &graph, ctx, &mut publishers);
         out.records.push(record);
         out.problems.extend(problems);
     }
@@ -173,11 +178,15 @@ pub fn extract_datasets(triples: Vec<Triple>, ctx: &SourceContext<'_>) -> Extrac
     out
 }
 
-fn build_record(
+/// What a publisher IRI resolved to, kept for the page: the organisation, if any.
+type Publishers<'d> = HashMap<String, Option<&'d crate::region::Organisation>>;
+
+fn build_record<'d>(
     dataset: &str,
     original_subject: String,
     graph: &[&Triple],
-    ctx: &SourceContext<'_>,
+    ctx: &SourceContext<'d>,
+    publishers: &mut Publishers<'d>,
 ) -> (DatasetRecord, Vec<RecordProblem>) {
     let mut problems = Vec::new();
     if original_subject.starts_with("_:") {
@@ -187,30 +196,40 @@ fn build_record(
             format!("dataset is a blank node; given the stable IRI {dataset}"),
         ));
     }
-    let objects = |s: &str, p: oxrdf::NamedNodeRef<'_>| objects_of(graph, s, p);
-
     // Publisher → organisation of the region; a skolemised publisher with a known
-    // organisation number takes dataportal.se's publisher IRI.
-    let publisher = objects(dataset, dcterms::PUBLISHER).find_map(|o| match o {
-        Term::NamedNode(n) => Some(n.as_str().to_string()),
-        _ => None,
-    });
-    let mut renames: HashMap<String, String> = HashMap::default();
+    // organisation number takes dataportal.se's publisher IRI. The least IRI is taken when
+    // there are several, so the result does not depend on the order of the input.
+    let publisher = objects_of(graph, dataset, dcterms::PUBLISHER)
+        .filter_map(|o| match o {
+            Term::NamedNode(n) => Some(n.as_str()),
+            _ => None,
+        })
+        .min();
+    let mut renames: HashMap<&str, String> = HashMap::default();
     let mut municipality_code = None;
-    if let Some(publisher) = &publisher {
-        let names: Vec<&str> = objects(publisher, foaf::NAME)
-            .filter_map(|o| match o {
-                Term::Literal(l) => Some(l.value()),
-                _ => None,
-            })
-            .collect();
-        let iri = (!publisher.starts_with(SKOLEM_PREFIX)).then_some(publisher.as_str());
-        if let Some(org) = ctx.directory.resolve_publisher(iri, &names) {
+    if let Some(publisher) = publisher {
+        // A page names its publisher the same way for every dataset: resolve it once.
+        let org = match publishers.get(publisher) {
+            Some(org) => *org,
+            None => {
+                let names: Vec<&str> = objects_of(graph, publisher, foaf::NAME)
+                    .filter_map(|o| match o {
+                        Term::Literal(l) => Some(l.value()),
+                        _ => None,
+                    })
+                    .collect();
+                let iri = (!publisher.starts_with(SKOLEM_PREFIX)).then_some(publisher);
+                let org = ctx.directory.resolve_publisher(iri, &names);
+                publishers.insert(publisher.to_string(), org);
+                org
+            }
+        };
+        if let Some(org) = org {
             municipality_code = Some(org.code.clone());
-            if iri.is_none()
+            if publisher.starts_with(SKOLEM_PREFIX)
                 && let Some(dataportal) = org.dataportal_iri()
             {
-                renames.insert(publisher.clone(), dataportal);
+                renames.insert(publisher, dataportal);
             }
         }
     } else {
@@ -226,19 +245,30 @@ fn build_record(
             .map(|o| o.code.clone())
     });
 
-    let rename = |n: &NamedNode| -> NamedNode {
-        renames
-            .get(n.as_str())
-            .map(|r| NamedNode::new_unchecked(r.clone()))
-            .unwrap_or_else(|| n.clone())
-    };
-    let mut lines: Vec<(String, Triple)> = Vec::with_capacity(graph.len());
-    for t in graph {
+    fn renamed<'a>(renames: &'a HashMap<&str, String>, n: &'a NamedNode) -> NamedNodeRef<'a> {
+        match renames.get(n.as_str()) {
+            Some(r) => NamedNodeRef::new_unchecked(r),
+            None => n.as_ref(),
+        }
+    }
+    // The objects normalisation changed; the lines borrow them from here.
+    let changed: Vec<Option<Term>> = graph
+        .iter()
+        .map(|t| normalise_object(&t.predicate, &t.object))
+        .collect();
+    // Every line written into one buffer, then sorted by its text.
+    let mut buffer = String::with_capacity(graph.len() * 160);
+    let mut lines: Vec<(std::ops::Range<usize>, TripleRef<'_>)> = Vec::with_capacity(graph.len());
+    for (t, changed) in graph.iter().zip(&changed) {
         let subject = match &t.subject {
-            NamedOrBlankNode::NamedNode(n) => rename(n),
+            NamedOrBlankNode::NamedNode(n) => renamed(&renames, n),
             NamedOrBlankNode::BlankNode(_) => continue, // skolemised before; unreachable
         };
-        let object = normalise_object(&t.predicate, &t.object, &rename);
+        let object = match (changed, &t.object) {
+            (Some(changed), _) => changed.as_ref(),
+            (None, Term::NamedNode(n)) => TermRef::NamedNode(renamed(&renames, n)),
+            (None, object) => object.as_ref(),
+        };
         if [
             dcterms::ISSUED,
             dcterms::MODIFIED,
@@ -247,7 +277,7 @@ fn build_record(
         ]
         .iter()
         .any(|p| t.predicate == *p)
-            && let Term::Literal(l) = &object
+            && let TermRef::Literal(l) = object
             && normalize::date(l.value()).is_none()
         {
             problems.push(RecordProblem::new(
@@ -256,31 +286,33 @@ fn build_record(
                 format!("{} is not a date: {:?}", t.predicate.as_str(), l.value()),
             ));
         }
-        let triple = Triple::new(subject, t.predicate.clone(), object);
-        lines.push((ntriples_line(&triple), triple));
+        let triple = TripleRef::new(subject, t.predicate.as_ref(), object);
+        let start = buffer.len();
+        write_ntriples_line(&mut buffer, triple);
+        lines.push((start..buffer.len(), triple));
     }
     // Sorted and de-duplicated lines: the canonical N-Triples, and the triples in their order.
-    lines.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    lines.dedup_by(|a, b| a.0 == b.0);
-    let mut ntriples = String::with_capacity(lines.iter().map(|(l, _)| l.len() + 1).sum());
-    let mut normalised: Vec<Triple> = Vec::with_capacity(lines.len());
-    for (line, triple) in lines {
+    lines.sort_unstable_by(|a, b| buffer[a.0.clone()].cmp(&buffer[b.0.clone()]));
+    lines.dedup_by(|a, b| buffer[a.0.clone()] == buffer[b.0.clone()]);
+    let mut ntriples = String::with_capacity(buffer.len() + lines.len());
+    let mut normalised: Vec<TripleRef<'_>> = Vec::with_capacity(lines.len());
+    for (range, triple) in lines {
         if !ntriples.is_empty() {
             ntriples.push('\n');
         }
-        ntriples.push_str(&line);
+        ntriples.push_str(&buffer[range]);
         normalised.push(triple);
     }
     let hash = hex(&Sha256::digest(ntriples.as_bytes()));
 
-    let id = objects(dataset, dcterms::IDENTIFIER)
+    let id = objects_of(graph, dataset, dcterms::IDENTIFIER)
         .find_map(|o| match o {
             Term::Literal(l) => uuid::Uuid::parse_str(l.value().trim()).ok(),
             _ => None,
         })
         .map(|u| DatasetId(u.hyphenated().to_string()))
         .unwrap_or_else(|| DatasetId(dataset.to_string()));
-    let view = DatasetView::from_triples(&id, dataset, &normalised, municipality_code.clone());
+    let view = DatasetView::from_triple_refs(&id, dataset, &normalised, municipality_code.clone());
     if view.title.is_empty() {
         problems.push(RecordProblem::new(
             "missing_title",
@@ -301,32 +333,31 @@ fn build_record(
     (record, problems)
 }
 
-/// The triple as an N-Triples line, exactly as oxrdf writes it (`{triple} .`), with the
-/// formatter skipped for the common case of IRIs and literals that need no escapes.
-fn ntriples_line(t: &Triple) -> String {
+/// Writes the triple as an N-Triples line, exactly as oxrdf writes it (`{triple} .`), with
+/// the formatter skipped for the common case of IRIs and literals that need no escapes.
+fn write_ntriples_line(line: &mut String, t: TripleRef<'_>) {
     let plain = |v: &str| {
         !v.bytes()
             .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b == 0x7F)
             && !v.contains(['\u{FFFE}', '\u{FFFF}'])
     };
-    let mut line = String::with_capacity(256);
-    let NamedOrBlankNode::NamedNode(subject) = &t.subject else {
+    let NamedOrBlankNodeRef::NamedNode(subject) = t.subject else {
         // Writing into a String cannot fail.
         let _ = write!(line, "{t} .");
-        return line;
+        return;
     };
     let iri = |line: &mut String, iri: &str| {
         line.push('<');
         line.push_str(iri);
         line.push('>');
     };
-    iri(&mut line, subject.as_str());
+    iri(line, subject.as_str());
     line.push(' ');
-    iri(&mut line, t.predicate.as_str());
+    iri(line, t.predicate.as_str());
     line.push(' ');
-    match &t.object {
-        Term::NamedNode(n) => iri(&mut line, n.as_str()),
-        Term::Literal(l) if plain(l.value()) => {
+    match t.object {
+        TermRef::NamedNode(n) => iri(line, n.as_str()),
+        TermRef::Literal(l) if plain(l.value()) => {
             line.push('"');
             line.push_str(l.value());
             line.push('"');
@@ -335,7 +366,7 @@ fn ntriples_line(t: &Triple) -> String {
                 line.push_str(language);
             } else if l.datatype() != xsd::STRING {
                 line.push_str("^^");
-                iri(&mut line, l.datatype().as_str());
+                iri(line, l.datatype().as_str());
             }
         }
         other => {
@@ -343,36 +374,29 @@ fn ntriples_line(t: &Triple) -> String {
         }
     }
     line.push_str(" .");
-    line
 }
 
-fn objects_of<'a>(
-    graph: &[&'a Triple],
-    s: &str,
-    p: oxrdf::NamedNodeRef<'_>,
-) -> std::vec::IntoIter<&'a Term> {
+fn objects_of<'a, 'q>(
+    graph: &'q [&'a Triple],
+    s: &'q str,
+    p: NamedNodeRef<'q>,
+) -> impl Iterator<Item = &'a Term> + use<'a, 'q> {
     graph
         .iter()
-        .filter(|t| {
+        .filter(move |t| {
             t.predicate == p
                 && matches!(&t.subject, NamedOrBlankNode::NamedNode(n) if n.as_str() == s)
         })
         .map(|t| &t.object)
-        .collect::<Vec<_>>()
-        .into_iter()
 }
 
 /// Normalises an object by its predicate: canonical licence, EU authority IRIs, file types,
-/// language tags. Unknown values are kept as they are.
-fn normalise_object(
-    predicate: &NamedNode,
-    object: &Term,
-    rename: &impl Fn(&NamedNode) -> NamedNode,
-) -> Term {
+/// language tags. `None` when the object stays as it is (unknown values are kept).
+fn normalise_object(predicate: &NamedNode, object: &Term) -> Option<Term> {
     let value = match object {
         Term::NamedNode(n) => n.as_str(),
         Term::Literal(l) => l.value(),
-        other => return other.clone(),
+        _ => return None,
     };
     let canonical: Option<String> = if *predicate == dcterms::LICENSE {
         normalize::licence(value).map(str::to_string)
@@ -390,25 +414,25 @@ fn normalise_object(
         None
     };
     if let Some(iri) = canonical {
-        return Term::NamedNode(NamedNode::new_unchecked(iri));
+        return (!matches!(object, Term::NamedNode(n) if n.as_str() == iri))
+            .then(|| Term::NamedNode(NamedNode::new_unchecked(iri)));
     }
     match object {
-        Term::NamedNode(n) => Term::NamedNode(rename(n)),
-        Term::Literal(l) => match l.language() {
-            Some(lang) => {
-                let normal = normalize::language_tag(lang);
-                if normal == lang {
-                    object.clone()
-                } else {
-                    Term::Literal(Literal::new_language_tagged_literal_unchecked(
-                        l.value(),
-                        normal,
-                    ))
-                }
+        Term::Literal(l) => {
+            let lang = l.language()?;
+            // Already a lower-case primary subtag (the common case): nothing to build.
+            if !lang.contains(['-', '_']) && !lang.bytes().any(|b| b.is_ascii_uppercase()) {
+                return None;
             }
-            None => object.clone(),
-        },
-        other => other.clone(),
+            let normal = normalize::language_tag(lang);
+            (normal != lang).then(|| {
+                Term::Literal(Literal::new_language_tagged_literal_unchecked(
+                    l.value(),
+                    normal,
+                ))
+            })
+        }
+        _ => None,
     }
 }
 
@@ -567,12 +591,13 @@ impl SkolemHasher<'_> {
 
 /// Lower-case hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0F)]));
+    }
+    s
 }
 
 /// Parses the canonical N-Triples of a stored record back into triples (leniently: IRIs
@@ -624,9 +649,13 @@ mod tests {
         ];
         for object in objects {
             let t = Triple::new(s.clone(), p.clone(), object);
-            assert_eq!(ntriples_line(&t), format!("{t} ."));
+            let mut line = String::new();
+            write_ntriples_line(&mut line, t.as_ref());
+            assert_eq!(line, format!("{t} ."));
         }
         let blank = Triple::new(BlankNode::new_unchecked("b1"), p, s);
-        assert_eq!(ntriples_line(&blank), format!("{blank} ."));
+        let mut line = String::new();
+        write_ntriples_line(&mut line, blank.as_ref());
+        assert_eq!(line, format!("{blank} ."));
     }
 }

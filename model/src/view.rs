@@ -4,8 +4,9 @@
 use crate::normalize;
 use crate::record::DatasetId;
 use crate::vocab::{dcat, dcatap, dcterms, foaf, schema, vcard};
-use oxrdf::{NamedNodeRef, NamedOrBlankNode, Term, Triple};
+use oxrdf::{NamedNodeRef, NamedOrBlankNodeRef, TermRef, Triple, TripleRef};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Literals per language tag (`""` for untagged).
@@ -121,63 +122,86 @@ pub struct DatasetView {
     pub distributions: Vec<DistributionView>,
 }
 
+/// Lookups by subject and predicate in one dataset's graph. The triples are taken in runs of
+/// one subject (a canonical graph is sorted, so each subject is one run), and a lookup scans
+/// only the runs of its subject.
 struct Lookup<'a> {
-    triples: &'a [Triple],
+    triples: &'a [TripleRef<'a>],
+    /// `(subject, start, end)`: `triples[start..end]` all have that subject.
+    runs: Vec<(&'a str, usize, usize)>,
 }
 
 impl<'a> Lookup<'a> {
+    fn new(triples: &'a [TripleRef<'a>]) -> Self {
+        let mut runs: Vec<(&'a str, usize, usize)> = Vec::new();
+        for (i, t) in triples.iter().enumerate() {
+            let NamedOrBlankNodeRef::NamedNode(subject) = t.subject else {
+                continue;
+            };
+            match runs.last_mut() {
+                Some((s, _, end)) if *end == i && *s == subject.as_str() => *end += 1,
+                _ => runs.push((subject.as_str(), i, i + 1)),
+            }
+        }
+        Self { triples, runs }
+    }
+
     fn objects<'q>(
         &self,
         s: &'q str,
         p: NamedNodeRef<'q>,
-    ) -> impl Iterator<Item = &'a Term> + use<'a, 'q> {
-        let triples: &'a [Triple] = self.triples;
-        triples
+    ) -> impl Iterator<Item = TermRef<'a>> + use<'a, 'q, '_> {
+        let triples: &'a [TripleRef<'a>] = self.triples;
+        self.runs
             .iter()
-            .filter(move |t| {
-                t.predicate == p
-                    && matches!(&t.subject, NamedOrBlankNode::NamedNode(n) if n.as_str() == s)
-            })
-            .map(|t| &t.object)
+            .filter(move |(subject, _, _)| *subject == s)
+            .flat_map(move |&(_, start, end)| &triples[start..end])
+            .filter(move |t| t.predicate == p)
+            .map(|t| t.object)
     }
 
+    /// The distinct values, sorted.
     fn values(&self, s: &str, p: NamedNodeRef<'_>) -> Vec<String> {
-        let mut v: Vec<String> = self.objects(s, p).map(term_value).collect();
-        v.sort();
+        let mut v: Vec<Cow<'a, str>> = self.objects(s, p).map(term_value).collect();
+        v.sort_unstable();
         v.dedup();
-        v
+        v.into_iter().map(Cow::into_owned).collect()
     }
 
+    /// The least value (the first of [`Lookup::values`]).
     fn first(&self, s: &str, p: NamedNodeRef<'_>) -> Option<String> {
-        self.values(s, p).into_iter().next()
+        self.objects(s, p)
+            .map(term_value)
+            .min()
+            .map(Cow::into_owned)
     }
 
     fn lang_map(&self, s: &str, p: NamedNodeRef<'_>) -> LangMap {
         let mut map = LangMap::new();
         for o in self.objects(s, p) {
-            if let Term::Literal(l) = o {
-                let lang = l.language().unwrap_or("").to_string();
+            if let TermRef::Literal(l) = o {
+                let lang = l.language().unwrap_or("");
                 // Keep the first in a stable order when a language repeats.
-                map.entry(lang)
-                    .and_modify(|v: &mut String| {
-                        if l.value() < v.as_str() {
-                            *v = l.value().to_string();
-                        }
-                    })
-                    .or_insert_with(|| l.value().to_string());
+                match map.get_mut(lang) {
+                    Some(v) if l.value() < v.as_str() => *v = l.value().to_string(),
+                    Some(_) => {}
+                    None => {
+                        map.insert(lang.to_string(), l.value().to_string());
+                    }
+                }
             }
         }
         map
     }
 }
 
-fn term_value(t: &Term) -> String {
+fn term_value(t: TermRef<'_>) -> Cow<'_, str> {
     match t {
-        Term::NamedNode(n) => n.as_str().to_string(),
-        Term::Literal(l) => l.value().to_string(),
-        Term::BlankNode(b) => format!("_:{}", b.as_str()),
+        TermRef::NamedNode(n) => Cow::Borrowed(n.as_str()),
+        TermRef::Literal(l) => Cow::Borrowed(l.value()),
+        TermRef::BlankNode(b) => Cow::Owned(format!("_:{}", b.as_str())),
         #[allow(unreachable_patterns)]
-        _ => String::new(),
+        _ => Cow::Borrowed(""),
     }
 }
 
@@ -189,11 +213,22 @@ impl DatasetView {
         triples: &[Triple],
         municipality_code: Option<String>,
     ) -> Self {
-        let g = Lookup { triples };
+        let triples: Vec<TripleRef<'_>> = triples.iter().map(Triple::as_ref).collect();
+        Self::from_triple_refs(id, iri, &triples, municipality_code)
+    }
+
+    /// [`DatasetView::from_triples`] over borrowed triples.
+    pub fn from_triple_refs(
+        id: &DatasetId,
+        iri: &str,
+        triples: &[TripleRef<'_>],
+        municipality_code: Option<String>,
+    ) -> Self {
+        let g = Lookup::new(triples);
         let mut keywords: Vec<(String, String)> = g
             .objects(iri, dcat::KEYWORD)
             .filter_map(|o| match o {
-                Term::Literal(l) => Some((
+                TermRef::Literal(l) => Some((
                     l.language().unwrap_or("").to_string(),
                     l.value().trim().to_string(),
                 )),

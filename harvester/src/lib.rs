@@ -164,23 +164,61 @@ enum PageKind {
 
 /// What decoding one page gave.
 struct Page {
-    triples: Vec<Triple>,
+    content: Content,
     next: Vec<String>,
     parts: Vec<String>,
     invalid: Vec<InvalidTerm>,
 }
 
+/// A page's content: its records, normalised on the thread that parsed it (while its triples
+/// are still in that core's cache), or, for a source whose records span pages, its triples,
+/// normalised once every page is read.
+enum Content {
+    Records(Extraction),
+    Triples(Vec<Triple>),
+}
+
+/// How a run's pages are decoded: by kind, and into the run's source's records. Cheap to
+/// clone, for a page read ahead on a task of its own.
+#[derive(Clone)]
+struct Decoder {
+    kind: PageKind,
+    /// The EntryStore base of the source URL (for EntryScape's pages).
+    store: Url,
+    directory: Arc<OrganisationDirectory>,
+    source_id: String,
+    organisation: String,
+}
+
+impl Decoder {
+    /// The page's triples as [`Content`].
+    fn content(&self, triples: Vec<Triple>) -> Content {
+        if self.kind == PageKind::EntryscapeSearch {
+            return Content::Triples(triples);
+        }
+        Content::Records(self.extract(triples))
+    }
+
+    fn extract(&self, triples: Vec<Triple>) -> Extraction {
+        let ctx = SourceContext {
+            source_id: &self.source_id,
+            organisation_code: &self.organisation,
+            directory: &self.directory,
+        };
+        extract_datasets(triples, &ctx)
+    }
+}
+
 /// One run's working state.
 struct Run<'a> {
     source: &'a SourceConfig,
-    kind: PageKind,
+    decoder: Decoder,
     sink: &'a mpsc::Sender<DatasetRecord>,
     report: RunReport,
     memos: &'a PageMemos,
     new_memos: PageMemos,
     reused: Vec<DatasetId>,
     seen_ids: HashSet<DatasetId>,
-    in_flight: InFlight,
     prefetched: HashMap<String, Result<Fetched, HarvestError>>,
 }
 
@@ -271,14 +309,19 @@ impl Harvester {
         };
         let mut run = Run {
             source,
-            kind,
+            decoder: Decoder {
+                kind,
+                store: entryscape::store_base(&source.url),
+                directory: Arc::clone(&self.directory),
+                source_id: source.id.clone(),
+                organisation: source.organisation.clone(),
+            },
             sink: &sink,
             report: RunReport::start(&source.id, source.url.as_str()),
             memos,
             new_memos: PageMemos::new(),
             reused: Vec::new(),
             seen_ids: HashSet::new(),
-            in_flight: InFlight::new(),
             prefetched: HashMap::new(),
         };
         match first {
@@ -327,7 +370,7 @@ impl Harvester {
         if chain.len() < 2 {
             return;
         }
-        let accept = accept_for(run.kind);
+        let accept = accept_for(run.decoder.kind);
         let answers: Vec<(String, Result<Fetched, HarvestError>)> = futures::stream::iter(chain)
             .map(|(url, validators)| async move {
                 let result = self
@@ -346,7 +389,7 @@ impl Harvester {
     /// server does not give one.
     async fn fingerprint(&self, run: &mut Run<'_>) -> Option<String> {
         type Reader = fn(&[u8]) -> Option<String>;
-        let (url, read): (Url, Reader) = match run.kind {
+        let (url, read): (Url, Reader) = match run.decoder.kind {
             PageKind::Rdf => return None,
             PageKind::Ckan => (ckan::fingerprint_url(&run.source.url)?, ckan::fingerprint),
             PageKind::EntryscapeSearch => (
@@ -437,7 +480,7 @@ impl Harvester {
         cancel: &CancellationToken,
         deadline: Instant,
     ) -> bool {
-        if run.kind != PageKind::Ckan {
+        if run.decoder.kind != PageKind::Ckan {
             return false;
         }
         let Some(memo) = run.memos.get(first.as_str()).cloned() else {
@@ -575,7 +618,7 @@ impl Harvester {
                     pages_read += 1;
                     run.report.pages_not_modified += 1;
                     let (next, parts) = (memo.next.clone(), memo.parts.clone());
-                    if run.kind == PageKind::EntryscapeSearch {
+                    if run.decoder.kind == PageKind::EntryscapeSearch {
                         spanning_unmodified.push(url.clone());
                         spanning_urls.push((
                             url.to_string(),
@@ -604,25 +647,24 @@ impl Harvester {
                 );
             }
             let Page {
-                triples,
+                content,
                 next,
                 parts,
                 ..
             } = page;
-            if run.kind == PageKind::EntryscapeSearch {
-                spanning.extend(triples);
-                spanning_urls.push((url.to_string(), validators, next.clone()));
-            } else {
-                let memo = PageMemo {
-                    validators,
-                    next: next.clone(),
-                    parts: parts.clone(),
-                    ..PageMemo::default()
-                };
-                // Normalising a page overlaps with fetching and parsing the next one.
-                self.extract(run, url.clone(), triples, Some(memo));
-                while run.in_flight.len() > EXTRACTIONS_IN_FLIGHT {
-                    if !deliver(run).await {
+            match content {
+                Content::Triples(triples) => {
+                    spanning.extend(triples);
+                    spanning_urls.push((url.to_string(), validators, next.clone()));
+                }
+                Content::Records(extraction) => {
+                    let memo = PageMemo {
+                        validators,
+                        next: next.clone(),
+                        parts: parts.clone(),
+                        ..PageMemo::default()
+                    };
+                    if !deliver(run, &url, Some(memo), extraction).await {
                         return;
                     }
                 }
@@ -633,7 +675,7 @@ impl Harvester {
         }
         drop(ahead);
 
-        if run.kind == PageKind::EntryscapeSearch && !spanning_urls.is_empty() {
+        if run.decoder.kind == PageKind::EntryscapeSearch && !spanning_urls.is_empty() {
             let first_url = spanning_urls[0].0.clone();
             if spanning.is_empty() && spanning_unmodified.len() == spanning_urls.len() {
                 // Nothing changed anywhere: the last run's datasets (on its first page) stand.
@@ -648,7 +690,13 @@ impl Harvester {
             // Something changed: the records span pages, so the unchanged ones are read again.
             for url in spanning_unmodified {
                 match self.fetch_page(run, &url, None, None).await {
-                    Ok(FetchedPage::Read(page, _)) => spanning.extend(page.triples),
+                    Ok(FetchedPage::Read(
+                        Page {
+                            content: Content::Triples(triples),
+                            ..
+                        },
+                        _,
+                    )) => spanning.extend(triples),
                     _ => run.report.downgrade(Outcome::Partial),
                 }
             }
@@ -663,16 +711,24 @@ impl Harvester {
                 );
             }
             let first_memo = run.new_memos.get(&first_url).cloned();
-            self.extract(
-                run,
-                Url::parse(&first_url).unwrap_or_else(|_| first.clone()),
-                std::mem::take(&mut spanning),
-                first_memo,
-            );
-        }
-        while !run.in_flight.is_empty() {
-            if !deliver(run).await {
-                return;
+            let first_url = Url::parse(&first_url).unwrap_or_else(|_| first.clone());
+            let decoder = run.decoder.clone();
+            let triples = std::mem::take(&mut spanning);
+            match tokio::task::spawn_blocking(move || decoder.extract(triples)).await {
+                Ok(extraction) => {
+                    if !deliver(run, &first_url, first_memo, extraction).await {
+                        return;
+                    }
+                }
+                Err(join_error) => {
+                    run.report.problem(
+                        "internal_error",
+                        first_url.as_str(),
+                        None,
+                        format!("normalising stopped: {join_error}"),
+                    );
+                    run.report.downgrade(Outcome::Partial);
+                }
             }
         }
         if pages_read == 0 {
@@ -718,27 +774,6 @@ impl Harvester {
         followed
     }
 
-    /// Starts normalising a page's triples on a blocking thread.
-    fn extract(&self, run: &mut Run<'_>, url: Url, triples: Vec<Triple>, memo: Option<PageMemo>) {
-        let (directory, source_id, organisation) = (
-            Arc::clone(&self.directory),
-            run.source.id.clone(),
-            run.source.organisation.clone(),
-        );
-        run.in_flight.push_back((
-            url,
-            memo,
-            tokio::task::spawn_blocking(move || {
-                let ctx = SourceContext {
-                    source_id: &source_id,
-                    organisation_code: &organisation,
-                    directory: &directory,
-                };
-                extract_datasets(triples, &ctx)
-            }),
-        ));
-    }
-
     /// Fetches (conditionally, given validators) and decodes one page, or takes it from
     /// `ahead` when it was read ahead. Failures are recorded in the report and come back as
     /// `Err(())`.
@@ -749,7 +784,6 @@ impl Harvester {
         known: Option<&Validators>,
         ahead: Option<ReadAhead>,
     ) -> Result<FetchedPage, ()> {
-        let store = entryscape::store_base(&run.source.url);
         let prefetched = run
             .prefetched
             .remove(url.as_str())
@@ -759,14 +793,14 @@ impl Harvester {
                 Ok(loaded) => loaded,
                 // The read-ahead stopped (it never panics on bad input): read the page again.
                 Err(_) => {
-                    self.load(run.kind, url.clone(), known.cloned(), store)
+                    self.load(run.decoder.clone(), url.clone(), known.cloned())
                         .await
                 }
             },
-            (None, Some(Ok(fetched))) => Ok(decoded(run.kind, fetched, store).await),
+            (None, Some(Ok(fetched))) => Ok(decoded(run.decoder.clone(), fetched).await),
             (None, Some(Err(error))) => Err(error),
             (None, None) => {
-                self.load(run.kind, url.clone(), known.cloned(), store)
+                self.load(run.decoder.clone(), url.clone(), known.cloned())
                     .await
             }
         };
@@ -803,17 +837,16 @@ impl Harvester {
     /// run, so that it can run ahead of the walk on a task of its own.
     fn load(
         &self,
-        kind: PageKind,
+        decoder: Decoder,
         url: Url,
         known: Option<Validators>,
-        store: Url,
     ) -> impl Future<Output = Result<Loaded, HarvestError>> + Send + 'static {
         let client = self.client.clone();
         async move {
             let fetched = client
-                .get_if_changed(&url, accept_for(kind), known.as_ref())
+                .get_if_changed(&url, accept_for(decoder.kind), known.as_ref())
                 .await?;
-            Ok(decoded(kind, fetched, store).await)
+            Ok(decoded(decoder, fetched).await)
         }
     }
 
@@ -839,10 +872,9 @@ impl Harvester {
         {
             return None;
         }
-        let store = entryscape::store_base(&run.source.url);
         Some(ReadAhead {
             url: guess.to_string(),
-            task: tokio::spawn(self.load(run.kind, guess, None, store)),
+            task: tokio::spawn(self.load(run.decoder.clone(), guess, None)),
         })
     }
 }
@@ -856,8 +888,8 @@ struct Loaded {
     page: Option<Result<Page, (&'static str, String)>>,
 }
 
-/// Decodes a fetched page on a blocking thread.
-async fn decoded(kind: PageKind, fetched: Fetched, store: Url) -> Loaded {
+/// Decodes a fetched page, and normalises its records, on a blocking thread.
+async fn decoded(decoder: Decoder, fetched: Fetched) -> Loaded {
     let mut loaded = Loaded {
         url: fetched.url.clone(),
         attempts: fetched.attempts.clone(),
@@ -868,7 +900,7 @@ async fn decoded(kind: PageKind, fetched: Fetched, store: Url) -> Loaded {
         return loaded;
     }
     let format = RdfFormat::detect(fetched.content_type.as_deref(), &fetched.body);
-    let page = tokio::task::spawn_blocking(move || decode(kind, format, &fetched, &store))
+    let page = tokio::task::spawn_blocking(move || decode(&decoder, format, &fetched))
         .await
         .unwrap_or_else(|e| Err(("internal_error", format!("decoding stopped: {e}"))));
     loaded.page = Some(page);
@@ -906,93 +938,54 @@ enum FetchedPage {
 
 /// Decodes a fetched page by kind.
 fn decode(
-    kind: PageKind,
+    decoder: &Decoder,
     format: RdfFormat,
     fetched: &Fetched,
-    store: &Url,
 ) -> Result<Page, (&'static str, String)> {
-    match kind {
-        PageKind::Rdf if format == RdfFormat::JsonLd => {
+    let page = |triples: Vec<Triple>, next: Vec<String>, parts, invalid| Page {
+        content: decoder.content(triples),
+        next,
+        parts,
+        invalid,
+    };
+    match decoder.kind {
+        PageKind::Rdf => {
             // EntryStore answers its metadata in RDF/JSON unless told otherwise.
-            if let Some(triples) = entryscape::read_rdf_json(&fetched.body) {
+            if format == RdfFormat::JsonLd
+                && let Some(triples) = entryscape::read_rdf_json(&fetched.body)
+            {
                 let (next, parts) = links(&triples);
-                return Ok(Page {
-                    triples,
-                    next,
-                    parts,
-                    invalid: Vec::new(),
-                });
+                return Ok(page(triples, next, parts, Vec::new()));
             }
             let Parsed { triples, invalid } =
                 parse_rdf(&fetched.body, format, fetched.url.as_str())
                     .map_err(|m| ("malformed_rdf", format!("not valid {format}: {m}")))?;
             let (next, parts) = links(&triples);
-            Ok(Page {
-                triples,
-                next,
-                parts,
-                invalid,
-            })
-        }
-        PageKind::Rdf => {
-            let Parsed { triples, invalid } =
-                parse_rdf(&fetched.body, format, fetched.url.as_str())
-                    .map_err(|m| ("malformed_rdf", format!("not valid {format}: {m}")))?;
-            let (next, parts) = links(&triples);
-            Ok(Page {
-                triples,
-                next,
-                parts,
-                invalid,
-            })
+            Ok(page(triples, next, parts, invalid))
         }
         PageKind::Ckan => {
-            let page = ckan::read_search_page(&fetched.body, &fetched.url)?;
-            Ok(Page {
-                triples: page.triples,
-                next: page.next.into_iter().map(String::from).collect(),
-                parts: Vec::new(),
-                invalid: Vec::new(),
-            })
+            let read = ckan::read_search_page(&fetched.body, &fetched.url)?;
+            let next = read.next.into_iter().map(String::from).collect();
+            Ok(page(read.triples, next, Vec::new(), Vec::new()))
         }
         PageKind::EntryscapeSearch => {
-            let page = entryscape::read_search_page(&fetched.body, &fetched.url, store)?;
-            Ok(Page {
-                triples: page.triples,
-                next: page.next.into_iter().map(String::from).collect(),
-                parts: Vec::new(),
-                invalid: Vec::new(),
-            })
+            let read = entryscape::read_search_page(&fetched.body, &fetched.url, &decoder.store)?;
+            let next = read.next.into_iter().map(String::from).collect();
+            Ok(page(read.triples, next, Vec::new(), Vec::new()))
         }
     }
 }
 
-/// Pages whose records are being normalised while the next page is fetched.
-const EXTRACTIONS_IN_FLIGHT: usize = 2;
-
-type InFlight = VecDeque<(Url, Option<PageMemo>, tokio::task::JoinHandle<Extraction>)>;
-
-/// Waits for the oldest page's records and sends them on, counting problems and duplicates,
-/// and completes the page's memo with the datasets it held. Returns false when the receiver
+/// Sends a page's records on, counting problems and duplicates, and completes the page's
+/// memo with the datasets it held. Returns false when the receiver
 /// has gone (the run is then cancelled).
-async fn deliver(run: &mut Run<'_>) -> bool {
-    let Some((url, memo, handle)) = run.in_flight.pop_front() else {
-        return true;
-    };
+async fn deliver(
+    run: &mut Run<'_>,
+    url: &Url,
+    memo: Option<PageMemo>,
+    extraction: Extraction,
+) -> bool {
     let report = &mut run.report;
-    let extraction = match handle.await {
-        Ok(extraction) => extraction,
-        Err(join_error) => {
-            report.problem(
-                "internal_error",
-                url.as_str(),
-                None,
-                format!("normalising stopped: {join_error}"),
-            );
-            report.downgrade(Outcome::Partial);
-            return true;
-        }
-    };
     debug!(url = %url, datasets = extraction.records.len(), "page normalised");
     for p in &extraction.problems {
         report.problem(&p.reason, url.as_str(), Some(&p.subject), p.detail.clone());

@@ -12,6 +12,7 @@
 //! [`samla_model::DatasetView`]s and answers searches.
 
 pub mod compound;
+mod words;
 
 use samla_model::labels;
 use samla_model::view::{DatasetView, LangMap};
@@ -26,10 +27,7 @@ use tantivy::schema::{
     FAST, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument,
     TextFieldIndexing, TextOptions, Value,
 };
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    TextAnalyzer,
-};
+use tantivy::tokenizer::{RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
 use tantivy::{DateTime, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term, doc};
 
 /// Why indexing or searching failed.
@@ -294,9 +292,7 @@ fn schema() -> (Schema, Fields) {
 fn swedish_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(64))
-        .filter(LowerCaser)
-        .filter(Stemmer::new(Language::Swedish))
-        .filter(AsciiFoldingFilter)
+        .filter(words::SwedishWords)
         .build()
 }
 

@@ -9,8 +9,9 @@ use tantivy::tokenizer::{
 };
 
 /// Words remembered per analyzer before it starts afresh (an analyzer lives as long as one
-/// index segment is written, or one query is read).
-const REMEMBERED_WORDS: usize = 100_000;
+/// index segment is written, or one query is read; a writer holds one per text field and
+/// indexing thread, so this bounds the memory to a few megabytes each).
+const REMEMBERED_WORDS: usize = 20_000;
 
 /// The filters applied to one word at a time.
 pub(crate) fn word_filters() -> TextAnalyzer {

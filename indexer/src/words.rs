@@ -14,7 +14,7 @@ use tantivy::tokenizer::{
 const REMEMBERED_WORDS: usize = 20_000;
 
 /// The filters applied to one word at a time.
-pub(crate) fn word_filters() -> TextAnalyzer {
+fn word_filters() -> TextAnalyzer {
     TextAnalyzer::builder(RawTokenizer::default())
         .filter(LowerCaser)
         .filter(Stemmer::new(Language::Swedish))

@@ -148,9 +148,6 @@ pub fn file_type(value: &str) -> Option<&'static FileType> {
 
 /// The EU file-type IRI for a format value, when samla recognises it.
 pub fn file_type_iri(value: &str) -> Option<String> {
-    if labels::file_type(value).is_some() {
-        return Some(value.to_string());
-    }
     file_type(value).map(|f| format!("{}{}", eu::FILE_TYPE, f.code))
 }
 

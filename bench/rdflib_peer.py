@@ -2,7 +2,7 @@
 """The rdflib peer of samla's harvest benchmark: fetch the same served catalog pages over
 loopback HTTP, parse them with rdflib and map every dcat:Dataset to a record (titles,
 descriptions, keywords, themes, publisher, licence, distributions), as a Python harvester
-built on rdflib would. Prints one JSON line: pages, datasets, seconds.
+built on rdflib would. Prints one JSON line: pages, datasets, seconds (wall) and cpu_seconds.
 
 Usage: rdflib_peer.py URLS_FILE   (one URL per line)
 """
@@ -53,7 +53,7 @@ def map_dataset(g, ds):
 
 def main():
     urls = [u.strip() for u in open(sys.argv[1]) if u.strip()]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     records = 0
     for url in urls:
         with urllib.request.urlopen(url) as response:
@@ -64,7 +64,12 @@ def main():
         for ds in g.subjects(RDF.type, DCAT.Dataset):
             map_dataset(g, ds)
             records += 1
-    print(json.dumps({"pages": len(urls), "datasets": records, "seconds": time.perf_counter() - start}))
+    print(json.dumps({
+        "pages": len(urls),
+        "datasets": records,
+        "seconds": time.perf_counter() - start,
+        "cpu_seconds": time.process_time() - cpu,
+    }))
 
 
 if __name__ == "__main__":

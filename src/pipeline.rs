@@ -286,7 +286,7 @@ impl Pipeline {
             Arc::clone(&self.index),
             Arc::clone(&self.directory),
         );
-        tokio::task::spawn_blocking(move || {
+        let applying = tokio::task::spawn_blocking(move || {
             let (runs, replies): (Vec<_>, Vec<_>) = group.into_iter().unzip();
             let source_ids: Vec<String> = runs.iter().map(|r| r.run.source_id.clone()).collect();
             let result = store
@@ -297,14 +297,18 @@ impl Pipeline {
                     Ok(group
                         .runs
                         .into_iter()
-                        .map(|(a, _)| (a, staged))
-                        .collect::<Vec<_>>())
+                        .map(move |(a, written)| ((a, staged), written)))
                 });
             match result {
                 Ok(applied) => {
-                    for (reply, a) in replies.into_iter().zip(applied) {
+                    let mut written = Vec::new();
+                    for (reply, (a, records)) in replies.into_iter().zip(applied) {
                         let _ = reply.send(Ok(a));
+                        written.push(records);
                     }
+                    // The group's records are freed once its runs have their answers: for a
+                    // large source that takes a while, and the runs need not wait for it.
+                    drop(written);
                 }
                 Err(e) => {
                     let message = format!("{e:#}");
@@ -314,9 +318,16 @@ impl Pipeline {
                     }
                 }
             }
-        })
-        .await?;
-        rx.await?
+        });
+        // The answer comes before the blocking task ends (it then frees the group's records);
+        // without one, the task stopped: its error says why.
+        match rx.await {
+            Ok(result) => result,
+            Err(_) => {
+                applying.await?;
+                anyhow::bail!("applying the run stopped without an answer")
+            }
+        }
     }
 
     /// Waits until the index changes staged with `seq` are searchable, publishing them when

@@ -3,14 +3,15 @@
 use crate::pipeline::Pipeline;
 use crate::runner::Runner;
 use anyhow::Context;
-use samla_api::reports::Reports;
-use samla_api::{AppState, HarvestControl, RequestLimiter, SourceInfo};
+use samla_api::{AppState, HarvestControl, RequestLimiter};
 use samla_config::{Config, Protocol, SourceConfig};
 use samla_harvester::Harvester;
 use samla_harvester::links::LinkChecker;
 use samla_indexer::Indexer;
 use samla_model::shacl::Shapes;
 use samla_model::{Organisation, OrganisationDirectory};
+use samla_reports::Reports;
+use samla_reports::SourceInfo;
 use samla_simulator::{SimOrganisation, Simulator};
 use samla_store::{LinkRow, Store};
 use std::path::Path;
@@ -362,7 +363,7 @@ impl Samla {
         let retention = chrono::Duration::from_std(self.config.demand.retention)?;
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let now = chrono::Utc::now();
-            samla_api::reports::coverage::take_snapshot(&reports, now)
+            samla_reports::coverage::take_snapshot(&reports, now)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             reports.store().prune_searches(now - retention)?;
             Ok(())

@@ -5,9 +5,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use samla::app::{self, Samla};
 use samla::progress::Bars;
 use samla::runner::Scheduler;
-use samla_api::reports::Rendered;
 use samla_config::{Config, HarvestSettings, Protocol, SourceConfig};
 use samla_harvester::{Harvester, Outcome, RunReport};
+use samla_reports::Rendered;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -321,13 +321,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 .to_possible_value()
                 .map(|v| v.get_name().to_string())
                 .unwrap_or_default();
-            let rendered = samla_api::reports::render(
-                &samla.reports,
-                &name,
-                &query.finish(),
-                chrono::Utc::now(),
-            )
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let rendered =
+                samla_reports::render(&samla.reports, &name, &query.finish(), chrono::Utc::now())
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             match rendered {
                 Rendered::Json(v) => println!("{}", serde_json::to_string_pretty(&v)?),
                 Rendered::Csv { body, .. } => print!("{body}"),
@@ -615,21 +611,21 @@ async fn harvest(config_path: &Path, state: &Path, only: Option<&str>) -> anyhow
 /// A checked catalog's quality: the catalogue's score and every dataset's, with fixes.
 #[derive(serde::Serialize)]
 struct CheckedQuality {
-    catalogue: samla_api::reports::quality::CatalogueQuality,
-    datasets: Vec<samla_api::reports::quality::DatasetQuality>,
+    catalogue: samla_reports::quality::CatalogueQuality,
+    datasets: Vec<samla_reports::quality::DatasetQuality>,
     links_checked: usize,
 }
 
 fn score_records(
     records: Vec<samla_model::DatasetRecord>,
-    links: &samla_api::reports::Links,
+    links: &samla_reports::Links,
 ) -> CheckedQuality {
     let shapes = samla_model::shacl::Shapes::dcat_ap_core();
     let scored: Vec<_> = records
         .into_iter()
         .filter_map(|r| {
             let triples = samla_model::record::parse_canonical(&r.ntriples).ok()?;
-            let facts = samla_api::reports::DatasetFacts::new(
+            let facts = samla_reports::DatasetFacts::new(
                 r.id.0,
                 &r.iri,
                 &triples,
@@ -637,14 +633,14 @@ fn score_records(
                 "check".into(),
                 &shapes,
             );
-            Some(samla_api::reports::quality::scored(
+            Some(samla_reports::quality::scored(
                 &facts,
                 links,
                 samla_model::quality::Options::default(),
             ))
         })
         .collect();
-    let catalogue = samla_api::reports::quality::catalogue("check", "", scored.iter());
+    let catalogue = samla_reports::quality::catalogue("check", "", scored.iter());
     let mut datasets: Vec<_> = scored.into_iter().map(|(d, _)| d).collect();
     datasets.sort_by(|a, b| a.points.cmp(&b.points).then_with(|| a.id.cmp(&b.id)));
     CheckedQuality {
@@ -655,7 +651,7 @@ fn score_records(
 }
 
 fn check_quality_offline(records: Vec<samla_model::DatasetRecord>) -> CheckedQuality {
-    score_records(records, &samla_api::reports::Links(Default::default()))
+    score_records(records, &samla_reports::Links(Default::default()))
 }
 
 /// Checks the records' links (public addresses only) and scores them.
@@ -676,7 +672,7 @@ async fn check_quality(
         .into_iter()
         .map(|row| (row.url.clone(), row))
         .collect();
-    Ok(score_records(records, &samla_api::reports::Links(links)))
+    Ok(score_records(records, &samla_reports::Links(links)))
 }
 
 fn print_quality(q: &CheckedQuality) {

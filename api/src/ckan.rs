@@ -335,7 +335,7 @@ fn facet_item(state: &AppState, field: &str, value: &str) -> (String, String) {
                 .to_ascii_lowercase(),
             labels::label_for(value, "sv").unwrap_or(value).to_string(),
         ),
-        _ => (value.to_string(), crate::specification_label(value)),
+        _ => (value.to_string(), labels::specification_label(value)),
     }
 }
 

@@ -112,3 +112,18 @@ impl IntoResponse for ApiError {
         (status, axum::Json(body)).into_response()
     }
 }
+
+impl From<samla_reports::ReportError> for ApiError {
+    fn from(e: samla_reports::ReportError) -> Self {
+        use samla_reports::ReportError;
+        match e {
+            ReportError::BadParameter { parameter, message } => {
+                ApiError::BadParameter { parameter, message }
+            }
+            ReportError::NotFound(message) => ApiError::NotFound(message),
+            e @ (ReportError::Store(_) | ReportError::Render(_)) => {
+                ApiError::Internal(e.to_string())
+            }
+        }
+    }
+}

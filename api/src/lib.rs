@@ -19,7 +19,6 @@ mod feed;
 pub mod metrics;
 pub mod openapi;
 mod params;
-pub mod reports;
 mod sparql;
 mod web;
 
@@ -31,28 +30,16 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use params::SearchParams;
-use reports::Rendered;
 use samla_indexer::{Dimension, Indexer, SearchResult};
 use samla_model::view::{DatasetView, pick};
 use samla_model::{DatasetId, Organisation, OrganisationDirectory, labels, record};
+use samla_reports as reports;
+use samla_reports::Rendered;
 use samla_store::Store;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-/// A configured source, as the API shows it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SourceInfo {
-    /// Id.
-    pub id: String,
-    /// Organisation code.
-    pub organisation: String,
-    /// Protocol.
-    pub protocol: String,
-    /// Start URL.
-    pub url: String,
-    /// Whether the URL is known to serve a catalog.
-    pub verified: bool,
-}
+pub use samla_reports::SourceInfo;
 
 /// Why a run could not be started.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -346,20 +333,10 @@ fn facet_label(
         Dimension::Publisher => directory
             .resolve_publisher(Some(value), &[])
             .map(|o: &Organisation| o.name.clone()),
-        Dimension::ConformsTo => Some(specification_label(value)),
+        Dimension::ConformsTo => Some(labels::specification_label(value)),
         _ => labels::label_for(value, lang).map(str::to_string),
     }
     .unwrap_or_else(|| value.to_string())
-}
-
-/// `https://dataportal.se/specifications/badplatser/1.0` → `badplatser 1.0`.
-pub(crate) fn specification_label(iri: &str) -> String {
-    let rest = iri
-        .split_once("/specifications/")
-        .or_else(|| iri.split_once("/spec/"))
-        .map(|(_, rest)| rest)
-        .unwrap_or(iri);
-    rest.trim_end_matches('/').replace('/', " ")
 }
 
 /// A dataset's rows, the one shown first (a dataset every source has archived is still shown,
@@ -737,6 +714,7 @@ async fn report(
             query.as_deref().unwrap_or(""),
             chrono::Utc::now(),
         )
+        .map_err(ApiError::from)
     })
     .await?;
     Ok(match rendered {
@@ -782,6 +760,7 @@ async fn chart(
             query.as_deref().unwrap_or(""),
             chrono::Utc::now(),
         )
+        .map_err(ApiError::from)
     })
     .await?;
     Ok((

@@ -315,3 +315,13 @@ pub fn label_for(iri: &str, lang: &str) -> Option<&'static str> {
         .or_else(|| file_type(iri).map(|f| f.label))
         .or_else(|| licence(iri).map(|l| l.label))
 }
+
+/// `https://dataportal.se/specifications/badplatser/1.0` → `badplatser 1.0`.
+pub fn specification_label(iri: &str) -> String {
+    let rest = iri
+        .split_once("/specifications/")
+        .or_else(|| iri.split_once("/spec/"))
+        .map(|(_, rest)| rest)
+        .unwrap_or(iri);
+    rest.trim_end_matches('/').replace('/', " ")
+}

@@ -505,10 +505,9 @@ aggregate = true
             std::sync::Arc::new(samla::pipeline::Quiet),
         )
         .await;
-    let report =
-        samla_api::reports::coverage::coverage_report(&samla.reports, chrono::Utc::now(), None)
-            .expect("coverage");
-    let cell = |m: &samla_api::reports::coverage::Matrix, code: &str, value: &str| {
+    let report = samla_reports::coverage::coverage_report(&samla.reports, chrono::Utc::now(), None)
+        .expect("coverage");
+    let cell = |m: &samla_reports::coverage::Matrix, code: &str, value: &str| {
         let row = m.rows.iter().find(|r| r.code == code).expect("row");
         let j = m
             .columns

@@ -12,7 +12,7 @@ mod i18n;
 use crate::feed::segment;
 use crate::params::SearchParams;
 use crate::reports::{self, Rendered};
-use crate::{ApiError, AppState, blocking, facet_label, specification_label};
+use crate::{ApiError, AppState, blocking, facet_label};
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -430,7 +430,7 @@ async fn dataset_page(state: &AppState, page: &Page, id: String) -> Result<Respo
             license => v.license.as_deref().map(|l| json!({"iri": safe_url(l), "label": labels::licence(l).map(|x| x.label).unwrap_or(l)})),
             themes => v.themes.iter().map(|t| label(t)).collect::<Vec<_>>(),
             keywords => v.keywords.iter().filter(|(l, _)| l.is_empty() || l == lang).map(|(_, k)| k.clone()).collect::<Vec<_>>(),
-            conforms_to => v.conforms_to.iter().map(|c| json!({"iri": safe_url(c), "label": specification_label(c)})).collect::<Vec<_>>(),
+            conforms_to => v.conforms_to.iter().map(|c| json!({"iri": safe_url(c), "label": samla_model::labels::specification_label(c)})).collect::<Vec<_>>(),
             access_rights => v.access_rights.as_deref().map(label),
             frequency => v.accrual_periodicity.as_deref().map(label),
             issued => v.issued,
@@ -458,7 +458,8 @@ async fn report_json(
     query: String,
 ) -> Result<Value, ApiError> {
     let reports = Arc::clone(&state.reports);
-    match blocking(move || reports::render(&reports, name, &query, chrono::Utc::now())).await? {
+    match blocking(move || Ok(reports::render(&reports, name, &query, chrono::Utc::now())?)).await?
+    {
         Rendered::Json(v) => Ok(v),
         Rendered::Csv { .. } => Err(ApiError::Internal("a CSV where JSON was asked".into())),
     }

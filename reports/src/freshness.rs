@@ -5,7 +5,7 @@ use super::{Reports, cell, to_csv};
 
 /// The CSV tables of the freshness report.
 pub const TABLES: &[&str] = &["municipalities", "datasets"];
-use crate::ApiError;
+use crate::ReportError;
 use chrono::{DateTime, Utc};
 use samla_model::freshness::{Freshness, freshness};
 use serde::Serialize;
@@ -66,7 +66,7 @@ pub fn freshness_report(
     reports: &Reports,
     now: DateTime<Utc>,
     municipality: Option<&str>,
-) -> Result<FreshnessReport, ApiError> {
+) -> Result<FreshnessReport, ReportError> {
     let facts = reports.facts()?;
     let directory = reports.directory();
     let mut datasets: Vec<FreshnessRow> = facts
@@ -126,7 +126,7 @@ pub fn freshness_report(
 }
 
 /// The report's tables as CSV: `municipalities` (one row per organisation) or `datasets`.
-pub fn freshness_csv(report: &FreshnessReport, table: &str) -> Result<String, ApiError> {
+pub fn freshness_csv(report: &FreshnessReport, table: &str) -> Result<String, ReportError> {
     match table {
         "municipalities" => to_csv(
             &[

@@ -5,7 +5,7 @@
 //! EU theme (searches and requests against the organisations publishing).
 
 use super::{Reports, cell, coverage, to_csv};
-use crate::ApiError;
+use crate::ReportError;
 use chrono::{DateTime, Datelike, Duration, Utc};
 use samla_indexer::stem_terms;
 use samla_model::labels;
@@ -57,29 +57,32 @@ pub struct DataRequestInput {
 pub fn validate_request(
     input: DataRequestInput,
     directory: &samla_model::OrganisationDirectory,
-) -> Result<Value, ApiError> {
+) -> Result<Value, ReportError> {
     let what = input.what.map(|w| w.trim().to_string()).unwrap_or_default();
     let chars = what.chars().count();
     if chars < 3 {
-        return Err(ApiError::bad(
+        return Err(ReportError::bad(
             "what",
             "say what data is needed (at least 3 characters)",
         ));
     }
     if chars > 2000 {
-        return Err(ApiError::bad("what", "at most 2000 characters"));
+        return Err(ReportError::bad("what", "at most 2000 characters"));
     }
     if what
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
-        return Err(ApiError::bad("what", "must not contain control characters"));
+        return Err(ReportError::bad(
+            "what",
+            "must not contain control characters",
+        ));
     }
     let municipality = match input.municipality.as_deref().map(str::trim) {
         None | Some("") | Some("region") => None,
         Some(code) if directory.by_code(code).is_some() => Some(code.to_string()),
         Some(code) => {
-            return Err(ApiError::bad(
+            return Err(ReportError::bad(
                 "municipality",
                 format!(
                     "{code:?} is not the code of an organisation of the region (or \"region\")"
@@ -90,7 +93,7 @@ pub fn validate_request(
     let theme = match input.theme.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(t) => Some(samla_model::normalize::theme(t).ok_or_else(|| {
-            ApiError::bad(
+            ReportError::bad(
                 "theme",
                 format!("{t:?} is not an EU data theme (e.g. TRAN, ENVI)"),
             )
@@ -102,7 +105,7 @@ pub fn validate_request(
             Some(s.to_string())
         }
         Some(s) => {
-            return Err(ApiError::bad(
+            return Err(ReportError::bad(
                 "specification",
                 format!("{s:?} is not the IRI of a specification"),
             ));
@@ -111,7 +114,7 @@ pub fn validate_request(
     let organisation_type = match input.organisation_type.as_deref().map(str::trim) {
         Some(t) if ORGANISATION_TYPES.contains(&t) => t.to_string(),
         _ => {
-            return Err(ApiError::bad(
+            return Err(ReportError::bad(
                 "organisation_type",
                 format!("must be one of {}", ORGANISATION_TYPES.join(", ")),
             ));
@@ -120,7 +123,7 @@ pub fn validate_request(
     let contact = match input.contact.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(c) if c.chars().count() > 200 => {
-            return Err(ApiError::bad("contact", "at most 200 characters"));
+            return Err(ReportError::bad("contact", "at most 200 characters"));
         }
         Some(c) => Some(c.to_string()),
     };
@@ -295,18 +298,15 @@ pub fn demand_report(
     now: DateTime<Utc>,
     days: u32,
     municipality: Option<&str>,
-) -> Result<DemandReport, ApiError> {
-    let internal = |e: samla_store::StoreError| ApiError::Internal(e.to_string());
+) -> Result<DemandReport, ReportError> {
     let since = now - Duration::days(i64::from(days));
-    let mut searches: Vec<LoggedSearch> =
-        reports.store().searches_since(since).map_err(internal)?;
+    let mut searches: Vec<LoggedSearch> = reports.store().searches_since(since)?;
     if let Some(m) = municipality {
         searches.retain(|s| s.filters.iter().any(|(k, v)| k == "municipality" && v == m));
     }
     let requests: Vec<RequestRow> = reports
         .store()
-        .requests_since(since)
-        .map_err(internal)?
+        .requests_since(since)?
         .into_iter()
         .map(|r| {
             let text = |k: &str| r.request.get(k).and_then(Value::as_str).map(str::to_string);
@@ -454,14 +454,14 @@ pub fn demand_report(
         if let Some(s) = &r.specification {
             spec_values
                 .entry(s.clone())
-                .or_insert_with(|| (crate::specification_label(s), 0));
+                .or_insert_with(|| (samla_model::labels::specification_label(s), 0));
         }
     }
     for f in &filters {
         if f.filter == "conforms_to" {
             spec_values
                 .entry(f.value.clone())
-                .or_insert_with(|| (crate::specification_label(&f.value), 0));
+                .or_insert_with(|| (samla_model::labels::specification_label(&f.value), 0));
         }
     }
     let mut specifications: Vec<Supply> = spec_values
@@ -530,7 +530,7 @@ pub const TABLES: &[&str] = &[
 ];
 
 /// One table of the report as CSV.
-pub fn demand_csv(report: &DemandReport, table: &str) -> Result<String, ApiError> {
+pub fn demand_csv(report: &DemandReport, table: &str) -> Result<String, ReportError> {
     let supply = |rows: &[Supply]| {
         to_csv(
             &[

@@ -2,7 +2,7 @@
 //! failure streak and the problems of the last run by reason.
 
 use super::{Reports, cell, to_csv};
-use crate::ApiError;
+use crate::ReportError;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -67,16 +67,15 @@ pub fn health_report(
     reports: &Reports,
     now: DateTime<Utc>,
     municipality: Option<&str>,
-) -> Result<HealthReport, ApiError> {
-    let internal = |e: samla_store::StoreError| ApiError::Internal(e.to_string());
-    let counts = reports.store().dataset_counts().map_err(internal)?;
+) -> Result<HealthReport, ReportError> {
+    let counts = reports.store().dataset_counts()?;
     let mut sources = Vec::new();
     for s in reports
         .sources
         .iter()
         .filter(|s| municipality.is_none_or(|m| m == s.organisation))
     {
-        let runs = reports.store().runs(&s.id, HISTORY).map_err(internal)?;
+        let runs = reports.store().runs(&s.id, HISTORY)?;
         let finished: Vec<_> = runs
             .iter()
             .filter(|r| !PENDING.contains(&r.outcome.as_str()))
@@ -139,7 +138,7 @@ pub fn health_report(
 pub const TABLES: &[&str] = &["sources"];
 
 /// One row per source; problems as `reason:count` joined by `;`.
-pub fn health_csv(report: &HealthReport) -> Result<String, ApiError> {
+pub fn health_csv(report: &HealthReport) -> Result<String, ReportError> {
     to_csv(
         &[
             "id",

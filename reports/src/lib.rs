@@ -15,7 +15,9 @@ pub mod quality;
 
 pub use freshness::{FreshnessReport, freshness_csv, freshness_report};
 
-use crate::{ApiError, SourceInfo};
+mod error;
+
+pub use error::ReportError;
 use samla_model::quality::{LinkState, Options};
 use samla_model::shacl::Shapes;
 use samla_model::view::{DatasetView, pick};
@@ -23,6 +25,21 @@ use samla_model::{DatasetId, OrganisationDirectory, record};
 use samla_store::{LinkRow, Store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// A configured source, as the reports and the API show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceInfo {
+    /// Id.
+    pub id: String,
+    /// Organisation code.
+    pub organisation: String,
+    /// Protocol.
+    pub protocol: String,
+    /// Start URL.
+    pub url: String,
+    /// Whether the URL is known to serve a catalog.
+    pub verified: bool,
+}
 
 /// What the reports know of one searchable dataset.
 #[derive(Debug, Clone)]
@@ -130,7 +147,7 @@ impl Reports {
         &self,
         stored: &samla_store::StoredDataset,
         triples: &[oxrdf::Triple],
-    ) -> Result<samla_model::quality::Score, ApiError> {
+    ) -> Result<samla_model::quality::Score, ReportError> {
         let facts = DatasetFacts::new(
             stored.id.clone(),
             &stored.iri,
@@ -153,9 +170,8 @@ impl Reports {
     }
 
     /// The facts as of the store's latest change (derived again only after a change).
-    pub fn facts(&self) -> Result<Arc<Facts>, ApiError> {
-        let internal = |e: samla_store::StoreError| ApiError::Internal(e.to_string());
-        let seq = self.store.change_seq().map_err(internal)?;
+    pub fn facts(&self) -> Result<Arc<Facts>, ReportError> {
+        let seq = self.store.change_seq()?;
         if let Some(f) = self
             .cache
             .lock()
@@ -166,33 +182,27 @@ impl Reports {
             return Ok(Arc::clone(f));
         }
         let mut datasets = Vec::new();
-        self.store
-            .for_each_dataset(|d| {
-                let Ok(triples) = record::parse_canonical(&d.ntriples) else {
-                    return;
-                };
-                datasets.push(DatasetFacts::new(
-                    d.id,
-                    &d.iri,
-                    &triples,
-                    d.municipality_code,
-                    d.source_id,
-                    &self.shapes,
-                ));
-            })
-            .map_err(internal)?;
+        self.store.for_each_dataset(|d| {
+            let Ok(triples) = record::parse_canonical(&d.ntriples) else {
+                return;
+            };
+            datasets.push(DatasetFacts::new(
+                d.id,
+                &d.iri,
+                &triples,
+                d.municipality_code,
+                d.source_id,
+                &self.shapes,
+            ));
+        })?;
         let facts = Arc::new(Facts { seq, datasets });
         *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&facts));
         Ok(facts)
     }
 
     /// The link checker's results, by URL.
-    pub fn links(&self) -> Result<Links, ApiError> {
-        Ok(Links(
-            self.store
-                .links()
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
-        ))
+    pub fn links(&self) -> Result<Links, ReportError> {
+        Ok(Links(self.store.links()?))
     }
 }
 
@@ -254,7 +264,7 @@ impl ReportParams {
         query: &str,
         directory: &OrganisationDirectory,
         takes: Takes,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, ReportError> {
         let Takes {
             tables,
             days,
@@ -272,7 +282,7 @@ impl ReportParams {
                     p.format = value
                 }
                 "format" => {
-                    return Err(ApiError::bad(
+                    return Err(ReportError::bad(
                         "format",
                         if svg {
                             "must be json, csv or svg"
@@ -285,29 +295,34 @@ impl ReportParams {
                     p.municipality = Some(value)
                 }
                 "municipality" => {
-                    return Err(ApiError::bad(
+                    return Err(ReportError::bad(
                         "municipality",
                         format!("{value:?} is not the code of an organisation of the region"),
                     ));
                 }
                 "table" if tables.contains(&value.as_str()) => p.table = Some(value),
                 "table" => {
-                    return Err(ApiError::bad(
+                    return Err(ReportError::bad(
                         "table",
                         format!("must be one of {}", tables.join(", ")),
                     ));
                 }
                 "days" if days => match value.parse::<u32>() {
                     Ok(d) if (1..=3660).contains(&d) => p.days = Some(d),
-                    _ => return Err(ApiError::bad("days", "must be an integer from 1 to 3660")),
+                    _ => {
+                        return Err(ReportError::bad(
+                            "days",
+                            "must be an integer from 1 to 3660",
+                        ));
+                    }
                 },
                 "by" if !by.is_empty() => {
                     if !by.contains(&value.as_str()) {
-                        return Err(ApiError::bad("by", format!("must be {}", one_of(by))));
+                        return Err(ReportError::bad("by", format!("must be {}", one_of(by))));
                     }
                     p.by = Some(value);
                 }
-                other => return Err(ApiError::bad(other, "unknown parameter")),
+                other => return Err(ReportError::bad(other, "unknown parameter")),
             }
         }
         Ok(p)
@@ -320,21 +335,18 @@ impl ReportParams {
 }
 
 /// Writes rows as CSV (RFC 4180: comma, CRLF-free quoting as needed, UTF-8).
-pub fn to_csv<R, I>(header: &[&str], rows: I) -> Result<String, ApiError>
+pub fn to_csv<R, I>(header: &[&str], rows: I) -> Result<String, ReportError>
 where
     I: IntoIterator<Item = R>,
     R: IntoIterator<Item = String>,
 {
-    let internal = |e: csv::Error| ApiError::Internal(e.to_string());
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header).map_err(internal)?;
+    w.write_record(header).map_err(ReportError::render)?;
     for row in rows {
-        w.write_record(row).map_err(internal)?;
+        w.write_record(row).map_err(ReportError::render)?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.to_string()))
+    let bytes = w.into_inner().map_err(ReportError::render)?;
+    String::from_utf8(bytes).map_err(ReportError::render)
 }
 
 /// An optional value as a CSV cell.
@@ -391,9 +403,9 @@ pub fn render(
     name: &str,
     query: &str,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Rendered, ApiError> {
+) -> Result<Rendered, ReportError> {
     let takes = takes(name).ok_or_else(|| {
-        ApiError::NotFound(format!(
+        ReportError::NotFound(format!(
             "no report {name:?} (there are {})",
             NAMES.join(", ")
         ))
@@ -406,8 +418,8 @@ pub fn render(
         name: &str,
         tables: &[&str],
         report: R,
-        csv: impl FnOnce(&R, &str) -> Result<String, ApiError>,
-    ) -> Result<Rendered, ApiError> {
+        csv: impl FnOnce(&R, &str) -> Result<String, ReportError>,
+    ) -> Result<Rendered, ReportError> {
         if p.format == "csv" {
             let table = p.table(tables);
             return Ok(Rendered::Csv {
@@ -417,7 +429,7 @@ pub fn render(
         }
         serde_json::to_value(&report)
             .map(Rendered::Json)
-            .map_err(|e| ApiError::Internal(e.to_string()))
+            .map_err(ReportError::render)
     }
     match name {
         "quality" => out(
@@ -472,7 +484,7 @@ pub fn chart(
     name: &str,
     query: &str,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<String, ApiError> {
+) -> Result<String, ReportError> {
     let takes = match name {
         "coverage" => Takes {
             by: coverage::DIMENSIONS,
@@ -485,7 +497,7 @@ pub fn chart(
             ..Takes::default()
         },
         _ => {
-            return Err(ApiError::NotFound(format!(
+            return Err(ReportError::NotFound(format!(
                 "no chart {name:?} (there are {})",
                 CHARTS.join(", ")
             )));

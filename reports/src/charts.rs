@@ -5,7 +5,7 @@
 use super::coverage::{Matrix, Snapshot};
 use super::demand::Supply;
 use super::quality::CatalogueQuality;
-use crate::ApiError;
+use crate::ReportError;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use samla_model::quality::Band;
@@ -24,8 +24,8 @@ fn band_colour(band: Option<Band>) -> RGBColor {
     }
 }
 
-fn failed<E: std::fmt::Debug>(e: E) -> ApiError {
-    ApiError::Internal(format!("chart: {e:?}"))
+fn failed<E: std::fmt::Debug>(e: E) -> ReportError {
+    ReportError::Render(format!("chart: {e:?}"))
 }
 
 fn text<'a>(size: u32, h: HPos) -> TextStyle<'a> {
@@ -46,7 +46,7 @@ fn cut(label: &str, max: usize) -> String {
 
 /// The coverage heat map: organisations by columns, each cell coloured by its best band and
 /// labelled with its dataset count (empty cells grey, without a label).
-pub fn coverage_heatmap(matrix: &Matrix, title: &str) -> Result<String, ApiError> {
+pub fn coverage_heatmap(matrix: &Matrix, title: &str) -> Result<String, ReportError> {
     let (left, top, cw, ch) = (190i32, 150i32, 44i32, 20i32);
     let width = (left + cw * matrix.columns.len().max(1) as i32 + 20) as u32;
     let height = (top + ch * matrix.rows.len() as i32 + 50) as u32;
@@ -106,7 +106,7 @@ fn row_label<DB: DrawingBackend>(
     max: usize,
     x: i32,
     y: i32,
-) -> Result<(), ApiError> {
+) -> Result<(), ReportError> {
     root.draw(&Text::new(
         cut(label, max),
         (x - 6, y),
@@ -119,7 +119,7 @@ fn legend<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     x: i32,
     y: i32,
-) -> Result<(), ApiError> {
+) -> Result<(), ReportError> {
     let mut x = x;
     for band in [Band::Excellent, Band::Good, Band::Enough, Band::Bad] {
         root.draw(&Rectangle::new(
@@ -143,7 +143,7 @@ type Series<'a> = (&'a str, RGBColor, Box<dyn Fn(&Snapshot) -> u64 + 'a>);
 
 /// Coverage over time: organisations publishing, and filled cells by specification, HVD
 /// category and theme, one point per day.
-pub fn coverage_history(history: &[Snapshot]) -> Result<String, ApiError> {
+pub fn coverage_history(history: &[Snapshot]) -> Result<String, ReportError> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (760, 360)).into_drawing_area();
@@ -234,7 +234,7 @@ pub fn coverage_history(history: &[Snapshot]) -> Result<String, ApiError> {
 
 /// Quality per organisation: a bar per organisation split by band (datasets per band), with
 /// the mean score at its end.
-pub fn quality_bands(rows: &[CatalogueQuality]) -> Result<String, ApiError> {
+pub fn quality_bands(rows: &[CatalogueQuality]) -> Result<String, ReportError> {
     let (left, top, bar, gap, span) = (190i32, 40i32, 16i32, 4i32, 460i32);
     let height = (top + (bar + gap) * rows.len() as i32 + 50) as u32;
     let most = rows.iter().map(|r| r.datasets).max().unwrap_or(1).max(1) as f64;
@@ -285,7 +285,7 @@ pub fn quality_bands(rows: &[CatalogueQuality]) -> Result<String, ApiError> {
 
 /// Demand against supply: per item, demand (searches and requests) to the left and the
 /// organisations publishing it to the right.
-pub fn demand_supply(items: &[Supply], title: &str) -> Result<String, ApiError> {
+pub fn demand_supply(items: &[Supply], title: &str) -> Result<String, ReportError> {
     let (label_w, half, top, bar, gap) = (200i32, 260i32, 56i32, 16i32, 6i32);
     let mid = label_w + half;
     let height = (top + (bar + gap) * items.len() as i32 + 20) as u32;

@@ -4,9 +4,10 @@
 //! a daily snapshot of the matrix and the per-organisation totals, for coverage over time.
 
 use super::{Reports, quality, to_csv};
-use crate::{ApiError, specification_label};
+use crate::ReportError;
 use chrono::{DateTime, Utc};
 use samla_model::labels;
+use samla_model::labels::specification_label;
 use samla_model::quality::Band;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -105,7 +106,7 @@ type Dimension = (
 pub(crate) fn matrices(
     reports: &Reports,
     municipality: Option<&str>,
-) -> Result<[Matrix; 3], ApiError> {
+) -> Result<[Matrix; 3], ReportError> {
     let facts = reports.facts()?;
     let links = reports.links()?;
     let scored: Vec<(&super::DatasetFacts, Band)> = facts
@@ -249,22 +250,19 @@ fn snapshot_of(day: &str, [spec, hvd, theme]: &[Matrix; 3]) -> Snapshot {
 }
 
 /// Keeps today's snapshot of the whole region's coverage (replacing an earlier one of today).
-pub fn take_snapshot(reports: &Reports, now: DateTime<Utc>) -> Result<(), ApiError> {
+pub fn take_snapshot(reports: &Reports, now: DateTime<Utc>) -> Result<(), ReportError> {
     let day = now.format("%Y-%m-%d").to_string();
     let snapshot = snapshot_of(&day, &matrices(reports, None)?);
-    let body = serde_json::to_string(&snapshot).map_err(|e| ApiError::Internal(e.to_string()))?;
-    reports
-        .store()
-        .put_snapshot(&day, "coverage", &body)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    let body = serde_json::to_string(&snapshot).map_err(ReportError::render)?;
+    reports.store().put_snapshot(&day, "coverage", &body)?;
+    Ok(())
 }
 
 /// The daily snapshots, oldest first.
-pub fn history(reports: &Reports) -> Result<Vec<Snapshot>, ApiError> {
+pub fn history(reports: &Reports) -> Result<Vec<Snapshot>, ReportError> {
     Ok(reports
         .store()
-        .snapshots("coverage")
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .snapshots("coverage")?
         .into_iter()
         .filter_map(|(_, body)| serde_json::from_str::<Snapshot>(&body).ok())
         .collect())
@@ -275,7 +273,7 @@ pub fn coverage_report(
     reports: &Reports,
     now: DateTime<Utc>,
     municipality: Option<&str>,
-) -> Result<CoverageReport, ApiError> {
+) -> Result<CoverageReport, ReportError> {
     let [conforms_to, hvd_category, theme] = matrices(reports, municipality)?;
     let history = history(reports)?
         .into_iter()
@@ -307,7 +305,7 @@ pub const TABLES: &[&str] = &["matrix", "cells", "history"];
 /// `matrix`: one row per organisation, one column per value of `by` (dataset counts);
 /// `cells`: one row per cell of every dimension with its best band; `history`: one row per
 /// day and organisation.
-pub fn coverage_csv(report: &CoverageReport, table: &str, by: &str) -> Result<String, ApiError> {
+pub fn coverage_csv(report: &CoverageReport, table: &str, by: &str) -> Result<String, ReportError> {
     match table {
         "cells" => {
             let mut rows = Vec::new();

@@ -3,7 +3,7 @@
 //! datasets meeting each indicator times the indicator's weight.
 
 use super::{DatasetFacts, Links, Reports, cell, to_csv};
-use crate::ApiError;
+use crate::ReportError;
 use chrono::{DateTime, Utc};
 use samla_model::quality::{self, Band, Context, Dimension, Hint, INDICATORS, Score};
 use serde::Serialize;
@@ -208,7 +208,7 @@ pub fn quality_report(
     reports: &Reports,
     now: DateTime<Utc>,
     municipality: Option<&str>,
-) -> Result<QualityReport, ApiError> {
+) -> Result<QualityReport, ReportError> {
     let facts = reports.facts()?;
     let links = reports.links()?;
     let options = reports.options;
@@ -262,7 +262,7 @@ pub fn quality_report(
 pub const TABLES: &[&str] = &["municipalities", "sources", "datasets", "hints"];
 
 /// The report's tables as CSV.
-pub fn quality_csv(report: &QualityReport, table: &str) -> Result<String, ApiError> {
+pub fn quality_csv(report: &QualityReport, table: &str) -> Result<String, ReportError> {
     let dims = [
         Dimension::Findability,
         Dimension::Accessibility,

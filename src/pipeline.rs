@@ -18,9 +18,7 @@
 //! [`Pipeline::reconcile`] can rebuild the index after a crash between the two.
 
 use samla_config::SourceConfig;
-use samla_harvester::{
-    Harvester, Outcome, PageMemos, RECORD_CHANNEL_CAPACITY, RunOutput, RunReport,
-};
+use samla_harvester::{Harvester, PageMemos, RECORD_CHANNEL_CAPACITY, RunOutput, RunReport};
 use samla_indexer::{IndexInput, Indexer};
 use samla_model::view::DatasetView;
 use samla_model::{DatasetId, DatasetRecord, OrganisationDirectory, record};
@@ -212,32 +210,21 @@ impl Pipeline {
             reused,
             memos_changed,
         } = output;
-        let stopped = matches!(
-            report.outcome,
-            Outcome::Cancelled | Outcome::TimedOut | Outcome::Failed
-        );
+        let stopped = report.outcome.applies_nothing();
         if stopped {
             // Nothing of a stopped or failed run is applied: the source keeps what it had.
             kept.clear();
         }
         // Only a complete run can tell what the source no longer lists.
-        let complete =
-            matches!(report.outcome, Outcome::Success | Outcome::Unchanged) && !report.incremental;
+        let complete = report.outcome.is_complete() && !report.incremental;
         // Datasets on pages that answered 304 are unchanged without being read again.
         let unchanged = unchanged + reused.len() as u64;
         seen.extend(reused.into_iter().map(|id| id.0));
 
         let row = RunRow {
             id: run_id,
-            source_id: report.source_id.clone(),
-            started: report.started,
-            finished: report.finished,
-            outcome: serde_json::to_value(report.outcome)?
-                .as_str()
-                .unwrap_or("failed")
-                .to_string(),
             unchanged_elsewhere: unchanged,
-            report_json: serde_json::to_string(&report)?,
+            report: report.clone(),
         };
         let input = RunInput {
             records: kept,
@@ -288,7 +275,10 @@ impl Pipeline {
         );
         let applying = tokio::task::spawn_blocking(move || {
             let (runs, replies): (Vec<_>, Vec<_>) = group.into_iter().unzip();
-            let source_ids: Vec<String> = runs.iter().map(|r| r.run.source_id.clone()).collect();
+            let source_ids: Vec<String> = runs
+                .iter()
+                .map(|r| r.run.report.source_id.clone())
+                .collect();
             let result = store
                 .apply_runs(runs)
                 .map_err(anyhow::Error::from)

@@ -84,13 +84,11 @@ impl Progress for Bars {
         }
         let r = &outcome.report;
         let a = &outcome.applied;
+        // Quiet when all is well, loud when not: `ok`, `unchanged`, `PARTIAL`, `TIMED OUT`.
         let mark = match r.outcome {
-            Outcome::Success => "ok",
-            Outcome::Unchanged => "unchanged",
-            Outcome::Partial => "PARTIAL",
-            Outcome::Failed => "FAILED",
-            Outcome::Cancelled => "CANCELLED",
-            Outcome::TimedOut => "TIMED OUT",
+            Outcome::Success => "ok".to_string(),
+            o @ Outcome::Unchanged => o.to_string(),
+            o => o.as_str().replace('_', " ").to_uppercase(),
         };
         let problems: Vec<String> = r
             .problems

@@ -13,6 +13,7 @@ use crate::pipeline::{Pipeline, Quiet};
 use chrono::{DateTime, Utc};
 use samla_api::{HarvestControl, StartRefusal};
 use samla_config::SourceConfig;
+use samla_model::Outcome;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -104,12 +105,12 @@ impl Runner {
                 ),
                 Ok(Err(error)) => {
                     tracing::error!(source_id = %source.id, run_id, error = %format!("{error:#}"), "harvest failed");
-                    let _ = this.pipeline.store().end_run(run_id, "failed", &format!("{error:#}"));
+                    let _ = this.pipeline.store().end_run(run_id, &source.id, Outcome::Failed, &format!("{error:#}"));
                 }
                 Err(_) => {
                     let reason = format!("aborted by the watchdog after {:?}", this.watchdog);
                     tracing::warn!(source_id = %source.id, run_id, "{reason}");
-                    let _ = this.pipeline.store().end_run(run_id, "timed_out", &reason);
+                    let _ = this.pipeline.store().end_run(run_id, &source.id, Outcome::TimedOut, &reason);
                 }
             }
             this.running().remove(&source.id);

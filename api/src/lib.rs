@@ -41,24 +41,7 @@ use std::sync::Arc;
 
 pub use samla_reports::SourceInfo;
 
-/// Why a run could not be started.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StartRefusal {
-    /// No such source.
-    UnknownSource,
-    /// The source has a run going (its id).
-    AlreadyRunning(i64),
-    /// The service is stopping.
-    ShuttingDown,
-    /// The run could not be recorded.
-    Internal(String),
-}
-
-/// Starts harvest runs (the service's runner).
-pub trait HarvestControl: Send + Sync {
-    /// Starts a run of a source now; returns its run id.
-    fn start_run(self: Arc<Self>, source_id: &str) -> Result<i64, StartRefusal>;
-}
+pub use samla_model::run::{HarvestControl, StartRefusal};
 
 /// What the API serves from.
 #[derive(Clone)]
@@ -487,21 +470,23 @@ fn known_source<'a>(state: &'a AppState, id: &str) -> Result<&'a SourceInfo, Api
 
 /// A run as the API shows it.
 fn run_json(r: &samla_store::StoredRun) -> Value {
+    // A run still going has no report yet.
+    let report = r.outcome.has_ended().then_some(&r.report);
     json!({
         "id": r.id,
         "started": r.started,
-        "finished": (r.outcome != "running").then_some(r.finished),
+        "finished": report.map(|_| r.finished),
         "outcome": r.outcome,
         "new": r.new,
         "changed": r.changed,
         "unchanged": r.unchanged,
         "archived": r.archived,
-        "pages": r.report.get("pages"),
-        "pages_not_modified": r.report.get("pages_not_modified"),
-        "datasets": r.report.get("datasets"),
-        "distributions": r.report.get("distributions"),
-        "http_statuses": r.report.get("http_statuses"),
-        "problems": r.report.get("problems"),
+        "pages": report.map(|r| r.pages),
+        "pages_not_modified": report.map(|r| r.pages_not_modified),
+        "datasets": report.map(|r| r.datasets),
+        "distributions": report.map(|r| r.distributions),
+        "http_statuses": report.map(|r| &r.http_statuses),
+        "problems": report.map(|r| &r.problems),
     })
 }
 
@@ -665,7 +650,7 @@ async fn start_harvest(
             axum::Json(json!({
                 "run_id": run_id,
                 "source_id": id,
-                "status": "running",
+                "status": samla_model::RunState::Running,
                 "runs": format!("/api/v1/sources/{id}/runs"),
             })),
         )

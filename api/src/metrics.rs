@@ -117,7 +117,7 @@ pub(crate) async fn scrape(State(state): State<AppState>) -> Result<Response, Ap
     m.runs.clear();
     for (source, outcome, n) in runs {
         m.runs
-            .get_or_create(&vec![("source", source), ("outcome", outcome)])
+            .get_or_create(&vec![("source", source), ("outcome", outcome.to_string())])
             .set(n as i64);
     }
     m.last_outcome.clear();
@@ -127,7 +127,7 @@ pub(crate) async fn scrape(State(state): State<AppState>) -> Result<Response, Ap
             m.last_outcome
                 .get_or_create(&vec![
                     ("source", s.id.clone()),
-                    ("outcome", run.outcome.clone()),
+                    ("outcome", run.outcome.to_string()),
                 ])
                 .set(1);
         }

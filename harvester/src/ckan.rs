@@ -5,6 +5,7 @@
 //! The mapping writes RDF in the publisher's terms; the model normalises it (licence ids,
 //! themes, formats, frequencies) as it does every other source.
 
+use crate::Reason;
 use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use samla_model::vocab::{dcat, dcatap, dcterms, foaf, rdf, vcard};
 use serde_json::{Map, Value};
@@ -118,19 +119,24 @@ pub struct SearchPage {
 
 /// Reads a `package_search` response. `Err` carries a reason and a message (CKAN's own error
 /// envelope, `success: false`, is reported with its message).
-pub fn read_search_page(body: &[u8], url: &Url) -> Result<SearchPage, (&'static str, String)> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ("malformed_json", format!("not a CKAN API response: {e}")))?;
+pub fn read_search_page(body: &[u8], url: &Url) -> Result<SearchPage, (Reason, String)> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        (
+            Reason::MalformedJson,
+            format!("not a CKAN API response: {e}"),
+        )
+    })?;
     if let Some(error) = envelope_error(&value) {
-        return Err(("ckan_error", error));
+        return Err((Reason::CkanError, error));
     }
-    let result = value
-        .get("result")
-        .ok_or(("malformed_json", "no `result` in the response".to_string()))?;
-    let packages = result
-        .get("results")
-        .and_then(Value::as_array)
-        .ok_or(("malformed_json", "no `result.results` list".to_string()))?;
+    let result = value.get("result").ok_or((
+        Reason::MalformedJson,
+        "no `result` in the response".to_string(),
+    ))?;
+    let packages = result.get("results").and_then(Value::as_array).ok_or((
+        Reason::MalformedJson,
+        "no `result.results` list".to_string(),
+    ))?;
     let count = result.get("count").and_then(Value::as_u64).unwrap_or(0) as usize;
     let start: usize = url
         .query_pairs()

@@ -5,6 +5,7 @@
 //! In the search path a dataset's distributions, contact points and publisher are entries of
 //! their own, so the run asks for every public entry of those types and normalises the union.
 
+use crate::Reason;
 use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use serde_json::Value;
 use url::Url;
@@ -110,10 +111,10 @@ pub fn read_search_page(
     body: &[u8],
     url: &Url,
     store: &Url,
-) -> Result<SearchPage, (&'static str, String)> {
+) -> Result<SearchPage, (Reason, String)> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         (
-            "malformed_json",
+            Reason::MalformedJson,
             format!("not an EntryStore search response: {e}"),
         )
     })?;
@@ -121,7 +122,7 @@ pub fn read_search_page(
         .pointer("/resource/children")
         .and_then(Value::as_array)
         .ok_or((
-            "malformed_json",
+            Reason::MalformedJson,
             "no `resource.children` in the search response".to_string(),
         ))?;
     let total = value.get("results").and_then(Value::as_u64).unwrap_or(0) as usize;

@@ -15,11 +15,12 @@ mod http;
 pub mod links;
 mod paging;
 mod parse;
-mod report;
 
 pub use http::{Fetched, HttpClient, RDF_ACCEPT, Validators};
 pub use parse::{InvalidTerm, Parsed, RdfFormat, parse_rdf};
-pub use report::{Outcome, ProblemGroup, ProblemSample, RunReport, SAMPLES_PER_REASON};
+pub use samla_model::run::{
+    Outcome, ProblemGroup, ProblemSample, Reason, RunReport, SAMPLES_PER_REASON,
+};
 
 use futures::StreamExt;
 use oxrdf::{NamedOrBlankNode, Term, Triple};
@@ -79,13 +80,13 @@ pub enum HarvestError {
 
 impl HarvestError {
     /// The problem reason this error is counted under.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> Reason {
         match self {
-            HarvestError::Client { .. } => "client_error",
-            HarvestError::Request { source, .. } if source.is_timeout() => "timeout",
-            HarvestError::Request { .. } => "request_failed",
-            HarvestError::Status { .. } => "http_status",
-            HarvestError::BodyTooLarge { .. } => "body_too_large",
+            HarvestError::Client { .. } => Reason::ClientError,
+            HarvestError::Request { source, .. } if source.is_timeout() => Reason::Timeout,
+            HarvestError::Request { .. } => Reason::RequestFailed,
+            HarvestError::Status { .. } => Reason::HttpStatus,
+            HarvestError::BodyTooLarge { .. } => Reason::BodyTooLarge,
         }
     }
 }
@@ -317,7 +318,7 @@ impl Harvester {
                 organisation: source.organisation.clone(),
             },
             sink: &sink,
-            report: RunReport::start(&source.id, source.url.as_str()),
+            report: RunReport::start(&source.id, source.url.as_str(), chrono::Utc::now()),
             memos,
             new_memos: PageMemos::new(),
             reused: Vec::new(),
@@ -328,7 +329,7 @@ impl Harvester {
             Some(first) => self.run_pages(&mut run, first, &cancel).await,
             None => {
                 run.report.problem(
-                    "bad_url",
+                    Reason::BadUrl,
                     source.url.as_str(),
                     None,
                     "no API URL can be made from this source URL",
@@ -337,7 +338,7 @@ impl Harvester {
             }
         }
         let mut report = run.report;
-        report.finish();
+        report.finish(chrono::Utc::now());
         let memos_changed = run.new_memos != *memos;
         RunOutput {
             report,
@@ -519,12 +520,12 @@ impl Harvester {
         if !run.memos.is_empty() {
             tokio::select! {
                 _ = cancel.cancelled() => {
-                    run.report.problem("cancelled", first.as_str(), None, "the run was cancelled");
+                    run.report.problem(Reason::Cancelled, first.as_str(), None, "the run was cancelled");
                     run.report.downgrade(Outcome::Cancelled);
                     return;
                 }
                 _ = tokio::time::sleep_until(deadline) => {
-                    run.report.problem("run_timeout", first.as_str(), None, format!("the run took longer than {:?}", self.settings.run_timeout));
+                    run.report.problem(Reason::RunTimeout, first.as_str(), None, format!("the run took longer than {:?}", self.settings.run_timeout));
                     run.report.downgrade(Outcome::TimedOut);
                     return;
                 }
@@ -548,7 +549,7 @@ impl Harvester {
         while let Some((url, depth)) = queue.pop_front() {
             if !self.allowed(&url) {
                 run.report.problem(
-                    "host_not_allowed",
+                    Reason::HostNotAllowed,
                     url.as_str(),
                     None,
                     "links to this host are not followed",
@@ -563,7 +564,7 @@ impl Harvester {
             }
             if run.report.pages as usize >= self.settings.max_pages {
                 run.report.problem(
-                    "page_limit",
+                    Reason::PageLimit,
                     url.as_str(),
                     None,
                     format!("stopped after {} pages", self.settings.max_pages),
@@ -591,12 +592,12 @@ impl Harvester {
             }
             let page = tokio::select! {
                 _ = cancel.cancelled() => {
-                    run.report.problem("cancelled", url.as_str(), None, "the run was cancelled");
+                    run.report.problem(Reason::Cancelled, url.as_str(), None, "the run was cancelled");
                     run.report.downgrade(Outcome::Cancelled);
                     return;
                 }
                 _ = tokio::time::sleep_until(deadline) => {
-                    run.report.problem("run_timeout", url.as_str(), None, format!("the run took longer than {:?}", self.settings.run_timeout));
+                    run.report.problem(Reason::RunTimeout, url.as_str(), None, format!("the run took longer than {:?}", self.settings.run_timeout));
                     run.report.downgrade(Outcome::TimedOut);
                     return;
                 }
@@ -722,7 +723,7 @@ impl Harvester {
                 }
                 Err(join_error) => {
                     run.report.problem(
-                        "internal_error",
+                        Reason::InternalError,
                         first_url.as_str(),
                         None,
                         format!("normalising stopped: {join_error}"),
@@ -757,7 +758,7 @@ impl Harvester {
             followed = Some(unvisited.clone());
         } else if let Some(looped) = next.first() {
             run.report.problem(
-                "hydra_loop",
+                Reason::HydraLoop,
                 url.as_str(),
                 None,
                 format!("next page {looped} was already read; paging stopped"),
@@ -885,7 +886,7 @@ struct Loaded {
     url: Url,
     attempts: Vec<u16>,
     validators: Validators,
-    page: Option<Result<Page, (&'static str, String)>>,
+    page: Option<Result<Page, (Reason, String)>>,
 }
 
 /// Decodes a fetched page, and normalises its records, on a blocking thread.
@@ -902,7 +903,7 @@ async fn decoded(decoder: Decoder, fetched: Fetched) -> Loaded {
     let format = RdfFormat::detect(fetched.content_type.as_deref(), &fetched.body);
     let page = tokio::task::spawn_blocking(move || decode(&decoder, format, &fetched))
         .await
-        .unwrap_or_else(|e| Err(("internal_error", format!("decoding stopped: {e}"))));
+        .unwrap_or_else(|e| Err((Reason::InternalError, format!("decoding stopped: {e}"))));
     loaded.page = Some(page);
     loaded
 }
@@ -941,7 +942,7 @@ fn decode(
     decoder: &Decoder,
     format: RdfFormat,
     fetched: &Fetched,
-) -> Result<Page, (&'static str, String)> {
+) -> Result<Page, (Reason, String)> {
     let page = |triples: Vec<Triple>, next: Vec<String>, parts, invalid| Page {
         content: decoder.content(triples),
         next,
@@ -959,7 +960,7 @@ fn decode(
             }
             let Parsed { triples, invalid } =
                 parse_rdf(&fetched.body, format, fetched.url.as_str())
-                    .map_err(|m| ("malformed_rdf", format!("not valid {format}: {m}")))?;
+                    .map_err(|m| (Reason::MalformedRdf, format!("not valid {format}: {m}")))?;
             let (next, parts) = links(&triples);
             Ok(page(triples, next, parts, invalid))
         }
@@ -988,14 +989,14 @@ async fn deliver(
     let report = &mut run.report;
     debug!(url = %url, datasets = extraction.records.len(), "page normalised");
     for p in &extraction.problems {
-        report.problem(&p.reason, url.as_str(), Some(&p.subject), p.detail.clone());
+        report.problem(p.reason, url.as_str(), Some(&p.subject), p.detail.clone());
     }
     let mut memo = memo;
     for mut record in extraction.records {
         record.source_url = url.to_string();
         if !run.seen_ids.insert(record.id.clone()) {
             report.problem(
-                "duplicate_dataset",
+                Reason::DuplicateDataset,
                 url.as_str(),
                 Some(&record.iri),
                 format!("dataset {} appears more than once", record.id),
@@ -1010,7 +1011,12 @@ async fn deliver(
             memo.distributions += distributions;
         }
         if run.sink.send(record).await.is_err() {
-            report.problem("cancelled", url.as_str(), None, "the receiver stopped");
+            report.problem(
+                Reason::Cancelled,
+                url.as_str(),
+                None,
+                "the receiver stopped",
+            );
             report.downgrade(Outcome::Cancelled);
             return false;
         }

@@ -1,5 +1,6 @@
 //! RDF syntaxes: chosen by `Content-Type`, falling back to sniffing the bytes.
 
+use crate::Reason;
 use oxrdf::vocab::xsd;
 use oxrdf::{NamedOrBlankNode, Term, Triple};
 use rustc_hash::FxHashSet as HashSet;
@@ -81,7 +82,7 @@ pub struct Parsed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidTerm {
     /// `invalid_iri`, `invalid_language_tag` or `invalid_json_ld`: the run report's reason.
-    pub reason: &'static str,
+    pub reason: Reason,
     /// The value and what is wrong with it.
     pub message: String,
 }
@@ -110,7 +111,7 @@ pub fn parse_rdf(body: &[u8], format: RdfFormat, base: &str) -> Result<Parsed, S
             Ok(triples) => Ok(Parsed {
                 triples,
                 invalid: vec![InvalidTerm {
-                    reason: "invalid_json_ld",
+                    reason: Reason::InvalidJsonLd,
                     message: strict,
                 }],
             }),
@@ -196,13 +197,13 @@ fn invalid_terms<'a>(triples: &'a [Triple]) -> Vec<InvalidTerm> {
         let (reason, what, complaint) = if tag {
             let complaint = oxilangtag::LanguageTag::parse(value).err();
             (
-                "invalid_language_tag",
+                Reason::InvalidLanguageTag,
                 "language tag",
                 complaint.map(|e| e.to_string()),
             )
         } else {
             let complaint = oxiri::Iri::parse(value).err();
-            ("invalid_iri", "IRI", complaint.map(|e| e.to_string()))
+            (Reason::InvalidIri, "IRI", complaint.map(|e| e.to_string()))
         };
         if let Some(e) = complaint {
             invalid.push(InvalidTerm {
@@ -279,7 +280,7 @@ mod tests {
             <http://a/ds2> dcat:contactPoint <tel:040 34 10 00> ; dcterms:title "Ok"@sv ."#;
         let parsed = parse_rdf(turtle, RdfFormat::Turtle, "http://base/").expect("parses");
         assert_eq!(parsed.triples.len(), 5, "{:?}", parsed.triples);
-        let reasons: Vec<&str> = parsed.invalid.iter().map(|i| i.reason).collect();
+        let reasons: Vec<&str> = parsed.invalid.iter().map(|i| i.reason.as_str()).collect();
         assert_eq!(
             reasons,
             ["invalid_language_tag", "invalid_iri"],

@@ -15,6 +15,7 @@ pub mod normalize;
 pub mod quality;
 pub mod record;
 pub mod region;
+pub mod run;
 pub mod shacl;
 pub mod view;
 pub mod vocab;
@@ -23,4 +24,5 @@ pub use record::{
     DatasetId, DatasetRecord, Extraction, RecordProblem, SourceContext, extract_datasets,
 };
 pub use region::{Organisation, OrganisationDirectory};
+pub use run::{Outcome, Reason, RunReport, RunState};
 pub use view::{DatasetView, DistributionView, LangMap};

@@ -70,8 +70,8 @@ pub struct DatasetRecord {
 /// A problem with one record: counted by reason in the run report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordProblem {
-    /// A stable, lower-case reason (`missing_title`, `invalid_date`, …).
-    pub reason: String,
+    /// Why.
+    pub reason: crate::run::Reason,
     /// The offending subject.
     pub subject: String,
     /// What exactly is wrong.
@@ -79,9 +79,9 @@ pub struct RecordProblem {
 }
 
 impl RecordProblem {
-    fn new(reason: &str, subject: &str, detail: impl Into<String>) -> Self {
+    fn new(reason: crate::run::Reason, subject: &str, detail: impl Into<String>) -> Self {
         Self {
-            reason: reason.into(),
+            reason,
             subject: subject.into(),
             detail: detail.into(),
         }
@@ -191,7 +191,7 @@ fn build_record<'d>(
     let mut problems = Vec::new();
     if original_subject.starts_with("_:") {
         problems.push(RecordProblem::new(
-            "blank_node_dataset",
+            crate::run::Reason::BlankNodeDataset,
             &original_subject,
             format!("dataset is a blank node; given the stable IRI {dataset}"),
         ));
@@ -234,7 +234,7 @@ fn build_record<'d>(
         }
     } else {
         problems.push(RecordProblem::new(
-            "missing_publisher",
+            crate::run::Reason::MissingPublisher,
             &original_subject,
             "dataset has no dcterms:publisher",
         ));
@@ -281,7 +281,7 @@ fn build_record<'d>(
             && normalize::date(l.value()).is_none()
         {
             problems.push(RecordProblem::new(
-                "invalid_date",
+                crate::run::Reason::InvalidDate,
                 &original_subject,
                 format!("{} is not a date: {:?}", t.predicate.as_str(), l.value()),
             ));
@@ -315,7 +315,7 @@ fn build_record<'d>(
     let view = DatasetView::from_triple_refs(&id, dataset, &normalised, municipality_code.clone());
     if view.title.is_empty() {
         problems.push(RecordProblem::new(
-            "missing_title",
+            crate::run::Reason::MissingTitle,
             &original_subject,
             "dataset has no dcterms:title",
         ));

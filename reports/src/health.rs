@@ -4,19 +4,14 @@
 use super::{Reports, cell, to_csv};
 use crate::ReportError;
 use chrono::{DateTime, Utc};
+use samla_model::run::{Reason, RunState};
 use serde::Serialize;
-use serde_json::Value;
-
-/// Outcomes that count as a success for health (the source was read).
-const GOOD: &[&str] = &["success", "unchanged", "partial"];
-/// Outcomes that are not over yet, and say nothing of health.
-const PENDING: &[&str] = &["running"];
 
 /// One problem reason of the last run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
     /// Reason.
-    pub reason: String,
+    pub reason: Reason,
     /// How many.
     pub count: u64,
 }
@@ -35,7 +30,7 @@ pub struct SourceHealth {
     /// `ok` (last run good), `failing`, or `never_run`.
     pub status: &'static str,
     /// Outcome of the last finished run.
-    pub last_outcome: Option<String>,
+    pub last_outcome: Option<RunState>,
     /// When the last finished run ended.
     pub last_run: Option<DateTime<Utc>>,
     /// When the last good run ended.
@@ -76,31 +71,29 @@ pub fn health_report(
         .filter(|s| municipality.is_none_or(|m| m == s.organisation))
     {
         let runs = reports.store().runs(&s.id, HISTORY)?;
-        let finished: Vec<_> = runs
-            .iter()
-            .filter(|r| !PENDING.contains(&r.outcome.as_str()))
-            .collect();
+        let finished: Vec<_> = runs.iter().filter(|r| r.outcome.has_ended()).collect();
         let last = finished.first();
         let streak = finished
             .iter()
-            .take_while(|r| !GOOD.contains(&r.outcome.as_str()))
+            .take_while(|r| !r.outcome.read_something())
             .count() as u64;
         let mut problems: Vec<Problem> = last
-            .and_then(|r| r.report.get("problems"))
-            .and_then(Value::as_array)
-            .map(|groups| {
-                groups
+            .map(|r| {
+                r.report
+                    .problems
                     .iter()
-                    .filter_map(|g| {
-                        Some(Problem {
-                            reason: g.get("reason")?.as_str()?.to_string(),
-                            count: g.get("count").and_then(Value::as_u64).unwrap_or(1),
-                        })
+                    .map(|g| Problem {
+                        reason: g.reason,
+                        count: g.count,
                     })
                     .collect()
             })
             .unwrap_or_default();
-        problems.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+        problems.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.reason.as_str().cmp(b.reason.as_str()))
+        });
         sources.push(SourceHealth {
             id: s.id.clone(),
             organisation: s.organisation.clone(),
@@ -111,11 +104,11 @@ pub fn health_report(
                 Some(_) if streak > 0 => "failing",
                 Some(_) => "ok",
             },
-            last_outcome: last.map(|r| r.outcome.clone()),
+            last_outcome: last.map(|r| r.outcome),
             last_run: last.map(|r| r.finished),
             last_success: finished
                 .iter()
-                .find(|r| GOOD.contains(&r.outcome.as_str()))
+                .find(|r| r.outcome.read_something())
                 .map(|r| r.finished),
             failure_streak: streak,
             problems,

@@ -19,6 +19,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use samla_model::DatasetRecord;
+use samla_model::run::{Outcome, RunReport, RunState};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -39,6 +40,9 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    /// A run report could not be written as JSON.
+    #[error("run report: {0}")]
+    Report(#[source] serde_json::Error),
     /// The state directory could not be made.
     #[error("cannot create state directory {path}: {source}")]
     Dir {
@@ -113,8 +117,8 @@ pub struct StoredRun {
     pub started: DateTime<Utc>,
     /// End.
     pub finished: DateTime<Utc>,
-    /// `success`, `partial`, `failed` or `cancelled`.
-    pub outcome: String,
+    /// Running, or how it ended.
+    pub outcome: RunState,
     /// Datasets new in this run.
     pub new: u64,
     /// Datasets changed.
@@ -123,8 +127,8 @@ pub struct StoredRun {
     pub unchanged: u64,
     /// Datasets archived by this run.
     pub archived: u64,
-    /// The full run report as JSON.
-    pub report: serde_json::Value,
+    /// The run report (empty while the run is going).
+    pub report: RunReport,
 }
 
 /// What a run did to the store.
@@ -155,18 +159,10 @@ pub struct Applied {
 pub struct RunRow {
     /// The id reserved with [`Store::begin_run`], if any (else a new one).
     pub id: Option<i64>,
-    /// Source id.
-    pub source_id: String,
-    /// Start.
-    pub started: DateTime<Utc>,
-    /// End.
-    pub finished: DateTime<Utc>,
-    /// Outcome.
-    pub outcome: String,
     /// Records the run saw unchanged and did not pass on.
     pub unchanged_elsewhere: u64,
-    /// The report, JSON.
-    pub report_json: String,
+    /// The run's report: its source, start, end and outcome are the run's.
+    pub report: RunReport,
 }
 
 /// A finished run to apply: its changed records with their rank, the run, what it saw and
@@ -307,9 +303,28 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 ";
 
-const DATASET_COLUMNS: &str = "d.id, d.iri, d.source_id, d.source_url, d.original_subject, d.municipality_code, d.hash, d.graph_lz4, d.first_seen, d.last_changed,
-    (SELECT max(r.finished) FROM runs r WHERE r.source_id = d.source_id AND r.outcome IN ('success', 'unchanged', 'partial')),
-    d.rank, d.missing_since, d.archived_at";
+/// The columns of a [`StoredDataset`]; last harvested is the end of the source's last run that
+/// read something.
+fn dataset_columns() -> &'static str {
+    static COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "d.id, d.iri, d.source_id, d.source_url, d.original_subject, d.municipality_code, d.hash, d.graph_lz4, d.first_seen, d.last_changed,
+    (SELECT max(r.finished) FROM runs r WHERE r.source_id = d.source_id AND r.outcome IN ({})),
+    d.rank, d.missing_since, d.archived_at",
+            sql_list(RunState::READ_SOMETHING)
+        )
+    });
+    &COLUMNS
+}
+
+/// Run states as an SQL list: `'success', 'unchanged'`.
+fn sql_list(states: &[RunState]) -> String {
+    states
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Active rows that no other active row of the same id outranks.
 const WINNERS: &str = "d.archived_at IS NULL AND NOT EXISTS (SELECT 1 FROM records o WHERE o.id = d.id AND o.archived_at IS NULL
@@ -347,6 +362,21 @@ fn row_to_dataset(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDataset> {
     })
 }
 
+/// A text column that does not read as what it holds.
+fn text_conversion(
+    column: usize,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(e))
+}
+
+/// The run state in `column`.
+fn run_state(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<RunState> {
+    row.get::<_, String>(column)?
+        .parse()
+        .map_err(|e| text_conversion(column, e))
+}
+
 fn row_to_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRun> {
     let report: String = row.get(8)?;
     Ok(StoredRun {
@@ -354,12 +384,12 @@ fn row_to_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRun> {
         source_id: row.get(1)?,
         started: row.get(2)?,
         finished: row.get(3)?,
-        outcome: row.get(4)?,
+        outcome: run_state(row, 4)?,
         new: row.get(5)?,
         changed: row.get(6)?,
         unchanged: row.get(7)?,
         archived: row.get(9)?,
-        report: serde_json::from_str(&report).unwrap_or(serde_json::Value::Null),
+        report: serde_json::from_str(&report).map_err(|e| text_conversion(8, e))?,
     })
 }
 
@@ -387,8 +417,8 @@ impl Store {
         migrate(&conn).map_err(err)?;
         // Runs still marked running were cut short by a stop of the process.
         conn.execute(
-            "UPDATE runs SET outcome = 'interrupted' WHERE outcome = 'running'",
-            [],
+            "UPDATE runs SET outcome = ?1 WHERE outcome = ?2",
+            [RunState::Interrupted.as_str(), RunState::Running.as_str()],
         )
         .map_err(err)?;
         Ok(Self {
@@ -486,7 +516,7 @@ impl Store {
                     let mut old = None;
                     let mut contested = false;
                     for (source, hash, archived) in rows {
-                        if source == run.source_id {
+                        if source == run.report.source_id {
                             old = Some((hash, archived));
                         } else if archived.is_none() {
                             contested = true;
@@ -503,14 +533,14 @@ impl Store {
                     }
                     put.execute(params![
                         record.id.0,
-                        run.source_id,
+                        run.report.source_id,
                         record.iri,
                         record.source_url,
                         record.original_subject,
                         record.municipality_code,
                         record.hash,
                         lz4_flex::compress_prepend_size(record.ntriples.as_bytes()),
-                        run.finished,
+                        run.report.finished,
                         rank,
                     ])
                     .map_err(e)?;
@@ -528,21 +558,22 @@ impl Store {
                     tx.execute(
                         "INSERT INTO pages (source_id, memos) VALUES (?1, ?2)
                          ON CONFLICT(source_id) DO UPDATE SET memos = excluded.memos",
-                        params![run.source_id, memos],
+                        params![run.report.source_id, memos],
                     )
                     .map_err(e)?;
                 }
+                let report = serde_json::to_string(&run.report).map_err(StoreError::Report)?;
                 add_run
                     .execute(params![
-                        run.source_id,
-                        run.started,
-                        run.finished,
-                        run.outcome,
+                        run.report.source_id,
+                        run.report.started,
+                        run.report.finished,
+                        run.report.outcome.as_str(),
                         applied.new,
                         applied.changed,
                         applied.unchanged,
                         applied.archived,
-                        run.report_json,
+                        report,
                         run.id,
                     ])
                     .map_err(e)?;
@@ -585,13 +616,14 @@ impl Store {
         lookups: &mut HashSet<String>,
     ) -> Result<(), StoreError> {
         let e = |e| self.err(e);
-        let now = run.finished;
+        let now = run.report.finished;
         let seen: HashSet<&str> = seen.iter().map(String::as_str).collect();
         // The common case, checked on the indexes alone: nothing of the source is marked, and
         // the run listed as many datasets as the source has (every id a run lists is a row of
         // the source by now), so nothing is missing.
         let count = |sql: &str| -> Result<u64, StoreError> {
-            tx.query_row(sql, [&run.source_id], |r| r.get(0)).map_err(e)
+            tx.query_row(sql, [&run.report.source_id], |r| r.get(0))
+                .map_err(e)
         };
         let marked = count(
             "SELECT count(*) FROM records INDEXED BY records_marked WHERE source_id = ?1
@@ -610,12 +642,14 @@ impl Store {
                 )
                 .map_err(e)?;
             let rows = stmt
-                .query_map([&run.source_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .query_map([&run.report.source_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
                 .map_err(e)?;
             rows.collect::<Result<_, _>>().map_err(e)?
         };
         for (id, missing_since, archived_at) in rows {
-            let key = params![id, run.source_id];
+            let key = params![id, run.report.source_id];
             if seen.contains(id.as_str()) {
                 if missing_since.is_some() || archived_at.is_some() {
                     tx.execute(
@@ -646,7 +680,7 @@ impl Store {
                     if now - since >= self.retention.archive_after {
                         tx.execute(
                             "UPDATE records SET missing_since = ?3, archived_at = ?4 WHERE id = ?1 AND source_id = ?2",
-                            params![id, run.source_id, since, now],
+                            params![id, run.report.source_id, since, now],
                         )
                         .map_err(e)?;
                         applied.archived += 1;
@@ -654,7 +688,7 @@ impl Store {
                     } else {
                         tx.execute(
                             "UPDATE records SET missing_since = ?3 WHERE id = ?1 AND source_id = ?2",
-                            params![id, run.source_id, since],
+                            params![id, run.report.source_id, since],
                         )
                         .map_err(e)?;
                     }
@@ -670,21 +704,29 @@ impl Store {
         let conn = self.conn();
         conn.execute(
             "INSERT INTO runs (source_id, started, finished, outcome, new, changed, unchanged, report)
-             VALUES (?1, ?2, ?2, 'running', 0, 0, 0, '{}')",
-            params![source_id, started],
+             VALUES (?1, ?2, ?2, ?3, 0, 0, 0, '{}')",
+            params![source_id, started, RunState::Running.as_str()],
         )
         .map_err(|e| self.err(e))?;
         Ok(conn.last_insert_rowid())
     }
 
     /// Closes a reserved run that ended without being applied (a stuck run the watchdog
-    /// aborted), with `outcome` and a one-line reason.
-    pub fn end_run(&self, id: i64, outcome: &str, reason: &str) -> Result<(), StoreError> {
-        let report = serde_json::json!({"outcome": outcome, "problems": [{"reason": outcome, "count": 1, "samples": [{"url": "", "detail": reason}]}]});
+    /// aborted, or one the pipeline failed to apply), with `outcome` and a one-line reason.
+    pub fn end_run(
+        &self,
+        id: i64,
+        source_id: &str,
+        outcome: Outcome,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let now = Utc::now();
+        let report = RunReport::ended(source_id, outcome, reason, now);
+        let report = serde_json::to_string(&report).map_err(StoreError::Report)?;
         self.conn()
             .execute(
-                "UPDATE runs SET outcome = ?2, finished = ?3, report = ?4 WHERE id = ?1 AND outcome = 'running'",
-                params![id, outcome, Utc::now(), report.to_string()],
+                "UPDATE runs SET outcome = ?2, finished = ?3, report = ?4 WHERE id = ?1 AND outcome = ?5",
+                params![id, outcome.as_str(), now, report, RunState::Running.as_str()],
             )
             .map_err(|e| self.err(e))?;
         Ok(())
@@ -716,8 +758,9 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {DATASET_COLUMNS} FROM records d WHERE d.id = ?1 AND d.archived_at IS NULL
-                 ORDER BY d.rank, d.source_id LIMIT 1"
+                "SELECT {} FROM records d WHERE d.id = ?1 AND d.archived_at IS NULL
+                 ORDER BY d.rank, d.source_id LIMIT 1",
+                dataset_columns()
             ))
             .map_err(|e| self.err(e))?;
         stmt.query_row([id], row_to_dataset)
@@ -730,8 +773,9 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {DATASET_COLUMNS} FROM records d WHERE d.id = ?1
-                 ORDER BY d.archived_at IS NOT NULL, d.rank, d.source_id"
+                "SELECT {} FROM records d WHERE d.id = ?1
+                 ORDER BY d.archived_at IS NOT NULL, d.rank, d.source_id",
+                dataset_columns()
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -745,8 +789,9 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {DATASET_COLUMNS} FROM records d WHERE d.source_id = ?1 AND d.archived_at IS NOT NULL
-                 ORDER BY d.archived_at DESC, d.id"
+                "SELECT {} FROM records d WHERE d.source_id = ?1 AND d.archived_at IS NOT NULL
+                 ORDER BY d.archived_at DESC, d.id",
+                dataset_columns()
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -760,7 +805,9 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT {DATASET_COLUMNS} FROM records d WHERE {WINNERS} ORDER BY d.id"
+                "SELECT {} FROM records d WHERE {} ORDER BY d.id",
+                dataset_columns(),
+                WINNERS
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -792,8 +839,8 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
-    /// Runs in the kept history by source and outcome (`ok`, `partial`, `failed`, …).
-    pub fn run_counts(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+    /// Runs in the kept history by source and state.
+    pub fn run_counts(&self) -> Result<Vec<(String, RunState, u64)>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(
@@ -803,7 +850,7 @@ impl Store {
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+                Ok((r.get(0)?, run_state(r, 1)?, r.get::<_, i64>(2)? as u64))
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
@@ -819,7 +866,7 @@ impl Store {
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([], row_to_run).map_err(|e| self.err(e))?;
-        rows.map(|r| r.map(|run| (run.source_id.clone(), run)))
+        rows.map(|r| r.map(|run| (run.report.source_id.clone(), run)))
             .collect::<Result<_, _>>()
             .map_err(|e| self.err(e))
     }

@@ -475,9 +475,7 @@ async fn sources(State(state): State<AppState>, RawQuery(query): RawQuery) -> Re
             .map(|s| {
                 let run = runs.get(&s.id);
                 let problems: Vec<Value> = run
-                    .and_then(|r| r.report.get("problems"))
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().map(|p| json!({"reason": p.get("reason"), "count": p.get("count")})).collect())
+                    .map(|r| r.report.problems.iter().map(|p| json!({"reason": p.reason, "count": p.count})).collect())
                     .unwrap_or_default();
                 json!({
                     "id": s.id,
@@ -487,7 +485,7 @@ async fn sources(State(state): State<AppState>, RawQuery(query): RawQuery) -> Re
                     "verified": s.verified,
                     "datasets": counts.get(&s.id).copied().unwrap_or(0),
                     "finished": run.map(|r| r.finished.format("%Y-%m-%d %H:%M").to_string()),
-                    "outcome": run.map(|r| r.outcome.clone()),
+                    "outcome": run.map(|r| r.outcome),
                     "problems": problems,
                 })
             })

@@ -21,10 +21,13 @@
 //! `SAMLA_BENCH_NO_PEER=1` leaves the (slow) rdflib peer out, for quick profiling runs;
 //! `SAMLA_BENCH_ONLY_PLATFORMS=1` runs only the platform mix (first, unchanged, changed).
 
+// The benchmark reads whole bodies from the simulator it serves itself, on loopback.
+#![allow(clippy::disallowed_methods)]
+
 use samla::app::{self, Samla};
-use samla::pipeline::Quiet;
 use samla_harvester::{RdfFormat, parse_rdf};
 use samla_indexer::{Dimension, SearchRequest, SortOrder};
+use samla_pipeline::Quiet;
 use samla_simulator::Syntax;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -378,8 +381,11 @@ async fn incremental(region: &samla_config::Config, n: usize) -> anyhow::Result<
     }
     let state = tempfile::tempdir()?;
     let samla = Samla::open(config, state.path())?;
-    let total = |results: &[(String, anyhow::Result<samla::pipeline::SourceOutcome>)],
-                 f: fn(&samla::pipeline::SourceOutcome) -> u64| {
+    let total = |results: &[(
+        String,
+        Result<samla_pipeline::SourceOutcome, samla_pipeline::PipelineError>,
+    )],
+                 f: fn(&samla_pipeline::SourceOutcome) -> u64| {
         results
             .iter()
             .filter_map(|(_, r)| r.as_ref().ok())
@@ -472,7 +478,10 @@ async fn harvest(
     samla: &Samla,
 ) -> (
     Duration,
-    Vec<(String, anyhow::Result<samla::pipeline::SourceOutcome>)>,
+    Vec<(
+        String,
+        Result<samla_pipeline::SourceOutcome, samla_pipeline::PipelineError>,
+    )>,
 ) {
     let start = Instant::now();
     let results = samla

@@ -1,7 +1,5 @@
 //! Wiring: the embedded region, the state directory, the demo's configuration, serving.
 
-use crate::pipeline::Pipeline;
-use crate::runner::Runner;
 use anyhow::Context;
 use samla_api::{AppState, HarvestControl, RequestLimiter};
 use samla_config::{Config, Protocol, SourceConfig};
@@ -10,6 +8,8 @@ use samla_harvester::links::LinkChecker;
 use samla_indexer::Indexer;
 use samla_model::shacl::Shapes;
 use samla_model::{Organisation, OrganisationDirectory};
+use samla_pipeline::Pipeline;
+use samla_pipeline::runner::Runner;
 use samla_reports::Reports;
 use samla_reports::SourceInfo;
 use samla_simulator::{SimOrganisation, Simulator};
@@ -90,7 +90,7 @@ pub fn simulated_config(
                     _ => Protocol::Dcat,
                 },
                 url: url::Url::parse(&format!("{base}{}", s.path))?,
-                schedule: samla_config::DEFAULT_SCHEDULE.into(),
+                schedule: samla_config::Schedule::default(),
                 verified: true,
                 enabled: true,
                 aggregate: false,
@@ -248,7 +248,11 @@ impl Samla {
             reports: Arc::clone(&self.reports),
             requests: Arc::clone(&self.requests),
             region_name: Arc::from(self.config.region_name.as_str()),
-            public_url: None,
+            public_url: self
+                .config
+                .public_url
+                .as_ref()
+                .map(|u| Arc::from(u.as_str())),
             sparql: Arc::clone(&self.sparql),
             metrics: Arc::clone(&self.metrics),
         }

@@ -6,6 +6,4 @@
 //! depends on all of them.
 
 pub mod app;
-pub mod pipeline;
 pub mod progress;
-pub mod runner;

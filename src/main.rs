@@ -4,9 +4,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use samla::app::{self, Samla};
 use samla::progress::Bars;
-use samla::runner::Scheduler;
 use samla_config::{Config, HarvestSettings, Protocol, SourceConfig};
 use samla_harvester::{Harvester, Outcome, RunReport};
+use samla_pipeline::runner::Scheduler;
 use samla_reports::Rendered;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -95,6 +95,10 @@ enum Command {
         /// Do not harvest at start.
         #[arg(long)]
         no_initial_harvest: bool,
+        /// The address the service is reached at (overrides `[server] public_url`): the
+        /// exported catalog's IRIs are built on it.
+        #[arg(long)]
+        public_url: Option<url::Url>,
     },
     /// Harvest a region's sources once; the exit code is non-zero if a source failed.
     Harvest {
@@ -267,7 +271,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             state,
             port,
             no_initial_harvest,
-        } => serve(&config, &state, port, no_initial_harvest).await,
+            public_url,
+        } => serve(&config, &state, port, no_initial_harvest, public_url).await,
         Command::Harvest {
             config,
             state,
@@ -527,16 +532,18 @@ async fn serve(
     state: &Path,
     port: u16,
     no_initial_harvest: bool,
+    public_url: Option<url::Url>,
 ) -> anyhow::Result<ExitCode> {
-    let config = Config::from_file(config_path)?;
+    let mut config = Config::from_file(config_path)?;
+    config.public_url = public_url.or(config.public_url);
     let samla = Arc::new(open(config, state).await?);
     let listener = app::bind_loopback(port).await?;
     let cancel = CancellationToken::new();
     let scheduler = Scheduler::new(
         &samla.config.sources,
-        &samla.config.timezone,
+        samla.config.timezone,
         samla.config.harvest.schedule_jitter,
-    )?;
+    );
     let runner = Arc::clone(&samla.runner);
     tokio::spawn(scheduler.run(
         move |id| match runner.start(id) {
@@ -734,7 +741,7 @@ async fn check(
         organisation: String::new(),
         protocol,
         url,
-        schedule: samla_config::DEFAULT_SCHEDULE.into(),
+        schedule: samla_config::Schedule::default(),
         verified: false,
         enabled: true,
         aggregate: false,

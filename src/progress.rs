@@ -1,8 +1,8 @@
 //! Progress bars for harvests on a terminal.
 
-use crate::pipeline::{Progress, SourceOutcome};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use samla_harvester::Outcome;
+use samla_pipeline::{Progress, SourceOutcome};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -88,6 +88,8 @@ struct RawConfig {
     #[serde(default)]
     admin: RawAdmin,
     #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
     links: RawLinks,
     #[serde(default)]
     quality: RawQuality,
@@ -127,6 +129,12 @@ struct RawHarvest {
     remove_after_days: Option<u64>,
     schedule_jitter_secs: Option<u64>,
     full_harvest_days: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    public_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -348,8 +356,8 @@ pub struct SourceConfig {
     pub protocol: Protocol,
     /// Where to start.
     pub url: url::Url,
-    /// Cron schedule (Europe/Stockholm).
-    pub schedule: String,
+    /// When it is harvested, in the region's time zone.
+    pub schedule: Schedule,
     /// Whether the URL is known to serve the catalog (false for conventional guesses).
     pub verified: bool,
     /// Whether the source is harvested.
@@ -364,7 +372,10 @@ pub struct Config {
     /// The region's name.
     pub region_name: String,
     /// Time zone of schedules.
-    pub timezone: String,
+    pub timezone: chrono_tz::Tz,
+    /// The address the service is reached at (`[server] public_url`, or `--public-url`):
+    /// the exported catalog's IRIs are built on it rather than on the request's `Host`.
+    pub public_url: Option<url::Url>,
     /// Harvest limits.
     pub harvest: HarvestSettings,
     /// Organisations, in file order.
@@ -382,21 +393,79 @@ pub struct Config {
     pub demand: DemandSettings,
 }
 
-/// A cron schedule: five fields (minute hour day month weekday) as in crontab, or six with
-/// seconds first.
-pub fn parse_schedule(expression: &str) -> Result<cron::Schedule, String> {
-    let fields = expression.split_whitespace().count();
-    let full = match fields {
-        5 => format!("0 {expression}"),
-        6 => expression.to_string(),
-        _ => {
-            return Err(format!(
-                "{expression:?} is not a cron expression (5 fields, or 6 with seconds)"
-            ));
-        }
-    };
-    full.parse::<cron::Schedule>()
-        .map_err(|e| format!("{expression:?} is not a valid cron expression: {e}"))
+/// A cron schedule, parsed: five fields (minute hour day month weekday) as in crontab, or six
+/// with seconds first. Shown as written.
+#[derive(Clone)]
+pub struct Schedule {
+    expression: String,
+    cron: cron::Schedule,
+}
+
+impl Schedule {
+    /// The parsed schedule.
+    pub fn cron(&self) -> &cron::Schedule {
+        &self.cron
+    }
+
+    /// The expression as written.
+    pub fn as_str(&self) -> &str {
+        &self.expression
+    }
+}
+
+impl std::str::FromStr for Schedule {
+    type Err = String;
+
+    fn from_str(expression: &str) -> Result<Self, String> {
+        let full = match expression.split_whitespace().count() {
+            5 => format!("0 {expression}"),
+            6 => expression.to_string(),
+            _ => {
+                return Err(format!(
+                    "{expression:?} is not a cron expression (5 fields, or 6 with seconds)"
+                ));
+            }
+        };
+        let cron = full
+            .parse::<cron::Schedule>()
+            .map_err(|e| format!("{expression:?} is not a valid cron expression: {e}"))?;
+        Ok(Self {
+            expression: expression.to_string(),
+            cron,
+        })
+    }
+}
+
+impl std::fmt::Display for Schedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.expression)
+    }
+}
+
+impl PartialEq for Schedule {
+    fn eq(&self, other: &Self) -> bool {
+        self.expression == other.expression
+    }
+}
+
+impl PartialEq<&str> for Schedule {
+    fn eq(&self, other: &&str) -> bool {
+        self.expression == *other
+    }
+}
+
+impl std::fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Schedule({:?})", self.expression)
+    }
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        DEFAULT_SCHEDULE
+            .parse()
+            .expect("the default schedule parses")
+    }
 }
 
 /// The default schedule: nightly at 02:00.
@@ -437,12 +506,40 @@ impl RawConfig {
         if self.region.name.trim().is_empty() {
             problem("region.name".into(), "must not be empty".into());
         }
-        if self.region.timezone.parse::<chrono_tz::Tz>().is_err() {
-            problem(
-                "region.timezone".into(),
-                format!("{:?} is not an IANA time zone", self.region.timezone),
-            );
-        }
+        let timezone = self
+            .region
+            .timezone
+            .parse::<chrono_tz::Tz>()
+            .unwrap_or_else(|_| {
+                problem(
+                    "region.timezone".into(),
+                    format!("{:?} is not an IANA time zone", self.region.timezone),
+                );
+                chrono_tz::Tz::UTC
+            });
+        let public_url = self
+            .server
+            .public_url
+            .as_deref()
+            .and_then(|u| match url::Url::parse(u) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.query().is_none() => {
+                    Some(url)
+                }
+                Ok(_) => {
+                    problem(
+                        "server.public_url".into(),
+                        format!("{u:?} must be an http or https URL without a query"),
+                    );
+                    None
+                }
+                Err(e) => {
+                    problem(
+                        "server.public_url".into(),
+                        format!("{u:?} is not a URL: {e}"),
+                    );
+                    None
+                }
+            });
         let defaults = HarvestSettings::default();
         let h = self.harvest;
         let positive = |v: Option<u64>, key: &str, problem: &mut dyn FnMut(String, String)| {
@@ -576,10 +673,14 @@ impl RawConfig {
                     format!("no organisation with code {:?}", s.organisation),
                 );
             }
-            let schedule = s.schedule.unwrap_or_else(|| DEFAULT_SCHEDULE.into());
-            if let Err(e) = parse_schedule(&schedule) {
-                problem(format!("source[{i}].schedule"), e);
-            }
+            let schedule = match s.schedule.as_deref().map(str::parse::<Schedule>) {
+                None => Schedule::default(),
+                Some(Ok(schedule)) => schedule,
+                Some(Err(e)) => {
+                    problem(format!("source[{i}].schedule"), e);
+                    Schedule::default()
+                }
+            };
             match url::Url::parse(&s.url) {
                 Ok(url) if matches!(url.scheme(), "http" | "https") => sources.push(SourceConfig {
                     id: s.id,
@@ -676,7 +777,8 @@ impl RawConfig {
                     .or_else(|| std::env::var("SAMLA_ADMIN_TOKEN").ok())
                     .filter(|t| !t.trim().is_empty()),
                 region_name: self.region.name,
-                timezone: self.region.timezone,
+                timezone,
+                public_url,
                 harvest,
                 organisations,
                 sources,
@@ -739,5 +841,39 @@ url = "https://ckan-malmo.dataplatform.se"
             e.contains("source[0].organisation: no organisation with code \"9999\""),
             "{e}"
         );
+    }
+
+    #[test]
+    fn schedules_time_zone_and_public_url_are_parsed_once() {
+        let text = GOOD.replace(
+            "name = \"Skåne\"",
+            "name = \"Skåne\"\ntimezone = \"Europe/Helsinki\"\n\n[server]\npublic_url = \"https://data.skane.se/\"",
+        ) + "schedule = \"15 3 * * 1-5\"\n";
+        let c = Config::from_toml(&text, Path::new("r.toml")).expect("valid");
+        assert_eq!(c.timezone, chrono_tz::Europe::Helsinki);
+        assert_eq!(
+            c.public_url.as_ref().map(url::Url::as_str),
+            Some("https://data.skane.se/")
+        );
+        let schedule = &c.sources[0].schedule;
+        assert_eq!(schedule.to_string(), "15 3 * * 1-5");
+        // Five fields are crontab's: minute 15, hour 3, weekdays.
+        let next = schedule
+            .cron()
+            .after(&chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).expect("epoch"))
+            .next()
+            .expect("a next time");
+        assert_eq!(next.to_rfc3339(), "1970-01-01T03:15:00+00:00");
+
+        let bad = text
+            .replace("https://data.skane.se/", "ftp://data.skane.se")
+            .replace("Europe/Helsinki", "Mars/Olympus")
+            .replace("15 3 * * 1-5", "every night");
+        let e = Config::from_toml(&bad, Path::new("r.toml"))
+            .expect_err("invalid")
+            .to_string();
+        assert!(e.contains("server.public_url"), "{e}");
+        assert!(e.contains("region.timezone"), "{e}");
+        assert!(e.contains("source[0].schedule"), "{e}");
     }
 }

@@ -5,11 +5,55 @@
 //! The mapping writes RDF in the publisher's terms; the model normalises it (licence ids,
 //! themes, formats, frequencies) as it does every other source.
 
-use crate::Reason;
+use crate::protocol::{Decoded, Protocol};
+use crate::{Fetched, Reason};
 use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use samla_model::vocab::{dcat, dcatap, dcterms, foaf, rdf, vcard};
 use serde_json::{Map, Value};
 use url::Url;
+
+/// The CKAN Action API protocol: `package_search` pages under a stable sort; fingerprinted by
+/// the most recently modified package and the count; incremental by `metadata_modified`.
+pub struct Ckan;
+
+impl Protocol for Ckan {
+    fn name(&self) -> &'static str {
+        "ckan"
+    }
+
+    fn first_page(&self, source: &Url) -> Option<Url> {
+        search_url(source, 0)
+    }
+
+    fn accept(&self) -> &'static str {
+        "application/json"
+    }
+
+    fn decode(&self, page: &Fetched) -> Result<Decoded, (Reason, String)> {
+        let read = read_search_page(&page.body, &page.url)?;
+        Ok(Decoded {
+            triples: read.triples,
+            next: read.next.into_iter().map(String::from).collect(),
+            ..Decoded::default()
+        })
+    }
+
+    fn fingerprint_url(&self, source: &Url) -> Option<Url> {
+        fingerprint_url(source)
+    }
+
+    fn fingerprint(&self, body: &[u8]) -> Option<String> {
+        fingerprint(body)
+    }
+
+    fn since(&self, source: &Url, watermark: &str) -> Option<Url> {
+        search_url_since(source, watermark)
+    }
+
+    fn watermark(&self, fingerprint: &str) -> Option<String> {
+        fingerprint_stamp(fingerprint)
+    }
+}
 
 /// Packages asked for per page: CKAN's own cap (`ckan.search.rows_max`, 1000 by default).
 pub const ROWS: usize = 1000;

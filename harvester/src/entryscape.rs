@@ -5,10 +5,62 @@
 //! In the search path a dataset's distributions, contact points and publisher are entries of
 //! their own, so the run asks for every public entry of those types and normalises the union.
 
-use crate::Reason;
+use crate::protocol::{Decoded, Protocol};
+use crate::{Fetched, Reason};
 use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use serde_json::Value;
 use url::Url;
+
+/// The EntryStore search protocol: records span pages (a dataset's distributions and agents
+/// are entries of their own), fingerprinted by the newest entry and the count.
+pub struct EntryscapeSearch {
+    /// The store root of the source.
+    store: Url,
+}
+
+impl EntryscapeSearch {
+    /// The search of the store at (or above) `source`.
+    pub fn new(source: &Url) -> Self {
+        Self {
+            store: store_base(source),
+        }
+    }
+}
+
+impl Protocol for EntryscapeSearch {
+    fn name(&self) -> &'static str {
+        "entryscape"
+    }
+
+    fn first_page(&self, _source: &Url) -> Option<Url> {
+        search_url(&self.store, 0)
+    }
+
+    fn accept(&self) -> &'static str {
+        "application/json"
+    }
+
+    fn decode(&self, page: &Fetched) -> Result<Decoded, (Reason, String)> {
+        let read = read_search_page(&page.body, &page.url, &self.store)?;
+        Ok(Decoded {
+            triples: read.triples,
+            next: read.next.into_iter().map(String::from).collect(),
+            ..Decoded::default()
+        })
+    }
+
+    fn records_span_pages(&self) -> bool {
+        true
+    }
+
+    fn fingerprint_url(&self, _source: &Url) -> Option<Url> {
+        fingerprint_url(&self.store)
+    }
+
+    fn fingerprint(&self, body: &[u8]) -> Option<String> {
+        fingerprint(body)
+    }
+}
 
 /// The server's cap on hits per page.
 pub const LIMIT: usize = 100;

@@ -10,23 +10,26 @@
 //! the model (records) and the config (sources, limits) only.
 
 pub mod ckan;
+pub mod dcat;
 pub mod entryscape;
 mod http;
 pub mod links;
 mod paging;
 mod parse;
+mod probe;
+pub mod protocol;
 
 pub use http::{Fetched, HttpClient, RDF_ACCEPT, Validators};
 pub use parse::{InvalidTerm, Parsed, RdfFormat, parse_rdf};
+pub use probe::Probe;
+pub use protocol::{Decoded, Protocol};
 pub use samla_model::run::{
     Outcome, ProblemGroup, ProblemSample, Reason, RunReport, SAMPLES_PER_REASON,
 };
 
 use futures::StreamExt;
-use oxrdf::{NamedOrBlankNode, Term, Triple};
-use samla_config::{HarvestSettings, Protocol, SourceConfig};
-use samla_model::record::states_type;
-use samla_model::vocab::{dcat, dcterms, hydra};
+use oxrdf::Triple;
+use samla_config::{HarvestSettings, SourceConfig};
 use samla_model::{
     DatasetId, DatasetRecord, Extraction, OrganisationDirectory, SourceContext, extract_datasets,
 };
@@ -152,17 +155,6 @@ pub struct Harvester {
     allowed_hosts: Option<Arc<HashSet<String>>>,
 }
 
-/// How a source's pages are read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PageKind {
-    /// RDF in any syntax, Hydra-paged, with sub-catalogues.
-    Rdf,
-    /// CKAN `package_search` JSON.
-    Ckan,
-    /// EntryStore Solr search JSON; records span pages, so they are normalised at the end.
-    EntryscapeSearch,
-}
-
 /// What decoding one page gave.
 struct Page {
     content: Content,
@@ -179,13 +171,11 @@ enum Content {
     Triples(Vec<Triple>),
 }
 
-/// How a run's pages are decoded: by kind, and into the run's source's records. Cheap to
-/// clone, for a page read ahead on a task of its own.
+/// How a run's pages are decoded: by its protocol, and into the run's source's records.
+/// Cheap to clone, for a page read ahead on a task of its own.
 #[derive(Clone)]
 struct Decoder {
-    kind: PageKind,
-    /// The EntryStore base of the source URL (for EntryScape's pages).
-    store: Url,
+    protocol: Arc<dyn Protocol>,
     directory: Arc<OrganisationDirectory>,
     source_id: String,
     organisation: String,
@@ -194,7 +184,7 @@ struct Decoder {
 impl Decoder {
     /// The page's triples as [`Content`].
     fn content(&self, triples: Vec<Triple>) -> Content {
-        if self.kind == PageKind::EntryscapeSearch {
+        if self.protocol.records_span_pages() {
             return Content::Triples(triples);
         }
         Content::Records(self.extract(triples))
@@ -287,9 +277,9 @@ impl Harvester {
             .report
     }
 
-    /// Runs one source: pages the last run memoised are asked for conditionally; every record
-    /// read is sent to `sink`. Stops early, with outcome `cancelled`, when `cancel` fires or
-    /// the run timeout passes.
+    /// Runs one source by its configured protocol: pages the last run memoised are asked for
+    /// conditionally; every record read is sent to `sink`. Stops early, with outcome
+    /// `cancelled` or `timed_out`, when `cancel` fires or the run timeout passes.
     pub async fn run_with(
         &self,
         source: &SourceConfig,
@@ -297,22 +287,25 @@ impl Harvester {
         sink: mpsc::Sender<DatasetRecord>,
         cancel: CancellationToken,
     ) -> RunOutput {
-        let (kind, first) = match source.protocol {
-            Protocol::Dcat => (PageKind::Rdf, Some(source.url.clone())),
-            Protocol::Entryscape if entryscape::is_export(&source.url) => {
-                (PageKind::Rdf, Some(source.url.clone()))
-            }
-            Protocol::Entryscape => (
-                PageKind::EntryscapeSearch,
-                entryscape::search_url(&entryscape::store_base(&source.url), 0),
-            ),
-            Protocol::Ckan => (PageKind::Ckan, ckan::search_url(&source.url, 0)),
-        };
+        self.run_protocol(protocol::for_source(source), source, memos, sink, cancel)
+            .await
+    }
+
+    /// Runs one source with `protocol` (whatever the source's configured one), as
+    /// [`Harvester::run_with`] does.
+    pub async fn run_protocol(
+        &self,
+        protocol: Arc<dyn Protocol>,
+        source: &SourceConfig,
+        memos: &PageMemos,
+        sink: mpsc::Sender<DatasetRecord>,
+        cancel: CancellationToken,
+    ) -> RunOutput {
+        let first = protocol.first_page(&source.url);
         let mut run = Run {
             source,
             decoder: Decoder {
-                kind,
-                store: entryscape::store_base(&source.url),
+                protocol,
                 directory: Arc::clone(&self.directory),
                 source_id: source.id.clone(),
                 organisation: source.organisation.clone(),
@@ -371,7 +364,7 @@ impl Harvester {
         if chain.len() < 2 {
             return;
         }
-        let accept = accept_for(run.decoder.kind);
+        let accept = run.decoder.protocol.accept();
         let answers: Vec<(String, Result<Fetched, HarvestError>)> = futures::stream::iter(chain)
             .map(|(url, validators)| async move {
                 let result = self
@@ -389,15 +382,7 @@ impl Harvester {
     /// The fingerprint of an API source, one small request; `None` for DCAT files or when the
     /// server does not give one.
     async fn fingerprint(&self, run: &mut Run<'_>) -> Option<String> {
-        type Reader = fn(&[u8]) -> Option<String>;
-        let (url, read): (Url, Reader) = match run.decoder.kind {
-            PageKind::Rdf => return None,
-            PageKind::Ckan => (ckan::fingerprint_url(&run.source.url)?, ckan::fingerprint),
-            PageKind::EntryscapeSearch => (
-                entryscape::fingerprint_url(&entryscape::store_base(&run.source.url))?,
-                entryscape::fingerprint,
-            ),
-        };
+        let url = run.decoder.protocol.fingerprint_url(&run.source.url)?;
         if !self.allowed(&url) {
             return None;
         }
@@ -405,7 +390,7 @@ impl Harvester {
         for status in &fetched.attempts {
             *run.report.http_statuses.entry(*status).or_default() += 1;
         }
-        read(&fetched.body)
+        run.decoder.protocol.fingerprint(&fetched.body)
     }
 
     /// When the source's fingerprint is what the last run recorded, every memoised page
@@ -461,18 +446,18 @@ impl Harvester {
         if let (Some(fp), Some(memo)) = (fingerprint, run.new_memos.get_mut(first.as_str())) {
             // Only a complete walk may vouch for the whole source.
             if matches!(run.report.outcome, Outcome::Success) {
-                memo.watermark = ckan::fingerprint_stamp(&fp);
+                memo.watermark = run.decoder.protocol.watermark(&fp);
                 memo.full_at = Some(chrono::Utc::now());
                 memo.fingerprint = Some(fp);
             }
         }
     }
 
-    /// A CKAN source whose last full run is recent enough is read incrementally: only the
-    /// packages modified since the watermark (`fq=metadata_modified:[… TO *]`). The page memos
-    /// stay those of the full run, without their fingerprint, so no later run takes them as
-    /// the whole source; the next full run (after `full_harvest_every`) catches deletions.
-    /// Returns false when a full run is due.
+    /// A source whose protocol reads incrementally and whose last full run is recent enough
+    /// is read incrementally: only what changed since the watermark (for CKAN,
+    /// `fq=metadata_modified:[… TO *]`). The page memos stay those of the full run, without
+    /// their fingerprint, so no later run takes them as the whole source; the next full run
+    /// (after `full_harvest_every`) catches deletions. Returns false when a full run is due.
     async fn incremental(
         &self,
         run: &mut Run<'_>,
@@ -481,9 +466,6 @@ impl Harvester {
         cancel: &CancellationToken,
         deadline: Instant,
     ) -> bool {
-        if run.decoder.kind != PageKind::Ckan {
-            return false;
-        }
         let Some(memo) = run.memos.get(first.as_str()).cloned() else {
             return false;
         };
@@ -494,7 +476,7 @@ impl Harvester {
         if age >= self.settings.full_harvest_every {
             return false;
         }
-        let Some(url) = ckan::search_url_since(&run.source.url, watermark) else {
+        let Some(url) = run.decoder.protocol.since(&run.source.url, watermark) else {
             return false;
         };
         run.report.incremental = true;
@@ -504,7 +486,7 @@ impl Harvester {
         if let Some(first_memo) = run.new_memos.get_mut(first.as_str()) {
             first_memo.fingerprint = None;
             if success {
-                first_memo.watermark = ckan::fingerprint_stamp(fingerprint);
+                first_memo.watermark = run.decoder.protocol.watermark(fingerprint);
             }
         }
         true
@@ -540,7 +522,7 @@ impl Harvester {
         let mut ahead: Option<ReadAhead> = None;
         let mut pages_read = 0u64;
         let mut is_first = true;
-        // Pages of a spanning source (EntryScape search): their triples, and the URLs that
+        // Pages of a source whose records span pages: their triples, and the URLs that
         // answered 304 and must be read again if any other page changed.
         let mut spanning: Vec<Triple> = Vec::new();
         let mut spanning_urls: Vec<(String, Validators, Vec<String>)> = Vec::new();
@@ -619,7 +601,7 @@ impl Harvester {
                     pages_read += 1;
                     run.report.pages_not_modified += 1;
                     let (next, parts) = (memo.next.clone(), memo.parts.clone());
-                    if run.decoder.kind == PageKind::EntryscapeSearch {
+                    if run.decoder.protocol.records_span_pages() {
                         spanning_unmodified.push(url.clone());
                         spanning_urls.push((
                             url.to_string(),
@@ -676,7 +658,7 @@ impl Harvester {
         }
         drop(ahead);
 
-        if run.decoder.kind == PageKind::EntryscapeSearch && !spanning_urls.is_empty() {
+        if run.decoder.protocol.records_span_pages() && !spanning_urls.is_empty() {
             let first_url = spanning_urls[0].0.clone();
             if spanning.is_empty() && spanning_unmodified.len() == spanning_urls.len() {
                 // Nothing changed anywhere: the last run's datasets (on its first page) stand.
@@ -845,7 +827,7 @@ impl Harvester {
         let client = self.client.clone();
         async move {
             let fetched = client
-                .get_if_changed(&url, accept_for(decoder.kind), known.as_ref())
+                .get_if_changed(&url, decoder.protocol.accept(), known.as_ref())
                 .await?;
             Ok(decoded(decoder, fetched).await)
         }
@@ -900,8 +882,7 @@ async fn decoded(decoder: Decoder, fetched: Fetched) -> Loaded {
     if fetched.not_modified() {
         return loaded;
     }
-    let format = RdfFormat::detect(fetched.content_type.as_deref(), &fetched.body);
-    let page = tokio::task::spawn_blocking(move || decode(&decoder, format, &fetched))
+    let page = tokio::task::spawn_blocking(move || decode(&decoder, &fetched))
         .await
         .unwrap_or_else(|e| Err((Reason::InternalError, format!("decoding stopped: {e}"))));
     loaded.page = Some(page);
@@ -921,13 +902,6 @@ impl Drop for ReadAhead {
     }
 }
 
-fn accept_for(kind: PageKind) -> &'static str {
-    match kind {
-        PageKind::Rdf => RDF_ACCEPT,
-        PageKind::Ckan | PageKind::EntryscapeSearch => "application/json",
-    }
-}
-
 /// Conditional requests for pages the last run memoised, sent this many at a time before the
 /// run walks its pages: a source whose pages mostly answer 304 costs a few round trips.
 const PREFETCH_IN_FLIGHT: usize = 8;
@@ -937,44 +911,20 @@ enum FetchedPage {
     Read(Page, Validators),
 }
 
-/// Decodes a fetched page by kind.
-fn decode(
-    decoder: &Decoder,
-    format: RdfFormat,
-    fetched: &Fetched,
-) -> Result<Page, (Reason, String)> {
-    let page = |triples: Vec<Triple>, next: Vec<String>, parts, invalid| Page {
+/// Decodes a fetched page through the run's protocol, and normalises its records.
+fn decode(decoder: &Decoder, fetched: &Fetched) -> Result<Page, (Reason, String)> {
+    let Decoded {
+        triples,
+        next,
+        parts,
+        invalid,
+    } = decoder.protocol.decode(fetched)?;
+    Ok(Page {
         content: decoder.content(triples),
         next,
         parts,
         invalid,
-    };
-    match decoder.kind {
-        PageKind::Rdf => {
-            // EntryStore answers its metadata in RDF/JSON unless told otherwise.
-            if format == RdfFormat::JsonLd
-                && let Some(triples) = entryscape::read_rdf_json(&fetched.body)
-            {
-                let (next, parts) = links(&triples);
-                return Ok(page(triples, next, parts, Vec::new()));
-            }
-            let Parsed { triples, invalid } =
-                parse_rdf(&fetched.body, format, fetched.url.as_str())
-                    .map_err(|m| (Reason::MalformedRdf, format!("not valid {format}: {m}")))?;
-            let (next, parts) = links(&triples);
-            Ok(page(triples, next, parts, invalid))
-        }
-        PageKind::Ckan => {
-            let read = ckan::read_search_page(&fetched.body, &fetched.url)?;
-            let next = read.next.into_iter().map(String::from).collect();
-            Ok(page(read.triples, next, Vec::new(), Vec::new()))
-        }
-        PageKind::EntryscapeSearch => {
-            let read = entryscape::read_search_page(&fetched.body, &fetched.url, &decoder.store)?;
-            let next = read.next.into_iter().map(String::from).collect();
-            Ok(page(read.triples, next, Vec::new(), Vec::new()))
-        }
-    }
+    })
 }
 
 /// Sends a page's records on, counting problems and duplicates, and completes the page's
@@ -1025,125 +975,4 @@ async fn deliver(
         run.new_memos.insert(url.to_string(), memo);
     }
     true
-}
-
-/// Hydra next links (`hydra:next` or the deprecated `hydra:nextPage`, as IRI or string) and
-/// sub-catalogues (`dcterms:hasPart` of a catalog) that are not described in this page.
-fn links(triples: &[Triple]) -> (Vec<String>, Vec<String>) {
-    let value = |t: &Term| match t {
-        Term::NamedNode(n) => Some(n.as_str().to_string()),
-        Term::Literal(l) => Some(l.value().trim().to_string()),
-        _ => None,
-    };
-    let mut next: Vec<String> = triples
-        .iter()
-        .filter(|t| t.predicate == hydra::NEXT || t.predicate == hydra::NEXT_PAGE)
-        .filter_map(|t| value(&t.object))
-        .collect();
-    next.sort();
-    next.dedup();
-    let catalogs: HashSet<&NamedOrBlankNode> = triples
-        .iter()
-        .filter(|t| states_type(t, dcat::CATALOG))
-        .map(|t| &t.subject)
-        .collect();
-    let described: HashSet<&str> = triples
-        .iter()
-        .filter(|t| t.predicate == dcat::DATASET_PROP)
-        .filter_map(|t| match &t.subject {
-            NamedOrBlankNode::NamedNode(n) => Some(n.as_str()),
-            _ => None,
-        })
-        .collect();
-    let mut parts: Vec<String> = triples
-        .iter()
-        .filter(|t| t.predicate == dcterms::HAS_PART && catalogs.contains(&t.subject))
-        .filter_map(|t| match &t.object {
-            Term::NamedNode(n) if !described.contains(n.as_str()) => Some(n.as_str().to_string()),
-            _ => None,
-        })
-        .collect();
-    parts.sort();
-    parts.dedup();
-    (next, parts)
-}
-
-/// What answers at a source URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Probe {
-    /// The platform found: `ckan`, `entryscape` or `dcat`; `None` when nothing answers.
-    pub platform: Option<Protocol>,
-    /// What was seen (counts, or why nothing answers).
-    pub detail: String,
-}
-
-impl Harvester {
-    /// Finds out what platform answers at `url`: a CKAN Action API (`package_search?rows=0`),
-    /// an EntryStore (`/store/search`), or a DCAT document. One request each, in that order.
-    pub async fn probe(&self, url: &Url) -> Probe {
-        let json =
-            |fetched: &Fetched| serde_json::from_slice::<serde_json::Value>(&fetched.body).ok();
-        if let Some(mut api) = ckan::search_url(url, 0) {
-            api.query_pairs_mut().clear().append_pair("rows", "0");
-            if let Ok(f) = self.client.get(&api, "application/json").await
-                && let Some(v) = json(&f)
-                && v.get("success") == Some(&serde_json::Value::Bool(true))
-            {
-                let count = v
-                    .pointer("/result/count")
-                    .and_then(|c| c.as_u64())
-                    .unwrap_or(0);
-                return Probe {
-                    platform: Some(Protocol::Ckan),
-                    detail: format!("CKAN Action API at {api}: {count} datasets"),
-                };
-            }
-        }
-        if let Ok(mut search) = entryscape::store_base(url).join("search") {
-            search
-                .query_pairs_mut()
-                .append_pair("type", "solr")
-                .append_pair("query", &entryscape::query())
-                .append_pair("limit", "1");
-            if let Ok(f) = self.client.get(&search, "application/json").await
-                && let Some(v) = json(&f)
-                && v.pointer("/resource/children").is_some()
-            {
-                let count = v.get("results").and_then(|c| c.as_u64()).unwrap_or(0);
-                return Probe {
-                    platform: Some(Protocol::Entryscape),
-                    detail: format!("EntryStore search at {search}: {count} public entries"),
-                };
-            }
-        }
-        match self.client.get(url, RDF_ACCEPT).await {
-            Ok(f) => {
-                let format = RdfFormat::detect(f.content_type.as_deref(), &f.body);
-                match parse_rdf(&f.body, format, f.url.as_str()) {
-                    Ok(parsed) => {
-                        let datasets = parsed
-                            .triples
-                            .iter()
-                            .filter(|t| states_type(t, dcat::DATASET))
-                            .count();
-                        Probe {
-                            platform: Some(Protocol::Dcat),
-                            detail: format!(
-                                "{format} at {}: {datasets} datasets on the first page",
-                                f.url
-                            ),
-                        }
-                    }
-                    Err(e) => Probe {
-                        platform: None,
-                        detail: format!("{} answers, but not with RDF ({format}: {e})", f.url),
-                    },
-                }
-            }
-            Err(e) => Probe {
-                platform: None,
-                detail: format!("nothing answers: {e}"),
-            },
-        }
-    }
 }

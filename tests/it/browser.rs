@@ -154,7 +154,7 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
             &samla.config.sources,
             4,
             tokio_util::sync::CancellationToken::new(),
-            Arc::new(samla::pipeline::Quiet),
+            Arc::new(samla_pipeline::Quiet),
         )
         .await;
     let site = serve_api(&samla).await;

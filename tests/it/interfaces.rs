@@ -332,7 +332,7 @@ async fn harvesting_samlas_own_catalog_gives_the_same_records() {
                 &second.config.sources,
                 1,
                 CancellationToken::new(),
-                Arc::new(samla::pipeline::Quiet),
+                Arc::new(samla_pipeline::Quiet),
             )
             .await;
         for (_, o) in &outcomes {
@@ -474,7 +474,7 @@ async fn realworld_export_validates_with_pyshacl_against_dcat_ap_3() {
             &samla.config.sources,
             1,
             CancellationToken::new(),
-            Arc::new(samla::pipeline::Quiet),
+            Arc::new(samla_pipeline::Quiet),
         )
         .await;
     assert!(outcomes.iter().all(|(_, o)| o.is_ok()));

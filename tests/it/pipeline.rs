@@ -107,7 +107,7 @@ async fn keeps_last_good_datasets_when_source_fails() {
         .harvest_source(
             &lund,
             tokio_util::sync::CancellationToken::new(),
-            &samla::pipeline::Quiet,
+            &samla_pipeline::Quiet,
         )
         .await
         .expect("run");
@@ -151,7 +151,7 @@ async fn an_unchanged_reharvest_writes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sources_that_held_the_most_datasets_start_first() {
     struct Starts(std::sync::Mutex<Vec<String>>);
-    impl samla::pipeline::Progress for Starts {
+    impl samla_pipeline::Progress for Starts {
         fn started(&self, source_id: &str) {
             self.0.lock().expect("lock").push(source_id.to_string());
         }

@@ -502,7 +502,7 @@ aggregate = true
             &samla.config.sources,
             1,
             tokio_util::sync::CancellationToken::new(),
-            std::sync::Arc::new(samla::pipeline::Quiet),
+            std::sync::Arc::new(samla_pipeline::Quiet),
         )
         .await;
     let report = samla_reports::coverage::coverage_report(&samla.reports, chrono::Utc::now(), None)

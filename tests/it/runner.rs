@@ -4,8 +4,8 @@
 use crate::support::{fixture, serve, settings};
 use axum::Router;
 use axum::routing::get;
-use samla::runner::{Runner, Scheduler};
 use samla_config::{Config, Protocol, SourceConfig};
+use samla_pipeline::runner::{Runner, Scheduler};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,7 +33,7 @@ fn config_for(url: &str, token: Option<&str>) -> Config {
         organisation: "1281".into(),
         protocol: Protocol::Dcat,
         url: url::Url::parse(url).expect("url"),
-        schedule: samla_config::DEFAULT_SCHEDULE.into(),
+        schedule: samla_config::Schedule::default(),
         verified: true,
         enabled: true,
         aggregate: false,
@@ -193,14 +193,13 @@ async fn the_scheduler_fires_each_source_at_its_cron_times_with_jitter() {
     let mut config = config_for("http://127.0.0.1:9/catalog", None);
     let mut other = config.sources[0].clone();
     other.id = "ystad".into();
-    other.schedule = "30 */6 * * *".into(); // every six hours at half past
+    other.schedule = "30 */6 * * *".parse().expect("schedule"); // every six hours at half past
     config.sources.push(other);
     let scheduler = Scheduler::new(
         &config.sources,
-        "Europe/Stockholm",
+        chrono_tz::Europe::Stockholm,
         Duration::from_secs(600),
-    )
-    .expect("scheduler");
+    );
     for e in scheduler.entries() {
         assert!(e.jitter < Duration::from_secs(600));
     }

@@ -74,7 +74,7 @@ pub fn source(id: &str, url: &str) -> SourceConfig {
         organisation: "1280".into(),
         protocol: Protocol::Dcat,
         url: url::Url::parse(url).expect("url"),
-        schedule: samla_config::DEFAULT_SCHEDULE.into(),
+        schedule: samla_config::Schedule::default(),
         verified: true,
         enabled: true,
         aggregate: false,
@@ -129,14 +129,14 @@ impl Region {
     /// Harvests every source; returns the outcomes by source id.
     pub async fn harvest(
         &self,
-    ) -> std::collections::HashMap<String, samla::pipeline::SourceOutcome> {
+    ) -> std::collections::HashMap<String, samla_pipeline::SourceOutcome> {
         self.samla
             .pipeline
             .harvest_all(
                 &self.samla.config.sources,
                 4,
                 CancellationToken::new(),
-                Arc::new(samla::pipeline::Quiet),
+                Arc::new(samla_pipeline::Quiet),
             )
             .await
             .into_iter()

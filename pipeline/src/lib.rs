@@ -17,18 +17,46 @@
 //! the index in one commit. The index commit carries the store's change sequence number, so
 //! [`Pipeline::reconcile`] can rebuild the index after a crash between the two.
 
+pub mod runner;
+
 use samla_config::SourceConfig;
 use samla_harvester::{Harvester, PageMemos, RECORD_CHANNEL_CAPACITY, RunOutput, RunReport};
-use samla_indexer::{IndexInput, Indexer};
+use samla_indexer::{IndexError, IndexInput, Indexer};
 use samla_model::view::DatasetView;
 use samla_model::{DatasetId, DatasetRecord, OrganisationDirectory, record};
-use samla_store::{Applied, GroupApplied, RunInput, RunRow, Store, StoredDataset};
+use samla_store::{Applied, GroupApplied, RunInput, RunRow, Store, StoreError, StoredDataset};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{Mutex, Notify, OwnedSemaphorePermit, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
+
+/// Why a run could not be applied, or the index rebuilt.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The index failed.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// A blocking task of the pipeline stopped (panicked or was cancelled).
+    #[error("a pipeline task stopped: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// The group of runs this run was applied with failed (the store rolled it back).
+    #[error("applying the run failed: {0}")]
+    Apply(String),
+    /// The apply ended without answering.
+    #[error("applying the run stopped without an answer")]
+    ApplyStopped,
+    /// The page memos could not be written as JSON.
+    #[error("page memos: {0}")]
+    Memos(#[from] serde_json::Error),
+    /// A publish left out changes it should have made searchable.
+    #[error("the index lost changes staged with sequence number {0}")]
+    LostStaged(u64),
+}
 
 /// What the pipeline reports while it works.
 pub trait Progress: Send + Sync {
@@ -92,7 +120,7 @@ pub struct Pipeline {
 /// number its index changes were staged with (`None` when it changed nothing searchable).
 type QueuedRun = (
     RunInput,
-    oneshot::Sender<anyhow::Result<(Applied, Option<u64>)>>,
+    oneshot::Sender<Result<(Applied, Option<u64>), PipelineError>>,
 );
 
 /// How long staged index changes wait for other runs' before they are published, while
@@ -146,7 +174,7 @@ impl Pipeline {
         source: &SourceConfig,
         cancel: CancellationToken,
         progress: &dyn Progress,
-    ) -> anyhow::Result<SourceOutcome> {
+    ) -> Result<SourceOutcome, PipelineError> {
         self.harvest_reserved(source, None, None, cancel, progress)
             .await
     }
@@ -161,13 +189,13 @@ impl Pipeline {
         permit: Option<OwnedSemaphorePermit>,
         cancel: CancellationToken,
         progress: &dyn Progress,
-    ) -> anyhow::Result<SourceOutcome> {
+    ) -> Result<SourceOutcome, PipelineError> {
         progress.started(&source.id);
         let harvesting = Harvesting::new(self, permit);
         let store = Arc::clone(&self.store);
         let id = source.id.clone();
         let memos = tokio::task::spawn_blocking(move || {
-            Ok::<_, anyhow::Error>(match store.page_memos(&id)? {
+            Ok::<_, PipelineError>(match store.page_memos(&id)? {
                 Some(json) => serde_json::from_str::<PageMemos>(&json).unwrap_or_default(),
                 None => PageMemos::new(),
             })
@@ -200,7 +228,7 @@ impl Pipeline {
                     progress.datasets(&source.id, seen.len() as u64);
                 }
             }
-            Ok::<_, anyhow::Error>((kept, unchanged, seen))
+            Ok::<_, PipelineError>((kept, unchanged, seen))
         };
         let (output, collected) = tokio::join!(run, collect);
         let (mut kept, unchanged, mut seen) = collected?;
@@ -249,7 +277,7 @@ impl Pipeline {
     /// their index changes, and hands each its result. Each run's changes still become
     /// visible together; fewer commits make many small sources cheap. Returns once the run's
     /// changes are searchable (see [`PUBLISH_LINGER`]).
-    async fn apply(&self, input: RunInput) -> anyhow::Result<Applied> {
+    async fn apply(&self, input: RunInput) -> Result<Applied, PipelineError> {
         let (applied, staged) = self.apply_grouped(input).await?;
         if let Some(seq) = staged {
             self.published(seq).await?;
@@ -257,7 +285,10 @@ impl Pipeline {
         Ok(applied)
     }
 
-    async fn apply_grouped(&self, input: RunInput) -> anyhow::Result<(Applied, Option<u64>)> {
+    async fn apply_grouped(
+        &self,
+        input: RunInput,
+    ) -> Result<(Applied, Option<u64>), PipelineError> {
         let (tx, mut rx) = oneshot::channel();
         self.queue
             .lock()
@@ -281,7 +312,7 @@ impl Pipeline {
                 .collect();
             let result = store
                 .apply_runs(runs)
-                .map_err(anyhow::Error::from)
+                .map_err(PipelineError::from)
                 .and_then(|group| {
                     let staged = index_group(&store, &index, &directory, &group, &source_ids)?;
                     Ok(group
@@ -301,10 +332,9 @@ impl Pipeline {
                     drop(written);
                 }
                 Err(e) => {
-                    let message = format!("{e:#}");
+                    let message = e.to_string();
                     for reply in replies {
-                        let _ =
-                            reply.send(Err(anyhow::anyhow!("applying the run failed: {message}")));
+                        let _ = reply.send(Err(PipelineError::Apply(message.clone())));
                     }
                 }
             }
@@ -315,14 +345,14 @@ impl Pipeline {
             Ok(result) => result,
             Err(_) => {
                 applying.await?;
-                anyhow::bail!("applying the run stopped without an answer")
+                Err(PipelineError::ApplyStopped)
             }
         }
     }
 
     /// Waits until the index changes staged with `seq` are searchable, publishing them when
     /// no run is harvesting or the oldest staged change has waited [`PUBLISH_LINGER`].
-    async fn published(&self, seq: u64) -> anyhow::Result<()> {
+    async fn published(&self, seq: u64) -> Result<(), PipelineError> {
         loop {
             let woken = self.wake.notified();
             tokio::pin!(woken);
@@ -337,10 +367,9 @@ impl Pipeline {
                 let index = Arc::clone(&self.index);
                 let published = tokio::task::spawn_blocking(move || index.publish()).await??;
                 self.wake.notify_waiters();
-                anyhow::ensure!(
-                    published.is_some() || self.index.indexed_seq().is_some_and(|p| p >= seq),
-                    "the index lost changes staged with sequence number {seq}"
-                );
+                if published.is_none() && self.index.indexed_seq().is_none_or(|p| p < seq) {
+                    return Err(PipelineError::LostStaged(seq));
+                }
                 continue;
             }
             let left = PUBLISH_LINGER.saturating_sub(waited.unwrap_or_default());
@@ -357,14 +386,14 @@ impl Pipeline {
         concurrency: usize,
         cancel: CancellationToken,
         progress: Arc<dyn Progress>,
-    ) -> Vec<(String, anyhow::Result<SourceOutcome>)> {
+    ) -> Vec<(String, Result<SourceOutcome, PipelineError>)> {
         let mut sources: Vec<SourceConfig> =
             sources.iter().filter(|s| s.enabled).cloned().collect();
         let store = Arc::clone(&self.store);
         let held = tokio::task::spawn_blocking(move || store.dataset_counts())
             .await
-            .map_err(anyhow::Error::from)
-            .and_then(|counts| counts.map_err(anyhow::Error::from));
+            .map_err(PipelineError::from)
+            .and_then(|counts| counts.map_err(PipelineError::from));
         match held {
             Ok(held) => {
                 sources.sort_by_key(|s| std::cmp::Reverse(held.get(&s.id).copied().unwrap_or(0)))
@@ -394,22 +423,19 @@ impl Pipeline {
         while let Some(joined) = runs.join_next().await {
             match joined {
                 Ok(result) => results.push(result),
-                Err(e) => results.push((
-                    "(unknown)".into(),
-                    Err(anyhow::anyhow!("harvest task stopped: {e}")),
-                )),
+                Err(e) => results.push(("(unknown)".into(), Err(PipelineError::Task(e)))),
             }
         }
         results
     }
 
     /// Rebuilds the index from the store, without the network. Returns the datasets indexed.
-    pub fn reindex(&self) -> anyhow::Result<u64> {
+    pub fn reindex(&self) -> Result<u64, PipelineError> {
         reindex(&self.store, &self.index, &self.directory)
     }
 
     /// Rebuilds the index if it has not caught up with the store (after a crash).
-    pub fn reconcile(&self) -> anyhow::Result<Option<u64>> {
+    pub fn reconcile(&self) -> Result<Option<u64>, PipelineError> {
         if self.index.indexed_seq() == Some(self.store.change_seq()?) {
             return Ok(None);
         }
@@ -427,7 +453,7 @@ fn index_group(
     directory: &OrganisationDirectory,
     group: &GroupApplied,
     source_ids: &[String],
-) -> anyhow::Result<Option<u64>> {
+) -> Result<Option<u64>, PipelineError> {
     if !group.changed {
         return Ok(None);
     }
@@ -515,7 +541,7 @@ pub fn reindex(
     store: &Store,
     index: &Indexer,
     directory: &OrganisationDirectory,
-) -> anyhow::Result<u64> {
+) -> Result<u64, PipelineError> {
     let seq = store.change_seq()?;
     let mut docs: Vec<(DatasetView, String, Vec<String>)> = Vec::new();
     let mut bad = 0u64;

@@ -9,11 +9,11 @@
 //! shifted by a fixed jitter so that sources sharing a schedule do not start at once. Its
 //! clock follows tokio's, so tests drive it with paused time.
 
-use crate::pipeline::{Pipeline, Quiet};
+use crate::{Pipeline, Quiet};
 use chrono::{DateTime, Utc};
-use samla_api::{HarvestControl, StartRefusal};
 use samla_config::SourceConfig;
 use samla_model::Outcome;
+use samla_model::run::{HarvestControl, StartRefusal};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -161,28 +161,18 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    /// A scheduler for the enabled sources of a configuration.
-    pub fn new(
-        sources: &[SourceConfig],
-        timezone: &str,
-        max_jitter: Duration,
-    ) -> anyhow::Result<Self> {
-        let timezone: chrono_tz::Tz = timezone
-            .parse()
-            .map_err(|e| anyhow::anyhow!("time zone {timezone:?}: {e}"))?;
+    /// A scheduler for the enabled sources of a configuration, in the region's time zone.
+    pub fn new(sources: &[SourceConfig], timezone: chrono_tz::Tz, max_jitter: Duration) -> Self {
         let entries = sources
             .iter()
             .filter(|s| s.enabled)
-            .map(|s| {
-                Ok(Entry {
-                    source_id: s.id.clone(),
-                    schedule: samla_config::parse_schedule(&s.schedule)
-                        .map_err(|e| anyhow::anyhow!("source {}: {e}", s.id))?,
-                    jitter: jitter_for(&s.id, max_jitter),
-                })
+            .map(|s| Entry {
+                source_id: s.id.clone(),
+                schedule: s.schedule.cron().clone(),
+                jitter: jitter_for(&s.id, max_jitter),
             })
-            .collect::<anyhow::Result<_>>()?;
-        Ok(Self { entries, timezone })
+            .collect();
+        Self { entries, timezone }
     }
 
     /// The entries.

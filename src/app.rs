@@ -156,6 +156,46 @@ fn shapes_for(config: &Config) -> anyhow::Result<Shapes> {
     Ok(shapes)
 }
 
+/// The reports of a configuration's region over `store`.
+fn reports_for(
+    config: &Config,
+    store: Arc<Store>,
+    directory: Arc<OrganisationDirectory>,
+) -> anyhow::Result<Reports> {
+    let sources = Arc::new(
+        config
+            .sources
+            .iter()
+            .map(|s| SourceInfo {
+                id: s.id.clone(),
+                organisation: s.organisation.clone(),
+                protocol: s.protocol.to_string(),
+                url: s.url.to_string(),
+                verified: s.verified,
+            })
+            .collect(),
+    );
+    Ok(Reports::new(
+        store,
+        directory,
+        sources,
+        Arc::new(shapes_for(config)?),
+        samla_model::quality::Options {
+            swedish: config.quality.swedish,
+        },
+    ))
+}
+
+/// The reports over a state directory that another process may be writing (a serving
+/// samla): the store is opened to read only, the index not at all.
+pub fn open_reports(config: &Config, state_dir: &Path) -> anyhow::Result<Reports> {
+    let store = Arc::new(
+        Store::open_read_only(state_dir)
+            .with_context(|| format!("reading the store in {}", state_dir.display()))?,
+    );
+    reports_for(config, store, Arc::new(directory_of(config)))
+}
+
 impl Samla {
     /// Opens the state directory (store and index) for a configuration, and brings the index
     /// up to date with the store if an earlier process stopped between the two.
@@ -195,28 +235,11 @@ impl Samla {
             config.harvest.run_timeout,
             config.harvest.concurrency,
         ));
-        let sources = Arc::new(
-            config
-                .sources
-                .iter()
-                .map(|s| SourceInfo {
-                    id: s.id.clone(),
-                    organisation: s.organisation.clone(),
-                    protocol: s.protocol.to_string(),
-                    url: s.url.to_string(),
-                    verified: s.verified,
-                })
-                .collect(),
-        );
-        let reports = Arc::new(Reports::new(
+        let reports = Arc::new(reports_for(
+            &config,
             Arc::clone(&store),
             Arc::clone(&directory),
-            sources,
-            Arc::new(shapes_for(&config)?),
-            samla_model::quality::Options {
-                swedish: config.quality.swedish,
-            },
-        ));
+        )?);
         let requests = Arc::new(RequestLimiter::new(config.demand.requests_per_hour));
         let sparql = Arc::new(samla_sparql::SparqlEndpoint::new(
             Arc::clone(&store),

@@ -303,7 +303,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Some(path) => Config::from_file(&path)?,
                 None => app::embedded_region()?,
             };
-            let samla = open(config, &state).await?;
+            // Read only, beside whatever else uses the state (a serving samla).
+            let reports =
+                tokio::task::spawn_blocking(move || app::open_reports(&config, &state)).await??;
             let mut query = url::form_urlencoded::Serializer::new(String::new());
             query.append_pair(
                 "format",
@@ -327,7 +329,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 .map(|v| v.get_name().to_string())
                 .unwrap_or_default();
             let rendered =
-                samla_reports::render(&samla.reports, &name, &query.finish(), chrono::Utc::now())
+                samla_reports::render(&reports, &name, &query.finish(), chrono::Utc::now())
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             match rendered {
                 Rendered::Json(v) => println!("{}", serde_json::to_string_pretty(&v)?),

@@ -17,7 +17,8 @@
 //! are opaque JSON to it.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use samla_model::DatasetRecord;
 use samla_model::run::{Outcome, RunReport, RunState};
 use serde::Serialize;
@@ -39,6 +40,15 @@ pub enum StoreError {
         /// The cause.
         #[source]
         source: rusqlite::Error,
+    },
+    /// No read connection could be had.
+    #[error("store {path}: no read connection: {source}")]
+    Pool {
+        /// The database file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: r2d2::Error,
     },
     /// A run report could not be written as JSON.
     #[error("run report: {0}")]
@@ -193,12 +203,35 @@ pub struct GroupApplied {
     pub changed: bool,
 }
 
-/// The canonical store.
-#[derive(Debug)]
+/// The canonical store: one writer connection, and a pool of read connections that read
+/// while it writes (SQLite's write-ahead log gives each read the last committed state).
 pub struct Store {
-    conn: Mutex<Connection>,
+    writer: Mutex<Connection>,
+    readers: r2d2::Pool<SqliteConnectionManager>,
     path: PathBuf,
     retention: Retention,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+/// Read connections at most: requests, reports and the harvest's lookups each take one for a
+/// call; more wait for one to come back.
+const READERS: u32 = 8;
+
+/// The read pool of the database at `path`: read-only connections, opened as needed.
+fn read_pool(path: &Path) -> Result<r2d2::Pool<SqliteConnectionManager>, r2d2::Error> {
+    let manager = SqliteConnectionManager::file(path)
+        .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .with_init(|c| c.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA cache_size = -16384;"));
+    r2d2::Pool::builder()
+        .max_size(READERS)
+        .min_idle(Some(1))
+        .connection_timeout(std::time::Duration::from_secs(30))
+        .build(manager)
 }
 
 /// The pause between a commit and the checkpoint after it: the commits meanwhile are
@@ -421,8 +454,42 @@ impl Store {
             [RunState::Interrupted.as_str(), RunState::Running.as_str()],
         )
         .map_err(err)?;
+        let readers = read_pool(&path).map_err(|source| StoreError::Pool {
+            path: path.clone(),
+            source,
+        })?;
         Ok(Self {
-            conn: Mutex::new(conn),
+            writer: Mutex::new(conn),
+            readers,
+            path,
+            retention: Retention::default(),
+        })
+    }
+
+    /// Opens the store in `state_dir` to read only, beside a process that writes it (a
+    /// `samla report` beside a serving samla): nothing is created, migrated or marked, and
+    /// every write fails.
+    pub fn open_read_only(state_dir: &Path) -> Result<Self, StoreError> {
+        let path = state_dir.join("samla.sqlite");
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let writer = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(err)?;
+        writer
+            .execute_batch("PRAGMA busy_timeout = 5000;")
+            .map_err(err)?;
+        let readers = read_pool(&path).map_err(|source| StoreError::Pool {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Self {
+            writer: Mutex::new(writer),
+            readers,
             path,
             retention: Retention::default(),
         })
@@ -434,10 +501,20 @@ impl Store {
         self
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    /// The one writer connection: writes queue for it, reads never wait for it.
+    fn writer(&self) -> MutexGuard<'_, Connection> {
         // A poisoned lock only means another thread panicked mid-call; SQLite's own
         // transactions keep the data consistent, so the connection is still usable.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A read connection from the pool: it reads the last committed state (WAL), beside the
+    /// writer and the other readers.
+    fn reader(&self) -> Result<r2d2::PooledConnection<SqliteConnectionManager>, StoreError> {
+        self.readers.get().map_err(|source| StoreError::Pool {
+            path: self.path.clone(),
+            source,
+        })
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
@@ -452,7 +529,7 @@ impl Store {
         &self,
         source_id: &str,
     ) -> Result<HashMap<String, String>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached("SELECT id, hash FROM records WHERE source_id = ?1")
             .map_err(|e| self.err(e))?;
@@ -466,7 +543,7 @@ impl Store {
     /// archives and removes what complete runs no longer list, keeps page memos, records each
     /// run, and bumps the change sequence once if anything changed.
     pub fn apply_runs(&self, runs: Vec<RunInput>) -> Result<GroupApplied, StoreError> {
-        let mut conn = self.conn();
+        let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         let mut out = GroupApplied::default();
         let mut lookups: HashSet<String> = HashSet::new();
@@ -701,7 +778,7 @@ impl Store {
     /// Records a run as started (outcome `running`) and returns its id; the run's
     /// [`RunRow::id`] then completes the same row.
     pub fn begin_run(&self, source_id: &str, started: DateTime<Utc>) -> Result<i64, StoreError> {
-        let conn = self.conn();
+        let conn = self.writer();
         conn.execute(
             "INSERT INTO runs (source_id, started, finished, outcome, new, changed, unchanged, report)
              VALUES (?1, ?2, ?2, ?3, 0, 0, 0, '{}')",
@@ -723,7 +800,7 @@ impl Store {
         let now = Utc::now();
         let report = RunReport::ended(source_id, outcome, reason, now);
         let report = serde_json::to_string(&report).map_err(StoreError::Report)?;
-        self.conn()
+        self.writer()
             .execute(
                 "UPDATE runs SET outcome = ?2, finished = ?3, report = ?4 WHERE id = ?1 AND outcome = ?5",
                 params![id, outcome.as_str(), now, report, RunState::Running.as_str()],
@@ -734,7 +811,7 @@ impl Store {
 
     /// The page memos (JSON) the source's last run kept.
     pub fn page_memos(&self, source_id: &str) -> Result<Option<String>, StoreError> {
-        self.conn()
+        self.reader()?
             .query_row(
                 "SELECT memos FROM pages WHERE source_id = ?1",
                 [source_id],
@@ -746,7 +823,7 @@ impl Store {
 
     /// The change sequence number: bumped by every run that changed something.
     pub fn change_seq(&self) -> Result<u64, StoreError> {
-        self.conn()
+        self.reader()?
             .query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| {
                 r.get(0)
             })
@@ -755,7 +832,7 @@ impl Store {
 
     /// The record a dataset is shown as: its winning active row, if it has one.
     pub fn winner(&self, id: &str) -> Result<Option<StoredDataset>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {} FROM records d WHERE d.id = ?1 AND d.archived_at IS NULL
@@ -770,7 +847,7 @@ impl Store {
 
     /// Every row of a dataset, one per source, the winner first, archived rows last.
     pub fn provenance(&self, id: &str) -> Result<Vec<StoredDataset>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {} FROM records d WHERE d.id = ?1
@@ -786,7 +863,7 @@ impl Store {
 
     /// A source's archived datasets, most recently archived first.
     pub fn archived(&self, source_id: &str) -> Result<Vec<StoredDataset>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {} FROM records d WHERE d.source_id = ?1 AND d.archived_at IS NOT NULL
@@ -802,7 +879,7 @@ impl Store {
 
     /// Calls `f` with every dataset's winning record, in id order (for rebuilding the index).
     pub fn for_each_dataset(&self, mut f: impl FnMut(StoredDataset)) -> Result<u64, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare(&format!(
                 "SELECT {} FROM records d WHERE {} ORDER BY d.id",
@@ -825,7 +902,7 @@ impl Store {
     /// Read from the indexes alone (every record, less the archived ones), not the rows:
     /// milliseconds at 100k datasets where a scan of the rows takes a fifth of a second.
     pub fn dataset_counts(&self) -> Result<HashMap<String, u64>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
                 "SELECT source_id, count(*) - (SELECT count(*) FROM records m
@@ -841,7 +918,7 @@ impl Store {
 
     /// Runs in the kept history by source and state.
     pub fn run_counts(&self) -> Result<Vec<(String, RunState, u64)>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
                 "SELECT source_id, outcome, count(*) FROM runs GROUP BY source_id, outcome
@@ -858,7 +935,7 @@ impl Store {
 
     /// The latest run of every source, by source id.
     pub fn last_runs(&self) -> Result<HashMap<String, StoredRun>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {RUN_COLUMNS} FROM runs
@@ -873,7 +950,7 @@ impl Store {
 
     /// The runs of a source, newest first.
     pub fn runs(&self, source_id: &str, limit: u32) -> Result<Vec<StoredRun>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {RUN_COLUMNS} FROM runs

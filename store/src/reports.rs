@@ -55,7 +55,7 @@ pub struct StoredRequest {
 impl Store {
     /// Stores link-check results, replacing earlier ones for the same URLs.
     pub fn record_links(&self, rows: &[LinkRow]) -> Result<(), StoreError> {
-        let mut conn = self.conn();
+        let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         {
             let mut stmt = tx
@@ -81,7 +81,7 @@ impl Store {
 
     /// Every stored link-check result, by URL.
     pub fn links(&self) -> Result<HashMap<String, LinkRow>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached("SELECT url, ok, status, error, elapsed_ms, checked_at FROM links")
             .map_err(|e| self.err(e))?;
@@ -104,7 +104,7 @@ impl Store {
 
     /// Logs searches (a batch in one transaction).
     pub fn log_searches(&self, searches: &[LoggedSearch]) -> Result<(), StoreError> {
-        let mut conn = self.conn();
+        let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         {
             let mut stmt = tx
@@ -123,7 +123,7 @@ impl Store {
 
     /// Logged searches since `since`, oldest first.
     pub fn searches_since(&self, since: DateTime<Utc>) -> Result<Vec<LoggedSearch>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
                 "SELECT at, query, filters, total FROM searches WHERE at >= ?1 ORDER BY at, id",
@@ -145,7 +145,7 @@ impl Store {
 
     /// Drops logged searches older than `before`; returns how many.
     pub fn prune_searches(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
-        self.conn()
+        self.writer()
             .execute("DELETE FROM searches WHERE at < ?1", [before])
             .map_err(|e| self.err(e))
     }
@@ -156,7 +156,7 @@ impl Store {
         at: DateTime<Utc>,
         request: &serde_json::Value,
     ) -> Result<i64, StoreError> {
-        let conn = self.conn();
+        let conn = self.writer();
         conn.execute(
             "INSERT INTO requests (at, request) VALUES (?1, ?2)",
             params![at, request.to_string()],
@@ -167,7 +167,7 @@ impl Store {
 
     /// Data requests since `since`, newest first.
     pub fn requests_since(&self, since: DateTime<Utc>) -> Result<Vec<StoredRequest>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
                 "SELECT id, at, request FROM requests WHERE at >= ?1 ORDER BY at DESC, id DESC",
@@ -189,7 +189,7 @@ impl Store {
     /// Keeps `body` as the snapshot of `kind` for `day` (`YYYY-MM-DD`), replacing the day's
     /// earlier one.
     pub fn put_snapshot(&self, day: &str, kind: &str, body: &str) -> Result<(), StoreError> {
-        self.conn()
+        self.writer()
             .execute(
                 "INSERT OR REPLACE INTO snapshots (day, kind, body) VALUES (?1, ?2, ?3)",
                 params![day, kind, body],
@@ -200,7 +200,7 @@ impl Store {
 
     /// The snapshots of `kind`, oldest day first.
     pub fn snapshots(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached("SELECT day, body FROM snapshots WHERE kind = ?1 ORDER BY day")
             .map_err(|e| self.err(e))?;

@@ -24,8 +24,10 @@ fn free_port() -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn samla_demo_serves_searches_over_http() {
     let port = free_port();
+    let state = tempfile::tempdir().expect("state dir");
+    let state_dir = state.path().to_str().expect("utf-8 path").to_string();
     let child = Command::new(env!("CARGO_BIN_EXE_samla"))
-        .args(["demo", "--port", &port.to_string()])
+        .args(["demo", "--port", &port.to_string(), "--state", &state_dir])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -84,6 +86,40 @@ async fn samla_demo_serves_searches_over_http() {
         .expect("answers")
         .status();
     assert_eq!(status.as_u16(), 400);
+
+    // A report from the same state while the demo serves it (and keeps its store open).
+    let report = {
+        let state_dir = state_dir.clone();
+        std::thread::spawn(move || {
+            Command::new(env!("CARGO_BIN_EXE_samla"))
+                .args(["report", "quality", "--state", &state_dir])
+                .output()
+                .expect("run samla report")
+        })
+        .join()
+        .expect("thread")
+    };
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let quality: serde_json::Value = serde_json::from_slice(&report.stdout).expect("json");
+    // Every searchable dataset is scored.
+    let all: serde_json::Value = serde_json::from_slice(
+        &client
+            .get(format!("{url}/api/v1/datasets?per_page=1"))
+            .send()
+            .await
+            .expect("search answers")
+            .bytes()
+            .await
+            .expect("body"),
+    )
+    .expect("json");
+    let scored = quality["datasets"].as_array().map_or(0, Vec::len) as u64;
+    assert!(scored > 100, "{scored} datasets scored");
+    assert_eq!(Some(scored), all["total"].as_u64());
 
     drop(child);
     let progress = progress.join().expect("stderr");

@@ -133,6 +133,64 @@ fn run_at(
 }
 
 #[test]
+fn reads_go_on_beside_writes_and_see_one_commit() {
+    // An iteration over the shown datasets (what the reports and a reindex do, for seconds at
+    // scale) holds a read connection, not the writer: a run applies while it is paused in the
+    // middle, and the iteration still sees the store as of the commit it started on.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = std::sync::Arc::new(Store::open(dir.path()).expect("store"));
+    let first: Vec<(DatasetRecord, i64)> = (0..50)
+        .map(|i| (record(&format!("a{i}"), "x"), 0))
+        .collect();
+    let seen: Vec<String> = (0..50).map(|i| format!("a{i}")).collect();
+    let seen: Vec<&str> = seen.iter().map(String::as_str).collect();
+    store
+        .apply_runs(vec![run_at("s", Utc::now(), first, &seen)])
+        .expect("apply");
+    let (paused, pause) = std::sync::mpsc::channel::<()>();
+    let (resume, resumed) = std::sync::mpsc::channel::<()>();
+    let reader = {
+        let store = std::sync::Arc::clone(&store);
+        std::thread::spawn(move || {
+            let mut n = 0;
+            store
+                .for_each_dataset(|_| {
+                    n += 1;
+                    if n == 10 {
+                        let _ = paused.send(());
+                        let _ = resumed.recv();
+                    }
+                })
+                .expect("iteration")
+        })
+    };
+    pause.recv().expect("the iteration pauses");
+    let writer = {
+        let store = std::sync::Arc::clone(&store);
+        std::thread::spawn(move || {
+            let more = (0..20)
+                .map(|i| (record(&format!("b{i}"), "y"), 0))
+                .collect();
+            store
+                .apply_runs(vec![run_at("t", Utc::now(), more, &[])])
+                .expect("apply beside the read")
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !writer.is_finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the write waits for the paused read"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    writer.join().expect("writer");
+    resume.send(()).expect("resume");
+    assert_eq!(reader.join().expect("reader"), 50, "the read's own commit");
+    assert_eq!(store.for_each_dataset(|_| {}).expect("count"), 70);
+}
+
+#[test]
 fn writes_reach_the_database_file_without_waiting_for_a_big_write() {
     // The write-ahead log is checkpointed in the background after commits: the database file
     // alone (a copy without its log) soon holds what was written, though a few hundred

@@ -557,3 +557,60 @@ aggregate = true
         "every organisation, in file order"
     );
 }
+
+/// Reports read the store through read connections of their own: a quality report computed
+/// while a harvest of the simulated region applies finishes, and so does the harvest, and
+/// each report sees the store as of one commit (its datasets never more than the store's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quality_report_runs_while_a_harvest_applies() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let r = region(4000).await;
+    let samla = &r.samla;
+    let done = Arc::new(AtomicBool::new(false));
+    let reporting = {
+        let (reports, store, done) = (
+            Arc::clone(&samla.reports),
+            Arc::clone(&samla.store),
+            Arc::clone(&done),
+        );
+        tokio::task::spawn_blocking(move || {
+            let mut during = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                let rendered = samla_reports::render(&reports, "quality", "", chrono::Utc::now())
+                    .expect("quality report");
+                let samla_reports::Rendered::Json(v) = rendered else {
+                    panic!("json asked for")
+                };
+                let scored = v["datasets"].as_array().map_or(0, Vec::len);
+                let shown = store.for_each_dataset(|_| {}).expect("count") as usize;
+                assert!(scored <= shown, "{scored} scored, {shown} in the store");
+                during.push(scored);
+            }
+            during
+        })
+    };
+    let outcomes = tokio::time::timeout(std::time::Duration::from_secs(300), r.harvest())
+        .await
+        .expect("the harvest finishes while reports run");
+    done.store(true, Ordering::SeqCst);
+    let during = tokio::time::timeout(std::time::Duration::from_secs(120), reporting)
+        .await
+        .expect("the reports finish")
+        .expect("report thread");
+    assert!(
+        !during.is_empty(),
+        "reports were computed during the harvest"
+    );
+    assert!(outcomes.values().any(|o| o.applied.new > 0));
+    // After the harvest, the report scores every searchable dataset.
+    let samla_reports::Rendered::Json(after) =
+        samla_reports::render(&samla.reports, "quality", "", chrono::Utc::now()).expect("report")
+    else {
+        panic!("json asked for")
+    };
+    assert_eq!(
+        after["datasets"].as_array().map_or(0, Vec::len) as u64,
+        samla.index.len()
+    );
+}

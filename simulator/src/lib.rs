@@ -167,10 +167,14 @@ pub struct Simulator {
     catalogs: Vec<SimCatalog>,
     page_size: usize,
     failing: RwLock<HashSet<String>>,
-    cache: Option<Mutex<HashMap<String, (Bytes, String)>>>,
-    /// Rendered CKAN packages and EntryStore entries, per catalog and epoch.
-    platform_cache: Mutex<HashMap<String, Arc<platforms::Listing>>>,
-    indices_cache: Mutex<HashMap<(String, u64), Indices>>,
+    /// Rendered pages, at most [`PAGE_CACHE_BYTES`] of them.
+    cache: Option<Mutex<PageCache>>,
+    /// What a CKAN catalog lists, per catalog, for the current epoch.
+    ckan_cache: PerEpoch<platforms::CkanIndex>,
+    /// What an EntryStore holds, per catalog, for the current epoch.
+    entry_cache: PerEpoch<platforms::EntryIndex>,
+    /// The datasets each catalog publishes, per catalog, for the current epoch.
+    indices_cache: PerEpoch<Vec<usize>>,
     epoch: AtomicU64,
     churn: f64,
     /// Where distribution links point: `None` for the organisations' own (unreachable)
@@ -178,25 +182,30 @@ pub struct Simulator {
     files: Option<String>,
 }
 
-/// The value cached under `key`, made with `make` (outside the lock) the first time.
-fn once<K: std::hash::Hash + Eq, V>(
-    cache: &Mutex<HashMap<K, Arc<V>>>,
-    key: K,
+/// A cache that keeps one epoch's value per key (a catalog): what the region was at an
+/// earlier epoch is never asked for again.
+type PerEpoch<V> = Mutex<HashMap<String, (u64, Arc<V>)>>;
+
+/// The value for `key` at `epoch` in a cache that keeps one epoch per key, made with `make`
+/// (outside the lock) when the key has none, or one of another epoch.
+pub(crate) fn per_epoch<V>(
+    cache: &PerEpoch<V>,
+    key: &str,
+    epoch: u64,
     make: impl FnOnce() -> V,
 ) -> Arc<V> {
-    if let Some(hit) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+    if let Some((e, hit)) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(key)
+        && *e == epoch
+    {
         return Arc::clone(hit);
     }
     let value = Arc::new(make());
     cache
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .insert(key, Arc::clone(&value));
+        .insert(key.to_string(), (epoch, Arc::clone(&value)));
     value
 }
-
-/// The datasets a catalog publishes at an epoch, by index.
-type Indices = Arc<Vec<usize>>;
 
 /// Datasets of the embedded default region.
 pub const DEFAULT_DATASETS: usize = 1000;
@@ -297,8 +306,9 @@ impl Simulator {
             catalogs,
             page_size: DEFAULT_PAGE_SIZE,
             failing: RwLock::new(HashSet::new()),
-            cache: Some(Mutex::new(HashMap::new())),
-            platform_cache: Mutex::new(HashMap::new()),
+            cache: Some(Mutex::new(PageCache::default())),
+            ckan_cache: Mutex::new(HashMap::new()),
+            entry_cache: Mutex::new(HashMap::new()),
             indices_cache: Mutex::new(HashMap::new()),
             epoch: AtomicU64::new(0),
             churn: DEFAULT_CHURN,
@@ -346,11 +356,9 @@ impl Simulator {
 
     /// The datasets a catalog publishes at `epoch`, by index (computed once per epoch).
     pub fn indices(&self, c: &SimCatalog, epoch: u64) -> Arc<Vec<usize>> {
-        once(
-            &self.indices_cache,
-            (c.organisation.code.clone(), epoch),
-            || self.compute_indices(c, epoch),
-        )
+        per_epoch(&self.indices_cache, &c.organisation.code, epoch, || {
+            self.compute_indices(c, epoch)
+        })
     }
 
     fn compute_indices(&self, c: &SimCatalog, epoch: u64) -> Vec<usize> {
@@ -419,6 +427,8 @@ impl Simulator {
     }
 
     /// The same region without the page cache (pages are generated on every request).
+    /// Pages are made on demand either way; the cache keeps recently served ones, up to
+    /// [`PAGE_CACHE_BYTES`].
     pub fn without_cache(mut self) -> Self {
         self.cache = None;
         self
@@ -654,11 +664,31 @@ impl Simulator {
         serialize(&g.triples, c.syntax)
     }
 
+    /// The topic dataset `i` of a catalog is about.
+    fn topic(&self, c: &SimCatalog, i: usize) -> &'static Topic {
+        &TOPICS[(i + seed(&c.organisation.code, 0, "offset") as usize) % TOPICS.len()]
+    }
+
+    /// The last segment of dataset `i`'s IRI (`badplatser-12`; a CKAN package's name).
+    fn local_name(&self, c: &SimCatalog, i: usize) -> String {
+        format!("{}-{i}", self.topic(c, i).slug)
+    }
+
+    /// Dataset `i`'s `dcterms:identifier`: a UUID on the platforms, else its local name.
+    fn identifier(&self, c: &SimCatalog, i: usize) -> String {
+        let code = c.organisation.code.as_str();
+        if matches!(code, "1280" | "1283" | "1281" | "12") {
+            uuid(code, i)
+        } else {
+            self.local_name(c, i)
+        }
+    }
+
     /// Writes dataset `i` of a catalog (at `version`) into `g`; returns its node.
     fn dataset(&self, c: &SimCatalog, i: usize, version: u64, g: &mut Graph) -> Term {
         let o = &c.organisation;
         let code = o.code.as_str();
-        let topic: &Topic = &TOPICS[(i + seed(code, 0, "offset") as usize) % TOPICS.len()];
+        let topic: &Topic = self.topic(c, i);
         let round = i / TOPICS.len();
         let variant = (round > 0).then(|| VARIANTS[(round - 1) % VARIANTS.len()]);
         let serial = if round > VARIANTS.len() {
@@ -674,7 +704,7 @@ impl Simulator {
             format!("{scheme}://publications.europa.eu/resource/authority/{table}/{code}")
         };
 
-        let local = format!("{}-{i}", topic.slug);
+        let local = self.local_name(c, i);
         let dataset: NamedOrBlankNode = if c.blank_nodes && i == 0 {
             BlankNode::new_unchecked(format!("ds{i}")).into()
         } else {
@@ -682,12 +712,12 @@ impl Simulator {
         };
         let ds = &dataset;
         g.iri(ds, RDF_TYPE, &format!("{DCAT}Dataset"));
-        let identifier = if matches!(code, "1280" | "1283" | "1281" | "12") {
-            uuid(code, i)
-        } else {
-            local.clone()
-        };
-        g.lit(ds, &format!("{DCT}identifier"), &identifier, None);
+        g.lit(
+            ds,
+            &format!("{DCT}identifier"),
+            &self.identifier(c, i),
+            None,
+        );
         let region_suffix = if code == "12" { " i Skåne" } else { "" };
         let title_sv = match variant {
             Some(v) => format!("{}{region_suffix} – {v}{serial}", topic.sv),
@@ -1162,7 +1192,7 @@ impl Simulator {
         if let Some(cache) = &self.cache
             && let Some(hit) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
         {
-            return Some(hit.clone());
+            return Some(hit);
         }
         let body = Bytes::from(tokio::task::spawn_blocking(render).await.ok()?);
         let etag = format!("\"{}\"", &platforms::hex_digest(&body)[..20]);
@@ -1173,6 +1203,46 @@ impl Simulator {
                 .insert(key, (body.clone(), etag.clone()));
         }
         Some((body, etag))
+    }
+}
+
+/// Bytes of rendered pages the simulator keeps: a region's pages are made again when asked
+/// for after this much else was served (the region is deterministic, so they come out the
+/// same). Enough for the whole of a 100k region, so benchmarks serve a harvest's pages
+/// again without making them; a bound, so a region of millions stays small.
+pub const PAGE_CACHE_BYTES: usize = 512 << 20;
+
+/// Rendered pages and their ETags, the oldest dropped first past [`PAGE_CACHE_BYTES`].
+#[derive(Debug, Default)]
+struct PageCache {
+    pages: HashMap<String, (Bytes, String)>,
+    order: std::collections::VecDeque<String>,
+    bytes: usize,
+}
+
+impl PageCache {
+    fn get(&self, key: &str) -> Option<(Bytes, String)> {
+        self.pages.get(key).cloned()
+    }
+
+    fn insert(&mut self, key: String, page: (Bytes, String)) {
+        if page.0.len() > PAGE_CACHE_BYTES {
+            return;
+        }
+        self.bytes += page.0.len();
+        if let Some(old) = self.pages.insert(key.clone(), page) {
+            self.bytes -= old.0.len();
+        } else {
+            self.order.push_back(key);
+        }
+        while self.bytes > PAGE_CACHE_BYTES {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(old) = self.pages.remove(&oldest) {
+                self.bytes -= old.0.len();
+            }
+        }
     }
 }
 

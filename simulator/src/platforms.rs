@@ -7,7 +7,7 @@
 
 use crate::{
     DCAT, DCT, Graph, Platform, RDF_TYPE, SimCatalog, Simulator, Syntax, VCARD, base_url,
-    conditional, once, serialize,
+    conditional, per_epoch, serialize,
 };
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -27,145 +27,278 @@ pub(crate) fn hex_digest(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// One catalog at one epoch, as its platform holds it.
-#[derive(Debug, Default)]
-pub(crate) struct Listing {
-    /// CKAN: (id, metadata_modified, package JSON), by id.
-    packages: Vec<(String, String, Value)>,
-    /// EntryStore: (rdf types, modified, entry JSON), oldest first.
-    entries: Vec<(Vec<String>, String, Value)>,
-    /// Every triple of the catalog's datasets (for the export).
-    triples: Vec<Triple>,
-    /// Entries matching each search query seen, by position.
-    matches: std::sync::Mutex<HashMap<String, Arc<Vec<usize>>>>,
+/// One dataset a catalog lists: one of its own, or one it republishes from another
+/// organisation's catalog (`origin` is the index of the catalog that describes it).
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    origin: usize,
+    i: usize,
+    republished: bool,
 }
 
-impl Listing {
+/// A CKAN catalog at one epoch, as little as it takes to answer any page: each package's id,
+/// `metadata_modified` and the dataset it is made from, in id order. Packages are written when
+/// a page asks for them.
+#[derive(Debug)]
+pub(crate) struct CkanIndex {
+    rows: Vec<(Box<str>, Box<str>, Item)>,
+}
+
+/// An EntryStore at one epoch, as little as it takes to answer any search page: each entry's
+/// dataset, its place among that dataset's resources and its types, in creation order; the
+/// shared entries (publishers, contact points) at the end, whole. Entries are written when a
+/// page asks for them.
+#[derive(Debug)]
+pub(crate) struct EntryIndex {
+    /// The datasets and when each was last written.
+    items: Vec<(Item, Box<str>)>,
+    /// (item, resource number within the item's graph, types as bits of `types`); an item
+    /// of `u32::MAX` is shared entry `resource`.
+    entries: Vec<(u32, u16, u16)>,
+    /// The rdf:types met, for the bits.
+    types: Vec<String>,
+    /// The shared entries: subject, triples, modified.
+    shared: Vec<(String, Vec<Triple>, String)>,
+    /// Entries matching each search query seen, by position.
+    matches: std::sync::Mutex<HashMap<String, Arc<Vec<u32>>>>,
+}
+
+impl EntryIndex {
     /// The entries a search query selects: public, of a type the query names.
-    fn matching(&self, query: &str) -> Arc<Vec<usize>> {
+    fn matching(&self, query: &str) -> Arc<Vec<u32>> {
         let mut cache = self.matches.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(hit) = cache.get(query) {
             return Arc::clone(hit);
         }
         let public = query.contains("public:true");
-        let mut named: HashMap<&str, bool> = HashMap::new();
-        let list: Vec<usize> = self
-            .entries
+        let named: u16 = self
+            .types
             .iter()
             .enumerate()
-            .filter(|(_, (types, _, _))| {
-                public
-                    && types.iter().any(|t| {
-                        *named.entry(t.as_str()).or_insert_with(|| {
-                            query.contains(&t.replace(':', "\\:").replace('/', "\\/"))
-                        })
-                    })
-            })
-            .map(|(i, _)| i)
+            .filter(|(_, t)| query.contains(&t.replace(':', "\\:").replace('/', "\\/")))
+            .fold(0, |bits, (k, _)| bits | 1 << k);
+        let list: Vec<u32> = (0..self.entries.len() as u32)
+            .filter(|&n| public && self.entries[n as usize].2 & named != 0)
             .collect();
         let list = Arc::new(list);
         cache.insert(query.to_string(), Arc::clone(&list));
         list
+    }
+
+    fn modified(&self, n: u32) -> &str {
+        match self.entries[n as usize] {
+            (u32::MAX, k, _) => &self.shared[k as usize].2,
+            (item, _, _) => &self.items[item as usize].1,
+        }
     }
 }
 
 /// Datasets Region Skåne republishes from municipal catalogs: (kommunkod, how many).
 const REPUBLISHED: &[(&str, usize)] = &[("1283", 3), ("1281", 2)];
 
+/// A dataset's graph as a platform holds it: its node, its own triples, and the triples of
+/// the publisher and contact point it shares with the catalog's other datasets.
+struct ItemGraph {
+    node: Term,
+    own: Vec<Triple>,
+    shared: Vec<Triple>,
+}
+
+impl ItemGraph {
+    /// Its own triples by subject: the dataset first, then its other resources (its
+    /// distributions), as they were created.
+    fn resources(&self) -> Vec<(String, Vec<&Triple>)> {
+        let mut by_subject: BTreeMap<String, Vec<&Triple>> = BTreeMap::new();
+        for t in &self.own {
+            by_subject
+                .entry(subject_str(&t.subject))
+                .or_default()
+                .push(t);
+        }
+        let first = term_str(&self.node);
+        let mut resources: Vec<(String, Vec<&Triple>)> = by_subject.into_iter().collect();
+        resources.sort_by_key(|(s, _)| (*s != first, s.clone()));
+        resources
+    }
+}
+
 impl Simulator {
-    /// The triples of one catalog's datasets at `epoch`: each dataset with its
-    /// distributions, then the publishers and contact points they refer to, once.
-    fn catalog_triples(&self, c: &SimCatalog, epoch: u64) -> Vec<(Term, Vec<Triple>, String)> {
-        let mut datasets = Vec::new();
-        let mut shared: BTreeMap<String, Vec<Triple>> = BTreeMap::new();
-        let mut add = |origin: &SimCatalog, i: usize, republished: bool| {
-            let mut g = Graph::default();
-            let node = self.dataset(origin, i, self.version(origin, i, epoch), &mut g);
-            if republished {
-                g.lit(
-                    &as_subject(&node),
-                    &format!("{DCAT}keyword"),
-                    "regional samling",
-                    Some("sv"),
-                );
+    /// The datasets a catalog lists at `epoch`: its own, then those it republishes.
+    fn items(&self, c: &SimCatalog, epoch: u64) -> Vec<Item> {
+        let origin = self.position(c);
+        let mut items: Vec<Item> = self
+            .indices(c, epoch)
+            .iter()
+            .map(|&i| Item {
+                origin,
+                i,
+                republished: false,
+            })
+            .collect();
+        if c.organisation.code == "12" {
+            for (code, n) in REPUBLISHED {
+                if let Some(origin) = self
+                    .catalogs
+                    .iter()
+                    .position(|o| o.organisation.code == *code)
+                {
+                    items.extend((0..(*n).min(self.catalogs[origin].datasets)).map(|i| Item {
+                        origin,
+                        i,
+                        republished: true,
+                    }));
+                }
             }
-            // The shared nodes (publisher, contact point) are described in every fresh graph;
-            // keep them apart, once per node.
-            let (own, other): (Vec<Triple>, Vec<Triple>) = g
-                .triples
-                .into_iter()
-                .partition(|t| !is_shared(t, &origin.organisation.domain));
-            for t in other {
+        }
+        items
+    }
+
+    fn position(&self, c: &SimCatalog) -> usize {
+        self.catalogs
+            .iter()
+            .position(|o| o.organisation.code == c.organisation.code)
+            .unwrap_or(0)
+    }
+
+    /// One listed dataset's graph at `epoch`.
+    fn item_graph(&self, item: Item, epoch: u64) -> ItemGraph {
+        let origin = &self.catalogs[item.origin];
+        let mut g = Graph::default();
+        let node = self.dataset(origin, item.i, self.version(origin, item.i, epoch), &mut g);
+        if item.republished {
+            g.lit(
+                &as_subject(&node),
+                &format!("{DCAT}keyword"),
+                "regional samling",
+                Some("sv"),
+            );
+        }
+        let (own, shared) = g
+            .triples
+            .into_iter()
+            .partition(|t| !is_shared(t, &origin.organisation.domain));
+        ItemGraph { node, own, shared }
+    }
+
+    fn item_modified(&self, item: Item, epoch: u64) -> String {
+        self.record_modified(&self.catalogs[item.origin], item.i, epoch)
+    }
+
+    /// The shared nodes of a catalog's datasets, each once, in subject order.
+    fn shared_nodes(
+        &self,
+        graphs: impl Iterator<Item = Vec<Triple>>,
+    ) -> Vec<(String, Vec<Triple>)> {
+        let mut shared: BTreeMap<String, Vec<Triple>> = BTreeMap::new();
+        for triples in graphs {
+            for t in triples {
                 let list = shared.entry(subject_str(&t.subject)).or_default();
                 if !list.contains(&t) {
                     list.push(t);
                 }
             }
-            datasets.push((node, own, self.record_modified(origin, i, epoch)));
-        };
-        for &i in self.indices(c, epoch).iter() {
-            add(c, i, false);
         }
-        if c.organisation.code == "12" {
-            for (code, n) in REPUBLISHED {
-                if let Some(origin) = self.catalogs.iter().find(|o| o.organisation.code == *code) {
-                    for i in 0..(*n).min(origin.datasets) {
-                        add(origin, i, true);
-                    }
-                }
-            }
-        }
-        for (subject, triples) in shared {
-            let modified = self.record_modified(c, 0, 0);
-            datasets.push((NamedNode::new_unchecked(subject).into(), triples, modified));
-        }
-        datasets
+        shared.into_iter().collect()
     }
 
-    /// The catalog's listing at the current epoch, built once.
-    pub(crate) fn listing(&self, c: &SimCatalog, base: &str) -> Arc<Listing> {
+    /// The CKAN catalog's packages at the current epoch, in id order (built once an epoch).
+    pub(crate) fn ckan_index(&self, c: &SimCatalog) -> Arc<CkanIndex> {
         let epoch = self.epoch();
-        let key = format!("{}|{base}|{epoch}", c.organisation.code);
-        once(&self.platform_cache, key, || {
-            self.build_listing(c, base, epoch)
+        per_epoch(&self.ckan_cache, &c.organisation.code, epoch, || {
+            let mut rows: Vec<(Box<str>, Box<str>, Item)> = self
+                .items(c, epoch)
+                .into_iter()
+                .map(|item| {
+                    let origin = &self.catalogs[item.origin];
+                    (
+                        self.identifier(origin, item.i).into_boxed_str(),
+                        self.item_modified(item, epoch).into_boxed_str(),
+                        item,
+                    )
+                })
+                .collect();
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            CkanIndex { rows }
         })
     }
 
-    fn build_listing(&self, c: &SimCatalog, base: &str, epoch: u64) -> Listing {
-        let slug = c.organisation.slug();
-        let mut listing = Listing::default();
-        for (node, triples, modified) in self.catalog_triples(c, epoch) {
-            match c.platform {
-                Platform::Ckan => {
-                    if let Some(package) = package(&node, &triples, c, &modified) {
-                        listing.packages.push(package);
+    /// The package of a listed dataset at `epoch`.
+    fn package_of(&self, c: &SimCatalog, item: Item, epoch: u64) -> Option<Value> {
+        let graph = self.item_graph(item, epoch);
+        package(&graph.node, &graph.own, c, &self.item_modified(item, epoch)).map(|p| p.2)
+    }
+
+    /// The EntryStore's entries at the current epoch (built once an epoch: every dataset's
+    /// graph is made once to count its resources).
+    pub(crate) fn entry_index(&self, c: &SimCatalog) -> Arc<EntryIndex> {
+        let epoch = self.epoch();
+        per_epoch(&self.entry_cache, &c.organisation.code, epoch, || {
+            let mut index = EntryIndex {
+                items: Vec::new(),
+                entries: Vec::new(),
+                types: Vec::new(),
+                shared: Vec::new(),
+                matches: std::sync::Mutex::new(HashMap::new()),
+            };
+            let type_bit = |index: &mut EntryIndex, t: String| -> u16 {
+                let k = match index.types.iter().position(|known| *known == t) {
+                    Some(k) => k,
+                    None => {
+                        index.types.push(t);
+                        index.types.len() - 1
                     }
+                };
+                // Sixteen kinds of resource at most: more are not told apart by type.
+                1u16.checked_shl(k as u32).unwrap_or(0)
+            };
+            let mut shared_graphs = Vec::new();
+            for item in self.items(c, epoch) {
+                let graph = self.item_graph(item, epoch);
+                let n = index.items.len() as u32;
+                for (k, (_, triples)) in graph.resources().iter().enumerate() {
+                    let types = triples
+                        .iter()
+                        .filter(|t| t.predicate.as_str() == RDF_TYPE)
+                        .fold(0, |bits, t| bits | type_bit(&mut index, text(&t.object)));
+                    index.entries.push((n, k as u16, types));
                 }
-                Platform::Entryscape => {
-                    let mut by_subject: BTreeMap<String, Vec<&Triple>> = BTreeMap::new();
-                    for t in &triples {
-                        by_subject
-                            .entry(subject_str(&t.subject))
-                            .or_default()
-                            .push(t);
-                    }
-                    // The dataset first, then its distributions, as they were created.
-                    let first = term_str(&node);
-                    let mut subjects: Vec<&String> = by_subject.keys().collect();
-                    subjects.sort_by_key(|s| (**s != first, (*s).clone()));
-                    for s in subjects {
-                        let n = listing.entries.len() + 1;
-                        listing
-                            .entries
-                            .push(entry(base, &slug, n, s, &by_subject[s], &modified));
-                    }
-                }
-                Platform::Dcat => {}
+                index
+                    .items
+                    .push((item, self.item_modified(item, epoch).into_boxed_str()));
+                shared_graphs.push(graph.shared);
             }
-            listing.triples.extend(triples);
+            let modified = self.record_modified(c, 0, 0);
+            for (k, (subject, triples)) in self
+                .shared_nodes(shared_graphs.into_iter())
+                .into_iter()
+                .enumerate()
+            {
+                let types = triples
+                    .iter()
+                    .filter(|t| t.predicate.as_str() == RDF_TYPE)
+                    .fold(0, |bits, t| bits | type_bit(&mut index, text(&t.object)));
+                index.entries.push((u32::MAX, k as u16, types));
+                index.shared.push((subject, triples, modified.clone()));
+            }
+            index
+        })
+    }
+
+    /// Every triple of a catalog's datasets at the current epoch, for its export: each
+    /// dataset's own, then the shared nodes once.
+    fn catalog_triples(&self, c: &SimCatalog) -> Vec<Triple> {
+        let epoch = self.epoch();
+        let mut triples = Vec::new();
+        let mut shared = Vec::new();
+        for item in self.items(c, epoch) {
+            let graph = self.item_graph(item, epoch);
+            triples.extend(graph.own);
+            shared.push(graph.shared);
         }
-        listing.packages.sort_by(|a, b| a.0.cmp(&b.0));
-        listing
+        for (_, t) in self.shared_nodes(shared.into_iter()) {
+            triples.extend(t);
+        }
+        triples
     }
 }
 
@@ -467,22 +600,28 @@ pub(crate) async fn package_search(
         since.as_deref().unwrap_or(""),
         params.get("sort")
     );
-    let listing = sim.listing(c, &base);
+    let index = sim.ckan_index(c);
     let sort = params
         .get("sort")
         .cloned()
         .unwrap_or_else(|| "score desc, metadata_modified desc".into());
+    let (sim2, c2) = (Arc::clone(&sim), c.clone());
     let rendered = sim
         .cached(key, move || {
-            let mut matching: Vec<&(String, String, Value)> = listing
-                .packages
+            let mut matching: Vec<&(Box<str>, Box<str>, Item)> = index
+                .rows
                 .iter()
-                .filter(|(_, modified, _)| since.as_deref().is_none_or(|s| modified.as_str() >= s))
+                .filter(|(_, modified, _)| since.as_deref().is_none_or(|s| &**modified >= s))
                 .collect();
             if sort.trim_start().starts_with("metadata_modified desc") {
                 matching.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             }
-            let results: Vec<&Value> = matching.iter().skip(start).take(rows).map(|p| &p.2).collect();
+            let results: Vec<Value> = matching
+                .iter()
+                .skip(start)
+                .take(rows)
+                .filter_map(|(_, _, item)| sim2.package_of(&c2, *item, epoch))
+                .collect();
             json!({
                 "help": "http://127.0.0.1/api/3/action/help_show?name=package_search",
                 "success": true,
@@ -509,7 +648,6 @@ pub(crate) async fn package_show(
     State(sim): State<Arc<Simulator>>,
     Path(org): Path<String>,
     Query(params): Query<HashMap<String, String>>,
-    headers: HeaderMap,
 ) -> Response {
     let c = match catalog_on(&sim, &org, Platform::Ckan) {
         Ok(c) => c,
@@ -522,13 +660,23 @@ pub(crate) async fn package_show(
             "id: Missing value",
         );
     };
-    let listing = sim.listing(c, &base_url(&headers));
-    match listing
-        .packages
-        .iter()
-        .find(|(pid, _, p)| pid == id || p.get("name").and_then(Value::as_str) == Some(id))
-    {
-        Some((_, _, p)) => (
+    let index = sim.ckan_index(c);
+    let epoch = sim.epoch();
+    // By id, else by name (the last segment of the dataset's IRI).
+    let found = index
+        .rows
+        .binary_search_by(|(pid, _, _)| (**pid).cmp(id.as_str()))
+        .ok()
+        .map(|k| index.rows[k].2)
+        .or_else(|| {
+            index
+                .rows
+                .iter()
+                .map(|r| r.2)
+                .find(|item| sim.local_name(&sim.catalogs[item.origin], item.i) == *id)
+        });
+    match found.and_then(|item| sim.package_of(c, item, epoch)) {
+        Some(p) => (
             [(header::CONTENT_TYPE, "application/json")],
             json!({"help": "package_show", "success": true, "result": p}).to_string(),
         )
@@ -578,19 +726,44 @@ pub(crate) async fn entrystore_search(
         .as_deref()
         .is_some_and(|s| s.trim() == "modified desc");
     let key = format!("es|{base}|{org}|{epoch}|{limit}|{offset}|{query}|{newest_first}");
-    let listing = sim.listing(c, &base);
+    let index = sim.entry_index(c);
+    let (sim2, slug) = (Arc::clone(&sim), c.organisation.slug());
     let rendered = sim
         .cached(key, move || {
-            let matching = listing.matching(&query);
-            let mut order: Vec<usize> = matching.as_ref().clone();
+            let matching = index.matching(&query);
+            let mut order: Vec<u32> = matching.as_ref().clone();
             if newest_first {
-                order.sort_by(|a, b| listing.entries[*b].1.cmp(&listing.entries[*a].1).then(a.cmp(b)));
+                order.sort_by(|a, b| index.modified(*b).cmp(index.modified(*a)).then(a.cmp(b)));
             }
-            let children: Vec<&Value> = order
+            // Consecutive entries are mostly one dataset's: its graph is made once for them.
+            let mut graph: Option<(u32, ItemGraph)> = None;
+            let children: Vec<Value> = order
                 .iter()
                 .skip(offset)
                 .take(limit)
-                .map(|&i| &listing.entries[i].2)
+                .map(|&n| {
+                    let number = n as usize + 1;
+                    match index.entries[n as usize] {
+                        (u32::MAX, k, _) => {
+                            let (subject, triples, modified) = &index.shared[k as usize];
+                            let triples: Vec<&Triple> = triples.iter().collect();
+                            entry(&base, &slug, number, subject, &triples, modified).2
+                        }
+                        (item, k, _) => {
+                            if graph.as_ref().is_none_or(|(i, _)| *i != item) {
+                                let g = sim2.item_graph(index.items[item as usize].0, epoch);
+                                graph = Some((item, g));
+                            }
+                            let Some((_, g)) = graph.as_ref() else {
+                                return Value::Null;
+                            };
+                            let resources = g.resources();
+                            let (subject, triples) = &resources[k as usize];
+                            let modified = &index.items[item as usize].1;
+                            entry(&base, &slug, number, subject, triples, modified).2
+                        }
+                    }
+                })
                 .collect();
             json!({"offset": offset, "limit": limit, "results": matching.len(), "resource": {"children": children}})
                 .to_string()
@@ -639,10 +812,11 @@ pub(crate) async fn entrystore_metadata(
     let base = base_url(&headers);
     let epoch = sim.epoch();
     let key = format!("export|{base}|{org}|{epoch}|{recursive}|{syntax:?}");
-    let listing = sim.listing(&c, &base);
     let slug = c.organisation.slug();
+    let sim2 = Arc::clone(&sim);
     let rendered = sim
         .cached(key, move || {
+            let triples = sim2.catalog_triples(&c);
             let catalog = NamedNode::new_unchecked(format!("{base}/{slug}/store/1/resource/dcat"));
             let mut g = Graph::default();
             g.iri(&catalog, RDF_TYPE, &format!("{DCAT}Catalog"));
@@ -652,7 +826,7 @@ pub(crate) async fn entrystore_metadata(
                 &format!("{} – öppna data", c.organisation.name),
                 Some("sv"),
             );
-            for t in &listing.triples {
+            for t in &triples {
                 if t.predicate.as_str() == RDF_TYPE && text(&t.object) == format!("{DCAT}Dataset") {
                     g.push(Triple::new(
                         catalog.clone(),
@@ -665,7 +839,7 @@ pub(crate) async fn entrystore_metadata(
                 }
             }
             if recursive {
-                g.triples.extend(listing.triples.iter().cloned());
+                g.triples.extend(triples);
             }
             serialize(&g.triples, syntax)
         })

@@ -426,6 +426,16 @@ impl Simulator {
         self
     }
 
+    /// The same region keeping up to `bytes` of rendered pages (by default
+    /// [`PAGE_CACHE_BYTES`]).
+    pub fn with_page_cache(mut self, bytes: usize) -> Self {
+        self.cache = Some(Mutex::new(PageCache {
+            budget: bytes,
+            ..PageCache::default()
+        }));
+        self
+    }
+
     /// The same region without the page cache (pages are generated on every request).
     /// Pages are made on demand either way; the cache keeps recently served ones, up to
     /// [`PAGE_CACHE_BYTES`].
@@ -1206,18 +1216,30 @@ impl Simulator {
     }
 }
 
-/// Bytes of rendered pages the simulator keeps: a region's pages are made again when asked
-/// for after this much else was served (the region is deterministic, so they come out the
-/// same). Enough for the whole of a 100k region, so benchmarks serve a harvest's pages
-/// again without making them; a bound, so a region of millions stays small.
-pub const PAGE_CACHE_BYTES: usize = 512 << 20;
+/// Bytes of rendered pages the simulator keeps by default: a page is made again when asked
+/// for after this much else was served (the region is deterministic, so it comes out the
+/// same), so a region of millions stays small. Benchmarks keep every page
+/// ([`Simulator::with_page_cache`]): making pages is the server's work, not the harvest's.
+pub const PAGE_CACHE_BYTES: usize = 64 << 20;
 
-/// Rendered pages and their ETags, the oldest dropped first past [`PAGE_CACHE_BYTES`].
-#[derive(Debug, Default)]
+/// Rendered pages and their ETags, the oldest dropped first past `budget` bytes.
+#[derive(Debug)]
 struct PageCache {
     pages: HashMap<String, (Bytes, String)>,
     order: std::collections::VecDeque<String>,
     bytes: usize,
+    budget: usize,
+}
+
+impl Default for PageCache {
+    fn default() -> Self {
+        Self {
+            pages: HashMap::new(),
+            order: std::collections::VecDeque::new(),
+            bytes: 0,
+            budget: PAGE_CACHE_BYTES,
+        }
+    }
 }
 
 impl PageCache {
@@ -1226,7 +1248,7 @@ impl PageCache {
     }
 
     fn insert(&mut self, key: String, page: (Bytes, String)) {
-        if page.0.len() > PAGE_CACHE_BYTES {
+        if page.0.len() > self.budget {
             return;
         }
         self.bytes += page.0.len();
@@ -1235,7 +1257,7 @@ impl PageCache {
         } else {
             self.order.push_back(key);
         }
-        while self.bytes > PAGE_CACHE_BYTES {
+        while self.bytes > self.budget {
             let Some(oldest) = self.order.pop_front() else {
                 break;
             };

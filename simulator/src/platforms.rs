@@ -96,6 +96,22 @@ impl EntryIndex {
 /// Datasets Region Skåne republishes from municipal catalogs: (kommunkod, how many).
 const REPUBLISHED: &[(&str, usize)] = &[("1283", 3), ("1281", 2)];
 
+/// The shared nodes of a catalog's datasets (publishers, contact points), each triple once,
+/// by subject: every dataset's graph describes them again.
+#[derive(Default)]
+struct SharedNodes(BTreeMap<String, Vec<Triple>>);
+
+impl SharedNodes {
+    fn add(&mut self, triples: Vec<Triple>) {
+        for t in triples {
+            let list = self.0.entry(subject_str(&t.subject)).or_default();
+            if !list.contains(&t) {
+                list.push(t);
+            }
+        }
+    }
+}
+
 /// A dataset's graph as a platform holds it: its node, its own triples, and the triples of
 /// the publisher and contact point it shares with the catalog's other datasets.
 struct ItemGraph {
@@ -184,23 +200,6 @@ impl Simulator {
         self.record_modified(&self.catalogs[item.origin], item.i, epoch)
     }
 
-    /// The shared nodes of a catalog's datasets, each once, in subject order.
-    fn shared_nodes(
-        &self,
-        graphs: impl Iterator<Item = Vec<Triple>>,
-    ) -> Vec<(String, Vec<Triple>)> {
-        let mut shared: BTreeMap<String, Vec<Triple>> = BTreeMap::new();
-        for triples in graphs {
-            for t in triples {
-                let list = shared.entry(subject_str(&t.subject)).or_default();
-                if !list.contains(&t) {
-                    list.push(t);
-                }
-            }
-        }
-        shared.into_iter().collect()
-    }
-
     /// The CKAN catalog's packages at the current epoch, in id order (built once an epoch).
     pub(crate) fn ckan_index(&self, c: &SimCatalog) -> Arc<CkanIndex> {
         let epoch = self.epoch();
@@ -251,7 +250,7 @@ impl Simulator {
                 // Sixteen kinds of resource at most: more are not told apart by type.
                 1u16.checked_shl(k as u32).unwrap_or(0)
             };
-            let mut shared_graphs = Vec::new();
+            let mut shared = SharedNodes::default();
             for item in self.items(c, epoch) {
                 let graph = self.item_graph(item, epoch);
                 let n = index.items.len() as u32;
@@ -265,14 +264,10 @@ impl Simulator {
                 index
                     .items
                     .push((item, self.item_modified(item, epoch).into_boxed_str()));
-                shared_graphs.push(graph.shared);
+                shared.add(graph.shared);
             }
             let modified = self.record_modified(c, 0, 0);
-            for (k, (subject, triples)) in self
-                .shared_nodes(shared_graphs.into_iter())
-                .into_iter()
-                .enumerate()
-            {
+            for (k, (subject, triples)) in shared.0.into_iter().enumerate() {
                 let types = triples
                     .iter()
                     .filter(|t| t.predicate.as_str() == RDF_TYPE)
@@ -289,15 +284,13 @@ impl Simulator {
     fn catalog_triples(&self, c: &SimCatalog) -> Vec<Triple> {
         let epoch = self.epoch();
         let mut triples = Vec::new();
-        let mut shared = Vec::new();
+        let mut shared = SharedNodes::default();
         for item in self.items(c, epoch) {
             let graph = self.item_graph(item, epoch);
             triples.extend(graph.own);
-            shared.push(graph.shared);
+            shared.add(graph.shared);
         }
-        for (_, t) in self.shared_nodes(shared.into_iter()) {
-            triples.extend(t);
-        }
+        triples.extend(shared.0.into_values().flatten());
         triples
     }
 }
@@ -616,19 +609,32 @@ pub(crate) async fn package_search(
             if sort.trim_start().starts_with("metadata_modified desc") {
                 matching.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             }
-            let results: Vec<Value> = matching
+            // The envelope with an empty list, the packages written into it one at a time.
+            let envelope = json!({
+                "help": "http://127.0.0.1/api/3/action/help_show?name=package_search",
+                "success": true,
+                "result": {"count": matching.len(), "sort": sort, "facets": {}, "search_facets": {}, "results": []},
+            })
+            .to_string();
+            let Some(cut) = envelope.find("\"results\":[]").map(|at| at + "\"results\":[".len()) else {
+                return envelope.into_bytes();
+            };
+            let mut body = envelope.as_bytes()[..cut].to_vec();
+            let packages = matching
                 .iter()
                 .skip(start)
                 .take(rows)
-                .filter_map(|(_, _, item)| sim2.package_of(&c2, *item, epoch))
-                .collect();
-            json!({
-                "help": "http://127.0.0.1/api/3/action/help_show?name=package_search",
-                "success": true,
-                "result": {"count": matching.len(), "sort": sort, "facets": {}, "search_facets": {}, "results": results},
-            })
-            .to_string()
-            .into_bytes()
+                .filter_map(|(_, _, item)| sim2.package_of(&c2, *item, epoch));
+            for (k, package) in packages.enumerate() {
+                if k > 0 {
+                    body.push(b',');
+                }
+                if serde_json::to_writer(&mut body, &package).is_err() {
+                    return Vec::new();
+                }
+            }
+            body.extend_from_slice(&envelope.as_bytes()[cut..]);
+            body
         })
         .await;
     match rendered {

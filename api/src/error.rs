@@ -1,8 +1,8 @@
 //! API errors: stable codes and statuses; details of internal errors are logged, not sent.
 
+use crate::wire::{ErrorBody, ErrorDetail};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 /// What went wrong with a request.
 #[derive(Debug, thiserror::Error)]
@@ -58,58 +58,66 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, body) = match &self {
+        let body = |code: &'static str, message: String| ErrorDetail {
+            code,
+            message,
+            parameter: None,
+            detail: None,
+        };
+        let (status, error) = match self {
             ApiError::BadParameter { parameter, message } => (
                 StatusCode::BAD_REQUEST,
-                json!({"error": {"code": "bad_parameter", "parameter": parameter, "message": format!("{parameter}: {message}")}}),
+                ErrorDetail {
+                    message: format!("{parameter}: {message}"),
+                    parameter: Some(parameter),
+                    ..body("bad_parameter", String::new())
+                },
             ),
-            ApiError::NotFound(message) => (
-                StatusCode::NOT_FOUND,
-                json!({"error": {"code": "not_found", "message": message}}),
-            ),
+            ApiError::NotFound(message) => (StatusCode::NOT_FOUND, body("not_found", message)),
             ApiError::Unauthorized(message) => {
-                let body = json!({"error": {"code": "unauthorized", "message": message}});
                 return (
                     StatusCode::UNAUTHORIZED,
                     [(axum::http::header::WWW_AUTHENTICATE, "Bearer")],
-                    axum::Json(body),
+                    axum::Json(ErrorBody {
+                        error: body("unauthorized", message),
+                    }),
                 )
                     .into_response();
             }
-            ApiError::Forbidden(message) => (
-                StatusCode::FORBIDDEN,
-                json!({"error": {"code": "forbidden", "message": message}}),
-            ),
+            ApiError::Forbidden(message) => (StatusCode::FORBIDDEN, body("forbidden", message)),
             ApiError::Conflict { message, detail } => (
                 StatusCode::CONFLICT,
-                json!({"error": {"code": "conflict", "message": message, "detail": detail}}),
+                ErrorDetail {
+                    detail: Some(detail),
+                    ..body("conflict", message)
+                },
             ),
-            ApiError::NotAcceptable(message) => (
-                StatusCode::NOT_ACCEPTABLE,
-                json!({"error": {"code": "not_acceptable", "message": message}}),
-            ),
+            ApiError::NotAcceptable(message) => {
+                (StatusCode::NOT_ACCEPTABLE, body("not_acceptable", message))
+            }
             ApiError::TooManyRequests(message) => {
-                let body = json!({"error": {"code": "too_many_requests", "message": message}});
                 return (
                     StatusCode::TOO_MANY_REQUESTS,
                     [(axum::http::header::RETRY_AFTER, "3600")],
-                    axum::Json(body),
+                    axum::Json(ErrorBody {
+                        error: body("too_many_requests", message),
+                    }),
                 )
                     .into_response();
             }
             ApiError::Unavailable(message) => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                json!({"error": {"code": "unavailable", "message": message}}),
+                body("unavailable", message),
             ),
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    json!({"error": {"code": "internal", "message": "internal error"}}),
+                    body("internal", "internal error".into()),
                 )
             }
         };
-        (status, axum::Json(body)).into_response()
+        (status, axum::Json(ErrorBody { error })).into_response()
     }
 }
 

@@ -33,7 +33,7 @@ fn link(href: String, rel: &str, mime: Option<&str>) -> Link {
     params(crate::openapi::SearchQuery),
     responses(
         (status = 200, description = "The search as an Atom feed", content((String = "application/atom+xml"))),
-        (status = 400, description = "A parameter is invalid; the body names it", body = crate::openapi::ErrorBody),
+        (status = 400, description = "A parameter is invalid; the body names it", body = crate::wire::ErrorBody),
     ))]
 pub(crate) async fn search_feed(
     State(state): State<AppState>,

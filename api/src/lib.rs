@@ -21,6 +21,7 @@ pub mod openapi;
 mod params;
 mod sparql;
 mod web;
+pub mod wire;
 
 pub use error::ApiError;
 
@@ -156,65 +157,73 @@ async fn blocking<T: Send + 'static>(
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "service",
-    responses((status = 200, description = "The service answers", body = openapi::Health)))]
-async fn healthz(State(state): State<AppState>) -> Response {
+    responses((status = 200, description = "The service answers", body = wire::Health)))]
+async fn healthz(State(state): State<AppState>) -> axum::Json<wire::Health> {
     let index = Arc::clone(&state.index);
     let datasets = blocking(move || Ok(index.len())).await.unwrap_or(0);
-    axum::Json(json!({"status": "ok", "datasets": datasets})).into_response()
+    axum::Json(wire::Health {
+        status: "ok",
+        datasets,
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets", tag = "datasets",
     params(openapi::SearchQuery),
     responses(
-        (status = 200, description = "A page of datasets with facet counts", body = openapi::SearchResponse),
-        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
+        (status = 200, description = "A page of datasets with facet counts", body = wire::SearchResponse),
+        (status = 400, description = "A parameter is invalid; the body names it", body = wire::ErrorBody),
     ))]
 async fn search(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
+) -> Result<axum::Json<wire::SearchResponse>, ApiError> {
     let params = SearchParams::parse(query.as_deref().unwrap_or(""))?;
     let result = run_search(&state, &params, Demand::Log).await?;
     let lang = params.lang.as_str();
-    let hits: Vec<Value> = result
+    let text = |map: &samla_model::LangMap| pick(map, lang).map(str::to_string);
+    let hits = result
         .hits
         .iter()
-        .map(|h| {
-            json!({
-                "id": h.id,
-                "uri": h.uri,
-                "title": pick(&h.title, lang),
-                "description": pick(&h.description, lang),
-                "publisher": h.publisher.as_ref().map(|p| json!({
-                    "uri": p.uri,
-                    "name": pick(&p.name, lang),
-                    "municipality_code": p.municipality_code,
-                })),
-                "themes": h.themes,
-                "formats": h.formats,
-                "license": h.license,
-                "modified": h.modified,
-                "landing_page": h.landing_page,
-                "source_id": h.source_id,
-            })
+        .map(|h| wire::SearchHit {
+            id: h.id.clone(),
+            uri: h.uri.clone(),
+            title: text(&h.title),
+            description: text(&h.description),
+            publisher: h.publisher.as_ref().map(|p| wire::HitPublisher {
+                uri: p.uri.clone(),
+                name: text(&p.name),
+                municipality_code: p.municipality_code.clone(),
+            }),
+            themes: h.themes.clone(),
+            formats: h.formats.clone(),
+            license: h.license.clone(),
+            modified: h.modified.clone(),
+            landing_page: h.landing_page.clone(),
+            source_id: h.source_id.clone(),
         })
         .collect();
-    let mut facets = serde_json::Map::new();
-    for (dim, values) in &result.facets {
-        let values: Vec<Value> = values
-            .iter()
-            .map(|(value, count)| json!({"value": value, "label": facet_label(&state.directory, *dim, value, lang), "count": count}))
-            .collect();
-        facets.insert(dim.name().to_string(), Value::Array(values));
-    }
-    Ok(axum::Json(json!({
-        "total": result.total,
-        "page": params.page,
-        "per_page": params.per_page,
-        "hits": hits,
-        "facets": facets,
+    let facets = result
+        .facets
+        .iter()
+        .map(|(dim, values)| {
+            let values = values
+                .iter()
+                .map(|(value, count)| wire::FacetValue {
+                    value: value.clone(),
+                    label: facet_label(&state.directory, *dim, value, lang),
+                    count: *count,
+                })
+                .collect();
+            (dim.name().to_string(), values)
+        })
+        .collect();
+    Ok(axum::Json(wire::SearchResponse {
+        total: result.total as u64,
+        page: params.page as u64,
+        per_page: params.per_page as u64,
+        hits,
+        facets,
     }))
-    .into_response())
 }
 
 /// Whether a search counts as demand (a person searching) or not (an export or feed poll).
@@ -349,11 +358,11 @@ pub(crate) async fn shown_record(
     params(("id" = String, Path, description = "Dataset id (a UUID identifier, else the IRI)")),
     responses(
         (status = 200, description = "The record with distributions and provenance; its canonical graph with Accept: text/turtle", content(
-            (openapi::DatasetRecord = "application/json"),
+            (wire::DatasetRecord = "application/json"),
             (String = "text/turtle"),
         )),
-        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
-        (status = 404, description = "No such dataset", body = openapi::ErrorBody),
+        (status = 400, description = "A parameter is invalid; the body names it", body = wire::ErrorBody),
+        (status = 404, description = "No such dataset", body = wire::ErrorBody),
     ))]
 async fn dataset(
     State(state): State<AppState>,
@@ -379,40 +388,36 @@ async fn dataset(
         &triples,
         stored.municipality_code.clone(),
     );
-    let mut body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.to_string()))?;
-    if let Value::Object(map) = &mut body {
-        map.insert(
-            "municipality".into(),
-            json!(
-                stored
-                    .municipality_code
-                    .as_deref()
-                    .and_then(|c| state.directory.by_code(c))
-                    .map(|o| json!({"code": o.code, "name": o.name}))
-            ),
-        );
-        map.insert("archived".into(), json!(stored.archived_at.is_some()));
-        map.insert("source_id".into(), json!(stored.source_id));
-        let provenance: Vec<Value> = rows
-            .iter()
-            .map(|r| {
-                json!({
-                    "source_id": r.source_id,
-                    "source_url": r.source_url,
-                    "original_subject": r.original_subject,
-                    "first_seen": r.first_seen,
-                    "last_changed": r.last_changed,
-                    "last_harvested": r.last_harvested,
-                    "hash": r.hash,
-                    "shown": r.source_id == stored.source_id,
-                    "missing_since": r.missing_since,
-                    "archived_at": r.archived_at,
-                })
-            })
-            .collect();
-        map.insert("provenance".into(), Value::Array(provenance));
-    }
-    Ok(axum::Json(body).into_response())
+    let provenance = rows
+        .iter()
+        .map(|r| wire::Provenance {
+            source_id: r.source_id.clone(),
+            source_url: r.source_url.clone(),
+            original_subject: r.original_subject.clone(),
+            first_seen: r.first_seen,
+            last_changed: r.last_changed,
+            last_harvested: r.last_harvested,
+            hash: r.hash.clone(),
+            shown: r.source_id == stored.source_id,
+            missing_since: r.missing_since,
+            archived_at: r.archived_at,
+        })
+        .collect();
+    Ok(axum::Json(wire::DatasetRecord {
+        view,
+        municipality: stored
+            .municipality_code
+            .as_deref()
+            .and_then(|c| state.directory.by_code(c))
+            .map(|o| wire::OrganisationRef {
+                code: o.code.clone(),
+                name: Some(o.name.clone()),
+            }),
+        archived: stored.archived_at.is_some(),
+        source_id: stored.source_id,
+        provenance,
+    })
+    .into_response())
 }
 
 /// Every source's active dataset count and last run, read together off the async threads.
@@ -437,27 +442,39 @@ pub(crate) async fn source_status(
 }
 
 #[utoipa::path(get, path = "/api/v1/sources", tag = "sources",
-    responses((status = 200, description = "Every source with its organisation, last run and dataset count", body = openapi::SourceList)))]
-async fn sources(State(state): State<AppState>) -> Result<Response, ApiError> {
+    responses((status = 200, description = "Every source with its organisation, last run and dataset count", body = wire::SourceList)))]
+async fn sources(State(state): State<AppState>) -> Result<axum::Json<wire::SourceList>, ApiError> {
     let (counts, runs) = source_status(&state).await?;
-    let list: Vec<Value> = state
+    let sources = state
         .sources
         .iter()
-        .map(|s| {
-            let organisation = state.directory.by_code(&s.organisation);
-            let last_run = runs.get(&s.id).map(run_json);
-            json!({
-                "id": s.id,
-                "organisation": {"code": s.organisation, "name": organisation.map(|o| o.name.clone())},
-                "protocol": s.protocol,
-                "url": s.url,
-                "verified": s.verified,
-                "dataset_count": counts.get(&s.id).copied().unwrap_or(0),
-                "last_run": last_run,
-            })
-        })
+        .map(|s| source_wire(&state, s, &counts, runs.get(&s.id)))
         .collect();
-    Ok(axum::Json(json!({"sources": list})).into_response())
+    Ok(axum::Json(wire::SourceList { sources }))
+}
+
+/// A source as the API shows it.
+fn source_wire(
+    state: &AppState,
+    s: &SourceInfo,
+    counts: &std::collections::HashMap<String, u64>,
+    last_run: Option<&samla_store::StoredRun>,
+) -> wire::Source {
+    wire::Source {
+        id: s.id.clone(),
+        organisation: wire::OrganisationRef {
+            code: s.organisation.clone(),
+            name: state
+                .directory
+                .by_code(&s.organisation)
+                .map(|o| o.name.clone()),
+        },
+        protocol: s.protocol.clone(),
+        url: s.url.clone(),
+        verified: s.verified,
+        dataset_count: counts.get(&s.id).copied().unwrap_or(0),
+        last_run: last_run.map(run_wire),
+    }
 }
 
 fn known_source<'a>(state: &'a AppState, id: &str) -> Result<&'a SourceInfo, ApiError> {
@@ -469,25 +486,25 @@ fn known_source<'a>(state: &'a AppState, id: &str) -> Result<&'a SourceInfo, Api
 }
 
 /// A run as the API shows it.
-fn run_json(r: &samla_store::StoredRun) -> Value {
+fn run_wire(r: &samla_store::StoredRun) -> wire::Run {
     // A run still going has no report yet.
     let report = r.outcome.has_ended().then_some(&r.report);
-    json!({
-        "id": r.id,
-        "started": r.started,
-        "finished": report.map(|_| r.finished),
-        "outcome": r.outcome,
-        "new": r.new,
-        "changed": r.changed,
-        "unchanged": r.unchanged,
-        "archived": r.archived,
-        "pages": report.map(|r| r.pages),
-        "pages_not_modified": report.map(|r| r.pages_not_modified),
-        "datasets": report.map(|r| r.datasets),
-        "distributions": report.map(|r| r.distributions),
-        "http_statuses": report.map(|r| &r.http_statuses),
-        "problems": report.map(|r| &r.problems),
-    })
+    wire::Run {
+        id: r.id,
+        started: r.started,
+        finished: report.map(|_| r.finished),
+        outcome: r.outcome,
+        new: r.new,
+        changed: r.changed,
+        unchanged: r.unchanged,
+        archived: r.archived,
+        pages: report.map(|r| r.pages),
+        pages_not_modified: report.map(|r| r.pages_not_modified),
+        datasets: report.map(|r| r.datasets),
+        distributions: report.map(|r| r.distributions),
+        http_statuses: report.map(|r| r.http_statuses.clone()),
+        problems: report.map(|r| r.problems.clone()),
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -501,9 +518,9 @@ struct RunsQuery {
     params(("id" = String, Path, description = "Source id"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Runs, newest first (50 by default)")),
     responses(
-        (status = 200, description = "The run history", body = openapi::RunList),
-        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
-        (status = 404, description = "No such source", body = openapi::ErrorBody),
+        (status = 200, description = "The run history", body = wire::RunList),
+        (status = 400, description = "A parameter is invalid; the body names it", body = wire::ErrorBody),
+        (status = 404, description = "No such source", body = wire::ErrorBody),
     ))]
 async fn source_runs(
     State(state): State<AppState>,
@@ -532,17 +549,20 @@ async fn source_runs(
             .map_err(|e| ApiError::Internal(e.to_string()))
     })
     .await?;
-    let runs: Vec<Value> = runs.iter().map(run_json).collect();
-    Ok(axum::Json(json!({"source_id": id, "runs": runs})).into_response())
+    Ok(axum::Json(wire::RunList {
+        source_id: id,
+        runs: runs.iter().map(run_wire).collect(),
+    })
+    .into_response())
 }
 
 /// `GET /api/v1/sources/{id}`: the source, its last run, and its archived datasets.
 #[utoipa::path(get, path = "/api/v1/sources/{id}", tag = "sources",
     params(("id" = String, Path, description = "Source id")),
     responses(
-        (status = 200, description = "The source, its last run and its archived datasets", body = serde_json::Value),
-        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
-        (status = 404, description = "No such source", body = openapi::ErrorBody),
+        (status = 200, description = "The source, its last run and its archived datasets", body = wire::SourceDetail),
+        (status = 400, description = "A parameter is invalid; the body names it", body = wire::ErrorBody),
+        (status = 404, description = "No such source", body = wire::ErrorBody),
     ))]
 async fn source_detail(
     State(state): State<AppState>,
@@ -560,27 +580,19 @@ async fn source_detail(
         ))
     })
     .await?;
-    let archived: Vec<Value> = archived
+    let archived = archived
         .iter()
-        .map(|d| {
-            json!({
-                "id": d.id,
-                "uri": d.iri,
-                "missing_since": d.missing_since,
-                "archived_at": d.archived_at,
-            })
+        .map(|d| wire::ArchivedDataset {
+            id: d.id.clone(),
+            uri: d.iri.clone(),
+            missing_since: d.missing_since,
+            archived_at: d.archived_at,
         })
         .collect();
-    Ok(axum::Json(json!({
-        "id": info.id,
-        "organisation": {"code": info.organisation, "name": state.directory.by_code(&info.organisation).map(|o| o.name.clone())},
-        "protocol": info.protocol,
-        "url": info.url,
-        "verified": info.verified,
-        "dataset_count": counts.get(&id).copied().unwrap_or(0),
-        "last_run": runs.first().map(run_json),
-        "archived": archived,
-    }))
+    Ok(axum::Json(wire::SourceDetail {
+        source: source_wire(&state, &info, &counts, runs.first()),
+        archived,
+    })
     .into_response())
 }
 
@@ -622,13 +634,13 @@ fn authorise(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     params(("id" = String, Path, description = "Source id")),
     security(("bearer" = [])),
     responses(
-        (status = 202, description = "The run started", body = openapi::HarvestStarted),
-        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
-        (status = 401, description = "No admin token given", body = openapi::ErrorBody),
-        (status = 403, description = "Wrong token, or admin endpoints disabled", body = openapi::ErrorBody),
-        (status = 404, description = "No such source", body = openapi::ErrorBody),
-        (status = 409, description = "The source has a run going", body = openapi::ErrorBody),
-        (status = 503, description = "Not harvesting, or shutting down", body = openapi::ErrorBody),
+        (status = 202, description = "The run started", body = wire::HarvestStarted),
+        (status = 400, description = "A parameter is invalid; the body names it", body = wire::ErrorBody),
+        (status = 401, description = "No admin token given", body = wire::ErrorBody),
+        (status = 403, description = "Wrong token, or admin endpoints disabled", body = wire::ErrorBody),
+        (status = 404, description = "No such source", body = wire::ErrorBody),
+        (status = 409, description = "The source has a run going", body = wire::ErrorBody),
+        (status = 503, description = "Not harvesting, or shutting down", body = wire::ErrorBody),
     ))]
 async fn start_harvest(
     State(state): State<AppState>,
@@ -647,12 +659,12 @@ async fn start_harvest(
     match started {
         Ok(run_id) => Ok((
             axum::http::StatusCode::ACCEPTED,
-            axum::Json(json!({
-                "run_id": run_id,
-                "source_id": id,
-                "status": samla_model::RunState::Running,
-                "runs": format!("/api/v1/sources/{id}/runs"),
-            })),
+            axum::Json(wire::HarvestStarted {
+                run_id,
+                runs: format!("/api/v1/sources/{id}/runs"),
+                source_id: id,
+                status: samla_model::RunState::Running,
+            }),
         )
             .into_response()),
         Err(StartRefusal::AlreadyRunning(run_id)) => Err(ApiError::Conflict {
@@ -680,11 +692,11 @@ async fn start_harvest(
         ("days" = Option<u32>, Query, description = "demand: days back")),
     responses(
         (status = 200, description = "The report", content(
-            (openapi::Report = "application/json"),
+            (Object = "application/json"),
             (String = "text/csv"),
         )),
-        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
-        (status = 404, description = "No such report", body = openapi::ErrorBody),
+        (status = 400, description = "A parameter is invalid; the body names it", body = wire::ErrorBody),
+        (status = 404, description = "No such report", body = wire::ErrorBody),
     ))]
 async fn report(
     State(state): State<AppState>,
@@ -726,8 +738,8 @@ async fn report(
         ("days" = Option<u32>, Query, description = "demand: days back")),
     responses(
         (status = 200, description = "The chart", content((String = "image/svg+xml"))),
-        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
-        (status = 404, description = "No such chart", body = openapi::ErrorBody),
+        (status = 400, description = "A parameter is invalid; the body names it", body = wire::ErrorBody),
+        (status = 404, description = "No such chart", body = wire::ErrorBody),
     ))]
 async fn chart(
     State(state): State<AppState>,
@@ -795,9 +807,9 @@ async fn accept_request(
         (reports::demand::DataRequestInput = "application/x-www-form-urlencoded"),
     )),
     responses(
-        (status = 201, description = "Filed", body = openapi::RequestFiled),
-        (status = 400, description = "A parameter is invalid; the body names it", body = openapi::ErrorBody),
-        (status = 429, description = "Too many requests from this address this hour", body = openapi::ErrorBody),
+        (status = 201, description = "Filed", body = wire::RequestFiled),
+        (status = 400, description = "A parameter is invalid; the body names it", body = wire::ErrorBody),
+        (status = 429, description = "Too many requests from this address this hour", body = wire::ErrorBody),
     ))]
 async fn file_request(
     State(state): State<AppState>,
@@ -825,7 +837,7 @@ async fn file_request(
     let (id, shown) = accept_request(&state, client.map(|c| c.0.0.ip()), input).await?;
     Ok((
         axum::http::StatusCode::CREATED,
-        axum::Json(json!({"id": id, "request": shown})),
+        axum::Json(wire::RequestFiled { id, request: shown }),
     )
         .into_response())
 }

@@ -26,6 +26,7 @@ const SKOLEM_DEPTH: usize = 32;
 
 /// The identity of a dataset: its UUID `dcterms:identifier`, otherwise its IRI.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct DatasetId(pub String);
 

@@ -16,9 +16,10 @@ pub const SAMPLES_PER_REASON: usize = 5;
 /// Declares a string enum: its variants with their stable snake_case names, serde under
 /// those names, `as_str`, `Display`, `FromStr`, `ALL`, and comparison with `&str`.
 macro_rules! named {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)* }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:tt,)* }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant,)*
         }
@@ -226,6 +227,7 @@ named! {
 }
 /// One example of a problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProblemSample {
     /// The page the problem was met on.
     pub url: String,
@@ -238,6 +240,7 @@ pub struct ProblemSample {
 
 /// Problems of one reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProblemGroup {
     /// The reason.
     pub reason: Reason,

@@ -23,6 +23,7 @@ pub fn pick<'a>(map: &'a LangMap, lang: &str) -> Option<&'a str> {
 
 /// The publisher of a dataset.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentView {
     /// The agent IRI.
     pub uri: String,
@@ -34,6 +35,7 @@ pub struct AgentView {
 
 /// A contact point.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactView {
     /// `vcard:fn`.
     pub name: Option<String>,
@@ -43,6 +45,7 @@ pub struct ContactView {
 
 /// A distribution.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DistributionView {
     /// The distribution IRI.
     pub uri: String,
@@ -68,6 +71,7 @@ pub struct DistributionView {
 
 /// The temporal coverage.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TemporalView {
     /// Start date as published.
     pub start: Option<String>,
@@ -77,6 +81,7 @@ pub struct TemporalView {
 
 /// The typed view of one dataset.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatasetView {
     /// Identity.
     pub id: DatasetId,
@@ -87,6 +92,7 @@ pub struct DatasetView {
     /// Descriptions per language.
     pub description: LangMap,
     /// Keywords as (language, keyword).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<String>>))]
     pub keywords: Vec<(String, String)>,
     /// EU theme IRIs (and any other theme IRIs as published).
     pub themes: Vec<String>,

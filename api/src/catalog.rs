@@ -4,13 +4,14 @@
 //!
 //! Each dataset is its canonical graph as stored: every harvested triple is kept.
 
+use crate::negotiate::{negotiate, rdf_offers};
 use crate::params::SearchParams;
 use crate::{ApiError, AppState, blocking};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use oxrdf::{NamedNode, Triple};
-use samla_model::export::{self, CatalogDescription, HydraPage, RdfFormat};
+use samla_model::export::{self, CatalogDescription, HydraPage, RdfFormat, formats};
 use samla_model::record;
 use std::sync::Arc;
 
@@ -85,7 +86,7 @@ pub(crate) async fn negotiated(
     query: RawQuery,
 ) -> Result<Response, ApiError> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let Some(format) = RdfFormat::negotiate(accept) else {
+    let Some(format) = negotiate(accept, &rdf_offers(), RdfFormat::Turtle) else {
         return Err(ApiError::NotAcceptable(
             "the catalog is served as text/turtle, application/rdf+xml, application/ld+json or application/n-triples".into(),
         ));
@@ -101,7 +102,7 @@ macro_rules! fixed_syntax {
             query: RawQuery,
         ) -> Result<Response, ApiError> {
             let format: RdfFormat = $format;
-            let suffix = format!(".{}", format.extension());
+            let suffix = format!(".{}", format.file_extension());
             page(state, headers, query, format, &suffix).await
         }
     };
@@ -109,7 +110,7 @@ macro_rules! fixed_syntax {
 
 fixed_syntax!(turtle, RdfFormat::Turtle);
 fixed_syntax!(rdf_xml, RdfFormat::RdfXml);
-fixed_syntax!(json_ld, RdfFormat::JsonLd);
+fixed_syntax!(json_ld, formats()[2]);
 fixed_syntax!(n_triples, RdfFormat::NTriples);
 
 /// One page of the catalog: the search's filters and `q`, `page`, `per_page` (default 100).

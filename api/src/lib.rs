@@ -17,6 +17,7 @@ mod ckan;
 mod error;
 mod feed;
 pub mod metrics;
+mod negotiate;
 pub mod openapi;
 mod params;
 mod sparql;

@@ -4,12 +4,13 @@
 //! JSON-LD or N-Triples. Updates are refused; a query that does not parse is a 400, one past
 //! the timeout a 503 naming the limit.
 
+use crate::negotiate::{negotiate, rdf_offers, results_offers};
 use crate::{ApiError, AppState, blocking};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use samla_model::export::RdfFormat;
-use samla_sparql::{ResultFormat, SparqlError};
+use samla_model::export::{RdfFormat, formats};
+use samla_sparql::{QueryResultsFormat, SparqlError};
 use std::sync::Arc;
 
 /// Longest query text accepted.
@@ -18,19 +19,28 @@ const MAX_QUERY_BYTES: usize = 64 * 1024;
 struct SparqlRequest {
     query: String,
     /// A `format`/`output` parameter: a result format, a graph syntax, or both (`xml`, `json`).
-    format: Option<(Option<ResultFormat>, Option<RdfFormat>)>,
+    format: Option<(Option<QueryResultsFormat>, Option<RdfFormat>)>,
 }
 
 /// A format named by a parameter: for solutions, for graphs, or both.
-fn named_format(name: &str) -> Option<(Option<ResultFormat>, Option<RdfFormat>)> {
+fn named_format(name: &str) -> Option<(Option<QueryResultsFormat>, Option<RdfFormat>)> {
     let graph = match name.trim().to_ascii_lowercase().as_str() {
         "turtle" | "ttl" | "n3" | "text/turtle" => Some(RdfFormat::Turtle),
         "xml" | "rdf" | "rdf+xml" | "rdfxml" | "application/rdf+xml" => Some(RdfFormat::RdfXml),
-        "json" | "json-ld" | "jsonld" | "application/ld+json" => Some(RdfFormat::JsonLd),
+        "json" | "json-ld" | "jsonld" | "application/ld+json" => Some(formats()[2]),
         "nt" | "ntriples" | "n-triples" | "application/n-triples" => Some(RdfFormat::NTriples),
         _ => None,
     };
-    let results = ResultFormat::from_name(name);
+    let results = match name.trim().to_ascii_lowercase().as_str() {
+        "json" => Some(QueryResultsFormat::Json),
+        "xml" => Some(QueryResultsFormat::Xml),
+        "csv" => Some(QueryResultsFormat::Csv),
+        "tsv" => Some(QueryResultsFormat::Tsv),
+        media => results_offers()
+            .into_iter()
+            .find(|(m, _)| *m == media)
+            .map(|(_, f)| f),
+    };
     (graph.is_some() || results.is_some()).then_some((results, graph))
 }
 
@@ -121,10 +131,13 @@ async fn run(
     }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let (named_results, named_graph) = request.format.unwrap_or((None, None));
-    let format = named_results.unwrap_or_else(|| ResultFormat::negotiate(accept));
-    let graph_format = named_graph
-        .or_else(|| RdfFormat::negotiate(accept))
-        .unwrap_or(RdfFormat::Turtle);
+    let format = named_results.unwrap_or_else(|| {
+        negotiate(accept, &results_offers(), QueryResultsFormat::Json)
+            .unwrap_or(QueryResultsFormat::Json)
+    });
+    let graph_format = named_graph.unwrap_or_else(|| {
+        negotiate(accept, &rdf_offers(), RdfFormat::Turtle).unwrap_or(RdfFormat::Turtle)
+    });
     let endpoint = Arc::clone(&state.sparql);
     let answer = blocking(move || {
         endpoint
@@ -143,7 +156,10 @@ async fn run(
         [
             (
                 header::CONTENT_TYPE,
-                format!("{}; charset=utf-8", answer.media_type),
+                format!(
+                    "{}; charset=utf-8",
+                    crate::negotiate::essence(answer.media_type)
+                ),
             ),
             (
                 header::HeaderName::from_static("x-samla-truncated"),

@@ -31,13 +31,22 @@ impl fmt::Display for RdfFormat {
 }
 
 impl RdfFormat {
-    /// The format a media type names, if any.
+    /// The syntax a media type names, as `oxrdfio` reads media types; `None` for the generic
+    /// types servers send for anything (`text/plain`, `application/xml`, `application/json`),
+    /// whose bytes are sniffed instead, and for syntaxes samla does not read.
     pub fn from_media_type(media_type: &str) -> Option<Self> {
-        match media_type {
-            "text/turtle" | "application/x-turtle" | "text/n3" => Some(Self::Turtle),
-            "application/n-triples" => Some(Self::NTriples),
-            "application/rdf+xml" => Some(Self::RdfXml),
-            "application/ld+json" => Some(Self::JsonLd),
+        let essence = media_type.split(';').next()?.trim().to_ascii_lowercase();
+        if matches!(
+            essence.as_str(),
+            "text/plain" | "application/xml" | "text/xml" | "application/json"
+        ) {
+            return None;
+        }
+        match oxrdfio::RdfFormat::from_media_type(&essence)? {
+            oxrdfio::RdfFormat::Turtle | oxrdfio::RdfFormat::N3 => Some(Self::Turtle),
+            oxrdfio::RdfFormat::NTriples => Some(Self::NTriples),
+            oxrdfio::RdfFormat::RdfXml => Some(Self::RdfXml),
+            oxrdfio::RdfFormat::JsonLd { .. } => Some(Self::JsonLd),
             _ => None,
         }
     }

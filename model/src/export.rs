@@ -1,5 +1,6 @@
-//! The aggregate as DCAT-AP-SE: the four RDF syntaxes samla serves, content negotiation among
-//! them, and the catalog and Hydra page that wrap a page of canonical dataset graphs.
+//! The aggregate as DCAT-AP-SE: the four RDF syntaxes samla serves (`oxrdfio`'s formats), and
+//! the catalog and Hydra page that wrap a page of canonical dataset graphs. Which syntax a
+//! client gets is the API's business.
 //!
 //! Every triple of a canonical graph is written as stored; the catalog, its publisher and the
 //! page are named by absolute IRIs (no blank nodes), as dataportal.se's harvester expects.
@@ -7,80 +8,19 @@
 use crate::vocab::{dcat, dcatap, dcterms, foaf, hydra, rdf, vcard};
 use oxrdf::{Literal, NamedNode, Triple, vocab::xsd};
 
-/// An RDF syntax samla writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RdfFormat {
-    /// Turtle, the default.
-    Turtle,
-    /// RDF/XML.
-    RdfXml,
-    /// JSON-LD.
-    JsonLd,
-    /// N-Triples.
-    NTriples,
-}
+pub use oxrdfio::RdfFormat;
 
-impl RdfFormat {
-    /// Every syntax, the default first.
-    pub const ALL: [RdfFormat; 4] = [Self::Turtle, Self::RdfXml, Self::JsonLd, Self::NTriples];
-
-    /// The media type it is served as.
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Self::Turtle => "text/turtle",
-            Self::RdfXml => "application/rdf+xml",
-            Self::JsonLd => "application/ld+json",
-            Self::NTriples => "application/n-triples",
-        }
-    }
-
-    /// The file extension (`ttl`, `rdf`, `jsonld`, `nt`).
-    pub fn extension(self) -> &'static str {
-        match self {
-            Self::Turtle => "ttl",
-            Self::RdfXml => "rdf",
-            Self::JsonLd => "jsonld",
-            Self::NTriples => "nt",
-        }
-    }
-
-    /// The syntax an `Accept` header prefers (q-values honoured, `*/*` and no header give
-    /// Turtle); `None` when it accepts none of them.
-    pub fn negotiate(accept: Option<&str>) -> Option<Self> {
-        let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
-            return Some(Self::Turtle);
-        };
-        let mut best: Option<(f32, usize, Self)> = None;
-        for (position, range) in accept.split(',').enumerate() {
-            let mut parts = range.split(';');
-            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            if q <= 0.0 {
-                continue;
-            }
-            let format = match media.as_str() {
-                "text/turtle" | "application/x-turtle" => Self::Turtle,
-                "application/rdf+xml" | "application/xml" | "text/xml" => Self::RdfXml,
-                "application/ld+json" | "application/json" => Self::JsonLd,
-                "application/n-triples" | "text/plain" => Self::NTriples,
-                "*/*" | "text/*" => Self::Turtle,
-                "application/*" => Self::RdfXml,
-                _ => continue,
-            };
-            // Higher q wins; among equals, the one listed first.
-            let better = match best {
-                None => true,
-                Some((bq, _, _)) => q > bq,
-            };
-            if better {
-                best = Some((q, position, format));
-            }
-        }
-        best.map(|(_, _, f)| f)
-    }
+/// The four syntaxes samla writes, the default (Turtle) first. Their media types and file
+/// extensions are `oxrdfio`'s.
+pub fn formats() -> [RdfFormat; 4] {
+    [
+        RdfFormat::Turtle,
+        RdfFormat::RdfXml,
+        RdfFormat::JsonLd {
+            profile: oxrdfio::JsonLdProfileSet::empty(),
+        },
+        RdfFormat::NTriples,
+    ]
 }
 
 const PREFIXES: [(&str, &str); 8] = [
@@ -94,22 +34,9 @@ const PREFIXES: [(&str, &str); 8] = [
     ("xsd", "http://www.w3.org/2001/XMLSchema#"),
 ];
 
-impl RdfFormat {
-    fn oxrdfio(self) -> oxrdfio::RdfFormat {
-        match self {
-            Self::Turtle => oxrdfio::RdfFormat::Turtle,
-            Self::RdfXml => oxrdfio::RdfFormat::RdfXml,
-            Self::JsonLd => oxrdfio::RdfFormat::JsonLd {
-                profile: oxrdfio::JsonLdProfileSet::empty(),
-            },
-            Self::NTriples => oxrdfio::RdfFormat::NTriples,
-        }
-    }
-}
-
 /// Writes `triples` in `format`, with the usual prefixes where the syntax has them.
 pub fn serialize(triples: &[Triple], format: RdfFormat) -> Vec<u8> {
-    let mut serializer = oxrdfio::RdfSerializer::from_format(format.oxrdfio());
+    let mut serializer = oxrdfio::RdfSerializer::from_format(format);
     for (prefix, iri) in PREFIXES {
         serializer = serializer
             .with_prefix(prefix, iri)
@@ -248,25 +175,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accept_headers_pick_the_preferred_syntax() {
-        assert_eq!(RdfFormat::negotiate(None), Some(RdfFormat::Turtle));
-        assert_eq!(
-            RdfFormat::negotiate(Some("application/rdf+xml")),
-            Some(RdfFormat::RdfXml)
-        );
-        assert_eq!(
-            RdfFormat::negotiate(Some("text/turtle;q=0.5, application/ld+json")),
-            Some(RdfFormat::JsonLd)
-        );
-        assert_eq!(
-            RdfFormat::negotiate(Some("application/n-triples;q=0.9, */*;q=0.1")),
-            Some(RdfFormat::NTriples)
-        );
-        assert_eq!(RdfFormat::negotiate(Some("image/png")), None);
-        assert_eq!(RdfFormat::negotiate(Some("text/turtle;q=0")), None);
-    }
-
-    #[test]
     fn every_syntax_reads_back_to_the_same_triples() {
         let catalog = CatalogDescription {
             iri: "https://samla.example/catalog".into(),
@@ -291,7 +199,7 @@ mod tests {
         );
         let mut expected: Vec<String> = triples.iter().map(|t| t.to_string()).collect();
         expected.sort();
-        for format in RdfFormat::ALL {
+        for format in formats() {
             let bytes = serialize(&triples, format);
             let mut read: Vec<String> = match format {
                 RdfFormat::Turtle => oxttl::TurtleParser::new()
@@ -306,10 +214,11 @@ mod tests {
                     .for_slice(&bytes)
                     .map(|t| t.expect("valid").to_string())
                     .collect(),
-                RdfFormat::JsonLd => oxjsonld::JsonLdParser::new()
+                RdfFormat::JsonLd { .. } => oxjsonld::JsonLdParser::new()
                     .for_slice(&bytes)
                     .map(|q| Triple::from(q.expect("valid")).to_string())
                     .collect(),
+                other => panic!("samla does not write {other}"),
             };
             read.sort();
             assert_eq!(read, expected, "{format:?}");

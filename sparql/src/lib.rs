@@ -8,7 +8,8 @@
 //! Architecture invariant: this crate knows nothing of HTTP; it takes a query string and
 //! gives bytes in the asked result format.
 
-use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+pub use oxigraph::sparql::results::QueryResultsFormat;
+use oxigraph::sparql::results::QueryResultsSerializer;
 use oxigraph::sparql::{CancellationToken, QueryEvaluationError, QueryResults, SparqlEvaluator};
 use oxrdf::{GraphNameRef, Triple};
 use samla_model::export::{self, RdfFormat};
@@ -35,69 +36,6 @@ pub enum SparqlError {
     /// Ours: the store could not be read or loaded.
     #[error("internal: {0}")]
     Internal(String),
-}
-
-/// A result syntax.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResultFormat {
-    /// SPARQL results as JSON (`application/sparql-results+json`), the default.
-    Json,
-    /// SPARQL results as XML.
-    Xml,
-    /// CSV.
-    Csv,
-    /// TSV.
-    Tsv,
-}
-
-impl ResultFormat {
-    /// From a media type or short name (`json`, `xml`, `csv`, `tsv`).
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name.trim().to_ascii_lowercase().as_str() {
-            "json" | "application/sparql-results+json" | "application/json" => Some(Self::Json),
-            "xml" | "application/sparql-results+xml" | "application/xml" | "text/xml" => {
-                Some(Self::Xml)
-            }
-            "csv" | "text/csv" => Some(Self::Csv),
-            "tsv" | "text/tab-separated-values" => Some(Self::Tsv),
-            _ => None,
-        }
-    }
-
-    /// The first acceptable one of an `Accept` header, by q-value; JSON when nothing listed
-    /// is a result format (a graph's syntax is chosen apart, see [`Answer`]).
-    pub fn negotiate(accept: Option<&str>) -> Self {
-        let mut best: Option<(f32, Self)> = None;
-        for range in accept.unwrap_or("").split(',') {
-            let mut parts = range.split(';');
-            let media = parts.next().unwrap_or("");
-            let q = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            if let Some(f) = Self::from_name(media)
-                && q > 0.0
-                && best.is_none_or(|(bq, _)| q > bq)
-            {
-                best = Some((q, f));
-            }
-        }
-        best.map(|(_, f)| f).unwrap_or(Self::Json)
-    }
-
-    fn oxigraph(self) -> QueryResultsFormat {
-        match self {
-            Self::Json => QueryResultsFormat::Json,
-            Self::Xml => QueryResultsFormat::Xml,
-            Self::Csv => QueryResultsFormat::Csv,
-            Self::Tsv => QueryResultsFormat::Tsv,
-        }
-    }
-
-    /// The media type.
-    pub fn media_type(self) -> &'static str {
-        self.oxigraph().media_type()
-    }
 }
 
 /// A query's answer: bytes and their media type.
@@ -191,7 +129,7 @@ impl SparqlEndpoint {
     pub fn query(
         &self,
         query: &str,
-        format: ResultFormat,
+        format: QueryResultsFormat,
         graph_format: RdfFormat,
     ) -> Result<Answer, SparqlError> {
         // Built without oxigraph's HTTP client, so SERVICE calls fail: no query reaches
@@ -263,19 +201,19 @@ impl Drop for Running {
 
 fn serialize(
     results: QueryResults<'_>,
-    format: ResultFormat,
+    format: QueryResultsFormat,
     graph_format: RdfFormat,
     max: usize,
 ) -> Result<Answer, Failure> {
     match results {
         QueryResults::Boolean(value) => Ok(Answer {
             media_type: format.media_type(),
-            body: QueryResultsSerializer::from_format(format.oxigraph())
+            body: QueryResultsSerializer::from_format(format)
                 .serialize_boolean_to_writer(Vec::new(), value)?,
             truncated: false,
         }),
         QueryResults::Solutions(solutions) => {
-            let mut writer = QueryResultsSerializer::from_format(format.oxigraph())
+            let mut writer = QueryResultsSerializer::from_format(format)
                 .serialize_solutions_to_writer(Vec::new(), solutions.variables().to_vec())?;
             let mut truncated = false;
             for (n, solution) in solutions.enumerate() {

@@ -185,7 +185,7 @@ fn sparql_results_stop_at_the_limit_and_queries_at_the_timeout() {
     let answer = limited
         .query(
             "SELECT ?s WHERE { ?s ?p ?o }",
-            samla_sparql::ResultFormat::Csv,
+            samla_sparql::QueryResultsFormat::Csv,
             samla_model::export::RdfFormat::Turtle,
         )
         .expect("query");
@@ -202,7 +202,7 @@ fn sparql_results_stop_at_the_limit_and_queries_at_the_timeout() {
     let started = std::time::Instant::now();
     let result = slow.query(
         "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
-        samla_sparql::ResultFormat::Json,
+        samla_sparql::QueryResultsFormat::Json,
         samla_model::export::RdfFormat::Turtle,
     );
     assert!(

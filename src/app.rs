@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use samla_api::{AppState, HarvestControl, RequestLimiter};
-use samla_config::{Config, Protocol, SourceConfig};
+use samla_config::{Config, SourceConfig};
 use samla_harvester::Harvester;
 use samla_harvester::links::LinkChecker;
 use samla_indexer::Indexer;
@@ -81,14 +81,14 @@ pub fn simulated_config(
         .sources()
         .into_iter()
         .map(|s| {
+            let protocol = s
+                .protocol
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("simulated source {}: {e}", s.id))?;
             Ok(SourceConfig {
                 id: s.id,
                 organisation: s.organisation_code,
-                protocol: match s.protocol {
-                    "ckan" => Protocol::Ckan,
-                    "entryscape" => Protocol::Entryscape,
-                    _ => Protocol::Dcat,
-                },
+                protocol,
                 url: url::Url::parse(&format!("{base}{}", s.path))?,
                 schedule: samla_config::Schedule::default(),
                 verified: true,

@@ -166,9 +166,9 @@ enum Command {
     },
     /// Harvest one catalog without storing it and print its run report.
     Check {
-        /// Protocol of the catalog.
+        /// Protocol of the catalog (dcat, ckan or entryscape).
         #[arg(long, default_value = "dcat")]
-        protocol: String,
+        protocol: Protocol,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
@@ -365,7 +365,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             format,
             url,
             no_links,
-        } => check(&protocol, format, &url, !no_links).await,
+        } => check(protocol, format, &url, !no_links).await,
         Command::CheckConfig { config, probe } => {
             let c = Config::from_file(&config)?;
             if probe {
@@ -723,17 +723,11 @@ fn print_quality(q: &CheckedQuality) {
 }
 
 async fn check(
-    protocol: &str,
+    protocol: Protocol,
     format: ReportFormat,
     url: &str,
     links: bool,
 ) -> anyhow::Result<ExitCode> {
-    let protocol = match protocol {
-        "dcat" => Protocol::Dcat,
-        "ckan" => Protocol::Ckan,
-        "entryscape" => Protocol::Entryscape,
-        other => anyhow::bail!("--protocol: {other:?} is not dcat, ckan or entryscape"),
-    };
     let url = url::Url::parse(url).with_context(|| format!("{url:?} is not a URL"))?;
     let region = app::embedded_region()?;
     let directory = Arc::new(app::directory_of(&region));

@@ -57,9 +57,9 @@ fn format_problems(problems: &[Problem]) -> String {
         .join("; ")
 }
 
-/// The harvest protocol of a source.
+/// The harvest protocol of a source, named as in the region file and on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "String")]
 pub enum Protocol {
     /// A DCAT catalog as RDF.
     Dcat,
@@ -69,13 +69,42 @@ pub enum Protocol {
     Entryscape,
 }
 
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Protocol {
+    /// Every protocol.
+    pub const ALL: [Protocol; 3] = [Protocol::Dcat, Protocol::Ckan, Protocol::Entryscape];
+
+    /// Its name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
             Protocol::Dcat => "dcat",
             Protocol::Ckan => "ckan",
             Protocol::Entryscape => "entryscape",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Protocol {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        Protocol::ALL
+            .into_iter()
+            .find(|p| p.as_str() == name)
+            .ok_or_else(|| format!("{name:?} is not dcat, ckan or entryscape"))
+    }
+}
+
+impl TryFrom<String> for Protocol {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        name.parse()
     }
 }
 

@@ -129,11 +129,12 @@ type QueuedRun = (
 /// With no run harvesting, staged changes are published at once.
 const PUBLISH_LINGER: Duration = Duration::from_secs(1);
 
-/// Precedence of a source's record among the sources of the same dataset (lower wins): the
-/// publisher's own source first, public before private, aggregates last.
+/// Precedence of a source's record among the sources of the same dataset (lower wins), by
+/// the store's rule ([`samla_store::rank`]): is the source an aggregate, is the publisher its
+/// own organisation, is that organisation private.
 pub fn rank(source: &SourceConfig, record: &DatasetRecord, private: bool) -> i64 {
     let own = record.municipality_code.as_deref() == Some(source.organisation.as_str());
-    i64::from(source.aggregate) * 4 + i64::from(!own) * 2 + i64::from(private)
+    samla_store::rank(source.aggregate, own, private)
 }
 
 impl Pipeline {

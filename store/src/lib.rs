@@ -359,6 +359,14 @@ fn sql_list(states: &[RunState]) -> String {
         .join(", ")
 }
 
+/// The rank of a record among the rows of its dataset (lower is shown first): the publisher's
+/// own source first, public organisations before private ones, aggregates last. The row shown
+/// is the active row of lowest rank, ties broken by source id (the store's winner query), so which row is
+/// shown depends on the rows alone, never on the order runs were applied.
+pub fn rank(aggregate: bool, own_publisher: bool, private: bool) -> i64 {
+    i64::from(aggregate) * 4 + i64::from(!own_publisher) * 2 + i64::from(private)
+}
+
 /// Active rows that no other active row of the same id outranks.
 const WINNERS: &str = "d.archived_at IS NULL AND NOT EXISTS (SELECT 1 FROM records o WHERE o.id = d.id AND o.archived_at IS NULL
     AND (o.rank < d.rank OR (o.rank = d.rank AND o.source_id < d.source_id)))";

@@ -2,7 +2,7 @@
 //! dataset a line, and a `next` line), harvested over loopback HTTP by the same run loop as
 //! DCAT, CKAN and EntryScape: paging, normalising, conditional re-runs.
 
-use crate::support::{harvester, serve, source};
+use crate::support::{collected, harvester, serve, source};
 use axum::Router;
 use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -99,22 +99,16 @@ async fn run_list(
 ) -> (samla_harvester::RunOutput, Vec<samla_model::DatasetRecord>) {
     let harvester = harvester(1 << 20).with_allowed_hosts(["127.0.0.1".to_string()]);
     let source = source("lines", &format!("{base}/"));
-    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
-    let collect = async {
-        let mut records = Vec::new();
-        while let Some(r) = rx.recv().await {
-            records.push(r);
-        }
-        records
-    };
-    let run = harvester.run_protocol(
-        Arc::new(LineList),
-        &source,
-        memos,
-        tx,
-        CancellationToken::new(),
-    );
-    tokio::join!(run, collect)
+    collected(|tx| {
+        harvester.run_protocol(
+            Arc::new(LineList),
+            &source,
+            memos,
+            tx,
+            CancellationToken::new(),
+        )
+    })
+    .await
 }
 
 #[tokio::test]

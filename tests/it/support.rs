@@ -83,6 +83,13 @@ pub fn source(id: &str, url: &str) -> SourceConfig {
 
 /// Runs one source and collects its records.
 pub async fn run(harvester: &Harvester, source: &SourceConfig) -> (RunReport, Vec<DatasetRecord>) {
+    collected(|tx| harvester.run(source, tx, CancellationToken::new())).await
+}
+
+/// What a run started with a record channel gives, and every record it sent.
+pub async fn collected<F: Future>(
+    run: impl FnOnce(tokio::sync::mpsc::Sender<DatasetRecord>) -> F,
+) -> (F::Output, Vec<DatasetRecord>) {
     let (tx, mut rx) = tokio::sync::mpsc::channel(16);
     let collect = async {
         let mut records = Vec::new();
@@ -91,9 +98,7 @@ pub async fn run(harvester: &Harvester, source: &SourceConfig) -> (RunReport, Ve
         }
         records
     };
-    let (report, records) =
-        tokio::join!(harvester.run(source, tx, CancellationToken::new()), collect);
-    (report, records)
+    tokio::join!(run(tx), collect)
 }
 
 /// The embedded region's simulator, served on loopback, and a samla harvesting it into a

@@ -73,8 +73,8 @@ pub(crate) async fn search_feed(
                 Some("application/json"),
             ),
         ];
-        if let Some(page) = &hit.landing_page {
-            links.push(link(page.clone(), "via", None));
+        if let Some(page) = hit.landing_page.as_deref().and_then(crate::safe_url) {
+            links.push(link(page, "via", None));
         }
         let publisher = hit
             .publisher

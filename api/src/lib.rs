@@ -332,6 +332,17 @@ fn facet_label(
     .unwrap_or_else(|| value.to_string())
 }
 
+/// A harvested URL as a link, when its scheme is one a link may have (http, https, mailto):
+/// harvested text is untrusted, and a `javascript:` or `data:` URL must not become a link in
+/// the web UI or a feed.
+pub(crate) fn safe_url(url: &str) -> Option<String> {
+    let lower = url.trim_start().to_ascii_lowercase();
+    ["http://", "https://", "mailto:"]
+        .iter()
+        .any(|s| lower.starts_with(s))
+        .then(|| url.to_string())
+}
+
 /// A dataset's rows, the one shown first (a dataset every source has archived is still shown,
 /// marked so), and the shown row's canonical graph; 404 for an unknown id. The rows are never
 /// empty.

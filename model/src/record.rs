@@ -419,6 +419,18 @@ fn normalise_object(predicate: &NamedNode, object: &Term) -> Option<Term> {
             .then(|| Term::NamedNode(NamedNode::new_unchecked(iri)));
     }
     match object {
+        // Control characters (other than tab and line breaks) are not text: they break XML
+        // (the RDF/XML export, feeds) and spreadsheets, and no reader sees them. Removed.
+        Term::Literal(l) if has_control(l.value()) => {
+            let value = without_control(l.value());
+            Some(Term::Literal(match l.language() {
+                Some(lang) => Literal::new_language_tagged_literal_unchecked(
+                    value,
+                    normalize::language_tag(lang),
+                ),
+                None => Literal::new_typed_literal(value, l.datatype().into_owned()),
+            }))
+        }
         Term::Literal(l) => {
             let lang = l.language()?;
             // Already a lower-case primary subtag (the common case): nothing to build.
@@ -435,6 +447,20 @@ fn normalise_object(predicate: &NamedNode, object: &Term) -> Option<Term> {
         }
         _ => None,
     }
+}
+
+/// Whether text holds a C0 control character other than tab, line feed and carriage return
+/// (the characters XML 1.0 refuses).
+fn has_control(text: &str) -> bool {
+    text.bytes()
+        .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+}
+
+/// The text without those characters.
+fn without_control(text: &str) -> String {
+    text.chars()
+        .filter(|c| (*c as u32) >= 0x20 || matches!(c, '\t' | '\n' | '\r'))
+        .collect()
 }
 
 /// Replaces every blank node with a stable IRI derived from the source and the node's content
@@ -622,6 +648,26 @@ pub fn to_turtle(triples: &[Triple]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_leave_literals_and_the_rest_stays() {
+        let title =
+            Literal::new_language_tagged_literal_unchecked("Bad\u{1}platser\u{0}\ti Malmö\n", "SV");
+        let normal =
+            normalise_object(&dcterms::TITLE.into_owned(), &Term::Literal(title)).expect("changed");
+        assert_eq!(
+            normal,
+            Term::Literal(Literal::new_language_tagged_literal_unchecked(
+                "Badplatser\ti Malmö\n",
+                "sv"
+            ))
+        );
+        let clean = Literal::new_simple_literal("Badplatser i Malmö");
+        assert_eq!(
+            normalise_object(&dcterms::TITLE.into_owned(), &Term::Literal(clean)),
+            None
+        );
+    }
 
     #[test]
     fn ntriples_lines_are_oxrdfs_own() {

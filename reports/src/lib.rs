@@ -334,7 +334,8 @@ impl ReportParams {
     }
 }
 
-/// Writes rows as CSV (RFC 4180: comma, CRLF-free quoting as needed, UTF-8).
+/// Writes rows as CSV (RFC 4180: comma, CRLF-free quoting as needed, UTF-8), every cell
+/// [`neutralised`]: harvested titles, search queries and data requests reach these tables.
 pub fn to_csv<R, I>(header: &[&str], rows: I) -> Result<String, ReportError>
 where
     I: IntoIterator<Item = R>,
@@ -343,10 +344,34 @@ where
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header).map_err(ReportError::render)?;
     for row in rows {
-        w.write_record(row).map_err(ReportError::render)?;
+        w.write_record(row.into_iter().map(neutralised))
+            .map_err(ReportError::render)?;
     }
     let bytes = w.into_inner().map_err(ReportError::render)?;
     String::from_utf8(bytes).map_err(ReportError::render)
+}
+
+/// A CSV cell no spreadsheet reads as a formula (OWASP's rule for CSV injection): control
+/// characters other than tab and line breaks are removed, and a cell that starts with `=`,
+/// `+`, `-`, `@`, tab or carriage return gets a leading `'`, unless it is a number (`-3`, a
+/// count or a score, is data in every spreadsheet).
+pub fn neutralised(cell: String) -> String {
+    let cell = if cell
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        cell.chars()
+            .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+            .collect()
+    } else {
+        cell
+    };
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.trim().parse::<f64>().is_err() {
+        format!("'{cell}")
+    } else {
+        cell
+    }
 }
 
 /// An optional value as a CSV cell.
@@ -532,5 +557,37 @@ pub fn chart(
             };
             charts::demand_supply(&items[..items.len().min(20)], title)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
+        let csv = to_csv(
+            &["title", "points"],
+            [
+                vec!["=HYPERLINK(\"http://x\",\"y\")".to_string(), "-3".into()],
+                vec!["+cmd|' /C calc'!A0".into(), "12".into()],
+                vec!["-2+3".into(), "@SUM(A1)".into()],
+                vec!["\tTab\u{0}och NUL".into(), "Badplatser\u{7}".into()],
+            ],
+        )
+        .expect("csv");
+        let rows: Vec<Vec<String>> = csv::Reader::from_reader(csv.as_bytes())
+            .records()
+            .map(|r| r.expect("row").iter().map(str::to_string).collect())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ["'=HYPERLINK(\"http://x\",\"y\")", "-3"],
+                ["'+cmd|' /C calc'!A0", "12"],
+                ["'-2+3", "'@SUM(A1)"],
+                ["'\tTaboch NUL", "Badplatser"],
+            ]
+        );
     }
 }

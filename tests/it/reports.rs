@@ -614,3 +614,149 @@ async fn a_quality_report_runs_while_a_harvest_applies() {
         samla.index.len()
     );
 }
+
+/// Harvested titles, keywords, search queries and data requests that a spreadsheet would run
+/// as formulas reach every CSV table of every report neutralised, as Python's `csv` module
+/// reads them, and without control characters; a `javascript:` landing page never becomes a
+/// link in the Atom feed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_exports_and_feeds_cannot_attack_their_reader() {
+    let hostile = [
+        "=HYPERLINK(\"http://evil.example/\",\"Klicka\")",
+        "+cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+    ];
+    let mut ttl = String::from(
+        "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .\n",
+    );
+    for (i, title) in hostile.iter().enumerate() {
+        let title = title.replace('\\', "\\\\").replace('"', "\\\"");
+        ttl.push_str(&format!(
+            "<https://malmo.se/data/ds{i}> a dcat:Dataset ; dct:title \"{title}\"@sv ; \
+             dct:description \"Beskrivning\\u0001med\\u0007styrtecken\"@sv ; dcat:keyword \"{title}\"@sv ; \
+             dcat:landingPage <javascript:alert({i})> ; \
+             dct:publisher <http://dataportal.se/organisation/SE2120001124> .\n"
+        ));
+    }
+    let router = axum::Router::new().route(
+        "/catalog.ttl",
+        axum::routing::get(move || async move { ([("content-type", "text/turtle")], ttl) }),
+    );
+    let base = serve(router).await;
+    let toml = format!(
+        r#"
+[region]
+name = "Test"
+
+[[organisation]]
+code = "1280"
+name = "Malmö stad"
+short_name = "Malmö"
+orgnr = "212000-1124"
+
+[[source]]
+id = "malmo"
+organisation = "1280"
+protocol = "dcat"
+url = "{base}/catalog.ttl"
+"#
+    );
+    let config =
+        samla_config::Config::from_toml(&toml, std::path::Path::new("test.toml")).expect("config");
+    let state = tempfile::tempdir().expect("tempdir");
+    let samla = samla::app::Samla::open(config, state.path()).expect("open");
+    samla
+        .pipeline
+        .harvest_all(
+            &samla.config.sources,
+            1,
+            tokio_util::sync::CancellationToken::new(),
+            std::sync::Arc::new(samla_pipeline::Quiet),
+        )
+        .await;
+    assert_eq!(samla.index.len(), 4);
+    let api = serve(samla_api::router(samla.api_state())).await;
+    let client = reqwest::Client::new();
+    for what in hostile {
+        let response = client
+            .post(format!("{api}/api/v1/requests"))
+            .header("content-type", "application/json")
+            .body(serde_json::json!({"what": what, "organisation_type": "company"}).to_string())
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status().as_u16(), 201);
+        let q: String = url::form_urlencoded::byte_serialize(what.as_bytes()).collect();
+        let searched = client
+            .get(format!("{api}/api/v1/datasets?q={q}"))
+            .send()
+            .await
+            .expect("search");
+        assert_eq!(searched.status().as_u16(), 200);
+    }
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    let tables: [(&str, &[&str]); 5] = [
+        ("quality", samla_reports::quality::TABLES),
+        ("coverage", samla_reports::coverage::TABLES),
+        ("freshness", samla_reports::freshness::TABLES),
+        ("harvest", samla_reports::health::TABLES),
+        ("demand", samla_reports::demand::TABLES),
+    ];
+    // The search log is written off the request path: wait for it in the demand report.
+    for _ in 0..50 {
+        let (_, body) = get_text(format!(
+            "{api}/api/v1/reports/demand?format=csv&table=queries"
+        ))
+        .await;
+        if body.lines().count() > 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for (report, tables) in tables {
+        for table in tables {
+            let (status, body) = get_text(format!(
+                "{api}/api/v1/reports/{report}?format=csv&table={table}"
+            ))
+            .await;
+            assert_eq!(status, 200, "{report} {table}: {body}");
+            let path = dir.path().join(format!("{report}-{table}.csv"));
+            std::fs::write(&path, body).expect("write");
+            files.push(path.to_string_lossy().into_owned());
+        }
+    }
+    let args: Vec<&str> = files.iter().map(String::as_str).collect();
+    let read = crate::interfaces::python("csv_cells.py", &args);
+    assert!(read["cells"].as_u64().unwrap_or(0) > 100, "{read}");
+    assert_eq!(read["offending"], serde_json::json!([]), "{read}");
+    // The hostile titles and requests are there, neutralised: in the quality table of datasets,
+    // the hints, and the requests.
+    let neutralised = read["neutralised"].as_array().expect("list");
+    for text in hostile {
+        assert!(
+            neutralised
+                .iter()
+                .any(|c| c.as_str() == Some(&format!("'{text}"))),
+            "{text} not found neutralised: {read}"
+        );
+    }
+
+    let (status, atom) = get_text(format!("{api}/api/v1/datasets.atom")).await;
+    assert_eq!(status, 200);
+    let doc = roxmltree::Document::parse(&atom).expect("atom");
+    let hrefs: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("link"))
+        .filter_map(|n| n.attribute("href"))
+        .collect();
+    assert!(hrefs.len() >= 8, "{hrefs:?}");
+    assert!(
+        hrefs
+            .iter()
+            .all(|h| h.starts_with("http://") || h.starts_with("https://")),
+        "{hrefs:?}"
+    );
+}

@@ -12,7 +12,7 @@ mod i18n;
 use crate::feed::segment;
 use crate::params::SearchParams;
 use crate::reports::{self, Rendered};
-use crate::{ApiError, AppState, blocking, facet_label};
+use crate::{ApiError, AppState, blocking, facet_label, safe_url};
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -167,14 +167,6 @@ fn shorten(text: &str, max: usize) -> String {
 
 /// A harvested URL as a link target: http, https and mailto only (`javascript:` and the like
 /// are shown nowhere as links).
-fn safe_url(url: &str) -> Option<String> {
-    let lower = url.trim_start().to_ascii_lowercase();
-    ["http://", "https://", "mailto:"]
-        .iter()
-        .any(|s| lower.starts_with(s))
-        .then(|| url.to_string())
-}
-
 fn safe_urls(urls: &[String]) -> Vec<String> {
     urls.iter().filter_map(|u| safe_url(u)).collect()
 }

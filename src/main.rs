@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use samla::app::{self, Samla};
 use samla::progress::Bars;
 use samla_config::{Config, HarvestSettings, Protocol, SourceConfig};
-use samla_harvester::{Harvester, Outcome, RunReport};
+use samla_harvester::{Harvester, RunReport};
 use samla_pipeline::runner::Scheduler;
 use samla_reports::Rendered;
 use std::path::{Path, PathBuf};
@@ -595,9 +595,8 @@ async fn harvest(config_path: &Path, state: &Path, only: Option<&str>) -> anyhow
     let mut failed = 0;
     for (id, result) in &results {
         match result {
-            Ok(o) if matches!(o.report.outcome, Outcome::Failed | Outcome::Cancelled) => {
-                failed += 1
-            }
+            // Failed, cancelled or timed out: the source kept what it had, and the exit says so.
+            Ok(o) if o.report.outcome.applies_nothing() => failed += 1,
             Ok(_) => {}
             Err(e) => {
                 failed += 1;
@@ -770,13 +769,12 @@ async fn check(
             print_quality(&quality);
         }
     }
-    Ok(
-        if matches!(report.outcome, Outcome::Failed | Outcome::Cancelled) {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        },
-    )
+    // A catalog that could not be read whole in time fails the check, as one that fails.
+    Ok(if report.outcome.applies_nothing() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Probes every source of a configuration and says what answers, next to what is configured.

@@ -189,3 +189,71 @@ async fn samla_check_prints_the_run_report_and_fails_on_unreadable_catalogs() {
     let report: serde_json::Value = serde_json::from_slice(&bad.stdout).expect("json report");
     assert_eq!(report["problems"][0]["reason"], "malformed_rdf");
 }
+
+/// `samla harvest` exits non-zero when a source times out (its server never answers within
+/// the run timeout), as it does when one fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn samla_harvest_fails_when_a_source_times_out() {
+    let base = serve(axum::Router::new().route(
+        "/dcat",
+        axum::routing::get(|| async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            "too late"
+        }),
+    ))
+    .await;
+    let state = tempfile::tempdir().expect("state");
+    let config = state.path().join("region.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[region]
+name = "Test"
+
+[harvest]
+run_timeout_secs = 2
+request_timeout_secs = 30
+
+[[organisation]]
+code = "1280"
+name = "Malmö stad"
+short_name = "Malmö"
+
+[[source]]
+id = "slow"
+organisation = "1280"
+protocol = "dcat"
+url = "{base}/dcat"
+"#
+        ),
+    )
+    .expect("write config");
+    let args = [
+        "harvest".to_string(),
+        "--config".into(),
+        config.to_string_lossy().into_owned(),
+        "--state".into(),
+        state.path().join("state").to_string_lossy().into_owned(),
+    ];
+    let started = Instant::now();
+    let out = std::thread::spawn(move || {
+        Command::new(env!("CARGO_BIN_EXE_samla"))
+            .args(args)
+            .output()
+            .expect("run samla harvest")
+    })
+    .join()
+    .expect("thread");
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 failed"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+}

@@ -194,6 +194,12 @@ pub fn read_search_page(body: &[u8], url: &Url) -> Result<SearchPage, (Reason, S
             package_to_triples(object, &base, &mut triples);
         }
     }
+    if packages.is_empty() && start < count {
+        return Err((
+            Reason::InconsistentCount,
+            format!("the count says {count} packages, but none are listed from {start}"),
+        ));
+    }
     let next_start = start + packages.len();
     let next = (!packages.is_empty() && next_start < count).then(|| with_start(url, next_start));
     Ok(SearchPage {

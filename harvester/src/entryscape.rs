@@ -183,6 +183,12 @@ pub fn read_search_page(
         .find(|(k, _)| k == "offset")
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
+    if children.is_empty() && offset < total {
+        return Err((
+            Reason::InconsistentCount,
+            format!("the search says {total} entries, but none are listed from {offset}"),
+        ));
+    }
     let mut triples = Vec::new();
     for child in children {
         let scope = format!(
@@ -196,6 +202,15 @@ pub fn read_search_page(
         if let Some(metadata) = child.get("metadata") {
             rdf_json(metadata, &scope, &mut triples);
         }
+    }
+    if !children.is_empty() && triples.is_empty() {
+        return Err((
+            Reason::NoMetadata,
+            format!(
+                "none of the {} entries carries readable metadata",
+                children.len()
+            ),
+        ));
     }
     let next_offset = offset + children.len();
     let next = (!children.is_empty() && next_offset < total)

@@ -913,6 +913,15 @@ enum FetchedPage {
 
 /// Decodes a fetched page through the run's protocol, and normalises its records.
 fn decode(decoder: &Decoder, fetched: &Fetched) -> Result<Page, (Reason, String)> {
+    // Whatever the protocol, an empty answer is not an empty catalog (an empty catalog is a
+    // document that lists no dataset).
+    let blank = |b: &u8| b.is_ascii_whitespace() || [0xEF, 0xBB, 0xBF].contains(b);
+    if fetched.body.iter().all(blank) {
+        return Err((
+            Reason::EmptyResponse,
+            format!("{} answered with an empty body", fetched.url),
+        ));
+    }
     let Decoded {
         triples,
         next,

@@ -192,6 +192,13 @@ named! {
         Cancelled = "cancelled",
         /// Paging links lead back to a page already read.
         HydraLoop = "hydra_loop",
+        /// The server answered a page with an empty body: nothing on it is taken as the
+        /// source's (a server's bad night must not empty its part of the region).
+        EmptyResponse = "empty_response",
+        /// A page contradicts itself: a count of results with none on a page it promises.
+        InconsistentCount = "inconsistent_count",
+        /// A page's entries carry no readable metadata.
+        NoMetadata = "no_metadata",
         /// The RDF does not parse.
         MalformedRdf = "malformed_rdf",
         /// The JSON does not parse, or is not the API's shape.

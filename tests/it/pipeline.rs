@@ -238,3 +238,98 @@ async fn reindex_and_crash_recovery_rebuild_the_same_search_from_the_store() {
     assert_eq!(rebuilt.total, before.total);
     assert_eq!(rebuilt.facets, before.facets);
 }
+
+/// A source that held datasets and then answers with an empty body, a CKAN count with no
+/// results, or EntryStore entries without metadata has a failed run with the reason named,
+/// and keeps every dataset searchable: nothing is archived. The simulated region is served
+/// through a proxy that turns hostile after the first harvest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_answering_empty_or_contradicting_itself_keeps_its_datasets() {
+    use axum::http::{StatusCode, Uri, header};
+    use axum::response::IntoResponse;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let region = samla::app::embedded_region().expect("region");
+    let simulator = Arc::new(samla::app::simulator_for(&region, 400));
+    let sim = crate::support::serve(Arc::clone(&simulator).router()).await;
+    let hostile = Arc::new(AtomicBool::new(false));
+    let proxy = {
+        let hostile = Arc::clone(&hostile);
+        axum::Router::new().fallback(move |uri: Uri| {
+            let (hostile, sim) = (Arc::clone(&hostile), sim.clone());
+            async move {
+                let path = uri.path().to_string();
+                if hostile.load(Ordering::SeqCst) {
+                    let json = [(header::CONTENT_TYPE, "application/json")];
+                    return if path.contains("package_search") {
+                        (json, r#"{"success": true, "result": {"count": 1000000000, "results": []}}"#)
+                            .into_response()
+                    } else if path.ends_with("/store/search") {
+                        let entry = r#"{"entryId": "1", "contextId": "1"}"#;
+                        (json, format!(r#"{{"results": 2, "resource": {{"children": [{entry}, {entry}]}}}}"#))
+                            .into_response()
+                    } else {
+                        ([(header::CONTENT_TYPE, "text/turtle")], "\n").into_response()
+                    };
+                }
+                let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+                let Ok(answer) = reqwest::get(format!("{sim}{path}{query}")).await else {
+                    return StatusCode::BAD_GATEWAY.into_response();
+                };
+                let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+                let content_type = answer
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("application/octet-stream")
+                    .to_string();
+                let body = answer.bytes().await.unwrap_or_default();
+                (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+            }
+        })
+    };
+    let base = crate::support::serve(proxy).await;
+    let mut config = samla::app::simulated_config(&region, &simulator, &base).expect("config");
+    config.harvest = crate::support::settings(1 << 26);
+    let state = tempfile::tempdir().expect("tempdir");
+    let samla = samla::app::Samla::open(config, state.path()).expect("open");
+    let harvest = || {
+        samla.pipeline.harvest_all(
+            &samla.config.sources,
+            4,
+            CancellationToken::new(),
+            Arc::new(samla_pipeline::Quiet),
+        )
+    };
+    let first: std::collections::HashMap<_, _> = harvest()
+        .await
+        .into_iter()
+        .map(|(id, o)| (id, o.expect("run")))
+        .collect();
+    let held = samla.index.len();
+    assert!(held > 300, "{held}");
+    for id in ["malmo", "helsingborg", "ystad"] {
+        assert!(first[id].report.datasets > 0, "{id}");
+    }
+
+    hostile.store(true, Ordering::SeqCst);
+    let second: std::collections::HashMap<_, _> = harvest()
+        .await
+        .into_iter()
+        .map(|(id, o)| (id, o.expect("run")))
+        .collect();
+    for (id, reason) in [
+        ("malmo", "inconsistent_count"),
+        ("helsingborg", "no_metadata"),
+        ("ystad", "empty_response"),
+    ] {
+        let report = &second[id].report;
+        assert_eq!(report.outcome, Outcome::Failed, "{id}: {report:?}");
+        assert_eq!(report.problem_count(reason), 1, "{id}: {report:?}");
+        assert_eq!(
+            second[id].applied.archived + second[id].applied.missing,
+            0,
+            "{id}"
+        );
+    }
+    assert_eq!(samla.index.len(), held, "every dataset is still searchable");
+}

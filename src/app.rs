@@ -77,6 +77,10 @@ pub fn simulated_config(
     // The simulator answers for every organisation's host from one loopback address: the
     // per-host limit, which spares real servers, would make them all one host.
     config.harvest.per_host = config.harvest.per_host.max(config.harvest.concurrency);
+    // The sources are the simulator's now: its host is the one they name.
+    if let Some(host) = url::Url::parse(base)?.host_str() {
+        config.harvest.allow_hosts.push(host.to_string());
+    }
     config.sources = simulator
         .sources()
         .into_iter()

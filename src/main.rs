@@ -730,7 +730,12 @@ async fn check(
     let url = url::Url::parse(url).with_context(|| format!("{url:?} is not a URL"))?;
     let region = app::embedded_region()?;
     let directory = Arc::new(app::directory_of(&region));
-    let harvester = Harvester::new(HarvestSettings::default(), directory)?;
+    // The catalog named on the command line is the operator's choice, whatever its address.
+    let settings = HarvestSettings {
+        allow_hosts: url.host_str().map(str::to_string).into_iter().collect(),
+        ..HarvestSettings::default()
+    };
+    let harvester = Harvester::new(settings, directory)?;
     let source = SourceConfig {
         id: "check".into(),
         organisation: String::new(),

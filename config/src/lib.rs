@@ -158,6 +158,8 @@ struct RawHarvest {
     remove_after_days: Option<u64>,
     schedule_jitter_secs: Option<u64>,
     full_harvest_days: Option<u64>,
+    allow_private: Option<bool>,
+    allow_hosts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -330,6 +332,11 @@ pub struct HarvestSettings {
     /// A CKAN source is read incrementally (packages modified since the last run) until its
     /// last full run is this old; then a full run catches deletions.
     pub full_harvest_every: Duration,
+    /// Whether the harvest may reach private, loopback and other non-public addresses.
+    pub allow_private: bool,
+    /// Hosts the harvest may reach whatever their addresses: `[harvest] allow_hosts`, and the
+    /// hosts of the region's own sources (the operator named them).
+    pub allow_hosts: Vec<String>,
 }
 
 impl Default for HarvestSettings {
@@ -353,6 +360,8 @@ impl Default for HarvestSettings {
             remove_after: Duration::from_secs(30 * 24 * 3600),
             schedule_jitter: Duration::from_secs(600),
             full_harvest_every: Duration::from_secs(7 * 24 * 3600),
+            allow_private: false,
+            allow_hosts: Vec::new(),
         }
     }
 }
@@ -603,7 +612,7 @@ impl RawConfig {
             "harvest.per_host",
             &mut problem,
         );
-        let harvest = HarvestSettings {
+        let mut harvest = HarvestSettings {
             user_agent: h.user_agent.unwrap_or(defaults.user_agent),
             connect_timeout: h
                 .connect_timeout_secs
@@ -638,6 +647,13 @@ impl RawConfig {
                 .full_harvest_days
                 .map(|v| Duration::from_secs(v * 24 * 3600))
                 .unwrap_or(defaults.full_harvest_every),
+            allow_private: h.allow_private.unwrap_or(defaults.allow_private),
+            allow_hosts: h
+                .allow_hosts
+                .unwrap_or_default()
+                .into_iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .collect(),
         };
 
         let mut codes = HashSet::new();
@@ -808,7 +824,18 @@ impl RawConfig {
                 region_name: self.region.name,
                 timezone,
                 public_url,
-                harvest,
+                harvest: {
+                    // The region's own sources are the operator's choice, whatever their
+                    // addresses; links found in what they answer are not.
+                    for s in &sources {
+                        if let Some(host) = s.url.host_str() {
+                            harvest.allow_hosts.push(host.to_ascii_lowercase());
+                        }
+                    }
+                    harvest.allow_hosts.sort();
+                    harvest.allow_hosts.dedup();
+                    harvest
+                },
                 organisations,
                 sources,
             })

@@ -3,6 +3,7 @@
 //! on requests in flight per host.
 
 use crate::HarvestError;
+use crate::address::AddressPolicy;
 use bytes::{Bytes, BytesMut};
 use reqwest::StatusCode;
 use reqwest::header::{
@@ -68,6 +69,7 @@ impl Validators {
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
+    policy: AddressPolicy,
     max_body_bytes: u64,
     retries: u32,
     retry_base: Duration,
@@ -100,19 +102,35 @@ impl HostLimits {
     }
 }
 
+/// The address policy's reason in an error's causes (`refused: …`), if it is there.
+fn refusal(error: &reqwest::Error) -> Option<String> {
+    let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(error);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if text.starts_with("refused: ") {
+            return Some(text);
+        }
+        cause = c.source();
+    }
+    None
+}
+
 impl HttpClient {
     /// Builds the client from the harvest settings.
     pub fn new(settings: &HarvestSettings) -> Result<Self, HarvestError> {
-        let client = reqwest::Client::builder()
+        let policy = AddressPolicy::new(settings.allow_private, &settings.allow_hosts);
+        let builder = reqwest::Client::builder()
             .user_agent(settings.user_agent.clone())
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.request_timeout)
-            .redirect(reqwest::redirect::Policy::limited(10))
-            .no_proxy()
+            .no_proxy();
+        let client = policy
+            .apply(builder)
             .build()
             .map_err(|source| HarvestError::Client { source })?;
         Ok(Self {
             client,
+            policy,
             max_body_bytes: settings.max_body_bytes,
             retries: settings.retries,
             retry_base: Duration::from_millis(500),
@@ -142,6 +160,12 @@ impl HttpClient {
         accept: &str,
         known: Option<&Validators>,
     ) -> Result<Fetched, HarvestError> {
+        if let Some(reason) = self.policy.refused(url) {
+            return Err(HarvestError::Refused {
+                url: url.to_string(),
+                reason,
+            });
+        }
         let mut attempts = Vec::new();
         let mut attempt = 0u32;
         loop {
@@ -159,6 +183,14 @@ impl HttpClient {
             let response = request.send().await;
             let response = match response {
                 Ok(r) => r,
+                // The address policy stopped it (a host resolving to no public address, or a
+                // redirect to one): its reason is in the error's causes. Not retried.
+                Err(source) if refusal(&source).is_some() => {
+                    return Err(HarvestError::Refused {
+                        url: url.to_string(),
+                        reason: refusal(&source).unwrap_or_default(),
+                    });
+                }
                 Err(source)
                     if attempt < self.retries && (source.is_connect() || source.is_timeout()) =>
                 {

@@ -9,6 +9,7 @@
 //! Architecture invariant: this crate knows nothing of tantivy, SQLite or axum. It depends on
 //! the model (records) and the config (sources, limits) only.
 
+mod address;
 pub mod ckan;
 pub mod dcat;
 pub mod entryscape;
@@ -19,6 +20,7 @@ mod parse;
 mod probe;
 pub mod protocol;
 
+pub use address::{AddressPolicy, is_non_public};
 pub use http::{Fetched, HttpClient, RDF_ACCEPT, Validators};
 pub use parse::{InvalidTerm, Parsed, RdfFormat, parse_rdf};
 pub use probe::Probe;
@@ -71,6 +73,14 @@ pub enum HarvestError {
         /// Statuses of every attempt, retries included.
         attempts: Vec<u16>,
     },
+    /// The address policy refuses the URL (a non-public address, not allowed).
+    #[error("{url}: {reason}")]
+    Refused {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
     /// The body is over the cap.
     #[error("{url} sent a body over the limit of {limit} bytes")]
     BodyTooLarge {
@@ -90,6 +100,7 @@ impl HarvestError {
             HarvestError::Request { .. } => Reason::RequestFailed,
             HarvestError::Status { .. } => Reason::HttpStatus,
             HarvestError::BodyTooLarge { .. } => Reason::BodyTooLarge,
+            HarvestError::Refused { .. } => Reason::AddressRefused,
         }
     }
 }

@@ -7,13 +7,12 @@
 //! drops such addresses, IP literals are refused before any request, and each redirect is
 //! checked the same way, so a public URL cannot redirect the checker into the network.
 
+use crate::address::AddressPolicy;
 use futures::StreamExt;
 use reqwest::StatusCode;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use samla_config::LinkSettings;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::Semaphore;
@@ -34,88 +33,20 @@ pub struct LinkCheck {
     pub elapsed_ms: u64,
 }
 
-/// Whether an address is one a public link must not lead to.
-pub fn is_non_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.is_multicast()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
-                || (a == 198 && (b == 18 || b == 19)) // benchmarking
-                || a >= 240
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_non_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80 // link-local
-        }
-    }
-}
-
-/// Why a URL is refused before any request, if it is.
-fn refused(url: &Url, allow_private: bool) -> Option<String> {
+/// Why a URL is refused before any request, if it is: a scheme the checker does not ask,
+/// or an address the policy refuses.
+fn refused(url: &Url, policy: &AddressPolicy) -> Option<String> {
     if !matches!(url.scheme(), "http" | "https") {
         return Some(format!("scheme {} is not checked", url.scheme()));
     }
-    if allow_private {
-        return None;
-    }
-    let ip = match url.host()? {
-        url::Host::Ipv4(v4) => IpAddr::V4(v4),
-        url::Host::Ipv6(v6) => IpAddr::V6(v6),
-        url::Host::Domain(_) => return None,
-    };
-    is_non_public(ip).then(|| format!("refused: {ip} is not a public address"))
-}
-
-/// A resolver that keeps only public addresses, except for the allowed hosts.
-struct PublicOnly {
-    allow_hosts: Arc<Vec<String>>,
-}
-
-impl Resolve for PublicOnly {
-    fn resolve(&self, name: Name) -> Resolving {
-        let host = name.as_str().to_string();
-        let allowed = self
-            .allow_hosts
-            .iter()
-            .any(|h| h.eq_ignore_ascii_case(&host));
-        Box::pin(async move {
-            let lookup = host.clone();
-            let addrs: Vec<SocketAddr> =
-                tokio::task::spawn_blocking(move || (lookup.as_str(), 0).to_socket_addrs())
-                    .await
-                    .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)??
-                    .collect();
-            let public: Vec<SocketAddr> = addrs
-                .into_iter()
-                .filter(|a| allowed || !is_non_public(a.ip()))
-                .collect();
-            if public.is_empty() {
-                return Err(format!("refused: {host} resolves to no public address").into());
-            }
-            Ok(Box::new(public.into_iter()) as Addrs)
-        })
-    }
+    policy.refused(url)
 }
 
 /// Checks links under the configured limits.
 #[derive(Clone)]
 pub struct LinkChecker {
     client: reqwest::Client,
+    policy: AddressPolicy,
     settings: LinkSettings,
     hosts: Arc<Mutex<HashMap<String, Arc<HostSlot>>>>,
 }
@@ -128,28 +59,15 @@ struct HostSlot {
 impl LinkChecker {
     /// Builds the checker.
     pub fn new(settings: LinkSettings, user_agent: &str) -> Result<Self, reqwest::Error> {
-        let allow_private = settings.allow_private;
-        let mut builder = reqwest::Client::builder()
+        let policy = AddressPolicy::new(settings.allow_private, &settings.allow_hosts);
+        let builder = reqwest::Client::builder()
             .user_agent(user_agent)
             .connect_timeout(settings.timeout)
             .timeout(settings.timeout)
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                if attempt.previous().len() >= 10 {
-                    return attempt.error("too many redirects");
-                }
-                match refused(attempt.url(), allow_private) {
-                    Some(why) => attempt.error(why),
-                    None => attempt.follow(),
-                }
-            }));
-        if !allow_private {
-            builder = builder.dns_resolver(Arc::new(PublicOnly {
-                allow_hosts: Arc::new(settings.allow_hosts.clone()),
-            }));
-        }
+            .no_proxy();
         Ok(Self {
-            client: builder.build()?,
+            client: policy.apply(builder).build()?,
+            policy,
             settings,
             hosts: Arc::default(),
         })
@@ -182,7 +100,7 @@ impl LinkChecker {
             Ok(url) => url,
             Err(e) => return done(None, Some(format!("not a URL: {e}"))),
         };
-        if let Some(why) = refused(&url, self.settings.allow_private) {
+        if let Some(why) = refused(&url, &self.policy) {
             return done(None, Some(why));
         }
         let slot = self.slot(url.host_str().unwrap_or_default());
@@ -238,32 +156,5 @@ fn describe(e: &reqwest::Error) -> String {
         format!("timeout: {text}")
     } else {
         text
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn private_loopback_and_link_local_addresses_are_not_public() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(is_non_public(ip.parse().expect("ip")), "{ip}");
-        }
-        for ip in ["193.44.157.10", "2001:6b0::1"] {
-            assert!(!is_non_public(ip.parse().expect("ip")), "{ip}");
-        }
     }
 }

@@ -184,6 +184,9 @@ named! {
         BodyTooLarge = "body_too_large",
         /// A link leads to a host the harvest may not follow.
         HostNotAllowed = "host_not_allowed",
+        /// A URL (or a redirect) leads to an address that is not public, and its host is not
+        /// allowed (`[harvest] allow_hosts`).
+        AddressRefused = "address_refused",
         /// The run read as many pages as it may.
         PageLimit = "page_limit",
         /// The run took longer than the run timeout.

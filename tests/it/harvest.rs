@@ -446,3 +446,80 @@ async fn requests_to_one_host_are_limited_and_hosts_are_asked_side_by_side() {
     assert_eq!(b_count[1].load(Ordering::SeqCst), 2);
     assert_eq!(all[1].load(Ordering::SeqCst), 4);
 }
+
+/// A catalog whose `hydra:next` and `dcterms:hasPart` point at a loopback listener that is not
+/// the source, and a source that redirects there: the listener receives no connection, and
+/// the runs name `address_refused`. With the listener's host allowed, it is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_and_redirects_to_addresses_not_allowed_are_not_followed() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.2:0")
+        .await
+        .expect("bind 127.0.0.2");
+    let elsewhere = format!("http://{}", listener.local_addr().expect("addr"));
+    {
+        let hits = Arc::clone(&hits);
+        let inner = Router::new().fallback(move || {
+            let hits = Arc::clone(&hits);
+            async move {
+                hits.fetch_add(1, Ordering::SeqCst);
+                ttl_page(String::from(
+                    "<https://x.se/data/inner> a <http://www.w3.org/ns/dcat#Dataset> ; \
+                     <http://purl.org/dc/terms/title> \"Inifrån\"@sv .\n",
+                ))
+            }
+        });
+        tokio::spawn(async move { axum::serve(listener, inner).await });
+    }
+    let target = elsewhere.clone();
+    let base = serve(
+        Router::new()
+            .route(
+                "/catalog",
+                get(move |h: HeaderMap| {
+                    let target = target.clone();
+                    async move {
+                        let base = host(&h);
+                        ttl_page(format!(
+                            "<{base}/catalog> a <http://www.w3.org/ns/dcat#Catalog> ; \
+                             <http://purl.org/dc/terms/hasPart> <{target}/part> .\n\
+                             <{base}/catalog> <http://www.w3.org/ns/hydra/core#view> <{base}/catalog#view> .\n\
+                             <{base}/catalog#view> <http://www.w3.org/ns/hydra/core#next> <{target}/next> .\n{}",
+                            dataset(&base, "egen")
+                        ))
+                    }
+                }),
+            )
+            .route(
+                "/moved",
+                get(move || {
+                    let to = format!("{elsewhere}/redirected");
+                    async move { (StatusCode::FOUND, [(header::LOCATION, to)]).into_response() }
+                }),
+            ),
+    )
+    .await;
+
+    let catalog = source("catalog", &format!("{base}/catalog"));
+    let moved = source("moved", &format!("{base}/moved"));
+    let (report, records) = run(&harvester(1 << 20), &catalog).await;
+    assert_eq!(records.len(), 1, "{report:?}");
+    assert_eq!(report.outcome, Outcome::Partial, "{report:?}");
+    assert_eq!(report.problem_count("address_refused"), 2, "{report:?}");
+    let (report, _) = run(&harvester(1 << 20), &moved).await;
+    assert_eq!(report.outcome, Outcome::Failed, "{report:?}");
+    assert_eq!(report.problem_count("address_refused"), 1, "{report:?}");
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the listener was reached");
+
+    // Allowed by the operator, the same links are followed.
+    let mut settings = crate::support::settings(1 << 20);
+    settings.allow_hosts.push("127.0.0.2".into());
+    let allowed =
+        samla_harvester::Harvester::new(settings, crate::support::directory()).expect("harvester");
+    let (report, records) = run(&allowed, &catalog).await;
+    assert_eq!(report.outcome, Outcome::Success, "{report:?}");
+    assert_eq!(records.len(), 2, "{report:?}");
+    let (report, _) = run(&allowed, &moved).await;
+    assert_eq!(report.outcome, Outcome::Success, "{report:?}");
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+}

@@ -48,8 +48,11 @@ pub fn directory() -> Arc<OrganisationDirectory> {
     ]))
 }
 
+/// Test limits; the loopback servers the tests start are on 127.0.0.1, allowed as a region
+/// file allows its sources' hosts.
 pub fn settings(max_body_bytes: u64) -> HarvestSettings {
     HarvestSettings {
+        allow_hosts: vec!["127.0.0.1".into()],
         max_body_bytes,
         retries: 2,
         request_timeout: Duration::from_secs(10),

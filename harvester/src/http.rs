@@ -256,7 +256,12 @@ impl HttpClient {
                 .and_then(|v| v.to_str().ok())
                 .map(|v| v.split(';').next().unwrap_or(v).trim().to_ascii_lowercase());
             let final_url = response.url().clone();
-            let body = self.read_capped(response, url).await?;
+            let mut body = self.read_capped(response, url).await?;
+            // A UTF-8 byte-order mark is legal at the start of a document, and no content:
+            // dropped here so that no reader (JSON ones included) trips on it.
+            if body.starts_with(b"\xEF\xBB\xBF") {
+                body = body.slice(3..);
+            }
             return Ok(Fetched {
                 url: final_url,
                 status: status.as_u16(),

@@ -106,6 +106,8 @@ pub struct InvalidTerm {
 /// strictly, as its rules drop keys that map to no IRI; a document only the lenient mode
 /// reads (keys out of streaming order, say) is kept, with the strict parser's complaint.
 pub fn parse_rdf(body: &[u8], format: RdfFormat, base: &str) -> Result<Parsed, String> {
+    // A UTF-8 byte-order mark is legal at the start of a document; not every parser skips it.
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if format != RdfFormat::JsonLd {
         let triples = parse_leniently(body, format, base)?;
         let invalid = invalid_terms(&triples);
@@ -247,6 +249,37 @@ fn invalid_terms<'a>(triples: &'a [Triple]) -> Vec<InvalidTerm> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_starts_a_document_in_every_syntax() {
+        let documents: [(RdfFormat, &str); 4] = [
+            (RdfFormat::Turtle, "<http://a/d> <http://a/p> \"x\" ."),
+            (RdfFormat::NTriples, "<http://a/d> <http://a/p> \"x\" .\n"),
+            (
+                RdfFormat::RdfXml,
+                r#"<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:p="http://a/"><rdf:Description rdf:about="http://a/d"><p:p>x</p:p></rdf:Description></rdf:RDF>"#,
+            ),
+            (
+                RdfFormat::JsonLd,
+                r#"{"@id": "http://a/d", "http://a/p": "x"}"#,
+            ),
+        ];
+        for (format, text) in documents {
+            let body = [&b"\xEF\xBB\xBF"[..], text.as_bytes()].concat();
+            let parsed = parse_rdf(&body, format, "http://a/").expect("parses");
+            assert_eq!(parsed.triples.len(), 1, "{format}");
+            assert_eq!(RdfFormat::sniff(&body), format_sniffed(format), "{format}");
+        }
+    }
+
+    /// What sniffing takes each syntax for (N-Triples reads as Turtle, its superset).
+    fn format_sniffed(format: RdfFormat) -> RdfFormat {
+        if format == RdfFormat::NTriples {
+            RdfFormat::Turtle
+        } else {
+            format
+        }
+    }
 
     #[test]
     fn sniffs_each_syntax() {

@@ -354,3 +354,23 @@ async fn the_simulator_advances_over_http() {
         other => panic!("status {other}"),
     }
 }
+
+/// A UTF-8 byte-order mark before a CKAN answer (legal at the start of a document) is no
+/// reason to lose the page: the packages are read as without it.
+#[tokio::test]
+async fn a_byte_order_mark_before_json_is_read_past() {
+    let body = format!(
+        "\u{feff}{}",
+        std::fs::read_to_string(fixture("ckan/package_search.json")).expect("fixture")
+    );
+    let base = serve(Router::new().route(
+        "/api/3/action/package_search",
+        get(move || async move { ([("content-type", "application/json")], body) }),
+    ))
+    .await;
+    let mut src = source("malmo", &format!("{base}/"));
+    src.protocol = Protocol::Ckan;
+    let (report, records) = run(&harvester(1 << 20), &src).await;
+    assert_eq!(report.outcome, Outcome::Success, "{report:?}");
+    assert_eq!(records.len(), 2);
+}

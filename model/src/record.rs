@@ -314,11 +314,28 @@ fn build_record<'d>(
         .map(|u| DatasetId(u.hyphenated().to_string()))
         .unwrap_or_else(|| DatasetId(dataset.to_string()));
     let view = DatasetView::from_triple_refs(&id, dataset, &normalised, municipality_code.clone());
-    if view.title.is_empty() {
+    if view.title.values().all(|t| t.trim().is_empty()) {
         problems.push(RecordProblem::new(
             crate::run::Reason::MissingTitle,
             &original_subject,
-            "dataset has no dcterms:title",
+            if view.title.is_empty() {
+                "dataset has no dcterms:title"
+            } else {
+                "dataset's dcterms:title is blank"
+            },
+        ));
+    }
+    // A title a spreadsheet would run (samla's CSV exports neutralise it; the publisher
+    // should know).
+    if let Some(title) = view
+        .title
+        .values()
+        .find(|t| t.trim_start().starts_with(['=', '+', '-', '@']))
+    {
+        problems.push(RecordProblem::new(
+            crate::run::Reason::FormulaLikeTitle,
+            &original_subject,
+            format!("title {title:?} starts like a spreadsheet formula"),
         ));
     }
     let record = DatasetRecord {

@@ -222,8 +222,10 @@ named! {
         MissingPublisher = "missing_publisher",
         /// A date that is not a date.
         InvalidDate = "invalid_date",
-        /// A dataset without a title.
+        /// A dataset without a title, or with blank ones only.
         MissingTitle = "missing_title",
+        /// A title that starts like a spreadsheet formula (`=`, `+`, `-`, `@`).
+        FormulaLikeTitle = "formula_like_title",
         /// samla failed while reading (a decoding thread stopped).
         InternalError = "internal_error",
         /// The run ended without its own report: the pipeline failed.

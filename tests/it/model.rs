@@ -128,3 +128,51 @@ proptest! {
         }
     }
 }
+
+/// Blank titles count as missing, and titles that start like a spreadsheet formula are named,
+/// each with the dataset's subject; a plain title is neither.
+#[test]
+fn blank_and_formula_like_titles_are_problems() {
+    let triples = parse(
+        r#"
+@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+<https://k.example/data/blank> a dcat:Dataset ; dcterms:title "   "@sv .
+<https://k.example/data/none> a dcat:Dataset .
+<https://k.example/data/formula> a dcat:Dataset ; dcterms:title "=HYPERLINK(\"http://x\")"@sv .
+<https://k.example/data/plain> a dcat:Dataset ; dcterms:title "Lekplatser"@sv .
+"#,
+    );
+    let dir = directory();
+    let ctx = SourceContext {
+        source_id: "malmo",
+        organisation_code: "1280",
+        directory: &dir,
+    };
+    let extraction = extract_datasets(triples, &ctx);
+    assert_eq!(extraction.records.len(), 4);
+    let mut problems: Vec<(String, String)> = extraction
+        .problems
+        .iter()
+        .filter(|p| p.reason == "missing_title" || p.reason == "formula_like_title")
+        .map(|p| (p.reason.to_string(), p.subject.clone()))
+        .collect();
+    problems.sort();
+    assert_eq!(
+        problems,
+        [
+            (
+                "formula_like_title".to_string(),
+                "https://k.example/data/formula".to_string()
+            ),
+            (
+                "missing_title".to_string(),
+                "https://k.example/data/blank".to_string()
+            ),
+            (
+                "missing_title".to_string(),
+                "https://k.example/data/none".to_string()
+            ),
+        ]
+    );
+}

@@ -811,6 +811,16 @@ impl RawConfig {
                 .unwrap_or(demand_defaults.requests_per_hour),
         };
         if problems.is_empty() {
+            // The region's own sources are the operator's choice, whatever their addresses; links
+            // found in what they answer are not.
+            harvest.allow_hosts.extend(
+                sources
+                    .iter()
+                    .filter_map(|s| s.url.host_str())
+                    .map(str::to_ascii_lowercase),
+            );
+            harvest.allow_hosts.sort();
+            harvest.allow_hosts.dedup();
             Ok(Config {
                 links,
                 quality,
@@ -824,18 +834,7 @@ impl RawConfig {
                 region_name: self.region.name,
                 timezone,
                 public_url,
-                harvest: {
-                    // The region's own sources are the operator's choice, whatever their
-                    // addresses; links found in what they answer are not.
-                    for s in &sources {
-                        if let Some(host) = s.url.host_str() {
-                            harvest.allow_hosts.push(host.to_ascii_lowercase());
-                        }
-                    }
-                    harvest.allow_hosts.sort();
-                    harvest.allow_hosts.dedup();
-                    harvest
-                },
+                harvest,
                 organisations,
                 sources,
             })

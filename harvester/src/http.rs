@@ -183,23 +183,21 @@ impl HttpClient {
             let response = request.send().await;
             let response = match response {
                 Ok(r) => r,
-                // The address policy stopped it (a host resolving to no public address, or a
-                // redirect to one): its reason is in the error's causes. Not retried.
-                Err(source) if refusal(&source).is_some() => {
-                    return Err(HarvestError::Refused {
-                        url: url.to_string(),
-                        reason: refusal(&source).unwrap_or_default(),
-                    });
-                }
-                Err(source)
-                    if attempt < self.retries && (source.is_connect() || source.is_timeout()) =>
-                {
-                    drop(turn);
-                    tokio::time::sleep(self.backoff(attempt, None)).await;
-                    attempt += 1;
-                    continue;
-                }
                 Err(source) => {
+                    // The address policy stopped it (a host resolving to no public address,
+                    // or a redirect to one): its reason is in the error's causes. Not retried.
+                    if let Some(reason) = refusal(&source) {
+                        return Err(HarvestError::Refused {
+                            url: url.to_string(),
+                            reason,
+                        });
+                    }
+                    if attempt < self.retries && (source.is_connect() || source.is_timeout()) {
+                        drop(turn);
+                        tokio::time::sleep(self.backoff(attempt, None)).await;
+                        attempt += 1;
+                        continue;
+                    }
                     return Err(HarvestError::Request {
                         url: url.to_string(),
                         source,

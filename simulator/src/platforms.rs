@@ -112,6 +112,9 @@ impl SharedNodes {
     }
 }
 
+/// A dataset's own triples by resource (subject), as an EntryStore makes entries of them.
+type Resources = Vec<(String, Vec<Triple>)>;
+
 /// A dataset's graph as a platform holds it: its node, its own triples, and the triples of
 /// the publisher and contact point it shares with the catalog's other datasets.
 struct ItemGraph {
@@ -470,15 +473,11 @@ fn entry(
     slug: &str,
     n: usize,
     subject: &str,
-    triples: &[&Triple],
+    triples: &[Triple],
     modified: &str,
-) -> (Vec<String>, String, Value) {
+) -> Value {
     let mut predicates: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    let mut types = Vec::new();
     for t in triples {
-        if t.predicate.as_str() == RDF_TYPE {
-            types.push(text(&t.object));
-        }
         let object = match &t.object {
             Term::NamedNode(n) => json!({"type": "uri", "value": n.as_str()}),
             Term::BlankNode(b) => json!({"type": "bnode", "value": format!("_:{}", b.as_str())}),
@@ -500,20 +499,16 @@ fn entry(
             .push(object);
     }
     let entry_uri = format!("{base}/{slug}/store/1/entry/{n}");
-    (
-        types,
-        modified.to_string(),
-        json!({
-            "entryId": n.to_string(),
-            "contextId": "1",
-            "rights": ["readmetadata", "readresource"],
-            "info": {entry_uri: {
-                "http://entrystore.org/terms/resource": [{"type": "uri", "value": subject}],
-                "http://purl.org/dc/terms/modified": [{"type": "literal", "value": format!("{modified}Z"), "datatype": "http://www.w3.org/2001/XMLSchema#dateTime"}],
-            }},
-            "metadata": {subject: predicates},
-        }),
-    )
+    json!({
+        "entryId": n.to_string(),
+        "contextId": "1",
+        "rights": ["readmetadata", "readresource"],
+        "info": {entry_uri: {
+            "http://entrystore.org/terms/resource": [{"type": "uri", "value": subject}],
+            "http://purl.org/dc/terms/modified": [{"type": "literal", "value": format!("{modified}Z"), "datatype": "http://www.w3.org/2001/XMLSchema#dateTime"}],
+        }},
+        "metadata": {subject: predicates},
+    })
 }
 
 fn ckan_error(status: StatusCode, kind: &str, message: &str) -> Response {
@@ -741,8 +736,9 @@ pub(crate) async fn entrystore_search(
             if newest_first {
                 order.sort_by(|a, b| index.modified(*b).cmp(index.modified(*a)).then(a.cmp(b)));
             }
-            // Consecutive entries are mostly one dataset's: its graph is made once for them.
-            let mut graph: Option<(u32, ItemGraph)> = None;
+            // Consecutive entries are mostly one dataset's: its graph is made and grouped by
+            // resource once for them.
+            let mut graph: Option<(u32, Resources)> = None;
             let children: Vec<Value> = order
                 .iter()
                 .skip(offset)
@@ -752,21 +748,24 @@ pub(crate) async fn entrystore_search(
                     match index.entries[n as usize] {
                         (u32::MAX, k, _) => {
                             let (subject, triples, modified) = &index.shared[k as usize];
-                            let triples: Vec<&Triple> = triples.iter().collect();
-                            entry(&base, &slug, number, subject, &triples, modified).2
+                            entry(&base, &slug, number, subject, triples, modified)
                         }
                         (item, k, _) => {
                             if graph.as_ref().is_none_or(|(i, _)| *i != item) {
                                 let g = sim2.item_graph(index.items[item as usize].0, epoch);
-                                graph = Some((item, g));
+                                let resources = g
+                                    .resources()
+                                    .into_iter()
+                                    .map(|(s, ts)| (s, ts.into_iter().cloned().collect()))
+                                    .collect();
+                                graph = Some((item, resources));
                             }
-                            let Some((_, g)) = graph.as_ref() else {
+                            let Some((_, resources)) = graph.as_ref() else {
                                 return Value::Null;
                             };
-                            let resources = g.resources();
                             let (subject, triples) = &resources[k as usize];
                             let modified = &index.items[item as usize].1;
-                            entry(&base, &slug, number, subject, triples, modified).2
+                            entry(&base, &slug, number, subject, triples, modified)
                         }
                     }
                 })

@@ -313,7 +313,11 @@ pub fn link_checker(config: &Config) -> anyhow::Result<LinkChecker> {
 
 /// Checks `urls` and gives the results as the store keeps them.
 pub async fn check_urls(checker: &LinkChecker, urls: Vec<String>) -> Vec<LinkRow> {
-    let results = checker.check_all(urls).await;
+    link_rows(checker.check_all(urls).await)
+}
+
+/// Link checks as the store keeps them.
+pub fn link_rows(results: Vec<samla_harvester::links::LinkCheck>) -> Vec<LinkRow> {
     let checked_at = chrono::Utc::now();
     results
         .into_iter()

@@ -175,8 +175,16 @@ enum Command {
         /// The catalog URL.
         url: String,
         /// Do not check the distributions' links (their accessibility then scores nothing).
-        #[arg(long)]
+        /// Links are not checked by default for catalogs of more than 300 datasets.
+        #[arg(long, conflicts_with = "links")]
         no_links: bool,
+        /// Check the distributions' links whatever the catalog's size.
+        #[arg(long)]
+        links: bool,
+        /// The longest the link checks may take, in seconds; links not checked by then
+        /// score as unchecked.
+        #[arg(long, default_value_t = 120)]
+        links_budget_secs: u64,
     },
     /// Validate a region file; with --probe, also ask each source what platform answers.
     CheckConfig {
@@ -365,7 +373,17 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             format,
             url,
             no_links,
-        } => check(protocol, format, &url, !no_links).await,
+            links,
+            links_budget_secs,
+        } => {
+            let links = match (no_links, links) {
+                (true, _) => LinkChoice::Never,
+                (_, true) => LinkChoice::Always,
+                _ => LinkChoice::UpTo(CHECK_LINKS_UP_TO),
+            };
+            let budget = std::time::Duration::from_secs(links_budget_secs);
+            check(protocol, format, &url, links, budget).await
+        }
         Command::CheckConfig { config, probe } => {
             let c = Config::from_file(&config)?;
             if probe {
@@ -662,21 +680,90 @@ fn check_quality_offline(records: Vec<samla_model::DatasetRecord>) -> CheckedQua
     score_records(records, &samla_reports::Links(Default::default()))
 }
 
-/// Checks the records' links (public addresses only) and scores them.
+/// Whether `samla check` checks a catalog's links.
+#[derive(Debug, Clone, Copy)]
+enum LinkChoice {
+    Never,
+    Always,
+    /// For catalogs of at most this many datasets.
+    UpTo(usize),
+}
+
+/// Catalogs larger than this are checked without their links unless `--links` is given.
+const CHECK_LINKS_UP_TO: usize = 300;
+
+/// Links `samla check` asks on one host at most; the rest count as unchecked.
+const CHECK_LINKS_PER_HOST: usize = 100;
+
+/// Checks the records' links (public addresses only, at most [`CHECK_LINKS_PER_HOST`] per
+/// host, for at most `budget`, with progress on stderr) and scores them.
 async fn check_quality(
     records: Vec<samla_model::DatasetRecord>,
     region: &Config,
+    budget: std::time::Duration,
 ) -> anyhow::Result<CheckedQuality> {
-    let urls: std::collections::BTreeSet<String> = records
+    use futures::StreamExt;
+    let all: std::collections::BTreeSet<String> = records
         .iter()
         .flat_map(|r| r.view.link_urls().cloned())
         .collect();
-    let checker = app::link_checker(region)?;
-    if !urls.is_empty() {
+    let mut per_host: std::collections::HashMap<String, usize> = Default::default();
+    let urls: Vec<String> = all
+        .iter()
+        .filter(|u| {
+            let host = url::Url::parse(u)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
+            let n = per_host.entry(host).or_default();
+            *n += 1;
+            *n <= CHECK_LINKS_PER_HOST
+        })
+        .cloned()
+        .collect();
+    if urls.len() < all.len() {
+        eprintln!(
+            "checking {} of {} links (at most {CHECK_LINKS_PER_HOST} per host)…",
+            urls.len(),
+            all.len()
+        );
+    } else if !urls.is_empty() {
         eprintln!("checking {} links…", urls.len());
     }
-    let links = app::check_urls(&checker, urls.into_iter().collect())
-        .await
+    let checker = app::link_checker(region)?;
+    let total = urls.len();
+    let deadline = tokio::time::sleep(budget);
+    tokio::pin!(deadline);
+    let mut checks = futures::stream::iter(urls)
+        .map(|u| {
+            let checker = &checker;
+            async move { checker.check(&u).await }
+        })
+        .buffer_unordered(region.links.concurrency.max(1));
+    let mut results = Vec::new();
+    let mut shown = std::time::Instant::now();
+    loop {
+        tokio::select! {
+            _ = &mut deadline => {
+                eprintln!(
+                    "links: stopped after {budget:?} with {} of {total} checked; the rest score as unchecked",
+                    results.len()
+                );
+                break;
+            }
+            next = checks.next() => match next {
+                Some(check) => {
+                    results.push(check);
+                    if shown.elapsed() >= std::time::Duration::from_secs(2) {
+                        eprintln!("links: {} of {total} checked", results.len());
+                        shown = std::time::Instant::now();
+                    }
+                }
+                None => break,
+            }
+        }
+    }
+    let links = app::link_rows(results)
         .into_iter()
         .map(|row| (row.url.clone(), row))
         .collect();
@@ -725,14 +812,21 @@ async fn check(
     protocol: Protocol,
     format: ReportFormat,
     url: &str,
-    links: bool,
+    links: LinkChoice,
+    links_budget: std::time::Duration,
 ) -> anyhow::Result<ExitCode> {
     let url = url::Url::parse(url).with_context(|| format!("{url:?} is not a URL"))?;
     let region = app::embedded_region()?;
     let directory = Arc::new(app::directory_of(&region));
     // The catalog named on the command line is the operator's choice, whatever its address.
+    // A check is interactive: a source that does not answer is given up sooner than in a
+    // harvest.
     let settings = HarvestSettings {
         allow_hosts: url.host_str().map(str::to_string).into_iter().collect(),
+        header_timeout: std::time::Duration::from_secs(10),
+        request_timeout: std::time::Duration::from_secs(60),
+        run_timeout: std::time::Duration::from_secs(300),
+        retries: 1,
         ..HarvestSettings::default()
     };
     let harvester = Harvester::new(settings, directory)?;
@@ -747,17 +841,33 @@ async fn check(
         aggregate: false,
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel(samla_harvester::RECORD_CHANNEL_CAPACITY);
+    eprintln!("reading {}…", source.url);
     let collect = tokio::spawn(async move {
         let mut records = Vec::new();
         while let Some(r) = rx.recv().await {
             records.push(r);
+            if records.len() % 500 == 0 {
+                eprintln!("  {} datasets read", records.len());
+            }
         }
         records
     });
     let report = harvester.run(&source, tx, CancellationToken::new()).await;
     let records = collect.await?;
-    let quality = if links {
-        check_quality(records, &region).await?
+    let check_links = match links {
+        LinkChoice::Never => false,
+        LinkChoice::Always => true,
+        LinkChoice::UpTo(n) if records.len() <= n => true,
+        LinkChoice::UpTo(n) => {
+            eprintln!(
+                "links not checked: the catalog has {} datasets, over {n} (--links checks them)",
+                records.len()
+            );
+            false
+        }
+    };
+    let quality = if check_links {
+        check_quality(records, &region, links_budget).await?
     } else {
         check_quality_offline(records)
     };

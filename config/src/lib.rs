@@ -151,6 +151,10 @@ struct RawHarvest {
     run_timeout_secs: Option<u64>,
     max_body_bytes: Option<u64>,
     max_pages: Option<usize>,
+    max_triples_per_page: Option<usize>,
+    max_literal_bytes: Option<usize>,
+    header_timeout_secs: Option<u64>,
+    fewer_datasets_share: Option<f64>,
     retries: Option<u32>,
     concurrency: Option<usize>,
     per_host: Option<usize>,
@@ -315,6 +319,15 @@ pub struct HarvestSettings {
     pub max_body_bytes: u64,
     /// Cap on pages followed in one run.
     pub max_pages: usize,
+    /// Cap on the triples of one page (a page over it fails with `page_too_large`).
+    pub max_triples_per_page: usize,
+    /// Cap on one literal (a longer one is left out, `literal_too_long`).
+    pub max_literal_bytes: usize,
+    /// How long a server may take to send a response's status and headers.
+    pub header_timeout: Duration,
+    /// A complete run that reads fewer datasets than this share of what the source held
+    /// archives nothing until a second run in a row reads as few (`fewer_datasets`).
+    pub fewer_datasets_share: f64,
     /// Retries on 429 and 5xx.
     pub retries: u32,
     /// Sources harvested at once.
@@ -353,6 +366,10 @@ impl Default for HarvestSettings {
             run_timeout: Duration::from_secs(1800),
             max_body_bytes: 256 * 1024 * 1024,
             max_pages: 10_000,
+            max_triples_per_page: 2_000_000,
+            max_literal_bytes: 1 << 20,
+            header_timeout: Duration::from_secs(30),
+            fewer_datasets_share: 0.5,
             retries: 3,
             concurrency: 16,
             per_host: 2,
@@ -603,6 +620,29 @@ impl RawConfig {
             &mut problem,
         );
         positive(
+            h.max_triples_per_page.map(|v| v as u64),
+            "harvest.max_triples_per_page",
+            &mut problem,
+        );
+        positive(
+            h.max_literal_bytes.map(|v| v as u64),
+            "harvest.max_literal_bytes",
+            &mut problem,
+        );
+        positive(
+            h.header_timeout_secs,
+            "harvest.header_timeout_secs",
+            &mut problem,
+        );
+        if let Some(share) = h.fewer_datasets_share
+            && !(0.0..=1.0).contains(&share)
+        {
+            problem(
+                "harvest.fewer_datasets_share".into(),
+                format!("must be between 0 and 1, not {share}"),
+            );
+        }
+        positive(
             h.concurrency.map(|v| v as u64),
             "harvest.concurrency",
             &mut problem,
@@ -628,6 +668,17 @@ impl RawConfig {
                 .unwrap_or(defaults.run_timeout),
             max_body_bytes: h.max_body_bytes.unwrap_or(defaults.max_body_bytes),
             max_pages: h.max_pages.unwrap_or(defaults.max_pages),
+            max_triples_per_page: h
+                .max_triples_per_page
+                .unwrap_or(defaults.max_triples_per_page),
+            max_literal_bytes: h.max_literal_bytes.unwrap_or(defaults.max_literal_bytes),
+            header_timeout: h
+                .header_timeout_secs
+                .map(Duration::from_secs)
+                .unwrap_or(defaults.header_timeout),
+            fewer_datasets_share: h
+                .fewer_datasets_share
+                .unwrap_or(defaults.fewer_datasets_share),
             retries: h.retries.unwrap_or(defaults.retries),
             concurrency: h.concurrency.unwrap_or(defaults.concurrency),
             per_host: h.per_host.unwrap_or(defaults.per_host),

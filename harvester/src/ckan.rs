@@ -5,7 +5,7 @@
 //! The mapping writes RDF in the publisher's terms; the model normalises it (licence ids,
 //! themes, formats, frequencies) as it does every other source.
 
-use crate::protocol::{Decoded, Protocol};
+use crate::protocol::{Bounds, Decoded, Protocol};
 use crate::{Fetched, Reason};
 use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use samla_model::vocab::{dcat, dcatap, dcterms, foaf, rdf, vcard};
@@ -29,7 +29,7 @@ impl Protocol for Ckan {
         "application/json"
     }
 
-    fn decode(&self, page: &Fetched) -> Result<Decoded, (Reason, String)> {
+    fn decode(&self, page: &Fetched, _: &Bounds<'_>) -> Result<Decoded, (Reason, String)> {
         let read = read_search_page(&page.body, &page.url)?;
         Ok(Decoded {
             triples: read.triples,

@@ -1,8 +1,8 @@
 //! DCAT: an RDF document in any syntax, paged with Hydra (`hydra:next`, or the deprecated
 //! `hydra:nextPage`), with sub-catalogues (`dcterms:hasPart`) one level deep.
 
-use crate::protocol::{Decoded, Protocol};
-use crate::{Fetched, Parsed, RDF_ACCEPT, RdfFormat, Reason, entryscape, parse_rdf};
+use crate::protocol::{Bounds, Decoded, Protocol};
+use crate::{Fetched, Parsed, RDF_ACCEPT, RdfFormat, Reason, entryscape, parse_bounded};
 use oxrdf::{NamedOrBlankNode, Term, Triple};
 use samla_model::record::states_type;
 use samla_model::vocab::{dcat, dcterms, hydra};
@@ -25,7 +25,7 @@ impl Protocol for Dcat {
         RDF_ACCEPT
     }
 
-    fn decode(&self, fetched: &Fetched) -> Result<Decoded, (Reason, String)> {
+    fn decode(&self, fetched: &Fetched, bounds: &Bounds<'_>) -> Result<Decoded, (Reason, String)> {
         let format = RdfFormat::detect(fetched.content_type.as_deref(), &fetched.body);
         // EntryStore answers its metadata in RDF/JSON unless told otherwise.
         if format == RdfFormat::JsonLd
@@ -36,17 +36,31 @@ impl Protocol for Dcat {
                 triples,
                 next,
                 parts,
-                invalid: Vec::new(),
+                ..Decoded::default()
             });
         }
-        let Parsed { triples, invalid } = parse_rdf(&fetched.body, format, fetched.url.as_str())
-            .map_err(|m| (Reason::MalformedRdf, format!("not valid {format}: {m}")))?;
+        let Parsed {
+            triples,
+            problems,
+            incomplete,
+        } = parse_bounded(
+            &fetched.body,
+            format,
+            fetched.url.as_str(),
+            bounds.limits,
+            bounds.stop,
+        )
+        .map_err(|e| match e.reason {
+            Reason::MalformedRdf => (e.reason, format!("not valid {format}: {}", e.message)),
+            _ => (e.reason, format!("{format}: {}", e.message)),
+        })?;
         let (next, parts) = links(&triples);
         Ok(Decoded {
             triples,
             next,
             parts,
-            invalid,
+            problems,
+            incomplete,
         })
     }
 }

@@ -5,7 +5,7 @@
 //! In the search path a dataset's distributions, contact points and publisher are entries of
 //! their own, so the run asks for every public entry of those types and normalises the union.
 
-use crate::protocol::{Decoded, Protocol};
+use crate::protocol::{Bounds, Decoded, Protocol};
 use crate::{Fetched, Reason};
 use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use serde_json::Value;
@@ -40,7 +40,7 @@ impl Protocol for EntryscapeSearch {
         "application/json"
     }
 
-    fn decode(&self, page: &Fetched) -> Result<Decoded, (Reason, String)> {
+    fn decode(&self, page: &Fetched, _: &Bounds<'_>) -> Result<Decoded, (Reason, String)> {
         let read = read_search_page(&page.body, &page.url, &self.store)?;
         Ok(Decoded {
             triples: read.triples,

@@ -71,6 +71,7 @@ pub struct HttpClient {
     client: reqwest::Client,
     policy: AddressPolicy,
     max_body_bytes: u64,
+    header_timeout: Duration,
     retries: u32,
     retry_base: Duration,
     hosts: Arc<HostLimits>,
@@ -132,6 +133,7 @@ impl HttpClient {
             client,
             policy,
             max_body_bytes: settings.max_body_bytes,
+            header_timeout: settings.header_timeout,
             retries: settings.retries,
             retry_base: Duration::from_millis(500),
             hosts: Arc::new(HostLimits {
@@ -180,7 +182,23 @@ impl HttpClient {
                     request = request.header(IF_MODIFIED_SINCE, date);
                 }
             }
-            let response = request.send().await;
+            // A server may take so long to answer, or drip its headers, that the request
+            // timeout (which covers the body) is not the bound that matters.
+            let response = match tokio::time::timeout(self.header_timeout, request.send()).await {
+                Ok(response) => response,
+                Err(_) => {
+                    if attempt < self.retries.min(1) {
+                        drop(turn);
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(HarvestError::Deadline {
+                        url: url.to_string(),
+                        what: "its status and headers",
+                        limit: self.header_timeout,
+                    });
+                }
+            };
             let response = match response {
                 Ok(r) => r,
                 Err(source) => {
@@ -192,7 +210,14 @@ impl HttpClient {
                             reason,
                         });
                     }
-                    if attempt < self.retries && (source.is_connect() || source.is_timeout()) {
+                    // A timeout is tried once more at most: a source that never answers
+                    // must not hold the run for every retry.
+                    let retries = if source.is_timeout() {
+                        self.retries.min(1)
+                    } else {
+                        self.retries
+                    };
+                    if attempt < retries && (source.is_connect() || source.is_timeout()) {
                         drop(turn);
                         tokio::time::sleep(self.backoff(attempt, None)).await;
                         attempt += 1;

@@ -22,9 +22,11 @@ pub mod protocol;
 
 pub use address::{AddressPolicy, is_non_public};
 pub use http::{Fetched, HttpClient, RDF_ACCEPT, Validators};
-pub use parse::{InvalidTerm, Parsed, RdfFormat, parse_rdf};
+pub use parse::{
+    ParseError, ParseLimits, Parsed, RdfFormat, ReadProblem, over_limits, parse_bounded, parse_rdf,
+};
 pub use probe::Probe;
-pub use protocol::{Decoded, Protocol};
+pub use protocol::{Bounds, Decoded, Protocol};
 pub use samla_model::run::{
     Outcome, ProblemGroup, ProblemSample, Reason, RunReport, SAMPLES_PER_REASON,
 };
@@ -32,6 +34,7 @@ pub use samla_model::run::{
 use futures::StreamExt;
 use oxrdf::Triple;
 use samla_config::{HarvestSettings, SourceConfig};
+use samla_model::record::states_type;
 use samla_model::{
     DatasetId, DatasetRecord, Extraction, OrganisationDirectory, SourceContext, extract_datasets,
 };
@@ -81,6 +84,16 @@ pub enum HarvestError {
         /// Why.
         reason: String,
     },
+    /// The server took longer than its deadline to send part of the response.
+    #[error("{url} did not send {what} within {limit:?}")]
+    Deadline {
+        /// The URL.
+        url: String,
+        /// What it did not send in time.
+        what: &'static str,
+        /// The deadline.
+        limit: std::time::Duration,
+    },
     /// The body is over the cap.
     #[error("{url} sent a body over the limit of {limit} bytes")]
     BodyTooLarge {
@@ -97,6 +110,7 @@ impl HarvestError {
         match self {
             HarvestError::Client { .. } => Reason::ClientError,
             HarvestError::Request { source, .. } if source.is_timeout() => Reason::Timeout,
+            HarvestError::Deadline { .. } => Reason::Timeout,
             HarvestError::Request { .. } => Reason::RequestFailed,
             HarvestError::Status { .. } => Reason::HttpStatus,
             HarvestError::BodyTooLarge { .. } => Reason::BodyTooLarge,
@@ -171,7 +185,8 @@ struct Page {
     content: Content,
     next: Vec<String>,
     parts: Vec<String>,
-    invalid: Vec<InvalidTerm>,
+    problems: Vec<ReadProblem>,
+    incomplete: bool,
 }
 
 /// A page's content: its records, normalised on the thread that parsed it (while its triples
@@ -190,6 +205,9 @@ struct Decoder {
     directory: Arc<OrganisationDirectory>,
     source_id: String,
     organisation: String,
+    limits: ParseLimits,
+    /// Cancelled when the run ends: a page still being read stops, and frees what it holds.
+    stop: CancellationToken,
 }
 
 impl Decoder {
@@ -271,6 +289,15 @@ impl Harvester {
         self
     }
 
+    /// The limits of one page, from the settings.
+    pub fn parse_limits(&self) -> ParseLimits {
+        ParseLimits {
+            max_triples: self.settings.max_triples_per_page,
+            max_literal_bytes: self.settings.max_literal_bytes,
+            ..ParseLimits::default()
+        }
+    }
+
     /// The settings.
     pub fn settings(&self) -> &HarvestSettings {
         &self.settings
@@ -313,6 +340,8 @@ impl Harvester {
         cancel: CancellationToken,
     ) -> RunOutput {
         let first = protocol.first_page(&source.url);
+        let stop = cancel.child_token();
+        let _stop_when_done = stop.clone().drop_guard();
         let mut run = Run {
             source,
             decoder: Decoder {
@@ -320,6 +349,8 @@ impl Harvester {
                 directory: Arc::clone(&self.directory),
                 source_id: source.id.clone(),
                 organisation: source.organisation.clone(),
+                limits: self.parse_limits(),
+                stop,
             },
             sink: &sink,
             report: RunReport::start(&source.id, source.url.as_str(), chrono::Utc::now()),
@@ -538,6 +569,10 @@ impl Harvester {
         let mut spanning: Vec<Triple> = Vec::new();
         let mut spanning_urls: Vec<(String, Validators, Vec<String>)> = Vec::new();
         let mut spanning_unmodified: Vec<Url> = Vec::new();
+        // Datasets of a spanning source met so far, and pages in a row that brought none
+        // not already read.
+        let mut spanning_datasets: HashSet<String> = HashSet::new();
+        let mut stalled = 0usize;
 
         while let Some((url, depth)) = queue.pop_front() {
             if !self.allowed(&url) {
@@ -632,13 +667,12 @@ impl Harvester {
                 Ok(FetchedPage::Read(page, validators)) => (page, validators),
             };
             pages_read += 1;
-            for term in &page.invalid {
-                run.report.problem(
-                    term.reason,
-                    url.as_str(),
-                    None,
-                    format!("kept as published: {}", term.message),
-                );
+            for problem in &page.problems {
+                run.report
+                    .problem(problem.reason, url.as_str(), None, problem.message.clone());
+            }
+            if page.incomplete {
+                run.report.downgrade(Outcome::Partial);
             }
             let Page {
                 content,
@@ -646,10 +680,18 @@ impl Harvester {
                 parts,
                 ..
             } = page;
-            match content {
+            let fresh = match content {
                 Content::Triples(triples) => {
+                    let before = spanning_datasets.len();
+                    spanning_datasets.extend(
+                        triples
+                            .iter()
+                            .filter(|t| states_type(t, samla_model::vocab::dcat::DATASET))
+                            .map(|t| t.subject.to_string()),
+                    );
                     spanning.extend(triples);
                     spanning_urls.push((url.to_string(), validators, next.clone()));
+                    spanning_datasets.len() - before
                 }
                 Content::Records(extraction) => {
                     let memo = PageMemo {
@@ -658,10 +700,31 @@ impl Harvester {
                         parts: parts.clone(),
                         ..PageMemo::default()
                     };
-                    if !deliver(run, &url, Some(memo), extraction).await {
-                        return;
+                    match deliver(run, &url, Some(memo), extraction).await {
+                        Some(fresh) => fresh,
+                        None => return,
                     }
                 }
+            };
+            // Paging that goes on and on without a dataset not already read (an endless
+            // chain, a server that answers every page alike) stops early.
+            stalled = if fresh == 0 && !next.is_empty() {
+                stalled + 1
+            } else {
+                0
+            };
+            if stalled == NO_PROGRESS_PAGES {
+                run.report.problem(
+                    Reason::NoProgress,
+                    url.as_str(),
+                    None,
+                    format!(
+                        "{NO_PROGRESS_PAGES} pages in a row brought no dataset not already read; \
+                         paging stopped"
+                    ),
+                );
+                run.report.downgrade(Outcome::Partial);
+                break;
             }
             if let Some(n) = self.follow(run, &url, depth, next, parts, &mut queue, &mut queued) {
                 link = Some((url.clone(), n));
@@ -710,7 +773,10 @@ impl Harvester {
             let triples = std::mem::take(&mut spanning);
             match tokio::task::spawn_blocking(move || decoder.extract(triples)).await {
                 Ok(extraction) => {
-                    if !deliver(run, &first_url, first_memo, extraction).await {
+                    if deliver(run, &first_url, first_memo, extraction)
+                        .await
+                        .is_none()
+                    {
                         return;
                     }
                 }
@@ -758,11 +824,29 @@ impl Harvester {
             );
             run.report.downgrade(Outcome::Partial);
         }
+        let parts = parts.iter().filter_map(|p| url.join(p).ok());
         if depth == 0 {
-            for part in parts.iter().filter_map(|p| url.join(p).ok()) {
+            for part in parts {
                 if queued.insert(part.to_string()) {
                     queue.push_back((part, 1));
+                } else {
+                    run.report.problem(
+                        Reason::HasPartCycle,
+                        url.as_str(),
+                        None,
+                        format!("sub-catalogue {part} was already read"),
+                    );
                 }
+            }
+        } else {
+            // Sub-catalogues are read one level deep; one that leads back is named.
+            for part in parts.filter(|p| queued.contains(p.as_str())) {
+                run.report.problem(
+                    Reason::HasPartCycle,
+                    url.as_str(),
+                    None,
+                    format!("sub-catalogue {part} leads back to a catalog already read"),
+                );
             }
         }
         followed
@@ -913,6 +997,9 @@ impl Drop for ReadAhead {
     }
 }
 
+/// Pages in a row that bring no dataset not already read before paging stops (`no_progress`).
+pub const NO_PROGRESS_PAGES: usize = 5;
+
 /// Conditional requests for pages the last run memoised, sent this many at a time before the
 /// run walks its pages: a source whose pages mostly answer 304 costs a few round trips.
 const PREFETCH_IN_FLIGHT: usize = 8;
@@ -933,33 +1020,63 @@ fn decode(decoder: &Decoder, fetched: &Fetched) -> Result<Page, (Reason, String)
             format!("{} answered with an empty body", fetched.url),
         ));
     }
+    let bounds = Bounds {
+        limits: &decoder.limits,
+        stop: &|| decoder.stop.is_cancelled(),
+    };
     let Decoded {
-        triples,
+        mut triples,
         next,
         parts,
-        invalid,
-    } = decoder.protocol.decode(fetched)?;
+        mut problems,
+        mut incomplete,
+    } = decoder.protocol.decode(fetched, &bounds)?;
+    // Whatever the protocol, no term past the limits goes on (RDF parsing leaves them out
+    // as it reads; a JSON mapping writes them).
+    if triples.len() > decoder.limits.max_triples {
+        return Err((
+            Reason::PageTooLarge,
+            format!(
+                "{} holds more than {} triples",
+                fetched.url, decoder.limits.max_triples
+            ),
+        ));
+    }
+    triples.retain(|t| match over_limits(t, &decoder.limits) {
+        None => true,
+        Some(problem) => {
+            incomplete |= problem.reason != Reason::LiteralTooLong;
+            problems.push(problem);
+            false
+        }
+    });
     Ok(Page {
         content: decoder.content(triples),
         next,
         parts,
-        invalid,
+        problems,
+        incomplete,
     })
 }
 
 /// Sends a page's records on, counting problems and duplicates, and completes the page's
-/// memo with the datasets it held. Returns false when the receiver
-/// has gone (the run is then cancelled).
+/// memo with the datasets it held. Returns how many datasets were not read before in this
+/// run, or `None` when the receiver has gone (the run is then cancelled).
 async fn deliver(
     run: &mut Run<'_>,
     url: &Url,
     memo: Option<PageMemo>,
     extraction: Extraction,
-) -> bool {
+) -> Option<usize> {
+    let mut fresh = 0;
     let report = &mut run.report;
     debug!(url = %url, datasets = extraction.records.len(), "page normalised");
     for p in &extraction.problems {
         report.problem(p.reason, url.as_str(), Some(&p.subject), p.detail.clone());
+        if p.reason == Reason::DatasetTooLarge {
+            // Not taken: its last version must stay, so this run may archive nothing.
+            report.downgrade(Outcome::Partial);
+        }
     }
     let mut memo = memo;
     for mut record in extraction.records {
@@ -974,6 +1091,7 @@ async fn deliver(
             continue;
         }
         report.datasets += 1;
+        fresh += 1;
         let distributions = record.view.distributions.len() as u64;
         report.distributions += distributions;
         if let Some(memo) = memo.as_mut() {
@@ -988,11 +1106,11 @@ async fn deliver(
                 "the receiver stopped",
             );
             report.downgrade(Outcome::Cancelled);
-            return false;
+            return None;
         }
     }
     if let Some(memo) = memo {
         run.new_memos.insert(url.to_string(), memo);
     }
-    true
+    Some(fresh)
 }

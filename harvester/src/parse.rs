@@ -3,7 +3,7 @@
 use crate::Reason;
 use oxrdf::vocab::xsd;
 use oxrdf::{NamedOrBlankNode, Term, Triple};
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fmt;
 
 /// An RDF syntax samla reads.
@@ -75,112 +75,524 @@ impl RdfFormat {
     }
 }
 
+/// Bounds on what reading one document may cost, whatever it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseLimits {
+    /// Triples one page may hold (`page_too_large`).
+    pub max_triples: usize,
+    /// Bytes one literal may hold; a longer one is left out (`literal_too_long`).
+    pub max_literal_bytes: usize,
+    /// Bytes one IRI may hold; a triple with a longer one is left out (`iri_too_long`).
+    pub max_iri_bytes: usize,
+    /// How deep XML elements and JSON arrays and objects may nest (`too_deep`).
+    pub max_depth: usize,
+    /// Bytes an XML document's entities may expand to, each and all their uses together
+    /// (`entity_expansion`).
+    pub max_entity_bytes: usize,
+    /// Stretches of statements that do not parse before the rest of the page is given up
+    /// (`malformed_statement`).
+    pub max_errors: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        Self {
+            max_triples: 2_000_000,
+            max_literal_bytes: 1 << 20,
+            max_iri_bytes: 16 << 10,
+            max_depth: 128,
+            max_entity_bytes: 1 << 20,
+            max_errors: 100,
+        }
+    }
+}
+
+/// Why a document, or a page, could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// The run report's reason (`malformed_rdf`, `entity_expansion`, `too_deep`,
+    /// `page_too_large`, `cancelled`).
+    pub reason: Reason,
+    /// What is wrong, and where.
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+impl ParseError {
+    fn new(reason: Reason, message: impl Into<String>) -> Self {
+        Self {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
 /// What a document parsed to.
 #[derive(Debug)]
 pub struct Parsed {
     /// Triples of every graph.
     pub triples: Vec<Triple>,
-    /// Terms that break their grammar (an IRI with spaces, such as a phone number; a
-    /// malformed language tag), each distinct value once, kept as published; or, for JSON-LD
-    /// only its lenient mode reads, the strict parser's complaint.
-    pub invalid: Vec<InvalidTerm>,
+    /// What was wrong but did not cost the document: terms that break their grammar (an IRI
+    /// with spaces, such as a phone number; a malformed language tag), each distinct value
+    /// once, kept as published; statements that do not parse, left out; invalid UTF-8,
+    /// replaced; terms over the limits, left out; or, for JSON-LD only its lenient mode
+    /// reads, the strict parser's complaint.
+    pub problems: Vec<ReadProblem>,
+    /// Whether statements were left out (did not parse, or named an IRI over the limit), or
+    /// reading stopped before the end (too many did not parse): a dataset may be missing.
+    pub incomplete: bool,
 }
 
-/// A term that breaks the IRI or language-tag grammar (or a JSON-LD document that breaks
-/// the strict reading).
+/// Something wrong in a document that did not cost the whole of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidTerm {
-    /// `invalid_iri`, `invalid_language_tag` or `invalid_json_ld`: the run report's reason.
+pub struct ReadProblem {
+    /// The run report's reason (`invalid_iri`, `malformed_statement`, `invalid_utf8`, …).
     pub reason: Reason,
-    /// The value and what is wrong with it.
+    /// The value and what is wrong with it, and what samla did about it.
     pub message: String,
 }
 
-/// Parses `body` in `format`, resolving relative IRIs against `base`. A syntax error fails
-/// the whole document.
+/// Parses `body` in `format`, resolving relative IRIs against `base`, within the default
+/// [`ParseLimits`] and without a way to stop it: see [`parse_bounded`].
+pub fn parse_rdf(body: &[u8], format: RdfFormat, base: &str) -> Result<Parsed, ParseError> {
+    parse_bounded(body, format, base, &ParseLimits::default(), &|| false)
+}
+
+/// Parses `body` in `format`, resolving relative IRIs against `base`, within `limits`;
+/// stops (with reason `cancelled`) soon after `stop` says so, so a run that ends frees what
+/// its parse holds.
+///
+/// What can be read is kept. A leading byte-order mark is skipped; invalid UTF-8 is replaced
+/// (U+FFFD) and reported. In every syntax the parsers resume after a statement that does not
+/// parse (at the next `.` in Turtle, the next line in N-Triples, the next element in RDF/XML):
+/// the statements before and after are kept and the bad ones reported, until
+/// [`ParseLimits::max_errors`]; a document nothing of which parses fails. An RDF/XML
+/// document whose entities expand past [`ParseLimits::max_entity_bytes`], or a document that
+/// nests deeper than [`ParseLimits::max_depth`], fails before it is parsed.
 ///
 /// Turtle, N-Triples and RDF/XML are read by the parsers' lenient mode, which leaves out
 /// checking every IRI and language tag each time it occurs; samla checks each distinct one
-/// once afterwards instead, and names those that break their grammar in
-/// [`Parsed::invalid`] (a strict parse would refuse the whole document). JSON-LD is read
-/// strictly, as its rules drop keys that map to no IRI; a document only the lenient mode
-/// reads (keys out of streaming order, say) is kept, with the strict parser's complaint.
-pub fn parse_rdf(body: &[u8], format: RdfFormat, base: &str) -> Result<Parsed, String> {
+/// once afterwards instead, and names those that break their grammar (a strict parse would
+/// refuse the whole document). JSON-LD is read strictly, as its rules drop keys that map to
+/// no IRI; a document only the lenient mode reads (keys out of streaming order, say) is kept,
+/// with the strict parser's complaint.
+pub fn parse_bounded(
+    body: &[u8],
+    format: RdfFormat,
+    base: &str,
+    limits: &ParseLimits,
+    stop: &dyn Fn() -> bool,
+) -> Result<Parsed, ParseError> {
     // A UTF-8 byte-order mark is legal at the start of a document; not every parser skips it.
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    if format != RdfFormat::JsonLd {
-        let triples = parse_leniently(body, format, base)?;
-        let invalid = invalid_terms(&triples);
-        return Ok(Parsed { triples, invalid });
-    }
-    match parse_json_ld(body, base, false) {
-        Ok(triples) => Ok(Parsed {
-            triples,
-            invalid: Vec::new(),
-        }),
-        Err(strict) => match parse_leniently(body, format, base) {
-            Ok(triples) => Ok(Parsed {
-                triples,
-                invalid: vec![InvalidTerm {
-                    reason: Reason::InvalidJsonLd,
-                    message: strict,
-                }],
-            }),
-            Err(_) => Err(strict),
-        },
-    }
-}
-
-/// The document by the parsers' lenient mode.
-fn parse_leniently(body: &[u8], format: RdfFormat, base: &str) -> Result<Vec<Triple>, String> {
-    // About one triple per 80 bytes (the simulated region's pages run at 77, in every
-    // syntax): saves regrowing the vector as it fills.
-    let capacity = body.len() / 80;
+    let mut problems = Vec::new();
+    let body = match valid_utf8(body) {
+        Ok(body) => std::borrow::Cow::Borrowed(body),
+        Err((replaced, first)) => {
+            problems.push(ReadProblem {
+                reason: Reason::InvalidUtf8,
+                message: format!(
+                    "{replaced} byte sequence(s) that are not UTF-8 (the first at byte {first}) \
+                     replaced with U+FFFD"
+                ),
+            });
+            std::borrow::Cow::Owned(String::from_utf8_lossy(body).into_owned().into_bytes())
+        }
+    };
     match format {
-        RdfFormat::Turtle => collect(
-            oxttl::TurtleParser::new()
-                .with_base_iri(base)
-                .map_err(|e| e.to_string())?
-                .lenient()
-                .for_slice(body),
-            capacity,
-        ),
-        RdfFormat::NTriples => collect(
-            oxttl::NTriplesParser::new().lenient().for_slice(body),
-            capacity,
-        ),
-        RdfFormat::RdfXml => collect(
-            oxrdfxml::RdfXmlParser::new()
-                .with_base_iri(base)
-                .map_err(|e| e.to_string())?
-                .lenient()
-                .for_slice(body),
-            capacity,
-        ),
-        RdfFormat::JsonLd => parse_json_ld(body, base, true),
+        RdfFormat::RdfXml => guard_xml(&body, limits)?,
+        RdfFormat::JsonLd => guard_json(&body, limits)?,
+        RdfFormat::Turtle | RdfFormat::NTriples => {}
+    }
+    let mut read = Reading {
+        limits,
+        stop,
+        triples: Vec::new(),
+        problems,
+        errors: 0,
+        first_error: None,
+        incomplete: false,
+    };
+    if format == RdfFormat::JsonLd {
+        match parse_json_ld(&body, base) {
+            Ok(triples) => read.triples = triples,
+            Err(strict) => {
+                read.parse(&body, format, base)?;
+                if read.triples.is_empty() {
+                    return Err(ParseError::new(Reason::MalformedRdf, strict));
+                }
+                read.problems.push(ReadProblem {
+                    reason: Reason::InvalidJsonLd,
+                    message: format!("read leniently: {strict}"),
+                });
+            }
+        }
+        return Ok(read.finish());
+    }
+    read.parse(&body, format, base)?;
+    if read.triples.is_empty()
+        && let Some(first) = read.first_error.take()
+    {
+        return Err(ParseError::new(Reason::MalformedRdf, first));
+    }
+    let invalid = invalid_terms(&read.triples);
+    read.problems.extend(invalid);
+    Ok(read.finish())
+}
+
+/// The document as UTF-8, or how many sequences are not and where the first starts.
+fn valid_utf8(body: &[u8]) -> Result<&[u8], (usize, usize)> {
+    match std::str::from_utf8(body) {
+        Ok(_) => Ok(body),
+        Err(e) => Err((
+            body.utf8_chunks()
+                .filter(|c| !c.invalid().is_empty())
+                .count(),
+            e.valid_up_to(),
+        )),
     }
 }
 
-/// The triples, or the first error.
-fn collect<E: fmt::Display>(
-    triples: impl Iterator<Item = Result<Triple, E>>,
-    capacity: usize,
-) -> Result<Vec<Triple>, String> {
-    let mut out = Vec::with_capacity(capacity);
-    for t in triples {
-        out.push(t.map_err(|e| e.to_string())?);
-    }
-    Ok(out)
+/// One document being read: its triples and what went wrong so far.
+struct Reading<'a> {
+    limits: &'a ParseLimits,
+    stop: &'a dyn Fn() -> bool,
+    triples: Vec<Triple>,
+    problems: Vec<ReadProblem>,
+    errors: usize,
+    first_error: Option<String>,
+    incomplete: bool,
 }
 
-fn parse_json_ld(body: &[u8], base: &str, lenient: bool) -> Result<Vec<Triple>, String> {
-    let mut parser = oxjsonld::JsonLdParser::new()
+impl Reading<'_> {
+    /// Reads the document by the parsers' lenient mode, past statements that do not parse.
+    fn parse(&mut self, body: &[u8], format: RdfFormat, base: &str) -> Result<(), ParseError> {
+        let malformed = |e: String| ParseError::new(Reason::MalformedRdf, e);
+        // About one triple per 80 bytes (the simulated region's pages run at 77, in every
+        // syntax): saves regrowing the vector as it fills.
+        self.triples
+            .reserve((body.len() / 80).min(self.limits.max_triples));
+        match format {
+            RdfFormat::Turtle => self.collect(
+                oxttl::TurtleParser::new()
+                    .with_base_iri(base)
+                    .map_err(|e| malformed(e.to_string()))?
+                    .lenient()
+                    .for_slice(body),
+            ),
+            RdfFormat::NTriples => {
+                let before = self.problems.len();
+                self.collect(oxttl::NTriplesParser::new().lenient().for_slice(body))?;
+                if self.errors == 0 {
+                    return Ok(());
+                }
+                // N-Triples is a line-based format, but the lenient parser lets a literal run
+                // past the end of its line: a page with errors is read again line by line.
+                self.triples.clear();
+                self.problems.truncate(before);
+                self.errors = 0;
+                self.first_error = None;
+                self.incomplete = false;
+                for (number, line) in body.split(|b| *b == b'\n').enumerate() {
+                    self.collect(
+                        oxttl::NTriplesParser::new()
+                            .lenient()
+                            .for_slice(line)
+                            .map(|t| t.map_err(|e| format!("line {}: {e}", number + 1))),
+                    )?;
+                    if self.errors > self.limits.max_errors {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            RdfFormat::RdfXml => self.collect(
+                oxrdfxml::RdfXmlParser::new()
+                    .with_base_iri(base)
+                    .map_err(|e| malformed(e.to_string()))?
+                    .lenient()
+                    .for_slice(body),
+            ),
+            RdfFormat::JsonLd => self.collect(
+                oxjsonld::JsonLdParser::new()
+                    .with_base_iri(base)
+                    .map_err(|e| malformed(e.to_string()))?
+                    .lenient()
+                    .for_slice(body)
+                    .map(|q| q.map(Triple::from)),
+            ),
+        }
+    }
+
+    /// Takes the triples, each within the limits, and counts the statements that do not
+    /// parse; checks `stop` every few thousand statements.
+    fn collect<E: fmt::Display>(
+        &mut self,
+        statements: impl Iterator<Item = Result<Triple, E>>,
+    ) -> Result<(), ParseError> {
+        // Errors with no triple between them are one bad stretch (a parser may complain
+        // several times before it finds its feet again): one problem each.
+        let mut in_error = false;
+        for (i, statement) in statements.enumerate() {
+            if i % 4096 == 4095 && (self.stop)() {
+                return Err(ParseError::new(Reason::Cancelled, "reading was stopped"));
+            }
+            let triple = match statement {
+                Ok(triple) => {
+                    in_error = false;
+                    triple
+                }
+                Err(_) if in_error => continue,
+                Err(e) => {
+                    in_error = true;
+                    let message = e.to_string();
+                    self.errors += 1;
+                    if self.errors > self.limits.max_errors {
+                        self.incomplete = true;
+                        self.problems.push(ReadProblem {
+                            reason: Reason::MalformedStatement,
+                            message: format!(
+                                "more than {} statements do not parse; the rest of the page \
+                                 was not read",
+                                self.limits.max_errors
+                            ),
+                        });
+                        return Ok(());
+                    }
+                    self.incomplete = true;
+                    self.problems.push(ReadProblem {
+                        reason: Reason::MalformedStatement,
+                        message: format!("left out: {message}"),
+                    });
+                    self.first_error.get_or_insert(message);
+                    continue;
+                }
+            };
+            if let Some(problem) = over_limits(&triple, self.limits) {
+                // A statement left out may be the one that made a dataset a dataset.
+                self.incomplete |= problem.reason != Reason::LiteralTooLong;
+                self.problems.push(problem);
+                continue;
+            }
+            if self.triples.len() == self.limits.max_triples {
+                return Err(ParseError::new(
+                    Reason::PageTooLarge,
+                    format!(
+                        "the page holds more than {} triples",
+                        self.limits.max_triples
+                    ),
+                ));
+            }
+            self.triples.push(triple);
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Parsed {
+        Parsed {
+            triples: self.triples,
+            problems: self.problems,
+            incomplete: self.incomplete,
+        }
+    }
+}
+
+/// Why `triple` is left out: a literal or an IRI over the limits.
+pub fn over_limits(triple: &Triple, limits: &ParseLimits) -> Option<ReadProblem> {
+    let head = |s: &str| s.chars().take(60).collect::<String>();
+    let iris = [
+        match &triple.subject {
+            NamedOrBlankNode::NamedNode(n) => Some(n.as_str()),
+            NamedOrBlankNode::BlankNode(_) => None,
+        },
+        Some(triple.predicate.as_str()),
+        match &triple.object {
+            Term::NamedNode(n) => Some(n.as_str()),
+            Term::Literal(l) => Some(l.datatype().as_str()),
+            _ => None,
+        },
+    ];
+    if let Some(iri) = iris
+        .into_iter()
+        .flatten()
+        .find(|iri| iri.len() > limits.max_iri_bytes)
+    {
+        return Some(ReadProblem {
+            reason: Reason::IriTooLong,
+            message: format!(
+                "left out a statement with an IRI of {} bytes (limit {}): {}…",
+                iri.len(),
+                limits.max_iri_bytes,
+                head(iri)
+            ),
+        });
+    }
+    if let Term::Literal(l) = &triple.object
+        && l.value().len() > limits.max_literal_bytes
+    {
+        return Some(ReadProblem {
+            reason: Reason::LiteralTooLong,
+            message: format!(
+                "left out a {} value of {} bytes (limit {}) on {}: {}…",
+                triple.predicate.as_str(),
+                l.value().len(),
+                limits.max_literal_bytes,
+                triple.subject,
+                head(l.value())
+            ),
+        });
+    }
+    None
+}
+
+/// Refuses an XML document whose entities expand past the limit (each declared entity, and
+/// every use of them together: the parser expands each where it is declared) or whose
+/// elements nest deeper than the limit. Syntax errors are left to the parser.
+fn guard_xml(body: &[u8], limits: &ParseLimits) -> Result<(), ParseError> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(body);
+    reader.config_mut().check_end_names = false;
+    let mut depth = 0usize;
+    let mut entities: HashMap<String, usize> = HashMap::default();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(_)) => {
+                depth += 1;
+                if depth > limits.max_depth {
+                    return Err(ParseError::new(
+                        Reason::TooDeep,
+                        format!(
+                            "elements nest deeper than {} levels (at byte {})",
+                            limits.max_depth,
+                            reader.buffer_position()
+                        ),
+                    ));
+                }
+            }
+            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Event::DocType(doctype)) => {
+                entities = entity_sizes(&String::from_utf8_lossy(&doctype), limits)?;
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    if entities.is_empty() {
+        return Ok(());
+    }
+    // Every use of an entity in the document, expanded.
+    let mut total = 0usize;
+    let text = String::from_utf8_lossy(body);
+    for (i, _) in text.match_indices('&') {
+        let rest = &text[i + 1..];
+        if let Some(end) = rest.get(..rest.len().min(128)).and_then(|r| r.find(';'))
+            && let Some(size) = entities.get(&rest[..end])
+        {
+            total = total.saturating_add(*size);
+            if total > limits.max_entity_bytes {
+                return Err(ParseError::new(
+                    Reason::EntityExpansion,
+                    format!(
+                        "the document's entities expand past {} bytes",
+                        limits.max_entity_bytes
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What each `<!ENTITY name "value">` of a DTD expands to, in bytes, read as the RDF/XML
+/// parser reads them (a value may use the entities declared before it); an error when one
+/// expands past the limit.
+fn entity_sizes(doctype: &str, limits: &ParseLimits) -> Result<HashMap<String, usize>, ParseError> {
+    let mut sizes: HashMap<String, usize> = HashMap::default();
+    for declaration in doctype.split('<').skip(1) {
+        let Some(rest) = declaration.strip_prefix("!ENTITY") else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let rest = rest.strip_prefix('%').unwrap_or(rest).trim_start();
+        let Some((name, rest)) = rest.split_once(|c: char| c.is_ascii_whitespace()) else {
+            continue;
+        };
+        let Some(value) = rest
+            .trim_start()
+            .strip_prefix('"')
+            .and_then(|v| v.split_once('"'))
+            .map(|(v, _)| v)
+        else {
+            continue;
+        };
+        let mut size = value.len();
+        for (i, _) in value.match_indices('&') {
+            if let Some(end) = value[i + 1..].find(';')
+                && let Some(used) = sizes.get(&value[i + 1..i + 1 + end])
+            {
+                size = size.saturating_add(*used);
+            }
+        }
+        if size > limits.max_entity_bytes {
+            return Err(ParseError::new(
+                Reason::EntityExpansion,
+                format!(
+                    "entity &{name}; expands to more than {} bytes",
+                    limits.max_entity_bytes
+                ),
+            ));
+        }
+        sizes.insert(name.to_string(), size);
+    }
+    Ok(sizes)
+}
+
+/// Refuses a JSON document whose arrays and objects nest deeper than the limit.
+fn guard_json(body: &[u8], limits: &ParseLimits) -> Result<(), ParseError> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, &b) in body.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limits.max_depth {
+                    return Err(ParseError::new(
+                        Reason::TooDeep,
+                        format!(
+                            "arrays and objects nest deeper than {} levels (at byte {i})",
+                            limits.max_depth
+                        ),
+                    ));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The JSON-LD document by the strict parser, or its complaint.
+fn parse_json_ld(body: &[u8], base: &str) -> Result<Vec<Triple>, String> {
+    oxjsonld::JsonLdParser::new()
         .with_base_iri(base)
-        .map_err(|e| e.to_string())?;
-    if lenient {
-        parser = parser.lenient();
-    }
-    parser
+        .map_err(|e| e.to_string())?
         .for_slice(body)
         .map(|q| q.map(Triple::from))
         .collect::<Result<Vec<_>, _>>()
@@ -198,7 +610,7 @@ fn parse_json_ld(body: &[u8], base: &str, lenient: bool) -> Result<Vec<Triple>, 
 
 /// Each distinct IRI and language tag of `triples` that breaks its grammar, in order of
 /// first appearance.
-fn invalid_terms<'a>(triples: &'a [Triple]) -> Vec<InvalidTerm> {
+fn invalid_terms<'a>(triples: &'a [Triple]) -> Vec<ReadProblem> {
     let (mut iris, mut tags): (HashSet<&str>, HashSet<&str>) = Default::default();
     let mut invalid = Vec::new();
     let mut check = |value: &'a str, tag: bool| {
@@ -217,9 +629,9 @@ fn invalid_terms<'a>(triples: &'a [Triple]) -> Vec<InvalidTerm> {
             (Reason::InvalidIri, "IRI", complaint.map(|e| e.to_string()))
         };
         if let Some(e) = complaint {
-            invalid.push(InvalidTerm {
+            invalid.push(ReadProblem {
                 reason,
-                message: format!("{value:?} is not a valid {what}: {e}"),
+                message: format!("kept as published: {value:?} is not a valid {what}: {e}"),
             });
         }
     };
@@ -303,14 +715,190 @@ mod tests {
     }
 
     #[test]
-    fn a_syntax_error_names_its_position() {
+    fn a_document_nothing_of_which_parses_fails_with_its_position() {
         let e = parse_rdf(
-            b"<http://a> <http://b> \"x\" .\n<http://a> <http://b> .",
+            b"<http://a> <http://b> .\n<http://a> <http://b> .",
             RdfFormat::Turtle,
             "http://base/",
         )
         .expect_err("malformed");
-        assert!(e.contains("line 2") || e.contains("2:"), "{e}");
+        assert_eq!(e.reason, Reason::MalformedRdf);
+        assert!(
+            e.message.contains("line 1") || e.message.contains("1:"),
+            "{e}"
+        );
+    }
+
+    /// Each syntax's reading of a document with one bad statement between good ones.
+    fn recovers(format: RdfFormat, body: &str, kept: usize) {
+        let parsed = parse_rdf(body.as_bytes(), format, "http://base/").expect("recovers");
+        assert_eq!(parsed.triples.len(), kept, "{format}: {:?}", parsed.triples);
+        assert!(parsed.incomplete, "{format}");
+        let reasons: Vec<Reason> = parsed.problems.iter().map(|p| p.reason).collect();
+        assert_eq!(
+            reasons,
+            [Reason::MalformedStatement],
+            "{format}: {:?}",
+            parsed.problems
+        );
+    }
+
+    #[test]
+    fn statements_around_a_bad_one_are_kept_in_every_syntax() {
+        recovers(
+            RdfFormat::NTriples,
+            "<http://a/1> <http://a/p> \"x\" .\n<http://a/2> <http://a/p> \"broken .\n\
+             <http://a/3> <http://a/p> \"z\" .\n",
+            2,
+        );
+        recovers(
+            RdfFormat::Turtle,
+            "<http://a/1> <http://a/p> \"x\" .\n<http://a/2> <http://a/p> <http://a/q> <http://a/r> .\n\
+             <http://a/3> <http://a/p> \"z\" .\n",
+            2,
+        );
+        // Text inside a node element, as one real catalog has it.
+        recovers(
+            RdfFormat::RdfXml,
+            r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+                xmlns:dcat="http://www.w3.org/ns/dcat#" xmlns:dct="http://purl.org/dc/terms/">
+              <dcat:Dataset rdf:about="http://a/1">stray text<dct:title>Ett</dct:title></dcat:Dataset>
+              <dcat:Dataset rdf:about="http://a/2"><dct:title>Två</dct:title></dcat:Dataset>
+            </rdf:RDF>"#,
+            4,
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_and_named() {
+        let body = b"<http://a/1> <http://a/p> \"caf\xE9\" .\n<http://a/2> <http://a/p> \"ok\" .\n";
+        let parsed = parse_rdf(body, RdfFormat::NTriples, "http://base/").expect("reads");
+        assert_eq!(parsed.triples.len(), 2);
+        assert!(!parsed.incomplete);
+        assert_eq!(parsed.problems[0].reason, Reason::InvalidUtf8);
+        assert!(
+            parsed.problems[0].message.contains("byte 30"),
+            "{:?}",
+            parsed.problems
+        );
+        assert!(parsed.triples[0].to_string().contains("caf\u{FFFD}"));
+    }
+
+    #[test]
+    fn entities_that_expand_without_bound_are_refused_before_parsing() {
+        let mut dtd = String::from(r#"<!ENTITY lol0 "lollollollollollollollollollol">"#);
+        for i in 1..10 {
+            let refs = format!("&lol{};", i - 1).repeat(10);
+            dtd.push_str(&format!(r#"<!ENTITY lol{i} "{refs}">"#));
+        }
+        let body = format!(
+            r#"<?xml version="1.0"?><!DOCTYPE rdf:RDF [{dtd}]>
+            <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="http://purl.org/dc/terms/">
+            <rdf:Description rdf:about="http://a/1"><dct:title>&lol9;</dct:title></rdf:Description></rdf:RDF>"#
+        );
+        let e = parse_rdf(body.as_bytes(), RdfFormat::RdfXml, "http://base/").expect_err("refused");
+        assert_eq!(e.reason, Reason::EntityExpansion, "{e}");
+        // Entities used so often that together they pass the limit.
+        let many = format!(
+            r#"<?xml version="1.0"?><!DOCTYPE rdf:RDF [<!ENTITY big "{}">]>
+            <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="http://purl.org/dc/terms/">
+            <rdf:Description rdf:about="http://a/1"><dct:title>{}</dct:title></rdf:Description></rdf:RDF>"#,
+            "x".repeat(60_000),
+            "&big;".repeat(20)
+        );
+        let e = parse_rdf(many.as_bytes(), RdfFormat::RdfXml, "http://base/").expect_err("refused");
+        assert_eq!(e.reason, Reason::EntityExpansion, "{e}");
+        // A document's own small entities are read as before.
+        let small = r#"<?xml version="1.0"?><!DOCTYPE rdf:RDF [<!ENTITY dct "http://purl.org/dc/terms/">]>
+            <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+            <rdf:Description rdf:about="http://a/1"><rdf:type rdf:resource="&dct;Standard"/></rdf:Description></rdf:RDF>"#;
+        let parsed = parse_rdf(small.as_bytes(), RdfFormat::RdfXml, "http://base/").expect("reads");
+        assert_eq!(parsed.triples.len(), 1);
+        assert!(
+            parsed.triples[0]
+                .to_string()
+                .contains("http://purl.org/dc/terms/Standard")
+        );
+    }
+
+    #[test]
+    fn documents_nested_too_deep_are_refused() {
+        let xml = format!(
+            r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:p="http://a/">{}{}</rdf:RDF>"#,
+            "<rdf:Description><p:p>".repeat(200),
+            "</p:p></rdf:Description>".repeat(200)
+        );
+        let e = parse_rdf(xml.as_bytes(), RdfFormat::RdfXml, "http://base/").expect_err("deep");
+        assert_eq!(e.reason, Reason::TooDeep, "{e}");
+        let json = format!(
+            r#"{{"@id": "http://a/1", "http://a/p": {}1{}}}"#,
+            "[".repeat(500),
+            "]".repeat(500)
+        );
+        let e = parse_rdf(json.as_bytes(), RdfFormat::JsonLd, "http://base/").expect_err("deep");
+        assert_eq!(e.reason, Reason::TooDeep, "{e}");
+        // Brackets inside strings are text.
+        let text = format!(
+            r#"{{"@id": "http://a/1", "http://a/p": "{}"}}"#,
+            "[".repeat(500)
+        );
+        parse_rdf(text.as_bytes(), RdfFormat::JsonLd, "http://base/").expect("reads");
+    }
+
+    #[test]
+    fn terms_over_the_limits_are_left_out_and_named() {
+        let limits = ParseLimits {
+            max_literal_bytes: 100,
+            max_iri_bytes: 100,
+            ..ParseLimits::default()
+        };
+        let body = format!(
+            "<http://a/1> <http://a/p> \"{}\" .\n<http://a/{}> <http://a/p> \"x\" .\n<http://a/3> <http://a/p> \"y\" .\n",
+            "x".repeat(101),
+            "i".repeat(100)
+        );
+        let parsed = parse_bounded(
+            body.as_bytes(),
+            RdfFormat::NTriples,
+            "http://b/",
+            &limits,
+            &|| false,
+        )
+        .expect("reads");
+        assert_eq!(parsed.triples.len(), 1);
+        let reasons: Vec<Reason> = parsed.problems.iter().map(|p| p.reason).collect();
+        assert_eq!(reasons, [Reason::LiteralTooLong, Reason::IriTooLong]);
+        assert!(
+            parsed.incomplete,
+            "a statement about a subject was left out"
+        );
+        let few = ParseLimits {
+            max_triples: 2,
+            ..ParseLimits::default()
+        };
+        let e = parse_bounded(
+            body.as_bytes(),
+            RdfFormat::NTriples,
+            "http://b/",
+            &few,
+            &|| false,
+        )
+        .expect_err("over");
+        assert_eq!(e.reason, Reason::PageTooLarge);
+    }
+
+    #[test]
+    fn a_stopped_parse_ends_early() {
+        let body = "<http://a/1> <http://a/p> \"x\" .\n".repeat(10_000);
+        let e = parse_bounded(
+            body.as_bytes(),
+            RdfFormat::NTriples,
+            "http://b/",
+            &ParseLimits::default(),
+            &|| true,
+        )
+        .expect_err("stopped");
+        assert_eq!(e.reason, Reason::Cancelled);
     }
 
     #[test]
@@ -322,14 +910,14 @@ mod tests {
             <http://a/ds2> dcat:contactPoint <tel:040 34 10 00> ; dcterms:title "Ok"@sv ."#;
         let parsed = parse_rdf(turtle, RdfFormat::Turtle, "http://base/").expect("parses");
         assert_eq!(parsed.triples.len(), 5, "{:?}", parsed.triples);
-        let reasons: Vec<&str> = parsed.invalid.iter().map(|i| i.reason.as_str()).collect();
+        let reasons: Vec<&str> = parsed.problems.iter().map(|i| i.reason.as_str()).collect();
         assert_eq!(
             reasons,
             ["invalid_language_tag", "invalid_iri"],
             "{:?}",
-            parsed.invalid
+            parsed.problems
         );
-        assert!(parsed.invalid[1].message.contains("tel:040 34 10 00"));
+        assert!(parsed.problems[1].message.contains("tel:040 34 10 00"));
 
         let rdfxml = br#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
                 xmlns:dcat="http://www.w3.org/ns/dcat#">
@@ -338,8 +926,8 @@ mod tests {
               </dcat:Dataset></rdf:RDF>"#;
         let parsed = parse_rdf(rdfxml, RdfFormat::RdfXml, "http://base/").expect("parses");
         assert_eq!(parsed.triples.len(), 2, "{:?}", parsed.triples);
-        assert_eq!(parsed.invalid.len(), 1, "{:?}", parsed.invalid);
-        assert!(parsed.invalid[0].message.contains("LAYER[id]"));
+        assert_eq!(parsed.problems.len(), 1, "{:?}", parsed.problems);
+        assert!(parsed.problems[0].message.contains("LAYER[id]"));
     }
 
     #[test]
@@ -355,7 +943,7 @@ mod tests {
             .collect::<Result<_, _>>()
             .expect("strict");
         let parsed = parse_rdf(turtle, RdfFormat::Turtle, "http://base/").expect("parses");
-        assert!(parsed.invalid.is_empty(), "{:?}", parsed.invalid);
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
         assert_eq!(parsed.triples, strict);
     }
 }

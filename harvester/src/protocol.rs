@@ -8,7 +8,7 @@
 //! are capped; records are normalised by the model, the same for every protocol.
 
 use crate::{Fetched, ckan, dcat, entryscape};
-use crate::{InvalidTerm, Reason};
+use crate::{ParseLimits, ReadProblem, Reason};
 use oxrdf::Triple;
 use samla_config::SourceConfig;
 use std::sync::Arc;
@@ -23,8 +23,18 @@ pub struct Decoded {
     pub next: Vec<String>,
     /// Sub-catalogues to read as well (from the first level only).
     pub parts: Vec<String>,
-    /// IRIs and language tags kept as published though they break their grammar.
-    pub invalid: Vec<InvalidTerm>,
+    /// What was wrong but did not cost the page (see [`crate::Parsed::problems`]).
+    pub problems: Vec<ReadProblem>,
+    /// Whether the page was read only in part (datasets may be missing from it).
+    pub incomplete: bool,
+}
+
+/// What reading one page may cost, and how to stop it.
+pub struct Bounds<'a> {
+    /// The limits of one document.
+    pub limits: &'a ParseLimits,
+    /// Whether the run has ended (reading stops soon after).
+    pub stop: &'a dyn Fn() -> bool,
 }
 
 /// How one kind of source is read.
@@ -39,8 +49,9 @@ pub trait Protocol: Send + Sync + 'static {
     /// The `Accept` header its pages are asked for with.
     fn accept(&self) -> &'static str;
 
-    /// Decodes a fetched page (on a blocking thread): its triples and links, or why not.
-    fn decode(&self, page: &Fetched) -> Result<Decoded, (Reason, String)>;
+    /// Decodes a fetched page (on a blocking thread), within `bounds`: its triples and links,
+    /// or why not.
+    fn decode(&self, page: &Fetched, bounds: &Bounds<'_>) -> Result<Decoded, (Reason, String)>;
 
     /// Whether a dataset's description may span pages. Then the pages' triples are
     /// normalised together once every page is read, and pages that answered 304 are read

@@ -121,6 +121,12 @@ pub fn extract_datasets(triples: Vec<Triple>, ctx: &SourceContext<'_>) -> Extrac
             by_subject.entry(s.as_str()).or_default().push(i);
         }
     }
+    let mut out = Extraction::default();
+    for (subject, ids) in by_subject.iter_mut() {
+        if ids.len() > MAX_VALUES_PER_PROPERTY {
+            cap_values(subject, ids, &triples, &blank_labels, &mut out.problems);
+        }
+    }
     let is_typed = |subject: &str, class: oxrdf::NamedNodeRef<'_>| {
         by_subject
             .get(subject)
@@ -135,7 +141,6 @@ pub fn extract_datasets(triples: Vec<Triple>, ctx: &SourceContext<'_>) -> Extrac
         })
         .collect();
 
-    let mut out = Extraction::default();
     let mut publishers = Publishers::default();
     for &dataset in &datasets {
         // The closure: what the dataset links to, but not other datasets or catalogs.
@@ -165,11 +170,23 @@ pub fn extract_datasets(triples: Vec<Triple>, ctx: &SourceContext<'_>) -> Extrac
             }
             frontier = next;
         }
-        let graph: Vec<&Triple> = members.iter().map(|&i| &triples[i]).collect();
         let original_subject = blank_labels
             .get(dataset)
             .map(|l| format!("_:{l}"))
             .unwrap_or_else(|| dataset.to_string());
+        if members.len() > MAX_DATASET_TRIPLES {
+            out.problems.push(RecordProblem::new(
+                crate::run::Reason::DatasetTooLarge,
+                &original_subject,
+                format!(
+                    "the dataset's description holds {} triples (limit {MAX_DATASET_TRIPLES}); \
+                     not taken",
+                    members.len()
+                ),
+            ));
+            continue;
+        }
+        let graph: Vec<&Triple> = members.iter().map(|&i| &triples[i]).collect();
         let (record, problems) =
             build_record(dataset, original_subject, &graph, ctx, &mut publishers);
         out.records.push(record);
@@ -177,6 +194,62 @@ pub fn extract_datasets(triples: Vec<Triple>, ctx: &SourceContext<'_>) -> Extrac
     }
     out.records.sort_by(|a, b| a.id.cmp(&b.id));
     out
+}
+
+/// Values one property may have on one node; the rest are left out (`list_too_long`).
+pub const MAX_VALUES_PER_PROPERTY: usize = 1000;
+
+/// Triples a dataset's description may hold; a larger one is not taken (`dataset_too_large`).
+pub const MAX_DATASET_TRIPLES: usize = 20_000;
+
+/// Keeps at most [`MAX_VALUES_PER_PROPERTY`] values of each property of `subject` (the least,
+/// by their N-Triples text, so the choice does not depend on the order of the input), and
+/// names each property cut.
+fn cap_values(
+    subject: &str,
+    ids: &mut Vec<usize>,
+    triples: &[Triple],
+    blank_labels: &HashMap<String, String>,
+    problems: &mut Vec<RecordProblem>,
+) {
+    let mut by_predicate: HashMap<&str, Vec<usize>> = HashMap::default();
+    for &i in ids.iter() {
+        by_predicate
+            .entry(triples[i].predicate.as_str())
+            .or_default()
+            .push(i);
+    }
+    if by_predicate
+        .values()
+        .all(|v| v.len() <= MAX_VALUES_PER_PROPERTY)
+    {
+        return;
+    }
+    let original_subject = blank_labels
+        .get(subject)
+        .map(|l| format!("_:{l}"))
+        .unwrap_or_else(|| subject.to_string());
+    let mut kept = Vec::with_capacity(ids.len());
+    let mut predicates: Vec<(&str, Vec<usize>)> = by_predicate.into_iter().collect();
+    predicates.sort_unstable_by_key(|(p, _)| *p);
+    for (predicate, mut values) in predicates {
+        if values.len() > MAX_VALUES_PER_PROPERTY {
+            problems.push(RecordProblem::new(
+                crate::run::Reason::ListTooLong,
+                &original_subject,
+                format!(
+                    "{predicate} has {} values (limit {MAX_VALUES_PER_PROPERTY}); the rest are \
+                     left out",
+                    values.len()
+                ),
+            ));
+            values.sort_unstable_by_key(|&i| triples[i].object.to_string());
+            values.truncate(MAX_VALUES_PER_PROPERTY);
+        }
+        kept.extend(values);
+    }
+    kept.sort_unstable();
+    *ids = kept;
 }
 
 /// What a publisher IRI resolved to, kept for the page: the organisation, if any.
@@ -257,6 +330,19 @@ fn build_record<'d>(
         .iter()
         .map(|t| normalise_object(&t.predicate, &t.object))
         .collect();
+    if let Some(t) = graph
+        .iter()
+        .find(|t| matches!(&t.object, Term::Literal(l) if has_control(l.value())))
+    {
+        problems.push(RecordProblem::new(
+            crate::run::Reason::ControlCharacters,
+            &original_subject,
+            format!(
+                "control characters removed from {} (and any other value of the dataset)",
+                t.predicate.as_str()
+            ),
+        ));
+    }
     // Every line written into one buffer, then sorted by its text.
     let mut buffer = String::with_capacity(graph.len() * 160);
     let mut lines: Vec<(std::ops::Range<usize>, TripleRef<'_>)> = Vec::with_capacity(graph.len());

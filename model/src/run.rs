@@ -204,6 +204,34 @@ named! {
         NoMetadata = "no_metadata",
         /// The RDF does not parse.
         MalformedRdf = "malformed_rdf",
+        /// A statement that does not parse, left out; the rest of its page is kept.
+        MalformedStatement = "malformed_statement",
+        /// Bytes that are not UTF-8, replaced with U+FFFD.
+        InvalidUtf8 = "invalid_utf8",
+        /// An XML document whose entities expand past the limit (the "billion laughs").
+        EntityExpansion = "entity_expansion",
+        /// A document that nests deeper than the limit.
+        TooDeep = "too_deep",
+        /// A page with more triples than the limit.
+        PageTooLarge = "page_too_large",
+        /// A literal longer than the limit, left out.
+        LiteralTooLong = "literal_too_long",
+        /// An IRI longer than the limit: its statement is left out.
+        IriTooLong = "iri_too_long",
+        /// A dataset whose description holds more triples than the limit: not taken this
+        /// run (the one held stays).
+        DatasetTooLarge = "dataset_too_large",
+        /// A property with more values on one node than the limit: the rest are left out.
+        ListTooLong = "list_too_long",
+        /// Control characters in a literal, removed.
+        ControlCharacters = "control_characters",
+        /// A sub-catalogue that leads back to a catalog already read.
+        HasPartCycle = "has_part_cycle",
+        /// Paging that goes on without a dataset not already read: stopped.
+        NoProgress = "no_progress",
+        /// A run that read far fewer datasets than the source held: nothing is archived
+        /// until a second run in a row reads as few.
+        FewerDatasets = "fewer_datasets",
         /// The JSON does not parse, or is not the API's shape.
         MalformedJson = "malformed_json",
         /// A CKAN API answered `success: false`.

@@ -22,6 +22,7 @@ pub mod runner;
 use samla_config::SourceConfig;
 use samla_harvester::{Harvester, PageMemos, RECORD_CHANNEL_CAPACITY, RunOutput, RunReport};
 use samla_indexer::{IndexError, IndexInput, Indexer};
+use samla_model::run::{Outcome, Reason, RunState};
 use samla_model::view::DatasetView;
 use samla_model::{DatasetId, DatasetRecord, OrganisationDirectory, record};
 use samla_store::{Applied, GroupApplied, RunInput, RunRow, Store, StoreError, StoredDataset};
@@ -234,7 +235,7 @@ impl Pipeline {
         let (output, collected) = tokio::join!(run, collect);
         let (mut kept, unchanged, mut seen) = collected?;
         let RunOutput {
-            report,
+            mut report,
             pages,
             reused,
             memos_changed,
@@ -244,11 +245,15 @@ impl Pipeline {
             // Nothing of a stopped or failed run is applied: the source keeps what it had.
             kept.clear();
         }
-        // Only a complete run can tell what the source no longer lists.
-        let complete = report.outcome.is_complete() && !report.incremental;
         // Datasets on pages that answered 304 are unchanged without being read again.
         let unchanged = unchanged + reused.len() as u64;
         seen.extend(reused.into_iter().map(|id| id.0));
+        if report.outcome.is_complete() && !report.incremental {
+            self.check_share(source, run_id, seen.len() as u64, &mut report)
+                .await?;
+        }
+        // Only a complete run can tell what the source no longer lists.
+        let complete = report.outcome.is_complete() && !report.incremental;
 
         let row = RunRow {
             id: run_id,
@@ -271,6 +276,60 @@ impl Pipeline {
         let outcome = SourceOutcome { report, applied };
         progress.finished(&source.id, &outcome);
         Ok(outcome)
+    }
+
+    /// A complete run that read far fewer datasets than the source holds (under
+    /// `fewer_datasets_share` of them) is taken as partial, so that it archives nothing,
+    /// unless the run before it read as few: a municipality's server having a bad night must
+    /// not empty its part of the region, but a catalog that really shrank is believed the
+    /// second time.
+    async fn check_share(
+        &self,
+        source: &SourceConfig,
+        run_id: Option<i64>,
+        read: u64,
+        report: &mut RunReport,
+    ) -> Result<(), PipelineError> {
+        let share = self.harvester.settings().fewer_datasets_share;
+        let (store, id) = (Arc::clone(&self.store), source.id.clone());
+        let (held, previous) = tokio::task::spawn_blocking(move || {
+            let held = store.active_count(&id)?;
+            let previous = store
+                .runs(&id, 3)?
+                .into_iter()
+                .find(|r| Some(r.id) != run_id && r.outcome != RunState::Running);
+            Ok::<_, PipelineError>((held, previous))
+        })
+        .await??;
+        if held == 0 || read as f64 >= share * held as f64 {
+            return Ok(());
+        }
+        let url = report.url.clone();
+        let seen_before =
+            previous.is_some_and(|r| r.report.problem_count(Reason::FewerDatasets) > 0);
+        if seen_before {
+            report.problem(
+                Reason::FewerDatasets,
+                &url,
+                None,
+                format!(
+                    "read {read} datasets of the {held} the source held, as few as the run \
+                     before: taken as the catalog now"
+                ),
+            );
+            return Ok(());
+        }
+        report.problem(
+            Reason::FewerDatasets,
+            &url,
+            None,
+            format!(
+                "read {read} datasets of the {held} the source held: nothing is archived unless \
+                 the next run reads as few"
+            ),
+        );
+        report.downgrade(Outcome::Partial);
+        Ok(())
     }
 
     /// Applies a finished run, grouped with whatever other runs finished meanwhile: the first

@@ -532,6 +532,17 @@ impl Store {
         }
     }
 
+    /// How many datasets a source holds that are not archived.
+    pub fn active_count(&self, source_id: &str) -> Result<u64, StoreError> {
+        let conn = self.reader()?;
+        conn.prepare_cached(
+            "SELECT count(*) FROM records WHERE source_id = ?1 AND archived_at IS NULL",
+        )
+        .and_then(|mut stmt| stmt.query_row([source_id], |r| r.get::<_, i64>(0)))
+        .map(|n| n as u64)
+        .map_err(|e| self.err(e))
+    }
+
     /// The content hash of every dataset of a source, by id.
     pub fn hashes_for_source(
         &self,

@@ -176,3 +176,85 @@ fn blank_and_formula_like_titles_are_problems() {
         ]
     );
 }
+
+/// Control characters are removed and named; a property with more values than the limit
+/// keeps the least of them (the same whatever the order of the input) and is named; a dataset
+/// whose description is larger than the limit is not taken, and is named.
+#[test]
+fn control_characters_long_lists_and_huge_datasets_are_problems() {
+    use samla_model::record::{MAX_DATASET_TRIPLES, MAX_VALUES_PER_PROPERTY};
+    let mut text = String::from(
+        r#"
+@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+<https://k.example/data/ctl> a dcat:Dataset ; dcterms:title "Bad\u0000platser"@sv .
+<https://k.example/data/words> a dcat:Dataset ; dcterms:title "Ord"@sv .
+<https://k.example/data/huge> a dcat:Dataset ; dcterms:title "Stor"@sv .
+"#,
+    );
+    for i in 0..MAX_VALUES_PER_PROPERTY + 50 {
+        text.push_str(&format!(
+            "<https://k.example/data/words> dcat:keyword \"ord{i:05}\" .\n"
+        ));
+    }
+    // Many properties of a few values each: no list is too long, the whole is.
+    for i in 0..MAX_DATASET_TRIPLES + 1 {
+        text.push_str(&format!(
+            "<https://k.example/data/huge> <https://k.example/p{i}> \"v\" .\n"
+        ));
+    }
+    let mut triples = parse(&text);
+    let dir = directory();
+    let ctx = SourceContext {
+        source_id: "malmo",
+        organisation_code: "1280",
+        directory: &dir,
+    };
+    let extraction = extract_datasets(triples.clone(), &ctx);
+    let reasons = |e: &samla_model::Extraction| -> Vec<(String, String)> {
+        let mut r: Vec<(String, String)> = e
+            .problems
+            .iter()
+            .filter(|p| p.reason != "missing_publisher")
+            .map(|p| (p.reason.to_string(), p.subject.clone()))
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(
+        reasons(&extraction),
+        [
+            (
+                "control_characters".to_string(),
+                "https://k.example/data/ctl".to_string()
+            ),
+            (
+                "dataset_too_large".to_string(),
+                "https://k.example/data/huge".to_string()
+            ),
+            (
+                "list_too_long".to_string(),
+                "https://k.example/data/words".to_string()
+            ),
+        ]
+    );
+    let ids: Vec<&str> = extraction.records.iter().map(|r| r.iri.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["https://k.example/data/ctl", "https://k.example/data/words"]
+    );
+    let ctl = &extraction.records[0];
+    assert!(
+        ctl.ntriples.contains("\"Badplatser\"@sv"),
+        "{}",
+        ctl.ntriples
+    );
+    let words = &extraction.records[1];
+    assert_eq!(words.view.keywords.len(), MAX_VALUES_PER_PROPERTY);
+    assert!(words.ntriples.contains("\"ord00000\""));
+    assert!(!words.ntriples.contains("\"ord01049\""));
+    // The same records whatever the order of the input.
+    triples.reverse();
+    let reversed = extract_datasets(triples, &ctx);
+    assert_eq!(reversed.records[1].hash, words.hash);
+}

@@ -135,3 +135,72 @@ impl From<samla_reports::ReportError> for ApiError {
         }
     }
 }
+
+/// The longest a client may take to send a request's body.
+pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The largest request body taken.
+pub const MAX_REQUEST_BODY: usize = 1 << 20;
+
+/// Reads a request's body whole, within [`BODY_DEADLINE`] and [`MAX_REQUEST_BODY`], before
+/// the handler sees it: a client that sends a body slowly or without end is answered 408 and
+/// its connection closed; a body over the limit is answered 413, in the API's error shape.
+pub async fn bounded_body(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let read =
+        tokio::time::timeout(BODY_DEADLINE, axum::body::to_bytes(body, MAX_REQUEST_BODY)).await;
+    let error = |status: StatusCode, code: &'static str, message: String| {
+        (
+            status,
+            [(axum::http::header::CONNECTION, "close")],
+            axum::Json(ErrorBody {
+                error: ErrorDetail {
+                    code,
+                    message,
+                    parameter: None,
+                    detail: None,
+                },
+            }),
+        )
+            .into_response()
+    };
+    match read {
+        Ok(Ok(bytes)) => {
+            next.run(axum::extract::Request::from_parts(
+                parts,
+                axum::body::Body::from(bytes),
+            ))
+            .await
+        }
+        Ok(Err(e)) if is_length_limit(&e) => error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is over {MAX_REQUEST_BODY} bytes"),
+        ),
+        Ok(Err(e)) => error(
+            StatusCode::BAD_REQUEST,
+            "bad_body",
+            format!("the request body could not be read: {e}"),
+        ),
+        Err(_) => error(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!("the request body did not arrive within {BODY_DEADLINE:?}"),
+        ),
+    }
+}
+
+/// Whether reading a body stopped at its length limit.
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(c) = cause {
+        if c.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}

@@ -141,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::openapi_json))
         .merge(web::routes())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(axum::middleware::from_fn(error::bounded_body))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state.metrics),
             metrics::count_responses,

@@ -20,7 +20,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// `bad_parameter`, `not_found`, `unauthorized`, `forbidden`, `conflict`,
-    /// `not_acceptable`, `too_many_requests`, `unavailable` or `internal`.
+    /// `not_acceptable`, `too_many_requests`, `payload_too_large`, `request_timeout`,
+    /// `bad_body`, `unavailable` or `internal`.
     pub code: &'static str,
     /// For people.
     pub message: String,

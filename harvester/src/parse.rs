@@ -192,6 +192,14 @@ pub fn parse_bounded(
 ) -> Result<Parsed, ParseError> {
     // A UTF-8 byte-order mark is legal at the start of a document; not every parser skips it.
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    if is_html(body) {
+        // A web server's page (an error, a login) where the catalog should be: lenient
+        // parsers would read its tags as IRIs.
+        return Err(ParseError::new(
+            Reason::MalformedRdf,
+            "the answer is an HTML page, not RDF",
+        ));
+    }
     let mut problems = Vec::new();
     let body = match valid_utf8(body) {
         Ok(body) => std::borrow::Cow::Borrowed(body),
@@ -245,6 +253,16 @@ pub fn parse_bounded(
     let invalid = invalid_terms(&read.triples);
     read.problems.extend(invalid);
     Ok(read.finish())
+}
+
+/// Whether a document starts as an HTML page does.
+fn is_html(body: &[u8]) -> bool {
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
+    let head = body[start..body.len().min(start + 14)].to_ascii_lowercase();
+    head.starts_with(b"<!doctype html") || head.starts_with(b"<html")
 }
 
 /// The document as UTF-8, or how many sequences are not and where the first starts.
@@ -767,6 +785,19 @@ mod tests {
             </rdf:RDF>"#,
             4,
         );
+    }
+
+    #[test]
+    fn an_html_page_is_not_read_as_rdf() {
+        for body in [
+            "<!DOCTYPE html>\n<html><body>Not found</body></html>",
+            "  <HTML><head><title>Logga in</title></head></HTML>",
+        ] {
+            for format in [RdfFormat::Turtle, RdfFormat::NTriples, RdfFormat::RdfXml] {
+                let e = parse_rdf(body.as_bytes(), format, "http://b/").expect_err("html");
+                assert_eq!(e.reason, Reason::MalformedRdf, "{format}: {e}");
+            }
+        }
     }
 
     #[test]

@@ -145,9 +145,15 @@ async fn samla_check_prints_the_run_report_and_fails_on_unreadable_catalogs() {
                 "/dcat.ttl",
                 tower_http::services::ServeFile::new(crate::support::fixture("dcat/kommun.ttl")),
             )
-            .route_service(
+            // A web server's error page where the catalog should be: nothing of it is RDF.
+            .route(
                 "/bad.ttl",
-                tower_http::services::ServeFile::new(crate::support::fixture("dcat/malformed.ttl")),
+                axum::routing::get(|| async {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "text/turtle")],
+                        "<!DOCTYPE html>\n<html><body><h1>Sidan kunde inte visas</h1></body></html>\n",
+                    )
+                }),
             ),
     )
     .await;

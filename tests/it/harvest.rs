@@ -268,6 +268,9 @@ async fn follows_a_sub_catalogue_one_level() {
     assert_eq!(names, ["p", "q"]);
 }
 
+/// A statement missing its final `.` costs that statement, not the page: what parses is kept,
+/// the bad statement is named with its line, and the run is partial (a dataset may be
+/// missing, so nothing is archived).
 #[tokio::test]
 async fn malformed_rdf_is_a_clear_problem_not_a_crash() {
     let base = serve(test_router()).await;
@@ -276,15 +279,23 @@ async fn malformed_rdf_is_a_clear_problem_not_a_crash() {
         &source("t", &format!("{base}/files/malformed.ttl")),
     )
     .await;
-    assert_eq!(report.outcome, Outcome::Failed);
-    assert!(records.is_empty());
+    assert_eq!(report.outcome, Outcome::Partial, "{report:?}");
+    let iris: Vec<&str> = records.iter().map(|r| r.iri.as_str()).collect();
+    assert_eq!(
+        iris,
+        [
+            "https://trasig.example/data/a",
+            "https://trasig.example/data/b"
+        ],
+        "{report:?}"
+    );
     let group = report
         .problems
         .iter()
-        .find(|p| p.reason == "malformed_rdf")
-        .expect("malformed_rdf");
+        .find(|p| p.reason == "malformed_statement")
+        .expect("malformed_statement");
     assert!(
-        group.samples[0].detail.contains("not valid Turtle"),
+        group.samples[0].detail.contains("line 7"),
         "{:?}",
         group.samples
     );

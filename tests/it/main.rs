@@ -9,6 +9,7 @@ mod architecture;
 mod browser;
 mod e2e;
 mod harvest;
+mod hostile;
 mod incremental;
 mod interfaces;
 mod links;

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use oxrdf::{Literal, NamedNode, Triple};
-use samla_harvester::{Decoded, Fetched, Outcome, PageMemos, Protocol, Reason};
+use samla_harvester::{Bounds, Decoded, Fetched, Outcome, PageMemos, Protocol, Reason};
 use samla_model::vocab::{dcat, dcterms, rdf};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,7 +32,7 @@ impl Protocol for LineList {
         "text/plain"
     }
 
-    fn decode(&self, page: &Fetched) -> Result<Decoded, (Reason, String)> {
+    fn decode(&self, page: &Fetched, _: &Bounds<'_>) -> Result<Decoded, (Reason, String)> {
         let text = std::str::from_utf8(&page.body)
             .map_err(|e| (Reason::MalformedRdf, format!("not UTF-8: {e}")))?;
         let mut decoded = Decoded::default();

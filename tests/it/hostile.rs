@@ -321,3 +321,97 @@ async fn silent_and_dripping_servers_are_given_up_at_the_header_deadline() {
     assert_eq!(report.problem_count("timeout"), 1, "{report:?}");
     assert!(took < Duration::from_secs(6), "{took:?}");
 }
+
+/// Twenty clients hold connections to the API, half dripping a request's headers and half its
+/// body a byte a second: every one is closed within 30 s (the body ones answered 408 in the
+/// API's error shape) while normal requests are served; a body over the limit is answered
+/// 413 in the same shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_closed_while_others_are_served() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let base = serve(hostile_router()).await;
+    let toml = format!(
+        r#"
+[region]
+name = "Test"
+
+[[organisation]]
+code = "1280"
+name = "Malmö stad"
+short_name = "Malmö"
+
+[[source]]
+id = "malmo"
+organisation = "1280"
+protocol = "dcat"
+url = "{base}/utf8.nt"
+"#
+    );
+    let (samla, _state) = crate::support::harvested(&toml).await;
+    let api = crate::support::serve_api(&samla).await;
+    let addr = api.trim_start_matches("http://").to_string();
+    let started = Instant::now();
+    let mut slow = Vec::new();
+    for i in 0..20 {
+        let mut socket = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        let start: &[u8] = if i % 2 == 0 {
+            b"GET /healthz HTTP/1.1\r\nHost: samla\r\nX-Slow: "
+        } else {
+            b"POST /api/v1/requests HTTP/1.1\r\nHost: samla\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
+        };
+        socket.write_all(start).await.expect("write");
+        slow.push(tokio::spawn(async move {
+            let mut answer = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                tokio::select! {
+                    read = socket.read(&mut buf) => match read {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => answer.extend_from_slice(&buf[..n]),
+                    },
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {
+                        if socket.write_all(b"a").await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                if started.elapsed() > Duration::from_secs(60) {
+                    break;
+                }
+            }
+            (
+                started.elapsed(),
+                String::from_utf8_lossy(&answer).into_owned(),
+            )
+        }));
+    }
+    for _ in 0..10 {
+        let asked = Instant::now();
+        let (status, _) = crate::support::get_text(format!("{api}/healthz")).await;
+        assert_eq!(status, 200);
+        assert!(asked.elapsed() < Duration::from_secs(2));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    for (i, client) in slow.into_iter().enumerate() {
+        let (closed, answer) = client.await.expect("client");
+        assert!(closed < Duration::from_secs(30), "client {i}: {closed:?}");
+        if i % 2 == 1 {
+            assert!(answer.starts_with("HTTP/1.1 408"), "client {i}: {answer}");
+            assert!(answer.contains(r#""code":"request_timeout""#), "{answer}");
+        }
+    }
+
+    let too_large = reqwest::Client::new()
+        .post(format!("{api}/api/v1/requests"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 2 << 20])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(too_large.status(), 413);
+    let body: serde_json::Value =
+        serde_json::from_slice(&too_large.bytes().await.expect("body")).expect("json");
+    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+}

@@ -333,3 +333,86 @@ async fn a_source_answering_empty_or_contradicting_itself_keeps_its_datasets() {
     }
     assert_eq!(samla.index.len(), held, "every dataset is still searchable");
 }
+
+/// A complete run that reads under half of what the source held is taken as partial: nothing
+/// is archived or marked missing, and the reason is named. When the next run reads as few,
+/// the catalog is believed: the datasets it no longer lists are marked missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_that_suddenly_lists_far_fewer_datasets_archives_nothing_until_seen_twice() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listed = Arc::new(AtomicUsize::new(10));
+    let router = {
+        let listed = Arc::clone(&listed);
+        axum::Router::new().route(
+            "/catalog.ttl",
+            axum::routing::get(move || {
+                let n = listed.load(Ordering::SeqCst);
+                async move {
+                    let mut body = String::from(
+                        "@prefix dcat: <http://www.w3.org/ns/dcat#> .\n\
+                         @prefix dcterms: <http://purl.org/dc/terms/> .\n",
+                    );
+                    for i in 0..n {
+                        body.push_str(&format!(
+                            "<https://k.example/d/{i}> a dcat:Dataset ; dcterms:title \"Dataset {i}\"@sv .\n"
+                        ));
+                    }
+                    ([("content-type", "text/turtle")], body)
+                }
+            }),
+        )
+    };
+    let base = crate::support::serve(router).await;
+    let toml = format!(
+        r#"
+[region]
+name = "Test"
+
+[harvest]
+allow_hosts = ["127.0.0.1"]
+
+[[organisation]]
+code = "1280"
+name = "Malmö stad"
+short_name = "Malmö"
+
+[[source]]
+id = "malmo"
+organisation = "1280"
+protocol = "dcat"
+url = "{base}/catalog.ttl"
+"#
+    );
+    let (samla, _state) = crate::support::harvested(&toml).await;
+    assert_eq!(samla.index.len(), 10);
+    let harvest = || async {
+        samla
+            .pipeline
+            .harvest_all(
+                &samla.config.sources,
+                1,
+                CancellationToken::new(),
+                Arc::new(samla_pipeline::Quiet),
+            )
+            .await
+            .remove(0)
+            .1
+            .expect("run")
+    };
+    listed.store(3, Ordering::SeqCst);
+    let second = harvest().await;
+    assert_eq!(
+        second.report.outcome,
+        Outcome::Partial,
+        "{:?}",
+        second.report
+    );
+    assert_eq!(second.report.problem_count("fewer_datasets"), 1);
+    assert_eq!(second.applied.missing + second.applied.archived, 0);
+    assert_eq!(samla.index.len(), 10, "every dataset is still searchable");
+
+    let third = harvest().await;
+    assert_eq!(third.report.outcome, Outcome::Success, "{:?}", third.report);
+    assert_eq!(third.report.problem_count("fewer_datasets"), 1);
+    assert_eq!(third.applied.missing + third.applied.archived, 7);
+}

@@ -453,24 +453,6 @@ async fn data_requests_are_validated_and_rate_limited() {
     assert_eq!(status, 429, "{v}");
 }
 
-/// A samla on a fresh state directory for a region file, its sources harvested once.
-async fn harvested(toml: &str) -> (samla::app::Samla, tempfile::TempDir) {
-    let config =
-        samla_config::Config::from_toml(toml, std::path::Path::new("test.toml")).expect("config");
-    let state = tempfile::tempdir().expect("tempdir");
-    let samla = samla::app::Samla::open(config, state.path()).expect("open");
-    samla
-        .pipeline
-        .harvest_all(
-            &samla.config.sources,
-            1,
-            tokio_util::sync::CancellationToken::new(),
-            std::sync::Arc::new(samla_pipeline::Quiet),
-        )
-        .await;
-    (samla, state)
-}
-
 /// Coverage cells on a hand-written catalog: counts and best bands are known for every cell.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coverage_cells_of_a_hand_written_catalog() {
@@ -510,7 +492,7 @@ url = "{base}/catalog.ttl"
 aggregate = true
 "#
     );
-    let (samla, _state) = harvested(&toml).await;
+    let (samla, _state) = crate::support::harvested(&toml).await;
     let report = samla_reports::coverage::coverage_report(&samla.reports, chrono::Utc::now(), None)
         .expect("coverage");
     let cell = |m: &samla_reports::coverage::Matrix, code: &str, value: &str| {
@@ -668,7 +650,7 @@ protocol = "dcat"
 url = "{base}/catalog.ttl"
 "#
     );
-    let (samla, _state) = harvested(&toml).await;
+    let (samla, _state) = crate::support::harvested(&toml).await;
     assert_eq!(samla.index.len(), 4);
     let api = serve(samla_api::router(samla.api_state())).await;
     let client = reqwest::Client::new();

@@ -200,9 +200,12 @@ pub async fn serve_api(samla: &samla::app::Samla) -> String {
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
-    let router = samla_api::router(samla.api_state())
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let router = samla_api::router(samla.api_state());
+    tokio::spawn(samla::app::serve_router(
+        listener,
+        router,
+        std::future::pending(),
+    ));
     format!("http://{addr}")
 }
 
@@ -225,4 +228,22 @@ pub async fn get_json(url: String) -> serde_json::Value {
     let (status, body) = get_text(url.clone()).await;
     assert_eq!(status, 200, "{url}: {body}");
     serde_json::from_str(&body).expect("json")
+}
+
+/// A samla on a fresh state directory for a region file, its sources harvested once.
+pub async fn harvested(toml: &str) -> (samla::app::Samla, tempfile::TempDir) {
+    let config =
+        samla_config::Config::from_toml(toml, std::path::Path::new("test.toml")).expect("config");
+    let state = tempfile::tempdir().expect("tempdir");
+    let samla = samla::app::Samla::open(config, state.path()).expect("open");
+    samla
+        .pipeline
+        .harvest_all(
+            &samla.config.sources,
+            1,
+            CancellationToken::new(),
+            Arc::new(samla_pipeline::Quiet),
+        )
+        .await;
+    (samla, state)
 }

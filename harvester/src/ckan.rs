@@ -231,6 +231,8 @@ pub fn envelope_error(value: &Value) -> Option<String> {
 struct Fields<'a> {
     top: &'a Map<String, Value>,
     extras: Vec<(&'a str, Value)>,
+    /// The keys the mapping asked for: the extras it did not are kept apart.
+    asked: std::cell::RefCell<std::collections::HashSet<String>>,
 }
 
 impl<'a> Fields<'a> {
@@ -253,10 +255,17 @@ impl<'a> Fields<'a> {
                     .collect()
             })
             .unwrap_or_default();
-        Self { top, extras }
+        Self {
+            top,
+            extras,
+            asked: Default::default(),
+        }
     }
 
     fn get(&self, key: &str) -> Option<&Value> {
+        if !self.asked.borrow().contains(key) {
+            self.asked.borrow_mut().insert(key.to_string());
+        }
         self.top.get(key).filter(|v| !is_blank(v)).or_else(|| {
             self.extras
                 .iter()
@@ -651,6 +660,54 @@ pub fn package_to_triples(package: &Map<String, Value>, base: &Url, out: &mut Ve
             package_licence.as_deref(),
         );
     }
+    unread_extras(&mut w, &ds, &f);
+}
+
+/// The IRI that names extras with no DCAT home: `urn:samla:ckan-extra:` and the key.
+pub const EXTRA_PREFIX: &str = "urn:samla:ckan-extra:";
+
+/// A licence: an IRI, or an id the model knows (it normalises both); else a CKAN licence id
+/// with no URL (`other-open`), kept as a `dcterms:LicenseDocument` labelled with the id.
+fn licence_to_triples(w: &mut Writer<'_>, dist: &NamedOrBlankNode, licence: &str) {
+    if is_iri(licence) || samla_model::normalize::licence(licence).is_some() {
+        w.value(dist, dcterms::LICENSE.as_str(), licence);
+        return;
+    }
+    let document = w.blank();
+    w.push(dist, dcterms::LICENSE.as_str(), node_term(&document));
+    w.iri(
+        &document,
+        rdf::TYPE.as_str(),
+        "http://purl.org/dc/terms/LicenseDocument",
+    );
+    w.literal(
+        &document,
+        "http://www.w3.org/2000/01/rdf-schema#label",
+        licence,
+    );
+}
+
+/// Legacy `extras` the mapping did not read, kept on the dataset as `urn:samla:ckan-extra:`
+/// properties: nothing harvested is dropped.
+fn unread_extras(w: &mut Writer<'_>, ds: &NamedOrBlankNode, f: &Fields<'_>) {
+    let asked = f.asked.borrow();
+    for (key, value) in &f.extras {
+        if asked.contains(*key) || key.trim().is_empty() {
+            continue;
+        }
+        let predicate = format!(
+            "{EXTRA_PREFIX}{}",
+            url::form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>()
+        );
+        let values = match value {
+            Value::Array(_) => strings(value),
+            Value::Object(_) => vec![value.to_string()],
+            other => scalar(other).into_iter().collect(),
+        };
+        for v in values {
+            w.literal(ds, &predicate, &v);
+        }
+    }
 }
 
 fn node_term(n: &NamedOrBlankNode) -> Term {
@@ -897,7 +954,7 @@ fn distribution(
         .text("license")
         .or_else(|| package_licence.map(str::to_string))
     {
-        w.value(&dist, dcterms::LICENSE.as_str(), &licence);
+        licence_to_triples(w, &dist, &licence);
     }
     for (lang, rights) in f.get("rights").map(texts_by_language).unwrap_or_default() {
         match lang {
@@ -953,6 +1010,41 @@ mod tests {
             url.as_str(),
             "https://ckan.example.se/api/3/action/package_search?q=*%3A*&rows=1000&start=200&sort=id+asc"
         );
+    }
+
+    /// A licence id with no URL that names no known licence is a licence document labelled
+    /// with the id; a known id stays for the model to normalise; extras the mapping does not
+    /// read are kept under `urn:samla:ckan-extra:`, those it reads are not repeated.
+    #[test]
+    fn licences_without_a_url_and_unread_extras_are_kept() {
+        let package: Value = serde_json::json!({
+            "id": "p1", "name": "p1", "title": "Paket",
+            "license_id": "other-open",
+            "extras": [
+                {"key": "spatial_text", "value": "Malmö"},
+                {"key": "frequency", "value": "monthly"},
+                {"key": "kvalitet", "value": "[\"hög\", \"granskad\"]"}
+            ],
+            "resources": [
+                {"id": "r1", "url": "https://k.example/a.csv"},
+                {"id": "r2", "url": "https://k.example/b.csv", "license": "cc-by"}
+            ]
+        });
+        let mut out = Vec::new();
+        let base = Url::parse("https://ckan.example.se/").expect("url");
+        package_to_triples(package.as_object().expect("object"), &base, &mut out);
+        let lines: Vec<String> = out.iter().map(|t| t.to_string()).collect();
+        let has = |needle: &str| lines.iter().any(|l| l.contains(needle));
+        assert!(
+            has("<http://www.w3.org/2000/01/rdf-schema#label> \"other-open\""),
+            "{lines:#?}"
+        );
+        assert!(has("<http://purl.org/dc/terms/LicenseDocument>"));
+        assert!(has("<http://purl.org/dc/terms/license> \"cc-by\""));
+        assert!(has("<urn:samla:ckan-extra:spatial_text> \"Malmö\""));
+        assert!(has("<urn:samla:ckan-extra:kvalitet> \"hög\""));
+        assert!(has("<urn:samla:ckan-extra:kvalitet> \"granskad\""));
+        assert!(!has("urn:samla:ckan-extra:frequency"), "{lines:#?}");
     }
 
     #[test]

@@ -146,7 +146,7 @@ fn hostile_router() -> Router {
             }),
         )
         // A server that takes the request and never answers.
-        .route("/silent", get(|| std::future::pending::<String>()))
+        .route("/silent", get(std::future::pending::<String>))
         .route(
             "/utf8.nt",
             get(|| async {

@@ -34,7 +34,6 @@ pub use samla_model::run::{
 use futures::StreamExt;
 use oxrdf::Triple;
 use samla_config::{HarvestSettings, SourceConfig};
-use samla_model::record::states_type;
 use samla_model::{
     DatasetId, DatasetRecord, Extraction, OrganisationDirectory, SourceContext, extract_datasets,
 };
@@ -187,6 +186,9 @@ struct Page {
     parts: Vec<String>,
     problems: Vec<ReadProblem>,
     incomplete: bool,
+    /// What the page describes: a hash of each subject, but those of the paging itself
+    /// (subjects of Hydra statements). Paging that brings none new is going nowhere.
+    subjects: Vec<u64>,
 }
 
 /// A page's content: its records, normalised on the thread that parsed it (while its triples
@@ -569,9 +571,8 @@ impl Harvester {
         let mut spanning: Vec<Triple> = Vec::new();
         let mut spanning_urls: Vec<(String, Validators, Vec<String>)> = Vec::new();
         let mut spanning_unmodified: Vec<Url> = Vec::new();
-        // Datasets of a spanning source met so far, and pages in a row that brought none
-        // not already read.
-        let mut spanning_datasets: HashSet<String> = HashSet::new();
+        // The subjects met so far, and pages in a row that brought none not already met.
+        let mut subjects: HashSet<u64> = HashSet::new();
         let mut stalled = 0usize;
 
         while let Some((url, depth)) = queue.pop_front() {
@@ -678,20 +679,16 @@ impl Harvester {
                 content,
                 next,
                 parts,
+                subjects: page_subjects,
                 ..
             } = page;
-            let fresh = match content {
+            let before = subjects.len();
+            subjects.extend(page_subjects);
+            let fresh = subjects.len() - before;
+            match content {
                 Content::Triples(triples) => {
-                    let before = spanning_datasets.len();
-                    spanning_datasets.extend(
-                        triples
-                            .iter()
-                            .filter(|t| states_type(t, samla_model::vocab::dcat::DATASET))
-                            .map(|t| t.subject.to_string()),
-                    );
                     spanning.extend(triples);
                     spanning_urls.push((url.to_string(), validators, next.clone()));
-                    spanning_datasets.len() - before
                 }
                 Content::Records(extraction) => {
                     let memo = PageMemo {
@@ -700,14 +697,13 @@ impl Harvester {
                         parts: parts.clone(),
                         ..PageMemo::default()
                     };
-                    match deliver(run, &url, Some(memo), extraction).await {
-                        Some(fresh) => fresh,
-                        None => return,
+                    if !deliver(run, &url, Some(memo), extraction).await {
+                        return;
                     }
                 }
-            };
-            // Paging that goes on and on without a dataset not already read (an endless
-            // chain, a server that answers every page alike) stops early.
+            }
+            // Paging that goes on and on without describing anything not already read (an
+            // endless chain, a server that answers every page alike) stops early.
             stalled = if fresh == 0 && !next.is_empty() {
                 stalled + 1
             } else {
@@ -719,7 +715,7 @@ impl Harvester {
                     url.as_str(),
                     None,
                     format!(
-                        "{NO_PROGRESS_PAGES} pages in a row brought no dataset not already read; \
+                        "{NO_PROGRESS_PAGES} pages in a row described nothing not already read; \
                          paging stopped"
                     ),
                 );
@@ -773,10 +769,7 @@ impl Harvester {
             let triples = std::mem::take(&mut spanning);
             match tokio::task::spawn_blocking(move || decoder.extract(triples)).await {
                 Ok(extraction) => {
-                    if deliver(run, &first_url, first_memo, extraction)
-                        .await
-                        .is_none()
-                    {
+                    if !deliver(run, &first_url, first_memo, extraction).await {
                         return;
                     }
                 }
@@ -1050,25 +1043,57 @@ fn decode(decoder: &Decoder, fetched: &Fetched) -> Result<Page, (Reason, String)
             false
         }
     });
+    let subjects = described(&triples);
     Ok(Page {
         content: decoder.content(triples),
         next,
         parts,
         problems,
         incomplete,
+        subjects,
     })
 }
 
+/// A hash of each subject of `triples`, but those of Hydra statements (a page's own node). A
+/// parser's blank-node labels are new in every document, so its blank nodes always count as
+/// new; a JSON mapping's are the same for the same record.
+fn described(triples: &[Triple]) -> Vec<u64> {
+    use std::hash::BuildHasher;
+    let paging: HashSet<&oxrdf::NamedOrBlankNode> = triples
+        .iter()
+        .filter(|t| {
+            t.predicate
+                .as_str()
+                .starts_with(samla_model::vocab::hydra::NS)
+        })
+        .map(|t| &t.subject)
+        .collect();
+    let hasher =
+        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
+    let mut last = None;
+    let mut out: Vec<u64> = Vec::new();
+    for t in triples {
+        // Statements about one subject come together: it is looked at once per run of them.
+        if last == Some(&t.subject) || paging.contains(&t.subject) {
+            continue;
+        }
+        last = Some(&t.subject);
+        out.push(hasher.hash_one(&t.subject));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Sends a page's records on, counting problems and duplicates, and completes the page's
-/// memo with the datasets it held. Returns how many datasets were not read before in this
-/// run, or `None` when the receiver has gone (the run is then cancelled).
+/// memo with the datasets it held. Returns false when the receiver has gone (the run is then
+/// cancelled).
 async fn deliver(
     run: &mut Run<'_>,
     url: &Url,
     memo: Option<PageMemo>,
     extraction: Extraction,
-) -> Option<usize> {
-    let mut fresh = 0;
+) -> bool {
     let report = &mut run.report;
     debug!(url = %url, datasets = extraction.records.len(), "page normalised");
     for p in &extraction.problems {
@@ -1091,7 +1116,6 @@ async fn deliver(
             continue;
         }
         report.datasets += 1;
-        fresh += 1;
         let distributions = record.view.distributions.len() as u64;
         report.distributions += distributions;
         if let Some(memo) = memo.as_mut() {
@@ -1106,11 +1130,11 @@ async fn deliver(
                 "the receiver stopped",
             );
             report.downgrade(Outcome::Cancelled);
-            return None;
+            return false;
         }
     }
     if let Some(memo) = memo {
         run.new_memos.insert(url.to_string(), memo);
     }
-    Some(fresh)
+    true
 }

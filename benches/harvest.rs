@@ -24,9 +24,10 @@
 // The benchmark reads whole bodies from the simulator it serves itself, on loopback.
 #![allow(clippy::disallowed_methods)]
 
+mod common;
+
 use samla::app::{self, Samla};
 use samla_harvester::{RdfFormat, parse_rdf};
-use samla_indexer::{Dimension, SearchRequest, SortOrder};
 use samla_pipeline::Quiet;
 use samla_simulator::Syntax;
 use std::sync::Arc;
@@ -47,10 +48,6 @@ fn sizes() -> Vec<usize> {
         .unwrap_or_else(|| vec![10_000, 100_000])
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 fn median(runs: &[Duration]) -> Duration {
     let mut sorted = runs.to_vec();
     sorted.sort();
@@ -69,17 +66,6 @@ fn runs(series: &[&[Duration]]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// The CPU time this process has used so far, on every thread (the simulated server's
-/// included: it serves from this process).
-fn cpu_time() -> Duration {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 /// The simulator keeps every page it serves in a benchmark (a few GB at 1M datasets): making
@@ -141,9 +127,9 @@ async fn run() -> anyhow::Result<()> {
             lenients.push(raw_parse(&pages, true)?.0);
             let state = tempfile::tempdir()?;
             let samla = Samla::open(config.clone(), state.path())?;
-            let cpu = cpu_time();
+            let cpu = common::cpu_time();
             let (first, results) = harvest(&samla).await;
-            cpus.push(cpu_time() - cpu);
+            cpus.push(common::cpu_time() - cpu);
             firsts.push(first);
             last = Some((state, samla, results));
         }
@@ -513,65 +499,8 @@ async fn harvest(
     (start.elapsed(), results)
 }
 
-fn query_mix() -> Vec<SearchRequest> {
-    let q = |q: &str, filters: &[(Dimension, &str)], sort: SortOrder| SearchRequest {
-        q: (!q.is_empty()).then(|| q.to_string()),
-        filters: filters.iter().map(|(d, v)| (*d, v.to_string())).collect(),
-        sort,
-        offset: 0,
-        limit: 20,
-    };
-    let theme = "http://publications.europa.eu/resource/authority/data-theme/TRAN";
-    vec![
-        q("badplatser", &[], SortOrder::Relevance),
-        q("laddstolpar", &[], SortOrder::Relevance),
-        q("malmo parkering", &[], SortOrder::Relevance),
-        q(
-            "luftkvalitet",
-            &[(Dimension::Municipality, "1280")],
-            SortOrder::Relevance,
-        ),
-        q("", &[(Dimension::Theme, theme)], SortOrder::Modified),
-        q(
-            "cykel",
-            &[
-                (Dimension::Municipality, "1281"),
-                (Dimension::Municipality, "1283"),
-            ],
-            SortOrder::Relevance,
-        ),
-        q("skolmat", &[], SortOrder::Modified),
-        q(
-            "detaljplaner",
-            &[(
-                Dimension::HvdCategory,
-                "http://data.europa.eu/bna/c_ac64a52d",
-            )],
-            SortOrder::Relevance,
-        ),
-        q("", &[], SortOrder::Modified),
-        q("befolkning statistik", &[], SortOrder::Relevance),
-        q(
-            "trafik",
-            &[(
-                Dimension::License,
-                "http://creativecommons.org/licenses/by/4.0/",
-            )],
-            SortOrder::Relevance,
-        ),
-        q(
-            "evenemang kultur",
-            &[(
-                Dimension::Format,
-                "http://publications.europa.eu/resource/authority/file-type/CSV",
-            )],
-            SortOrder::Relevance,
-        ),
-    ]
-}
-
 async fn search_latency(samla: &Samla) -> anyhow::Result<()> {
-    let mix = query_mix();
+    let mix = common::query_mix();
     let rounds = 20;
     let mut in_process = Vec::new();
     for _ in 0..rounds {
@@ -587,35 +516,9 @@ async fn search_latency(samla: &Samla) -> anyhow::Result<()> {
     let listener = app::bind_loopback(0).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let router = samla_api::router(samla.api_state());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(app::serve_router(listener, router, std::future::pending()));
     let client = reqwest::Client::new();
-    let paths: Vec<String> = mix
-        .iter()
-        .map(|r| {
-            let mut p = format!(
-                "/api/v1/datasets?per_page=20&sort={}",
-                if r.sort == SortOrder::Modified {
-                    "modified"
-                } else {
-                    "relevance"
-                }
-            );
-            if let Some(q) = &r.q {
-                p.push_str(&format!(
-                    "&q={}",
-                    url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
-                ));
-            }
-            for (d, v) in &r.filters {
-                p.push_str(&format!(
-                    "&{}={}",
-                    d.name(),
-                    url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
-                ));
-            }
-            p
-        })
-        .collect();
+    let paths = common::search_paths(&mix);
     let mut over_http = Vec::new();
     for _ in 0..rounds {
         for p in &paths {
@@ -631,10 +534,10 @@ async fn search_latency(samla: &Samla) -> anyhow::Result<()> {
         "search ({} queries with facets, {} datasets): in-process p50 {:.2} ms p99 {:.2} ms; over HTTP p50 {:.2} ms p99 {:.2} ms",
         in_process.len(),
         samla.index.len(),
-        ms(percentile(&in_process, 0.5)),
-        ms(percentile(&in_process, 0.99)),
-        ms(percentile(&over_http, 0.5)),
-        ms(percentile(&over_http, 0.99)),
+        common::ms(common::percentile(&in_process, 0.5)),
+        common::ms(common::percentile(&in_process, 0.99)),
+        common::ms(common::percentile(&over_http, 0.5)),
+        common::ms(common::percentile(&over_http, 0.99)),
     );
     Ok(())
 }

@@ -1,0 +1,112 @@
+//! What the benchmarks share: timing helpers and the search mix, in-process and as API paths.
+
+// Each benchmark uses part of this module.
+#![allow(dead_code)]
+
+use samla_indexer::{Dimension, SearchRequest, SortOrder};
+use std::time::Duration;
+
+/// The `p` quantile of sorted durations.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Milliseconds.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The CPU time this process has used so far, on every thread (the simulated server's
+/// included: it serves from this process).
+pub fn cpu_time() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// The benchmarks' fixed search mix: words, filters, facets, both sort orders.
+pub fn query_mix() -> Vec<SearchRequest> {
+    let q = |q: &str, filters: &[(Dimension, &str)], sort: SortOrder| SearchRequest {
+        q: (!q.is_empty()).then(|| q.to_string()),
+        filters: filters.iter().map(|(d, v)| (*d, v.to_string())).collect(),
+        sort,
+        offset: 0,
+        limit: 20,
+    };
+    let theme = "http://publications.europa.eu/resource/authority/data-theme/TRAN";
+    vec![
+        q("badplatser", &[], SortOrder::Relevance),
+        q("laddstolpar", &[], SortOrder::Relevance),
+        q("malmo parkering", &[], SortOrder::Relevance),
+        q(
+            "luftkvalitet",
+            &[(Dimension::Municipality, "1280")],
+            SortOrder::Relevance,
+        ),
+        q("", &[(Dimension::Theme, theme)], SortOrder::Modified),
+        q(
+            "cykel",
+            &[
+                (Dimension::Municipality, "1281"),
+                (Dimension::Municipality, "1283"),
+            ],
+            SortOrder::Relevance,
+        ),
+        q("skolmat", &[], SortOrder::Modified),
+        q(
+            "detaljplaner",
+            &[(
+                Dimension::HvdCategory,
+                "http://data.europa.eu/bna/c_ac64a52d",
+            )],
+            SortOrder::Relevance,
+        ),
+        q("", &[], SortOrder::Modified),
+        q("befolkning statistik", &[], SortOrder::Relevance),
+        q(
+            "trafik",
+            &[(
+                Dimension::License,
+                "http://creativecommons.org/licenses/by/4.0/",
+            )],
+            SortOrder::Relevance,
+        ),
+        q(
+            "evenemang kultur",
+            &[(
+                Dimension::Format,
+                "http://publications.europa.eu/resource/authority/file-type/CSV",
+            )],
+            SortOrder::Relevance,
+        ),
+    ]
+}
+
+/// The mix as `/api/v1/datasets` paths.
+pub fn search_paths(mix: &[SearchRequest]) -> Vec<String> {
+    mix.iter()
+        .map(|r| {
+            let mut p = format!(
+                "/api/v1/datasets?per_page=20&sort={}",
+                if r.sort == SortOrder::Modified {
+                    "modified"
+                } else {
+                    "relevance"
+                }
+            );
+            if let Some(q) = &r.q {
+                p.push_str(&format!(
+                    "&q={}",
+                    url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+                ));
+            }
+            for (d, v) in &r.filters {
+                p.push_str(&format!(
+                    "&{}={}",
+                    d.name(),
+                    url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+                ));
+            }
+            p
+        })
+        .collect()
+}

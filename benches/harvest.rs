@@ -541,7 +541,3 @@ async fn search_latency(samla: &Samla) -> anyhow::Result<()> {
     );
     Ok(())
 }
-
-/// The same allocator as the `samla` binary, for samla and its peers alike.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

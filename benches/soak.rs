@@ -6,7 +6,9 @@
 //! without pause. Every half minute it prints the process's resident memory and the search
 //! p99 of that half minute; at the end, resident memory after the first minute and at the end,
 //! and their ratio. `SAMLA_SOAK_SECS` (600) sets the length, `SAMLA_SOAK_DATASETS` (20 000)
-//! the region's size.
+//! the region's size. Removed datasets are archived at the next harvest, so the region holds
+//! steady in size; `SAMLA_SOAK_KEEP_REMOVED=1` keeps them searchable for the usual three days
+//! (the region searched then grows with every change).
 
 // The benchmark reads whole bodies from the samla it serves itself, on loopback.
 #![allow(clippy::disallowed_methods)]
@@ -59,7 +61,12 @@ async fn run() -> anyhow::Result<()> {
     let base = format!("http://{}", listener.local_addr()?);
     let router = Arc::clone(&simulator).router();
     tokio::spawn(async move { axum::serve(listener, router).await });
-    let config = app::simulated_config(&region, &simulator, &base)?;
+    let mut config = app::simulated_config(&region, &simulator, &base)?;
+    // What the municipalities remove is archived at the next harvest (not after three days),
+    // so the region searched holds steady in size and memory can be compared over time.
+    if std::env::var("SAMLA_SOAK_KEEP_REMOVED").is_err() {
+        config.harvest.archive_after = Duration::ZERO;
+    }
     let state = tempfile::tempdir()?;
     let samla = Arc::new(app::Samla::open(config, state.path())?);
     let harvest = {
@@ -120,24 +127,22 @@ async fn run() -> anyhow::Result<()> {
             }
         });
     }
+    let rounds = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let harvests = {
-        let stop = stop.clone();
-        let simulator = Arc::clone(&simulator);
+        let (simulator, rounds) = (Arc::clone(&simulator), Arc::clone(&rounds));
         tokio::spawn(async move {
-            let mut rounds = 0u64;
             let mut next = Instant::now() + every;
-            while !stop.is_cancelled() {
+            loop {
                 tokio::time::sleep_until(next.into()).await;
                 next += every;
                 simulator.advance();
                 harvest().await;
-                rounds += 1;
+                rounds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
-            rounds
         })
     };
 
-    let (mut at_first_minute, mut first_p99, mut last_p99) = (None, None, None);
+    let (mut at_first_minute, mut first_p99, mut last_p99, mut last_rss) = (None, None, None, 0);
     let sample = Duration::from_secs(30);
     println!("     t   resident MB   search p99 ms   searches   datasets");
     while started.elapsed() < length {
@@ -160,10 +165,11 @@ async fn run() -> anyhow::Result<()> {
             first_p99 = p99;
         }
         last_p99 = p99;
+        last_rss = rss;
     }
     stop.cancel();
-    let rounds = harvests.await?;
-    let end = resident_bytes();
+    harvests.abort();
+    let (end, rounds) = (last_rss, rounds.load(std::sync::atomic::Ordering::Relaxed));
     if let Some(first) = at_first_minute {
         println!(
             "soak: {rounds} changes harvested; resident {:.0} MB after the first minute, {:.0} MB at the end: {:.2}×; search p99 {:.2} ms after the first minute, {:.2} ms at the end",

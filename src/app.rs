@@ -98,6 +98,7 @@ pub fn simulated_config(
                 verified: true,
                 enabled: true,
                 aggregate: false,
+                follow_hosts: Vec::new(),
             })
         })
         .collect::<anyhow::Result<_>>()?;

@@ -839,6 +839,7 @@ async fn check(
         verified: false,
         enabled: true,
         aggregate: false,
+        follow_hosts: Vec::new(),
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel(samla_harvester::RECORD_CHANNEL_CAPACITY);
     eprintln!("reading {}…", source.url);

@@ -4,6 +4,10 @@
 #![allow(dead_code)]
 
 use samla_indexer::{Dimension, SearchRequest, SortOrder};
+
+/// The same allocator as the `samla` binary, so the benchmarks measure what it does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Duration;
 
 /// The `p` quantile of sorted durations.

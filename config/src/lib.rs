@@ -298,6 +298,8 @@ struct RawSource {
     enabled: bool,
     #[serde(default)]
     aggregate: bool,
+    #[serde(default)]
+    follow_hosts: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -419,6 +421,10 @@ pub struct SourceConfig {
     pub enabled: bool,
     /// Whether it aggregates other organisations' catalogs (lowest precedence for duplicates).
     pub aggregate: bool,
+    /// Hosts that links found in the source (next pages, sub-catalogues) may lead to besides
+    /// its own (where its first page answers from) and those `[harvest] allow_hosts` names;
+    /// `"*"` for any.
+    pub follow_hosts: Vec<String>,
 }
 
 /// A validated region configuration.
@@ -787,6 +793,11 @@ impl RawConfig {
                     verified: s.verified,
                     enabled: s.enabled,
                     aggregate: s.aggregate,
+                    follow_hosts: s
+                        .follow_hosts
+                        .iter()
+                        .map(|h| h.trim().to_ascii_lowercase())
+                        .collect(),
                 }),
                 Ok(url) => problem(
                     format!("source[{i}].url"),

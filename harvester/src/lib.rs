@@ -176,7 +176,6 @@ pub struct Harvester {
     client: HttpClient,
     settings: HarvestSettings,
     directory: Arc<OrganisationDirectory>,
-    allowed_hosts: Option<Arc<HashSet<String>>>,
 }
 
 /// What decoding one page gave.
@@ -242,9 +241,31 @@ struct Run<'a> {
     reused: Vec<DatasetId>,
     seen_ids: HashSet<DatasetId>,
     prefetched: HashMap<String, Result<Fetched, HarvestError>>,
+    /// The source's own hosts: its URL's and where its first page answered from.
+    home: HashSet<String>,
+    /// Hosts the operator allows for every source (`[harvest] allow_hosts`).
+    allow_hosts: &'a [String],
 }
 
 impl Run<'_> {
+    /// Whether a link found in the source may be followed: to the source's own hosts, to
+    /// those its `follow_hosts` names (`*`: any), or to those `[harvest] allow_hosts` names.
+    fn follows(&self, url: &Url) -> bool {
+        let Some(host) = url.host_str().map(str::to_ascii_lowercase) else {
+            return false;
+        };
+        self.home.contains(&host)
+            || self
+                .source
+                .follow_hosts
+                .iter()
+                .any(|h| h == "*" || *h == host)
+            || self
+                .allow_hosts
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(&host))
+    }
+
     /// Takes a page as the last run memoised it: its datasets count as seen (a dataset
     /// already read from another page counts once) and the memo is kept for the next run.
     fn reuse(&mut self, url: String, memo: PageMemo) {
@@ -269,20 +290,7 @@ impl Harvester {
             client: HttpClient::new(&settings)?,
             settings,
             directory,
-            allowed_hosts: None,
         })
-    }
-
-    /// The same harvester, following links only to these hosts (tests keep runs on loopback).
-    pub fn with_allowed_hosts(mut self, hosts: impl IntoIterator<Item = String>) -> Self {
-        self.allowed_hosts = Some(Arc::new(hosts.into_iter().collect()));
-        self
-    }
-
-    fn allowed(&self, url: &Url) -> bool {
-        self.allowed_hosts
-            .as_ref()
-            .is_none_or(|hosts| url.host_str().is_some_and(|h| hosts.contains(h)))
     }
 
     /// The same harvester with another client (tests shorten the retry backoff).
@@ -361,6 +369,12 @@ impl Harvester {
             reused: Vec::new(),
             seen_ids: HashSet::new(),
             prefetched: HashMap::new(),
+            home: [Some(&source.url), first.as_ref()]
+                .into_iter()
+                .flatten()
+                .filter_map(|u| u.host_str().map(str::to_ascii_lowercase))
+                .collect(),
+            allow_hosts: &self.settings.allow_hosts,
         };
         match first {
             Some(first) => self.run_pages(&mut run, first, &cancel).await,
@@ -400,7 +414,7 @@ impl Harvester {
             };
             queue.extend(memo.next.iter().chain(&memo.parts).cloned());
             if let Ok(parsed) = Url::parse(&url)
-                && self.allowed(&parsed)
+                && run.follows(&parsed)
             {
                 chain.push((parsed, memo.validators.clone()));
             }
@@ -427,7 +441,7 @@ impl Harvester {
     /// server does not give one.
     async fn fingerprint(&self, run: &mut Run<'_>) -> Option<String> {
         let url = run.decoder.protocol.fingerprint_url(&run.source.url)?;
-        if !self.allowed(&url) {
+        if !run.follows(&url) {
             return None;
         }
         let fetched = self.client.get(&url, "application/json").await.ok()?;
@@ -576,12 +590,16 @@ impl Harvester {
         let mut stalled = 0usize;
 
         while let Some((url, depth)) = queue.pop_front() {
-            if !self.allowed(&url) {
+            if !run.follows(&url) {
                 run.report.problem(
                     Reason::HostNotAllowed,
                     url.as_str(),
                     None,
-                    "links to this host are not followed",
+                    format!(
+                        "a link to {} leaves the source's host: not followed (the source's \
+                         follow_hosts may name it)",
+                        url.host_str().unwrap_or_default()
+                    ),
                 );
                 run.report.downgrade(if is_first {
                     Outcome::Failed
@@ -892,6 +910,12 @@ impl Harvester {
         for status in &loaded.attempts {
             *run.report.http_statuses.entry(*status).or_default() += 1;
         }
+        if run.report.pages == 0
+            && let Some(host) = loaded.url.host_str()
+        {
+            // The first page answered from here (after redirects): the source lives here now.
+            run.home.insert(host.to_ascii_lowercase());
+        }
         run.report.pages += 1;
         match loaded.page {
             None => Ok(FetchedPage::NotModified),
@@ -939,7 +963,7 @@ impl Harvester {
         let guess = paging::guess_next(from, url)?;
         if queued.contains(guess.as_str())
             || run.memos.contains_key(guess.as_str())
-            || !self.allowed(&guess)
+            || !run.follows(&guess)
         {
             return None;
         }

@@ -118,12 +118,8 @@ impl Dimension {
     fn values(self, view: &DatasetView) -> Vec<String> {
         let opt = |o: &Option<String>| o.iter().cloned().collect::<Vec<_>>();
         match self {
-            Dimension::Municipality => view
-                .publisher
-                .as_ref()
-                .and_then(|p| p.municipality_code.clone())
-                .into_iter()
-                .collect(),
+            // A dataset without a publisher counts under its source's organisation.
+            Dimension::Municipality => view.municipality_code.clone().into_iter().collect(),
             Dimension::Publisher => view
                 .publisher
                 .as_ref()

@@ -98,6 +98,10 @@ pub struct DatasetView {
     pub themes: Vec<String>,
     /// The publisher.
     pub publisher: Option<AgentView>,
+    /// Kommunkod of the organisation the dataset is counted under: its publisher's, else (a
+    /// dataset without a publisher the region knows) that of the source's organisation.
+    #[serde(default)]
+    pub municipality_code: Option<String>,
     /// File types of the distributions, de-duplicated.
     pub formats: Vec<String>,
     /// Media types of the distributions, de-duplicated.
@@ -319,6 +323,7 @@ impl DatasetView {
             keywords,
             themes: g.values(iri, dcat::THEME),
             publisher,
+            municipality_code,
             formats,
             media_types,
             license,

@@ -460,7 +460,9 @@ async fn requests_to_one_host_are_limited_and_hosts_are_asked_side_by_side() {
 
 /// A catalog whose `hydra:next` and `dcterms:hasPart` point at a loopback listener that is not
 /// the source, and a source that redirects there: the listener receives no connection, and
-/// the runs name `address_refused`. With the listener's host allowed, it is read.
+/// the runs name `host_not_allowed` (links leaving the source's host) or `address_refused`
+/// (the source may follow that host, but its address is not public). With the listener's host
+/// allowed, it is read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn links_and_redirects_to_addresses_not_allowed_are_not_followed() {
     let hits = Arc::new(AtomicUsize::new(0));
@@ -511,7 +513,14 @@ async fn links_and_redirects_to_addresses_not_allowed_are_not_followed() {
     )
     .await;
 
-    let catalog = source("catalog", &format!("{base}/catalog"));
+    // Links that leave the source's host are not followed at all; where the source allows
+    // that host, its address is still refused.
+    let mut catalog = source("catalog", &format!("{base}/catalog"));
+    let (report, records) = run(&harvester(1 << 20), &catalog).await;
+    assert_eq!(records.len(), 1, "{report:?}");
+    assert_eq!(report.outcome, Outcome::Partial, "{report:?}");
+    assert_eq!(report.problem_count("host_not_allowed"), 2, "{report:?}");
+    catalog.follow_hosts = vec!["127.0.0.2".into()];
     let moved = source("moved", &format!("{base}/moved"));
     let (report, records) = run(&harvester(1 << 20), &catalog).await;
     assert_eq!(records.len(), 1, "{report:?}");

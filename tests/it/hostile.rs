@@ -113,6 +113,29 @@ fn hostile_router() -> Router {
                 ))
             }),
         )
+        // A page whose next page is on another host (the same server, named otherwise).
+        .route(
+            "/leave",
+            get(|headers: axum::http::HeaderMap| async move {
+                let host = headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or_default();
+                let port = host.rsplit(':').next().unwrap_or_default();
+                turtle(format!(
+                    "{PREFIXES}<https://k.example/d/here> a dcat:Dataset ; dcterms:title \"Här\"@sv .\n\
+                     <> hydra:next <http://localhost:{port}/elsewhere> .\n"
+                ))
+            }),
+        )
+        .route(
+            "/elsewhere",
+            get(|| async {
+                turtle(format!(
+                    "{PREFIXES}<https://k.example/d/there> a dcat:Dataset ; dcterms:title \"Där\"@sv .\n"
+                ))
+            }),
+        )
         // Sub-catalogues that lead back to the catalog.
         .route(
             "/cycle/a",
@@ -414,4 +437,26 @@ url = "{base}/utf8.nt"
     let body: serde_json::Value =
         serde_json::from_slice(&too_large.bytes().await.expect("body")).expect("json");
     assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+}
+
+/// A next page on another host than the source's is not followed (named, run partial) unless
+/// the source's `follow_hosts` names that host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_leaving_the_source_host_are_followed_only_where_allowed() {
+    let base = serve(hostile_router()).await;
+    // Loopback is allowed by address here: the rule under test is the source's host alone.
+    let harvester = hostile_harvester(|s| {
+        s.allow_private = true;
+        s.allow_hosts.clear();
+    });
+    let mut src = source("h", &format!("{base}/leave"));
+    let (report, records, _) = harvest(&harvester, &src).await;
+    assert_eq!(report.outcome, Outcome::Partial, "{report:?}");
+    assert_eq!(report.problem_count("host_not_allowed"), 1, "{report:?}");
+    assert_eq!(titles(&records), ["Här"]);
+
+    src.follow_hosts = vec!["localhost".into()];
+    let (report, records, _) = harvest(&harvester, &src).await;
+    assert_eq!(report.outcome, Outcome::Success, "{report:?}");
+    assert_eq!(titles(&records), ["Där", "Här"]);
 }

@@ -258,3 +258,41 @@ fn control_characters_long_lists_and_huge_datasets_are_problems() {
     let reversed = extract_datasets(triples, &ctx);
     assert_eq!(reversed.records[1].hash, words.hash);
 }
+
+/// A licence published under a variant IRI is normalised to the canonical one, and the
+/// publisher's description of it goes with it (it would otherwise describe nothing).
+#[test]
+fn a_normalised_licence_keeps_its_description() {
+    let triples = parse(
+        r#"
+@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<https://k.example/data/1> a dcat:Dataset ; dcterms:title "Lekplatser"@sv ;
+    dcterms:license <https://creativecommons.org/licenses/by/4.0/> .
+<https://creativecommons.org/licenses/by/4.0/> a dcterms:LicenseDocument ;
+    rdfs:label "Creative Commons Erkännande 4.0"@sv .
+"#,
+    );
+    let dir = directory();
+    let ctx = SourceContext {
+        source_id: "malmo",
+        organisation_code: "1280",
+        directory: &dir,
+    };
+    let record = extract_datasets(triples, &ctx).records.remove(0);
+    let licence = record.view.license.clone().expect("licence");
+    assert_ne!(licence, "https://creativecommons.org/licenses/by/4.0/");
+    assert!(
+        record.ntriples.contains(&format!(
+            "<{licence}> <http://www.w3.org/2000/01/rdf-schema#label> \"Creative Commons Erkännande 4.0\"@sv"
+        )),
+        "{}",
+        record.ntriples
+    );
+    assert!(
+        !record.ntriples.contains("<https://creativecommons.org/"),
+        "{}",
+        record.ntriples
+    );
+}

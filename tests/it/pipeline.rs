@@ -339,6 +339,8 @@ async fn a_source_answering_empty_or_contradicting_itself_keeps_its_datasets() {
 /// the catalog is believed: the datasets it no longer lists are marked missing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_source_that_suddenly_lists_far_fewer_datasets_archives_nothing_until_seen_twice() {
+    // (Its datasets have no publisher: they are also the case of a source's organisation
+    // standing in for a missing publisher in the municipality facet.)
     use std::sync::atomic::{AtomicUsize, Ordering};
     let listed = Arc::new(AtomicUsize::new(10));
     let router = {
@@ -385,6 +387,16 @@ url = "{base}/catalog.ttl"
     );
     let (samla, _state) = crate::support::harvested(&toml).await;
     assert_eq!(samla.index.len(), 10);
+    // These datasets name no publisher: they count under the source's organisation.
+    let malmo = samla
+        .index
+        .search(&samla_indexer::SearchRequest {
+            filters: vec![(Dimension::Municipality, "1280".into())],
+            limit: 20,
+            ..Default::default()
+        })
+        .expect("search");
+    assert_eq!(malmo.total, 10);
     let harvest = || async {
         samla
             .pipeline

@@ -97,7 +97,7 @@ async fn run_list(
     base: &str,
     memos: &PageMemos,
 ) -> (samla_harvester::RunOutput, Vec<samla_model::DatasetRecord>) {
-    let harvester = harvester(1 << 20).with_allowed_hosts(["127.0.0.1".to_string()]);
+    let harvester = harvester(1 << 20);
     let source = source("lines", &format!("{base}/"));
     collected(|tx| {
         harvester.run_protocol(

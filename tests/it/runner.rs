@@ -37,6 +37,7 @@ fn config_for(url: &str, token: Option<&str>) -> Config {
         verified: true,
         enabled: true,
         aggregate: false,
+        follow_hosts: Vec::new(),
     }];
     config.harvest = settings(1 << 24);
     config.admin_token = token.map(str::to_string);

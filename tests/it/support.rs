@@ -81,6 +81,7 @@ pub fn source(id: &str, url: &str) -> SourceConfig {
         verified: true,
         enabled: true,
         aggregate: false,
+        follow_hosts: Vec::new(),
     }
 }
 

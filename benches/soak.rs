@@ -28,13 +28,13 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// The process's resident memory now, in bytes.
-fn resident_bytes() -> u64 {
+/// A field of `/proc/self/status` in bytes (`VmRSS`, `RssAnon`, `RssFile`).
+fn status_bytes(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         })
         .map_or(0, |kb| kb * 1024)
@@ -144,18 +144,20 @@ async fn run() -> anyhow::Result<()> {
 
     let (mut at_first_minute, mut first_p99, mut last_p99, mut last_rss) = (None, None, None, 0);
     let sample = Duration::from_secs(30);
-    println!("     t   resident MB   search p99 ms   searches   datasets");
+    println!("     t   resident MB (heap, files)   search p99 ms   searches   datasets");
     while started.elapsed() < length {
         tokio::time::sleep(sample.min(length.saturating_sub(started.elapsed()))).await;
         let mut window = std::mem::take(&mut *latencies.lock().expect("lock"));
         window.sort();
         let p99 = (!window.is_empty()).then(|| common::percentile(&window, 0.99));
-        let rss = resident_bytes();
+        let rss = status_bytes("VmRSS");
         let t = started.elapsed();
         println!(
-            "{:>5.0}s   {:>11.0}   {:>13.2}   {:>8}   {:>8}",
+            "{:>5.0}s   {:>11.0} ({:>5.0}, {:>5.0})   {:>13.2}   {:>8}   {:>8}",
             t.as_secs_f64(),
             mb(rss),
+            mb(status_bytes("RssAnon")),
+            mb(status_bytes("RssFile")),
             p99.map_or(f64::NAN, common::ms),
             window.len(),
             samla.index.len()

@@ -135,6 +135,8 @@ pub struct Samla {
     pub reports: Arc<Reports>,
     /// Data requests per client and hour.
     pub requests: Arc<RequestLimiter>,
+    /// Searches on their way to the store.
+    pub searches: Arc<samla_api::SearchLog>,
     /// The SPARQL endpoint over the store.
     pub sparql: Arc<samla_sparql::SparqlEndpoint>,
     /// The serving process's metrics.
@@ -259,6 +261,7 @@ impl Samla {
             runner,
             reports,
             requests,
+            searches: Arc::default(),
             sparql,
             metrics: Arc::new(samla_api::metrics::Metrics::new()),
         })
@@ -275,6 +278,7 @@ impl Samla {
             admin_token: self.config.admin_token.as_deref().map(Arc::from),
             reports: Arc::clone(&self.reports),
             requests: Arc::clone(&self.requests),
+            searches: Arc::clone(&self.searches),
             region_name: Arc::from(self.config.region_name.as_str()),
             public_url: self
                 .config

@@ -64,6 +64,8 @@ pub struct AppState {
     pub reports: Arc<reports::Reports>,
     /// Data requests accepted per client and hour.
     pub requests: Arc<RequestLimiter>,
+    /// Searches on their way to the store, for the demand report.
+    pub searches: Arc<SearchLog>,
     /// The region's name, for titles.
     pub region_name: Arc<str>,
     /// The public base URL (`https://samla.example`); the `Host` header when unset.
@@ -72,6 +74,57 @@ pub struct AppState {
     pub sparql: Arc<samla_sparql::SparqlEndpoint>,
     /// The process's metrics.
     pub metrics: Arc<metrics::Metrics>,
+}
+
+/// Searches logged for the demand report, written to the store in batches by one task: a
+/// search costs a place in a bounded queue, not a transaction (and a blocking thread waiting
+/// for the store's writer while a harvest applies). When the queue is full the search is not
+/// logged, and counted in the log.
+#[derive(Debug, Default)]
+pub struct SearchLog {
+    queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<samla_store::LoggedSearch>>,
+    dropped: std::sync::atomic::AtomicU64,
+}
+
+/// Searches waiting to be written, at most.
+const SEARCH_LOG_QUEUE: usize = 10_000;
+
+/// Searches written in one transaction, at most.
+const SEARCH_LOG_BATCH: usize = 1_000;
+
+impl SearchLog {
+    /// Queues a search; the writing task starts with the first (on the caller's runtime).
+    fn log(&self, store: &Arc<Store>, entry: samla_store::LoggedSearch) {
+        let queue = self.queue.get_or_init(|| {
+            let (tx, mut rx) = tokio::sync::mpsc::channel(SEARCH_LOG_QUEUE);
+            let store = Arc::clone(store);
+            tokio::spawn(async move {
+                let mut batch = Vec::with_capacity(SEARCH_LOG_BATCH);
+                while rx.recv_many(&mut batch, SEARCH_LOG_BATCH).await > 0 {
+                    let (store, entries) = (Arc::clone(&store), std::mem::take(&mut batch));
+                    let written =
+                        tokio::task::spawn_blocking(move || store.log_searches(&entries)).await;
+                    match written {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => tracing::warn!(error = %e, "searches not logged"),
+                        Err(e) => tracing::warn!(error = %e, "search logger stopped"),
+                    }
+                }
+            });
+            tx
+        });
+        if queue.try_send(entry).is_err() {
+            let dropped = self
+                .dropped
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if dropped.is_multiple_of(1000) {
+                tracing::warn!(
+                    dropped = dropped + 1,
+                    "search log queue full; searches not logged"
+                );
+            }
+        }
+    }
 }
 
 /// Data requests per client and hour, counted in memory only (no address is stored).
@@ -307,12 +360,7 @@ fn log_search(state: &AppState, params: &SearchParams, total: u64) {
             .collect(),
         total,
     };
-    let store = Arc::clone(&state.store);
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = store.log_searches(&[entry]) {
-            tracing::warn!(error = %e, "search not logged");
-        }
-    });
+    state.searches.log(&state.store, entry);
 }
 
 /// A display label for a facet value.

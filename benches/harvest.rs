@@ -28,11 +28,9 @@ mod common;
 
 use samla::app::{self, Samla};
 use samla_harvester::{RdfFormat, parse_rdf};
-use samla_pipeline::Quiet;
 use samla_simulator::Syntax;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
 
 fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -488,13 +486,7 @@ async fn harvest(
 ) {
     let start = Instant::now();
     let results = samla
-        .pipeline
-        .harvest_all(
-            &samla.config.sources,
-            samla.config.harvest.concurrency,
-            CancellationToken::new(),
-            Arc::new(Quiet),
-        )
+        .harvest_quietly(samla.config.harvest.concurrency)
         .await;
     (start.elapsed(), results)
 }

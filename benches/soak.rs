@@ -16,7 +16,6 @@
 mod common;
 
 use samla::app;
-use samla_pipeline::Quiet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -75,13 +74,7 @@ async fn run() -> anyhow::Result<()> {
             let samla = Arc::clone(&samla);
             async move {
                 samla
-                    .pipeline
-                    .harvest_all(
-                        &samla.config.sources,
-                        samla.config.harvest.concurrency,
-                        CancellationToken::new(),
-                        Arc::new(Quiet),
-                    )
+                    .harvest_quietly(samla.config.harvest.concurrency)
                     .await
             }
         }

@@ -267,6 +267,25 @@ impl Samla {
         })
     }
 
+    /// Harvests every enabled source once, `concurrency` at a time, without progress or a
+    /// way to cancel (tests, benchmarks).
+    pub async fn harvest_quietly(
+        &self,
+        concurrency: usize,
+    ) -> Vec<(
+        String,
+        Result<samla_pipeline::SourceOutcome, samla_pipeline::PipelineError>,
+    )> {
+        self.pipeline
+            .harvest_all(
+                &self.config.sources,
+                concurrency,
+                CancellationToken::new(),
+                Arc::new(samla_pipeline::Quiet),
+            )
+            .await
+    }
+
     /// The API's state.
     pub fn api_state(&self) -> AppState {
         AppState {

@@ -148,15 +148,7 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
     config.harvest = settings(1 << 26);
     let state = tempfile::tempdir().expect("tempdir");
     let samla = samla::app::Samla::open(config, state.path()).expect("open");
-    samla
-        .pipeline
-        .harvest_all(
-            &samla.config.sources,
-            4,
-            tokio_util::sync::CancellationToken::new(),
-            Arc::new(samla_pipeline::Quiet),
-        )
-        .await;
+    samla.harvest_quietly(4).await;
     let site = serve_api(&samla).await;
     let driver = driver().await;
     let profile = tempfile::tempdir().expect("profile");

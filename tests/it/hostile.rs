@@ -2,14 +2,14 @@
 //! within its timeout with its reason named, what can be read is kept, and the memory of the
 //! process stays bounded (its peak resident size, from `/proc/self/status`, under 1 GB).
 
-use crate::support::{collected, directory, serve, settings, source};
+use crate::support::{collected, serve, settings, source};
 use axum::Router;
 use axum::extract::Query;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use samla_config::HarvestSettings;
-use samla_harvester::{Harvester, HttpClient, Outcome, RunReport};
+use samla_harvester::{Harvester, Outcome, RunReport};
 use samla_model::DatasetRecord;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -188,12 +188,7 @@ fn hostile_harvester(tune: impl FnOnce(&mut HarvestSettings)) -> Harvester {
         ..settings(1 << 27)
     };
     tune(&mut settings);
-    let client = HttpClient::new(&settings)
-        .expect("client")
-        .with_retry_base(Duration::from_millis(10));
-    Harvester::new(settings, directory())
-        .expect("harvester")
-        .with_client(client)
+    crate::support::harvester_with(settings)
 }
 
 async fn harvest(
@@ -353,23 +348,7 @@ async fn silent_and_dripping_servers_are_given_up_at_the_header_deadline() {
 async fn slow_clients_are_closed_while_others_are_served() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let base = serve(hostile_router()).await;
-    let toml = format!(
-        r#"
-[region]
-name = "Test"
-
-[[organisation]]
-code = "1280"
-name = "Malmö stad"
-short_name = "Malmö"
-
-[[source]]
-id = "malmo"
-organisation = "1280"
-protocol = "dcat"
-url = "{base}/utf8.nt"
-"#
-    );
+    let toml = crate::support::malmo_region(&format!("{base}/utf8.nt"));
     let (samla, _state) = crate::support::harvested(&toml).await;
     let api = crate::support::serve_api(&samla).await;
     let addr = api.trim_start_matches("http://").to_string();

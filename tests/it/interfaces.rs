@@ -7,7 +7,6 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
 
 /// Runs `tests/python/{script}` with `args` and reads the JSON it prints.
 pub fn python(script: &str, args: &[&str]) -> Value {
@@ -326,15 +325,7 @@ async fn harvesting_samlas_own_catalog_gives_the_same_records() {
         config.harvest = crate::support::settings(1 << 26);
         let state = tempfile::tempdir().expect("tempdir");
         let second = samla::app::Samla::open(config, state.path()).expect("open");
-        let outcomes = second
-            .pipeline
-            .harvest_all(
-                &second.config.sources,
-                1,
-                CancellationToken::new(),
-                Arc::new(samla_pipeline::Quiet),
-            )
-            .await;
+        let outcomes = second.harvest_quietly(1).await;
         for (_, o) in &outcomes {
             assert!(o.is_ok(), "{id}: {o:?}");
         }
@@ -468,15 +459,7 @@ async fn realworld_export_validates_with_pyshacl_against_dcat_ap_3() {
     config.harvest = crate::support::settings(1 << 26);
     let state = tempfile::tempdir().expect("tempdir");
     let samla = samla::app::Samla::open(config, state.path()).expect("open");
-    let outcomes = samla
-        .pipeline
-        .harvest_all(
-            &samla.config.sources,
-            1,
-            CancellationToken::new(),
-            Arc::new(samla_pipeline::Quiet),
-        )
-        .await;
+    let outcomes = samla.harvest_quietly(1).await;
     assert!(outcomes.iter().all(|(_, o)| o.is_ok()));
     assert_eq!(samla.index.len(), 2);
     let api = serve_api(&samla).await;

@@ -25,7 +25,8 @@ fn parse(text: &str) -> Vec<Triple> {
         .expect("fixture parses")
 }
 
-fn ids_and_hashes(triples: Vec<Triple>) -> Vec<(String, String, String)> {
+/// The records and problems of `triples` read as Malmö's source.
+fn extract(triples: Vec<Triple>) -> samla_model::Extraction {
     let dir = directory();
     let ctx = SourceContext {
         source_id: "malmo",
@@ -33,6 +34,10 @@ fn ids_and_hashes(triples: Vec<Triple>) -> Vec<(String, String, String)> {
         directory: &dir,
     };
     extract_datasets(triples, &ctx)
+}
+
+fn ids_and_hashes(triples: Vec<Triple>) -> Vec<(String, String, String)> {
+    extract(triples)
         .records
         .into_iter()
         .map(|r| (r.id.0, r.hash, r.ntriples))
@@ -143,13 +148,7 @@ fn blank_and_formula_like_titles_are_problems() {
 <https://k.example/data/plain> a dcat:Dataset ; dcterms:title "Lekplatser"@sv .
 "#,
     );
-    let dir = directory();
-    let ctx = SourceContext {
-        source_id: "malmo",
-        organisation_code: "1280",
-        directory: &dir,
-    };
-    let extraction = extract_datasets(triples, &ctx);
+    let extraction = extract(triples);
     assert_eq!(extraction.records.len(), 4);
     let mut problems: Vec<(String, String)> = extraction
         .problems
@@ -204,13 +203,7 @@ fn control_characters_long_lists_and_huge_datasets_are_problems() {
         ));
     }
     let mut triples = parse(&text);
-    let dir = directory();
-    let ctx = SourceContext {
-        source_id: "malmo",
-        organisation_code: "1280",
-        directory: &dir,
-    };
-    let extraction = extract_datasets(triples.clone(), &ctx);
+    let extraction = extract(triples.clone());
     let reasons = |e: &samla_model::Extraction| -> Vec<(String, String)> {
         let mut r: Vec<(String, String)> = e
             .problems
@@ -255,7 +248,7 @@ fn control_characters_long_lists_and_huge_datasets_are_problems() {
     assert!(!words.ntriples.contains("\"ord01049\""));
     // The same records whatever the order of the input.
     triples.reverse();
-    let reversed = extract_datasets(triples, &ctx);
+    let reversed = extract(triples);
     assert_eq!(reversed.records[1].hash, words.hash);
 }
 
@@ -274,13 +267,7 @@ fn a_normalised_licence_keeps_its_description() {
     rdfs:label "Creative Commons Erkännande 4.0"@sv .
 "#,
     );
-    let dir = directory();
-    let ctx = SourceContext {
-        source_id: "malmo",
-        organisation_code: "1280",
-        directory: &dir,
-    };
-    let record = extract_datasets(triples, &ctx).records.remove(0);
+    let record = extract(triples).records.remove(0);
     let licence = record.view.license.clone().expect("licence");
     assert_ne!(licence, "https://creativecommons.org/licenses/by/4.0/");
     assert!(

@@ -292,14 +292,7 @@ async fn a_source_answering_empty_or_contradicting_itself_keeps_its_datasets() {
     config.harvest = crate::support::settings(1 << 26);
     let state = tempfile::tempdir().expect("tempdir");
     let samla = samla::app::Samla::open(config, state.path()).expect("open");
-    let harvest = || {
-        samla.pipeline.harvest_all(
-            &samla.config.sources,
-            4,
-            CancellationToken::new(),
-            Arc::new(samla_pipeline::Quiet),
-        )
-    };
+    let harvest = || samla.harvest_quietly(4);
     let first: std::collections::HashMap<_, _> = harvest()
         .await
         .into_iter()
@@ -365,26 +358,7 @@ async fn a_source_that_suddenly_lists_far_fewer_datasets_archives_nothing_until_
         )
     };
     let base = crate::support::serve(router).await;
-    let toml = format!(
-        r#"
-[region]
-name = "Test"
-
-[harvest]
-allow_hosts = ["127.0.0.1"]
-
-[[organisation]]
-code = "1280"
-name = "Malmö stad"
-short_name = "Malmö"
-
-[[source]]
-id = "malmo"
-organisation = "1280"
-protocol = "dcat"
-url = "{base}/catalog.ttl"
-"#
-    );
+    let toml = crate::support::malmo_region(&format!("{base}/catalog.ttl"));
     let (samla, _state) = crate::support::harvested(&toml).await;
     assert_eq!(samla.index.len(), 10);
     // These datasets name no publisher: they count under the source's organisation.
@@ -397,20 +371,7 @@ url = "{base}/catalog.ttl"
         })
         .expect("search");
     assert_eq!(malmo.total, 10);
-    let harvest = || async {
-        samla
-            .pipeline
-            .harvest_all(
-                &samla.config.sources,
-                1,
-                CancellationToken::new(),
-                Arc::new(samla_pipeline::Quiet),
-            )
-            .await
-            .remove(0)
-            .1
-            .expect("run")
-    };
+    let harvest = || async { samla.harvest_quietly(1).await.remove(0).1.expect("run") };
     listed.store(3, Ordering::SeqCst);
     let second = harvest().await;
     assert_eq!(

@@ -632,24 +632,7 @@ async fn csv_exports_and_feeds_cannot_attack_their_reader() {
         axum::routing::get(move || async move { ([("content-type", "text/turtle")], ttl) }),
     );
     let base = serve(router).await;
-    let toml = format!(
-        r#"
-[region]
-name = "Test"
-
-[[organisation]]
-code = "1280"
-name = "Malmö stad"
-short_name = "Malmö"
-orgnr = "212000-1124"
-
-[[source]]
-id = "malmo"
-organisation = "1280"
-protocol = "dcat"
-url = "{base}/catalog.ttl"
-"#
-    );
+    let toml = crate::support::malmo_region(&format!("{base}/catalog.ttl"));
     let (samla, _state) = crate::support::harvested(&toml).await;
     assert_eq!(samla.index.len(), 4);
     let api = serve(samla_api::router(samla.api_state())).await;

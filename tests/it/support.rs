@@ -62,7 +62,11 @@ pub fn settings(max_body_bytes: u64) -> HarvestSettings {
 }
 
 pub fn harvester(max_body_bytes: u64) -> Harvester {
-    let settings = settings(max_body_bytes);
+    harvester_with(settings(max_body_bytes))
+}
+
+/// A harvester with these settings and a short retry backoff.
+pub fn harvester_with(settings: HarvestSettings) -> Harvester {
     let client = HttpClient::new(&settings)
         .expect("client")
         .with_retry_base(Duration::from_millis(10));
@@ -140,13 +144,7 @@ impl Region {
         &self,
     ) -> std::collections::HashMap<String, samla_pipeline::SourceOutcome> {
         self.samla
-            .pipeline
-            .harvest_all(
-                &self.samla.config.sources,
-                4,
-                CancellationToken::new(),
-                Arc::new(samla_pipeline::Quiet),
-            )
+            .harvest_quietly(4)
             .await
             .into_iter()
             .map(|(id, r)| (id, r.expect("harvest runs")))
@@ -237,14 +235,28 @@ pub async fn harvested(toml: &str) -> (samla::app::Samla, tempfile::TempDir) {
         samla_config::Config::from_toml(toml, std::path::Path::new("test.toml")).expect("config");
     let state = tempfile::tempdir().expect("tempdir");
     let samla = samla::app::Samla::open(config, state.path()).expect("open");
-    samla
-        .pipeline
-        .harvest_all(
-            &samla.config.sources,
-            1,
-            CancellationToken::new(),
-            Arc::new(samla_pipeline::Quiet),
-        )
-        .await;
+    samla.harvest_quietly(1).await;
     (samla, state)
+}
+
+/// A region file of Malmö alone, harvesting one DCAT catalog at `url`.
+pub fn malmo_region(url: &str) -> String {
+    format!(
+        r#"
+[region]
+name = "Test"
+
+[[organisation]]
+code = "1280"
+name = "Malmö stad"
+short_name = "Malmö"
+orgnr = "212000-1124"
+
+[[source]]
+id = "malmo"
+organisation = "1280"
+protocol = "dcat"
+url = "{url}"
+"#
+    )
 }

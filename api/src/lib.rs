@@ -295,7 +295,7 @@ pub(crate) async fn run_search(
     params: &SearchParams,
     demand: Demand,
 ) -> Result<SearchResult, ApiError> {
-    let request = params.request();
+    let request = params.request(&state.directory)?;
     let index = Arc::clone(&state.index);
     let started = std::time::Instant::now();
     let result = blocking(move || {

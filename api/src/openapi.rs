@@ -5,35 +5,35 @@ use axum::response::{IntoResponse, Response};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 /// The search's parameters, for the search and its Atom feed. Filters repeat: values of one
-/// filter are OR-ed, filters AND-ed.
+/// filter are OR-ed, filters AND-ed; a value that names nothing is a 400 naming the filter.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Free text (Swedish stemming, accents folded).
     #[param(max_length = 512)]
     pub q: Option<String>,
-    /// Kommunkod.
+    /// Kommunkod or name (`1280`, `malmö`).
     #[param(style = Form, explode)]
     pub municipality: Option<Vec<String>>,
     /// Publisher IRI.
     #[param(style = Form, explode)]
     pub publisher: Option<Vec<String>>,
-    /// EU data-theme IRI.
+    /// EU data-theme IRI or code (`TRAN`).
     #[param(style = Form, explode)]
     pub theme: Option<Vec<String>>,
-    /// EU file-type IRI.
+    /// EU file-type IRI, code or media type (`CSV`, `text/csv`).
     #[param(style = Form, explode)]
     pub format: Option<Vec<String>>,
-    /// Licence IRI.
+    /// Licence IRI or id (`cc-by-4.0`).
     #[param(style = Form, explode)]
     pub license: Option<Vec<String>>,
-    /// Access-right IRI.
+    /// Access-right IRI or code (`PUBLIC`).
     #[param(style = Form, explode)]
     pub access_rights: Option<Vec<String>>,
     /// Specification IRI.
     #[param(style = Form, explode)]
     pub conforms_to: Option<Vec<String>>,
-    /// HVD category IRI.
+    /// HVD category IRI or code.
     #[param(style = Form, explode)]
     pub hvd_category: Option<Vec<String>>,
     /// `relevance` (default) or `modified`.

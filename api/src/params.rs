@@ -3,6 +3,32 @@
 
 use crate::ApiError;
 use samla_indexer::{Dimension, MAX_PER_PAGE, MAX_QUERY_CHARS, SearchRequest, SortOrder};
+use samla_model::OrganisationDirectory;
+use samla_model::normalize;
+
+/// Whether a parameter is one browsers, ad platforms and link shorteners add to links
+/// (`fbclid`, `gclid`, `utm_source`, …): a shared search link carries them, and they mean
+/// nothing to a search.
+fn is_tracking(key: &str) -> bool {
+    key.starts_with("utm_")
+        || matches!(
+            key,
+            "fbclid"
+                | "gclid"
+                | "dclid"
+                | "gbraid"
+                | "wbraid"
+                | "msclkid"
+                | "yclid"
+                | "igshid"
+                | "mc_cid"
+                | "mc_eid"
+                | "_ga"
+                | "_gl"
+                | "ref"
+                | "ref_src"
+        )
+}
 
 /// The deepest hit a search pages to.
 pub const MAX_DEPTH: usize = 10_000;
@@ -68,11 +94,13 @@ impl SearchParams {
                 }
                 "per_page" => p.per_page = number("per_page", &value, 1, MAX_PER_PAGE)?,
                 "lang" => {
-                    if !matches!(value.as_str(), "sv" | "en") {
+                    let lang = value.to_ascii_lowercase();
+                    if !matches!(lang.as_str(), "sv" | "en") {
                         return Err(ApiError::bad("lang", format!("{value:?} is not sv or en")));
                     }
-                    p.lang = value;
+                    p.lang = lang;
                 }
+                key if is_tracking(key) => {}
                 other => match Dimension::from_name(other) {
                     Some(dim) if value.is_empty() => {
                         return Err(ApiError::bad(dim.name(), "must not be empty"));
@@ -96,15 +124,73 @@ impl SearchParams {
         Ok(p)
     }
 
-    pub fn request(&self) -> SearchRequest {
-        SearchRequest {
+    /// The search request, each filter value as the index holds it (see [`resolve`]).
+    pub fn request(&self, directory: &OrganisationDirectory) -> Result<SearchRequest, ApiError> {
+        let filters = self
+            .filters
+            .iter()
+            .map(|(dim, value)| {
+                resolve(*dim, value, directory)
+                    .map(|v| (*dim, v))
+                    .ok_or_else(|| {
+                        ApiError::bad(
+                            dim.name(),
+                            format!("{value:?} names no {} samla knows", what(*dim)),
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(SearchRequest {
             q: self.q.clone(),
-            filters: self.filters.clone(),
+            filters,
             sort: self.sort,
             offset: (self.page - 1) * self.per_page,
             limit: self.per_page,
-        }
+        })
     }
+}
+
+/// A filter value as the index holds it. People type codes and labels: a municipality by
+/// kommunkod or name (`1280`, `malmö`), a file type by its code or media type (`CSV`,
+/// `text/csv`), a licence by its id (`cc-by`, `CC-BY-4.0`), a theme, access right or HVD
+/// category by its code (`TRAN`, `PUBLIC`); an IRI of the EU tables in any variant is made
+/// canonical. Another absolute IRI is taken as it is (publishers, specifications, and themes
+/// or licences outside the EU tables). `None`: the value names nothing.
+pub fn resolve(dim: Dimension, value: &str, directory: &OrganisationDirectory) -> Option<String> {
+    let value = value.trim();
+    let as_iri = || is_absolute_iri(value).then(|| value.to_string());
+    match dim {
+        Dimension::Municipality => directory.by_code_or_name(value).map(|o| o.code.clone()),
+        Dimension::Theme => normalize::theme(value).or_else(as_iri),
+        Dimension::Format => normalize::file_type_iri(value).or_else(as_iri),
+        Dimension::License => normalize::licence(value)
+            .map(str::to_string)
+            .or_else(as_iri),
+        Dimension::AccessRights => normalize::access_right(value).or_else(as_iri),
+        Dimension::HvdCategory => normalize::hvd_category(value)
+            .or_else(|| normalize::hvd_category(&format!("{}{value}", samla_model::vocab::eu::HVD)))
+            .or_else(as_iri),
+        Dimension::Publisher | Dimension::ConformsTo => as_iri(),
+    }
+}
+
+/// What a dimension's values are, for messages.
+fn what(dim: Dimension) -> &'static str {
+    match dim {
+        Dimension::Municipality => "municipality (a kommunkod or a name)",
+        Dimension::Theme => "theme (a data-theme code such as TRAN, or an IRI)",
+        Dimension::Format => "file type (a code such as CSV, a media type, or an IRI)",
+        Dimension::License => "licence (an id such as cc-by-4.0, or an IRI)",
+        Dimension::AccessRights => "access right (PUBLIC, RESTRICTED, NON_PUBLIC, or an IRI)",
+        Dimension::HvdCategory => "HVD category (a code or an IRI)",
+        Dimension::Publisher => "publisher (an IRI)",
+        Dimension::ConformsTo => "specification (an IRI)",
+    }
+}
+
+/// Whether a value is an absolute IRI (`scheme:` and more).
+fn is_absolute_iri(value: &str) -> bool {
+    oxrdf::NamedNode::new(value).is_ok()
 }
 
 fn number(name: &str, value: &str, min: usize, max: usize) -> Result<usize, ApiError> {

@@ -27,7 +27,8 @@ impl Organisation {
             .map(|n| format!("{DATAPORTAL_ORGANISATION}{n}"))
     }
 
-    fn name_forms(&self) -> Vec<String> {
+    /// The folded forms its name is written in (`malmo stad`, `malmo`, `malmos kommun`, …).
+    pub fn name_forms(&self) -> Vec<String> {
         let short = fold(&self.short_name);
         vec![
             fold(&self.name),
@@ -60,6 +61,18 @@ impl OrganisationDirectory {
     /// The organisation with this code.
     pub fn by_code(&self, code: &str) -> Option<&Organisation> {
         self.organisations.iter().find(|o| o.code == code)
+    }
+
+    /// The organisation with this code or name, in any case and with or without å, ä, ö
+    /// (`1280`, `Malmö`, `malmo`, `Malmö stad`).
+    pub fn by_code_or_name(&self, value: &str) -> Option<&Organisation> {
+        let value = value.trim();
+        self.by_code(value).or_else(|| {
+            let folded = fold(value);
+            self.organisations
+                .iter()
+                .find(|o| o.name_forms().contains(&folded))
+        })
     }
 
     /// Resolves a publisher to an organisation of the region: by organisation number in its

@@ -153,3 +153,70 @@ async fn search_detail_sources_and_errors() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json(&body)["status"], "ok");
 }
+
+/// Filters people can type: a file type by its code, a licence by its id, a municipality by
+/// name, a theme by its code find what the IRIs find; a value that names nothing is a 400
+/// naming the parameter, never a silent empty result. Parameters that shared links pick up
+/// (`fbclid`, `utm_*`) are ignored and `lang` is read in any case, in the API and the web UI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_take_codes_and_labels_and_refuse_what_names_nothing() {
+    let r = region(300).await;
+    r.harvest().await;
+    let router = samla_api::router(r.samla.api_state());
+    let total = |body: &str| json(body)["total"].as_u64().expect("total");
+    let csv = "http://publications.europa.eu/resource/authority/file-type/CSV";
+    let by_iri = get(
+        &router,
+        &format!(
+            "/api/v1/datasets?format={}&municipality=1280",
+            url::form_urlencoded::byte_serialize(csv.as_bytes()).collect::<String>()
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(by_iri.0, StatusCode::OK, "{}", by_iri.1);
+    assert!(total(&by_iri.1) > 0, "Malmö has CSV datasets");
+    for typed in [
+        "/api/v1/datasets?format=CSV&municipality=malm%C3%B6",
+        "/api/v1/datasets?format=csv&municipality=Malmo%20stad",
+        "/api/v1/datasets?format=text%2Fcsv&municipality=1280&fbclid=abc&utm_source=x&lang=EN",
+    ] {
+        let (status, body) = get(&router, typed, None).await;
+        assert_eq!(status, StatusCode::OK, "{typed}: {body}");
+        assert_eq!(total(&body), total(&by_iri.1), "{typed}");
+    }
+    let licence = |v: &str| format!("/api/v1/datasets?license={v}");
+    let (_, cc_iri) = get(
+        &router,
+        &licence("http%3A%2F%2Fcreativecommons.org%2Flicenses%2Fby%2F4.0%2F"),
+        None,
+    )
+    .await;
+    let (status, cc_id) = get(&router, &licence("cc-by-4.0"), None).await;
+    assert_eq!(status, StatusCode::OK, "{cc_id}");
+    assert_eq!(total(&cc_id), total(&cc_iri));
+    assert!(total(&cc_id) > 0);
+    let (status, tran) = get(&router, "/api/v1/datasets?theme=TRAN", None).await;
+    assert_eq!(status, StatusCode::OK, "{tran}");
+    assert!(total(&tran) > 0);
+
+    for (bad, parameter) in [
+        ("/api/v1/datasets?municipality=9999", "municipality"),
+        ("/api/v1/datasets?format=NOTAFORMAT", "format"),
+        ("/api/v1/datasets?license=my-own-words", "license"),
+        ("/api/v1/datasets?theme=NOPE", "theme"),
+    ] {
+        let (status, body) = get(&router, bad, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert_eq!(json(&body)["error"]["parameter"], parameter, "{body}");
+    }
+    let (status, page) = get(
+        &router,
+        "/?license=cc-by-4.0&lang=EN&fbclid=IwAR0x&utm_campaign=spring&gclid=1",
+        Some("text/html"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    // Hits name their licence.
+    assert!(page.contains(" · CC BY 4.0</div>"), "{page}");
+}

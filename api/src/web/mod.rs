@@ -289,6 +289,7 @@ async fn search_page(
                 "modified": h.modified.as_deref().map(|m| m.get(..10).unwrap_or(m)),
                 "formats": h.formats.iter().map(|f| labels::label_for(f, lang).unwrap_or_else(|| f.rsplit('/').next().unwrap_or(f))).collect::<Vec<_>>(),
                 "themes": h.themes.iter().map(|t| labels::label_for(t, lang).unwrap_or(t)).collect::<Vec<_>>(),
+                "license": h.license.as_deref().map(|l| labels::label_for(l, lang).unwrap_or(l)),
             })
         })
         .collect();

@@ -278,6 +278,7 @@ async fn search(
         per_page: params.per_page as u64,
         hits,
         facets,
+        corrected: result.corrected.clone(),
     }))
 }
 

@@ -106,6 +106,10 @@ pub struct SearchResponse {
     /// Value counts per dimension (`municipality`, `publisher`, `theme`, `format`,
     /// `license`, `access_rights`, `conforms_to`, `hvd_category`).
     pub facets: BTreeMap<String, Vec<FacetValue>>,
+    /// When `q` as typed found nothing: the query searched instead, its misspelt words
+    /// corrected (`badplaster` → `badplatser`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corrected: Option<String>,
 }
 
 /// An organisation of the region.

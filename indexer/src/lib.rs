@@ -208,6 +208,9 @@ pub struct SearchResult {
     pub hits: Vec<Hit>,
     /// Value counts per dimension, most frequent first.
     pub facets: BTreeMap<Dimension, Vec<(String, u64)>>,
+    /// When the query as typed found nothing: the query searched instead, its misspelt
+    /// words replaced by the closest words of the indexed titles and keywords.
+    pub corrected: Option<String>,
 }
 
 /// A dataset to index.
@@ -231,6 +234,9 @@ struct Fields {
     publisher: Field,
     extra: Field,
     parts: Field,
+    /// Title and keyword words as written (lower case, accents folded, not stemmed): what a
+    /// misspelt query word is corrected against.
+    words: Field,
     modified: Field,
     /// Every dimension's values in one facet field, as `/<dimension>/<value>`: one term
     /// dictionary per segment instead of eight (each costs a commit a fixed amount of work).
@@ -279,11 +285,31 @@ fn schema() -> (Schema, Fields) {
         publisher: b.add_text_field("publisher_name", text.clone()),
         extra: b.add_text_field("extra", text.clone()),
         parts: b.add_text_field("parts", text),
+        words: b.add_text_field(
+            "words",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(FOLDED)
+                    .set_index_option(IndexRecordOption::Basic),
+            ),
+        ),
         modified: b.add_date_field("modified", FAST),
         facets: b.add_facet_field(FACETS, FacetOptions::default()),
     };
     (b.build(), fields)
 }
+
+/// Words as written: lower case, accents folded, not stemmed.
+fn folded_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(tantivy::tokenizer::LowerCaser)
+        .filter(tantivy::tokenizer::AsciiFoldingFilter)
+        .build()
+}
+
+/// The tokenizer of the `words` field.
+const FOLDED: &str = "folded";
 
 fn swedish_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
@@ -338,6 +364,7 @@ impl Indexer {
             other => other.map_err(t)?,
         };
         index.tokenizers().register(SWEDISH, swedish_analyzer());
+        index.tokenizers().register(FOLDED, folded_analyzer());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -416,6 +443,10 @@ impl Indexer {
         d.add_text(f.title, join(&v.title));
         d.add_text(f.description, join(&v.description));
         d.add_text(f.keywords, keywords.join(" \n "));
+        d.add_text(
+            f.words,
+            format!("{} \n {}", join(&v.title), keywords.join(" \n ")),
+        );
         if let Some(p) = &v.publisher {
             d.add_text(f.publisher, join(&p.name));
         }
@@ -605,8 +636,91 @@ impl Indexer {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// Searches.
+    /// Searches. A query that finds nothing as typed is tried again with its misspelt words
+    /// corrected (see [`SearchResult::corrected`]).
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResult, IndexError> {
+        let result = self.search_as_typed(req)?;
+        if result.total > 0 {
+            return Ok(result);
+        }
+        let Some(corrected) = req.q.as_deref().and_then(|q| self.correct(q)) else {
+            return Ok(result);
+        };
+        let mut again = self.search_as_typed(&SearchRequest {
+            q: Some(corrected.clone()),
+            ..req.clone()
+        })?;
+        if again.total == 0 {
+            return Ok(result);
+        }
+        again.corrected = Some(corrected);
+        Ok(again)
+    }
+
+    /// The query with each word that no title or keyword holds replaced by the closest one
+    /// that does (edit distance 1 for words of 4 to 7 letters, 2 from 8; the most frequent of
+    /// the closest); `None` when no word changed.
+    fn correct(&self, q: &str) -> Option<String> {
+        let searcher = self.reader.searcher();
+        let field = self.fields.words;
+        let mut analyzer = folded_analyzer();
+        let mut changed = false;
+        let mut words = Vec::new();
+        let q: String = q.chars().take(MAX_QUERY_CHARS).collect();
+        let mut stream = analyzer.token_stream(&q);
+        while let Some(token) = stream.next() {
+            let word = token.text.clone();
+            let length = word.chars().count();
+            let known = searcher
+                .doc_freq(&Term::from_field_text(field, &word))
+                .unwrap_or(0)
+                > 0;
+            if known || length < 4 || words.len() >= 32 {
+                words.push(word);
+                continue;
+            }
+            let limit = if length >= 8 { 2 } else { 1 };
+            let mut best: Option<(usize, u64, String)> = None;
+            for segment in searcher.segment_readers() {
+                let Ok(inverted) = segment.inverted_index(field) else {
+                    continue;
+                };
+                let Ok(mut terms) = inverted.terms().stream() else {
+                    continue;
+                };
+                while terms.advance() {
+                    let Ok(candidate) = std::str::from_utf8(terms.key()) else {
+                        continue;
+                    };
+                    if candidate.chars().count().abs_diff(length) > limit {
+                        continue;
+                    }
+                    let distance = strsim::osa_distance(candidate, &word);
+                    if distance > limit {
+                        continue;
+                    }
+                    let frequency = u64::from(terms.value().doc_freq);
+                    let better = best.as_ref().is_none_or(|(d, f, c)| {
+                        (distance, std::cmp::Reverse(frequency), candidate)
+                            < (*d, std::cmp::Reverse(*f), c.as_str())
+                    });
+                    if better {
+                        best = Some((distance, frequency, candidate.to_string()));
+                    }
+                }
+            }
+            match best {
+                Some((_, _, candidate)) => {
+                    changed = true;
+                    words.push(candidate);
+                }
+                None => words.push(word),
+            }
+        }
+        changed.then(|| words.join(" "))
+    }
+
+    fn search_as_typed(&self, req: &SearchRequest) -> Result<SearchResult, IndexError> {
         let f = &self.fields;
         let text = req.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
@@ -700,6 +814,7 @@ impl Indexer {
             total,
             hits,
             facets,
+            corrected: None,
         })
     }
 }

@@ -220,3 +220,43 @@ async fn filters_take_codes_and_labels_and_refuse_what_names_nothing() {
     // Hits name their licence.
     assert!(page.contains(" · CC BY 4.0</div>"), "{page}");
 }
+
+/// A misspelt word is corrected against the words of the indexed titles and keywords: the
+/// search says what it searched for instead, in the API and the web UI; a query that finds
+/// something as typed is not corrected, and one nothing is close to stays empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misspelt_words_are_corrected_and_said() {
+    let r = region(300).await;
+    r.harvest().await;
+    let router = samla_api::router(r.samla.api_state());
+    let (_, right) = get(&router, "/api/v1/datasets?q=badplatser", None).await;
+    let right = json(&right);
+    assert!(right["total"].as_u64().unwrap_or(0) > 0, "{right}");
+    assert!(right.get("corrected").is_none(), "{right}");
+    for (typed, meant) in [
+        ("badplaster", "badplatser"),
+        ("detalplaner", "detaljplaner"),
+    ] {
+        let (status, body) = get(&router, &format!("/api/v1/datasets?q={typed}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let v = json(&body);
+        assert_eq!(v["corrected"], meant, "{typed}: {v}");
+        assert!(v["total"].as_u64().unwrap_or(0) > 0, "{typed}: {v}");
+        if typed == "badplaster" {
+            assert_eq!(
+                v["total"], right["total"],
+                "the same datasets as spelt right"
+            );
+        }
+    }
+    let (_, none) = get(&router, "/api/v1/datasets?q=xqzvwk", None).await;
+    let none = json(&none);
+    assert_eq!(none["total"], 0);
+    assert!(none.get("corrected").is_none(), "{none}");
+    let (status, page) = get(&router, "/?q=badplaster", Some("text/html")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Visar resultat för <strong>badplatser</strong>"),
+        "{page}"
+    );
+}

@@ -16,6 +16,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("results", "träffar", "results"),
     (
+        "corrected",
+        "Inga träffar på det du skrev. Visar resultat för",
+        "Nothing found as typed. Showing results for",
+    ),
+    (
         "no_results",
         "Inga datamängder matchar sökningen.",
         "No datasets match the search.",

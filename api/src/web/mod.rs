@@ -322,6 +322,7 @@ async fn search_page(
         context! {
             q => params.q.clone().unwrap_or_default(),
             total => result.total,
+            corrected => result.corrected.clone(),
             hits => hits,
             facets => facets,
             active => active,

@@ -415,6 +415,7 @@ async fn package_search(state: &AppState, params: &Map<String, Value>) -> Result
         sort,
         offset: start,
         limit: rows.max(1),
+        ..SearchRequest::default()
     };
     let index = Arc::clone(&state.index);
     let result = blocking(move || {

@@ -36,6 +36,12 @@ pub struct SearchQuery {
     /// HVD category IRI or code.
     #[param(style = Form, explode)]
     pub hvd_category: Option<Vec<String>>,
+    /// Only datasets modified on or after this day (`YYYY-MM-DD`).
+    #[param(format = Date)]
+    pub modified_since: Option<String>,
+    /// Only datasets modified on or before this day (`YYYY-MM-DD`).
+    #[param(format = Date)]
+    pub modified_until: Option<String>,
     /// `relevance` (default) or `modified`.
     pub sort: Option<String>,
     /// Page, from 1.

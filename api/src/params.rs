@@ -42,6 +42,10 @@ pub struct SearchParams {
     pub page: usize,
     pub per_page: usize,
     pub lang: String,
+    /// `modified_since`: modified on or after this day.
+    pub modified_since: Option<chrono::NaiveDate>,
+    /// `modified_until`: modified on or before this day.
+    pub modified_until: Option<chrono::NaiveDate>,
 }
 
 impl SearchParams {
@@ -64,6 +68,8 @@ impl SearchParams {
             page: 1,
             per_page: default_per_page,
             lang: "sv".into(),
+            modified_since: None,
+            modified_until: None,
         };
         for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
             let value = value.trim().to_string();
@@ -100,6 +106,8 @@ impl SearchParams {
                     }
                     p.lang = lang;
                 }
+                "modified_since" => p.modified_since = Some(day("modified_since", &value)?),
+                "modified_until" => p.modified_until = Some(day("modified_until", &value)?),
                 key if is_tracking(key) => {}
                 other => match Dimension::from_name(other) {
                     Some(dim) if value.is_empty() => {
@@ -112,6 +120,14 @@ impl SearchParams {
                     None => return Err(ApiError::bad(other, "unknown parameter")),
                 },
             }
+        }
+        if let (Some(since), Some(until)) = (p.modified_since, p.modified_until)
+            && since > until
+        {
+            return Err(ApiError::bad(
+                "modified_until",
+                format!("{until} is before modified_since {since}"),
+            ));
         }
         if let Some(max) = max_depth
             && (p.page - 1) * p.per_page >= max
@@ -146,6 +162,8 @@ impl SearchParams {
             sort: self.sort,
             offset: (self.page - 1) * self.per_page,
             limit: self.per_page,
+            modified_from: self.modified_since.map(midnight),
+            modified_before: self.modified_until.and_then(|d| d.succ_opt()).map(midnight),
         })
     }
 }
@@ -191,6 +209,17 @@ fn what(dim: Dimension) -> &'static str {
 /// Whether a value is an absolute IRI (`scheme:` and more).
 fn is_absolute_iri(value: &str) -> bool {
     oxrdf::NamedNode::new(value).is_ok()
+}
+
+/// A day as `YYYY-MM-DD`.
+fn day(name: &str, value: &str) -> Result<chrono::NaiveDate, ApiError> {
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| ApiError::bad(name, format!("{value:?} is not a day as YYYY-MM-DD")))
+}
+
+/// The start of a day, UTC, in Unix seconds.
+fn midnight(day: chrono::NaiveDate) -> i64 {
+    day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp()
 }
 
 fn number(name: &str, value: &str, min: usize, max: usize) -> Result<usize, ApiError> {

@@ -35,6 +35,7 @@ pub fn query_mix() -> Vec<SearchRequest> {
         sort,
         offset: 0,
         limit: 20,
+        ..SearchRequest::default()
     };
     let theme = "http://publications.europa.eu/resource/authority/data-theme/TRAN";
     vec![

@@ -159,6 +159,10 @@ pub struct SearchRequest {
     pub offset: usize,
     /// Hits to return (at most [`MAX_PER_PAGE`]).
     pub limit: usize,
+    /// Only datasets modified at or after this time (Unix seconds, UTC).
+    pub modified_from: Option<i64>,
+    /// Only datasets modified before this time (Unix seconds, UTC).
+    pub modified_before: Option<i64>,
 }
 
 /// The publisher as stored with a hit.
@@ -297,6 +301,13 @@ fn schema() -> (Schema, Fields) {
         facets: b.add_facet_field(FACETS, FacetOptions::default()),
     };
     (b.build(), fields)
+}
+
+/// A time as the index keeps it (nanoseconds since 1970): a harvested or asked-for date
+/// outside the years 1678–2261 is clamped to the nearest it can hold, not overflowed.
+fn index_time(unix_secs: i64) -> DateTime {
+    const LIMIT: i64 = i64::MAX / 1_000_000_000;
+    DateTime::from_timestamp_secs(unix_secs.clamp(-LIMIT, LIMIT))
 }
 
 /// Words as written: lower case, accents folded, not stemmed.
@@ -476,7 +487,7 @@ impl Indexer {
             compound::modifiers_of(&format!("{titles} {}", keywords.join(" "))),
         );
         if let Some(m) = v.modified_at() {
-            d.add_date(f.modified, DateTime::from_timestamp_secs(m.timestamp()));
+            d.add_date(f.modified, index_time(m.timestamp()));
         }
         for dim in Dimension::ALL {
             for value in dim.values(v) {
@@ -746,6 +757,20 @@ impl Indexer {
             if !values.is_empty() {
                 clauses.push((Occur::Must, Box::new(BooleanQuery::new(values))));
             }
+        }
+        if req.modified_from.is_some() || req.modified_before.is_some() {
+            let at = |secs: i64| Term::from_field_date(f.modified, index_time(secs));
+            clauses.push((
+                Occur::Must,
+                Box::new(tantivy::query::RangeQuery::new(
+                    req.modified_from.map_or(std::ops::Bound::Unbounded, |s| {
+                        std::ops::Bound::Included(at(s))
+                    }),
+                    req.modified_before.map_or(std::ops::Bound::Unbounded, |s| {
+                        std::ops::Bound::Excluded(at(s))
+                    }),
+                )),
+            ));
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();

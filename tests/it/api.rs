@@ -260,3 +260,64 @@ async fn misspelt_words_are_corrected_and_said() {
         "{page}"
     );
 }
+
+/// `modified_since` and `modified_until` keep the datasets modified within those days
+/// (inclusive); a day that is not `YYYY-MM-DD`, or a range that ends before it starts, is a
+/// 400 naming the parameter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn searches_by_modification_date() {
+    let r = region(300).await;
+    r.harvest().await;
+    let router = samla_api::router(r.samla.api_state());
+    let total = |body: &str| json(body)["total"].as_u64().expect("total");
+    let (_, all) = get(&router, "/api/v1/datasets?sort=modified&per_page=1", None).await;
+    let newest = json(&all)["hits"][0]["modified"]
+        .as_str()
+        .expect("a modified date")
+        .get(..10)
+        .expect("a day")
+        .to_string();
+    let (_, whole) = get(&router, "/api/v1/datasets?modified_since=1900-01-01", None).await;
+    let dated = total(&whole);
+    assert!(dated > 0 && dated <= total(&all), "{dated}");
+    let (status, day) = get(
+        &router,
+        &format!("/api/v1/datasets?modified_since={newest}&modified_until={newest}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{day}");
+    let on_that_day = total(&day);
+    assert!(
+        on_that_day >= 1 && on_that_day < dated,
+        "{on_that_day} of {dated}"
+    );
+    for hit in json(&day)["hits"].as_array().expect("hits") {
+        assert!(
+            hit["modified"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(&newest)),
+            "{hit}"
+        );
+    }
+    let (_, later) = get(&router, "/api/v1/datasets?modified_since=2999-01-01", None).await;
+    assert_eq!(total(&later), 0);
+    for (bad, parameter) in [
+        (
+            "/api/v1/datasets?modified_since=yesterday",
+            "modified_since",
+        ),
+        (
+            "/api/v1/datasets?modified_until=2024-13-01",
+            "modified_until",
+        ),
+        (
+            "/api/v1/datasets?modified_since=2024-02-01&modified_until=2024-01-01",
+            "modified_until",
+        ),
+    ] {
+        let (status, body) = get(&router, bad, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert_eq!(json(&body)["error"]["parameter"], parameter, "{body}");
+    }
+}

@@ -136,6 +136,20 @@ fn hostile_router() -> Router {
                 ))
             }),
         )
+        // Dates the index cannot hold as they are.
+        .route(
+            "/dates.ttl",
+            get(|| async {
+                turtle(format!(
+                    "{PREFIXES}<https://k.example/d/far> a dcat:Dataset ; dcterms:title \"Framtid\"@sv ;\n\
+                     dcterms:modified \"9999-12-31\"^^<http://www.w3.org/2001/XMLSchema#date> .\n\
+                     <https://k.example/d/old> a dcat:Dataset ; dcterms:title \"Forntid\"@sv ;\n\
+                     dcterms:modified \"1200-01-01\"^^<http://www.w3.org/2001/XMLSchema#date> .\n\
+                     <https://k.example/d/now> a dcat:Dataset ; dcterms:title \"Nutid\"@sv ;\n\
+                     dcterms:modified \"2024-05-01\"^^<http://www.w3.org/2001/XMLSchema#date> .\n"
+                ))
+            }),
+        )
         // Sub-catalogues that lead back to the catalog.
         .route(
             "/cycle/a",
@@ -438,4 +452,34 @@ async fn links_leaving_the_source_host_are_followed_only_where_allowed() {
     let (report, records, _) = harvest(&harvester, &src).await;
     assert_eq!(report.outcome, Outcome::Success, "{report:?}");
     assert_eq!(titles(&records), ["Där", "Här"]);
+}
+
+/// Modification dates far outside what the index's clock holds (year 9999, year 1200) are
+/// indexed at its ends, not overflowed: the datasets are found, sorted newest first, and a
+/// date range still means what it says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dates_outside_the_index_clock_are_clamped() {
+    let base = serve(hostile_router()).await;
+    let toml = crate::support::malmo_region(&format!("{base}/dates.ttl"));
+    let (samla, _state) = crate::support::harvested(&toml).await;
+    let search = |from: Option<i64>| {
+        samla
+            .index
+            .search(&samla_indexer::SearchRequest {
+                sort: samla_indexer::SortOrder::Modified,
+                limit: 10,
+                modified_from: from,
+                ..Default::default()
+            })
+            .expect("search")
+    };
+    let all = search(None);
+    let order: Vec<String> = all
+        .hits
+        .iter()
+        .flat_map(|h| h.title.values().cloned())
+        .collect();
+    assert_eq!(order, ["Framtid", "Nutid", "Forntid"]);
+    // Since 2000-01-01.
+    assert_eq!(search(Some(946_684_800)).total, 2);
 }

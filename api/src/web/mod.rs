@@ -521,6 +521,8 @@ async fn coverage(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
                     page: 1,
                     per_page: 1,
                     lang: page.lang.to_string(),
+                    modified_since: None,
+                    modified_until: None,
                 };
                 let result = crate::run_search(&state, &params, crate::Demand::Log).await?;
                 let counts = result.facets.get(&Dimension::Municipality).cloned().unwrap_or_default();

@@ -302,6 +302,20 @@ async fn searches_by_modification_date() {
     }
     let (_, later) = get(&router, "/api/v1/datasets?modified_since=2999-01-01", None).await;
     assert_eq!(total(&later), 0);
+    // The web UI's links keep the range.
+    let (status, page) = get(
+        &router,
+        &format!("/?modified_since={newest}&modified_until={newest}"),
+        Some("text/html"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(&format!(
+            "modified_since={newest}&amp;modified_until={newest}"
+        )),
+        "{page}"
+    );
     for (bad, parameter) in [
         (
             "/api/v1/datasets?modified_since=yesterday",

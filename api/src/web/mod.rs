@@ -223,6 +223,14 @@ async fn search_page(
     for (d, v) in &params.filters {
         pairs.push((d.name().into(), v.clone()));
     }
+    for (key, day) in [
+        ("modified_since", params.modified_since),
+        ("modified_until", params.modified_until),
+    ] {
+        if let Some(day) = day {
+            pairs.push((key.into(), day.to_string()));
+        }
+    }
     if params.sort == samla_indexer::SortOrder::Modified {
         pairs.push(("sort".into(), "modified".into()));
     }

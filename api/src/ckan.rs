@@ -455,7 +455,7 @@ async fn package_search(state: &AppState, params: &Map<String, Value>) -> Result
     }
     Ok(json!({
         "count": total,
-        "sort": match sort { SortOrder::Modified => "metadata_modified desc", SortOrder::Relevance => "score desc, metadata_modified desc" },
+        "sort": match sort { SortOrder::Modified | SortOrder::Changed => "metadata_modified desc", SortOrder::Relevance => "score desc, metadata_modified desc" },
         "results": results,
         "facets": plain_facets,
         "search_facets": search_facets,

@@ -41,7 +41,10 @@ pub(crate) async fn search_feed(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = query.unwrap_or_default();
-    let params = SearchParams::parse(&query)?;
+    let mut params = SearchParams::parse(&query)?;
+    // A subscription must never miss a dataset: the feed is ordered by when a dataset
+    // appeared or changed in samla, newest first, and paged (RFC 5005), whatever `sort` says.
+    params.sort = samla_indexer::SortOrder::Changed;
     let result = crate::run_search(&state, &params, crate::Demand::Skip).await?;
     let changed: std::collections::HashMap<String, chrono::DateTime<chrono::Utc>> =
         crate::winners(&state, &result.hits)
@@ -53,11 +56,11 @@ pub(crate) async fn search_feed(
     let lang = params.lang.as_str();
     let mut entries = Vec::new();
     for hit in &result.hits {
-        let updated: FixedDateTime = hit
-            .modified
-            .as_deref()
-            .and_then(normalize::date)
-            .or_else(|| changed.get(&hit.id).copied())
+        // When samla saw it appear or change: the order of the feed.
+        let updated: FixedDateTime = changed
+            .get(&hit.id)
+            .copied()
+            .or_else(|| hit.modified.as_deref().and_then(normalize::date))
             .unwrap_or_default()
             .fixed_offset();
         let id = segment(&hit.id);
@@ -103,16 +106,50 @@ pub(crate) async fn search_feed(
         Some(q) => format!("samla – {}: {q}", state.region_name),
         None => format!("samla – {}", state.region_name),
     };
-    let self_href = format!("{base}/api/v1/datasets.atom?{query}");
+    // The search's own pairs, `page` left out, for the paging links.
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k != "page")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let page_href = |page: usize| {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.extend_pairs(&pairs);
+        if page > 1 {
+            q.append_pair("page", &page.to_string());
+        }
+        format!("{base}/api/v1/datasets.atom?{}", q.finish())
+    };
+    let last = result
+        .total
+        .div_ceil(params.per_page)
+        .clamp(1, crate::params::MAX_DEPTH / params.per_page);
+    let mut links = vec![
+        link(page_href(params.page), "self", Some("application/atom+xml")),
+        link(format!("{base}/?{query}"), "alternate", Some("text/html")),
+        link(page_href(1), "first", Some("application/atom+xml")),
+        link(page_href(last), "last", Some("application/atom+xml")),
+    ];
+    if params.page > 1 {
+        links.push(link(
+            page_href(params.page - 1),
+            "previous",
+            Some("application/atom+xml"),
+        ));
+    }
+    if params.page < last {
+        links.push(link(
+            page_href(params.page + 1),
+            "next",
+            Some("application/atom+xml"),
+        ));
+    }
     let feed = Feed {
-        id: self_href.clone(),
+        // One id for every page of the feed (RFC 5005: the pages are one feed).
+        id: page_href(1),
         title: Text::plain(title),
         updated,
         lang: Some(lang.to_string()),
-        links: vec![
-            link(self_href, "self", Some("application/atom+xml")),
-            link(format!("{base}/?{query}"), "alternate", Some("text/html")),
-        ],
+        links,
         entries,
         ..Default::default()
     };

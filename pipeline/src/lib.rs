@@ -533,7 +533,7 @@ fn index_group(
         }
     }
     let mut remove = Vec::new();
-    let mut looked_up: Vec<(DatasetView, String, Option<String>)> = Vec::new();
+    let mut looked_up: Vec<(DatasetView, String, Option<String>, i64)> = Vec::new();
     let mut reused: Vec<(&DatasetRecord, String)> = Vec::new();
     for id in &group.lookups {
         match store.winner(id)? {
@@ -541,39 +541,47 @@ fn index_group(
             Some(w) => match written.get(&(id.as_str(), w.source_id.as_str())) {
                 Some(r) if r.hash == w.hash => reused.push((r, w.source_id)),
                 _ => match stored_view(&w) {
-                    Some(view) => looked_up.push((view, w.source_id, w.municipality_code)),
+                    Some(view) => looked_up.push((
+                        view,
+                        w.source_id,
+                        w.municipality_code,
+                        w.last_changed.timestamp(),
+                    )),
                     None => remove.push(id.clone()),
                 },
             },
         }
     }
-    let views: Vec<(&DatasetView, &str, Option<&str>)> = direct
+    // What this group wrote changed now (the store stamps it with the same apply).
+    let now = chrono::Utc::now().timestamp();
+    let views: Vec<(&DatasetView, &str, Option<&str>, i64)> = direct
         .iter()
-        .map(|(r, s)| (&r.view, *s, r.municipality_code.as_deref()))
+        .map(|(r, s)| (&r.view, *s, r.municipality_code.as_deref(), now))
         .chain(
             reused
                 .iter()
-                .map(|(r, s)| (&r.view, s.as_str(), r.municipality_code.as_deref())),
+                .map(|(r, s)| (&r.view, s.as_str(), r.municipality_code.as_deref(), now)),
         )
         .chain(
             looked_up
                 .iter()
-                .map(|(v, s, code)| (v, s.as_str(), code.as_deref())),
+                .map(|(v, s, code, changed)| (v, s.as_str(), code.as_deref(), *changed)),
         )
         .collect();
     let names: Vec<Vec<String>> = views
         .iter()
-        .map(|(_, _, code)| municipality_names(directory, *code))
+        .map(|(_, _, code, _)| municipality_names(directory, *code))
         .collect();
     index.stage(
         &remove,
         views
             .iter()
             .zip(&names)
-            .map(|((view, source_id, _), n)| IndexInput {
+            .map(|((view, source_id, _, changed), n)| IndexInput {
                 view,
                 source_id,
                 municipality_names: n,
+                changed: *changed,
             }),
         seq,
     )?;
@@ -603,21 +611,23 @@ pub fn reindex(
     directory: &OrganisationDirectory,
 ) -> Result<u64, PipelineError> {
     let seq = store.change_seq()?;
-    let mut docs: Vec<(DatasetView, String, Vec<String>)> = Vec::new();
+    let mut docs: Vec<(DatasetView, String, Vec<String>, i64)> = Vec::new();
     let mut bad = 0u64;
     store.for_each_dataset(|d| match stored_view(&d) {
         Some(view) => {
             let names = municipality_names(directory, d.municipality_code.as_deref());
-            docs.push((view, d.source_id, names));
+            docs.push((view, d.source_id, names, d.last_changed.timestamp()));
         }
         None => bad += 1,
     })?;
     let n = index.rebuild(
-        docs.iter().map(|(view, source_id, names)| IndexInput {
-            view,
-            source_id,
-            municipality_names: names,
-        }),
+        docs.iter()
+            .map(|(view, source_id, names, changed)| IndexInput {
+                view,
+                source_id,
+                municipality_names: names,
+                changed: *changed,
+            }),
         seq,
     )?;
     if bad > 0 {

@@ -245,22 +245,18 @@ fn filters_from_fq(state: &AppState, fq: &str) -> Result<FqTerms, CkanError> {
                 let o = organisation_by_name(state, &value).ok_or_else(unknown)?;
                 filters.push((Dimension::Municipality, o.code.clone()));
             }
-            "res_format" => {
-                let iri = normalize::file_type_iri(&value).ok_or_else(unknown)?;
-                filters.push((Dimension::Format, iri));
-            }
-            "license_id" => {
-                let iri = normalize::licence(&value).ok_or_else(unknown)?;
-                filters.push((Dimension::License, iri.to_string()));
-            }
-            "groups" | "theme" => {
-                let iri = normalize::theme(&value).ok_or_else(unknown)?;
-                filters.push((Dimension::Theme, iri));
-            }
-            "conforms_to" => filters.push((Dimension::ConformsTo, value)),
-            "hvd_category" => {
-                let iri = normalize::hvd_category(&value).unwrap_or(value);
-                filters.push((Dimension::HvdCategory, iri));
+            // The same values the search's own filters take (codes, ids, IRI variants).
+            "res_format" | "license_id" | "groups" | "theme" | "conforms_to" | "hvd_category" => {
+                let dim = match field {
+                    "res_format" => Dimension::Format,
+                    "license_id" => Dimension::License,
+                    "groups" | "theme" => Dimension::Theme,
+                    "conforms_to" => Dimension::ConformsTo,
+                    _ => Dimension::HvdCategory,
+                };
+                let resolved =
+                    crate::params::resolve(dim, &value, &state.directory).ok_or_else(unknown)?;
+                filters.push((dim, resolved));
             }
             "tags" | "text" | "title" | "notes" => words.push(value),
             _ => {

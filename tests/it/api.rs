@@ -217,8 +217,9 @@ async fn filters_take_codes_and_labels_and_refuse_what_names_nothing() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    // Hits name their licence.
+    // Hits name their licence; the page is in English.
     assert!(page.contains(" · CC BY 4.0</div>"), "{page}");
+    assert!(page.contains("<html lang=\"en\">"), "{page}");
 }
 
 /// A misspelt word is corrected against the words of the indexed titles and keywords: the

@@ -80,7 +80,10 @@ impl Page {
             url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
-        let lang = if pairs.iter().any(|(k, v)| k == "lang" && v == "en") {
+        let lang = if pairs
+            .iter()
+            .any(|(k, v)| k == "lang" && v.trim().eq_ignore_ascii_case("en"))
+        {
             "en"
         } else {
             "sv"

@@ -129,17 +129,9 @@ async fn page(
     let total = result.total;
     let graphs = crate::winners(&state, &result.hits).await?;
     // The page links keep every parameter but `page`.
-    let kept: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-        .filter(|(k, _)| k != "page")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
     let page_iri = |n: usize| {
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in &kept {
-            q.append_pair(k, v);
-        }
-        q.append_pair("page", &n.to_string());
-        format!("{base}/catalog{suffix}?{}", q.finish())
+        let query = crate::params::with_page(&query, Some(n));
+        format!("{base}/catalog{suffix}?{query}")
     };
     let last = total.div_ceil(params.per_page).max(1);
     let hydra = HydraPage {

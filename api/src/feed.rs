@@ -106,18 +106,9 @@ pub(crate) async fn search_feed(
         Some(q) => format!("samla – {}: {q}", state.region_name),
         None => format!("samla – {}", state.region_name),
     };
-    // The search's own pairs, `page` left out, for the paging links.
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-        .filter(|(k, _)| k != "page")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
     let page_href = |page: usize| {
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        q.extend_pairs(&pairs);
-        if page > 1 {
-            q.append_pair("page", &page.to_string());
-        }
-        format!("{base}/api/v1/datasets.atom?{}", q.finish())
+        let query = crate::params::with_page(&query, (page > 1).then_some(page));
+        format!("{base}/api/v1/datasets.atom?{query}")
     };
     let last = result
         .total

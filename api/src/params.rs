@@ -211,6 +211,17 @@ fn is_absolute_iri(value: &str) -> bool {
     oxrdf::NamedNode::new(value).is_ok()
 }
 
+/// A search's query string with its `page` replaced (left out for `None`): the links of a
+/// paged answer keep every other parameter as given.
+pub fn with_page(query: &str, page: Option<usize>) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.extend_pairs(url::form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k != "page"));
+    if let Some(page) = page {
+        q.append_pair("page", &page.to_string());
+    }
+    q.finish()
+}
+
 /// A day as `YYYY-MM-DD`.
 fn day(name: &str, value: &str) -> Result<chrono::NaiveDate, ApiError> {
     chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")

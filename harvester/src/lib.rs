@@ -23,7 +23,7 @@ pub mod protocol;
 pub use address::{AddressPolicy, is_non_public};
 pub use http::{Fetched, HttpClient, RDF_ACCEPT, Validators};
 pub use parse::{
-    ParseError, ParseLimits, Parsed, RdfFormat, ReadProblem, over_limits, parse_bounded, parse_rdf,
+    ParseError, ParseLimits, Parsed, RdfFormat, ReadProblem, keep_within, parse_bounded, parse_rdf,
 };
 pub use probe::Probe;
 pub use protocol::{Bounds, Decoded, Protocol};
@@ -1048,8 +1048,8 @@ fn decode(decoder: &Decoder, fetched: &Fetched) -> Result<Page, (Reason, String)
         mut problems,
         mut incomplete,
     } = decoder.protocol.decode(fetched, &bounds)?;
-    // Whatever the protocol, no term past the limits goes on (RDF parsing leaves them out
-    // as it reads; a JSON mapping writes them).
+    // Whatever the protocol, no page past the limits goes on, and no term past them: here,
+    // once for every protocol (the parser counts triples as it reads too, to stop early).
     if triples.len() > decoder.limits.max_triples {
         return Err((
             Reason::PageTooLarge,
@@ -1059,14 +1059,9 @@ fn decode(decoder: &Decoder, fetched: &Fetched) -> Result<Page, (Reason, String)
             ),
         ));
     }
-    triples.retain(|t| match over_limits(t, &decoder.limits) {
-        None => true,
-        Some(problem) => {
-            incomplete |= problem.reason != Reason::LiteralTooLong;
-            problems.push(problem);
-            false
-        }
-    });
+    let (left_out, cut) = keep_within(&mut triples, &decoder.limits);
+    problems.extend(left_out);
+    incomplete |= cut;
     let subjects = described(&triples);
     Ok(Page {
         content: decoder.content(triples),

@@ -80,9 +80,11 @@ impl RdfFormat {
 pub struct ParseLimits {
     /// Triples one page may hold (`page_too_large`).
     pub max_triples: usize,
-    /// Bytes one literal may hold; a longer one is left out (`literal_too_long`).
+    /// Bytes one literal may hold; a longer one is left out by [`keep_within`]
+    /// (`literal_too_long`).
     pub max_literal_bytes: usize,
-    /// Bytes one IRI may hold; a triple with a longer one is left out (`iri_too_long`).
+    /// Bytes one IRI may hold; a triple with a longer one is left out by [`keep_within`]
+    /// (`iri_too_long`).
     pub max_iri_bytes: usize,
     /// How deep XML elements and JSON arrays and objects may nest (`too_deep`).
     pub max_depth: usize,
@@ -142,11 +144,11 @@ pub struct Parsed {
     /// What was wrong but did not cost the document: terms that break their grammar (an IRI
     /// with spaces, such as a phone number; a malformed language tag), each distinct value
     /// once, kept as published; statements that do not parse, left out; invalid UTF-8,
-    /// replaced; terms over the limits, left out; or, for JSON-LD only its lenient mode
-    /// reads, the strict parser's complaint.
+    /// replaced; or, for JSON-LD only its lenient mode reads, the strict parser's complaint.
+    /// (Terms over the limits are left out after reading, by [`keep_within`].)
     pub problems: Vec<ReadProblem>,
-    /// Whether statements were left out (did not parse, or named an IRI over the limit), or
-    /// reading stopped before the end (too many did not parse): a dataset may be missing.
+    /// Whether statements were left out (did not parse), or reading stopped before the end
+    /// (too many did not parse): a dataset may be missing.
     pub incomplete: bool,
 }
 
@@ -393,12 +395,6 @@ impl Reading<'_> {
                     continue;
                 }
             };
-            if let Some(problem) = over_limits(&triple, self.limits) {
-                // A statement left out may be the one that made a dataset a dataset.
-                self.incomplete |= problem.reason != Reason::LiteralTooLong;
-                self.problems.push(problem);
-                continue;
-            }
             if self.triples.len() == self.limits.max_triples {
                 return Err(ParseError::new(
                     Reason::PageTooLarge,
@@ -422,8 +418,24 @@ impl Reading<'_> {
     }
 }
 
+/// Leaves out the triples with a literal or an IRI over the limits, whatever read them (a
+/// parser or a JSON mapping): what was left out, and whether a dataset may be missing for it
+/// (a statement about a subject with a too-long IRI may be the one that made it a dataset).
+pub fn keep_within(triples: &mut Vec<Triple>, limits: &ParseLimits) -> (Vec<ReadProblem>, bool) {
+    let (mut problems, mut incomplete) = (Vec::new(), false);
+    triples.retain(|t| match over_limits(t, limits) {
+        None => true,
+        Some(problem) => {
+            incomplete |= problem.reason != Reason::LiteralTooLong;
+            problems.push(problem);
+            false
+        }
+    });
+    (problems, incomplete)
+}
+
 /// Why `triple` is left out: a literal or an IRI over the limits.
-pub fn over_limits(triple: &Triple, limits: &ParseLimits) -> Option<ReadProblem> {
+fn over_limits(triple: &Triple, limits: &ParseLimits) -> Option<ReadProblem> {
     let head = |s: &str| s.chars().take(60).collect::<String>();
     let iris = [
         match &triple.subject {
@@ -888,7 +900,7 @@ mod tests {
             "x".repeat(101),
             "i".repeat(100)
         );
-        let parsed = parse_bounded(
+        let mut parsed = parse_bounded(
             body.as_bytes(),
             RdfFormat::NTriples,
             "http://b/",
@@ -896,13 +908,11 @@ mod tests {
             &|| false,
         )
         .expect("reads");
+        let (problems, incomplete) = keep_within(&mut parsed.triples, &limits);
         assert_eq!(parsed.triples.len(), 1);
-        let reasons: Vec<Reason> = parsed.problems.iter().map(|p| p.reason).collect();
+        let reasons: Vec<Reason> = problems.iter().map(|p| p.reason).collect();
         assert_eq!(reasons, [Reason::LiteralTooLong, Reason::IriTooLong]);
-        assert!(
-            parsed.incomplete,
-            "a statement about a subject was left out"
-        );
+        assert!(incomplete, "a statement about a subject was left out");
         let few = ParseLimits {
             max_triples: 2,
             ..ParseLimits::default()

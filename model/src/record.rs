@@ -331,29 +331,17 @@ fn build_record<'d>(
         .map(|t| normalise_object(&t.predicate, &t.object))
         .collect();
     // A node normalisation renamed (a licence published as https://creativecommons.org/…)
-    // keeps its description: its statements move to the canonical IRI with it.
-    let renamed_nodes: Vec<(&str, &str)> = graph
-        .iter()
-        .zip(&changed)
-        .filter_map(|(t, c)| match (&t.object, c) {
-            (Term::NamedNode(from), Some(Term::NamedNode(to))) => {
-                Some((from.as_str(), to.as_str()))
-            }
-            _ => None,
-        })
-        .collect();
-    if !renamed_nodes.is_empty() {
-        let described: HashSet<&str> = graph
-            .iter()
-            .filter_map(|t| match &t.subject {
-                NamedOrBlankNode::NamedNode(n) => Some(n.as_str()),
-                NamedOrBlankNode::BlankNode(_) => None,
-            })
-            .collect();
-        for (from, to) in renamed_nodes {
-            if described.contains(from) {
-                renames.entry(from).or_insert_with(|| to.to_string());
-            }
+    // keeps its description: its statements move to the canonical IRI with it. Few objects
+    // are renamed, so each looks for its statements in the graph directly.
+    for (t, c) in graph.iter().zip(&changed) {
+        if let (Term::NamedNode(from), Some(Term::NamedNode(to))) = (&t.object, c)
+            && graph
+                .iter()
+                .any(|s| matches!(&s.subject, NamedOrBlankNode::NamedNode(n) if n == from))
+        {
+            renames
+                .entry(from.as_str())
+                .or_insert_with(|| to.as_str().to_string());
         }
     }
     if let Some(t) = graph

@@ -12,14 +12,15 @@
 //! [`samla_model::DatasetView`]s and answers searches.
 
 pub mod compound;
+mod glossary;
 mod words;
 
 use samla_model::labels;
 use samla_model::view::{DatasetView, LangMap};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, QueryParser, TermQuery};
@@ -28,7 +29,9 @@ use tantivy::schema::{
     TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
-use tantivy::{DateTime, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term, doc};
+use tantivy::{
+    DateTime, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, Term, doc,
+};
 
 /// Why indexing or searching failed.
 #[derive(Debug, thiserror::Error)]
@@ -52,8 +55,9 @@ pub enum IndexError {
     },
 }
 
-/// The name of the Swedish analyzer.
-pub const SWEDISH: &str = "sv";
+/// The name of the Swedish analyzer (a new name when what it makes of words changes, so an
+/// index written by the old one is rebuilt).
+pub const SWEDISH: &str = "sv-2";
 /// Largest page a search returns.
 pub const MAX_PER_PAGE: usize = 100;
 /// Values returned per facet.
@@ -271,6 +275,8 @@ pub struct Indexer {
     published: Mutex<Option<u64>>,
     fields: Fields,
     path: PathBuf,
+    /// The compound lexicon and the searcher generation it was learned from.
+    lexicon: Mutex<Option<(u64, Arc<compound::Lexicon>)>>,
 }
 
 impl std::fmt::Debug for Indexer {
@@ -325,6 +331,23 @@ fn folded_analyzer() -> TextAnalyzer {
         .filter(tantivy::tokenizer::AsciiFoldingFilter)
         .build()
 }
+
+/// The first token `analyzer` makes of `word`, or the word itself when it makes none.
+fn first_token(analyzer: &mut TextAnalyzer, word: &str) -> String {
+    let mut stream = analyzer.token_stream(word);
+    if stream.advance() {
+        stream.token().text.clone()
+    } else {
+        word.to_lowercase()
+    }
+}
+
+/// How a match through a word's compounds, its parts, the fixed modifier list and the
+/// glossary weighs against a match as typed (1).
+const SPLIT_BOOST: f32 = 0.5;
+const COMPOUND_BOOST: f32 = 0.4;
+const GLOSSARY_BOOST: f32 = 0.4;
+const COMPOUND_PART_BOOST: f32 = 0.3;
 
 /// The tokenizer of the `words` field.
 const FOLDED: &str = "folded";
@@ -409,6 +432,7 @@ impl Indexer {
             published: Mutex::new(published),
             fields,
             path: dir.into(),
+            lexicon: Mutex::new(None),
         })
     }
 
@@ -608,7 +632,43 @@ impl Indexer {
         Ok(n)
     }
 
-    fn text_query(&self, q: &str) -> Box<dyn Query> {
+    /// The compound lexicon of `searcher`'s index, learned once per commit.
+    fn lexicon(&self, searcher: &Searcher) -> Arc<compound::Lexicon> {
+        let generation = searcher.generation().generation_id();
+        let mut cached = self.lexicon.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((learned_at, lexicon)) = cached.as_ref()
+            && *learned_at == generation
+        {
+            return lexicon.clone();
+        }
+        let mut words: HashMap<String, u64> = HashMap::new();
+        for segment in searcher.segment_readers() {
+            let Ok(inverted) = segment.inverted_index(self.fields.words) else {
+                continue;
+            };
+            let Ok(mut terms) = inverted.terms().stream() else {
+                continue;
+            };
+            while terms.advance() {
+                if let Ok(word) = std::str::from_utf8(terms.key()) {
+                    *words.entry(word.to_string()).or_default() +=
+                        u64::from(terms.value().doc_freq);
+                }
+            }
+        }
+        let mut analyzer = swedish_analyzer();
+        let lexicon = Arc::new(compound::Lexicon::learn(words, |w| {
+            first_token(&mut analyzer, w)
+        }));
+        *cached = Some((generation, lexicon.clone()));
+        lexicon
+    }
+
+    /// The query for free text: every word (or a stretch of words the glossary names) must
+    /// match. A word matches as typed, stemmed, in any text field; ranked below that, it
+    /// also matches the compounds it is part of, its own parts when it is a compound, and
+    /// through the glossary the concept's other terms in either language.
+    fn text_query(&self, q: &str, searcher: &Searcher) -> Box<dyn Query> {
         let f = &self.fields;
         let mut parser = QueryParser::for_index(
             &self.index,
@@ -621,37 +681,87 @@ impl Indexer {
         let q: String = q.chars().take(MAX_QUERY_CHARS).collect();
         let words: Vec<&str> = q
             .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+            .map(|w| w.trim_matches('-'))
             .filter(|w| w.chars().any(char::is_alphanumeric))
             .take(32)
             .collect();
         if words.is_empty() {
             return Box::new(AllQuery);
         }
-        let clauses = words
-            .iter()
-            .map(|word| {
-                // Quoted, so query syntax in harvested or user text is never interpreted.
-                let (exact, _) =
-                    parser.parse_query_lenient(&format!("\"{}\"", word.trim_matches('-')));
-                let clause: Box<dyn Query> = match compound::modifier(word) {
-                    Some(m) => {
-                        let part = TermQuery::new(
-                            Term::from_field_text(f.parts, m),
-                            IndexRecordOption::Basic,
-                        );
-                        Box::new(BooleanQuery::new(vec![
-                            (Occur::Should, exact),
-                            (
-                                Occur::Should,
-                                Box::new(BoostQuery::new(Box::new(part), 0.3)),
-                            ),
-                        ]))
-                    }
-                    None => exact,
-                };
-                (Occur::Must, clause)
-            })
-            .collect();
+        // Quoted, so query syntax in harvested or user text is never interpreted.
+        let quoted = |text: &str| parser.parse_query_lenient(&format!("\"{text}\"")).0;
+        let any = |queries: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                queries.into_iter().map(|q| (Occur::Should, q)).collect(),
+            ))
+        };
+        let weak = |query: Box<dyn Query>, boost: f32| -> Box<dyn Query> {
+            Box::new(BoostQuery::new(query, boost))
+        };
+        let part_term = |modifier: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.parts, modifier),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let lexicon = self.lexicon(searcher);
+        let mut stemmer = swedish_analyzer();
+        let mut folder = folded_analyzer();
+        let mut word_query = |word: &str| -> Box<dyn Query> {
+            let mut should = vec![quoted(word)];
+            if let Some(m) = compound::modifier(word) {
+                should.push(weak(part_term(m), COMPOUND_PART_BOOST));
+            }
+            let folded = first_token(&mut folder, word);
+            let stem = first_token(&mut stemmer, word);
+            let compounds = lexicon.compounds_with(&folded, &stem);
+            if !compounds.is_empty() {
+                let each = compounds.into_iter().map(&quoted).collect();
+                should.push(weak(any(each), COMPOUND_BOOST));
+            }
+            if let Some(split) = lexicon.split(&folded, |w| first_token(&mut stemmer, w)) {
+                let modifier = any(vec![quoted(&split.modifier), part_term(&split.modifier)]);
+                let head = quoted(&split.head);
+                should.push(weak(
+                    Box::new(BooleanQuery::new(vec![
+                        (Occur::Must, modifier),
+                        (Occur::Must, head),
+                    ])),
+                    SPLIT_BOOST,
+                ));
+            }
+            if should.len() == 1 {
+                should.pop().unwrap_or_else(|| Box::new(AllQuery))
+            } else {
+                any(should)
+            }
+        };
+        let mut matches = glossary::Glossary::get()
+            .matches(&words)
+            .into_iter()
+            .peekable();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut at = 0;
+        while at < words.len() {
+            let Some(m) = matches.next_if(|m| m.start == at) else {
+                clauses.push((Occur::Must, word_query(words[at])));
+                at += 1;
+                continue;
+            };
+            let typed: Vec<(Occur, Box<dyn Query>)> = words[at..at + m.len]
+                .iter()
+                .map(|w| (Occur::Must, word_query(w)))
+                .collect();
+            let translated = m.alternatives.iter().map(|t| quoted(t)).collect();
+            clauses.push((
+                Occur::Must,
+                any(vec![
+                    Box::new(BooleanQuery::new(typed)),
+                    weak(any(translated), GLOSSARY_BOOST),
+                ]),
+            ));
+            at += m.len;
+        }
         Box::new(BooleanQuery::new(clauses))
     }
 
@@ -741,12 +851,13 @@ impl Indexer {
 
     fn search_as_typed(&self, req: &SearchRequest) -> Result<SearchResult, IndexError> {
         let f = &self.fields;
+        let searcher = self.reader.searcher();
         let text = req.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
             Occur::Must,
             text.map_or_else(
                 || Box::new(AllQuery) as Box<dyn Query>,
-                |q| self.text_query(q),
+                |q| self.text_query(q, &searcher),
             ),
         )];
         for dim in Dimension::ALL {
@@ -781,7 +892,6 @@ impl Indexer {
             ));
         }
         let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
         let limit = req.limit.clamp(1, MAX_PER_PAGE);
         // The collector keeps offset + limit candidates: an offset past every document is
         // bounded to the index size, so no page number can make it allocate more.

@@ -262,6 +262,95 @@ async fn misspelt_words_are_corrected_and_said() {
     );
 }
 
+/// English queries find Swedish datasets through the glossary, and compound words work both
+/// ways: a word finds the compounds it is part of, a compound finds its parts. What matches
+/// as typed ranks first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn english_and_compound_queries_find_what_they_mean() {
+    let r = region(300).await;
+    r.harvest().await;
+    let router = samla_api::router(r.samla.api_state());
+    let search = |q: &'static str, lang: &'static str| {
+        let router = router.clone();
+        async move {
+            let (status, body) = get(
+                &router,
+                &format!(
+                    "/api/v1/datasets?{}",
+                    url::form_urlencoded::Serializer::new(String::new())
+                        .append_pair("q", q)
+                        .append_pair("per_page", "100")
+                        .append_pair("lang", lang)
+                        .finish()
+                ),
+                None,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{q}: {body}");
+            json(&body)
+        }
+    };
+    let titles = |v: &serde_json::Value| -> Vec<String> {
+        v["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .map(|h| h["title"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    for (q, expected) in [
+        ("zoning plans", "Detaljplaner"),
+        ("vattenkvalitet", "Badvattenkvalitet"),
+        ("gatuträd", "Stadsträd"),
+        ("busshållplatser", "Hållplatser för kollektivtrafik"),
+        ("elbilsladdning", "Laddplatser för elbilar"),
+        ("befolkningsstatistik", "Befolkning per stadsdel"),
+        ("budgetutfall", "Budget och utfall"),
+        ("school meals", "Skolmat"),
+    ] {
+        let v = search(q, "sv").await;
+        let found = titles(&v);
+        assert!(
+            found.first().is_some_and(|t| t.starts_with(expected)),
+            "{q}: first hit should be {expected}: {found:?}"
+        );
+    }
+    // Through translation below matches as typed: the datasets with an English title
+    // "Bathing sites" come before those found only as "Badplatser".
+    let english = search("bathing sites", "en").await;
+    let swedish = search("badplatser", "sv").await;
+    assert!(
+        english["total"].as_u64() >= swedish["total"].as_u64(),
+        "{english}"
+    );
+    let hits = english["hits"].as_array().expect("hits");
+    let typed = |h: &serde_json::Value| {
+        h["title"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Bathing sites"))
+    };
+    let first_translated = hits.iter().position(|h| !typed(h)).unwrap_or(hits.len());
+    assert!(first_translated > 0, "{english}");
+    assert!(
+        hits[first_translated..].iter().all(|h| !typed(h)),
+        "direct matches first: {:?}",
+        titles(&english)
+    );
+    // A compound typed whole ranks its own datasets above those that only share a part.
+    let exact = titles(&search("badvattenkvalitet", "sv").await);
+    let others = exact
+        .iter()
+        .position(|t| !t.starts_with("Badvattenkvalitet"))
+        .unwrap_or(exact.len());
+    assert!(
+        others > 0
+            && exact[others..]
+                .iter()
+                .all(|t| !t.starts_with("Badvattenkvalitet")),
+        "{exact:?}"
+    );
+}
+
 /// `modified_since` and `modified_until` keep the datasets modified within those days
 /// (inclusive); a day that is not `YYYY-MM-DD`, or a range that ends before it starts, is a
 /// 400 naming the parameter.

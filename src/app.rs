@@ -145,6 +145,13 @@ pub struct Samla {
 
 /// The SHACL shapes of the compliance indicator: the configured files, else the shipped
 /// DCAT-AP 3 core shapes.
+/// How quality is scored, the same for the report and the index.
+fn quality_options(config: &Config) -> samla_model::quality::Options {
+    samla_model::quality::Options {
+        swedish: config.quality.swedish,
+    }
+}
+
 fn shapes_for(config: &Config) -> anyhow::Result<Shapes> {
     if config.quality.shapes.is_empty() {
         return Ok(Shapes::dcat_ap_core());
@@ -168,6 +175,7 @@ fn reports_for(
     config: &Config,
     store: Arc<Store>,
     directory: Arc<OrganisationDirectory>,
+    shapes: Arc<Shapes>,
 ) -> anyhow::Result<Reports> {
     let sources = Arc::new(
         config
@@ -186,10 +194,8 @@ fn reports_for(
         store,
         directory,
         sources,
-        Arc::new(shapes_for(config)?),
-        samla_model::quality::Options {
-            swedish: config.quality.swedish,
-        },
+        shapes,
+        quality_options(config),
     ))
 }
 
@@ -200,7 +206,12 @@ pub fn open_reports(config: &Config, state_dir: &Path) -> anyhow::Result<Reports
         Store::open_read_only(state_dir)
             .with_context(|| format!("reading the store in {}", state_dir.display()))?,
     );
-    reports_for(config, store, Arc::new(directory_of(config)))
+    reports_for(
+        config,
+        store,
+        Arc::new(directory_of(config)),
+        Arc::new(shapes_for(config)?),
+    )
 }
 
 impl Samla {
@@ -217,6 +228,7 @@ impl Samla {
                 .with_context(|| format!("opening the index in {}", state_dir.display()))?,
         );
         let directory = Arc::new(directory_of(&config));
+        let shapes = Arc::new(shapes_for(&config)?);
         let harvester = Harvester::new(config.harvest.clone(), Arc::clone(&directory))?;
         let pipeline = Arc::new(
             Pipeline::new(
@@ -231,7 +243,11 @@ impl Samla {
                     .iter()
                     .filter(|o| !o.public)
                     .map(|o| o.code.clone()),
-            ),
+            )
+            .with_scoring(samla_pipeline::Scoring::new(
+                Arc::clone(&shapes),
+                quality_options(&config),
+            )),
         );
         if let Some(n) = pipeline.reconcile()? {
             tracing::info!(datasets = n, "index rebuilt from the store");
@@ -246,6 +262,7 @@ impl Samla {
             &config,
             Arc::clone(&store),
             Arc::clone(&directory),
+            shapes,
         )?);
         let requests = Arc::new(RequestLimiter::new(config.demand.requests_per_hour));
         let sparql = Arc::new(samla_sparql::SparqlEndpoint::new(
@@ -454,8 +471,11 @@ impl Samla {
                     .get(*u)
                     .is_none_or(|r| now - r.checked_at >= recheck)
             });
+            // With the state each had, to tell which results change a dataset's quality.
             Ok((
-                due.into_iter().cloned().collect::<Vec<String>>(),
+                due.into_iter()
+                    .map(|u| (u.clone(), known.0.get(u).map(|r| r.ok)))
+                    .collect::<Vec<(String, Option<bool>)>>(),
                 fresh.len(),
             ))
         })
@@ -465,16 +485,41 @@ impl Samla {
             fresh,
             ..LinkPass::default()
         };
+        let mut changed = std::collections::HashSet::new();
         // In batches, so a stop loses little and results show up as they come.
         for batch in due.chunks(200) {
             if cancel.is_cancelled() {
                 break;
             }
-            let rows = check_urls(&checker, batch.to_vec()).await;
+            let rows = check_urls(&checker, batch.iter().map(|(u, _)| u.clone()).collect()).await;
             pass.checked += rows.len();
             pass.broken += rows.iter().filter(|r| !r.ok).count();
+            for row in &rows {
+                let before = batch
+                    .iter()
+                    .find(|(u, _)| *u == row.url)
+                    .and_then(|(_, b)| *b);
+                if before != Some(row.ok) {
+                    changed.insert(row.url.clone());
+                }
+            }
             let store = Arc::clone(&self.store);
             tokio::task::spawn_blocking(move || store.record_links(&rows)).await??;
+        }
+        if !changed.is_empty() {
+            // A link's state is part of a dataset's quality band, which the index filters on.
+            let reports = Arc::clone(&self.reports);
+            let ids = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+                let facts = reports.facts().map_err(|e| anyhow::anyhow!("{e}"))?;
+                Ok(facts
+                    .datasets
+                    .iter()
+                    .filter(|d| d.view.link_urls().any(|u| changed.contains(u)))
+                    .map(|d| d.id.clone())
+                    .collect())
+            })
+            .await??;
+            self.pipeline.refresh(ids).await?;
         }
         Ok(pass)
     }

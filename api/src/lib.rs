@@ -33,6 +33,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use params::SearchParams;
 use samla_indexer::{Dimension, Indexer, SearchResult};
+use samla_model::quality::Band;
 use samla_model::view::{DatasetView, pick};
 use samla_model::{DatasetId, Organisation, OrganisationDirectory, labels, record};
 use samla_reports as reports;
@@ -377,6 +378,34 @@ fn facet_label(
             .resolve_publisher(Some(value), &[])
             .map(|o: &Organisation| o.name.clone()),
         Dimension::ConformsTo => Some(labels::specification_label(value)),
+        Dimension::Quality => [Band::Excellent, Band::Good, Band::Enough, Band::Bad]
+            .into_iter()
+            .find(|b| b.key() == value)
+            .map(|b| b.label(lang).to_string()),
+        Dimension::Reuse
+        | Dimension::OpenLicence
+        | Dimension::Api
+        | Dimension::Free
+        | Dimension::Fresh => {
+            let words = match (dim, value) {
+                (Dimension::Reuse, "commercial") => {
+                    ("Kommersiell användning tillåten", "Commercial use allowed")
+                }
+                (Dimension::Reuse, "non_commercial") => {
+                    ("Ej kommersiell användning", "No commercial use")
+                }
+                (Dimension::Reuse, _) => ("Licensen okänd", "Licence unknown"),
+                (Dimension::OpenLicence, "true") => ("Öppen licens", "Open licence"),
+                (Dimension::OpenLicence, _) => ("Ingen öppen licens", "No open licence"),
+                (Dimension::Api, "true") => ("Har API", "Has an API"),
+                (Dimension::Api, _) => ("Inget API", "No API"),
+                (Dimension::Free, "true") => ("Avgiftsfri", "Free of charge"),
+                (Dimension::Free, _) => ("Avgift", "Fee"),
+                (_, "true") => ("Uppdaterad i tid", "Updated on time"),
+                _ => ("Försenad", "Overdue"),
+            };
+            Some(if lang == "en" { words.1 } else { words.0 }.to_string())
+        }
         _ => labels::label_for(value, lang).map(str::to_string),
     }
     .unwrap_or_else(|| value.to_string())

@@ -36,6 +36,27 @@ pub struct SearchQuery {
     /// HVD category IRI or code.
     #[param(style = Form, explode)]
     pub hvd_category: Option<Vec<String>>,
+    /// `commercial` (the licence allows commercial use), `non_commercial` or `unknown`.
+    #[param(style = Form, explode)]
+    pub reuse: Option<Vec<String>>,
+    /// `true`: an open licence (any use, adaptations too); `false`: any other or none.
+    pub open_licence: Option<bool>,
+    /// `true`: readable through an API (a data service, a service format such as WMS or
+    /// SPARQL, or an API address).
+    pub api: Option<bool>,
+    /// `true`: no fee declared (`schema:offers`).
+    pub free: Option<bool>,
+    /// `true`: updated on time for its declared frequency, as of now; `false`: overdue.
+    pub fresh: Option<bool>,
+    /// MQA band: `excellent`, `good`, `enough` or `bad` (or its label).
+    #[param(style = Form, explode)]
+    pub quality: Option<Vec<String>>,
+    /// Only datasets whose temporal coverage reaches this day or later (`YYYY-MM-DD` or
+    /// `YYYY`).
+    pub temporal_from: Option<String>,
+    /// Only datasets whose temporal coverage starts on this day or earlier (`YYYY-MM-DD` or
+    /// `YYYY`).
+    pub temporal_to: Option<String>,
     /// Only datasets modified on or after this day (`YYYY-MM-DD`).
     #[param(format = Date)]
     pub modified_since: Option<String>,

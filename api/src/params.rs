@@ -5,6 +5,7 @@ use crate::ApiError;
 use samla_indexer::{Dimension, MAX_PER_PAGE, MAX_QUERY_CHARS, SearchRequest, SortOrder};
 use samla_model::OrganisationDirectory;
 use samla_model::normalize;
+use samla_model::quality::Band;
 
 /// Whether a parameter is one browsers, ad platforms and link shorteners add to links
 /// (`fbclid`, `gclid`, `utm_source`, …): a shared search link carries them, and they mean
@@ -46,6 +47,28 @@ pub struct SearchParams {
     pub modified_since: Option<chrono::NaiveDate>,
     /// `modified_until`: modified on or before this day.
     pub modified_until: Option<chrono::NaiveDate>,
+    /// `temporal_from`: temporal coverage reaching this day or later.
+    pub temporal_from: Option<chrono::NaiveDate>,
+    /// `temporal_to`: temporal coverage starting on this day or earlier.
+    pub temporal_to: Option<chrono::NaiveDate>,
+}
+
+impl Default for SearchParams {
+    /// Everything, first page of 20, in Swedish.
+    fn default() -> Self {
+        SearchParams {
+            q: None,
+            filters: Vec::new(),
+            sort: SortOrder::Relevance,
+            page: 1,
+            per_page: 20,
+            lang: "sv".into(),
+            modified_since: None,
+            modified_until: None,
+            temporal_from: None,
+            temporal_to: None,
+        }
+    }
 }
 
 impl SearchParams {
@@ -62,14 +85,8 @@ impl SearchParams {
         max_depth: Option<usize>,
     ) -> Result<Self, ApiError> {
         let mut p = SearchParams {
-            q: None,
-            filters: Vec::new(),
-            sort: SortOrder::Relevance,
-            page: 1,
             per_page: default_per_page,
-            lang: "sv".into(),
-            modified_since: None,
-            modified_until: None,
+            ..SearchParams::default()
         };
         for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
             let value = value.trim().to_string();
@@ -106,8 +123,15 @@ impl SearchParams {
                     }
                     p.lang = lang;
                 }
+                // An empty date is no date (a form's empty date field sends one).
+                "modified_since" | "modified_until" | "temporal_from" | "temporal_to"
+                    if value.is_empty() => {}
                 "modified_since" => p.modified_since = Some(day("modified_since", &value)?),
                 "modified_until" => p.modified_until = Some(day("modified_until", &value)?),
+                "temporal_from" => {
+                    p.temporal_from = Some(day_or_year("temporal_from", &value, true)?)
+                }
+                "temporal_to" => p.temporal_to = Some(day_or_year("temporal_to", &value, false)?),
                 key if is_tracking(key) => {}
                 other => match Dimension::from_name(other) {
                     Some(dim) if value.is_empty() => {
@@ -121,13 +145,28 @@ impl SearchParams {
                 },
             }
         }
-        if let (Some(since), Some(until)) = (p.modified_since, p.modified_until)
-            && since > until
-        {
-            return Err(ApiError::bad(
+        for (from, to, from_name, to_name) in [
+            (
+                p.modified_since,
+                p.modified_until,
+                "modified_since",
                 "modified_until",
-                format!("{until} is before modified_since {since}"),
-            ));
+            ),
+            (
+                p.temporal_from,
+                p.temporal_to,
+                "temporal_from",
+                "temporal_to",
+            ),
+        ] {
+            if let (Some(from), Some(to)) = (from, to)
+                && from > to
+            {
+                return Err(ApiError::bad(
+                    to_name,
+                    format!("{to} is before {from_name} {from}"),
+                ));
+            }
         }
         if let Some(max) = max_depth
             && (p.page - 1) * p.per_page >= max
@@ -164,6 +203,11 @@ impl SearchParams {
             limit: self.per_page,
             modified_from: self.modified_since.map(midnight),
             modified_before: self.modified_until.and_then(|d| d.succ_opt()).map(midnight),
+            temporal_from: self.temporal_from.map(midnight),
+            temporal_until: self
+                .temporal_to
+                .and_then(|d| d.succ_opt())
+                .map(|d| midnight(d) - 1),
         })
     }
 }
@@ -189,6 +233,39 @@ pub fn resolve(dim: Dimension, value: &str, directory: &OrganisationDirectory) -
             .or_else(|| normalize::hvd_category(&format!("{}{value}", samla_model::vocab::eu::HVD)))
             .or_else(as_iri),
         Dimension::Publisher | Dimension::ConformsTo => as_iri(),
+        Dimension::OpenLicence | Dimension::Api | Dimension::Free | Dimension::Fresh => {
+            yes_no(value).map(|b| b.to_string())
+        }
+        Dimension::Reuse => {
+            let v = value.to_lowercase().replace(['-', ' '], "_");
+            match v.as_str() {
+                "commercial" | "kommersiell" | "kommersiellt" => Some("commercial"),
+                "non_commercial" | "noncommercial" | "icke_kommersiell" | "icke_kommersiellt" => {
+                    Some("non_commercial")
+                }
+                "unknown" | "okand" | "okänd" => Some("unknown"),
+                _ => None,
+            }
+            .map(str::to_string)
+        }
+        Dimension::Quality => [Band::Excellent, Band::Good, Band::Enough, Band::Bad]
+            .into_iter()
+            .find(|b| {
+                value.eq_ignore_ascii_case(b.key())
+                    || ["sv", "en"]
+                        .iter()
+                        .any(|lang| value.to_lowercase() == b.label(lang).to_lowercase())
+            })
+            .map(|b| b.key().to_string()),
+    }
+}
+
+/// A yes or no as people and forms write it.
+fn yes_no(value: &str) -> Option<bool> {
+    match value.to_lowercase().as_str() {
+        "true" | "yes" | "ja" | "1" | "on" => Some(true),
+        "false" | "no" | "nej" | "0" | "off" => Some(false),
+        _ => None,
     }
 }
 
@@ -203,6 +280,11 @@ fn what(dim: Dimension) -> &'static str {
         Dimension::HvdCategory => "HVD category (a code or an IRI)",
         Dimension::Publisher => "publisher (an IRI)",
         Dimension::ConformsTo => "specification (an IRI)",
+        Dimension::OpenLicence | Dimension::Api | Dimension::Free | Dimension::Fresh => {
+            "value (true or false)"
+        }
+        Dimension::Reuse => "reuse (commercial, non_commercial or unknown)",
+        Dimension::Quality => "quality band (excellent, good, enough or bad)",
     }
 }
 
@@ -226,6 +308,26 @@ pub fn with_page(query: &str, page: Option<usize>) -> String {
 fn day(name: &str, value: &str) -> Result<chrono::NaiveDate, ApiError> {
     chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .map_err(|_| ApiError::bad(name, format!("{value:?} is not a day as YYYY-MM-DD")))
+}
+
+/// A day as `YYYY-MM-DD`, or a year as `YYYY`: its first day when `first`, else its last.
+fn day_or_year(name: &str, value: &str, first: bool) -> Result<chrono::NaiveDate, ApiError> {
+    if value.len() == 4
+        && let Ok(year) = value.parse::<i32>()
+        && let Some(d) = chrono::NaiveDate::from_ymd_opt(
+            year,
+            if first { 1 } else { 12 },
+            if first { 1 } else { 31 },
+        )
+    {
+        return Ok(d);
+    }
+    day(name, value).map_err(|_| {
+        ApiError::bad(
+            name,
+            format!("{value:?} is not a day as YYYY-MM-DD or a year as YYYY"),
+        )
+    })
 }
 
 /// The start of a day, UTC, in Unix seconds.

@@ -104,7 +104,8 @@ pub struct SearchResponse {
     /// This page's hits.
     pub hits: Vec<SearchHit>,
     /// Value counts per dimension (`municipality`, `publisher`, `theme`, `format`,
-    /// `license`, `access_rights`, `conforms_to`, `hvd_category`).
+    /// `license`, `access_rights`, `conforms_to`, `hvd_category`, `reuse`, `open_licence`,
+    /// `api`, `free`, `fresh`, `quality`).
     pub facets: BTreeMap<String, Vec<FacetValue>>,
     /// When `q` as typed found nothing: the query searched instead, its misspelt words
     /// corrected (`badplaster` → `badplatser`).

@@ -15,14 +15,17 @@ pub mod compound;
 mod glossary;
 mod words;
 
-use samla_model::labels;
 use samla_model::view::{DatasetView, LangMap};
+use samla_model::{freshness, labels, normalize};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
+use tantivy::collector::{
+    Collector, Count, FacetCollector, MultiCollector, SegmentCollector, TopDocs,
+};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{
     FAST, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument,
@@ -85,11 +88,25 @@ pub enum Dimension {
     ConformsTo,
     /// HVD category IRI.
     HvdCategory,
+    /// Whether the licence allows commercial use: `commercial`, `non_commercial`, or
+    /// `unknown` (no licence, or one samla does not know).
+    Reuse,
+    /// Whether the licence is an open licence: `true` or `false`.
+    OpenLicence,
+    /// Whether the data can be read through an API: `true` or `false`.
+    Api,
+    /// Whether no fee is declared: `true` or `false`.
+    Free,
+    /// Whether the dataset is updated on time for its declared frequency, as of the search:
+    /// `true` or `false` (datasets whose freshness cannot be told have neither).
+    Fresh,
+    /// The MQA quality band: `excellent`, `good`, `enough` or `bad`.
+    Quality,
 }
 
 impl Dimension {
     /// Every dimension, in display order.
-    pub const ALL: [Dimension; 8] = [
+    pub const ALL: [Dimension; 14] = [
         Dimension::Municipality,
         Dimension::Publisher,
         Dimension::Theme,
@@ -98,6 +115,12 @@ impl Dimension {
         Dimension::AccessRights,
         Dimension::ConformsTo,
         Dimension::HvdCategory,
+        Dimension::Reuse,
+        Dimension::OpenLicence,
+        Dimension::Api,
+        Dimension::Free,
+        Dimension::Fresh,
+        Dimension::Quality,
     ];
 
     /// The name used in the API and the schema.
@@ -111,7 +134,21 @@ impl Dimension {
             Dimension::AccessRights => "access_rights",
             Dimension::ConformsTo => "conforms_to",
             Dimension::HvdCategory => "hvd_category",
+            Dimension::Reuse => "reuse",
+            Dimension::OpenLicence => "open_licence",
+            Dimension::Api => "api",
+            Dimension::Free => "free",
+            Dimension::Fresh => "fresh",
+            Dimension::Quality => "quality",
         }
+    }
+
+    /// Whether its values are `true` and `false`.
+    pub fn is_yes_no(self) -> bool {
+        matches!(
+            self,
+            Dimension::OpenLicence | Dimension::Api | Dimension::Free | Dimension::Fresh
+        )
     }
 
     /// The dimension with this API name.
@@ -119,8 +156,13 @@ impl Dimension {
         Self::ALL.into_iter().find(|d| d.name() == name)
     }
 
-    fn values(self, view: &DatasetView) -> Vec<String> {
+    /// The values a dataset has, as indexed (none for [`Dimension::Fresh`], which is told at
+    /// search time from the `due` field).
+    fn values(self, input: &IndexInput<'_>) -> Vec<String> {
+        let view = input.view;
         let opt = |o: &Option<String>| o.iter().cloned().collect::<Vec<_>>();
+        let yes_no = |b: bool| vec![b.to_string()];
+        let licence = view.license.as_deref().and_then(labels::licence);
         match self {
             // A dataset without a publisher counts under its source's organisation.
             Dimension::Municipality => view.municipality_code.clone().into_iter().collect(),
@@ -136,6 +178,19 @@ impl Dimension {
             Dimension::AccessRights => opt(&view.access_rights),
             Dimension::ConformsTo => view.conforms_to.clone(),
             Dimension::HvdCategory => view.hvd_categories.clone(),
+            Dimension::Reuse => vec![
+                match licence {
+                    Some(l) if l.commercial() => "commercial",
+                    Some(_) => "non_commercial",
+                    None => "unknown",
+                }
+                .to_string(),
+            ],
+            Dimension::OpenLicence => yes_no(licence.is_some_and(|l| l.open())),
+            Dimension::Api => yes_no(view.offers_api()),
+            Dimension::Free => yes_no(view.fee.is_none()),
+            Dimension::Fresh => Vec::new(),
+            Dimension::Quality => input.quality.iter().map(|b| b.to_string()).collect(),
         }
     }
 }
@@ -169,6 +224,10 @@ pub struct SearchRequest {
     pub modified_from: Option<i64>,
     /// Only datasets modified before this time (Unix seconds, UTC).
     pub modified_before: Option<i64>,
+    /// Only datasets whose temporal coverage reaches to this time or later (Unix seconds).
+    pub temporal_from: Option<i64>,
+    /// Only datasets whose temporal coverage starts at this time or earlier (Unix seconds).
+    pub temporal_until: Option<i64>,
 }
 
 /// The publisher as stored with a hit.
@@ -234,6 +293,8 @@ pub struct IndexInput<'a> {
     pub municipality_names: &'a [String],
     /// When it appeared or last changed in samla (Unix seconds).
     pub changed: i64,
+    /// Its MQA quality band's key (`excellent`, `good`, `enough`, `bad`), when scored.
+    pub quality: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -252,6 +313,11 @@ struct Fields {
     modified: Field,
     /// When the dataset appeared or last changed in samla.
     changed: Field,
+    /// Until when it is on time for its declared frequency (none when that cannot be told).
+    due: Field,
+    /// Its temporal coverage (an open end as the farthest time the index holds).
+    temporal_start: Field,
+    temporal_end: Field,
     /// Every dimension's values in one facet field, as `/<dimension>/<value>`: one term
     /// dictionary per segment instead of eight (each costs a commit a fixed amount of work).
     facets: Field,
@@ -311,6 +377,9 @@ fn schema() -> (Schema, Fields) {
         ),
         modified: b.add_date_field("modified", FAST),
         changed: b.add_date_field("changed", FAST),
+        due: b.add_date_field(DUE, FAST),
+        temporal_start: b.add_date_field("temporal_start", FAST),
+        temporal_end: b.add_date_field("temporal_end", FAST),
         facets: b.add_facet_field(FACETS, FacetOptions::default()),
     };
     (b.build(), fields)
@@ -368,6 +437,9 @@ const INDEXING_THREADS: usize = 2;
 
 /// The facet field's name.
 const FACETS: &str = "facets";
+
+/// The `due` field's name.
+const DUE: &str = "due";
 
 /// The facet every value of `dim` sits under.
 fn facet_root(dim: Dimension) -> tantivy::schema::Facet {
@@ -521,8 +593,25 @@ impl Indexer {
             d.add_date(f.modified, index_time(m.timestamp()));
         }
         d.add_date(f.changed, index_time(input.changed));
+        match freshness::due(v.modified_at(), v.accrual_periodicity.as_deref()) {
+            Ok(Some(due)) => d.add_date(f.due, index_time(due.until.timestamp())),
+            Ok(None) => d.add_date(f.due, index_time(i64::MAX)),
+            Err(_) => {}
+        }
+        if let Some(t) = &v.temporal {
+            let at = |s: &Option<String>| {
+                s.as_deref()
+                    .and_then(normalize::date)
+                    .map(|d| d.timestamp())
+            };
+            let (start, end) = (at(&t.start), at(&t.end));
+            if start.is_some() || end.is_some() {
+                d.add_date(f.temporal_start, index_time(start.unwrap_or(i64::MIN)));
+                d.add_date(f.temporal_end, index_time(end.unwrap_or(i64::MAX)));
+            }
+        }
         for dim in Dimension::ALL {
-            for value in dim.values(v) {
+            for value in dim.values(input) {
                 d.add_facet(f.facets, facet_value(dim, &value));
             }
         }
@@ -860,17 +949,31 @@ impl Indexer {
                 |q| self.text_query(q, &searcher),
             ),
         )];
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let date_range = |field: Field, from: Bound<i64>, to: Bound<i64>| -> Box<dyn Query> {
+            let at = |secs: i64| Term::from_field_date(field, index_time(secs));
+            Box::new(tantivy::query::RangeQuery::new(from.map(at), to.map(at)))
+        };
         for dim in Dimension::ALL {
             let values: Vec<(Occur, Box<dyn Query>)> = req
                 .filters
                 .iter()
                 .filter(|(d, _)| *d == dim)
                 .map(|(_, v)| {
-                    let term = Term::from_facet(f.facets, &facet_value(dim, v));
-                    (
-                        Occur::Should,
-                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
-                    )
+                    let query: Box<dyn Query> = if dim == Dimension::Fresh {
+                        // On time until `due`: due now or later is fresh, before now is not.
+                        if v == "true" {
+                            date_range(f.due, Bound::Included(now), Bound::Unbounded)
+                        } else {
+                            date_range(f.due, Bound::Unbounded, Bound::Excluded(now))
+                        }
+                    } else {
+                        let term = Term::from_facet(f.facets, &facet_value(dim, v));
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+                    };
+                    (Occur::Should, query)
                 })
                 .collect();
             if !values.is_empty() {
@@ -878,17 +981,28 @@ impl Indexer {
             }
         }
         if req.modified_from.is_some() || req.modified_before.is_some() {
-            let at = |secs: i64| Term::from_field_date(f.modified, index_time(secs));
             clauses.push((
                 Occur::Must,
-                Box::new(tantivy::query::RangeQuery::new(
-                    req.modified_from.map_or(std::ops::Bound::Unbounded, |s| {
-                        std::ops::Bound::Included(at(s))
-                    }),
-                    req.modified_before.map_or(std::ops::Bound::Unbounded, |s| {
-                        std::ops::Bound::Excluded(at(s))
-                    }),
-                )),
+                date_range(
+                    f.modified,
+                    req.modified_from.map_or(Bound::Unbounded, Bound::Included),
+                    req.modified_before
+                        .map_or(Bound::Unbounded, Bound::Excluded),
+                ),
+            ));
+        }
+        // Coverage that overlaps the asked period: it starts before the period ends and ends
+        // after it starts.
+        if let Some(until) = req.temporal_until {
+            clauses.push((
+                Occur::Must,
+                date_range(f.temporal_start, Bound::Unbounded, Bound::Included(until)),
+            ));
+        }
+        if let Some(from) = req.temporal_from {
+            clauses.push((
+                Occur::Must,
+                date_range(f.temporal_end, Bound::Included(from), Bound::Unbounded),
             ));
         }
         let query = BooleanQuery::new(clauses);
@@ -905,6 +1019,9 @@ impl Indexer {
             facet_collector.add_facet(facet_root(dim));
         }
         let facet_handle = multi.add_collector(facet_collector);
+        let fresh_handle = multi.add_collector(FreshCount {
+            now: index_time(now),
+        });
         // Newest first by a date: samla's change time for feeds, else the published one (also
         // without a query, where no score orders anything).
         let by_date = match req.sort {
@@ -931,8 +1048,20 @@ impl Indexer {
         };
         let total = count.extract(&mut fruits);
         let counts = facet_handle.extract(&mut fruits);
+        let (on_time, overdue) = fresh_handle.extract(&mut fruits);
         let mut facets = BTreeMap::new();
-        for dim in Dimension::ALL {
+        facets.insert(
+            Dimension::Fresh,
+            [("true", on_time), ("false", overdue)]
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(v, n)| (v.to_string(), n))
+                .collect(),
+        );
+        for dim in Dimension::ALL
+            .into_iter()
+            .filter(|d| *d != Dimension::Fresh)
+        {
             let mut values: Vec<(String, u64)> = counts
                 .get(facet_root(dim))
                 .map(|(facet, n)| {
@@ -965,6 +1094,63 @@ impl Indexer {
             facets,
             corrected: None,
         })
+    }
+}
+
+/// Counts the datasets found that are on time (`due` now or later) and overdue (`due` before
+/// now), for the `fresh` facet: freshness changes with the clock, so it is told at search time.
+struct FreshCount {
+    now: DateTime,
+}
+
+struct FreshSegment {
+    due: tantivy::columnar::Column<DateTime>,
+    now: DateTime,
+    on_time: u64,
+    overdue: u64,
+}
+
+impl Collector for FreshCount {
+    type Fruit = (u64, u64);
+    type Child = FreshSegment;
+
+    fn for_segment(
+        &self,
+        _: tantivy::SegmentOrdinal,
+        segment: &tantivy::SegmentReader,
+    ) -> tantivy::Result<FreshSegment> {
+        Ok(FreshSegment {
+            due: segment.fast_fields().date(DUE)?,
+            now: self.now,
+            on_time: 0,
+            overdue: 0,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<(u64, u64)>) -> tantivy::Result<(u64, u64)> {
+        Ok(fruits
+            .into_iter()
+            .fold((0, 0), |(a, b), (c, d)| (a + c, b + d)))
+    }
+}
+
+impl SegmentCollector for FreshSegment {
+    type Fruit = (u64, u64);
+
+    fn collect(&mut self, doc: tantivy::DocId, _: tantivy::Score) {
+        match self.due.first(doc) {
+            Some(due) if due >= self.now => self.on_time += 1,
+            Some(_) => self.overdue += 1,
+            None => {}
+        }
+    }
+
+    fn harvest(self) -> (u64, u64) {
+        (self.on_time, self.overdue)
     }
 }
 

@@ -66,41 +66,52 @@ pub fn expected_interval(frequency: &str) -> Option<Option<Duration>> {
     }
 }
 
+/// When a dataset's next update is due, and until when it counts as on time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Due {
+    /// The last modification plus the declared interval.
+    pub due: DateTime<Utc>,
+    /// `due` plus a tenth of the interval (at least a day).
+    pub until: DateTime<Utc>,
+}
+
+/// When a dataset last modified at `modified`, declared to update at `frequency`, is due
+/// (see [`Due`]). `Ok(None)`: never (declared never to change). `Err(reason)`: cannot be told
+/// (`no_frequency`, `no_rhythm`, `no_modified`).
+pub fn due(
+    modified: Option<DateTime<Utc>>,
+    frequency: Option<&str>,
+) -> Result<Option<Due>, &'static str> {
+    let frequency = frequency.ok_or("no_frequency")?;
+    let interval = match expected_interval(frequency) {
+        None => return Err("no_rhythm"),
+        Some(None) => return Ok(None),
+        Some(Some(interval)) => interval,
+    };
+    let modified = modified.ok_or("no_modified")?;
+    let due = modified + interval;
+    let tolerance = (interval / 10).max(Duration::days(1));
+    Ok(Some(Due {
+        due,
+        until: due + tolerance,
+    }))
+}
+
 /// Freshness of a dataset last modified at `modified`, declared to update at `frequency`, as
-/// of `now`. A tenth of the interval (at least a day) is allowed before it counts as overdue.
+/// of `now` (see [`due`]).
 pub fn freshness(
     modified: Option<DateTime<Utc>>,
     frequency: Option<&str>,
     now: DateTime<Utc>,
 ) -> Freshness {
-    let Some(frequency) = frequency else {
-        return Freshness::Unknown {
-            reason: "no_frequency",
-        };
-    };
-    let interval = match expected_interval(frequency) {
-        None => {
-            return Freshness::Unknown {
-                reason: "no_rhythm",
-            };
-        }
-        Some(None) => return Freshness::OnTime { due: None },
-        Some(Some(interval)) => interval,
-    };
-    let Some(modified) = modified else {
-        return Freshness::Unknown {
-            reason: "no_modified",
-        };
-    };
-    let due = modified + interval;
-    let tolerance = (interval / 10).max(Duration::days(1));
-    if now <= due + tolerance {
-        Freshness::OnTime { due: Some(due) }
-    } else {
-        Freshness::Overdue {
-            due,
-            days: (now - due).num_days(),
-        }
+    match due(modified, frequency) {
+        Err(reason) => Freshness::Unknown { reason },
+        Ok(None) => Freshness::OnTime { due: None },
+        Ok(Some(d)) if now <= d.until => Freshness::OnTime { due: Some(d.due) },
+        Ok(Some(d)) => Freshness::Overdue {
+            due: d.due,
+            days: (now - d.due).num_days(),
+        },
     }
 }
 

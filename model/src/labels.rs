@@ -214,13 +214,44 @@ pub struct Licence {
     pub label: &'static str,
     /// Lower-case loose names (CKAN `license_id`s, SPDX ids, common spellings).
     pub aliases: &'static [&'static str],
+    /// What it lets a reuser do.
+    pub terms: Terms,
 }
 
-const fn l(iri: &'static str, label: &'static str, aliases: &'static [&'static str]) -> Licence {
+/// What a licence lets a reuser do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Terms {
+    /// Any use, commercial too, and adapted works (an open licence by the Open Definition).
+    Open,
+    /// Commercial use, but no adapted works (CC BY-ND).
+    Commercial,
+    /// No commercial use (the CC NC licences).
+    NonCommercial,
+}
+
+impl Licence {
+    /// Whether it allows commercial use.
+    pub fn commercial(&self) -> bool {
+        self.terms != Terms::NonCommercial
+    }
+
+    /// Whether it is an open licence (the Open Definition: any use, adaptations too).
+    pub fn open(&self) -> bool {
+        self.terms == Terms::Open
+    }
+}
+
+const fn l(
+    iri: &'static str,
+    label: &'static str,
+    aliases: &'static [&'static str],
+    terms: Terms,
+) -> Licence {
     Licence {
         iri,
         label,
         aliases,
+        terms,
     }
 }
 
@@ -238,36 +269,43 @@ pub const LICENCES: &[Licence] = &[
             "ccby",
             "ccby4.0",
         ],
+        Terms::Open,
     ),
     l(
         "http://creativecommons.org/publicdomain/zero/1.0/",
         "CC0 1.0",
         &["cc0", "cc0-1.0", "cc-zero", "cc0 1.0", "odc-pddl"],
+        Terms::Open,
     ),
     l(
         "http://creativecommons.org/licenses/by-sa/4.0/",
         "CC BY-SA 4.0",
         &["cc-by-sa", "cc-by-sa-4.0", "cc by-sa 4.0"],
+        Terms::Open,
     ),
     l(
         "http://creativecommons.org/licenses/by-nc/4.0/",
         "CC BY-NC 4.0",
         &["cc-nc", "cc-by-nc", "cc-by-nc-4.0"],
+        Terms::NonCommercial,
     ),
     l(
         "http://creativecommons.org/licenses/by-nd/4.0/",
         "CC BY-ND 4.0",
         &["cc-by-nd", "cc-by-nd-4.0"],
+        Terms::Commercial,
     ),
     l(
         "http://creativecommons.org/licenses/by-nc-sa/4.0/",
         "CC BY-NC-SA 4.0",
         &["cc-by-nc-sa", "cc-by-nc-sa-4.0"],
+        Terms::NonCommercial,
     ),
     l(
         "http://creativecommons.org/licenses/by-nc-nd/4.0/",
         "CC BY-NC-ND 4.0",
         &["cc-by-nc-nd", "cc-by-nc-nd-4.0"],
+        Terms::NonCommercial,
     ),
 ];
 

@@ -67,6 +67,9 @@ pub struct DistributionView {
     /// `dcat:byteSize` as published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub byte_size: Option<String>,
+    /// `dcat:accessService`: the data service it is served through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_service: Option<String>,
 }
 
 /// The temporal coverage.
@@ -130,6 +133,9 @@ pub struct DatasetView {
     pub contact_point: Option<ContactView>,
     /// Distributions, ordered by IRI.
     pub distributions: Vec<DistributionView>,
+    /// The fee declared (`schema:offers`): its description, else the offer's IRI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<String>,
 }
 
 /// Lookups by subject and predicate in one dataset's graph. The triples are taken in runs of
@@ -290,6 +296,7 @@ impl DatasetView {
                     license: g.first(ds, dcterms::LICENSE),
                     rights: g.first(ds, dcterms::RIGHTS),
                     byte_size: g.first(ds, dcat::BYTE_SIZE),
+                    access_service: g.first(ds, dcat::ACCESS_SERVICE),
                     uri: d,
                 }
             })
@@ -311,6 +318,22 @@ impl DatasetView {
             .collect();
         media_types.sort();
         media_types.dedup();
+        // schema.org is written with either scheme.
+        let https_offers = NamedNodeRef::new_unchecked("https://schema.org/offers");
+        let fee = g
+            .first(iri, schema::OFFERS)
+            .or_else(|| g.first(iri, https_offers))
+            .map(|offer| {
+                let https_description =
+                    NamedNodeRef::new_unchecked("https://schema.org/description");
+                let description = g.lang_map(&offer, schema::DESCRIPTION);
+                let description = if description.is_empty() {
+                    g.lang_map(&offer, https_description)
+                } else {
+                    description
+                };
+                pick(&description, "sv").map_or(offer.clone(), str::to_string)
+            });
         let license = g
             .first(iri, dcterms::LICENSE)
             .or_else(|| distributions.iter().find_map(|d| d.license.clone()));
@@ -338,6 +361,7 @@ impl DatasetView {
             landing_page: g.first(iri, dcat::LANDING_PAGE),
             contact_point,
             distributions,
+            fee,
         }
     }
 
@@ -356,6 +380,45 @@ impl DatasetView {
         self.distributions
             .iter()
             .flat_map(|d| d.access_urls.iter().chain(&d.download_urls))
+    }
+
+    /// Whether the dataset can be read through an API: a distribution served by a data
+    /// service (`dcat:accessService`), of a service file type (WMS, WFS, …, SPARQL), or at
+    /// the address of one (a host `api.…`, a path segment `api`, `sparql`, `wms`, `wfs`,
+    /// `rest`, `graphql`, `odata`, an EntryStore `store` or `rowstore`, an OGC `service=`
+    /// parameter).
+    pub fn offers_api(&self) -> bool {
+        const SERVICE_FORMATS: &[&str] = &["_SRVC", "/SPARQLQ", "/REST", "/GRAPHQL", "/OAPIF"];
+        const SERVICE_SEGMENTS: &[&str] = &[
+            "api", "sparql", "wms", "wfs", "wmts", "wcs", "rest", "graphql", "odata", "store",
+            "rowstore", "ows", "arcgis",
+        ];
+        let service_url = |u: &String| {
+            let Ok(url) = url::Url::parse(u) else {
+                return false;
+            };
+            url.host_str().is_some_and(|h| h.starts_with("api."))
+                || url.path_segments().is_some_and(|mut segments| {
+                    segments.any(|s| SERVICE_SEGMENTS.contains(&s.to_ascii_lowercase().as_str()))
+                })
+                || url
+                    .query_pairs()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("service"))
+        };
+        self.distributions.iter().any(|d| {
+            d.access_service.is_some()
+                || d.format.as_deref().is_some_and(|f| {
+                    let f = f.to_ascii_uppercase();
+                    SERVICE_FORMATS.iter().any(|s| f.ends_with(s))
+                })
+                || d.media_type
+                    .as_deref()
+                    .is_some_and(|m| m.contains("sparql"))
+                || d.access_urls
+                    .iter()
+                    .chain(&d.download_urls)
+                    .any(service_url)
+        })
     }
 
     /// When the dataset was last modified (else issued), parsed.

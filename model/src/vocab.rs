@@ -24,6 +24,7 @@ pub mod dcat {
         THEME = "theme", CONTACT_POINT = "contactPoint", LANDING_PAGE = "landingPage",
         ACCESS_URL = "accessURL", DOWNLOAD_URL = "downloadURL", MEDIA_TYPE = "mediaType",
         BYTE_SIZE = "byteSize", START_DATE = "startDate", END_DATE = "endDate", CATALOG_PROP = "catalog",
+        ACCESS_SERVICE = "accessService", ENDPOINT_URL = "endpointURL",
     );
 }
 
@@ -59,7 +60,7 @@ pub mod hydra {
 }
 
 pub mod schema {
-    terms!("http://schema.org/"; START_DATE = "startDate", END_DATE = "endDate");
+    terms!("http://schema.org/"; START_DATE = "startDate", END_DATE = "endDate", OFFERS = "offers", DESCRIPTION = "description");
 }
 
 pub mod xsd {

@@ -22,7 +22,9 @@ pub mod runner;
 use samla_config::SourceConfig;
 use samla_harvester::{Harvester, PageMemos, RECORD_CHANNEL_CAPACITY, RunOutput, RunReport};
 use samla_indexer::{IndexError, IndexInput, Indexer};
+use samla_model::quality::{self, Band, LinkState};
 use samla_model::run::{Outcome, Reason, RunState};
+use samla_model::shacl::Shapes;
 use samla_model::view::DatasetView;
 use samla_model::{DatasetId, DatasetRecord, OrganisationDirectory, record};
 use samla_store::{Applied, GroupApplied, RunInput, RunRow, Store, StoreError, StoredDataset};
@@ -115,6 +117,53 @@ pub struct Pipeline {
     harvesting: AtomicUsize,
     /// Woken when a run stops harvesting and when the index publishes.
     wake: Notify,
+    /// How the index scores quality.
+    scoring: Scoring,
+}
+
+/// How a dataset's quality band is scored for the index: with the shapes and options the
+/// quality report uses, and the link-check results stored so far.
+#[derive(Clone)]
+pub struct Scoring {
+    shapes: Arc<Shapes>,
+    options: quality::Options,
+}
+
+impl Default for Scoring {
+    fn default() -> Self {
+        Self::new(
+            Arc::new(Shapes::dcat_ap_core()),
+            quality::Options::default(),
+        )
+    }
+}
+
+impl Scoring {
+    /// Scoring with these shapes and options.
+    pub fn new(shapes: Arc<Shapes>, options: quality::Options) -> Self {
+        Self { shapes, options }
+    }
+
+    /// The band of the dataset `view` whose canonical graph is `ntriples`; `None` when the
+    /// graph does not parse or the links cannot be read.
+    fn band(&self, store: &Store, view: &DatasetView, ntriples: &str) -> Option<Band> {
+        let triples = record::parse_canonical(ntriples).ok()?;
+        let conforms = self.shapes.validate(&triples).conforms;
+        let states = store
+            .link_states(view.link_urls().map(String::as_str))
+            .ok()?;
+        let link = |url: &str| match states.get(url) {
+            Some(true) => LinkState::Ok,
+            Some(false) => LinkState::Broken,
+            None => LinkState::Unchecked,
+        };
+        let cx = quality::Context {
+            link: &link,
+            conforms: Some(conforms),
+            options: self.options,
+        };
+        Some(quality::score(view, &cx).band)
+    }
 }
 
 /// A queued run and where its result goes: what it changed, and the store change sequence
@@ -156,7 +205,15 @@ impl Pipeline {
             queue: std::sync::Mutex::new(Vec::new()),
             harvesting: AtomicUsize::new(0),
             wake: Notify::new(),
+            scoring: Scoring::default(),
         }
+    }
+
+    /// The same pipeline, scoring quality for the index with these shapes and options (those
+    /// of the quality report).
+    pub fn with_scoring(mut self, scoring: Scoring) -> Self {
+        self.scoring = scoring;
+        self
     }
 
     /// The same pipeline, ranking sources of these organisations (codes) as private.
@@ -359,10 +416,11 @@ impl Pipeline {
             return result; // applied by an earlier leader's group
         }
         let group = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
-        let (store, index, directory) = (
+        let (store, index, directory, scoring) = (
             Arc::clone(&self.store),
             Arc::clone(&self.index),
             Arc::clone(&self.directory),
+            self.scoring.clone(),
         );
         let applying = tokio::task::spawn_blocking(move || {
             let (runs, replies): (Vec<_>, Vec<_>) = group.into_iter().unzip();
@@ -374,7 +432,8 @@ impl Pipeline {
                 .apply_runs(runs)
                 .map_err(PipelineError::from)
                 .and_then(|group| {
-                    let staged = index_group(&store, &index, &directory, &group, &source_ids)?;
+                    let staged =
+                        index_group(&store, &index, &directory, &scoring, &group, &source_ids)?;
                     Ok(group
                         .runs
                         .into_iter()
@@ -489,9 +548,42 @@ impl Pipeline {
         results
     }
 
+    /// Indexes these datasets again as the store holds them (what the index derives from
+    /// other state, such as the quality band from link checks, changed); returns how many.
+    pub async fn refresh(&self, ids: Vec<String>) -> Result<u64, PipelineError> {
+        let _leader = self.apply.lock().await;
+        let (store, index, directory, scoring) = (
+            Arc::clone(&self.store),
+            Arc::clone(&self.index),
+            Arc::clone(&self.directory),
+            self.scoring.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let seq = store.change_seq()?;
+            let mut remove = Vec::new();
+            let mut stored = Vec::new();
+            for id in ids {
+                match store.winner(&id)? {
+                    Some(w) => match stored_view(&w) {
+                        Some(view) => stored.push((view, w)),
+                        None => remove.push(id),
+                    },
+                    None => remove.push(id),
+                }
+            }
+            let docs: Vec<Doc<'_>> = stored
+                .iter()
+                .map(|(view, d)| Doc::stored(view, d))
+                .collect();
+            let inputs = inputs(&store, &directory, &scoring, &docs);
+            Ok(index.update(&remove, inputs.iter().map(Input::get), seq)?)
+        })
+        .await?
+    }
+
     /// Rebuilds the index from the store, without the network. Returns the datasets indexed.
     pub fn reindex(&self) -> Result<u64, PipelineError> {
-        reindex(&self.store, &self.index, &self.directory)
+        reindex(&self.store, &self.index, &self.directory, &self.scoring)
     }
 
     /// Rebuilds the index if it has not caught up with the store (after a crash).
@@ -511,6 +603,7 @@ fn index_group(
     store: &Store,
     index: &Indexer,
     directory: &OrganisationDirectory,
+    scoring: &Scoring,
     group: &GroupApplied,
     source_ids: &[String],
 ) -> Result<Option<u64>, PipelineError> {
@@ -533,7 +626,7 @@ fn index_group(
         }
     }
     let mut remove = Vec::new();
-    let mut looked_up: Vec<(DatasetView, String, Option<String>, i64)> = Vec::new();
+    let mut looked_up: Vec<(DatasetView, StoredDataset)> = Vec::new();
     let mut reused: Vec<(&DatasetRecord, String)> = Vec::new();
     for id in &group.lookups {
         match store.winner(id)? {
@@ -541,12 +634,7 @@ fn index_group(
             Some(w) => match written.get(&(id.as_str(), w.source_id.as_str())) {
                 Some(r) if r.hash == w.hash => reused.push((r, w.source_id)),
                 _ => match stored_view(&w) {
-                    Some(view) => looked_up.push((
-                        view,
-                        w.source_id,
-                        w.municipality_code,
-                        w.last_changed.timestamp(),
-                    )),
+                    Some(view) => looked_up.push((view, w)),
                     None => remove.push(id.clone()),
                 },
             },
@@ -554,38 +642,85 @@ fn index_group(
     }
     // What this group wrote changed now (the store stamps it with the same apply).
     let now = chrono::Utc::now().timestamp();
-    let views: Vec<(&DatasetView, &str, Option<&str>, i64)> = direct
+    let docs: Vec<Doc<'_>> = direct
         .iter()
-        .map(|(r, s)| (&r.view, *s, r.municipality_code.as_deref(), now))
-        .chain(
-            reused
-                .iter()
-                .map(|(r, s)| (&r.view, s.as_str(), r.municipality_code.as_deref(), now)),
-        )
-        .chain(
-            looked_up
-                .iter()
-                .map(|(v, s, code, changed)| (v, s.as_str(), code.as_deref(), *changed)),
-        )
-        .collect();
-    let names: Vec<Vec<String>> = views
-        .iter()
-        .map(|(_, _, code, _)| municipality_names(directory, *code))
+        .map(|(r, s)| Doc::written(r, s, now))
+        .chain(reused.iter().map(|(r, s)| Doc::written(r, s, now)))
+        .chain(looked_up.iter().map(|(view, w)| Doc::stored(view, w)))
         .collect();
     index.stage(
         &remove,
-        views
+        inputs(store, directory, scoring, &docs)
             .iter()
-            .zip(&names)
-            .map(|((view, source_id, _, changed), n)| IndexInput {
-                view,
-                source_id,
-                municipality_names: n,
-                changed: *changed,
-            }),
+            .map(Input::get),
         seq,
     )?;
     Ok(Some(seq))
+}
+
+/// A dataset to index, with what its index entry is made from.
+struct Doc<'a> {
+    view: &'a DatasetView,
+    ntriples: &'a str,
+    source_id: &'a str,
+    municipality_code: Option<&'a str>,
+    changed: i64,
+}
+
+impl<'a> Doc<'a> {
+    fn written(r: &'a DatasetRecord, source_id: &'a str, changed: i64) -> Self {
+        Self {
+            view: &r.view,
+            ntriples: &r.ntriples,
+            source_id,
+            municipality_code: r.municipality_code.as_deref(),
+            changed,
+        }
+    }
+
+    fn stored(view: &'a DatasetView, d: &'a StoredDataset) -> Self {
+        Self {
+            view,
+            ntriples: &d.ntriples,
+            source_id: &d.source_id,
+            municipality_code: d.municipality_code.as_deref(),
+            changed: d.last_changed.timestamp(),
+        }
+    }
+}
+
+/// What the index is given for a [`Doc`], owned: its municipality's names and its band.
+struct Input<'a> {
+    doc: &'a Doc<'a>,
+    names: Vec<String>,
+    band: Option<Band>,
+}
+
+impl Input<'_> {
+    fn get(&self) -> IndexInput<'_> {
+        IndexInput {
+            view: self.doc.view,
+            source_id: self.doc.source_id,
+            municipality_names: &self.names,
+            changed: self.doc.changed,
+            quality: self.band.map(Band::key),
+        }
+    }
+}
+
+fn inputs<'a>(
+    store: &Store,
+    directory: &OrganisationDirectory,
+    scoring: &Scoring,
+    docs: &'a [Doc<'a>],
+) -> Vec<Input<'a>> {
+    docs.iter()
+        .map(|doc| Input {
+            doc,
+            names: municipality_names(directory, doc.municipality_code),
+            band: scoring.band(store, doc.view, doc.ntriples),
+        })
+        .collect()
 }
 
 /// The view of a stored record, or `None` (logged) when its graph does not parse.
@@ -609,25 +744,23 @@ pub fn reindex(
     store: &Store,
     index: &Indexer,
     directory: &OrganisationDirectory,
+    scoring: &Scoring,
 ) -> Result<u64, PipelineError> {
     let seq = store.change_seq()?;
-    let mut docs: Vec<(DatasetView, String, Vec<String>, i64)> = Vec::new();
+    let mut stored: Vec<(DatasetView, StoredDataset)> = Vec::new();
     let mut bad = 0u64;
     store.for_each_dataset(|d| match stored_view(&d) {
-        Some(view) => {
-            let names = municipality_names(directory, d.municipality_code.as_deref());
-            docs.push((view, d.source_id, names, d.last_changed.timestamp()));
-        }
+        Some(view) => stored.push((view, d)),
         None => bad += 1,
     })?;
+    let docs: Vec<Doc<'_>> = stored
+        .iter()
+        .map(|(view, d)| Doc::stored(view, d))
+        .collect();
     let n = index.rebuild(
-        docs.iter()
-            .map(|(view, source_id, names, changed)| IndexInput {
-                view,
-                source_id,
-                municipality_names: names,
-                changed: *changed,
-            }),
+        inputs(store, directory, scoring, &docs)
+            .iter()
+            .map(Input::get),
         seq,
     )?;
     if bad > 0 {

@@ -869,12 +869,60 @@ impl Simulator {
         }
 
         // Distributions.
-        let licence = match (c.no_licence || i % 9 == 4, r("lic") % 4) {
+        let licence = match (c.no_licence || i % 9 == 4, r("lic") % 10) {
             (true, _) => None,
-            (false, 0) => Some("http://creativecommons.org/publicdomain/zero/1.0/"),
-            (false, 1) => Some("https://creativecommons.org/licenses/by/4.0"),
+            (false, 0..=2) => Some("http://creativecommons.org/publicdomain/zero/1.0/"),
+            (false, 3 | 4) => Some("https://creativecommons.org/licenses/by/4.0"),
+            // Some publishers keep commercial reuse to themselves.
+            (false, 5) => Some("http://creativecommons.org/licenses/by-nc/4.0/"),
             _ => Some("http://creativecommons.org/licenses/by/4.0/"),
         };
+        // A few datasets are sold: a fee declared as DCAT-AP-SE does (schema:offers).
+        if i % 13 == 6 {
+            let offer = BlankNode::new_unchecked(format!("offer{i}"));
+            g.push(Triple::new(
+                ds.clone(),
+                NamedNode::new_unchecked("http://schema.org/offers"),
+                offer.clone(),
+            ));
+            g.iri(&offer, RDF_TYPE, "http://schema.org/Offer");
+            g.lit(
+                &offer,
+                "http://schema.org/description",
+                "Avgift enligt kommunens taxa för utlämnande av data.",
+                Some("sv"),
+            );
+        }
+        // A dataset of one year, or of the years before, covers that period.
+        // Some datasets cover a year, some run on from a start, the historic ones the years
+        // before.
+        let period: Option<(String, Option<String>)> = match (variant, i % 8) {
+            (Some("historik"), _) => Some(("2000-01-01".into(), Some("2018-12-31".into()))),
+            (_, 1 | 5) => {
+                let year = 2019 + r("period") % 7;
+                Some((format!("{year}-01-01"), Some(format!("{year}-12-31"))))
+            }
+            (_, 3) => Some(("2015-01-01".into(), None)),
+            _ => None,
+        };
+        if let Some((start, end)) = period {
+            let t = BlankNode::new_unchecked(format!("period{i}"));
+            g.push(Triple::new(
+                ds.clone(),
+                NamedNode::new_unchecked(format!("{DCT}temporal")),
+                t.clone(),
+            ));
+            g.iri(&t, RDF_TYPE, &format!("{DCT}PeriodOfTime"));
+            g.typed(
+                &t,
+                &format!("{DCAT}startDate"),
+                &start,
+                &format!("{XSD}date"),
+            );
+            if let Some(end) = end {
+                g.typed(&t, &format!("{DCAT}endDate"), &end, &format!("{XSD}date"));
+            }
+        }
         let kinds: &[(&str, &str, &str)] = match r("dist") % 3 {
             0 => &[(
                 "csv",
@@ -890,6 +938,11 @@ impl Simulator {
                 ("geojson", "GeoJSON", "application/geo+json"),
             ],
             _ => &[
+                (
+                    "csv",
+                    "http://publications.europa.eu/resource/authority/file-type/CSV",
+                    "text/csv",
+                ),
                 (
                     "json",
                     "http://publications.europa.eu/resource/authority/file-type/JSON",

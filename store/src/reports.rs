@@ -7,7 +7,7 @@
 
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -100,6 +100,29 @@ impl Store {
         rows.map(|r| r.map(|row| (row.url.clone(), row)))
             .collect::<Result<_, _>>()
             .map_err(|e| self.err(e))
+    }
+
+    /// Whether each of `urls` answered at its last check (`true`), failed (`false`), or was not
+    /// checked yet (absent).
+    pub fn link_states<'a>(
+        &self,
+        urls: impl IntoIterator<Item = &'a str>,
+    ) -> Result<HashMap<String, bool>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT ok FROM links WHERE url = ?1")
+            .map_err(|e| self.err(e))?;
+        let mut states = HashMap::new();
+        for url in urls {
+            let ok: Option<bool> = stmt
+                .query_row([url], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.err(e))?;
+            if let Some(ok) = ok {
+                states.insert(url.to_string(), ok);
+            }
+        }
+        Ok(states)
     }
 
     /// Logs searches (a batch in one transaction).

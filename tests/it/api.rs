@@ -262,6 +262,157 @@ async fn misspelt_words_are_corrected_and_said() {
     );
 }
 
+/// The questions a company asks before it reuses data are filters and facets: may I use it
+/// commercially, is the licence open, is there an API, is it free, is it kept up to date, is
+/// the metadata good, does it cover the period I need. Each dimension's values split the
+/// whole region, and a value that means nothing is a 400 naming its parameter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reuse_questions_are_filters_and_facets() {
+    let r = region(300).await;
+    r.harvest().await;
+    let router = samla_api::router(r.samla.api_state());
+    let search = |query: String| {
+        let router = router.clone();
+        async move {
+            let (status, body) = get(&router, &format!("/api/v1/datasets?{query}"), None).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {body}");
+            json(&body)
+        }
+    };
+    let total = |v: &serde_json::Value| v["total"].as_u64().expect("total");
+    let all = search("per_page=1".into()).await;
+    for (dim, values) in [
+        ("reuse", &["commercial", "non_commercial", "unknown"][..]),
+        ("open_licence", &["true", "false"]),
+        ("api", &["true", "false"]),
+        ("free", &["true", "false"]),
+        ("quality", &["excellent", "good", "enough", "bad"]),
+    ] {
+        let facet: u64 = all["facets"][dim]
+            .as_array()
+            .unwrap_or_else(|| panic!("a {dim} facet: {all}"))
+            .iter()
+            .map(|v| v["count"].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(facet, total(&all), "{dim}: every dataset has one value");
+        let mut filtered = 0;
+        for value in values {
+            filtered += total(&search(format!("{dim}={value}&per_page=1")).await);
+        }
+        assert_eq!(filtered, total(&all), "{dim}: its values split the region");
+    }
+    for (dim, value) in [
+        ("reuse", "non_commercial"),
+        ("free", "false"),
+        ("api", "true"),
+        ("api", "false"),
+    ] {
+        let n = total(&search(format!("{dim}={value}")).await);
+        assert!(n > 0 && n < total(&all), "{dim}={value}: {n}");
+    }
+    // Freshness is told at search time: on time and overdue, never more than the region.
+    let fresh = total(&search("fresh=true".into()).await);
+    let overdue = total(&search("fresh=false".into()).await);
+    assert!(
+        fresh > 0 && fresh + overdue <= total(&all),
+        "{fresh} {overdue}"
+    );
+    assert_eq!(all["facets"]["fresh"][0]["value"], "true", "{all}");
+    // Labels are taken as the values they name.
+    assert_eq!(
+        total(&search("quality=bra".into()).await),
+        total(&search("quality=good".into()).await)
+    );
+
+    // The filter a company types: CSV, CC BY, commercial reuse, an API.
+    let company =
+        search("format=CSV&license=cc-by&reuse=commercial&api=true&per_page=100".into()).await;
+    assert!(total(&company) > 0, "{company}");
+    for hit in company["hits"].as_array().expect("hits") {
+        assert_eq!(
+            hit["license"], "http://creativecommons.org/licenses/by/4.0/",
+            "{hit}"
+        );
+        assert!(
+            hit["formats"]
+                .as_array()
+                .expect("formats")
+                .iter()
+                .any(|f| f == "http://publications.europa.eu/resource/authority/file-type/CSV"),
+            "{hit}"
+        );
+    }
+    assert_eq!(company["facets"]["api"][0]["value"], "true");
+    assert_eq!(company["facets"]["api"].as_array().map(Vec::len), Some(1));
+
+    // Temporal coverage that overlaps the period asked for, open ends included.
+    for (from, to) in [("2021-06-01", "2021-06-30"), ("2016-01-01", "2016-12-31")] {
+        let found = search(format!(
+            "temporal_from={from}&temporal_to={to}&per_page=100"
+        ))
+        .await;
+        let hits = found["hits"].as_array().expect("hits");
+        assert!(!hits.is_empty(), "{from}–{to}: {found}");
+        for hit in hits {
+            let id = hit["id"].as_str().expect("id");
+            let (_, body) = get(&router, &format!("/api/v1/datasets/{id}"), None).await;
+            let temporal = &json(&body)["temporal"];
+            let start = temporal["start"].as_str().unwrap_or("0000");
+            let end = temporal["end"].as_str().unwrap_or("9999");
+            assert!(start <= to && end >= from, "{from}–{to}: {temporal}");
+        }
+    }
+    let (_, year) = get(
+        &router,
+        "/api/v1/datasets?temporal_from=2021&temporal_to=2021",
+        None,
+    )
+    .await;
+    let (_, days) = get(
+        &router,
+        "/api/v1/datasets?temporal_from=2021-01-01&temporal_to=2021-12-31",
+        None,
+    )
+    .await;
+    assert_eq!(
+        total(&json(&year)),
+        total(&json(&days)),
+        "a year is its days"
+    );
+
+    for (bad, parameter) in [
+        ("reuse=maybe", "reuse"),
+        ("api=perhaps", "api"),
+        ("free=", "free"),
+        ("quality=superb", "quality"),
+        ("fresh=2", "fresh"),
+        ("temporal_from=last-year", "temporal_from"),
+        ("temporal_from=2022&temporal_to=2021", "temporal_to"),
+    ] {
+        let (status, body) = get(&router, &format!("/api/v1/datasets?{bad}"), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert_eq!(json(&body)["error"]["parameter"], parameter, "{body}");
+    }
+
+    // The web UI offers them as facets, and keeps them in its links.
+    let (status, page) = get(
+        &router,
+        "/?format=CSV&license=cc-by&reuse=commercial&api=true",
+        Some("text/html"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for words in [
+        "Vidareanvändning",
+        "Kommersiell användning tillåten",
+        "Har API",
+        "id=\"facet-quality\"",
+        "Aktualitet",
+    ] {
+        assert!(page.contains(words), "{words}");
+    }
+}
+
 /// English queries find Swedish datasets through the glossary, and compound words work both
 /// ways: a word finds the compounds it is part of, a compound finds its parts. What matches
 /// as typed ranks first.

@@ -187,12 +187,18 @@ fn link(path: &str, pairs: &[(String, String)]) -> String {
 }
 
 /// The facets the search page offers, in order.
-const FACETS: [Dimension; 7] = [
+const FACETS: [Dimension; 13] = [
     Dimension::Municipality,
     Dimension::Theme,
+    Dimension::Reuse,
+    Dimension::Api,
+    Dimension::Free,
+    Dimension::Fresh,
+    Dimension::Quality,
     Dimension::ConformsTo,
     Dimension::Format,
     Dimension::License,
+    Dimension::OpenLicence,
     Dimension::HvdCategory,
     Dimension::AccessRights,
 ];
@@ -229,6 +235,8 @@ async fn search_page(
     for (key, day) in [
         ("modified_since", params.modified_since),
         ("modified_until", params.modified_until),
+        ("temporal_from", params.temporal_from),
+        ("temporal_to", params.temporal_to),
     ] {
         if let Some(day) = day {
             pairs.push((key.into(), day.to_string()));
@@ -346,6 +354,16 @@ async fn search_page(
             sort_relevance => sorted(false),
             sort_modified => sorted(true),
             feed => format!("{base}{}", link("/api/v1/datasets.atom", &feed_pairs)),
+            dates => [
+                ("modified_since", params.modified_since),
+                ("modified_until", params.modified_until),
+                ("temporal_from", params.temporal_from),
+                ("temporal_to", params.temporal_to),
+            ]
+            .iter()
+            .map(|(name, day)| json!({"name": name, "value": day.map(|d| d.to_string()).unwrap_or_default()}))
+            .collect::<Vec<_>>(),
+            dated => params.modified_since.is_some() || params.modified_until.is_some() || params.temporal_from.is_some() || params.temporal_to.is_some(),
         },
     ))
 }
@@ -527,13 +545,9 @@ async fn coverage(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
             Some(q) => {
                 let params = SearchParams {
                     q: Some(q.clone()),
-                    filters: Vec::new(),
-                    sort: samla_indexer::SortOrder::Relevance,
-                    page: 1,
                     per_page: 1,
                     lang: page.lang.to_string(),
-                    modified_since: None,
-                    modified_until: None,
+                    ..SearchParams::default()
                 };
                 let result = crate::run_search(&state, &params, crate::Demand::Log).await?;
                 let counts = result.facets.get(&Dimension::Municipality).cloned().unwrap_or_default();

@@ -126,13 +126,24 @@ struct ItemGraph {
 impl ItemGraph {
     /// Its own triples by subject: the dataset first, then its other resources (its
     /// distributions), as they were created.
+    /// A blank node (a fee, a period) is described in the metadata of the resource that
+    /// refers to it, as an EntryStore keeps it, not as an entry of its own.
     fn resources(&self) -> Vec<(String, Vec<&Triple>)> {
+        let holder = |t: &Triple| -> String {
+            if let NamedOrBlankNode::BlankNode(b) = &t.subject
+                && let Some(referrer) = self
+                    .own
+                    .iter()
+                    .find(|r| matches!(&r.object, Term::BlankNode(o) if o == b))
+                && !matches!(referrer.subject, NamedOrBlankNode::BlankNode(_))
+            {
+                return subject_str(&referrer.subject);
+            }
+            subject_str(&t.subject)
+        };
         let mut by_subject: BTreeMap<String, Vec<&Triple>> = BTreeMap::new();
         for t in &self.own {
-            by_subject
-                .entry(subject_str(&t.subject))
-                .or_default()
-                .push(t);
+            by_subject.entry(holder(t)).or_default().push(t);
         }
         let first = term_str(&self.node);
         let mut resources: Vec<(String, Vec<&Triple>)> = by_subject.into_iter().collect();
@@ -476,7 +487,8 @@ fn entry(
     triples: &[Triple],
     modified: &str,
 ) -> Value {
-    let mut predicates: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    // By subject: the resource, and the blank nodes it describes (`_:label`, as RDF/JSON).
+    let mut metadata: BTreeMap<String, BTreeMap<String, Vec<Value>>> = BTreeMap::new();
     for t in triples {
         let object = match &t.object {
             Term::NamedNode(n) => json!({"type": "uri", "value": n.as_str()}),
@@ -493,7 +505,13 @@ fn entry(
                 Value::Object(o)
             }
         };
-        predicates
+        let described = match &t.subject {
+            NamedOrBlankNode::BlankNode(_) => subject_str(&t.subject),
+            NamedOrBlankNode::NamedNode(_) => subject.to_string(),
+        };
+        metadata
+            .entry(described)
+            .or_default()
             .entry(t.predicate.as_str().to_string())
             .or_default()
             .push(object);
@@ -507,7 +525,7 @@ fn entry(
             "http://entrystore.org/terms/resource": [{"type": "uri", "value": subject}],
             "http://purl.org/dc/terms/modified": [{"type": "literal", "value": format!("{modified}Z"), "datatype": "http://www.w3.org/2001/XMLSchema#dateTime"}],
         }},
-        "metadata": {subject: predicates},
+        "metadata": metadata,
     })
 }
 

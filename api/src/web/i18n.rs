@@ -47,7 +47,6 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("reuse", "Vidareanvändning", "Reuse"),
     ("open_licence", "Öppen licens", "Open licence"),
-    ("api", "API", "API"),
     ("free", "Avgift", "Fee"),
     ("fresh", "Aktualitet", "Up to date"),
     ("dates", "Datum", "Dates"),

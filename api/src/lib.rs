@@ -168,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1/datasets", get(search))
         .route("/api/v1/datasets/{id}", get(dataset))
+        .route("/api/v1/suggest", get(suggest))
         .route("/api/v1/sources", get(sources))
         .route("/api/v1/sources/{id}", get(source_detail))
         .route("/api/v1/sources/{id}/runs", get(source_runs))
@@ -280,6 +281,33 @@ async fn search(
         hits,
         facets,
         corrected: result.corrected.clone(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/suggest", tag = "datasets",
+    params(openapi::SuggestQuery),
+    responses(
+        (status = 200, description = "Completions of what was typed, best first", body = wire::SuggestResponse),
+        (status = 400, description = "A parameter is invalid; the body names it", body = wire::ErrorBody),
+    ))]
+async fn suggest(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<axum::Json<wire::SuggestResponse>, ApiError> {
+    let params = params::SuggestParams::parse(query.as_deref().unwrap_or(""))?;
+    let index = Arc::clone(&state.index);
+    let (q, lang, limit) = (params.q.clone(), params.lang.clone(), params.limit);
+    let found = blocking(move || Ok(index.suggest(&q, &lang, limit))).await?;
+    Ok(axum::Json(wire::SuggestResponse {
+        q: params.q,
+        suggestions: found
+            .into_iter()
+            .map(|s| wire::Suggestion {
+                text: s.text,
+                kind: s.kind,
+                datasets: s.datasets,
+            })
+            .collect(),
     }))
 }
 

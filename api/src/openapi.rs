@@ -75,6 +75,20 @@ pub struct SearchQuery {
     pub lang: Option<String>,
 }
 
+/// What a search box's suggestions are asked with.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SuggestQuery {
+    /// What was typed (at most 512 characters; case and accents do not matter).
+    #[param(max_length = 512)]
+    pub q: String,
+    /// `sv` (default) or `en`: the language of the titles, keywords and themes suggested.
+    pub lang: Option<String>,
+    /// Suggestions returned (10 by default).
+    #[param(minimum = 1, maximum = 20)]
+    pub limit: Option<u32>,
+}
+
 /// The reports.
 #[derive(ToSchema, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -118,6 +132,7 @@ pub enum ChartFile {
     paths(
         crate::healthz,
         crate::search,
+        crate::suggest,
         crate::feed::search_feed,
         crate::dataset,
         crate::sources,

@@ -92,13 +92,8 @@ impl SearchParams {
             let value = value.trim().to_string();
             match key.as_ref() {
                 "q" => {
-                    if value.chars().count() > MAX_QUERY_CHARS {
-                        return Err(ApiError::bad(
-                            "q",
-                            format!("at most {MAX_QUERY_CHARS} characters"),
-                        ));
-                    }
-                    p.q = Some(value).filter(|v| !v.is_empty());
+                    let seen = p.q.is_some();
+                    p.q = query_text(&value, seen)?.filter(|v| !v.is_empty());
                 }
                 "sort" => {
                     p.sort = match value.as_str() {
@@ -116,13 +111,7 @@ impl SearchParams {
                     p.page = number("page", &value, 1, max_depth.unwrap_or(u32::MAX as usize))?
                 }
                 "per_page" => p.per_page = number("per_page", &value, 1, MAX_PER_PAGE)?,
-                "lang" => {
-                    let lang = value.to_ascii_lowercase();
-                    if !matches!(lang.as_str(), "sv" | "en") {
-                        return Err(ApiError::bad("lang", format!("{value:?} is not sv or en")));
-                    }
-                    p.lang = lang;
-                }
+                "lang" => p.lang = language(&value)?,
                 // An empty date is no date (a form's empty date field sends one).
                 "modified_since" | "modified_until" | "temporal_from" | "temporal_to"
                     if value.is_empty() => {}
@@ -302,6 +291,67 @@ pub fn with_page(query: &str, page: Option<usize>) -> String {
         q.append_pair("page", &page.to_string());
     }
     q.finish()
+}
+
+/// The free text `q`: at most [`MAX_QUERY_CHARS`] characters, given once (`seen`: it was
+/// given before; two texts cannot both be searched, and taking one would drop the other
+/// silently).
+fn query_text(value: &str, seen: bool) -> Result<Option<String>, ApiError> {
+    if seen {
+        return Err(ApiError::bad("q", "given more than once"));
+    }
+    if value.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad(
+            "q",
+            format!("at most {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    Ok(Some(value.to_string()))
+}
+
+/// The language asked for: `sv` or `en`, in any case.
+fn language(value: &str) -> Result<String, ApiError> {
+    let lang = value.to_ascii_lowercase();
+    if !matches!(lang.as_str(), "sv" | "en") {
+        return Err(ApiError::bad("lang", format!("{value:?} is not sv or en")));
+    }
+    Ok(lang)
+}
+
+/// Validated suggestion parameters.
+#[derive(Debug, Clone)]
+pub struct SuggestParams {
+    pub q: String,
+    pub lang: String,
+    pub limit: usize,
+}
+
+impl SuggestParams {
+    /// `q` (required), `lang` and `limit` (10 by default, at most
+    /// [`samla_indexer::suggest::MAX_SUGGESTIONS`]).
+    pub fn parse(query: &str) -> Result<Self, ApiError> {
+        let mut q: Option<String> = None;
+        let mut lang = "sv".to_string();
+        let mut limit = 10;
+        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            match key.as_ref() {
+                "q" => q = query_text(&value, q.is_some())?,
+                "lang" => lang = language(value.trim())?,
+                "limit" => {
+                    limit = number(
+                        "limit",
+                        value.trim(),
+                        1,
+                        samla_indexer::suggest::MAX_SUGGESTIONS,
+                    )?
+                }
+                key if is_tracking(key) => {}
+                other => return Err(ApiError::bad(other, "unknown parameter")),
+            }
+        }
+        let q = q.ok_or_else(|| ApiError::bad("q", "required"))?;
+        Ok(Self { q, lang, limit })
+    }
 }
 
 /// A day as `YYYY-MM-DD`.

@@ -277,3 +277,26 @@ pub struct RequestFiled {
     #[schema(value_type = Object)]
     pub request: serde_json::Value,
 }
+
+/// A completion of what was typed in a search box.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Suggestion {
+    /// The name as written.
+    pub text: String,
+    /// What it names: `title`, `keyword`, `organisation`, `municipality`, `theme` or
+    /// `specification`.
+    #[schema(value_type = String)]
+    pub kind: samla_indexer::suggest::Kind,
+    /// Datasets that carry it.
+    pub datasets: u64,
+}
+
+/// The completions of a search box's text.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestResponse {
+    /// What was typed.
+    pub q: String,
+    /// Completions: names starting with it (or a later word of a title does) first, then
+    /// names a typo away; each group by the datasets that carry them.
+    pub suggestions: Vec<Suggestion>,
+}

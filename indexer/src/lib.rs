@@ -13,6 +13,7 @@
 
 pub mod compound;
 mod glossary;
+pub mod suggest;
 mod words;
 
 use samla_model::view::{DatasetView, LangMap};
@@ -315,6 +316,9 @@ struct Fields {
     changed: Field,
     /// Until when it is on time for its declared frequency (none when that cannot be told).
     due: Field,
+    /// What a search box suggests: one term per title, keyword, name and label (see
+    /// [`suggest::term`]), so a prefix is a range of the term dictionary.
+    suggest: Field,
     /// Its temporal coverage (an open end as the farthest time the index holds).
     temporal_start: Field,
     temporal_end: Field,
@@ -378,6 +382,14 @@ fn schema() -> (Schema, Fields) {
         modified: b.add_date_field("modified", FAST),
         changed: b.add_date_field("changed", FAST),
         due: b.add_date_field(DUE, FAST),
+        suggest: b.add_text_field(
+            "suggest",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("raw")
+                    .set_index_option(IndexRecordOption::Basic),
+            ),
+        ),
         temporal_start: b.add_date_field("temporal_start", FAST),
         temporal_end: b.add_date_field("temporal_end", FAST),
         facets: b.add_facet_field(FACETS, FacetOptions::default()),
@@ -609,6 +621,9 @@ impl Indexer {
                 d.add_date(f.temporal_start, index_time(start.unwrap_or(i64::MIN)));
                 d.add_date(f.temporal_end, index_time(end.unwrap_or(i64::MAX)));
             }
+        }
+        for term in suggest::terms(input) {
+            d.add_text(f.suggest, term);
         }
         for dim in Dimension::ALL {
             for value in dim.values(input) {
@@ -852,6 +867,23 @@ impl Indexer {
             at += m.len;
         }
         Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Up to `limit` completions of `q` in `lang` from the indexed titles, keywords,
+    /// organisations, municipalities, themes and specifications (see [`suggest`]).
+    pub fn suggest(&self, q: &str, lang: &str, limit: usize) -> Vec<suggest::Suggestion> {
+        let searcher = self.reader.searcher();
+        let dictionaries: Vec<_> = searcher
+            .segment_readers()
+            .iter()
+            .filter_map(|s| s.inverted_index(self.fields.suggest).ok())
+            .collect();
+        suggest::complete(
+            dictionaries.iter().map(|i| i.terms()),
+            q,
+            lang,
+            limit.clamp(1, suggest::MAX_SUGGESTIONS),
+        )
     }
 
     /// Searches. A query that finds nothing as typed is tried again with its misspelt words

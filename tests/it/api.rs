@@ -413,6 +413,87 @@ async fn reuse_questions_are_filters_and_facets() {
     }
 }
 
+/// The search box's suggestions: completions of a prefix from titles, keywords,
+/// organisations, municipalities, themes and specifications, in either case and without
+/// accents, from a later word of a title, across a typo, in the asked language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suggestions_complete_what_is_typed() {
+    let r = region(300).await;
+    r.harvest().await;
+    let router = samla_api::router(r.samla.api_state());
+    let suggest = |query: &'static str| {
+        let router = router.clone();
+        async move {
+            let (status, body) = get(&router, &format!("/api/v1/suggest?{query}"), None).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {body}");
+            let v = json(&body);
+            v["suggestions"]
+                .as_array()
+                .expect("suggestions")
+                .iter()
+                .map(|s| {
+                    (
+                        s["text"].as_str().unwrap_or_default().to_string(),
+                        s["kind"].as_str().unwrap_or_default().to_string(),
+                        s["datasets"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let texts =
+        |s: &[(String, String, u64)]| s.iter().map(|(t, _, _)| t.clone()).collect::<Vec<_>>();
+    let bad = suggest("q=badpl").await;
+    let title = bad
+        .iter()
+        .find(|s| s.0 == "Badplatser" && s.1 == "title")
+        .unwrap_or_else(|| panic!("{bad:?}"));
+    let (_, found) = get(&router, "/api/v1/datasets?q=badplatser&per_page=1", None).await;
+    assert!(title.2 > 0 && title.2 <= json(&found)["total"].as_u64().unwrap_or(0));
+    // The most used names first.
+    assert!(bad.windows(2).all(|w| w[0].2 >= w[1].2), "{bad:?}");
+    assert_eq!(suggest("q=BADPL").await, bad, "case does not matter");
+    assert!(texts(&suggest("q=malm").await).contains(&"Malmö stad".to_string()));
+    assert!(
+        texts(&suggest("q=tr%C3%A4d").await)
+            .iter()
+            .any(|t| t.starts_with("Träd") || t.contains("träd"))
+    );
+    assert!(
+        texts(&suggest("q=elbil").await).contains(&"Laddplatser för elbilar".to_string()),
+        "a later word of a title"
+    );
+    assert!(
+        texts(&suggest("q=badplaster").await).contains(&"Badplatser".to_string()),
+        "a typo"
+    );
+    let english = texts(&suggest("q=bath&lang=EN").await);
+    assert!(
+        english.contains(&"Bathing sites".to_string()),
+        "{english:?}"
+    );
+    assert!(!english.contains(&"Badplatser".to_string()));
+    assert!(suggest("q=xqzvwk").await.is_empty());
+    assert!(suggest("q=%1F%00").await.is_empty());
+    assert_eq!(suggest("q=b&limit=3").await.len(), 3);
+
+    for (bad, parameter) in [
+        ("/api/v1/suggest", "q"),
+        ("/api/v1/suggest?q=a&q=b", "q"),
+        ("/api/v1/suggest?q=a&limit=0", "limit"),
+        ("/api/v1/suggest?q=a&limit=21", "limit"),
+        ("/api/v1/suggest?q=a&lang=de", "lang"),
+        ("/api/v1/suggest?q=a&size=3", "size"),
+        ("/api/v1/datasets?q=a&q=b", "q"),
+    ] {
+        let (status, body) = get(&router, bad, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert_eq!(json(&body)["error"]["parameter"], parameter, "{body}");
+    }
+    let long = format!("/api/v1/suggest?q={}", "a".repeat(513));
+    assert_eq!(get(&router, &long, None).await.0, StatusCode::BAD_REQUEST);
+}
+
 /// English queries find Swedish datasets through the glossary, and compound words work both
 /// ways: a word finds the compounds it is part of, a compound finds its parts. What matches
 /// as typed ranks first.

@@ -119,9 +119,13 @@ async fn submit(client: &Client, button: &str, css: &str) {
     arrived(client, css).await;
 }
 
+/// Scripts on the page other than samla's own (the search box's suggestions).
 async fn script_count(client: &Client) -> i64 {
     client
-        .execute("return document.querySelectorAll('script').length", vec![])
+        .execute(
+            "return document.querySelectorAll('script:not([src=\"/assets/suggest.js\"])').length",
+            vec![],
+        )
         .await
         .expect("execute")
         .as_i64()
@@ -373,6 +377,67 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
         .expect("the request is in the demand report");
     assert_eq!(filed["municipality"], "1280");
     assert_eq!(filed["organisation_type"], "cluster");
+
+    // Search as a company asks: the box suggests completions as one types, a typo is
+    // corrected and said, English and compound words find Swedish titles, and the reuse
+    // questions are filters.
+    client.goto(&format!("{site}/")).await.expect("front");
+    let q = client.find(Locator::Css("#q")).await.expect("search box");
+    q.send_keys("badpl").await.expect("type");
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#suggestions option[value='Badplatser']"))
+        .await
+        .expect("Badplatser is suggested");
+    q.clear().await.expect("clear");
+    q.send_keys("badplaster").await.expect("type");
+    submit(&client, "form.search button", "a[href*='q=badplaster']").await;
+    assert!(text(&client, ".corrected").await.contains("badplatser"));
+    let corrected = get_json(format!("{site}/api/v1/datasets?q=badplaster")).await;
+    assert_eq!(corrected["corrected"], "badplatser");
+    assert_eq!(
+        text(&client, "#total").await,
+        corrected["total"].to_string()
+    );
+    for (typed, expected) in [
+        ("zoning+plans", "Detaljplaner"),
+        ("vattenkvalitet", "Badvattenkvalitet"),
+    ] {
+        client
+            .goto(&format!("{site}/?q={typed}"))
+            .await
+            .expect("search");
+        arrived(&client, ".hits h2 a").await;
+        let first = text(&client, ".hits h2 a").await;
+        assert!(first.starts_with(expected), "{typed}: {first}");
+    }
+    let filters = "format=CSV&license=cc-by&reuse=commercial&api=true";
+    client
+        .goto(&format!("{site}/?{filters}&temporal_from=2015-01-01"))
+        .await
+        .expect("filters");
+    arrived(&client, ".active-filters").await;
+    let company = get_json(format!(
+        "{site}/api/v1/datasets?{filters}&temporal_from=2015-01-01"
+    ))
+    .await;
+    assert!(company["total"].as_u64().unwrap_or(0) > 0, "{company}");
+    assert_eq!(text(&client, "#total").await, company["total"].to_string());
+    let active = client
+        .find_all(Locator::Css(".active-filters li"))
+        .await
+        .expect("filters");
+    assert_eq!(active.len(), 4);
+    let from = client
+        .find(Locator::Css("#temporal_from"))
+        .await
+        .expect("the date field")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(from.as_deref(), Some("2015-01-01"));
+    screenshot(&client, "search-company-filters.png").await;
 
     // Switch language.
     client.goto(&format!("{site}/")).await.expect("front");

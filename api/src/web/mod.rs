@@ -15,7 +15,7 @@ use crate::reports::{self, Rendered};
 use crate::{ApiError, AppState, blocking, facet_label, safe_url};
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use minijinja::{Environment, Value as Tpl, context};
@@ -29,6 +29,7 @@ use std::sync::{Arc, OnceLock};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(search))
+        .route("/assets/suggest.js", get(suggest_script))
         .route("/dataset/{id}", get(dataset))
         .route("/sources", get(sources))
         .route("/coverage", get(coverage))
@@ -203,6 +204,18 @@ const FACETS: [Dimension; 13] = [
     Dimension::AccessRights,
 ];
 
+/// The search box's suggestions, a script the page works without.
+async fn suggest_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/suggest.js"),
+    )
+        .into_response()
+}
+
 async fn search(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -288,10 +301,12 @@ async fn search_page(
         .filters
         .iter()
         .map(|(d, v)| {
+            // Labelled as the value it names (`cc-by` is CC BY 4.0).
+            let named = crate::params::resolve(*d, v, &state.directory);
             json!({
                 "dimension": d.name(),
                 "value": v,
-                "label": facet_label(&state.directory, *d, v, lang),
+                "label": facet_label(&state.directory, *d, named.as_deref().unwrap_or(v), lang),
                 "remove": link("/", &without(d.name(), Some(v))),
             })
         })

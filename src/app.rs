@@ -143,8 +143,6 @@ pub struct Samla {
     pub metrics: Arc<samla_api::metrics::Metrics>,
 }
 
-/// The SHACL shapes of the compliance indicator: the configured files, else the shipped
-/// DCAT-AP 3 core shapes.
 /// How quality is scored, the same for the report and the index.
 fn quality_options(config: &Config) -> samla_model::quality::Options {
     samla_model::quality::Options {
@@ -152,6 +150,8 @@ fn quality_options(config: &Config) -> samla_model::quality::Options {
     }
 }
 
+/// The SHACL shapes of the compliance indicator: the configured files, else the shipped
+/// DCAT-AP 3 core shapes.
 fn shapes_for(config: &Config) -> anyhow::Result<Shapes> {
     if config.quality.shapes.is_empty() {
         return Ok(Shapes::dcat_ap_core());

@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use topics::{TOPICS, Topic, VARIANTS};
+use topics::{OTHER_TITLES, TOPICS, Topic, VARIANTS};
 
 /// An organisation of the simulated region.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -729,9 +729,18 @@ impl Simulator {
             None,
         );
         let region_suffix = if code == "12" { " i Skåne" } else { "" };
+        // Two datasets in five carry another title for the same data.
+        let others = OTHER_TITLES
+            .iter()
+            .find(|(slug, _)| *slug == topic.slug)
+            .map_or(&[][..], |(_, titles)| *titles);
+        let base_title = match r("title") % 5 {
+            n @ 0..=1 if !others.is_empty() => others[(n as usize + i) % others.len()],
+            _ => topic.sv,
+        };
         let title_sv = match variant {
-            Some(v) => format!("{}{region_suffix} – {v}{serial}", topic.sv),
-            None => format!("{}{region_suffix}", topic.sv),
+            Some(v) => format!("{base_title}{region_suffix} – {v}{serial}"),
+            None => format!("{base_title}{region_suffix}"),
         };
         g.lit(ds, &format!("{DCT}title"), &title_sv, Some(sv_tag));
         let revised = if version > 0 {

@@ -414,3 +414,217 @@ pub const VARIANTS: &[&str] = &[
     "2025",
     "historik",
 ];
+
+/// Other Swedish titles publishers give the same kind of data (synonyms, compounds, longer
+/// and shorter forms), by topic slug: some datasets carry one of these instead of the
+/// topic's title, as real catalogs vary.
+pub const OTHER_TITLES: &[(&str, &[&str])] = &[
+    (
+        "badplatser",
+        &[
+            "Badställen",
+            "Strandbad och badplatser",
+            "Kommunala badstränder",
+        ],
+    ),
+    (
+        "offentliga-toaletter",
+        &[
+            "Publika toaletter",
+            "Allmänna toaletter",
+            "Toaletter i offentlig miljö",
+        ],
+    ),
+    (
+        "laddplatser",
+        &[
+            "Laddstolpar",
+            "Laddinfrastruktur för elfordon",
+            "Publika laddstationer",
+        ],
+    ),
+    (
+        "lekplatser",
+        &[
+            "Lekparker",
+            "Kommunala lekplatser",
+            "Lekplatser och lekparker",
+        ],
+    ),
+    (
+        "grillplatser",
+        &[
+            "Eldplatser och grillplatser",
+            "Allmänna grillplatser",
+            "Grillplatser i naturen",
+        ],
+    ),
+    (
+        "detaljplaner",
+        &[
+            "Gällande detaljplaner",
+            "Detaljplaneområden",
+            "Stadsplaner och detaljplaner",
+        ],
+    ),
+    (
+        "skolmat",
+        &[
+            "Matsedel för skolor",
+            "Skolmåltider",
+            "Skollunch – veckans meny",
+        ],
+    ),
+    (
+        "luftkvalitet",
+        &[
+            "Luftmätningar",
+            "Luftföroreningar",
+            "Mätningar av luftkvalitet",
+        ],
+    ),
+    (
+        "leverantorsfakturor",
+        &[
+            "Leverantörsreskontra",
+            "Utbetalningar till leverantörer",
+            "Fakturor från leverantörer",
+        ],
+    ),
+    (
+        "trafikfloden",
+        &[
+            "Trafikmätningar",
+            "Fordonsflöden",
+            "Trafikräkningar på huvudgator",
+        ],
+    ),
+    (
+        "cykelrakning",
+        &["Cykelflöden", "Cykelräknare", "Antal cyklister per timme"],
+    ),
+    (
+        "parkering",
+        &[
+            "Parkeringar och taxor",
+            "Infartsparkeringar",
+            "Parkeringsplatser för bil",
+        ],
+    ),
+    (
+        "evenemang",
+        &[
+            "Evenemangskalender",
+            "Aktiviteter och evenemang",
+            "Kalendarium",
+        ],
+    ),
+    (
+        "wifi-platser",
+        &["Öppet wifi", "Trådlöst nätverk i kommunen", "Wifi-punkter"],
+    ),
+    (
+        "utegym",
+        &[
+            "Utomhusgym",
+            "Motionsspår och utegym",
+            "Utegym och träningsplatser",
+        ],
+    ),
+    (
+        "befolkning",
+        &[
+            "Befolkningsstatistik",
+            "Folkmängd per område",
+            "Invånare per stadsdel",
+        ],
+    ),
+    (
+        "bygglov",
+        &["Bygglovsbeslut", "Beviljade lov", "Bygglov och anmälningar"],
+    ),
+    (
+        "adresser",
+        &[
+            "Adressregister",
+            "Adresspunkter",
+            "Adresser med koordinater",
+        ],
+    ),
+    (
+        "badvattenkvalitet",
+        &[
+            "Badvattenprover",
+            "Kvalitet på badvatten",
+            "Provtagning av badvatten",
+        ],
+    ),
+    (
+        "atervinningsstationer",
+        &[
+            "Återvinningscentraler",
+            "Miljöstationer",
+            "Sortering och återvinning",
+        ],
+    ),
+    (
+        "hallplatser",
+        &[
+            "Busshållplatser",
+            "Kollektivtrafikens hållplatser",
+            "Hållplatser för buss och tåg",
+        ],
+    ),
+    (
+        "forskolor",
+        &[
+            "Förskoleenheter",
+            "Kommunala förskolor",
+            "Förskolor och pedagogisk omsorg",
+        ],
+    ),
+    (
+        "vaderstationer",
+        &[
+            "Väderdata",
+            "Meteorologiska observationer",
+            "Vädermätningar",
+        ],
+    ),
+    (
+        "budget",
+        &[
+            "Budgetutfall",
+            "Kommunens budget",
+            "Ekonomiskt utfall per nämnd",
+        ],
+    ),
+    (
+        "lediga-tomter",
+        &[
+            "Tomter till salu",
+            "Villatomter",
+            "Mark för bostäder och verksamheter",
+        ],
+    ),
+    (
+        "stadstrad",
+        &["Gatuträd", "Trädinventering", "Träd i parker och gator"],
+    ),
+    (
+        "namndprotokoll",
+        &[
+            "Sammanträdesprotokoll",
+            "Protokoll från nämnder",
+            "Nämndernas protokoll",
+        ],
+    ),
+    (
+        "foretagsregister",
+        &[
+            "Företagsregister",
+            "Näringslivsregister",
+            "Företag per bransch",
+        ],
+    ),
+];

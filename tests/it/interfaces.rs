@@ -507,6 +507,7 @@ async fn schemathesis_finds_no_server_error_and_no_response_off_the_openapi_sche
         "/api/v1/datasets",
         "/api/v1/datasets.atom",
         "/api/v1/datasets/{id}",
+        "/api/v1/suggest",
         "/api/v1/sources",
         "/api/v1/sources/{id}",
         "/api/v1/sources/{id}/runs",
@@ -535,7 +536,7 @@ async fn schemathesis_finds_no_server_error_and_no_response_off_the_openapi_sche
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "schemathesis failed:\n{report}");
     assert!(
-        report.contains("Tested: 11") && !report.contains("🚫") && !report.contains("❌"),
+        report.contains("Tested: 12") && !report.contains("🚫") && !report.contains("❌"),
         "{report}"
     );
     let line = report

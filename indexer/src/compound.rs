@@ -128,12 +128,6 @@ pub fn modifiers_of(text: &str) -> String {
         .join(" ")
 }
 
-/// Words too common to be a part of a compound (folded): `forskola` is not `för` + `skola`.
-const NOT_PARTS: &[&str] = &[
-    "och", "for", "med", "per", "som", "till", "fran", "vid", "den", "det", "att", "har", "dar",
-    "pa", "av", "om", "ar", "the", "and", "with",
-];
-
 /// Shortest part of a compound, in letters.
 const SHORTEST_PART: usize = 3;
 
@@ -176,7 +170,7 @@ impl Lexicon {
             .collect();
         let known: HashSet<String> = words
             .iter()
-            .filter(|(w, _)| w.len() >= SHORTEST_PART && !NOT_PARTS.contains(&w.as_str()))
+            .filter(|(w, _)| w.len() >= SHORTEST_PART && !crate::LITTLE_WORDS.contains(&w.as_str()))
             .map(|(w, _)| w.clone())
             .collect();
         let stems: HashSet<String> = known.iter().map(|w| stem(w)).collect();
@@ -233,7 +227,7 @@ impl Lexicon {
     fn modifier_part<'a>(&self, first: &'a str) -> Option<&'a str> {
         let is_part = |p: &str| {
             p.len() >= SHORTEST_PART
-                && !NOT_PARTS.contains(&p)
+                && !crate::LITTLE_WORDS.contains(&p)
                 && (self.known.contains(p)
                     || self.stems.contains(p)
                     || MODIFIERS.contains(&p)

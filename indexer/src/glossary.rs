@@ -41,8 +41,8 @@ pub(crate) struct Match {
 fn analyzer(language: Language) -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(LowerCaser)
-        .filter(Stemmer::new(language))
         .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(language))
         .build()
 }
 

@@ -423,6 +423,19 @@ fn first_token(analyzer: &mut TextAnalyzer, word: &str) -> String {
     }
 }
 
+/// Words too common to require: Swedish and English function words.
+const LITTLE_WORDS: &[&str] = &[
+    "i", "och", "for", "med", "pa", "av", "till", "fran", "om", "som", "en", "ett", "den", "det",
+    "de", "att", "ar", "vid", "per", "samt", "inom", "the", "of", "in", "and", "on", "at", "to",
+    "a", "an", "by", "with", "from",
+];
+
+/// Whether a query word is a little word (case and accents aside).
+fn is_little(word: &str) -> bool {
+    let folded = samla_model::normalize::fold(word);
+    LITTLE_WORDS.contains(&folded.as_str())
+}
+
 /// How a match through a word's compounds, its parts, the fixed modifier list and the
 /// glossary weighs against a match as typed (1).
 const SPLIT_BOOST: f32 = 0.5;
@@ -844,11 +857,19 @@ impl Indexer {
             .matches(&words)
             .into_iter()
             .peekable();
+        // Little words (`i`, `och`, `the`) count where they are found but are not required:
+        // "badplatser i malmö" is about bathing sites and Malmö, wherever an `i` stands.
+        let all_little = words.iter().all(|w| is_little(w));
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut at = 0;
         while at < words.len() {
             let Some(m) = matches.next_if(|m| m.start == at) else {
-                clauses.push((Occur::Must, word_query(words[at])));
+                let occur = if is_little(words[at]) && !all_little {
+                    Occur::Should
+                } else {
+                    Occur::Must
+                };
+                clauses.push((occur, word_query(words[at])));
                 at += 1;
                 continue;
             };

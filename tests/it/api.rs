@@ -548,10 +548,13 @@ async fn english_and_compound_queries_find_what_they_mean() {
         ("befolkningsstatistik", "befolkning"),
         ("budgetutfall", "budget"),
         ("school meals", "skolmat"),
+        // Typed without accents, and with a little word between.
+        ("stadstrad", "stadstrad"),
+        ("badplatser i malmö", "badplatser"),
     ] {
         let v = search(q, "sv").await;
         let hits = v["hits"].as_array().expect("hits");
-        let first: Vec<String> = hits.iter().take(5).map(topic).collect();
+        let first: Vec<String> = hits.iter().take(3).map(topic).collect();
         assert!(
             !first.is_empty() && first.iter().all(|t| t == expected),
             "{q}: the first hits should be {expected}: {:?}",

@@ -87,7 +87,7 @@ async fn run() -> anyhow::Result<()> {
                 .dcat_only()
                 .with_page_cache(BENCH_PAGE_CACHE),
         );
-        let (config, base, server) = serve_simulated(&region, &simulator).await?;
+        let (config, base, server) = common::serve_simulated(&region, &simulator).await?;
         let client = reqwest::Client::new();
 
         // Fetch every page once: warms the simulator's cache and gives the bytes to parse.
@@ -359,7 +359,7 @@ fn raw_parse<B: AsRef<[u8]>>(
 /// The region on its real platforms: first harvest, unchanged re-harvest, changed re-harvest.
 async fn incremental(region: &samla_config::Config, n: usize) -> anyhow::Result<()> {
     let simulator = Arc::new(app::simulator_for(region, n).with_page_cache(BENCH_PAGE_CACHE));
-    let (config, _, _server) = serve_simulated(region, &simulator).await?;
+    let (config, _, _server) = common::serve_simulated(region, &simulator).await?;
     // Warm the simulator: its platforms build their listings on the first request, which is
     // the simulated server's work, not the harvest's.
     let client = reqwest::Client::new();
@@ -444,34 +444,6 @@ async fn incremental(region: &samla_config::Config, n: usize) -> anyhow::Result<
         total(&results, |o| o.report.pages),
     );
     Ok(())
-}
-
-/// Serves the simulated region on loopback; returns its configuration and base URL. The source
-/// that always answers 500 is left out: its retry backoff is waiting, not work.
-/// Serves the simulator on loopback until the returned guard is dropped; the region's
-/// configuration pointing at it (without the broken source), and its address.
-async fn serve_simulated(
-    region: &samla_config::Config,
-    simulator: &Arc<samla_simulator::Simulator>,
-) -> anyhow::Result<(samla_config::Config, String, tokio_util::sync::DropGuard)> {
-    let listener = app::bind_loopback(0).await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let stop = tokio_util::sync::CancellationToken::new();
-    let stopped = stop.clone();
-    tokio::spawn(app::serve_simulator(
-        Arc::clone(simulator),
-        listener,
-        async move { stopped.cancelled().await },
-    ));
-    let mut config = app::simulated_config(region, simulator, &base)?;
-    let broken: Vec<String> = simulator
-        .catalogs()
-        .iter()
-        .filter(|c| c.broken)
-        .map(|c| c.organisation.slug())
-        .collect();
-    config.sources.retain(|s| !broken.contains(&s.id));
-    Ok((config, base, stop.drop_guard()))
 }
 
 /// Harvests every configured source once; returns the time taken and the outcomes.

@@ -23,9 +23,9 @@
 mod common;
 
 use samla::app::{self, Samla};
-use samla_indexer::SearchRequest;
+use samla_indexer::{IndexInput, SearchRequest, SearchText};
 use samla_model::view::DatasetView;
-use samla_model::{DatasetId, labels, record};
+use samla_model::{DatasetId, record};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
@@ -71,11 +71,7 @@ struct Doc {
     topic: String,
     municipality: Option<String>,
     formats: Vec<String>,
-    title: String,
-    description: String,
-    keywords: String,
-    publisher: String,
-    extra: String,
+    text: SearchText,
 }
 
 /// Every shown dataset of the store, with its topic (its landing page names it:
@@ -96,31 +92,18 @@ fn documents(samla: &Samla) -> anyhow::Result<Vec<Doc>> {
             .landing_page
             .as_deref()
             .and_then(|l| l.rsplit('/').next())
-            .map(|l| {
-                l.trim_end_matches(|c: char| c.is_ascii_digit())
-                    .trim_end_matches('-')
-            })
+            .map(|l| l.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-'))
             .unwrap_or("")
             .to_string();
-        let join = |m: &samla_model::LangMap| m.values().cloned().collect::<Vec<_>>().join(" \n ");
-        let mut extra: Vec<String> = d
-            .municipality_code
-            .as_deref()
-            .and_then(|c| samla.directory.by_code(c))
-            .map(|o| vec![o.name.clone(), o.short_name.clone()])
-            .unwrap_or_default();
-        for iri in v.themes.iter().chain(&v.hvd_categories).chain(&v.formats) {
-            for lang in ["sv", "en"] {
-                if let Some(l) = labels::label_for(iri, lang) {
-                    extra.push(l.to_string());
-                }
-            }
-        }
-        extra.extend(
-            v.conforms_to
-                .iter()
-                .map(|c| c.replace(['/', '-', '_'], " ")),
-        );
+        let names =
+            samla_pipeline::municipality_names(&samla.directory, d.municipality_code.as_deref());
+        let text = SearchText::of(&IndexInput {
+            view: &v,
+            source_id: &d.source_id,
+            municipality_names: &names,
+            changed: 0,
+            quality: None,
+        });
         docs.push(Doc {
             id: d.id.clone(),
             topic,
@@ -130,20 +113,7 @@ fn documents(samla: &Samla) -> anyhow::Result<Vec<Doc>> {
                 .iter()
                 .map(|f| f.rsplit('/').next().unwrap_or(f).to_string())
                 .collect(),
-            title: join(&v.title),
-            description: join(&v.description),
-            keywords: v
-                .keywords
-                .iter()
-                .map(|(_, k)| k.clone())
-                .collect::<Vec<_>>()
-                .join(" \n "),
-            publisher: v
-                .publisher
-                .as_ref()
-                .map(|p| join(&p.name))
-                .unwrap_or_default(),
-            extra: extra.join(" \n "),
+            text,
         });
     })?;
     Ok(docs)
@@ -201,12 +171,13 @@ impl TantivyDefault {
         for d in docs {
             let mut doc = tantivy::TantivyDocument::default();
             doc.add_text(id, &d.id);
+            let t = &d.text;
             for (field, text) in fields.iter().zip([
-                &d.title,
-                &d.description,
-                &d.keywords,
-                &d.publisher,
-                &d.extra,
+                &t.title,
+                &t.description,
+                &t.keywords,
+                &t.publisher,
+                &t.extra,
             ]) {
                 doc.add_text(*field, text);
             }
@@ -263,13 +234,14 @@ impl Fts5 {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for d in docs {
+                let t = &d.text;
                 insert.execute(rusqlite::params![
                     d.id,
-                    d.title,
-                    d.description,
-                    d.keywords,
-                    d.publisher,
-                    d.extra
+                    t.title,
+                    t.description,
+                    t.keywords,
+                    t.publisher,
+                    t.extra
                 ])?;
             }
         }
@@ -337,22 +309,7 @@ async fn run() -> anyhow::Result<()> {
         .unwrap_or(3000);
     let region = app::embedded_region()?;
     let simulator = Arc::new(app::simulator_for(&region, datasets));
-    let listener = app::bind_loopback(0).await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(app::serve_simulator(
-        Arc::clone(&simulator),
-        listener,
-        std::future::pending(),
-    ));
-    let mut config = app::simulated_config(&region, &simulator, &base)?;
-    // The source that always answers 500 only waits out its retries here.
-    let broken: Vec<String> = simulator
-        .catalogs()
-        .iter()
-        .filter(|c| c.broken)
-        .map(|c| c.organisation.slug())
-        .collect();
-    config.sources.retain(|s| !broken.contains(&s.id));
+    let (config, _, _served) = common::serve_simulated(&region, &simulator).await?;
     let state = tempfile::tempdir()?;
     let samla = Samla::open(config, state.path())?;
     samla

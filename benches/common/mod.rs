@@ -115,3 +115,30 @@ pub fn search_paths(mix: &[SearchRequest]) -> Vec<String> {
         })
         .collect()
 }
+
+/// Serves the simulator on loopback until the returned guard is dropped; the region's
+/// configuration pointing at it, and its address. The source that always answers 500 is left
+/// out: its retry backoff is waiting, not work.
+pub async fn serve_simulated(
+    region: &samla_config::Config,
+    simulator: &std::sync::Arc<samla_simulator::Simulator>,
+) -> anyhow::Result<(samla_config::Config, String, tokio_util::sync::DropGuard)> {
+    let listener = samla::app::bind_loopback(0).await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let stopped = stop.clone();
+    tokio::spawn(samla::app::serve_simulator(
+        std::sync::Arc::clone(simulator),
+        listener,
+        async move { stopped.cancelled().await },
+    ));
+    let mut config = samla::app::simulated_config(region, simulator, &base)?;
+    let broken: Vec<String> = simulator
+        .catalogs()
+        .iter()
+        .filter(|c| c.broken)
+        .map(|c| c.organisation.slug())
+        .collect();
+    config.sources.retain(|s| !broken.contains(&s.id));
+    Ok((config, base, stop.drop_guard()))
+}

@@ -1,10 +1,12 @@
 //! The bilingual glossary: concepts of municipal open data with their Swedish and English
 //! terms (`data/glossary.txt`, written here, and the EU authority tables' labels from
-//! samla-model), so `zoning plans` also searches `detaljplan` and `badplatser` also searches
-//! `bathing site`. Terms are matched by their words' stems in each language, longest first.
+//! samla-model). Terms are matched by their words' stems in each language, longest stretch
+//! first. A dataset is indexed with the concepts its titles and keywords name, and a query
+//! that names a concept also finds them: `zoning plans` finds "Detaljplaner", `badplatser`
+//! finds a dataset titled only "Bathing sites".
 
 use samla_model::labels;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, SimpleTokenizer, Stemmer, TextAnalyzer,
@@ -19,23 +21,69 @@ const LONGEST_TERM: usize = 6;
 /// A term's words as a language's stemmer makes them, tagged with the language.
 type Key = (bool, Vec<String>);
 
+/// A word's Swedish and English stems, remembered: titles repeat their words.
+struct Stemmers {
+    sv: TextAnalyzer,
+    en: TextAnalyzer,
+    made: HashMap<String, (String, String)>,
+}
+
+/// Words (and names) remembered per thread before the memory starts afresh.
+const REMEMBERED: usize = 20_000;
+
+impl Stemmers {
+    fn stems(&mut self, word: &str) -> (String, String) {
+        if let Some(made) = self.made.get(word) {
+            return made.clone();
+        }
+        // One stem per word in each language (a word the analyzer drops keeps its text).
+        let first = |a: &mut TextAnalyzer| {
+            stems(a, word)
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| word.to_lowercase())
+        };
+        let made = (first(&mut self.sv), first(&mut self.en));
+        if self.made.len() >= REMEMBERED {
+            self.made.clear();
+        }
+        self.made.insert(word.to_string(), made.clone());
+        made
+    }
+}
+
+thread_local! {
+    /// Each thread's concepts of the names it has read.
+    static NAMES: std::cell::RefCell<HashMap<String, Vec<usize>>> =
+        std::cell::RefCell::new(HashMap::new());
+    /// Each thread's stemmers for matching text against the glossary.
+    static STEMMERS: std::cell::RefCell<Stemmers> = std::cell::RefCell::new(Stemmers {
+        sv: analyzer(Language::Swedish),
+        en: analyzer(Language::English),
+        made: HashMap::new(),
+    });
+}
+
 /// The glossary, read once.
 pub(crate) struct Glossary {
-    /// Each concept's terms as written.
-    concepts: Vec<Vec<String>>,
+    /// The first word of every term, by language: a stretch starting with another word names
+    /// nothing.
+    starts: HashSet<(bool, String)>,
+    /// The most words of a term.
+    longest: usize,
     /// Concepts by the stems of a term (Swedish `true`, English `false`).
     by_key: HashMap<Key, Vec<usize>>,
 }
 
-/// A stretch of query words that names a concept, and what else the concept is called.
+/// A stretch of words that names one or more concepts.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Match {
-    /// Index of the first query word.
+    /// Index of the first word.
     pub start: usize,
-    /// Number of query words.
+    /// Number of words.
     pub len: usize,
-    /// The concept's other terms.
-    pub alternatives: Vec<String>,
+    /// The concepts it names (their numbers: see [`Glossary::concept_token`]).
+    pub concepts: Vec<usize>,
 }
 
 fn analyzer(language: Language) -> TextAnalyzer {
@@ -91,11 +139,10 @@ impl Glossary {
     fn build() -> Self {
         let mut sv = analyzer(Language::Swedish);
         let mut en = analyzer(Language::English);
-        let mut concepts = Vec::new();
         let mut by_key: HashMap<Key, Vec<usize>> = HashMap::new();
-        for (sv_terms, en_terms) in curated().chain(vocabularies()) {
-            let id = concepts.len();
-            let mut terms = Vec::new();
+        let mut starts = HashSet::new();
+        let mut longest = 0;
+        for (id, (sv_terms, en_terms)) in curated().chain(vocabularies()).enumerate() {
             for (swedish, term) in sv_terms
                 .iter()
                 .map(|t| (true, t))
@@ -105,15 +152,19 @@ impl Glossary {
                 if key.is_empty() || key.len() > LONGEST_TERM {
                     continue;
                 }
+                starts.insert((swedish, key[0].clone()));
+                longest = longest.max(key.len());
                 let ids = by_key.entry((swedish, key)).or_default();
                 if !ids.contains(&id) {
                     ids.push(id);
                 }
-                terms.push((*term).to_string());
             }
-            concepts.push(terms);
         }
-        Self { concepts, by_key }
+        Self {
+            starts,
+            longest,
+            by_key,
+        }
     }
 
     /// The glossary.
@@ -134,25 +185,68 @@ impl Glossary {
     /// The stretches of `words` that name a concept, longest first from the left, without
     /// overlaps.
     pub(crate) fn matches(&self, words: &[&str]) -> Vec<Match> {
-        let mut sv = analyzer(Language::Swedish);
-        let mut en = analyzer(Language::English);
-        // One stem per word in each language (a word the analyzer drops keeps its text).
-        let stem = |a: &mut TextAnalyzer, w: &str| {
-            stems(a, w)
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| w.to_lowercase())
-        };
-        let sv_words: Vec<String> = words.iter().map(|w| stem(&mut sv, w)).collect();
-        let en_words: Vec<String> = words.iter().map(|w| stem(&mut en, w)).collect();
+        STEMMERS.with_borrow_mut(|stemmers| self.matches_with(words, stemmers))
+    }
+
+    /// The concepts a name (a title, a keyword) names, remembered per thread: catalogs
+    /// repeat their titles. A dataset is indexed with the concepts of its titles and
+    /// keywords, so a query that names a concept also finds the datasets that call it by
+    /// another term, in either language.
+    pub(crate) fn concepts_of(&self, name: &str) -> Vec<usize> {
+        if let Some(ids) = NAMES.with_borrow(|names| names.get(name).cloned()) {
+            return ids;
+        }
+        let ids = self.concepts_in(name);
+        NAMES.with_borrow_mut(|names| {
+            if names.len() >= REMEMBERED {
+                names.clear();
+            }
+            names.insert(name.to_string(), ids.clone());
+        });
+        ids
+    }
+
+    /// The concepts `text` names somewhere, each once.
+    pub(crate) fn concepts_in(&self, text: &str) -> Vec<usize> {
+        let words: Vec<&str> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut ids: Vec<usize> = self
+            .matches(&words)
+            .into_iter()
+            .flat_map(|m| m.concepts)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// The token a concept is indexed as.
+    pub(crate) fn concept_token(id: usize) -> String {
+        format!("c{id}")
+    }
+
+    fn matches_with(&self, words: &[&str], stemmers: &mut Stemmers) -> Vec<Match> {
+        let stemmed: Vec<(String, String)> = words.iter().map(|w| stemmers.stems(w)).collect();
         let mut out = Vec::new();
         let mut start = 0;
         while start < words.len() {
-            let longest = LONGEST_TERM.min(words.len() - start);
+            let (sv_first, en_first) = &stemmed[start];
+            if !self.starts.contains(&(true, sv_first.clone()))
+                && !self.starts.contains(&(false, en_first.clone()))
+            {
+                start += 1;
+                continue;
+            }
+            let longest = self.longest.min(words.len() - start);
             let found = (1..=longest).rev().find_map(|len| {
                 let range = start..start + len;
-                let sv_key = (true, sv_words[range.clone()].to_vec());
-                let en_key = (false, en_words[range].to_vec());
+                let sv_key = (
+                    true,
+                    stemmed[range.clone()].iter().map(|s| s.0.clone()).collect(),
+                );
+                let en_key = (false, stemmed[range].iter().map(|s| s.1.clone()).collect());
                 let mut ids: Vec<usize> = Vec::new();
                 for key in [&sv_key, &en_key] {
                     for id in self.by_key.get(key).into_iter().flatten() {
@@ -161,25 +255,16 @@ impl Glossary {
                         }
                     }
                 }
-                (!ids.is_empty()).then_some((len, ids, sv_key, en_key))
+                (!ids.is_empty()).then_some((len, ids))
             });
-            let Some((len, ids, sv_key, en_key)) = found else {
+            let Some((len, ids)) = found else {
                 start += 1;
                 continue;
             };
-            let mut alternatives: Vec<String> = Vec::new();
-            for id in ids {
-                for term in &self.concepts[id] {
-                    let same = stems(&mut sv, term) == sv_key.1 || stems(&mut en, term) == en_key.1;
-                    if !same && !alternatives.contains(term) {
-                        alternatives.push(term.clone());
-                    }
-                }
-            }
             out.push(Match {
                 start,
                 len,
-                alternatives,
+                concepts: ids,
             });
             start += len;
         }
@@ -191,12 +276,13 @@ impl Glossary {
 mod tests {
     use super::*;
 
-    fn alternatives(q: &str) -> Vec<(usize, usize, Vec<String>)> {
+    /// Each stretch of `q` that names a concept: start, length, concepts.
+    fn stretches(q: &str) -> Vec<(usize, usize, Vec<usize>)> {
         let words: Vec<&str> = q.split_whitespace().collect();
         Glossary::get()
             .matches(&words)
             .into_iter()
-            .map(|m| (m.start, m.len, m.alternatives))
+            .map(|m| (m.start, m.len, m.concepts))
             .collect()
     }
 
@@ -211,27 +297,27 @@ mod tests {
 
     #[test]
     fn matches_inflected_terms_in_either_language_longest_first() {
-        let zoning = alternatives("zoning plans");
+        let g = Glossary::get();
+        let zoning = stretches("zoning plans");
         assert_eq!(zoning.len(), 1, "{zoning:?}");
         assert_eq!((zoning[0].0, zoning[0].1), (0, 2));
-        assert!(
-            zoning[0].2.contains(&"detaljplan".to_string()),
-            "{zoning:?}"
+        assert_eq!(zoning[0].2, g.concepts_in("Detaljplaner"));
+        assert_eq!(
+            g.concepts_in("Gällande detaljplaner"),
+            g.concepts_in("Zoning plans in force"),
+            "one concept in either language"
         );
-        assert!(!zoning[0].2.contains(&"zoning plan".to_string()));
 
-        let bathing = alternatives("Badplatser i Malmö");
+        let bathing = stretches("Badplatser i Malmö");
         assert_eq!(bathing[0].0, 0);
-        assert!(
-            bathing[0].2.contains(&"bathing site".to_string()),
-            "{bathing:?}"
-        );
+        assert_eq!(bathing[0].2, g.concepts_in("bathing sites"));
 
         // "bathing water quality" is one concept, not "bathing" and "water quality".
-        let water = alternatives("bathing water quality");
+        let water = stretches("bathing water quality");
         assert_eq!((water[0].0, water[0].1), (0, 3), "{water:?}");
-        assert!(water[0].2.contains(&"badvattenkvalitet".to_string()));
+        assert_eq!(water[0].2, g.concepts_in("badvattenkvalitet"));
+        assert_ne!(water[0].2, g.concepts_in("luftkvalitet"));
 
-        assert!(alternatives("xyzzy plugh").is_empty());
+        assert!(stretches("xyzzy plugh").is_empty());
     }
 }

@@ -144,6 +144,23 @@ impl Dimension {
         }
     }
 
+    /// The values of a dimension counted from the packed `traits` fast field instead of the
+    /// facet field (a few values each, on every dataset: counting them from one column per
+    /// document costs a search far less than as facets), in the order they are packed.
+    fn tallied(self) -> Option<&'static [&'static str]> {
+        match self {
+            Dimension::Reuse => Some(&["commercial", "non_commercial", "unknown"]),
+            Dimension::OpenLicence | Dimension::Api | Dimension::Free => Some(&["true", "false"]),
+            Dimension::Quality => Some(&["excellent", "good", "enough", "bad"]),
+            _ => None,
+        }
+    }
+
+    /// Its three bits in the `traits` field, for a tallied dimension.
+    fn slot(self) -> Option<usize> {
+        TALLIED.iter().position(|d| *d == self)
+    }
+
     /// Whether its values are `true` and `false`.
     pub fn is_yes_no(self) -> bool {
         matches!(
@@ -195,6 +212,15 @@ impl Dimension {
         }
     }
 }
+
+/// The tallied dimensions, in the order of their bits in the `traits` field.
+const TALLIED: [Dimension; 5] = [
+    Dimension::Reuse,
+    Dimension::OpenLicence,
+    Dimension::Api,
+    Dimension::Free,
+    Dimension::Quality,
+];
 
 /// How hits are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -316,6 +342,13 @@ struct Fields {
     changed: Field,
     /// Until when it is on time for its declared frequency (none when that cannot be told).
     due: Field,
+    /// The tallied dimensions' values (see [`Dimension::tallied`]), packed three bits each
+    /// (the value's place plus one), and as filter terms (`api/true`).
+    traits: Field,
+    flags: Field,
+    /// The glossary's concepts its titles and keywords name (`c12`), so a query naming a
+    /// concept finds what calls it by another term, in either language.
+    concepts: Field,
     /// What a search box suggests: one term per title, keyword, name and label (see
     /// [`suggest::term`]), so a prefix is a range of the term dictionary.
     suggest: Field,
@@ -325,6 +358,56 @@ struct Fields {
     /// Every dimension's values in one facet field, as `/<dimension>/<value>`: one term
     /// dictionary per segment instead of eight (each costs a commit a fixed amount of work).
     facets: Field,
+}
+
+/// The text a dataset is found by, per field, as samla indexes it (the relevance benchmark
+/// gives its baselines the same).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchText {
+    /// Its titles, every language.
+    pub title: String,
+    /// Its descriptions.
+    pub description: String,
+    /// Its keywords.
+    pub keywords: String,
+    /// Its publisher's names.
+    pub publisher: String,
+    /// Its municipality's names, its themes', HVD categories' and file types' labels in both
+    /// languages, and its specifications' IRIs as words.
+    pub extra: String,
+}
+
+impl SearchText {
+    /// The text of a dataset to index.
+    pub fn of(input: &IndexInput<'_>) -> Self {
+        let v = input.view;
+        let join = |m: &LangMap| m.values().cloned().collect::<Vec<_>>().join(" \n ");
+        let keywords: Vec<&str> = v.keywords.iter().map(|(_, k)| k.as_str()).collect();
+        let mut extra: Vec<String> = input.municipality_names.to_vec();
+        for iri in v.themes.iter().chain(&v.hvd_categories).chain(&v.formats) {
+            for lang in ["sv", "en"] {
+                if let Some(l) = labels::label_for(iri, lang) {
+                    extra.push(l.to_string());
+                }
+            }
+        }
+        extra.extend(
+            v.conforms_to
+                .iter()
+                .map(|c| c.replace(['/', '-', '_'], " ")),
+        );
+        Self {
+            title: join(&v.title),
+            description: join(&v.description),
+            keywords: keywords.join(" \n "),
+            publisher: v
+                .publisher
+                .as_ref()
+                .map(|p| join(&p.name))
+                .unwrap_or_default(),
+            extra: extra.join(" \n "),
+        }
+    }
 }
 
 /// The writer and what it holds that searches do not see yet.
@@ -382,6 +465,23 @@ fn schema() -> (Schema, Fields) {
         modified: b.add_date_field("modified", FAST),
         changed: b.add_date_field("changed", FAST),
         due: b.add_date_field(DUE, FAST),
+        traits: b.add_u64_field(TRAITS, FAST),
+        flags: b.add_text_field(
+            "flags",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("raw")
+                    .set_index_option(IndexRecordOption::Basic),
+            ),
+        ),
+        concepts: b.add_text_field(
+            "concepts",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("raw")
+                    .set_index_option(IndexRecordOption::Basic),
+            ),
+        ),
         suggest: b.add_text_field(
             "suggest",
             TextOptions::default().set_indexing_options(
@@ -436,11 +536,17 @@ fn is_little(word: &str) -> bool {
     LITTLE_WORDS.contains(&folded.as_str())
 }
 
+/// How much more a match in a title, and in keywords, weighs than one in a description.
+const TITLE_BOOST: f32 = 3.0;
+const KEYWORDS_BOOST: f32 = 2.0;
+
 /// How a match through a word's compounds, its parts, the fixed modifier list and the
 /// glossary weighs against a match as typed (1).
 const SPLIT_BOOST: f32 = 0.5;
 const COMPOUND_BOOST: f32 = 0.4;
-const GLOSSARY_BOOST: f32 = 0.4;
+/// The score of a match through the glossary alone (a match as typed in a title scores
+/// several times more).
+const GLOSSARY_SCORE: f32 = 1.0;
 const COMPOUND_PART_BOOST: f32 = 0.3;
 
 /// The tokenizer of the `words` field.
@@ -466,9 +572,17 @@ const FACETS: &str = "facets";
 /// The `due` field's name.
 const DUE: &str = "due";
 
+/// The `traits` field's name.
+const TRAITS: &str = "traits";
+
 /// The facet every value of `dim` sits under.
 fn facet_root(dim: Dimension) -> tantivy::schema::Facet {
     tantivy::schema::Facet::from_path([dim.name()])
+}
+
+/// A tallied dimension's value as a filter term.
+fn flag(dim: Dimension, value: &str) -> String {
+    format!("{}/{value}", dim.name())
 }
 
 fn facet_value(dim: Dimension, value: &str) -> tantivy::schema::Facet {
@@ -577,43 +691,27 @@ impl Indexer {
         };
         let mut d =
             doc!(f.id => v.id.0.clone(), f.doc => serde_json::to_string(&hit).unwrap_or_default());
-        let join = |m: &LangMap| m.values().cloned().collect::<Vec<_>>().join(" \n ");
-        let keywords: Vec<&str> = v.keywords.iter().map(|(_, k)| k.as_str()).collect();
-        d.add_text(f.title, join(&v.title));
-        d.add_text(f.description, join(&v.description));
-        d.add_text(f.keywords, keywords.join(" \n "));
-        d.add_text(
-            f.words,
-            format!("{} \n {}", join(&v.title), keywords.join(" \n ")),
-        );
-        if let Some(p) = &v.publisher {
-            d.add_text(f.publisher, join(&p.name));
+        let text = SearchText::of(input);
+        d.add_text(f.title, &text.title);
+        d.add_text(f.description, &text.description);
+        d.add_text(f.keywords, &text.keywords);
+        d.add_text(f.words, format!("{} \n {}", text.title, text.keywords));
+        if v.publisher.is_some() {
+            d.add_text(f.publisher, &text.publisher);
         }
-        let mut extra: Vec<&str> = input
-            .municipality_names
-            .iter()
-            .map(String::as_str)
-            .collect();
-        for iri in v.themes.iter().chain(&v.hvd_categories).chain(&v.formats) {
-            if let Some(l) = labels::label_for(iri, "sv") {
-                extra.push(l);
-            }
-            if let Some(l) = labels::label_for(iri, "en") {
-                extra.push(l);
-            }
-        }
-        let specs: Vec<String> = v
-            .conforms_to
-            .iter()
-            .map(|c| c.replace(['/', '-', '_'], " "))
-            .collect();
-        extra.extend(specs.iter().map(String::as_str));
-        d.add_text(f.extra, extra.join(" \n "));
-        let titles = join(&v.title);
+        d.add_text(f.extra, &text.extra);
         d.add_text(
             f.parts,
-            compound::modifiers_of(&format!("{titles} {}", keywords.join(" "))),
+            compound::modifiers_of(&format!("{} {}", text.title, text.keywords)),
         );
+        let glossary = glossary::Glossary::get();
+        let names = v.title.values().chain(v.keywords.iter().map(|(_, k)| k));
+        let mut concepts: Vec<usize> = names.flat_map(|n| glossary.concepts_of(n)).collect();
+        concepts.sort_unstable();
+        concepts.dedup();
+        for id in concepts {
+            d.add_text(f.concepts, glossary::Glossary::concept_token(id));
+        }
         if let Some(m) = v.modified_at() {
             d.add_date(f.modified, index_time(m.timestamp()));
         }
@@ -638,11 +736,21 @@ impl Indexer {
         for term in suggest::terms(input) {
             d.add_text(f.suggest, term);
         }
+        let mut traits = 0u64;
         for dim in Dimension::ALL {
             for value in dim.values(input) {
-                d.add_facet(f.facets, facet_value(dim, &value));
+                match (dim.tallied(), dim.slot()) {
+                    (Some(values), Some(slot)) => {
+                        if let Some(at) = values.iter().position(|v| *v == value) {
+                            traits |= (at as u64 + 1) << (3 * slot);
+                        }
+                        d.add_text(f.flags, flag(dim, &value));
+                    }
+                    _ => d.add_facet(f.facets, facet_value(dim, &value)),
+                }
             }
         }
+        d.add_u64(f.traits, traits);
         d
     }
 
@@ -792,8 +900,8 @@ impl Indexer {
             vec![f.title, f.keywords, f.description, f.publisher, f.extra],
         );
         parser.set_conjunction_by_default();
-        parser.set_field_boost(f.title, 3.0);
-        parser.set_field_boost(f.keywords, 2.0);
+        parser.set_field_boost(f.title, TITLE_BOOST);
+        parser.set_field_boost(f.keywords, KEYWORDS_BOOST);
         parser.set_field_boost(f.publisher, 1.5);
         let q: String = q.chars().take(MAX_QUERY_CHARS).collect();
         let words: Vec<&str> = q
@@ -807,6 +915,29 @@ impl Indexer {
         }
         // Quoted, so query syntax in harvested or user text is never interpreted.
         let quoted = |text: &str| parser.parse_query_lenient(&format!("\"{text}\"")).0;
+        // A term of titles and keywords (or the labels of themes and formats), in the fields
+        // that hold it, weighted as the parser weighs them; `None` when none does. Only terms
+        // the index holds become clauses: every clause costs a search its time per document.
+        let name_fields = [
+            (f.title, TITLE_BOOST),
+            (f.keywords, KEYWORDS_BOOST),
+            (f.extra, 1.0),
+        ];
+        let held = |term: &str| -> Option<Box<dyn Query>> {
+            let each: Vec<(Occur, Box<dyn Query>)> = name_fields
+                .iter()
+                .map(|(field, boost)| (Term::from_field_text(*field, term), *boost))
+                .filter(|(t, _)| searcher.doc_freq(t).unwrap_or(0) > 0)
+                .map(|(t, boost)| {
+                    let query = TermQuery::new(t, IndexRecordOption::WithFreqs);
+                    (
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(query), boost)) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            (!each.is_empty()).then(|| Box::new(BooleanQuery::new(each)) as Box<dyn Query>)
+        };
         let any = |queries: Vec<Box<dyn Query>>| -> Box<dyn Query> {
             Box::new(BooleanQuery::new(
                 queries.into_iter().map(|q| (Occur::Should, q)).collect(),
@@ -831,10 +962,14 @@ impl Indexer {
             }
             let folded = first_token(&mut folder, word);
             let stem = first_token(&mut stemmer, word);
-            let compounds = lexicon.compounds_with(&folded, &stem);
+            // The compounds are words of titles and keywords.
+            let compounds: Vec<Box<dyn Query>> = lexicon
+                .compounds_with(&folded, &stem)
+                .into_iter()
+                .filter_map(|compound| held(&first_token(&mut stemmer, compound)))
+                .collect();
             if !compounds.is_empty() {
-                let each = compounds.into_iter().map(&quoted).collect();
-                should.push(weak(any(each), COMPOUND_BOOST));
+                should.push(weak(any(compounds), COMPOUND_BOOST));
             }
             if let Some(split) = lexicon.split(&folded, |w| first_token(&mut stemmer, w)) {
                 let modifier = any(vec![quoted(&split.modifier), part_term(&split.modifier)]);
@@ -877,14 +1012,30 @@ impl Indexer {
                 .iter()
                 .map(|w| (Occur::Must, word_query(w)))
                 .collect();
-            let translated = m.alternatives.iter().map(|t| quoted(t)).collect();
-            clauses.push((
-                Occur::Must,
+            let translated: Vec<Box<dyn Query>> = m
+                .concepts
+                .iter()
+                .map(|id| {
+                    let term =
+                        Term::from_field_text(f.concepts, &glossary::Glossary::concept_token(*id));
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>
+                })
+                .collect();
+            let typed: Box<dyn Query> = Box::new(BooleanQuery::new(typed));
+            let clause = if translated.is_empty() {
+                typed
+            } else {
+                // One score for every match through the glossary: it ranks below a match as
+                // typed.
                 any(vec![
-                    Box::new(BooleanQuery::new(typed)),
-                    weak(any(translated), GLOSSARY_BOOST),
-                ]),
-            ));
+                    typed,
+                    Box::new(tantivy::query::ConstScoreQuery::new(
+                        any(translated),
+                        GLOSSARY_SCORE,
+                    )),
+                ])
+            };
+            clauses.push((Occur::Must, clause));
             at += m.len;
         }
         Box::new(BooleanQuery::new(clauses))
@@ -1022,6 +1173,9 @@ impl Indexer {
                         } else {
                             date_range(f.due, Bound::Unbounded, Bound::Excluded(now))
                         }
+                    } else if dim.tallied().is_some() {
+                        let term = Term::from_field_text(f.flags, &flag(dim, v));
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic))
                     } else {
                         let term = Term::from_facet(f.facets, &facet_value(dim, v));
                         Box::new(TermQuery::new(term, IndexRecordOption::Basic))
@@ -1069,10 +1223,12 @@ impl Indexer {
         let count = multi.add_collector(Count);
         let mut facet_collector = FacetCollector::for_field(FACETS);
         for dim in Dimension::ALL {
-            facet_collector.add_facet(facet_root(dim));
+            if dim != Dimension::Fresh && dim.tallied().is_none() {
+                facet_collector.add_facet(facet_root(dim));
+            }
         }
         let facet_handle = multi.add_collector(facet_collector);
-        let fresh_handle = multi.add_collector(FreshCount {
+        let tallies_handle = multi.add_collector(Tallies {
             now: index_time(now),
         });
         // Newest first by a date: samla's change time for feeds, else the published one (also
@@ -1101,19 +1257,30 @@ impl Indexer {
         };
         let total = count.extract(&mut fruits);
         let counts = facet_handle.extract(&mut fruits);
-        let (on_time, overdue) = fresh_handle.extract(&mut fruits);
+        let tallies = tallies_handle.extract(&mut fruits);
         let mut facets = BTreeMap::new();
+        let counted = |values: &[&str], counts: &[u64]| -> Vec<(String, u64)> {
+            let mut out: Vec<(String, u64)> = values
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| **n > 0)
+                .map(|(v, n)| (v.to_string(), *n))
+                .collect();
+            out.sort_by_key(|v| std::cmp::Reverse(v.1));
+            out
+        };
         facets.insert(
             Dimension::Fresh,
-            [("true", on_time), ("false", overdue)]
-                .into_iter()
-                .filter(|(_, n)| *n > 0)
-                .map(|(v, n)| (v.to_string(), n))
-                .collect(),
+            counted(&["true", "false"], &tallies.fresh),
         );
+        for dim in TALLIED {
+            if let (Some(values), Some(slot)) = (dim.tallied(), dim.slot()) {
+                facets.insert(dim, counted(values, &tallies.traits[slot]));
+            }
+        }
         for dim in Dimension::ALL
             .into_iter()
-            .filter(|d| *d != Dimension::Fresh)
+            .filter(|d| *d != Dimension::Fresh && d.tallied().is_none())
         {
             let mut values: Vec<(String, u64)> = counts
                 .get(facet_root(dim))
@@ -1150,33 +1317,41 @@ impl Indexer {
     }
 }
 
-/// Counts the datasets found that are on time (`due` now or later) and overdue (`due` before
-/// now), for the `fresh` facet: freshness changes with the clock, so it is told at search time.
-struct FreshCount {
+/// What [`Tallies`] counts: on time and overdue (freshness changes with the clock, so it is
+/// told at search time from `due`), and each tallied dimension's values in their order.
+#[derive(Debug, Default, Clone, Copy)]
+struct TallyCounts {
+    fresh: [u64; 2],
+    traits: [[u64; 4]; TALLIED.len()],
+}
+
+/// Counts the datasets found per value of `fresh` and of the tallied dimensions, from the
+/// `due` and `traits` columns.
+struct Tallies {
     now: DateTime,
 }
 
-struct FreshSegment {
+struct TalliesSegment {
     due: tantivy::columnar::Column<DateTime>,
+    traits: tantivy::columnar::Column<u64>,
     now: DateTime,
-    on_time: u64,
-    overdue: u64,
+    counts: TallyCounts,
 }
 
-impl Collector for FreshCount {
-    type Fruit = (u64, u64);
-    type Child = FreshSegment;
+impl Collector for Tallies {
+    type Fruit = TallyCounts;
+    type Child = TalliesSegment;
 
     fn for_segment(
         &self,
         _: tantivy::SegmentOrdinal,
         segment: &tantivy::SegmentReader,
-    ) -> tantivy::Result<FreshSegment> {
-        Ok(FreshSegment {
+    ) -> tantivy::Result<TalliesSegment> {
+        Ok(TalliesSegment {
             due: segment.fast_fields().date(DUE)?,
+            traits: segment.fast_fields().u64(TRAITS)?,
             now: self.now,
-            on_time: 0,
-            overdue: 0,
+            counts: TallyCounts::default(),
         })
     }
 
@@ -1184,26 +1359,45 @@ impl Collector for FreshCount {
         false
     }
 
-    fn merge_fruits(&self, fruits: Vec<(u64, u64)>) -> tantivy::Result<(u64, u64)> {
-        Ok(fruits
-            .into_iter()
-            .fold((0, 0), |(a, b), (c, d)| (a + c, b + d)))
+    fn merge_fruits(&self, fruits: Vec<TallyCounts>) -> tantivy::Result<TallyCounts> {
+        let mut all = TallyCounts::default();
+        for f in fruits {
+            for (a, b) in all.fresh.iter_mut().zip(f.fresh) {
+                *a += b;
+            }
+            for (slot, counts) in all.traits.iter_mut().zip(f.traits) {
+                for (a, b) in slot.iter_mut().zip(counts) {
+                    *a += b;
+                }
+            }
+        }
+        Ok(all)
     }
 }
 
-impl SegmentCollector for FreshSegment {
-    type Fruit = (u64, u64);
+impl SegmentCollector for TalliesSegment {
+    type Fruit = TallyCounts;
 
     fn collect(&mut self, doc: tantivy::DocId, _: tantivy::Score) {
         match self.due.first(doc) {
-            Some(due) if due >= self.now => self.on_time += 1,
-            Some(_) => self.overdue += 1,
+            Some(due) if due >= self.now => self.counts.fresh[0] += 1,
+            Some(_) => self.counts.fresh[1] += 1,
             None => {}
+        }
+        let traits = self.traits.first(doc).unwrap_or(0);
+        for (slot, counts) in self.counts.traits.iter_mut().enumerate() {
+            let value = (traits >> (3 * slot)) & 0b111;
+            if let Some(n) = (value as usize)
+                .checked_sub(1)
+                .and_then(|at| counts.get_mut(at))
+            {
+                *n += 1;
+            }
         }
     }
 
-    fn harvest(self) -> (u64, u64) {
-        (self.on_time, self.overdue)
+    fn harvest(self) -> TallyCounts {
+        self.counts
     }
 }
 

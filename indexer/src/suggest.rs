@@ -26,7 +26,7 @@ const SEPARATOR: char = '\u{1f}';
 const LONGEST_NAME: usize = 160;
 
 /// Later words of a title a completion may start from.
-const TITLE_WORDS: usize = 6;
+const TITLE_WORDS: usize = 3;
 
 /// Names read from the dictionary per segment before the ranking.
 const SCANNED: usize = 4096;
@@ -120,9 +120,18 @@ pub(crate) fn terms(input: &IndexInput<'_>) -> Vec<String> {
         }
         out.push(term(&whole, kind, lang, name));
         if from_each_word {
+            // From each later word that says something (not `i`, `och`, `for`, a number).
             let words: Vec<&str> = whole.split(' ').collect();
-            for start in 1..words.len().min(TITLE_WORDS + 1) {
-                out.push(term(&words[start..].join(" "), kind, lang, name));
+            let starts = (1..words.len())
+                .filter(|&at| {
+                    let w = words[at];
+                    w.chars().count() >= 3
+                        && !w.chars().all(|c| c.is_ascii_digit())
+                        && !crate::LITTLE_WORDS.contains(&w)
+                })
+                .take(TITLE_WORDS);
+            for at in starts {
+                out.push(term(&words[at..].join(" "), kind, lang, name));
             }
         }
     };

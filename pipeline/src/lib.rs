@@ -146,23 +146,35 @@ impl Scoring {
 
     /// The band of the dataset `view` whose canonical graph is `ntriples`; `None` when the
     /// graph does not parse or the links cannot be read.
-    fn band(&self, store: &Store, view: &DatasetView, ntriples: &str) -> Option<Band> {
-        let triples = record::parse_canonical(ntriples).ok()?;
-        let conforms = self.shapes.validate(&triples).conforms;
-        let states = store
-            .link_states(view.link_urls().map(String::as_str))
-            .ok()?;
-        let link = |url: &str| match states.get(url) {
+    /// The band of the dataset `view` whose canonical graph is `ntriples`, with the link
+    /// results `links` holds (`None` when no link has been checked). The graph is parsed and
+    /// validated only when its conformance decides the band: a dataset whose band is the same
+    /// either way (most are) costs one score twice. `None` when the graph does not parse.
+    fn band(
+        &self,
+        view: &DatasetView,
+        ntriples: &str,
+        links: Option<&HashMap<String, bool>>,
+    ) -> Option<Band> {
+        let link = |url: &str| match links.and_then(|l| l.get(url)) {
             Some(true) => LinkState::Ok,
             Some(false) => LinkState::Broken,
             None => LinkState::Unchecked,
         };
-        let cx = quality::Context {
-            link: &link,
-            conforms: Some(conforms),
-            options: self.options,
+        let band = |conforms: bool| {
+            let cx = quality::Context {
+                link: &link,
+                conforms: Some(conforms),
+                options: self.options,
+            };
+            quality::score(view, &cx).band
         };
-        Some(quality::score(view, &cx).band)
+        let (if_conforms, if_not) = (band(true), band(false));
+        if if_conforms == if_not {
+            return Some(if_conforms);
+        }
+        let triples = record::parse_canonical(ntriples).ok()?;
+        Some(band(self.shapes.validate(&triples).conforms))
     }
 }
 
@@ -714,11 +726,22 @@ fn inputs<'a>(
     scoring: &Scoring,
     docs: &'a [Doc<'a>],
 ) -> Vec<Input<'a>> {
+    // The link results of these datasets' links, read once (none before a first link pass).
+    let links = match store.any_link_checked() {
+        Ok(false) | Err(_) => None,
+        Ok(true) => store
+            .link_states(
+                docs.iter()
+                    .flat_map(|d| d.view.link_urls())
+                    .map(String::as_str),
+            )
+            .ok(),
+    };
     docs.iter()
         .map(|doc| Input {
             doc,
             names: municipality_names(directory, doc.municipality_code),
-            band: scoring.band(store, doc.view, doc.ntriples),
+            band: scoring.band(doc.view, doc.ntriples, links.as_ref()),
         })
         .collect()
 }
@@ -769,7 +792,8 @@ pub fn reindex(
     Ok(n)
 }
 
-fn municipality_names(directory: &OrganisationDirectory, code: Option<&str>) -> Vec<String> {
+/// The names a dataset of the municipality `code` is found by (official and short).
+pub fn municipality_names(directory: &OrganisationDirectory, code: Option<&str>) -> Vec<String> {
     code.and_then(|c| directory.by_code(c))
         .map(|o| vec![o.name.clone(), o.short_name.clone()])
         .unwrap_or_default()

@@ -102,6 +102,13 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Whether any link has been checked.
+    pub fn any_link_checked(&self) -> Result<bool, StoreError> {
+        let conn = self.reader()?;
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM links)", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
     /// Whether each of `urls` answered at its last check (`true`), failed (`false`), or was not
     /// checked yet (absent).
     pub fn link_states<'a>(

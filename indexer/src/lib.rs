@@ -340,7 +340,8 @@ struct Fields {
     modified: Field,
     /// When the dataset appeared or last changed in samla.
     changed: Field,
-    /// Until when it is on time for its declared frequency (none when that cannot be told).
+    /// Until when it is on time for its declared frequency (the earliest time the index
+    /// holds when that cannot be told).
     due: Field,
     /// The tallied dimensions' values (see [`Dimension::tallied`]), packed three bits each
     /// (the value's place plus one), and as filter terms (`api/true`).
@@ -719,7 +720,9 @@ impl Indexer {
         match freshness::due(v.modified_at(), v.accrual_periodicity.as_deref()) {
             Ok(Some(due)) => d.add_date(f.due, index_time(due.until.timestamp())),
             Ok(None) => d.add_date(f.due, index_time(i64::MAX)),
-            Err(_) => {}
+            // Every document has a `due` (a dense column is read fastest): the earliest time
+            // the index holds says that freshness cannot be told.
+            Err(_) => d.add_date(f.due, index_time(i64::MIN)),
         }
         if let Some(t) = &v.temporal {
             let at = |s: &Option<String>| {
@@ -971,7 +974,16 @@ impl Indexer {
             if !compounds.is_empty() {
                 should.push(weak(any(compounds), COMPOUND_BOOST));
             }
-            if let Some(split) = lexicon.split(&folded, |w| first_token(&mut stemmer, w)) {
+            // A compound no title or keyword holds whole is searched as its parts; one they
+            // hold is found as it stands.
+            let stands = searcher
+                .doc_freq(&Term::from_field_text(f.words, &folded))
+                .unwrap_or(0)
+                > 0;
+            let split = (!stands)
+                .then(|| lexicon.split(&folded, |w| first_token(&mut stemmer, w)))
+                .flatten();
+            if let Some(split) = split {
                 let modifier = any(vec![quoted(&split.modifier), part_term(&split.modifier)]);
                 let head = quoted(&split.head);
                 should.push(weak(
@@ -1008,11 +1020,11 @@ impl Indexer {
                 at += 1;
                 continue;
             };
-            let typed: Vec<(Occur, Box<dyn Query>)> = words[at..at + m.len]
+            let mut typed: Vec<(Occur, Box<dyn Query>)> = words[at..at + m.len]
                 .iter()
                 .map(|w| (Occur::Must, word_query(w)))
                 .collect();
-            let translated: Vec<Box<dyn Query>> = m
+            let mut translated: Vec<Box<dyn Query>> = m
                 .concepts
                 .iter()
                 .map(|id| {
@@ -1021,19 +1033,34 @@ impl Indexer {
                     Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>
                 })
                 .collect();
-            let typed: Box<dyn Query> = Box::new(BooleanQuery::new(typed));
-            let clause = if translated.is_empty() {
-                typed
-            } else {
+            // (One query stands as it is: every level of nesting costs each document found.)
+            let typed: Box<dyn Query> = match typed.pop() {
+                Some((_, only)) if typed.is_empty() => only,
+                Some(last) => {
+                    typed.push(last);
+                    Box::new(BooleanQuery::new(typed))
+                }
+                None => Box::new(AllQuery),
+            };
+            let translated: Option<Box<dyn Query>> = match translated.pop() {
+                Some(only) if translated.is_empty() => Some(only),
+                Some(last) => {
+                    translated.push(last);
+                    Some(any(translated))
+                }
+                None => None,
+            };
+            let clause = match translated {
+                None => typed,
                 // One score for every match through the glossary: it ranks below a match as
                 // typed.
-                any(vec![
+                Some(translated) => any(vec![
                     typed,
                     Box::new(tantivy::query::ConstScoreQuery::new(
-                        any(translated),
+                        translated,
                         GLOSSARY_SCORE,
                     )),
-                ])
+                ]),
             };
             clauses.push((Occur::Must, clause));
             at += m.len;
@@ -1171,7 +1198,7 @@ impl Indexer {
                         if v == "true" {
                             date_range(f.due, Bound::Included(now), Bound::Unbounded)
                         } else {
-                            date_range(f.due, Bound::Unbounded, Bound::Excluded(now))
+                            date_range(f.due, Bound::Excluded(i64::MIN), Bound::Excluded(now))
                         }
                     } else if dim.tallied().is_some() {
                         let term = Term::from_field_text(f.flags, &flag(dim, v));
@@ -1333,6 +1360,8 @@ struct Tallies {
 
 struct TalliesSegment {
     due: tantivy::columnar::Column<DateTime>,
+    /// The `due` of a dataset whose freshness cannot be told.
+    unknown: DateTime,
     traits: tantivy::columnar::Column<u64>,
     now: DateTime,
     counts: TallyCounts,
@@ -1349,6 +1378,7 @@ impl Collector for Tallies {
     ) -> tantivy::Result<TalliesSegment> {
         Ok(TalliesSegment {
             due: segment.fast_fields().date(DUE)?,
+            unknown: index_time(i64::MIN),
             traits: segment.fast_fields().u64(TRAITS)?,
             now: self.now,
             counts: TallyCounts::default(),
@@ -1381,8 +1411,8 @@ impl SegmentCollector for TalliesSegment {
     fn collect(&mut self, doc: tantivy::DocId, _: tantivy::Score) {
         match self.due.first(doc) {
             Some(due) if due >= self.now => self.counts.fresh[0] += 1,
-            Some(_) => self.counts.fresh[1] += 1,
-            None => {}
+            Some(due) if due > self.unknown => self.counts.fresh[1] += 1,
+            _ => {}
         }
         let traits = self.traits.first(doc).unwrap_or(0);
         for (slot, counts) in self.counts.traits.iter_mut().enumerate() {

@@ -446,6 +446,12 @@ fn schema() -> (Schema, Fields) {
             .set_tokenizer(SWEDISH)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    // Whole values as terms (filters, concepts, suggestions), no positions.
+    let raw = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic),
+    );
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
         doc: b.add_text_field("doc", STORED),
@@ -467,30 +473,9 @@ fn schema() -> (Schema, Fields) {
         changed: b.add_date_field("changed", FAST),
         due: b.add_date_field(DUE, FAST),
         traits: b.add_u64_field(TRAITS, FAST),
-        flags: b.add_text_field(
-            "flags",
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer("raw")
-                    .set_index_option(IndexRecordOption::Basic),
-            ),
-        ),
-        concepts: b.add_text_field(
-            "concepts",
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer("raw")
-                    .set_index_option(IndexRecordOption::Basic),
-            ),
-        ),
-        suggest: b.add_text_field(
-            "suggest",
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer("raw")
-                    .set_index_option(IndexRecordOption::Basic),
-            ),
-        ),
+        flags: b.add_text_field("flags", raw.clone()),
+        concepts: b.add_text_field("concepts", raw.clone()),
+        suggest: b.add_text_field("suggest", raw.clone()),
         temporal_start: b.add_date_field("temporal_start", FAST),
         temporal_end: b.add_date_field("temporal_end", FAST),
         facets: b.add_facet_field(FACETS, FacetOptions::default()),

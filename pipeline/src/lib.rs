@@ -144,8 +144,6 @@ impl Scoring {
         Self { shapes, options }
     }
 
-    /// The band of the dataset `view` whose canonical graph is `ntriples`; `None` when the
-    /// graph does not parse or the links cannot be read.
     /// The band of the dataset `view` whose canonical graph is `ntriples`, with the link
     /// results `links` holds (`None` when no link has been checked). The graph is parsed and
     /// validated only when its conformance decides the band: a dataset whose band is the same

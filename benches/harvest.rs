@@ -33,10 +33,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn main() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(run())
+    common::block_on(run())
 }
 
 fn sizes() -> Vec<usize> {

@@ -30,10 +30,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 fn main() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(run())
+    common::block_on(run())
 }
 
 /// A judged query.

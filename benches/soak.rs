@@ -44,10 +44,7 @@ fn mb(bytes: u64) -> f64 {
 }
 
 fn main() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(run())
+    common::block_on(run())
 }
 
 async fn run() -> anyhow::Result<()> {

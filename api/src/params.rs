@@ -72,6 +72,16 @@ impl Default for SearchParams {
 }
 
 impl SearchParams {
+    /// The date parameters by name, given or not.
+    pub fn dates(&self) -> [(&'static str, Option<chrono::NaiveDate>); 4] {
+        [
+            ("modified_since", self.modified_since),
+            ("modified_until", self.modified_until),
+            ("temporal_from", self.temporal_from),
+            ("temporal_to", self.temporal_to),
+        ]
+    }
+
     /// A search's parameters: 20 hits a page by default, pages up to hit [`MAX_DEPTH`].
     pub fn parse(query: &str) -> Result<Self, ApiError> {
         Self::parse_paged(query, 20, Some(MAX_DEPTH))

@@ -10,6 +10,14 @@ use samla_indexer::{Dimension, SearchRequest, SortOrder};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Duration;
 
+/// Runs a benchmark's `run` on a multi-threaded tokio runtime.
+pub fn block_on<F: std::future::Future<Output = anyhow::Result<()>>>(run: F) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run)
+}
+
 /// The `p` quantile of sorted durations.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]

@@ -5,6 +5,7 @@
 //! that names a concept also finds them: `zoning plans` finds "Detaljplaner", `badplatser`
 //! finds a dataset titled only "Bathing sites".
 
+use crate::words::Remembered;
 use samla_model::labels;
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -25,11 +26,8 @@ type Key = (bool, Vec<String>);
 struct Stemmers {
     sv: TextAnalyzer,
     en: TextAnalyzer,
-    made: HashMap<String, (String, String)>,
+    made: Remembered<(String, String)>,
 }
-
-/// Words (and names) remembered per thread before the memory starts afresh.
-const REMEMBERED: usize = 20_000;
 
 impl Stemmers {
     fn stems(&mut self, word: &str) -> (String, String) {
@@ -44,23 +42,20 @@ impl Stemmers {
                 .unwrap_or_else(|| word.to_lowercase())
         };
         let made = (first(&mut self.sv), first(&mut self.en));
-        if self.made.len() >= REMEMBERED {
-            self.made.clear();
-        }
-        self.made.insert(word.to_string(), made.clone());
+        self.made.keep(word.to_string(), made.clone());
         made
     }
 }
 
 thread_local! {
     /// Each thread's concepts of the names it has read.
-    static NAMES: std::cell::RefCell<HashMap<String, Vec<usize>>> =
-        std::cell::RefCell::new(HashMap::new());
+    static NAMES: std::cell::RefCell<Remembered<Vec<usize>>> =
+        std::cell::RefCell::new(Remembered::default());
     /// Each thread's stemmers for matching text against the glossary.
     static STEMMERS: std::cell::RefCell<Stemmers> = std::cell::RefCell::new(Stemmers {
         sv: analyzer(Language::Swedish),
         en: analyzer(Language::English),
-        made: HashMap::new(),
+        made: Remembered::default(),
     });
 }
 
@@ -197,12 +192,7 @@ impl Glossary {
             return ids;
         }
         let ids = self.concepts_in(name);
-        NAMES.with_borrow_mut(|names| {
-            if names.len() >= REMEMBERED {
-                names.clear();
-            }
-            names.insert(name.to_string(), ids.clone());
-        });
+        NAMES.with_borrow_mut(|names| names.keep(name.to_string(), ids.clone()));
         ids
     }
 

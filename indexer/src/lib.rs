@@ -161,14 +161,6 @@ impl Dimension {
         TALLIED.iter().position(|d| *d == self)
     }
 
-    /// Whether its values are `true` and `false`.
-    pub fn is_yes_no(self) -> bool {
-        matches!(
-            self,
-            Dimension::OpenLicence | Dimension::Api | Dimension::Free | Dimension::Fresh
-        )
-    }
-
     /// The dimension with this API name.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|d| d.name() == name)
@@ -926,11 +918,20 @@ impl Indexer {
                 .collect();
             (!each.is_empty()).then(|| Box::new(BooleanQuery::new(each)) as Box<dyn Query>)
         };
-        let any = |queries: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+        // Any (or all) of `queries`; one query stands as it is, as every level of nesting
+        // costs each document found.
+        let combine = |occur: Occur, mut queries: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+            if queries.len() == 1
+                && let Some(only) = queries.pop()
+            {
+                return only;
+            }
             Box::new(BooleanQuery::new(
-                queries.into_iter().map(|q| (Occur::Should, q)).collect(),
+                queries.into_iter().map(|q| (occur, q)).collect(),
             ))
         };
+        let any = |queries: Vec<Box<dyn Query>>| combine(Occur::Should, queries);
+        let all = |queries: Vec<Box<dyn Query>>| combine(Occur::Must, queries);
         let weak = |query: Box<dyn Query>, boost: f32| -> Box<dyn Query> {
             Box::new(BoostQuery::new(query, boost))
         };
@@ -971,19 +972,9 @@ impl Indexer {
             if let Some(split) = split {
                 let modifier = any(vec![quoted(&split.modifier), part_term(&split.modifier)]);
                 let head = quoted(&split.head);
-                should.push(weak(
-                    Box::new(BooleanQuery::new(vec![
-                        (Occur::Must, modifier),
-                        (Occur::Must, head),
-                    ])),
-                    SPLIT_BOOST,
-                ));
+                should.push(weak(all(vec![modifier, head]), SPLIT_BOOST));
             }
-            if should.len() == 1 {
-                should.pop().unwrap_or_else(|| Box::new(AllQuery))
-            } else {
-                any(should)
-            }
+            any(should)
         };
         let mut matches = glossary::Glossary::get()
             .matches(&words)
@@ -1005,11 +996,11 @@ impl Indexer {
                 at += 1;
                 continue;
             };
-            let mut typed: Vec<(Occur, Box<dyn Query>)> = words[at..at + m.len]
+            let typed = all(words[at..at + m.len]
                 .iter()
-                .map(|w| (Occur::Must, word_query(w)))
-                .collect();
-            let mut translated: Vec<Box<dyn Query>> = m
+                .map(|w| word_query(w))
+                .collect());
+            let translated: Vec<Box<dyn Query>> = m
                 .concepts
                 .iter()
                 .map(|id| {
@@ -1018,23 +1009,7 @@ impl Indexer {
                     Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>
                 })
                 .collect();
-            // (One query stands as it is: every level of nesting costs each document found.)
-            let typed: Box<dyn Query> = match typed.pop() {
-                Some((_, only)) if typed.is_empty() => only,
-                Some(last) => {
-                    typed.push(last);
-                    Box::new(BooleanQuery::new(typed))
-                }
-                None => Box::new(AllQuery),
-            };
-            let translated: Option<Box<dyn Query>> = match translated.pop() {
-                Some(only) if translated.is_empty() => Some(only),
-                Some(last) => {
-                    translated.push(last);
-                    Some(any(translated))
-                }
-                None => None,
-            };
+            let translated = (!translated.is_empty()).then(|| any(translated));
             let clause = match translated {
                 None => typed,
                 // One score for every match through the glossary: it ranks below a match as

@@ -10,8 +10,35 @@ use tantivy::tokenizer::{
 
 /// Words remembered per analyzer before it starts afresh (an analyzer lives as long as one
 /// index segment is written, or one query is read; a writer holds one per text field and
-/// indexing thread, so this bounds the memory to a few megabytes each).
+/// indexing thread, so this bounds the memory to a few megabytes each). The glossary's
+/// memories per thread keep as many.
 const REMEMBERED_WORDS: usize = 20_000;
+
+/// What was made of words (or names), remembered up to [`REMEMBERED_WORDS`]; past that the
+/// memory starts afresh.
+#[derive(Debug, Clone)]
+pub(crate) struct Remembered<V>(HashMap<String, V>);
+
+impl<V> Default for Remembered<V> {
+    fn default() -> Self {
+        Self(HashMap::new())
+    }
+}
+
+impl<V> Remembered<V> {
+    /// What was made of `word`, if it is remembered.
+    pub(crate) fn get(&self, word: &str) -> Option<&V> {
+        self.0.get(word)
+    }
+
+    /// Remembers what was made of `word`.
+    pub(crate) fn keep(&mut self, word: String, made: V) {
+        if self.0.len() >= REMEMBERED_WORDS {
+            self.0.clear();
+        }
+        self.0.insert(word, made);
+    }
+}
 
 /// The filters applied to one word at a time. Accents are folded before the stemmer, so a
 /// word typed without them (`stadstrad`) is stemmed as the word written with them
@@ -46,7 +73,7 @@ impl TokenFilter for SwedishWords {
         SwedishWordsFilter {
             tokenizer,
             words: word_filters(),
-            made: HashMap::new(),
+            made: Remembered::default(),
         }
     }
 }
@@ -55,7 +82,7 @@ impl TokenFilter for SwedishWords {
 pub(crate) struct SwedishWordsFilter<T> {
     tokenizer: T,
     words: TextAnalyzer,
-    made: HashMap<String, String>,
+    made: Remembered<String>,
 }
 
 impl<T: Tokenizer> Tokenizer for SwedishWordsFilter<T> {
@@ -73,7 +100,7 @@ impl<T: Tokenizer> Tokenizer for SwedishWordsFilter<T> {
 pub(crate) struct SwedishWordsStream<'a, T> {
     tail: T,
     words: &'a mut TextAnalyzer,
-    made: &'a mut HashMap<String, String>,
+    made: &'a mut Remembered<String>,
 }
 
 impl<T: TokenStream> TokenStream for SwedishWordsStream<'_, T> {
@@ -95,11 +122,8 @@ impl<T: TokenStream> TokenStream for SwedishWordsStream<'_, T> {
             word.clone()
         };
         drop(stream);
-        if self.made.len() >= REMEMBERED_WORDS {
-            self.made.clear();
-        }
         token.text.clone_from(&made);
-        self.made.insert(word, made);
+        self.made.keep(word, made);
         true
     }
 

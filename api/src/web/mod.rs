@@ -245,12 +245,7 @@ async fn search_page(
     for (d, v) in &params.filters {
         pairs.push((d.name().into(), v.clone()));
     }
-    for (key, day) in [
-        ("modified_since", params.modified_since),
-        ("modified_until", params.modified_until),
-        ("temporal_from", params.temporal_from),
-        ("temporal_to", params.temporal_to),
-    ] {
+    for (key, day) in params.dates() {
         if let Some(day) = day {
             pairs.push((key.into(), day.to_string()));
         }
@@ -369,16 +364,11 @@ async fn search_page(
             sort_relevance => sorted(false),
             sort_modified => sorted(true),
             feed => format!("{base}{}", link("/api/v1/datasets.atom", &feed_pairs)),
-            dates => [
-                ("modified_since", params.modified_since),
-                ("modified_until", params.modified_until),
-                ("temporal_from", params.temporal_from),
-                ("temporal_to", params.temporal_to),
-            ]
-            .iter()
-            .map(|(name, day)| json!({"name": name, "value": day.map(|d| d.to_string()).unwrap_or_default()}))
-            .collect::<Vec<_>>(),
-            dated => params.modified_since.is_some() || params.modified_until.is_some() || params.temporal_from.is_some() || params.temporal_to.is_some(),
+            dates => params.dates()
+                .iter()
+                .map(|(name, day)| json!({"name": name, "value": day.map(|d| d.to_string()).unwrap_or_default()}))
+                .collect::<Vec<_>>(),
+            dated => params.dates().iter().any(|(_, day)| day.is_some()),
         },
     ))
 }

@@ -20,6 +20,8 @@
 //! changed, added and removed a share of their datasets.
 //! `SAMLA_BENCH_NO_PEER=1` leaves the (slow) rdflib peer out, for quick profiling runs;
 //! `SAMLA_BENCH_ONLY_PLATFORMS=1` runs only the platform mix (first, unchanged, changed).
+//! `SAMLA_BENCH_SEARCH_ROUNDS` sets how often the query mix is run (20), and
+//! `SAMLA_BENCH_SEARCH_DETAIL=1` prints each query's in-process p50, p99 and hits.
 
 // The benchmark reads whole bodies from the simulator it serves itself, on loopback.
 #![allow(clippy::disallowed_methods)]
@@ -462,17 +464,41 @@ async fn harvest(
 
 async fn search_latency(samla: &Samla) -> anyhow::Result<()> {
     let mix = common::query_mix();
-    let rounds = 20;
+    let rounds = std::env::var("SAMLA_BENCH_SEARCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20usize);
     let mut in_process = Vec::new();
+    let mut each = vec![Vec::new(); mix.len()];
+    let mut totals = vec![0; mix.len()];
+    let cpu = common::cpu_time();
     for _ in 0..rounds {
-        for req in &mix {
+        for (i, req) in mix.iter().enumerate() {
             let start = Instant::now();
             let result = samla.index.search(req)?;
             in_process.push(start.elapsed());
-            std::hint::black_box(result.total);
+            each[i].push(start.elapsed());
+            totals[i] = std::hint::black_box(result.total);
         }
     }
+    let cpu = common::cpu_time() - cpu;
     in_process.sort();
+    if std::env::var("SAMLA_BENCH_SEARCH_DETAIL").is_ok() {
+        for ((req, times), total) in mix.iter().zip(&mut each).zip(totals) {
+            times.sort();
+            println!(
+                "  {:>8.3} ms p50 {:>8.3} ms p99 {total:>6} hits  q={:?} filters={:?} sort={:?}",
+                common::ms(common::percentile(times, 0.5)),
+                common::ms(common::percentile(times, 0.99)),
+                req.q.as_deref().unwrap_or(""),
+                req.filters
+                    .iter()
+                    .map(|(d, v)| (d.name(), v.rsplit('/').next().unwrap_or(v)))
+                    .collect::<Vec<_>>(),
+                req.sort,
+            );
+        }
+    }
 
     let listener = app::bind_loopback(0).await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -492,11 +518,12 @@ async fn search_latency(samla: &Samla) -> anyhow::Result<()> {
     }
     over_http.sort();
     println!(
-        "search ({} queries with facets, {} datasets): in-process p50 {:.2} ms p99 {:.2} ms; over HTTP p50 {:.2} ms p99 {:.2} ms",
+        "search ({} queries with facets, {} datasets): in-process p50 {:.2} ms p99 {:.2} ms (CPU {:.2} ms per query); over HTTP p50 {:.2} ms p99 {:.2} ms",
         in_process.len(),
         samla.index.len(),
         common::ms(common::percentile(&in_process, 0.5)),
         common::ms(common::percentile(&in_process, 0.99)),
+        common::ms(cpu) / in_process.len() as f64,
         common::ms(common::percentile(&over_http, 0.5)),
         common::ms(common::percentile(&over_http, 0.99)),
     );

@@ -12,6 +12,7 @@
 //! [`samla_model::DatasetView`]s and answers searches.
 
 pub mod compound;
+mod counts;
 mod glossary;
 pub mod suggest;
 mod words;
@@ -24,9 +25,7 @@ use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tantivy::collector::{
-    Collector, Count, FacetCollector, MultiCollector, SegmentCollector, TopDocs,
-};
+use tantivy::collector::TopDocs;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{
     FAST, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument,
@@ -423,6 +422,8 @@ pub struct Indexer {
     path: PathBuf,
     /// The compound lexicon and the searcher generation it was learned from.
     lexicon: Mutex<Option<(u64, Arc<compound::Lexicon>)>>,
+    /// The facet values of each segment searched.
+    facet_names: counts::Names,
 }
 
 impl std::fmt::Debug for Indexer {
@@ -517,6 +518,8 @@ fn is_little(word: &str) -> bool {
 /// How much more a match in a title, and in keywords, weighs than one in a description.
 const TITLE_BOOST: f32 = 3.0;
 const KEYWORDS_BOOST: f32 = 2.0;
+/// How much more a match in the publisher's name counts than one in a description.
+const PUBLISHER_BOOST: f32 = 1.5;
 
 /// How a match through a word's compounds, its parts, the fixed modifier list and the
 /// glossary weighs against a match as typed (1).
@@ -552,11 +555,6 @@ const DUE: &str = "due";
 
 /// The `traits` field's name.
 const TRAITS: &str = "traits";
-
-/// The facet every value of `dim` sits under.
-fn facet_root(dim: Dimension) -> tantivy::schema::Facet {
-    tantivy::schema::Facet::from_path([dim.name()])
-}
 
 /// A tallied dimension's value as a filter term.
 fn flag(dim: Dimension, value: &str) -> String {
@@ -622,6 +620,7 @@ impl Indexer {
             fields,
             path: dir.into(),
             lexicon: Mutex::new(None),
+            facet_names: counts::Names::default(),
         })
     }
 
@@ -873,16 +872,13 @@ impl Indexer {
     /// match. A word matches as typed, stemmed, in any text field; ranked below that, it
     /// also matches the compounds it is part of, its own parts when it is a compound, and
     /// through the glossary the concept's other terms in either language.
+    ///
+    /// The ways a word matches are one flat union of weighted terms, not nested queries: a
+    /// union of terms is tantivy's fastest, and each level of nesting costs every document
+    /// found. (A weight multiplies into each term's score, so the scores are those of the
+    /// nested form.)
     fn text_query(&self, q: &str, searcher: &Searcher) -> Box<dyn Query> {
         let f = &self.fields;
-        let mut parser = QueryParser::for_index(
-            &self.index,
-            vec![f.title, f.keywords, f.description, f.publisher, f.extra],
-        );
-        parser.set_conjunction_by_default();
-        parser.set_field_boost(f.title, TITLE_BOOST);
-        parser.set_field_boost(f.keywords, KEYWORDS_BOOST);
-        parser.set_field_boost(f.publisher, 1.5);
         let q: String = q.chars().take(MAX_QUERY_CHARS).collect();
         let words: Vec<&str> = q
             .split(|c: char| !(c.is_alphanumeric() || c == '-'))
@@ -893,33 +889,25 @@ impl Indexer {
         if words.is_empty() {
             return Box::new(AllQuery);
         }
-        // Quoted, so query syntax in harvested or user text is never interpreted.
-        let quoted = |text: &str| parser.parse_query_lenient(&format!("\"{text}\"")).0;
-        // A term of titles and keywords (or the labels of themes and formats), in the fields
-        // that hold it, weighted as the parser weighs them; `None` when none does. Only terms
-        // the index holds become clauses: every clause costs a search its time per document.
-        let name_fields = [
+        let text_fields = [
             (f.title, TITLE_BOOST),
             (f.keywords, KEYWORDS_BOOST),
+            (f.description, 1.0),
+            (f.publisher, PUBLISHER_BOOST),
             (f.extra, 1.0),
         ];
-        let held = |term: &str| -> Option<Box<dyn Query>> {
-            let each: Vec<(Occur, Box<dyn Query>)> = name_fields
-                .iter()
-                .map(|(field, boost)| (Term::from_field_text(*field, term), *boost))
-                .filter(|(t, _)| searcher.doc_freq(t).unwrap_or(0) > 0)
-                .map(|(t, boost)| {
-                    let query = TermQuery::new(t, IndexRecordOption::WithFreqs);
-                    (
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(query), boost)) as Box<dyn Query>,
-                    )
-                })
-                .collect();
-            (!each.is_empty()).then(|| Box::new(BooleanQuery::new(each)) as Box<dyn Query>)
+        // Titles and keywords (and the labels of themes and formats): where compounds are
+        // looked for.
+        let name_fields = [text_fields[0], text_fields[1], text_fields[4]];
+        let weighted = |term: Term, boost: f32, options: IndexRecordOption| -> Box<dyn Query> {
+            let query = Box::new(TermQuery::new(term, options));
+            if boost == 1.0 {
+                query
+            } else {
+                Box::new(BoostQuery::new(query, boost))
+            }
         };
-        // Any (or all) of `queries`; one query stands as it is, as every level of nesting
-        // costs each document found.
+        // Any (or all) of `queries`; one query stands as it is.
         let combine = |occur: Occur, mut queries: Vec<Box<dyn Query>>| -> Box<dyn Query> {
             if queries.len() == 1
                 && let Some(only) = queries.pop()
@@ -932,33 +920,70 @@ impl Indexer {
         };
         let any = |queries: Vec<Box<dyn Query>>| combine(Occur::Should, queries);
         let all = |queries: Vec<Box<dyn Query>>| combine(Occur::Must, queries);
-        let weak = |query: Box<dyn Query>, boost: f32| -> Box<dyn Query> {
-            Box::new(BoostQuery::new(query, boost))
-        };
-        let part_term = |modifier: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(
-                Term::from_field_text(f.parts, modifier),
-                IndexRecordOption::Basic,
-            ))
-        };
         let lexicon = self.lexicon(searcher);
         let mut stemmer = swedish_analyzer();
         let mut folder = folded_analyzer();
-        let mut word_query = |word: &str| -> Box<dyn Query> {
-            let mut should = vec![quoted(word)];
+        // A word as typed, in every text field: one term each when the word is one token; a
+        // phrase (as the query parser makes it, quoted so no syntax is read) when it is more
+        // (`covid-19`).
+        let as_typed =
+            |stemmer: &mut TextAnalyzer, word: &str, boost: f32| -> Vec<Box<dyn Query>> {
+                let mut tokens = Vec::new();
+                let mut stream = stemmer.token_stream(word);
+                while stream.advance() {
+                    tokens.push(stream.token().text.clone());
+                }
+                match &tokens[..] {
+                    [] => Vec::new(),
+                    [token] => text_fields
+                        .iter()
+                        .map(|(field, field_boost)| {
+                            weighted(
+                                Term::from_field_text(*field, token),
+                                field_boost * boost,
+                                IndexRecordOption::WithFreqs,
+                            )
+                        })
+                        .collect(),
+                    _ => {
+                        let fields = text_fields.iter().map(|(field, _)| *field).collect();
+                        let mut phrase = QueryParser::for_index(&self.index, fields);
+                        for (field, field_boost) in text_fields {
+                            phrase.set_field_boost(field, field_boost * boost);
+                        }
+                        vec![phrase.parse_query_lenient(&format!("\"{word}\"")).0]
+                    }
+                }
+            };
+        let part_term = |modifier: &str, boost: f32| -> Box<dyn Query> {
+            weighted(
+                Term::from_field_text(f.parts, modifier),
+                boost,
+                IndexRecordOption::Basic,
+            )
+        };
+        // Every way a word matches, to be united.
+        let mut word_clauses = |word: &str| -> Vec<Box<dyn Query>> {
+            let mut should = as_typed(&mut stemmer, word, 1.0);
             if let Some(m) = compound::modifier(word) {
-                should.push(weak(part_term(m), COMPOUND_PART_BOOST));
+                should.push(part_term(m, COMPOUND_PART_BOOST));
             }
             let folded = first_token(&mut folder, word);
             let stem = first_token(&mut stemmer, word);
-            // The compounds are words of titles and keywords.
-            let compounds: Vec<Box<dyn Query>> = lexicon
-                .compounds_with(&folded, &stem)
-                .into_iter()
-                .filter_map(|compound| held(&first_token(&mut stemmer, compound)))
-                .collect();
-            if !compounds.is_empty() {
-                should.push(weak(any(compounds), COMPOUND_BOOST));
+            // The compounds are words of titles and keywords; only terms the index holds
+            // become clauses.
+            for compound in lexicon.compounds_with(&folded, &stem) {
+                let compound = first_token(&mut stemmer, compound);
+                for (field, boost) in name_fields {
+                    let term = Term::from_field_text(field, &compound);
+                    if searcher.doc_freq(&term).unwrap_or(0) > 0 {
+                        should.push(weighted(
+                            term,
+                            boost * COMPOUND_BOOST,
+                            IndexRecordOption::WithFreqs,
+                        ));
+                    }
+                }
             }
             // A compound no title or keyword holds whole is searched as its parts; one they
             // hold is found as it stands.
@@ -970,11 +995,12 @@ impl Indexer {
                 .then(|| lexicon.split(&folded, |w| first_token(&mut stemmer, w)))
                 .flatten();
             if let Some(split) = split {
-                let modifier = any(vec![quoted(&split.modifier), part_term(&split.modifier)]);
-                let head = quoted(&split.head);
-                should.push(weak(all(vec![modifier, head]), SPLIT_BOOST));
+                let mut modifier = as_typed(&mut stemmer, &split.modifier, SPLIT_BOOST);
+                modifier.push(part_term(&split.modifier, SPLIT_BOOST));
+                let head = any(as_typed(&mut stemmer, &split.head, SPLIT_BOOST));
+                should.push(all(vec![any(modifier), head]));
             }
-            any(should)
+            should
         };
         let mut matches = glossary::Glossary::get()
             .matches(&words)
@@ -992,37 +1018,32 @@ impl Indexer {
                 } else {
                     Occur::Must
                 };
-                clauses.push((occur, word_query(words[at])));
+                clauses.push((occur, any(word_clauses(words[at]))));
                 at += 1;
                 continue;
             };
-            let typed = all(words[at..at + m.len]
-                .iter()
-                .map(|w| word_query(w))
-                .collect());
+            let mut should = match &words[at..at + m.len] {
+                [word] => word_clauses(word),
+                stretch => vec![all(stretch.iter().map(|w| any(word_clauses(w))).collect())],
+            };
             let translated: Vec<Box<dyn Query>> = m
                 .concepts
                 .iter()
                 .map(|id| {
                     let term =
                         Term::from_field_text(f.concepts, &glossary::Glossary::concept_token(*id));
-                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>
+                    weighted(term, 1.0, IndexRecordOption::Basic)
                 })
                 .collect();
-            let translated = (!translated.is_empty()).then(|| any(translated));
-            let clause = match translated {
-                None => typed,
+            if !translated.is_empty() {
                 // One score for every match through the glossary: it ranks below a match as
                 // typed.
-                Some(translated) => any(vec![
-                    typed,
-                    Box::new(tantivy::query::ConstScoreQuery::new(
-                        translated,
-                        GLOSSARY_SCORE,
-                    )),
-                ]),
-            };
-            clauses.push((Occur::Must, clause));
+                should.push(Box::new(tantivy::query::ConstScoreQuery::new(
+                    any(translated),
+                    GLOSSARY_SCORE,
+                )));
+            }
+            clauses.push((Occur::Must, any(should)));
             at += m.len;
         }
         Box::new(BooleanQuery::new(clauses))
@@ -1206,18 +1227,8 @@ impl Indexer {
         let offset = req.offset.min(searcher.num_docs() as usize);
         let top = TopDocs::with_limit(limit).and_offset(offset);
 
-        let mut multi = MultiCollector::new();
-        let count = multi.add_collector(Count);
-        let mut facet_collector = FacetCollector::for_field(FACETS);
-        for dim in Dimension::ALL {
-            if dim != Dimension::Fresh && dim.tallied().is_none() {
-                facet_collector.add_facet(facet_root(dim));
-            }
-        }
-        let facet_handle = multi.add_collector(facet_collector);
-        let tallies_handle = multi.add_collector(Tallies {
-            now: index_time(now),
-        });
+        let counter =
+            counts::Counter::new(&self.facet_names, &searcher, now).map_err(|e| self.err(e))?;
         // Newest first by a date: samla's change time for feeds, else the published one (also
         // without a query, where no score orders anything).
         let by_date = match req.sort {
@@ -1225,28 +1236,31 @@ impl Indexer {
             SortOrder::Modified => Some("modified"),
             SortOrder::Relevance => text.is_none().then_some("modified"),
         };
-        let (addresses, mut fruits) = if let Some(date) = by_date {
-            let (docs, fruits) = searcher
+        let (addresses, counted) = if let Some(date) = by_date {
+            let (docs, counted) = searcher
                 .search(
                     &query,
                     &(
                         top.order_by_fast_field::<DateTime>(date, Order::Desc),
-                        multi,
+                        counter,
                     ),
                 )
                 .map_err(|e| self.err(e))?;
-            (docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), fruits)
+            (
+                docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(),
+                counted,
+            )
         } else {
-            let (docs, fruits) = searcher
-                .search(&query, &(top.order_by_score(), multi))
+            let (docs, counted) = searcher
+                .search(&query, &(top.order_by_score(), counter))
                 .map_err(|e| self.err(e))?;
-            (docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), fruits)
+            (
+                docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(),
+                counted,
+            )
         };
-        let total = count.extract(&mut fruits);
-        let counts = facet_handle.extract(&mut fruits);
-        let tallies = tallies_handle.extract(&mut fruits);
         let mut facets = BTreeMap::new();
-        let counted = |values: &[&str], counts: &[u64]| -> Vec<(String, u64)> {
+        let counted_values = |values: &[&str], counts: &[u64]| -> Vec<(String, u64)> {
             let mut out: Vec<(String, u64)> = values
                 .iter()
                 .zip(counts)
@@ -1258,34 +1272,30 @@ impl Indexer {
         };
         facets.insert(
             Dimension::Fresh,
-            counted(&["true", "false"], &tallies.fresh),
+            counted_values(&["true", "false"], &counted.fresh),
         );
         for dim in TALLIED {
             if let (Some(values), Some(slot)) = (dim.tallied(), dim.slot()) {
-                facets.insert(dim, counted(values, &tallies.traits[slot]));
+                facets.insert(dim, counted_values(values, &counted.traits[slot]));
             }
         }
         for dim in Dimension::ALL
             .into_iter()
             .filter(|d| *d != Dimension::Fresh && d.tallied().is_none())
         {
-            let mut values: Vec<(String, u64)> = counts
-                .get(facet_root(dim))
-                .map(|(facet, n)| {
-                    (
-                        facet
-                            .to_path()
-                            .last()
-                            .map(|s| s.to_string())
-                            .unwrap_or_default(),
-                        n,
-                    )
-                })
-                .collect();
+            facets.insert(dim, Vec::new());
+        }
+        for (dim, value, n) in counted.values() {
+            facets.entry(dim).or_default().push((value.to_string(), n));
+        }
+        for (_, values) in facets
+            .iter_mut()
+            .filter(|(d, _)| **d != Dimension::Fresh && d.tallied().is_none())
+        {
             values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             values.truncate(FACET_VALUES);
-            facets.insert(dim, values);
         }
+        let total = counted.total;
         let mut hits = Vec::with_capacity(addresses.len());
         for address in addresses {
             let doc: TantivyDocument = searcher.doc(address).map_err(|e| self.err(e))?;
@@ -1301,93 +1311,6 @@ impl Indexer {
             facets,
             corrected: None,
         })
-    }
-}
-
-/// What [`Tallies`] counts: on time and overdue (freshness changes with the clock, so it is
-/// told at search time from `due`), and each tallied dimension's values in their order.
-#[derive(Debug, Default, Clone, Copy)]
-struct TallyCounts {
-    fresh: [u64; 2],
-    traits: [[u64; 4]; TALLIED.len()],
-}
-
-/// Counts the datasets found per value of `fresh` and of the tallied dimensions, from the
-/// `due` and `traits` columns.
-struct Tallies {
-    now: DateTime,
-}
-
-struct TalliesSegment {
-    due: tantivy::columnar::Column<DateTime>,
-    /// The `due` of a dataset whose freshness cannot be told.
-    unknown: DateTime,
-    traits: tantivy::columnar::Column<u64>,
-    now: DateTime,
-    counts: TallyCounts,
-}
-
-impl Collector for Tallies {
-    type Fruit = TallyCounts;
-    type Child = TalliesSegment;
-
-    fn for_segment(
-        &self,
-        _: tantivy::SegmentOrdinal,
-        segment: &tantivy::SegmentReader,
-    ) -> tantivy::Result<TalliesSegment> {
-        Ok(TalliesSegment {
-            due: segment.fast_fields().date(DUE)?,
-            unknown: index_time(i64::MIN),
-            traits: segment.fast_fields().u64(TRAITS)?,
-            now: self.now,
-            counts: TallyCounts::default(),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<TallyCounts>) -> tantivy::Result<TallyCounts> {
-        let mut all = TallyCounts::default();
-        for f in fruits {
-            for (a, b) in all.fresh.iter_mut().zip(f.fresh) {
-                *a += b;
-            }
-            for (slot, counts) in all.traits.iter_mut().zip(f.traits) {
-                for (a, b) in slot.iter_mut().zip(counts) {
-                    *a += b;
-                }
-            }
-        }
-        Ok(all)
-    }
-}
-
-impl SegmentCollector for TalliesSegment {
-    type Fruit = TallyCounts;
-
-    fn collect(&mut self, doc: tantivy::DocId, _: tantivy::Score) {
-        match self.due.first(doc) {
-            Some(due) if due >= self.now => self.counts.fresh[0] += 1,
-            Some(due) if due > self.unknown => self.counts.fresh[1] += 1,
-            _ => {}
-        }
-        let traits = self.traits.first(doc).unwrap_or(0);
-        for (slot, counts) in self.counts.traits.iter_mut().enumerate() {
-            let value = (traits >> (3 * slot)) & 0b111;
-            if let Some(n) = (value as usize)
-                .checked_sub(1)
-                .and_then(|at| counts.get_mut(at))
-            {
-                *n += 1;
-            }
-        }
-    }
-
-    fn harvest(self) -> TallyCounts {
-        self.counts
     }
 }
 

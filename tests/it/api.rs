@@ -422,6 +422,63 @@ async fn reuse_questions_are_filters_and_facets() {
 /// The search box's suggestions: completions of a prefix from titles, keywords,
 /// organisations, municipalities, themes and specifications, in either case and without
 /// accents, from a later word of a title, across a typo, in the asked language.
+/// The count beside a facet value is what a click on it finds, with or without a query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn facet_counts_are_what_a_click_finds() {
+    let r = region(300).await;
+    r.harvest().await;
+    let router = samla_api::router(r.samla.api_state());
+    let search = |query: String| {
+        let router = router.clone();
+        async move {
+            let (status, body) = get(&router, &format!("/api/v1/datasets?{query}"), None).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {body}");
+            json(&body)
+        }
+    };
+    let mut checked = 0;
+    for (query, filtered) in [
+        ("per_page=1", None),
+        ("q=badplatser&per_page=1", None),
+        ("q=parkering+trafik&format=CSV&per_page=1", Some("format")),
+    ] {
+        let found = search(query.to_string()).await;
+        for dim in [
+            "municipality",
+            "publisher",
+            "theme",
+            "format",
+            "license",
+            "access_rights",
+            "conforms_to",
+            "hvd_category",
+        ] {
+            if filtered == Some(dim) {
+                continue;
+            }
+            let values = found["facets"][dim]
+                .as_array()
+                .unwrap_or_else(|| panic!("{query}: a {dim} facet: {found}"));
+            // The largest values, and the smallest (one dataset, perhaps in one segment).
+            let picked = values.iter().take(2).chain(values.iter().last());
+            for value in picked {
+                let name = value["value"].as_str().expect("value");
+                let count = value["count"].as_u64().expect("count");
+                let encoded =
+                    url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>();
+                let clicked = search(format!("{query}&{dim}={encoded}")).await;
+                assert_eq!(
+                    clicked["total"].as_u64(),
+                    Some(count),
+                    "{query}: {dim}={name}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 30, "{checked} values checked");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suggestions_complete_what_is_typed() {
     let r = region(300).await;

@@ -27,6 +27,13 @@ async fn get(router: &axum::Router, uri: &str, accept: Option<&str>) -> (StatusC
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
+/// A search that must succeed, as JSON.
+async fn search(router: &axum::Router, query: String) -> Value {
+    let (status, body) = get(router, &format!("/api/v1/datasets?{query}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{query}: {body}");
+    json(&body)
+}
+
 fn json(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
@@ -271,14 +278,7 @@ async fn reuse_questions_are_filters_and_facets() {
     let r = region(300).await;
     r.harvest().await;
     let router = samla_api::router(r.samla.api_state());
-    let search = |query: String| {
-        let router = router.clone();
-        async move {
-            let (status, body) = get(&router, &format!("/api/v1/datasets?{query}"), None).await;
-            assert_eq!(status, StatusCode::OK, "{query}: {body}");
-            json(&body)
-        }
-    };
+    let search = |query: String| search(&router, query);
     let total = |v: &serde_json::Value| v["total"].as_u64().expect("total");
     let all = search("per_page=1".into()).await;
     for (dim, values) in [
@@ -428,14 +428,7 @@ async fn facet_counts_are_what_a_click_finds() {
     let r = region(300).await;
     r.harvest().await;
     let router = samla_api::router(r.samla.api_state());
-    let search = |query: String| {
-        let router = router.clone();
-        async move {
-            let (status, body) = get(&router, &format!("/api/v1/datasets?{query}"), None).await;
-            assert_eq!(status, StatusCode::OK, "{query}: {body}");
-            json(&body)
-        }
-    };
+    let search = |query: String| search(&router, query);
     let mut checked = 0;
     for (query, filtered) in [
         ("per_page=1", None),

@@ -27,6 +27,18 @@ async fn get(router: &axum::Router, uri: &str, accept: Option<&str>) -> (StatusC
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
+/// The dimensions counted as facets (the others are yes/no or a few values each).
+const FACETED: [&str; 8] = [
+    "municipality",
+    "publisher",
+    "theme",
+    "format",
+    "license",
+    "access_rights",
+    "conforms_to",
+    "hvd_category",
+];
+
 /// A search that must succeed, as JSON.
 async fn search(router: &axum::Router, query: String) -> Value {
     let (status, body) = get(router, &format!("/api/v1/datasets?{query}"), None).await;
@@ -55,16 +67,7 @@ async fn search_detail_sources_and_errors() {
     assert!(v["total"].as_u64().unwrap_or(0) > 5);
     assert_eq!(v["hits"].as_array().map(Vec::len), Some(5));
     assert_eq!(v["per_page"], 5);
-    for facet in [
-        "municipality",
-        "publisher",
-        "theme",
-        "format",
-        "license",
-        "access_rights",
-        "conforms_to",
-        "hvd_category",
-    ] {
+    for facet in FACETED {
         assert!(v["facets"][facet].is_array(), "facet {facet}");
     }
     let muni = &v["facets"]["municipality"][0];
@@ -436,16 +439,7 @@ async fn facet_counts_are_what_a_click_finds() {
         ("q=parkering+trafik&format=CSV&per_page=1", Some("format")),
     ] {
         let found = search(query.to_string()).await;
-        for dim in [
-            "municipality",
-            "publisher",
-            "theme",
-            "format",
-            "license",
-            "access_rights",
-            "conforms_to",
-            "hvd_category",
-        ] {
+        for dim in FACETED {
             if filtered == Some(dim) {
                 continue;
             }

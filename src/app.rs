@@ -323,6 +323,9 @@ impl Samla {
                 .map(|u| Arc::from(u.as_str())),
             sparql: Arc::clone(&self.sparql),
             metrics: Arc::clone(&self.metrics),
+            trusted_proxies: samla_api::client::TrustedProxies(
+                self.config.server.trusted_proxies.clone().into(),
+            ),
         }
     }
 

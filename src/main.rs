@@ -89,9 +89,13 @@ enum Command {
         /// State directory.
         #[arg(long, default_value = "state")]
         state: PathBuf,
-        /// Port.
+        /// Port on 127.0.0.1 (when neither `--bind` nor `[server] bind` is given).
         #[arg(long, default_value_t = 8080)]
         port: u16,
+        /// The address to listen on (overrides `[server] bind`), `0.0.0.0:8080` for every
+        /// interface.
+        #[arg(long)]
+        bind: Option<std::net::SocketAddr>,
         /// Do not harvest at start.
         #[arg(long)]
         no_initial_harvest: bool,
@@ -236,8 +240,29 @@ fn init_logging(format: LogFormat, serving: bool) {
     }
 }
 
+/// Ctrl-C, or SIGTERM (what systemd and container runtimes send to stop a service).
 async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "SIGTERM not handled");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("stopping: requests in flight and running harvests finish or are cancelled");
 }
 
 /// Opens the state directory on a blocking thread (it may rebuild the index).
@@ -246,8 +271,8 @@ async fn open(config: Config, state: &Path) -> anyhow::Result<Samla> {
     tokio::task::spawn_blocking(move || Samla::open(config, &state)).await?
 }
 
-/// Serves the API until Ctrl-C, then cancels `cancel` (running harvests, the simulator).
-async fn serve_until_ctrl_c(
+/// Serves the API until Ctrl-C or SIGTERM, then cancels `cancel` (running harvests, the simulator).
+async fn serve_until_stopped(
     samla: &Samla,
     listener: tokio::net::TcpListener,
     cancel: CancellationToken,
@@ -278,9 +303,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             config,
             state,
             port,
+            bind,
             no_initial_harvest,
             public_url,
-        } => serve(&config, &state, port, no_initial_harvest, public_url).await,
+        } => {
+            let listen = Listen { bind, port };
+            serve(&config, &state, listen, no_initial_harvest, public_url).await
+        }
         Command::Harvest {
             config,
             state,
@@ -528,7 +557,7 @@ async fn demo(
         "  curl -X POST -H 'Authorization: Bearer {token}' '{url}/api/v1/sources/malmo/harvest'"
     );
     println!("state in {}; stop with Ctrl-C", state_dir.display());
-    serve_until_ctrl_c(&samla, listener, cancel).await?;
+    serve_until_stopped(&samla, listener, cancel).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -547,17 +576,28 @@ fn demo_token() -> String {
 /// How often a serving samla checks links and snapshots coverage.
 const MAINTENANCE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// Where `serve` listens: `--bind`, else `[server] bind`, else 127.0.0.1 and `--port`.
+struct Listen {
+    bind: Option<std::net::SocketAddr>,
+    port: u16,
+}
+
 async fn serve(
     config_path: &Path,
     state: &Path,
-    port: u16,
+    listen: Listen,
     no_initial_harvest: bool,
     public_url: Option<url::Url>,
 ) -> anyhow::Result<ExitCode> {
     let mut config = Config::from_file(config_path)?;
     config.public_url = public_url.or(config.public_url);
+    let listener = match listen.bind.or(config.server.bind) {
+        Some(addr) => tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?,
+        None => app::bind_loopback(listen.port).await?,
+    };
     let samla = Arc::new(open(config, state).await?);
-    let listener = app::bind_loopback(port).await?;
     let cancel = CancellationToken::new();
     let scheduler = Scheduler::new(
         &samla.config.sources,
@@ -583,7 +623,7 @@ async fn serve(
     }
     tokio::spawn(Arc::clone(&samla).maintain(MAINTENANCE_EVERY, cancel.child_token()));
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "serving");
-    serve_until_ctrl_c(&samla, listener, cancel).await?;
+    serve_until_stopped(&samla, listener, cancel).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -14,6 +14,8 @@
 
 mod catalog;
 mod ckan;
+pub mod client;
+mod conditional;
 mod error;
 mod feed;
 pub mod metrics;
@@ -75,6 +77,8 @@ pub struct AppState {
     pub sparql: Arc<samla_sparql::SparqlEndpoint>,
     /// The process's metrics.
     pub metrics: Arc<metrics::Metrics>,
+    /// The proxies whose forwarding headers give the client's address.
+    pub trusted_proxies: client::TrustedProxies,
 }
 
 /// Searches logged for the demand report, written to the store in batches by one task: a
@@ -166,31 +170,47 @@ impl RequestLimiter {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/api/v1/datasets", get(search))
         .route("/api/v1/datasets/{id}", get(dataset))
         .route("/api/v1/suggest", get(suggest))
         .route("/api/v1/sources", get(sources))
         .route("/api/v1/sources/{id}", get(source_detail))
         .route("/api/v1/sources/{id}/runs", get(source_runs))
-        .route("/api/v1/reports/{name}", get(report))
-        .route("/api/v1/reports/charts/{file}", get(chart))
         .route("/api/v1/requests", axum::routing::post(file_request))
         .route(
             "/api/v1/sources/{id}/harvest",
             axum::routing::post(start_harvest),
         )
         .route("/api/v1/datasets.atom", get(feed::search_feed))
-        .route("/catalog", get(catalog::negotiated))
-        .route("/catalog.ttl", get(catalog::turtle))
-        .route("/catalog.rdf", get(catalog::rdf_xml))
-        .route("/catalog.jsonld", get(catalog::json_ld))
-        .route("/catalog.nt", get(catalog::n_triples))
-        .route("/datasets/dcat", get(catalog::single_file))
-        .route(
-            "/api/3/action/{action}",
-            get(ckan::action).post(ckan::action),
+        .merge(
+            // What the store and index are at tells whether these changed.
+            Router::new()
+                .route("/catalog", get(catalog::negotiated))
+                .route("/catalog.ttl", get(catalog::turtle))
+                .route("/catalog.rdf", get(catalog::rdf_xml))
+                .route("/catalog.jsonld", get(catalog::json_ld))
+                .route("/catalog.nt", get(catalog::n_triples))
+                .route("/datasets/dcat", get(catalog::single_file))
+                .route(
+                    "/api/3/action/{action}",
+                    get(ckan::action).post(ckan::action),
+                )
+                .route("/api/action/{action}", get(ckan::action).post(ckan::action))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    conditional::records,
+                )),
         )
-        .route("/api/action/{action}", get(ckan::action).post(ckan::action))
+        .merge(
+            Router::new()
+                .route("/api/v1/reports/{name}", get(report))
+                .route("/api/v1/reports/charts/{file}", get(chart))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    conditional::reports,
+                )),
+        )
         .route("/sparql", get(sparql::get).post(sparql::post))
         .route("/metrics", get(metrics::scrape))
         .route("/openapi.json", get(openapi::openapi_json))
@@ -201,7 +221,36 @@ pub fn router(state: AppState) -> Router {
             Arc::clone(&state.metrics),
             metrics::count_responses,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |request: &axum::http::Request<axum::body::Body>| {
+                    let client = request
+                        .extensions()
+                        .get::<client::ClientAddr>()
+                        .map(|c| c.0);
+                    tracing::debug_span!(
+                        "request",
+                        method = %request.method(),
+                        uri = %request.uri(),
+                        client = ?client,
+                    )
+                },
+            ),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.trusted_proxies.clone(),
+            client::client_address,
+        ))
+        .layer(axum::middleware::from_fn(client::security_headers))
+        // Large answers (exports, reports, searches) compressed when the client takes it.
+        .layer(tower_http::compression::CompressionLayer::new())
+        // Anyone's page may read the open data; no credentials are involved.
+        .layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(tower_http::cors::Any)
+                .allow_methods([axum::http::Method::GET, axum::http::Method::HEAD])
+                .expose_headers([header::ETAG, header::LAST_MODIFIED, header::LINK]),
+        )
         .with_state(state)
 }
 
@@ -222,6 +271,34 @@ async fn healthz(State(state): State<AppState>) -> axum::Json<wire::Health> {
         status: "ok",
         datasets,
     })
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "service",
+    responses(
+        (status = 200, description = "Search has caught up with the store", body = wire::Readiness),
+        (status = 503, description = "Search is behind the store (or the store cannot be read)", body = wire::Readiness),
+    ))]
+async fn readyz(State(state): State<AppState>) -> Response {
+    let store = Arc::clone(&state.store);
+    let store_seq = blocking(move || {
+        store
+            .change_seq()
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await;
+    let indexed_seq = state.index.indexed_seq();
+    let ready = matches!(store_seq, Ok(seq) if indexed_seq.unwrap_or(0) >= seq);
+    let status = if ready {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = wire::Readiness {
+        ready,
+        store_seq: store_seq.unwrap_or(0),
+        indexed_seq,
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets", tag = "datasets",
@@ -932,7 +1009,7 @@ async fn accept_request(
     ))]
 async fn file_request(
     State(state): State<AppState>,
-    client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    client: Option<axum::Extension<client::ClientAddr>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
@@ -953,7 +1030,7 @@ async fn file_request(
             ));
         }
         .map_err(|e| ApiError::bad("body", format!("not a data request: {e}")))?;
-    let (id, shown) = accept_request(&state, client.map(|c| c.0.0.ip()), input).await?;
+    let (id, shown) = accept_request(&state, client.map(|c| c.0.0), input).await?;
     Ok((
         axum::http::StatusCode::CREATED,
         axum::Json(wire::RequestFiled { id, request: shown }),

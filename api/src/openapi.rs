@@ -131,6 +131,7 @@ pub enum ChartFile {
     ),
     paths(
         crate::healthz,
+        crate::readyz,
         crate::search,
         crate::suggest,
         crate::feed::search_feed,

@@ -43,6 +43,17 @@ pub struct Health {
     pub datasets: u64,
 }
 
+/// `GET /readyz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// Whether search has caught up with every change the store holds.
+    pub ready: bool,
+    /// The store's change sequence number.
+    pub store_seq: u64,
+    /// The sequence number search has caught up with (none before the first index commit).
+    pub indexed_seq: Option<u64>,
+}
+
 /// A hit's publisher.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HitPublisher {

@@ -170,6 +170,8 @@ struct RawHarvest {
 #[serde(deny_unknown_fields)]
 struct RawServer {
     public_url: Option<String>,
+    bind: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -437,6 +439,8 @@ pub struct Config {
     /// The address the service is reached at (`[server] public_url`, or `--public-url`):
     /// the exported catalog's IRIs are built on it rather than on the request's `Host`.
     pub public_url: Option<url::Url>,
+    /// Where and behind what the service runs (`[server]`).
+    pub server: ServerSettings,
     /// Harvest limits.
     pub harvest: HarvestSettings,
     /// Organisations, in file order.
@@ -452,6 +456,18 @@ pub struct Config {
     pub quality: QualitySettings,
     /// Demand logging.
     pub demand: DemandSettings,
+}
+
+/// Where the service listens and whom it believes about clients' addresses.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServerSettings {
+    /// The address to listen on (`[server] bind`, or `--bind`); 127.0.0.1 with the command's
+    /// port when unset.
+    pub bind: Option<std::net::SocketAddr>,
+    /// Proxies whose `X-Forwarded-For` and `Forwarded` headers give the client's address
+    /// (`[server] trusted_proxies`: addresses or networks, `10.0.0.0/8`); nobody else's are
+    /// read.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// A cron schedule, parsed: five fields (minute hour day month weekday) as in crontab, or six
@@ -601,6 +617,33 @@ impl RawConfig {
                     None
                 }
             });
+        let bind = self.server.bind.as_deref().and_then(|b| {
+            b.parse::<std::net::SocketAddr>()
+                .map_err(|_| {
+                    problem(
+                        "server.bind".into(),
+                        format!("{b:?} is not an address and port (`0.0.0.0:8080`, `[::]:8080`)"),
+                    )
+                })
+                .ok()
+        });
+        let trusted_proxies = self
+            .server
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        problem(
+                            "server.trusted_proxies".into(),
+                            format!("{p:?} is not an address or a network (`10.0.0.0/8`)"),
+                        )
+                    })
+                    .ok()
+            })
+            .collect();
         let defaults = HarvestSettings::default();
         let h = self.harvest;
         let positive = |v: Option<u64>, key: &str, problem: &mut dyn FnMut(String, String)| {
@@ -896,6 +939,10 @@ impl RawConfig {
                 region_name: self.region.name,
                 timezone,
                 public_url,
+                server: ServerSettings {
+                    bind,
+                    trusted_proxies,
+                },
                 harvest,
                 organisations,
                 sources,
@@ -992,5 +1039,36 @@ url = "https://ckan-malmo.dataplatform.se"
         assert!(e.contains("server.public_url"), "{e}");
         assert!(e.contains("region.timezone"), "{e}");
         assert!(e.contains("source[0].schedule"), "{e}");
+    }
+
+    #[test]
+    fn the_listening_address_and_trusted_proxies_are_parsed() {
+        let with = |server: &str| {
+            let text = GOOD.replacen(
+                "[[organisation]]",
+                &format!("[server]\n{server}\n\n[[organisation]]"),
+                1,
+            );
+            Config::from_toml(&text, Path::new("r.toml"))
+        };
+        let c = with(
+            "bind = \"0.0.0.0:8080\"\ntrusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1\", \"::1\"]",
+        )
+        .expect("valid");
+        assert_eq!(c.server.bind, Some("0.0.0.0:8080".parse().expect("addr")));
+        let proxies: Vec<String> = c
+            .server
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(proxies, ["10.0.0.0/8", "192.0.2.1/32", "::1/128"]);
+        let e = with("bind = \"localhost\"\ntrusted_proxies = [\"10.0.0.0/33\"]")
+            .expect_err("invalid")
+            .to_string();
+        assert!(
+            e.contains("server.bind") && e.contains("server.trusted_proxies"),
+            "{e}"
+        );
     }
 }

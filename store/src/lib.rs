@@ -175,6 +175,20 @@ pub struct RunRow {
     pub report: RunReport,
 }
 
+/// What the store is at: see [`Store::version`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreVersion {
+    /// The change sequence number.
+    pub change_seq: u64,
+    /// The newest run's id (0 before any).
+    pub runs: u64,
+    /// When the last run ended.
+    pub last_run: Option<DateTime<Utc>>,
+    /// Bumped by every change to link results, logged searches, data requests and
+    /// snapshots (what the reports read besides records and runs).
+    pub facts: u64,
+}
+
 /// A finished run to apply: its changed records with their rank, the run, what it saw and
 /// what it learnt about its pages.
 #[derive(Debug, Clone)]
@@ -307,6 +321,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_source ON runs(source_id, id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('change_seq', 0);
+INSERT OR IGNORE INTO meta(key, value) VALUES ('facts_seq', 0);
 CREATE TABLE IF NOT EXISTS links (
     url TEXT PRIMARY KEY,
     ok INTEGER NOT NULL,
@@ -837,6 +852,27 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// What the shown records, the runs and the reports' other facts are at: anything an
+    /// export, a CKAN answer or a report shows changes it.
+    pub fn version(&self) -> Result<StoreVersion, StoreError> {
+        self.reader()?
+            .query_row(
+                "SELECT (SELECT value FROM meta WHERE key = 'change_seq'), max(id), max(finished),
+                        (SELECT value FROM meta WHERE key = 'facts_seq')
+                 FROM runs",
+                [],
+                |r| {
+                    Ok(StoreVersion {
+                        change_seq: r.get(0)?,
+                        runs: r.get::<_, Option<u64>>(1)?.unwrap_or(0),
+                        last_run: r.get(2)?,
+                        facts: r.get::<_, Option<u64>>(3)?.unwrap_or(0),
+                    })
+                },
+            )
             .map_err(|e| self.err(e))
     }
 

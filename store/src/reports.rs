@@ -52,6 +52,16 @@ pub struct StoredRequest {
     pub request: serde_json::Value,
 }
 
+/// Counts a change to what the reports read besides the records and runs (link results,
+/// searches, data requests, snapshots): see [`crate::StoreVersion::facts`].
+fn bump_facts(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE meta SET value = value + 1 WHERE key = 'facts_seq'",
+        [],
+    )
+    .map(|_| ())
+}
+
 impl Store {
     /// Stores link-check results, replacing earlier ones for the same URLs.
     pub fn record_links(&self, rows: &[LinkRow]) -> Result<(), StoreError> {
@@ -76,6 +86,7 @@ impl Store {
                 .map_err(|e| self.err(e))?;
             }
         }
+        bump_facts(&tx).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }
 
@@ -148,6 +159,7 @@ impl Store {
                     .map_err(|e| self.err(e))?;
             }
         }
+        bump_facts(&tx).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }
 
@@ -175,9 +187,14 @@ impl Store {
 
     /// Drops logged searches older than `before`; returns how many.
     pub fn prune_searches(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
-        self.writer()
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let pruned = tx
             .execute("DELETE FROM searches WHERE at < ?1", [before])
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        bump_facts(&tx).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(pruned)
     }
 
     /// Stores a data request; returns its id.
@@ -186,13 +203,17 @@ impl Store {
         at: DateTime<Utc>,
         request: &serde_json::Value,
     ) -> Result<i64, StoreError> {
-        let conn = self.writer();
-        conn.execute(
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        tx.execute(
             "INSERT INTO requests (at, request) VALUES (?1, ?2)",
             params![at, request.to_string()],
         )
         .map_err(|e| self.err(e))?;
-        Ok(conn.last_insert_rowid())
+        let id = tx.last_insert_rowid();
+        bump_facts(&tx).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(id)
     }
 
     /// Data requests since `since`, newest first.
@@ -219,13 +240,15 @@ impl Store {
     /// Keeps `body` as the snapshot of `kind` for `day` (`YYYY-MM-DD`), replacing the day's
     /// earlier one.
     pub fn put_snapshot(&self, day: &str, kind: &str, body: &str) -> Result<(), StoreError> {
-        self.writer()
-            .execute(
-                "INSERT OR REPLACE INTO snapshots (day, kind, body) VALUES (?1, ?2, ?3)",
-                params![day, kind, body],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO snapshots (day, kind, body) VALUES (?1, ?2, ?3)",
+            params![day, kind, body],
+        )
+        .map_err(|e| self.err(e))?;
+        bump_facts(&tx).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
     }
 
     /// The snapshots of `kind`, oldest day first.

@@ -536,7 +536,7 @@ async fn schemathesis_finds_no_server_error_and_no_response_off_the_openapi_sche
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "schemathesis failed:\n{report}");
     assert!(
-        report.contains("Tested: 12") && !report.contains("🚫") && !report.contains("❌"),
+        report.contains("Tested: 13") && !report.contains("🚫") && !report.contains("❌"),
         "{report}"
     );
     let line = report

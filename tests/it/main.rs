@@ -7,6 +7,7 @@
 mod api;
 mod architecture;
 mod browser;
+mod deploy;
 mod e2e;
 mod harvest;
 mod hostile;

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(search))
         .route("/assets/suggest.js", get(suggest_script))
+        .route("/assets/samla.css", get(stylesheet))
         .route("/dataset/{id}", get(dataset))
         .route("/sources", get(sources))
         .route("/coverage", get(coverage))
@@ -206,12 +207,27 @@ const FACETS: [Dimension; 13] = [
 
 /// The search box's suggestions, a script the page works without.
 async fn suggest_script() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/suggest.js"),
+    )
+}
+
+/// The pages' style (a file of its own: the content security policy allows no inline style).
+async fn stylesheet() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/samla.css"),
+    )
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../../assets/suggest.js"),
+        body,
     )
         .into_response()
 }
@@ -691,7 +707,7 @@ async fn request_form(State(state): State<AppState>, RawQuery(query): RawQuery) 
 
 async fn request_post(
     State(state): State<AppState>,
-    client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    client: Option<axum::Extension<crate::client::ClientAddr>>,
     RawQuery(query): RawQuery,
     body: axum::body::Bytes,
 ) -> Response {
@@ -705,7 +721,7 @@ async fn request_post(
         serde_json::from_value::<reports::demand::DataRequestInput>(Value::Object(form.clone()))
             .map_err(|e| ApiError::bad("body", format!("not a data request: {e}")));
     let filed = match input {
-        Ok(input) => crate::accept_request(&state, client.map(|c| c.0.0.ip()), input).await,
+        Ok(input) => crate::accept_request(&state, client.map(|c| c.0.0), input).await,
         Err(e) => Err(e),
     };
     match filed {

@@ -1,0 +1,300 @@
+//! samla as a deployed service: behind a proxy, compressed and conditional answers, the
+//! headers browsers act on, and a clean stop on SIGTERM.
+
+use crate::support::{region, serve_api};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const JSON: &str = "application/json";
+const REQUEST: &str = r#"{"what": "Träd i parker", "organisation_type": "research"}"#;
+
+/// A samla whose data requests are limited to two an hour per client, behind `proxies`.
+async fn behind(proxies: &[&str]) -> (samla::app::Samla, tempfile::TempDir, String) {
+    let mut config = samla::app::embedded_region().expect("embedded region");
+    config.demand.requests_per_hour = 2;
+    config.server.trusted_proxies = proxies.iter().map(|p| p.parse().expect("net")).collect();
+    let state = tempfile::tempdir().expect("tempdir");
+    let samla = samla::app::Samla::open(config, state.path()).expect("open");
+    let api = serve_api(&samla).await;
+    (samla, state, api)
+}
+
+/// Files a data request as if forwarded for `client`; the status.
+async fn file_request(api: &str, client: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{api}/api/v1/requests"))
+        .header("content-type", JSON)
+        .header("x-forwarded-for", format!("203.0.113.250, {client}"))
+        .body(REQUEST)
+        .send()
+        .await
+        .expect("post")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
+    // The test's connections come from 127.0.0.1: here that is the trusted proxy.
+    let (_samla, _state, api) = behind(&["127.0.0.1/32"]).await;
+    assert_eq!(file_request(&api, "192.0.2.1").await, 201);
+    assert_eq!(file_request(&api, "192.0.2.1").await, 201);
+    assert_eq!(file_request(&api, "192.0.2.1").await, 429);
+    // Another client behind the same proxy has its own limit; what the first wrote left of
+    // the proxy's own entry does not make it someone else.
+    assert_eq!(file_request(&api, "192.0.2.2").await, 201);
+    assert_eq!(file_request(&api, "192.0.2.1").await, 429);
+
+    // A peer that is not a trusted proxy: its forwarded header is ignored, so every
+    // "client" it names shares its limit.
+    let (_samla, _state, api) = behind(&["10.0.0.0/8"]).await;
+    assert_eq!(file_request(&api, "192.0.2.1").await, 201);
+    assert_eq!(file_request(&api, "192.0.2.2").await, 201);
+    assert_eq!(file_request(&api, "192.0.2.3").await, 429);
+}
+
+/// `curl` with `args`: its exit status and output.
+fn curl(args: &[&str]) -> String {
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "60"])
+        .args(args)
+        .output()
+        .expect("curl runs (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A header's value in curl's `-i`/`-I` output (the last response's).
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    let last = head.rsplit("\r\n\r\n").find(|h| h.starts_with("HTTP/"))?;
+    last.lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim())
+}
+
+fn status(head: &str) -> &str {
+    let last = head
+        .rsplit("\r\n\r\n")
+        .find(|h| h.starts_with("HTTP/"))
+        .unwrap_or("");
+    last.split_whitespace().nth(1).unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_are_compressed_tagged_and_answer_304_until_the_region_changes() {
+    let r = region(150).await;
+    r.harvest().await;
+    let api = serve_api(&r.samla).await;
+    let export = format!("{api}/datasets/dcat");
+    let (head, tag) = tokio::task::spawn_blocking({
+        let export = export.clone();
+        move || {
+            let head = curl(&["-I", "--compressed", &export]);
+            let tag = header(&head, "etag").map(str::to_string);
+            (head, tag)
+        }
+    })
+    .await
+    .expect("curl");
+    assert_eq!(status(&head), "200", "{head}");
+    assert!(
+        matches!(
+            header(&head, "content-encoding"),
+            Some("gzip" | "br" | "deflate" | "zstd")
+        ),
+        "{head}"
+    );
+    let tag = tag.unwrap_or_else(|| panic!("an ETag: {head}"));
+    assert!(header(&head, "last-modified").is_some(), "{head}");
+
+    // A client that has the export gets 304 and no body, by tag or by date.
+    let client = reqwest::Client::new();
+    let again = client
+        .get(&export)
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(again.status().as_u16(), 304);
+    assert!(again.bytes().await.expect("body").is_empty());
+    let modified = header(&head, "last-modified").expect("date").to_string();
+    let since = client
+        .get(&export)
+        .header("if-modified-since", &modified)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(since.status().as_u16(), 304);
+    // Another representation of the same URL has another tag.
+    let turtle = client
+        .get(format!("{api}/catalog"))
+        .header("accept", "text/turtle")
+        .send()
+        .await
+        .expect("get");
+    let xml = client
+        .get(format!("{api}/catalog"))
+        .header("accept", "application/rdf+xml")
+        .send()
+        .await
+        .expect("get");
+    assert_ne!(turtle.headers().get("etag"), xml.headers().get("etag"));
+
+    // The CKAN search and a report are conditional too.
+    for path in [
+        "/api/3/action/package_search?q=badplatser",
+        "/api/v1/reports/quality",
+    ] {
+        let first = client
+            .get(format!("{api}{path}"))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(first.status().as_u16(), 200, "{path}");
+        let tag = first.headers().get("etag").cloned().expect("etag");
+        let again = client
+            .get(format!("{api}{path}"))
+            .header("if-none-match", tag)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(again.status().as_u16(), 304, "{path}");
+    }
+
+    // The region changes: the old tag no longer matches, and the new export is sent.
+    r.simulator.advance();
+    r.harvest().await;
+    let changed = client
+        .get(&export)
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(changed.status().as_u16(), 200);
+    assert_ne!(
+        changed.headers().get("etag").and_then(|t| t.to_str().ok()),
+        Some(tag.as_str())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_carry_security_headers_and_the_api_is_open_to_other_sites() {
+    let (_samla, _state, api) = behind(&[]).await;
+    let client = reqwest::Client::new();
+    for path in ["/", "/api/v1/datasets?q=x", "/no/such/page"] {
+        let response = client
+            .get(format!("{api}{path}"))
+            .header("origin", "https://example.org")
+            .send()
+            .await
+            .expect("get");
+        let h = response.headers();
+        let csp = h
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("{path}: a content security policy"));
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(
+            h.get("x-content-type-options").map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..])
+        );
+        assert!(h.get("referrer-policy").is_some(), "{path}");
+        assert_eq!(
+            h.get("access-control-allow-origin").map(|v| v.as_bytes()),
+            Some(&b"*"[..]),
+            "{path}"
+        );
+    }
+    // The page has no inline script or style for the policy to block.
+    let page = client.get(format!("{api}/")).send().await.expect("get");
+    let html = page.text().await.expect("html");
+    assert!(
+        !html.contains("<style") && !html.contains("style="),
+        "inline style"
+    );
+    assert!(
+        html.match_indices("<script")
+            .all(|(at, _)| html[at..].starts_with("<script src=")),
+        "inline script"
+    );
+}
+
+struct Killed(std::process::Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_binds_where_it_is_told_and_stops_cleanly_on_sigterm() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let region = dir.path().join("region.toml");
+    std::fs::write(
+        &region,
+        crate::support::malmo_region("http://127.0.0.1:9/catalog.ttl"),
+    )
+    .expect("region file");
+    let state = dir.path().join("state");
+    let bind = format!("127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_samla"))
+        .args(["serve", "--no-initial-harvest", "--bind", &bind, "--config"])
+        .arg(&region)
+        .arg("--state")
+        .arg(&state)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start samla serve");
+    let mut child = Killed(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let ready = loop {
+        if let Ok(response) = reqwest::get(format!("http://{bind}/readyz")).await {
+            break response;
+        }
+        assert!(Instant::now() < deadline, "samla serve did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(ready.status().as_u16(), 200);
+    let ready: serde_json::Value =
+        serde_json::from_slice(&ready.bytes().await.expect("body")).expect("json");
+    assert_eq!(ready["ready"], true, "{ready}");
+
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(terminated.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "samla serve did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(
+        reqwest::get(format!("http://{bind}/healthz"))
+            .await
+            .is_err(),
+        "still answering after SIGTERM"
+    );
+}

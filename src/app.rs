@@ -141,6 +141,8 @@ pub struct Samla {
     pub sparql: Arc<samla_sparql::SparqlEndpoint>,
     /// The serving process's metrics.
     pub metrics: Arc<samla_api::metrics::Metrics>,
+    /// Where the API's blocking work runs.
+    pub work: Arc<samla_api::WorkPool>,
 }
 
 /// How quality is scored, the same for the report and the index.
@@ -269,6 +271,7 @@ impl Samla {
             Arc::clone(&store),
             samla_sparql::Limits::default(),
         ));
+        let (workers, queue) = (config.server.workers, config.server.queue);
         Ok(Self {
             config,
             store,
@@ -281,6 +284,7 @@ impl Samla {
             searches: Arc::default(),
             sparql,
             metrics: Arc::new(samla_api::metrics::Metrics::new()),
+            work: Arc::new(samla_api::WorkPool::new(workers, queue)),
         })
     }
 
@@ -326,6 +330,7 @@ impl Samla {
             trusted_proxies: samla_api::client::TrustedProxies(
                 self.config.server.trusted_proxies.clone().into(),
             ),
+            work: Arc::clone(&self.work),
         }
     }
 

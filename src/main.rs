@@ -201,11 +201,17 @@ enum Command {
     },
 }
 
+/// Threads for blocking work, at most (tokio's default is 512).
+const MAX_BLOCKING_THREADS: usize = 64;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format, matches!(cli.command, Command::Serve { .. }));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Blocking work is bounded where it starts (the API's work pool, the harvest's
+        // concurrency); this caps what a mistake could grow to.
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .build()
     {
         Ok(r) => r,

@@ -143,7 +143,7 @@ async fn page(
         total: total as u64,
         per_page: params.per_page as u64,
     };
-    let body = blocking(move || {
+    let body = blocking(&state.work, move || {
         let mut triples: Vec<Triple> = Vec::new();
         let mut iris = Vec::with_capacity(graphs.len());
         for stored in graphs {
@@ -172,7 +172,7 @@ pub(crate) async fn single_file(
     let base = base_url(&state, &headers);
     let catalog = description(&state, &base);
     let store = Arc::clone(&state.store);
-    let body = blocking(move || {
+    let body = blocking(&state.work, move || {
         let mut iris = Vec::new();
         let mut triples = Vec::new();
         store

@@ -414,7 +414,7 @@ async fn package_search(state: &AppState, params: &Map<String, Value>) -> Result
         ..SearchRequest::default()
     };
     let index = Arc::clone(&state.index);
-    let result = blocking(move || {
+    let result = blocking(&state.work, move || {
         index
             .search(&request)
             .map_err(|e| crate::ApiError::Internal(e.to_string()))
@@ -465,7 +465,7 @@ async fn package_show(state: &AppState, params: &Map<String, Value>) -> Result<V
         .to_string();
     let store = Arc::clone(&state.store);
     let lookup = id.clone();
-    let stored = blocking(move || {
+    let stored = blocking(&state.work, move || {
         store
             .winner(&lookup)
             .map_err(|e| crate::ApiError::Internal(e.to_string()))
@@ -618,7 +618,7 @@ fn organization_show(state: &AppState, params: &Map<String, Value>) -> Result<Va
 
 async fn tag_list(state: &AppState) -> Result<Value, CkanError> {
     let store = Arc::clone(&state.store);
-    let tags = blocking(move || {
+    let tags = blocking(&state.work, move || {
         let mut tags = std::collections::BTreeSet::new();
         store
             .for_each_dataset(|d| {

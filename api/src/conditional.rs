@@ -105,7 +105,7 @@ async fn versioned(state: AppState, inputs: Inputs, request: Request, next: Next
         return next.run(request).await;
     }
     let store = state.store.clone();
-    let version = blocking(move || {
+    let version = blocking(&state.work, move || {
         store
             .version()
             .map_err(|e| crate::ApiError::Internal(e.to_string()))

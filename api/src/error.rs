@@ -105,10 +105,16 @@ impl IntoResponse for ApiError {
                 )
                     .into_response();
             }
-            ApiError::Unavailable(message) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                body("unavailable", message),
-            ),
+            ApiError::Unavailable(message) => {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(axum::http::header::RETRY_AFTER, "1")],
+                    axum::Json(ErrorBody {
+                        error: body("unavailable", message),
+                    }),
+                )
+                    .into_response();
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 (

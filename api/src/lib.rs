@@ -79,6 +79,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The proxies whose forwarding headers give the client's address.
     pub trusted_proxies: client::TrustedProxies,
+    /// Where blocking work runs.
+    pub work: Arc<WorkPool>,
 }
 
 /// Searches logged for the demand report, written to the store in batches by one task: a
@@ -254,9 +256,45 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Blocking work (searches, store reads, reports, exports) runs on at most `workers` threads
+/// at once, with at most `queue` more requests waiting; past that a request is answered 503
+/// at once, so a flood of connections neither grows the thread pool nor waits without end.
+#[derive(Debug)]
+pub struct WorkPool {
+    running: tokio::sync::Semaphore,
+    admitted: tokio::sync::Semaphore,
+}
+
+impl WorkPool {
+    /// Requests waiting for a worker, at most, when not configured.
+    pub const QUEUE: usize = 256;
+
+    /// A pool of `workers` threads (at least one; two per core when `None`: a worker may
+    /// wait on the disk) and `queue` waiting requests ([`Self::QUEUE`] when `None`).
+    pub fn new(workers: Option<usize>, queue: Option<usize>) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers = workers.unwrap_or(2 * cores).max(1);
+        Self {
+            running: tokio::sync::Semaphore::new(workers),
+            admitted: tokio::sync::Semaphore::new(workers + queue.unwrap_or(Self::QUEUE)),
+        }
+    }
+}
+
 async fn blocking<T: Send + 'static>(
+    pool: &WorkPool,
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
+    let Ok(_admitted) = pool.admitted.try_acquire() else {
+        return Err(ApiError::Unavailable(
+            "too many requests are waiting; try again in a moment".into(),
+        ));
+    };
+    let _running = pool
+        .running
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(format!("work pool closed: {e}")))?;
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::Internal(format!("worker stopped: {e}")))?
@@ -266,7 +304,9 @@ async fn blocking<T: Send + 'static>(
     responses((status = 200, description = "The service answers", body = wire::Health)))]
 async fn healthz(State(state): State<AppState>) -> axum::Json<wire::Health> {
     let index = Arc::clone(&state.index);
-    let datasets = blocking(move || Ok(index.len())).await.unwrap_or(0);
+    let datasets = blocking(&state.work, move || Ok(index.len()))
+        .await
+        .unwrap_or(0);
     axum::Json(wire::Health {
         status: "ok",
         datasets,
@@ -280,7 +320,7 @@ async fn healthz(State(state): State<AppState>) -> axum::Json<wire::Health> {
     ))]
 async fn readyz(State(state): State<AppState>) -> Response {
     let store = Arc::clone(&state.store);
-    let store_seq = blocking(move || {
+    let store_seq = blocking(&state.work, move || {
         store
             .change_seq()
             .map_err(|e| ApiError::Internal(e.to_string()))
@@ -374,7 +414,7 @@ async fn suggest(
     let params = params::SuggestParams::parse(query.as_deref().unwrap_or(""))?;
     let index = Arc::clone(&state.index);
     let (q, lang, limit) = (params.q.clone(), params.lang.clone(), params.limit);
-    let found = blocking(move || Ok(index.suggest(&q, &lang, limit))).await?;
+    let found = blocking(&state.work, move || Ok(index.suggest(&q, &lang, limit))).await?;
     Ok(axum::Json(wire::SuggestResponse {
         q: params.q,
         suggestions: found
@@ -405,7 +445,7 @@ pub(crate) async fn run_search(
     let request = params.request(&state.directory)?;
     let index = Arc::clone(&state.index);
     let started = std::time::Instant::now();
-    let result = blocking(move || {
+    let result = blocking(&state.work, move || {
         index
             .search(&request)
             .map_err(|e| ApiError::Internal(e.to_string()))
@@ -425,7 +465,7 @@ pub(crate) async fn winners(
 ) -> Result<Vec<samla_store::StoredDataset>, ApiError> {
     let store = Arc::clone(&state.store);
     let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();
-    blocking(move || {
+    blocking(&state.work, move || {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(d) = store
@@ -536,7 +576,7 @@ pub(crate) async fn shown_record(
 ) -> Result<(Vec<samla_store::StoredDataset>, Vec<oxrdf::Triple>), ApiError> {
     let store = Arc::clone(&state.store);
     let lookup = id.to_string();
-    let rows = blocking(move || {
+    let rows = blocking(&state.work, move || {
         store
             .provenance(&lookup)
             .map_err(|e| ApiError::Internal(e.to_string()))
@@ -627,7 +667,7 @@ pub(crate) async fn source_status(
     ApiError,
 > {
     let store = Arc::clone(&state.store);
-    blocking(move || {
+    blocking(&state.work, move || {
         let internal = |e: samla_store::StoreError| ApiError::Internal(e.to_string());
         Ok((
             store.dataset_counts().map_err(internal)?,
@@ -739,7 +779,7 @@ async fn source_runs(
     };
     let store = Arc::clone(&state.store);
     let lookup = id.clone();
-    let runs = blocking(move || {
+    let runs = blocking(&state.work, move || {
         store
             .runs(&lookup, limit)
             .map_err(|e| ApiError::Internal(e.to_string()))
@@ -767,7 +807,7 @@ async fn source_detail(
     let info = known_source(&state, &id)?.clone();
     let store = Arc::clone(&state.store);
     let lookup = id.clone();
-    let (runs, archived, counts) = blocking(move || {
+    let (runs, archived, counts) = blocking(&state.work, move || {
         let internal = |e: samla_store::StoreError| ApiError::Internal(e.to_string());
         Ok((
             store.runs(&lookup, 1).map_err(internal)?,
@@ -851,7 +891,7 @@ async fn start_harvest(
         ));
     };
     let source = id.clone();
-    let started = blocking(move || Ok(control.start_run(&source))).await?;
+    let started = blocking(&state.work, move || Ok(control.start_run(&source))).await?;
     match started {
         Ok(run_id) => Ok((
             axum::http::StatusCode::ACCEPTED,
@@ -900,7 +940,7 @@ async fn report(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let reports = Arc::clone(&state.reports);
-    let rendered = blocking(move || {
+    let rendered = blocking(&state.work, move || {
         reports::render(
             &reports,
             &name,
@@ -946,7 +986,7 @@ async fn chart(
         return Err(ApiError::NotFound(format!("no chart {file:?}")));
     };
     let reports = Arc::clone(&state.reports);
-    let body = blocking(move || {
+    let body = blocking(&state.work, move || {
         reports::chart(
             &reports,
             &name,
@@ -982,7 +1022,7 @@ async fn accept_request(
     }
     let store = Arc::clone(&state.store);
     let stored = request.clone();
-    let id = blocking(move || {
+    let id = blocking(&state.work, move || {
         store
             .add_request(chrono::Utc::now(), &stored)
             .map_err(|e| ApiError::Internal(e.to_string()))

@@ -106,7 +106,7 @@ pub(crate) async fn count_responses(
 /// `GET /metrics`.
 pub(crate) async fn scrape(State(state): State<AppState>) -> Result<Response, ApiError> {
     let store = Arc::clone(&state.store);
-    let runs = blocking(move || {
+    let runs = blocking(&state.work, move || {
         store
             .run_counts()
             .map_err(|e| ApiError::Internal(e.to_string()))

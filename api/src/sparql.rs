@@ -139,7 +139,7 @@ async fn run(
         negotiate(accept, &rdf_offers(), RdfFormat::Turtle).unwrap_or(RdfFormat::Turtle)
     });
     let endpoint = Arc::clone(&state.sparql);
-    let answer = blocking(move || {
+    let answer = blocking(&state.work, move || {
         endpoint
             .query(&request.query, format, graph_format)
             .map_err(|e| match e {

@@ -172,6 +172,8 @@ struct RawServer {
     public_url: Option<String>,
     bind: Option<String>,
     trusted_proxies: Option<Vec<String>>,
+    workers: Option<usize>,
+    queue: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -468,6 +470,12 @@ pub struct ServerSettings {
     /// (`[server] trusted_proxies`: addresses or networks, `10.0.0.0/8`); nobody else's are
     /// read.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Threads for a request's blocking work (searches, store reads, reports) at once
+    /// (`[server] workers`; two per core when unset).
+    pub workers: Option<usize>,
+    /// Requests that may wait for a worker (`[server] queue`; 256 when unset); past that a
+    /// request is answered 503.
+    pub queue: Option<usize>,
 }
 
 /// A cron schedule, parsed: five fields (minute hour day month weekday) as in crontab, or six
@@ -617,6 +625,9 @@ impl RawConfig {
                     None
                 }
             });
+        if self.server.workers == Some(0) {
+            problem("server.workers".into(), "must be greater than 0".into());
+        }
         let bind = self.server.bind.as_deref().and_then(|b| {
             b.parse::<std::net::SocketAddr>()
                 .map_err(|_| {
@@ -942,6 +953,8 @@ impl RawConfig {
                 server: ServerSettings {
                     bind,
                     trusted_proxies,
+                    workers: self.server.workers,
+                    queue: self.server.queue,
                 },
                 harvest,
                 organisations,

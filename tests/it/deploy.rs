@@ -298,3 +298,48 @@ async fn serve_binds_where_it_is_told_and_stops_cleanly_on_sigterm() {
         "still answering after SIGTERM"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_requests_waits_in_a_bounded_queue_and_the_rest_get_503() {
+    let r = crate::support::region_with(300, |_| {}).await;
+    r.harvest().await;
+    // One worker and two waiting: 64 exports at once cannot all be taken.
+    let mut state = r.samla.api_state();
+    state.work = std::sync::Arc::new(samla_api::WorkPool::new(Some(1), Some(2)));
+    let api = crate::support::serve(samla_api::router(state)).await;
+    let client = reqwest::Client::new();
+    let flood = (0..64).map(|_| {
+        let (client, api) = (client.clone(), api.clone());
+        async move {
+            let response = client
+                .get(format!("{api}/datasets/dcat"))
+                .send()
+                .await
+                .expect("answer");
+            let status = response.status().as_u16();
+            let retry = response.headers().get("retry-after").is_some();
+            let body = response.text().await.expect("body");
+            (status, retry, body)
+        }
+    });
+    let answers = futures::future::join_all(flood).await;
+    let served = answers.iter().filter(|a| a.0 == 200).count();
+    let refused: Vec<_> = answers.iter().filter(|a| a.0 == 503).collect();
+    assert_eq!(served + refused.len(), 64, "only 200 or 503");
+    assert!(served >= 3, "{served} served");
+    assert!(!refused.is_empty(), "the queue is bounded");
+    for (_, retry, body) in refused {
+        assert!(*retry, "503 says when to try again");
+        assert!(
+            body.contains("unavailable") && body.contains("waiting"),
+            "{body}"
+        );
+    }
+    // Afterwards the service answers as before.
+    let again = client
+        .get(format!("{api}/datasets/dcat"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(again.status().as_u16(), 200);
+}

@@ -410,7 +410,7 @@ async fn dataset_page(state: &AppState, page: &Page, id: String) -> Result<Respo
     let (rows, triples) = crate::shown_record(state, &id).await?;
     let reports = Arc::clone(&state.reports);
     let shown = rows[0].clone();
-    let (score, triples) = blocking(move || {
+    let (score, triples) = blocking(&state.work, move || {
         let score = reports.dataset_score(&shown, &triples)?;
         Ok((score, triples))
     })
@@ -502,7 +502,10 @@ async fn report_json(
     query: String,
 ) -> Result<Value, ApiError> {
     let reports = Arc::clone(&state.reports);
-    match blocking(move || Ok(reports::render(&reports, name, &query, chrono::Utc::now())?)).await?
+    match blocking(&state.work, move || {
+        Ok(reports::render(&reports, name, &query, chrono::Utc::now())?)
+    })
+    .await?
     {
         Rendered::Json(v) => Ok(v),
         Rendered::Csv { .. } => Err(ApiError::Internal("a CSV where JSON was asked".into())),

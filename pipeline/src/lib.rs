@@ -570,25 +570,15 @@ impl Pipeline {
         );
         tokio::task::spawn_blocking(move || {
             let seq = store.change_seq()?;
-            let mut remove = Vec::new();
-            let mut stored = Vec::new();
-            for id in ids {
-                match store.winner(&id)? {
-                    Some(w) => match stored_view(&w) {
-                        Some(view) => stored.push((view, w)),
-                        None => remove.push(id),
-                    },
-                    None => remove.push(id),
-                }
-            }
-            let docs: Vec<Doc<'_>> = stored
-                .iter()
-                .map(|(view, d)| Doc::stored(view, d))
-                .collect();
-            let inputs = inputs(&store, &directory, &scoring, &docs);
-            Ok(index.update(&remove, inputs.iter().map(Input::get), seq)?)
+            index_as_stored(&store, &index, &directory, &scoring, ids, seq)
         })
         .await?
+    }
+
+    /// Brings `index` (another node's, following this store) up to the change log: see
+    /// [`follow`].
+    pub fn follow(&self, index: &Indexer) -> Result<Followed, PipelineError> {
+        follow(&self.store, index, &self.directory, &self.scoring)
     }
 
     /// Rebuilds the index from the store, without the network. Returns the datasets indexed.
@@ -788,6 +778,97 @@ pub fn reindex(
         tracing::warn!(bad, "datasets left out of the index");
     }
     Ok(n)
+}
+
+/// Indexes `ids` as the store shows them now (removed when it shows none), committed with
+/// `seq`; returns how many were indexed.
+fn index_as_stored(
+    store: &Store,
+    index: &Indexer,
+    directory: &OrganisationDirectory,
+    scoring: &Scoring,
+    ids: impl IntoIterator<Item = String>,
+    seq: u64,
+) -> Result<u64, PipelineError> {
+    let mut remove = Vec::new();
+    let mut stored = Vec::new();
+    for id in ids {
+        match store.winner(&id)? {
+            Some(w) => match stored_view(&w) {
+                Some(view) => stored.push((view, w)),
+                None => remove.push(id),
+            },
+            None => remove.push(id),
+        }
+    }
+    let docs: Vec<Doc<'_>> = stored
+        .iter()
+        .map(|(view, d)| Doc::stored(view, d))
+        .collect();
+    let inputs = inputs(store, directory, scoring, &docs);
+    Ok(index.update(&remove, inputs.iter().map(Input::get), seq)?)
+}
+
+/// What [`follow`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Followed {
+    /// The sequence number the index had caught up with before (`None`: a new index).
+    pub from: Option<u64>,
+    /// The one it has caught up with now.
+    pub to: u64,
+    /// Datasets indexed again or removed, or, after a rebuild, indexed.
+    pub datasets: u64,
+    /// Whether the index was rebuilt from the store (new, or behind the change log's start).
+    pub rebuilt: bool,
+}
+
+/// Changes read from the log at a time.
+const FOLLOW_BATCH: usize = 10_000;
+
+/// Brings an index that follows a store (a search node's own) up to the store's change log:
+/// from the sequence number it last caught up with, each logged dataset is indexed as the
+/// store shows it now, a batch of whole transactions per commit. A new index, or one behind
+/// where the log starts, is rebuilt from the store.
+pub fn follow(
+    store: &Store,
+    index: &Indexer,
+    directory: &OrganisationDirectory,
+    scoring: &Scoring,
+) -> Result<Followed, PipelineError> {
+    let from = index.indexed_seq();
+    let Some(mut at) = from.filter(|seq| *seq >= store.change_log_start().unwrap_or(0)) else {
+        let to = store.change_seq()?;
+        let datasets = reindex(store, index, directory, scoring)?;
+        return Ok(Followed {
+            from,
+            to,
+            datasets,
+            rebuilt: true,
+        });
+    };
+    let mut datasets = 0;
+    loop {
+        let changes = store.changes_since(at, FOLLOW_BATCH)?;
+        let Some(last) = changes.last().map(|c| c.seq) else {
+            break;
+        };
+        let ids: HashSet<String> = changes.into_iter().map(|c| c.id).collect();
+        datasets += ids.len() as u64;
+        index_as_stored(store, index, directory, scoring, ids, last)?;
+        at = last;
+    }
+    // Transactions that changed nothing shown (a removal of what was archived) log nothing;
+    // the index has still caught up with them.
+    let to = store.change_seq()?.max(at);
+    if index.indexed_seq() != Some(to) {
+        index.update(&[], std::iter::empty(), to)?;
+    }
+    Ok(Followed {
+        from,
+        to,
+        datasets,
+        rebuilt: false,
+    })
 }
 
 /// The names a dataset of the municipality `code` is found by (official and short).

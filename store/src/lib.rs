@@ -175,6 +175,36 @@ pub struct RunRow {
     pub report: RunReport,
 }
 
+/// One entry of the change log (see [`Store::changes_since`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The store's change sequence number of the transaction.
+    pub seq: u64,
+    /// The dataset.
+    pub id: String,
+    /// Whether the dataset is no longer shown (else its shown record was written).
+    pub removed: bool,
+}
+
+/// Appends what a transaction did to the shown records to the change log: each touched
+/// dataset, upserted if it still has an active row, else removed.
+fn log_changes<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    seq: u64,
+    touched: impl Iterator<Item = &'a str>,
+) -> rusqlite::Result<()> {
+    let mut shown = tx.prepare_cached(
+        "SELECT EXISTS(SELECT 1 FROM records WHERE id = ?1 AND archived_at IS NULL)",
+    )?;
+    let mut log =
+        tx.prepare_cached("INSERT OR REPLACE INTO changes (seq, id, removed) VALUES (?1, ?2, ?3)")?;
+    for id in touched {
+        let shown: bool = shown.query_row([id], |r| r.get(0))?;
+        log.execute(params![seq, id, !shown])?;
+    }
+    Ok(())
+}
+
 /// What the store is at: see [`Store::version`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreVersion {
@@ -322,6 +352,14 @@ CREATE INDEX IF NOT EXISTS runs_source ON runs(source_id, id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('change_seq', 0);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('facts_seq', 0);
+INSERT OR IGNORE INTO meta(key, value)
+    SELECT 'log_start', value FROM meta WHERE key = 'change_seq';
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    removed INTEGER NOT NULL,
+    PRIMARY KEY (seq, id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS links (
     url TEXT PRIMARY KEY,
     ok INTEGER NOT NULL,
@@ -704,6 +742,14 @@ impl Store {
                 r.get(0)
             })
             .map_err(|e| self.err(e))?;
+        if changed {
+            let touched = out
+                .runs
+                .iter()
+                .flat_map(|(_, written)| written.iter().map(|r| r.id.0.as_str()))
+                .chain(lookups.iter().map(String::as_str));
+            log_changes(&tx, seq, touched).map_err(|e| self.err(e))?;
+        }
         tx.commit().map_err(|e| self.err(e))?;
         for (applied, _) in &mut out.runs {
             applied.seq = seq;
@@ -874,6 +920,74 @@ impl Store {
                 },
             )
             .map_err(|e| self.err(e))
+    }
+
+    /// The change log after sequence number `after`, oldest first, at most `limit` entries
+    /// (whole transactions: the last sequence number given is complete). Each names a dataset
+    /// whose shown record was written (or, `removed`, is no longer shown) by the transaction
+    /// that made that sequence number; a follower applies them in order.
+    pub fn changes_since(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT seq, id, removed FROM changes WHERE seq > ?1 ORDER BY seq, id LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut changes: Vec<Change> = stmt
+            .query_map(params![after, limit.saturating_add(1) as i64], |r| {
+                Ok(Change {
+                    seq: r.get(0)?,
+                    id: r.get(1)?,
+                    removed: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        if changes.len() > limit
+            && let Some(last) = changes.pop()
+        {
+            // A transaction is given whole or not at all, unless it alone is over the limit.
+            let complete = changes.iter().rposition(|c| c.seq != last.seq);
+            match complete {
+                Some(at) => changes.truncate(at + 1),
+                None => {
+                    let seq = last.seq;
+                    drop(stmt);
+                    return self.changes_of(&conn, seq);
+                }
+            }
+        }
+        Ok(changes)
+    }
+
+    /// The sequence number the change log starts after: a store written before it was kept
+    /// has changes only after this one (0 for a store that always kept it).
+    pub fn change_log_start(&self) -> Result<u64, StoreError> {
+        self.reader()?
+            .query_row("SELECT value FROM meta WHERE key = 'log_start'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every change of one transaction.
+    fn changes_of(&self, conn: &rusqlite::Connection, seq: u64) -> Result<Vec<Change>, StoreError> {
+        let mut stmt = conn
+            .prepare_cached("SELECT seq, id, removed FROM changes WHERE seq = ?1 ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([seq], |r| {
+            Ok(Change {
+                seq: r.get(0)?,
+                id: r.get(1)?,
+                removed: r.get(2)?,
+            })
+        })
+        .map_err(|e| self.err(e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| self.err(e))
     }
 
     /// The change sequence number: bumped by every run that changed something.

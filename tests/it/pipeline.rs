@@ -389,3 +389,85 @@ async fn a_source_that_suddenly_lists_far_fewer_datasets_archives_nothing_until_
     assert_eq!(third.report.problem_count("fewer_datasets"), 1);
     assert_eq!(third.applied.missing + third.applied.archived, 7);
 }
+
+/// A search node keeps its own index and follows the store's change log: after each harvest
+/// it answers as the harvester's own index does, having read only what changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_node_follows_the_change_log() {
+    let r = crate::support::region_with(400, |h| h.archive_after = std::time::Duration::ZERO).await;
+    r.harvest().await;
+    let node_dir = tempfile::tempdir().expect("tempdir");
+    let open = || samla_indexer::Indexer::open(&node_dir.path().join("index")).expect("open");
+    let follow = |node: &samla_indexer::Indexer| r.samla.pipeline.follow(node).expect("follow");
+    let same = |node: &samla_indexer::Indexer, when: &str| {
+        assert_eq!(node.len(), r.samla.index.len(), "{when}: datasets");
+        for q in ["badplatser", "laddstolpar malmö", "zoning plans", ""] {
+            let request = samla_indexer::SearchRequest {
+                q: (!q.is_empty()).then(|| q.to_string()),
+                limit: 50,
+                ..Default::default()
+            };
+            let ids = |index: &samla_indexer::Indexer| {
+                let found = index.search(&request).expect("search");
+                let mut ids: Vec<String> = found.hits.into_iter().map(|h| h.id).collect();
+                ids.sort();
+                (found.total, ids)
+            };
+            assert_eq!(ids(node), ids(&r.samla.index), "{when}: {q:?}");
+        }
+    };
+    let node = open();
+    let first = follow(&node);
+    assert!(first.rebuilt && first.from.is_none(), "{first:?}");
+    assert_eq!(first.to, r.samla.store.change_seq().expect("seq"));
+    same(&node, "first harvest");
+
+    // The region changes: datasets changed, added and removed (archived at once here).
+    r.simulator.advance();
+    r.harvest().await;
+    let next = follow(&node);
+    assert!(!next.rebuilt, "{next:?}");
+    assert_eq!(next.from, Some(first.to));
+    assert!(next.to > first.to);
+    assert!(
+        next.datasets > 0 && next.datasets < node.len() / 2,
+        "only what changed is read: {next:?} of {}",
+        node.len()
+    );
+    let removed = r
+        .samla
+        .store
+        .changes_since(first.to, usize::MAX)
+        .expect("changes")
+        .iter()
+        .filter(|c| c.removed)
+        .count();
+    assert!(removed > 0, "the log names removals");
+    // A batch holds whole transactions: a limit inside one gives that one whole.
+    let log = r.samla.store.changes_since(0, usize::MAX).expect("log");
+    let first_seq = log[0].seq;
+    let whole = log.iter().filter(|c| c.seq == first_seq).count();
+    assert!(whole > 1, "{whole}");
+    let cut = r.samla.store.changes_since(0, 1).expect("changes");
+    assert_eq!(cut.len(), whole);
+    let two = log.iter().filter(|c| c.seq <= log[whole].seq).count();
+    let cut = r.samla.store.changes_since(0, whole + 1).expect("changes");
+    assert_eq!(cut.len(), whole, "a transaction is not split");
+    assert!(two > whole + 1);
+    same(&node, "after a change");
+
+    // A node restarted catches up from its own sequence, without a rebuild.
+    drop(node);
+    r.simulator.advance();
+    r.harvest().await;
+    let node = open();
+    let restarted = follow(&node);
+    assert!(!restarted.rebuilt, "{restarted:?}");
+    assert_eq!(restarted.from, Some(next.to));
+    same(&node, "after a restart");
+    let idle = follow(&node);
+    assert_eq!(
+        (idle.from, idle.to, idle.datasets),
+        (Some(restarted.to), restarted.to, 0)
+    );
+}

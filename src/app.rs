@@ -143,6 +143,22 @@ pub struct Samla {
     pub metrics: Arc<samla_api::metrics::Metrics>,
     /// Where the API's blocking work runs.
     pub work: Arc<samla_api::WorkPool>,
+    /// What this process does.
+    pub role: Role,
+}
+
+/// Which part of the work a process does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Role {
+    /// Harvests, keeps the store and serves everything (one machine).
+    #[default]
+    All,
+    /// Harvests and keeps the store; serves the service endpoints only (health, metrics,
+    /// sources, "run now").
+    Harvester,
+    /// Follows the store's change log into its own index and serves every read interface;
+    /// harvests nothing.
+    Search,
 }
 
 /// How quality is scored, the same for the report and the index.
@@ -220,11 +236,27 @@ impl Samla {
     /// Opens the state directory (store and index) for a configuration, and brings the index
     /// up to date with the store if an earlier process stopped between the two.
     pub fn open(config: Config, state_dir: &Path) -> anyhow::Result<Self> {
+        Self::open_as(config, state_dir, state_dir, Role::All)
+    }
+
+    /// Opens a node of `role`: the store in `store_dir` (a search node's is the harvester's,
+    /// opened beside it), the index in `state_dir`. A search node's index follows the store's
+    /// change log; the others' is rebuilt if it has not caught up.
+    pub fn open_as(
+        config: Config,
+        store_dir: &Path,
+        state_dir: &Path,
+        role: Role,
+    ) -> anyhow::Result<Self> {
         let retention = samla_store::Retention {
             archive_after: chrono::Duration::from_std(config.harvest.archive_after)?,
             remove_after: chrono::Duration::from_std(config.harvest.remove_after)?,
         };
-        let store = Arc::new(Store::open(state_dir)?.with_retention(retention));
+        let store = match role {
+            Role::Search => Store::open_beside(store_dir)?,
+            Role::All | Role::Harvester => Store::open(store_dir)?,
+        };
+        let store = Arc::new(store.with_retention(retention));
         let index = Arc::new(
             Indexer::open(&state_dir.join("index"))
                 .with_context(|| format!("opening the index in {}", state_dir.display()))?,
@@ -251,7 +283,10 @@ impl Samla {
                 quality_options(&config),
             )),
         );
-        if let Some(n) = pipeline.reconcile()? {
+        if role == Role::Search {
+            let followed = pipeline.follow(&index)?;
+            tracing::info!(?followed, "index caught up with the store's change log");
+        } else if let Some(n) = pipeline.reconcile()? {
             tracing::info!(datasets = n, "index rebuilt from the store");
         }
         let runner = Arc::new(Runner::new(
@@ -273,6 +308,7 @@ impl Samla {
         ));
         let (workers, queue) = (config.server.workers, config.server.queue);
         Ok(Self {
+            role,
             config,
             store,
             index,
@@ -314,7 +350,8 @@ impl Samla {
             index: Arc::clone(&self.index),
             directory: Arc::clone(&self.directory),
             sources: Arc::clone(&self.reports.sources),
-            control: Some(Arc::clone(&self.runner) as Arc<dyn HarvestControl>),
+            control: (self.role != Role::Search)
+                .then(|| Arc::clone(&self.runner) as Arc<dyn HarvestControl>),
             admin_token: self.config.admin_token.as_deref().map(Arc::from),
             reports: Arc::clone(&self.reports),
             requests: Arc::clone(&self.requests),
@@ -340,7 +377,11 @@ impl Samla {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        serve_router(listener, samla_api::router(self.api_state()), shutdown).await
+        let router = match self.role {
+            Role::Harvester => samla_api::service_router(self.api_state()),
+            Role::All | Role::Search => samla_api::router(self.api_state()),
+        };
+        serve_router(listener, router, shutdown).await
     }
 }
 

@@ -86,9 +86,17 @@ enum Command {
         /// Region file.
         #[arg(long)]
         config: PathBuf,
-        /// State directory.
+        /// State directory (the store, unless `--store` names another, and the index).
         #[arg(long, default_value = "state")]
         state: PathBuf,
+        /// What this process does: `all` (one machine), `harvester`, or `search` (a node
+        /// that follows the store's change log into its own index in `--state`).
+        #[arg(long, value_enum, default_value_t = app::Role::All)]
+        role: app::Role,
+        /// The directory of the store a search node follows (the harvester's state
+        /// directory); `--state` when not given.
+        #[arg(long)]
+        store: Option<PathBuf>,
         /// Port on 127.0.0.1 (when neither `--bind` nor `[server] bind` is given).
         #[arg(long, default_value_t = 8080)]
         port: u16,
@@ -308,13 +316,20 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve {
             config,
             state,
+            role,
+            store,
             port,
             bind,
             no_initial_harvest,
             public_url,
         } => {
-            let listen = Listen { bind, port };
-            serve(&config, &state, listen, no_initial_harvest, public_url).await
+            let node = Node {
+                role,
+                store: store.unwrap_or_else(|| state.clone()),
+                state,
+                listen: Listen { bind, port },
+            };
+            serve(&config, node, no_initial_harvest, public_url).await
         }
         Command::Harvest {
             config,
@@ -588,13 +603,29 @@ struct Listen {
     port: u16,
 }
 
+/// What a serving process is and where its state is.
+struct Node {
+    role: app::Role,
+    store: PathBuf,
+    state: PathBuf,
+    listen: Listen,
+}
+
+/// How often a search node reads the store's change log.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
 async fn serve(
     config_path: &Path,
-    state: &Path,
-    listen: Listen,
+    node: Node,
     no_initial_harvest: bool,
     public_url: Option<url::Url>,
 ) -> anyhow::Result<ExitCode> {
+    let Node {
+        role,
+        store,
+        state,
+        listen,
+    } = node;
     let mut config = Config::from_file(config_path)?;
     config.public_url = public_url.or(config.public_url);
     let listener = match listen.bind.or(config.server.bind) {
@@ -603,8 +634,17 @@ async fn serve(
             .with_context(|| format!("binding {addr}"))?,
         None => app::bind_loopback(listen.port).await?,
     };
-    let samla = Arc::new(open(config, state).await?);
+    let samla = Arc::new(
+        tokio::task::spawn_blocking(move || app::Samla::open_as(config, &store, &state, role))
+            .await??,
+    );
     let cancel = CancellationToken::new();
+    if role == app::Role::Search {
+        tokio::spawn(follow(Arc::clone(&samla), cancel.child_token()));
+        tracing::info!(url = %format!("http://{}", listener.local_addr()?), "serving searches");
+        serve_until_stopped(&samla, listener, cancel).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let scheduler = Scheduler::new(
         &samla.config.sources,
         samla.config.timezone,
@@ -631,6 +671,25 @@ async fn serve(
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "serving");
     serve_until_stopped(&samla, listener, cancel).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A search node's loop: the store's change log into its index, until `cancel`.
+async fn follow(samla: Arc<Samla>, cancel: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(FOLLOW_EVERY) => {}
+            _ = cancel.cancelled() => return,
+        }
+        let node = Arc::clone(&samla);
+        match tokio::task::spawn_blocking(move || node.pipeline.follow(&node.index)).await {
+            Ok(Ok(followed)) if followed.datasets > 0 || followed.rebuilt => {
+                tracing::info!(?followed, "followed the store's change log")
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "following the store failed; trying again"),
+            Err(e) => tracing::warn!(error = %e, "follower stopped; trying again"),
+        }
+    }
 }
 
 async fn harvest(config_path: &Path, state: &Path, only: Option<&str>) -> anyhow::Result<ExitCode> {

@@ -170,20 +170,11 @@ impl RequestLimiter {
 
 /// The router of the whole API.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+    let routes = service_routes()
         .route("/api/v1/datasets", get(search))
         .route("/api/v1/datasets/{id}", get(dataset))
         .route("/api/v1/suggest", get(suggest))
-        .route("/api/v1/sources", get(sources))
-        .route("/api/v1/sources/{id}", get(source_detail))
-        .route("/api/v1/sources/{id}/runs", get(source_runs))
         .route("/api/v1/requests", axum::routing::post(file_request))
-        .route(
-            "/api/v1/sources/{id}/harvest",
-            axum::routing::post(start_harvest),
-        )
         .route("/api/v1/datasets.atom", get(feed::search_feed))
         .merge(
             // What the store and index are at tells whether these changed.
@@ -214,9 +205,34 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .route("/sparql", get(sparql::get).post(sparql::post))
-        .route("/metrics", get(metrics::scrape))
         .route("/openapi.json", get(openapi::openapi_json))
-        .merge(web::routes())
+        .merge(web::routes());
+    layered(routes, state)
+}
+
+/// The router of a harvester node: health, readiness, metrics, the sources and "run now".
+pub fn service_router(state: AppState) -> Router {
+    layered(service_routes(), state)
+}
+
+fn service_routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::scrape))
+        .route("/api/v1/sources", get(sources))
+        .route("/api/v1/sources/{id}", get(source_detail))
+        .route("/api/v1/sources/{id}/runs", get(source_runs))
+        .route(
+            "/api/v1/sources/{id}/harvest",
+            axum::routing::post(start_harvest),
+        )
+}
+
+/// What every answer goes through: bounded bodies, metrics, the trace, the client's address,
+/// security headers, compression and CORS.
+fn layered(routes: Router<AppState>, state: AppState) -> Router {
+    routes
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::middleware::from_fn(error::bounded_body))
         .layer(axum::middleware::from_fn_with_state(

@@ -32,9 +32,7 @@ use tantivy::schema::{
     TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
-use tantivy::{
-    DateTime, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, Term, doc,
-};
+use tantivy::{DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term, doc};
 
 /// Why indexing or searching failed.
 #[derive(Debug, thiserror::Error)]
@@ -337,6 +335,9 @@ struct Fields {
     /// The tallied dimensions' values (see [`Dimension::tallied`]), packed three bits each
     /// (the value's place plus one), and as filter terms (`api/true`).
     traits: Field,
+    /// A number fixed by the dataset's id: equal scores and dates are ordered by it, so every
+    /// node (and every page after a merge) gives the same order.
+    order: Field,
     flags: Field,
     /// The glossary's concepts its titles and keywords name (`c12`), so a query naming a
     /// concept finds what calls it by another term, in either language.
@@ -466,6 +467,7 @@ fn schema() -> (Schema, Fields) {
         changed: b.add_date_field("changed", FAST),
         due: b.add_date_field(DUE, FAST),
         traits: b.add_u64_field(TRAITS, FAST),
+        order: b.add_u64_field(ORDER, FAST),
         flags: b.add_text_field("flags", raw.clone()),
         concepts: b.add_text_field("concepts", raw.clone()),
         suggest: b.add_text_field("suggest", raw.clone()),
@@ -555,6 +557,16 @@ const DUE: &str = "due";
 
 /// The `traits` field's name.
 const TRAITS: &str = "traits";
+
+/// The `order` field's name.
+const ORDER: &str = "order";
+
+/// A dataset's place among equals (FNV-1a of its id: the same in every process and build).
+fn order_of(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
 
 /// A tallied dimension's value as a filter term.
 fn flag(dim: Dimension, value: &str) -> String {
@@ -730,6 +742,7 @@ impl Indexer {
             }
         }
         d.add_u64(f.traits, traits);
+        d.add_u64(f.order, order_of(&v.id.0));
         d
     }
 
@@ -1236,23 +1249,36 @@ impl Indexer {
             SortOrder::Modified => Some("modified"),
             SortOrder::Relevance => text.is_none().then_some("modified"),
         };
+        // Equals (the same score, the same date) in the order of their `order`: the same on
+        // every node, and before and after a merge.
+        let order_of_doc = |segment: &tantivy::SegmentReader| {
+            let order = segment.fast_fields().u64(ORDER).ok();
+            move |doc: tantivy::DocId| order.as_ref().and_then(|o| o.first(doc)).unwrap_or(0)
+        };
         let (addresses, counted) = if let Some(date) = by_date {
+            let date = date.to_string();
+            let newest = top.order_by(move |segment: &tantivy::SegmentReader| {
+                let at = segment.fast_fields().date(&date).ok();
+                let order = order_of_doc(segment);
+                move |doc: tantivy::DocId| {
+                    let at = at.as_ref().and_then(|c| c.first(doc));
+                    (at.map(|t| t.into_timestamp_nanos()), order(doc))
+                }
+            });
             let (docs, counted) = searcher
-                .search(
-                    &query,
-                    &(
-                        top.order_by_fast_field::<DateTime>(date, Order::Desc),
-                        counter,
-                    ),
-                )
+                .search(&query, &(newest, counter))
                 .map_err(|e| self.err(e))?;
             (
                 docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(),
                 counted,
             )
         } else {
+            let best = top.tweak_score(move |segment: &tantivy::SegmentReader| {
+                let order = order_of_doc(segment);
+                move |doc: tantivy::DocId, score: tantivy::Score| (score, order(doc))
+            });
             let (docs, counted) = searcher
-                .search(&query, &(top.order_by_score(), counter))
+                .search(&query, &(best, counter))
                 .map_err(|e| self.err(e))?;
             (
                 docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(),

@@ -527,6 +527,43 @@ impl Store {
         })
     }
 
+    /// Opens the store in `state_dir` that another process (the harvester) opened and keeps:
+    /// reads and the small writes of a search node (searches, data requests) only; nothing is
+    /// created, migrated or marked as interrupted.
+    pub fn open_beside(state_dir: &Path) -> Result<Self, StoreError> {
+        let path = state_dir.join("samla.sqlite");
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        if !path.exists() {
+            return Err(StoreError::Dir {
+                path: state_dir.into(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no store here yet: start the harvester first",
+                ),
+            });
+        }
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(err)?;
+        conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;")
+            .map_err(err)?;
+        let readers = read_pool(&path).map_err(|source| StoreError::Pool {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Self {
+            writer: Mutex::new(conn),
+            readers,
+            path,
+            retention: Retention::default(),
+        })
+    }
+
     /// Opens the store in `state_dir` to read only, beside a process that writes it (a
     /// `samla report` beside a serving samla): nothing is created, migrated or marked, and
     /// every write fails.

@@ -343,3 +343,157 @@ async fn a_flood_of_requests_waits_in_a_bounded_queue_and_the_rest_get_503() {
         .expect("answer");
     assert_eq!(again.status().as_u16(), 200);
 }
+
+/// A search node: `samla serve --role search` following `store` into its own index in
+/// `state`; its stderr (the log) is collected.
+struct SearchNode {
+    child: Killed,
+    url: String,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+fn search_node(store: &std::path::Path, state: &std::path::Path) -> SearchNode {
+    use std::io::BufRead;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let bind = format!("127.0.0.1:{port}");
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/config/skane.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_samla"))
+        .args([
+            "serve", "--role", "search", "--bind", &bind, "--config", config,
+        ])
+        .arg("--store")
+        .arg(store)
+        .arg("--state")
+        .arg(state)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start a search node");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let stderr = child.stderr.take().expect("stderr");
+    let kept = std::sync::Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let mut log = kept.lock().unwrap_or_else(|p| p.into_inner());
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    SearchNode {
+        child: Killed(child),
+        url: format!("http://{bind}"),
+        log,
+    }
+}
+
+/// The total and the hit ids of a search, as a node answers it (`None` until it answers).
+/// Hits by relevance are compared as a set: scores depend on each index's statistics
+/// (deleted documents count until merged); by date, the order is the same everywhere.
+async fn answer(url: &str, query: &str) -> Option<(u64, Vec<String>)> {
+    let response = reqwest::get(format!("{url}/api/v1/datasets?{query}&per_page=50"))
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&response.bytes().await.ok()?).ok()?;
+    let mut ids: Vec<String> = v["hits"]
+        .as_array()?
+        .iter()
+        .filter_map(|h| h["id"].as_str().map(str::to_string))
+        .collect();
+    let total = v["total"].as_u64()?;
+    if query.contains("q=") {
+        assert!(total <= 50, "{query}: every hit on one page");
+        ids.sort();
+    }
+    Some((total, ids))
+}
+
+/// Waits until every node answers `queries` as `expected` does, within `within`.
+async fn converge(nodes: &[&SearchNode], expected: &str, within: Duration) {
+    let queries = [
+        "q=badplatser",
+        "q=zoning+plans",
+        "municipality=1280",
+        "sort=modified",
+    ];
+    let deadline = Instant::now() + within;
+    loop {
+        let mut differ = Vec::new();
+        for q in queries {
+            let want = answer(expected, q).await.expect("the harvester answers");
+            for node in nodes {
+                let got = answer(&node.url, q).await;
+                if got.as_ref() != Some(&want) {
+                    differ.push(format!(
+                        "{} {q}: {:?} against {:?}",
+                        node.url,
+                        got.map(|g| g.0),
+                        want.0
+                    ));
+                }
+            }
+        }
+        if differ.is_empty() {
+            return;
+        }
+        if Instant::now() >= deadline {
+            let logs: Vec<String> = nodes
+                .iter()
+                .map(|n| n.log.lock().unwrap_or_else(|p| p.into_inner()).clone())
+                .collect();
+            panic!(
+                "the search nodes did not catch up within {within:?}: {differ:#?}\n{}",
+                logs.join("\n---\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_search_nodes_follow_one_harvester() {
+    let r = crate::support::region_with(400, |h| h.archive_after = Duration::ZERO).await;
+    r.harvest().await;
+    let harvester = serve_api(&r.samla).await;
+    let dirs = [
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    ];
+    let mut one = search_node(r.state.path(), dirs[0].path());
+    let two = search_node(r.state.path(), dirs[1].path());
+    // A new node builds its index from the store, then both answer as the harvester does.
+    converge(&[&one, &two], &harvester, Duration::from_secs(60)).await;
+
+    // The next epoch changes, adds and removes datasets: both nodes have it within 5 s.
+    r.simulator.advance();
+    r.harvest().await;
+    converge(&[&one, &two], &harvester, Duration::from_secs(5)).await;
+
+    // A node killed and started again catches up from its own sequence number.
+    let _ = one.child.0.kill();
+    let _ = one.child.0.wait();
+    r.simulator.advance();
+    r.harvest().await;
+    let restarted = search_node(r.state.path(), dirs[0].path());
+    converge(&[&restarted, &two], &harvester, Duration::from_secs(30)).await;
+    let log = restarted.log.lock().expect("log").clone();
+    assert!(
+        log.contains("rebuilt: false") && !log.contains("rebuilt: true"),
+        "caught up without a rebuild:\n{log}"
+    );
+    // A search node takes no "run now": it harvests nothing.
+    let refused = reqwest::Client::new()
+        .post(format!("{}/api/v1/sources/malmo/harvest", restarted.url))
+        .send()
+        .await
+        .expect("answer");
+    assert!(refused.status().is_client_error(), "{}", refused.status());
+}

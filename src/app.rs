@@ -573,15 +573,19 @@ impl Samla {
         Ok(pass)
     }
 
-    /// Keeps today's coverage snapshot and drops logged searches past their retention.
+    /// Keeps today's coverage snapshot, drops logged searches past their retention and the
+    /// change log older than the retention of removed datasets (a search node away longer
+    /// rebuilds its index).
     pub async fn snapshot_and_prune(&self) -> anyhow::Result<()> {
         let reports = Arc::clone(&self.reports);
         let retention = chrono::Duration::from_std(self.config.demand.retention)?;
+        let log_retention = chrono::Duration::from_std(self.config.harvest.remove_after)?;
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let now = chrono::Utc::now();
             samla_reports::coverage::take_snapshot(&reports, now)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             reports.store().prune_searches(now - retention)?;
+            reports.store().prune_changes(now - log_retention)?;
             Ok(())
         })
         .await?

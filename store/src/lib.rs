@@ -360,6 +360,7 @@ CREATE TABLE IF NOT EXISTS changes (
     removed INTEGER NOT NULL,
     PRIMARY KEY (seq, id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS change_times (seq INTEGER PRIMARY KEY, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS links (
     url TEXT PRIMARY KEY,
     ok INTEGER NOT NULL,
@@ -786,6 +787,11 @@ impl Store {
                 .flat_map(|(_, written)| written.iter().map(|r| r.id.0.as_str()))
                 .chain(lookups.iter().map(String::as_str));
             log_changes(&tx, seq, touched).map_err(|e| self.err(e))?;
+            tx.execute(
+                "INSERT OR REPLACE INTO change_times (seq, at) VALUES (?1, ?2)",
+                params![seq, Utc::now()],
+            )
+            .map_err(|e| self.err(e))?;
         }
         tx.commit().map_err(|e| self.err(e))?;
         for (applied, _) in &mut out.runs {
@@ -1008,6 +1014,41 @@ impl Store {
             .optional()
             .map(Option::unwrap_or_default)
             .map_err(|e| self.err(e))
+    }
+
+    /// Drops the change log of transactions made before `before`: a search node behind them
+    /// rebuilds its index from the store. Returns the sequence number the log now starts
+    /// after.
+    pub fn prune_changes(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let last: Option<u64> = tx
+            .query_row(
+                "SELECT max(seq) FROM change_times WHERE at < ?1",
+                [before],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        if let Some(last) = last {
+            tx.execute("DELETE FROM changes WHERE seq <= ?1", [last])
+                .map_err(|e| self.err(e))?;
+            tx.execute("DELETE FROM change_times WHERE seq <= ?1", [last])
+                .map_err(|e| self.err(e))?;
+            tx.execute(
+                "UPDATE meta SET value = max(value, ?1) WHERE key = 'log_start'",
+                [last],
+            )
+            .map_err(|e| self.err(e))?;
+        }
+        let start = tx
+            .query_row("SELECT value FROM meta WHERE key = 'log_start'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.err(e))?
+            .unwrap_or_default();
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(start)
     }
 
     /// Every change of one transaction.

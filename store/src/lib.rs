@@ -516,22 +516,24 @@ impl Store {
             [RunState::Interrupted.as_str(), RunState::Running.as_str()],
         )
         .map_err(err)?;
-        let readers = read_pool(&path).map_err(|source| StoreError::Pool {
-            path: path.clone(),
-            source,
-        })?;
-        Ok(Self {
-            writer: Mutex::new(conn),
-            readers,
-            path,
-            retention: Retention::default(),
-        })
+        Self::with_writer(conn, path)
     }
 
     /// Opens the store in `state_dir` that another process (the harvester) opened and keeps:
     /// reads and the small writes of a search node (searches, data requests) only; nothing is
     /// created, migrated or marked as interrupted.
     pub fn open_beside(state_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_existing(state_dir, true)
+    }
+
+    /// Opens the store in `state_dir` to read only, beside a process that writes it (a
+    /// `samla report` beside a serving samla): nothing is created, migrated or marked, and
+    /// every write fails.
+    pub fn open_read_only(state_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_existing(state_dir, false)
+    }
+
+    fn open_existing(state_dir: &Path, writable: bool) -> Result<Self, StoreError> {
         let path = state_dir.join("samla.sqlite");
         let err = |source| StoreError::Sqlite {
             path: path.clone(),
@@ -546,42 +548,20 @@ impl Store {
                 ),
             });
         }
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(err)?;
+        let mode = if writable {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        };
+        let conn = Connection::open_with_flags(&path, mode | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(err)?;
         conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;")
             .map_err(err)?;
-        let readers = read_pool(&path).map_err(|source| StoreError::Pool {
-            path: path.clone(),
-            source,
-        })?;
-        Ok(Self {
-            writer: Mutex::new(conn),
-            readers,
-            path,
-            retention: Retention::default(),
-        })
+        Self::with_writer(conn, path)
     }
 
-    /// Opens the store in `state_dir` to read only, beside a process that writes it (a
-    /// `samla report` beside a serving samla): nothing is created, migrated or marked, and
-    /// every write fails.
-    pub fn open_read_only(state_dir: &Path) -> Result<Self, StoreError> {
-        let path = state_dir.join("samla.sqlite");
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let writer = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(err)?;
-        writer
-            .execute_batch("PRAGMA busy_timeout = 5000;")
-            .map_err(err)?;
+    /// The store of the database at `path`, written through `writer`.
+    fn with_writer(writer: Connection, path: PathBuf) -> Result<Self, StoreError> {
         let readers = read_pool(&path).map_err(|source| StoreError::Pool {
             path: path.clone(),
             source,

@@ -186,6 +186,14 @@ pub struct Change {
     pub removed: bool,
 }
 
+fn row_to_change(r: &rusqlite::Row<'_>) -> rusqlite::Result<Change> {
+    Ok(Change {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        removed: r.get(2)?,
+    })
+}
+
 /// Appends what a transaction did to the shown records to the change log: each touched
 /// dataset, upserted if it still has an active row, else removed.
 fn log_changes<'a>(
@@ -956,14 +964,11 @@ impl Store {
                 "SELECT seq, id, removed FROM changes WHERE seq > ?1 ORDER BY seq, id LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
+        // One more than asked, to tell whether the last transaction is whole (no limit past
+        // what SQLite counts: -1).
+        let asked = i64::try_from(limit.saturating_add(1)).unwrap_or(-1);
         let mut changes: Vec<Change> = stmt
-            .query_map(params![after, limit.saturating_add(1) as i64], |r| {
-                Ok(Change {
-                    seq: r.get(0)?,
-                    id: r.get(1)?,
-                    removed: r.get(2)?,
-                })
-            })
+            .query_map(params![after, asked], row_to_change)
             .map_err(|e| self.err(e))?
             .collect::<Result<_, _>>()
             .map_err(|e| self.err(e))?;
@@ -1036,16 +1041,10 @@ impl Store {
         let mut stmt = conn
             .prepare_cached("SELECT seq, id, removed FROM changes WHERE seq = ?1 ORDER BY id")
             .map_err(|e| self.err(e))?;
-        stmt.query_map([seq], |r| {
-            Ok(Change {
-                seq: r.get(0)?,
-                id: r.get(1)?,
-                removed: r.get(2)?,
-            })
-        })
-        .map_err(|e| self.err(e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| self.err(e))
+        stmt.query_map([seq], row_to_change)
+            .map_err(|e| self.err(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))
     }
 
     /// The change sequence number: bumped by every run that changed something.

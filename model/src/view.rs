@@ -9,14 +9,142 @@ use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-/// Literals per language tag (`""` for untagged).
-pub type LangMap = BTreeMap<String, String>;
+/// Literals per language tag (`""` for untagged), in the order of their tags.
+///
+/// A few entries each, kept in a vector: a `BTreeMap` allocates a node of some 500 bytes for
+/// its first entry, and every dataset carries several of these (title, description, each
+/// distribution's title, the publisher's name). Serialised as a JSON object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LangMap(Vec<(String, String)>);
+
+impl LangMap {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    fn position(&self, lang: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(l, _)| l.as_str().cmp(lang))
+    }
+
+    /// The text in `lang`.
+    pub fn get(&self, lang: &str) -> Option<&String> {
+        self.position(lang).ok().map(|at| &self.0[at].1)
+    }
+
+    /// The text in `lang`, to change.
+    pub fn get_mut(&mut self, lang: &str) -> Option<&mut String> {
+        self.position(lang).ok().map(|at| &mut self.0[at].1)
+    }
+
+    /// Sets the text in `lang`; the one it replaces.
+    pub fn insert(&mut self, lang: String, text: String) -> Option<String> {
+        match self.position(&lang) {
+            Ok(at) => Some(std::mem::replace(&mut self.0[at].1, text)),
+            Err(at) => {
+                self.0.insert(at, (lang, text));
+                None
+            }
+        }
+    }
+
+    /// Whether there is text in `lang`.
+    pub fn contains_key(&self, lang: &str) -> bool {
+        self.position(lang).is_ok()
+    }
+
+    /// The languages and texts, in the order of the tags.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter().map(|(l, t)| (l, t))
+    }
+
+    /// The language tags, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(l, _)| l)
+    }
+
+    /// The texts, in the order of their tags.
+    pub fn values(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(_, t)| t)
+    }
+
+    /// Languages with text.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there is no text.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, String)> for LangMap {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        let mut map = Self::new();
+        for (lang, text) in iter {
+            map.insert(lang, text);
+        }
+        map
+    }
+}
+
+impl<'a> IntoIterator for &'a LangMap {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, String)>,
+        fn(&'a (String, String)) -> (&'a String, &'a String),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(l, t)| (l, t))
+    }
+}
+
+impl Serialize for LangMap {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for LangMap {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = LangMap;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("texts by language tag")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<LangMap, A::Error> {
+                let mut texts = LangMap::new();
+                while let Some((lang, text)) = map.next_entry::<String, String>()? {
+                    texts.insert(lang, text);
+                }
+                Ok(texts)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for LangMap {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <BTreeMap<String, String> as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for LangMap {}
 
 /// Picks the text for `lang`: that language, then untagged, Swedish, English, anything.
 pub fn pick<'a>(map: &'a LangMap, lang: &str) -> Option<&'a str> {
     [lang, "", "sv", "en"]
         .iter()
-        .find_map(|l| map.get(*l))
+        .find_map(|l| map.get(l))
         .or_else(|| map.values().next())
         .map(String::as_str)
 }

@@ -390,7 +390,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 samla_reports::render(&reports, &name, &query.finish(), chrono::Utc::now())
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             match rendered {
-                Rendered::Json(v) => println!("{}", serde_json::to_string_pretty(&v)?),
+                Rendered::Json(body) => {
+                    let v: serde_json::Value = serde_json::from_str(&body)?;
+                    println!("{}", serde_json::to_string_pretty(&v)?)
+                }
                 Rendered::Csv { body, .. } => print!("{body}"),
             }
             Ok(ExitCode::SUCCESS)

@@ -967,7 +967,14 @@ async fn report(
     })
     .await?;
     Ok(match rendered {
-        Rendered::Json(v) => axum::Json(v).into_response(),
+        Rendered::Json(body) => (
+            [(
+                header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response(),
         Rendered::Csv { filename, body } => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

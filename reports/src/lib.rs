@@ -410,8 +410,9 @@ pub const DEMAND_DAYS: u32 = 90;
 /// A report, rendered.
 #[derive(Debug)]
 pub enum Rendered {
-    /// As JSON.
-    Json(serde_json::Value),
+    /// As JSON, serialised (straight from the report's types: a `serde_json::Value` of a
+    /// report listing every dataset would take many times the text's memory).
+    Json(String),
     /// One table as CSV.
     Csv {
         /// File name for downloads.
@@ -452,7 +453,7 @@ pub fn render(
                 body: csv(&report, table)?,
             });
         }
-        serde_json::to_value(&report)
+        serde_json::to_string(&report)
             .map(Rendered::Json)
             .map_err(ReportError::render)
     }

@@ -567,9 +567,10 @@ async fn a_quality_report_runs_while_a_harvest_applies() {
             while !done.load(Ordering::SeqCst) {
                 let rendered = samla_reports::render(&reports, "quality", "", chrono::Utc::now())
                     .expect("quality report");
-                let samla_reports::Rendered::Json(v) = rendered else {
+                let samla_reports::Rendered::Json(body) = rendered else {
                     panic!("json asked for")
                 };
+                let v: serde_json::Value = serde_json::from_str(&body).expect("json");
                 let scored = v["datasets"].as_array().map_or(0, Vec::len);
                 let shown = store.for_each_dataset(|_| {}).expect("count") as usize;
                 assert!(scored <= shown, "{scored} scored, {shown} in the store");
@@ -597,6 +598,7 @@ async fn a_quality_report_runs_while_a_harvest_applies() {
     else {
         panic!("json asked for")
     };
+    let after: serde_json::Value = serde_json::from_str(&after).expect("json");
     assert_eq!(
         after["datasets"].as_array().map_or(0, Vec::len) as u64,
         samla.index.len()

@@ -507,7 +507,9 @@ async fn report_json(
     })
     .await?
     {
-        Rendered::Json(v) => Ok(v),
+        Rendered::Json(body) => {
+            serde_json::from_str(&body).map_err(|e| ApiError::Internal(e.to_string()))
+        }
         Rendered::Csv { .. } => Err(ApiError::Internal("a CSV where JSON was asked".into())),
     }
 }

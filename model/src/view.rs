@@ -7,7 +7,6 @@ use crate::vocab::{dcat, dcatap, dcterms, foaf, schema, vcard};
 use oxrdf::{NamedNodeRef, NamedOrBlankNodeRef, TermRef, Triple, TripleRef};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 /// Literals per language tag (`""` for untagged), in the order of their tags.
 ///
@@ -133,7 +132,7 @@ impl<'de> Deserialize<'de> for LangMap {
 #[cfg(feature = "openapi")]
 impl utoipa::PartialSchema for LangMap {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        <BTreeMap<String, String> as utoipa::PartialSchema>::schema()
+        <std::collections::BTreeMap<String, String> as utoipa::PartialSchema>::schema()
     }
 }
 

@@ -11,7 +11,7 @@
 pub use oxigraph::sparql::results::QueryResultsFormat;
 use oxigraph::sparql::results::QueryResultsSerializer;
 use oxigraph::sparql::{CancellationToken, QueryEvaluationError, QueryResults, SparqlEvaluator};
-use oxrdf::{GraphNameRef, Triple};
+use oxrdf::{GraphName, Triple};
 use samla_model::export::{self, RdfFormat};
 use samla_store::Store;
 use std::sync::{Arc, Mutex};
@@ -67,6 +67,9 @@ impl Default for Limits {
     }
 }
 
+/// Triples put into the graph at a time while loading it.
+const LOAD_BATCH: usize = 100_000;
+
 /// The endpoint: the loaded graph and the limits.
 pub struct SparqlEndpoint {
     store: Arc<Store>,
@@ -105,21 +108,34 @@ impl SparqlEndpoint {
             return Ok(graph.clone());
         }
         let graph = oxigraph::store::Store::new().map_err(|e| internal(&e))?;
-        let mut triples: Vec<Triple> = Vec::new();
+        // Loaded a batch of datasets at a time: the graph, not a copy of every triple
+        // besides it, is what loading holds.
+        let mut batch: Vec<Triple> = Vec::new();
+        let mut loaded_triples = 0usize;
+        let mut failed = None;
+        let mut flush = |batch: &mut Vec<Triple>| {
+            loaded_triples += batch.len();
+            let added = graph.extend(batch.drain(..).map(|t| t.in_graph(GraphName::DefaultGraph)));
+            if let Err(e) = added {
+                failed.get_or_insert(e.to_string());
+            }
+        };
         self.store
             .for_each_dataset(|d| match samla_model::record::parse_canonical(&d.ntriples) {
-                Ok(t) => triples.extend(t),
+                Ok(t) => {
+                    batch.extend(t);
+                    if batch.len() >= LOAD_BATCH {
+                        flush(&mut batch);
+                    }
+                }
                 Err(e) => tracing::error!(dataset = %d.id, error = %e, "stored graph left out of sparql"),
             })
             .map_err(|e| internal(&e))?;
-        graph
-            .extend(
-                triples
-                    .iter()
-                    .map(|t| t.as_ref().in_graph(GraphNameRef::DefaultGraph)),
-            )
-            .map_err(|e| internal(&e))?;
-        tracing::info!(triples = triples.len(), seq, "sparql graph loaded");
+        flush(&mut batch);
+        if let Some(e) = failed {
+            return Err(internal(&e));
+        }
+        tracing::info!(triples = loaded_triples, seq, "sparql graph loaded");
         *loaded = Some((seq, graph.clone()));
         Ok(graph)
     }

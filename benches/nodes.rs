@@ -20,13 +20,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() -> anyhow::Result<()> {
     common::block_on(run())
 }
@@ -158,9 +151,9 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let datasets = env_u64("SAMLA_NODES_DATASETS", 100_000) as usize;
-    let clients = env_u64("SAMLA_NODES_CLIENTS", 16) as usize;
-    let length = Duration::from_secs(env_u64("SAMLA_NODES_SECS", 10));
+    let datasets = common::env_u64("SAMLA_NODES_DATASETS", 100_000) as usize;
+    let clients = common::env_u64("SAMLA_NODES_CLIENTS", 16) as usize;
+    let length = Duration::from_secs(common::env_u64("SAMLA_NODES_SECS", 10));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("samla search nodes benchmark ({cores} cores, {clients} clients, {length:?} a run)");
     let region = app::embedded_region()?;

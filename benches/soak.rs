@@ -20,13 +20,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// A field of `/proc/self/status` in bytes (`VmRSS`, `RssAnon`, `RssFile`).
 fn status_bytes(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -48,9 +41,9 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let length = Duration::from_secs(env_u64("SAMLA_SOAK_SECS", 600));
-    let every = Duration::from_secs(env_u64("SAMLA_SOAK_CHANGE_SECS", 15));
-    let datasets = env_u64("SAMLA_SOAK_DATASETS", 20_000) as usize;
+    let length = Duration::from_secs(common::env_u64("SAMLA_SOAK_SECS", 600));
+    let every = Duration::from_secs(common::env_u64("SAMLA_SOAK_CHANGE_SECS", 15));
+    let datasets = common::env_u64("SAMLA_SOAK_DATASETS", 20_000) as usize;
     let region = app::embedded_region()?;
     let simulator = Arc::new(app::simulator_for(&region, datasets));
     let listener = app::bind_loopback(0).await?;

@@ -50,9 +50,10 @@ impl Table {
                         .ok()
                         .and_then(|ord| numbers.get_mut(ord))
                 {
+                    let value: Arc<str> = Arc::from(value);
                     let next = u32::try_from(table.values.len()).unwrap_or(u32::MAX);
-                    let number = *known.entry((dim, Arc::from(value))).or_insert_with(|| {
-                        table.values.push((dim, Arc::from(value)));
+                    let number = *known.entry((dim, value.clone())).or_insert_with(|| {
+                        table.values.push((dim, value));
                         next
                     });
                     *slot = Some(number);

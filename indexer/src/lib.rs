@@ -423,7 +423,7 @@ pub struct Indexer {
     path: PathBuf,
     /// The compound lexicon and the searcher generation it was learned from.
     lexicon: Mutex<Option<(u64, Arc<compound::Lexicon>)>>,
-    /// The facet values of each segment searched.
+    /// The facet values of the segments searched, numbered (see [`counts`]).
     facet_names: counts::Names,
 }
 

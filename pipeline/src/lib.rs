@@ -836,7 +836,8 @@ pub fn follow(
     scoring: &Scoring,
 ) -> Result<Followed, PipelineError> {
     let from = index.indexed_seq();
-    let Some(mut at) = from.filter(|seq| *seq >= store.change_log_start().unwrap_or(0)) else {
+    let log_start = store.change_log_start()?;
+    let Some(mut at) = from.filter(|seq| *seq >= log_start) else {
         let to = store.change_seq()?;
         let datasets = reindex(store, index, directory, scoring)?;
         return Ok(Followed {

@@ -186,6 +186,13 @@ pub struct Change {
     pub removed: bool,
 }
 
+/// A counter kept in `meta` (0 when it is not there yet).
+fn meta(conn: &Connection, key: &str) -> rusqlite::Result<u64> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+        .map(Option::unwrap_or_default)
+}
+
 fn row_to_change(r: &rusqlite::Row<'_>) -> rusqlite::Result<Change> {
     Ok(Change {
         seq: r.get(0)?,
@@ -763,11 +770,7 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         }
-        let seq: u64 = tx
-            .query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| {
-                r.get(0)
-            })
-            .map_err(|e| self.err(e))?;
+        let seq = meta(&tx, "change_seq").map_err(|e| self.err(e))?;
         if changed {
             let touched = out
                 .runs
@@ -992,13 +995,7 @@ impl Store {
     /// The sequence number the change log starts after: a store written before it was kept
     /// has changes only after this one (0 for a store that always kept it).
     pub fn change_log_start(&self) -> Result<u64, StoreError> {
-        self.reader()?
-            .query_row("SELECT value FROM meta WHERE key = 'log_start'", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map(Option::unwrap_or_default)
-            .map_err(|e| self.err(e))
+        meta(&*self.reader()?, "log_start").map_err(|e| self.err(e))
     }
 
     /// Drops the change log of transactions made before `before`: a search node behind them
@@ -1025,13 +1022,7 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         }
-        let start = tx
-            .query_row("SELECT value FROM meta WHERE key = 'log_start'", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(|e| self.err(e))?
-            .unwrap_or_default();
+        let start = meta(&tx, "log_start").map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(start)
     }
@@ -1049,11 +1040,7 @@ impl Store {
 
     /// The change sequence number: bumped by every run that changed something.
     pub fn change_seq(&self) -> Result<u64, StoreError> {
-        self.reader()?
-            .query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| {
-                r.get(0)
-            })
-            .map_err(|e| self.err(e))
+        meta(&*self.reader()?, "change_seq").map_err(|e| self.err(e))
     }
 
     /// The record a dataset is shown as: its winning active row, if it has one.

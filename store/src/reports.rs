@@ -192,7 +192,9 @@ impl Store {
         let pruned = tx
             .execute("DELETE FROM searches WHERE at < ?1", [before])
             .map_err(|e| self.err(e))?;
-        bump_facts(&tx).map_err(|e| self.err(e))?;
+        if pruned > 0 {
+            bump_facts(&tx).map_err(|e| self.err(e))?;
+        }
         tx.commit().map_err(|e| self.err(e))?;
         Ok(pruned)
     }
@@ -242,12 +244,18 @@ impl Store {
     pub fn put_snapshot(&self, day: &str, kind: &str, body: &str) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
-        tx.execute(
-            "INSERT OR REPLACE INTO snapshots (day, kind, body) VALUES (?1, ?2, ?3)",
-            params![day, kind, body],
-        )
-        .map_err(|e| self.err(e))?;
-        bump_facts(&tx).map_err(|e| self.err(e))?;
+        // The same day's snapshot taken again unchanged changes nothing the reports read.
+        let written = tx
+            .execute(
+                "INSERT INTO snapshots (day, kind, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(day, kind) DO UPDATE SET body = excluded.body
+                 WHERE body <> excluded.body",
+                params![day, kind, body],
+            )
+            .map_err(|e| self.err(e))?;
+        if written > 0 {
+            bump_facts(&tx).map_err(|e| self.err(e))?;
+        }
         tx.commit().map_err(|e| self.err(e))
     }
 

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tantivy::collector::TopDocs;
+use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{
     FAST, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument,
@@ -1250,21 +1251,12 @@ impl Indexer {
             SortOrder::Relevance => text.is_none().then_some("modified"),
         };
         // Equals (the same score, the same date) in the order of their `order`: the same on
-        // every node, and before and after a merge.
-        let order_of_doc = |segment: &tantivy::SegmentReader| {
-            let order = segment.fast_fields().u64(ORDER).ok();
-            move |doc: tantivy::DocId| order.as_ref().and_then(|o| o.first(doc)).unwrap_or(0)
-        };
+        // every node, and before and after a merge. (A pair of sort keys reads the second only
+        // for a document the first does not already rule out.)
+        let order = || SortByStaticFastValue::<u64>::for_field(ORDER);
         let (addresses, counted) = if let Some(date) = by_date {
-            let date = date.to_string();
-            let newest = top.order_by(move |segment: &tantivy::SegmentReader| {
-                let at = segment.fast_fields().date(&date).ok();
-                let order = order_of_doc(segment);
-                move |doc: tantivy::DocId| {
-                    let at = at.as_ref().and_then(|c| c.first(doc));
-                    (at.map(|t| t.into_timestamp_nanos()), order(doc))
-                }
-            });
+            let newest =
+                top.order_by((SortByStaticFastValue::<DateTime>::for_field(date), order()));
             let (docs, counted) = searcher
                 .search(&query, &(newest, counter))
                 .map_err(|e| self.err(e))?;
@@ -1273,10 +1265,7 @@ impl Indexer {
                 counted,
             )
         } else {
-            let best = top.tweak_score(move |segment: &tantivy::SegmentReader| {
-                let order = order_of_doc(segment);
-                move |doc: tantivy::DocId, score: tantivy::Score| (score, order(doc))
-            });
+            let best = top.order_by((SortBySimilarityScore, order()));
             let (docs, counted) = searcher
                 .search(&query, &(best, counter))
                 .map_err(|e| self.err(e))?;

@@ -13,7 +13,7 @@ use samla_pipeline::runner::Runner;
 use samla_reports::Reports;
 use samla_reports::SourceInfo;
 use samla_simulator::{SimOrganisation, Simulator};
-use samla_store::{LinkRow, Store};
+use samla_store::{Access, LinkRow, Store};
 use std::path::Path;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -217,13 +217,20 @@ fn reports_for(
     ))
 }
 
+/// The store of a configuration for `access`: PostgreSQL at `[store] url`, else SQLite in
+/// `state_dir`.
+pub fn open_store(config: &Config, state_dir: &Path, access: Access) -> anyhow::Result<Store> {
+    match &config.store_url {
+        Some(url) => Store::connect(url, access).context("connecting to the store"),
+        None => Store::open_at(state_dir, access)
+            .with_context(|| format!("opening the store in {}", state_dir.display())),
+    }
+}
+
 /// The reports over a state directory that another process may be writing (a serving
 /// samla): the store is opened to read only, the index not at all.
 pub fn open_reports(config: &Config, state_dir: &Path) -> anyhow::Result<Reports> {
-    let store = Arc::new(
-        Store::open_read_only(state_dir)
-            .with_context(|| format!("reading the store in {}", state_dir.display()))?,
-    );
+    let store = Arc::new(open_store(config, state_dir, Access::ReadOnly)?);
     reports_for(
         config,
         store,
@@ -252,10 +259,11 @@ impl Samla {
             archive_after: chrono::Duration::from_std(config.harvest.archive_after)?,
             remove_after: chrono::Duration::from_std(config.harvest.remove_after)?,
         };
-        let store = match role {
-            Role::Search => Store::open_beside(store_dir)?,
-            Role::All | Role::Harvester => Store::open(store_dir)?,
+        let access = match role {
+            Role::Search => Access::Beside,
+            Role::All | Role::Harvester => Access::Own,
         };
+        let store = open_store(&config, store_dir, access)?;
         let store = Arc::new(store.with_retention(retention));
         let index = Arc::new(
             Indexer::open(&state_dir.join("index"))

@@ -935,6 +935,10 @@ async fn start_harvest(
             message: format!("source {id} already has run {run_id} going"),
             detail: json!({"run_id": run_id}),
         }),
+        Err(StartRefusal::RunningElsewhere) => Err(ApiError::Conflict {
+            message: format!("another harvester node has a run of source {id} going"),
+            detail: json!({"elsewhere": true}),
+        }),
         Err(StartRefusal::UnknownSource) => {
             Err(ApiError::NotFound(format!("no source with id {id:?}")))
         }

@@ -119,6 +119,8 @@ struct RawConfig {
     #[serde(default)]
     server: RawServer,
     #[serde(default)]
+    store: RawStore,
+    #[serde(default)]
     links: RawLinks,
     #[serde(default)]
     quality: RawQuality,
@@ -174,6 +176,12 @@ struct RawServer {
     trusted_proxies: Option<Vec<String>>,
     workers: Option<usize>,
     queue: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -449,6 +457,10 @@ pub struct Config {
     pub organisations: Vec<OrganisationConfig>,
     /// Sources, in file order.
     pub sources: Vec<SourceConfig>,
+    /// The PostgreSQL store (`[store] url`, or `SAMLA_STORE_URL` when unset:
+    /// `postgres://user:password@host/db`); without one, the store is SQLite in the state
+    /// directory.
+    pub store_url: Option<String>,
     /// The admin bearer token (`[admin] token`, or `SAMLA_ADMIN_TOKEN` when unset); without
     /// one, the admin endpoints answer 403.
     pub admin_token: Option<String>,
@@ -926,6 +938,20 @@ impl RawConfig {
                 .requests_per_hour
                 .unwrap_or(demand_defaults.requests_per_hour),
         };
+        let store_url = self
+            .store
+            .url
+            .or_else(|| std::env::var("SAMLA_STORE_URL").ok())
+            .filter(|u| !u.trim().is_empty());
+        if let Some(url) = &store_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            problems.push(Problem {
+                key: "store.url".into(),
+                problem: "a PostgreSQL address (postgres://user:password@host/db) is expected"
+                    .into(),
+            });
+        }
         if problems.is_empty() {
             // The region's own sources are the operator's choice, whatever their addresses; links
             // found in what they answer are not.
@@ -941,6 +967,7 @@ impl RawConfig {
                 links,
                 quality,
                 demand,
+                store_url,
                 admin_token: self
                     .admin
                     .token

@@ -454,6 +454,8 @@ pub enum StartRefusal {
     UnknownSource,
     /// The source has a run going (its id).
     AlreadyRunning(i64),
+    /// Another harvester node has a run of the source going.
+    RunningElsewhere,
     /// The service is stopping.
     ShuttingDown,
     /// The run could not be recorded.

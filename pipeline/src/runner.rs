@@ -1,6 +1,7 @@
 //! Running harvests on demand and on schedule.
 //!
-//! [`Runner`] starts a source's run as a task: at most one per source at a time, under a
+//! [`Runner`] starts a source's run as a task: at most one per source at a time (on this node,
+//! and with a shared PostgreSQL store on any node: it holds the source's lock), under a
 //! watchdog that aborts a run stuck past the run timeout and records it as `timed_out`, and
 //! with a shutdown that cancels running harvests and waits for them to record themselves
 //! (a cancelled run applies nothing but its run record, so nothing is half-applied).
@@ -83,6 +84,14 @@ impl Runner {
         if let Some((id, _)) = running.get(source_id) {
             return Err(StartRefusal::AlreadyRunning(*id));
         }
+        // Held until the run is applied or recorded as ended: no other harvester node starts
+        // the source meanwhile, and if this one dies, the lock goes with it.
+        let lock = self
+            .pipeline
+            .store()
+            .lock_source(source_id)
+            .map_err(|e| StartRefusal::Internal(e.to_string()))?
+            .ok_or(StartRefusal::RunningElsewhere)?;
         let run_id = self
             .pipeline
             .store()
@@ -114,6 +123,7 @@ impl Runner {
                 }
             }
             this.running().remove(&source.id);
+            drop(lock);
         });
         Ok(run_id)
     }

@@ -1,56 +1,10 @@
-//! What the reports keep beside the records: link-check results, the search log, data
-//! requests, and daily snapshots (coverage over time).
-//!
-//! The search log holds no IP address or other personal data: the normalised query, the
-//! filters, the result count and the time. Data requests are stored as the validated JSON the
-//! API accepted.
+//! What the reports keep beside the records, in SQLite.
 
-use crate::{Store, StoreError};
+use super::Sqlite;
+use crate::{LinkRow, LoggedSearch, StoreError, StoredRequest};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-
-/// A link-check result as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinkRow {
-    /// The URL.
-    pub url: String,
-    /// 2xx or 3xx.
-    pub ok: bool,
-    /// Final status, if any.
-    pub status: Option<u16>,
-    /// Failure without a status.
-    pub error: Option<String>,
-    /// Duration of the check.
-    pub elapsed_ms: u64,
-    /// When.
-    pub checked_at: DateTime<Utc>,
-}
-
-/// One logged search.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LoggedSearch {
-    /// When.
-    pub at: DateTime<Utc>,
-    /// The normalised query text (`""` for a browse without text).
-    pub query: String,
-    /// The filters as (name, value) pairs.
-    pub filters: Vec<(String, String)>,
-    /// Hits.
-    pub total: u64,
-}
-
-/// A stored data request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredRequest {
-    /// Its id.
-    pub id: i64,
-    /// When it was filed.
-    pub at: DateTime<Utc>,
-    /// The request as accepted.
-    pub request: serde_json::Value,
-}
 
 /// Counts a change to what the reports read besides the records and runs (link results,
 /// searches, data requests, snapshots): see [`crate::StoreVersion::facts`].
@@ -62,9 +16,9 @@ fn bump_facts(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     .map(|_| ())
 }
 
-impl Store {
+impl Sqlite {
     /// Stores link-check results, replacing earlier ones for the same URLs.
-    pub fn record_links(&self, rows: &[LinkRow]) -> Result<(), StoreError> {
+    pub(crate) fn record_links(&self, rows: &[LinkRow]) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         {
@@ -91,7 +45,7 @@ impl Store {
     }
 
     /// Every stored link-check result, by URL.
-    pub fn links(&self) -> Result<HashMap<String, LinkRow>, StoreError> {
+    pub(crate) fn links(&self) -> Result<HashMap<String, LinkRow>, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached("SELECT url, ok, status, error, elapsed_ms, checked_at FROM links")
@@ -114,7 +68,7 @@ impl Store {
     }
 
     /// Whether any link has been checked.
-    pub fn any_link_checked(&self) -> Result<bool, StoreError> {
+    pub(crate) fn any_link_checked(&self) -> Result<bool, StoreError> {
         let conn = self.reader()?;
         conn.query_row("SELECT EXISTS (SELECT 1 FROM links)", [], |r| r.get(0))
             .map_err(|e| self.err(e))
@@ -122,10 +76,7 @@ impl Store {
 
     /// Whether each of `urls` answered at its last check (`true`), failed (`false`), or was not
     /// checked yet (absent).
-    pub fn link_states<'a>(
-        &self,
-        urls: impl IntoIterator<Item = &'a str>,
-    ) -> Result<HashMap<String, bool>, StoreError> {
+    pub(crate) fn link_states(&self, urls: &[&str]) -> Result<HashMap<String, bool>, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached("SELECT ok FROM links WHERE url = ?1")
@@ -144,7 +95,7 @@ impl Store {
     }
 
     /// Logs searches (a batch in one transaction).
-    pub fn log_searches(&self, searches: &[LoggedSearch]) -> Result<(), StoreError> {
+    pub(crate) fn log_searches(&self, searches: &[LoggedSearch]) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         {
@@ -164,7 +115,7 @@ impl Store {
     }
 
     /// Logged searches since `since`, oldest first.
-    pub fn searches_since(&self, since: DateTime<Utc>) -> Result<Vec<LoggedSearch>, StoreError> {
+    pub(crate) fn searches_since(&self, since: DateTime<Utc>) -> Result<Vec<LoggedSearch>, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
@@ -186,7 +137,7 @@ impl Store {
     }
 
     /// Drops logged searches older than `before`; returns how many.
-    pub fn prune_searches(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+    pub(crate) fn prune_searches(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         let pruned = tx
@@ -200,7 +151,7 @@ impl Store {
     }
 
     /// Stores a data request; returns its id.
-    pub fn add_request(
+    pub(crate) fn add_request(
         &self,
         at: DateTime<Utc>,
         request: &serde_json::Value,
@@ -219,7 +170,7 @@ impl Store {
     }
 
     /// Data requests since `since`, newest first.
-    pub fn requests_since(&self, since: DateTime<Utc>) -> Result<Vec<StoredRequest>, StoreError> {
+    pub(crate) fn requests_since(&self, since: DateTime<Utc>) -> Result<Vec<StoredRequest>, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
@@ -241,7 +192,7 @@ impl Store {
 
     /// Keeps `body` as the snapshot of `kind` for `day` (`YYYY-MM-DD`), replacing the day's
     /// earlier one.
-    pub fn put_snapshot(&self, day: &str, kind: &str, body: &str) -> Result<(), StoreError> {
+    pub(crate) fn put_snapshot(&self, day: &str, kind: &str, body: &str) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         // The same day's snapshot taken again unchanged changes nothing the reports read.
@@ -260,7 +211,7 @@ impl Store {
     }
 
     /// The snapshots of `kind`, oldest day first.
-    pub fn snapshots(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
+    pub(crate) fn snapshots(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached("SELECT day, body FROM snapshots WHERE kind = ?1 ORDER BY day")

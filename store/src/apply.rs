@@ -1,0 +1,191 @@
+//! Applying runs: the one piece of logic both engines share. Each engine gives the statements
+//! of one transaction ([`Writes`]); the rules (what is new, changed, unchanged, missing,
+//! archived, restored or removed, which ids need their winner looked up, when the change
+//! sequence moves and what the change log says) are written once, here.
+
+use crate::{Applied, GroupApplied, Retention, RunInput, RunRow, StoreError};
+use chrono::{DateTime, Utc};
+use samla_model::DatasetRecord;
+use std::collections::{BTreeSet, HashSet};
+
+/// A record's marks: since when complete runs have not listed it, and when it was archived.
+pub(crate) type Marks = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// The statements of one write transaction, as an engine runs them.
+pub(crate) trait Writes {
+    /// The rows of a dataset: (source id, hash, archived).
+    fn rows_of(&mut self, id: &str) -> Result<Vec<(String, String, bool)>, StoreError>;
+    /// Writes a record of `source` (new or replacing its row, which is then neither missing
+    /// nor archived); a new row is first seen `at`.
+    fn put(
+        &mut self,
+        record: &DatasetRecord,
+        source: &str,
+        at: DateTime<Utc>,
+        rank: i64,
+    ) -> Result<(), StoreError>;
+    /// How many rows of `source` are marked (missing or archived), and how many it has.
+    fn counts(&mut self, source: &str) -> Result<(u64, u64), StoreError>;
+    /// Every row of `source` with its marks.
+    fn marks(&mut self, source: &str) -> Result<Vec<(String, Marks)>, StoreError>;
+    /// Sets (or clears, with `(None, None)`) a row's marks.
+    fn set_marks(&mut self, id: &str, source: &str, marks: Marks) -> Result<(), StoreError>;
+    /// Deletes a row.
+    fn remove(&mut self, id: &str, source: &str) -> Result<(), StoreError>;
+    /// Keeps a source's page memos.
+    fn keep_pages(&mut self, source: &str, memos: &str) -> Result<(), StoreError>;
+    /// Records a run (completing its reserved row if it has one); returns its id.
+    fn record_run(
+        &mut self,
+        run: &RunRow,
+        applied: &Applied,
+        report: &str,
+    ) -> Result<i64, StoreError>;
+    /// Bumps the change sequence number if `bump`; returns it.
+    fn change_seq(&mut self, bump: bool) -> Result<u64, StoreError>;
+    /// Appends the changes of transaction `seq` to the change log: each of `touched`,
+    /// upserted if it still has an active row, else removed; and when it was made.
+    fn log_changes(
+        &mut self,
+        seq: u64,
+        touched: &BTreeSet<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+/// Applies runs through `tx` (the caller commits): writes the records whose hash changed,
+/// marks, archives and removes what complete runs no longer list, keeps page memos, records
+/// each run, and bumps the change sequence once if anything changed.
+pub(crate) fn apply_runs(
+    tx: &mut impl Writes,
+    runs: Vec<RunInput>,
+    retention: Retention,
+) -> Result<GroupApplied, StoreError> {
+    let mut out = GroupApplied::default();
+    let mut lookups: HashSet<String> = HashSet::new();
+    let mut changed = false;
+    for input in runs {
+        let RunInput {
+            records,
+            run,
+            seen,
+            pages,
+        } = input;
+        let source = run.report.source_id.as_str();
+        let mut applied = Applied {
+            unchanged: run.unchanged_elsewhere,
+            ..Applied::default()
+        };
+        let mut written = Vec::new();
+        for (record, rank) in records {
+            let mut old = None;
+            let mut contested = false;
+            for (row_source, hash, archived) in tx.rows_of(&record.id.0)? {
+                if row_source == source {
+                    old = Some((hash, archived));
+                } else if !archived {
+                    contested = true;
+                }
+            }
+            match old {
+                Some((hash, false)) if hash == record.hash => {
+                    applied.unchanged += 1;
+                    continue;
+                }
+                Some((_, true)) => applied.restored += 1,
+                Some(_) => applied.changed += 1,
+                None => applied.new += 1,
+            }
+            tx.put(&record, source, run.report.finished, rank)?;
+            changed = true;
+            if contested {
+                lookups.insert(record.id.0.clone());
+            }
+            written.push(record);
+        }
+        if let Some(seen) = seen {
+            settle_missing(tx, &run, &seen, retention, &mut applied, &mut lookups)?;
+            changed |= applied.archived + applied.restored + applied.removed > 0;
+        }
+        if let Some(memos) = pages {
+            tx.keep_pages(source, &memos)?;
+        }
+        let report = serde_json::to_string(&run.report).map_err(StoreError::Report)?;
+        applied.run_id = tx.record_run(&run, &applied, &report)?;
+        out.runs.push((applied, written));
+    }
+    let seq = tx.change_seq(changed)?;
+    if changed {
+        let touched: BTreeSet<&str> = out
+            .runs
+            .iter()
+            .flat_map(|(_, written)| written.iter().map(|r| r.id.0.as_str()))
+            .chain(lookups.iter().map(String::as_str))
+            .collect();
+        tx.log_changes(seq, &touched, Utc::now())?;
+    }
+    for (applied, _) in &mut out.runs {
+        applied.seq = seq;
+    }
+    let mut lookups: Vec<String> = lookups.into_iter().collect();
+    lookups.sort();
+    out.lookups = lookups;
+    out.changed = changed;
+    Ok(out)
+}
+
+/// After a complete run: what the source no longer lists is marked missing, archived after
+/// the grace period, removed after the retention period; what it lists again is restored.
+fn settle_missing(
+    tx: &mut impl Writes,
+    run: &RunRow,
+    seen: &[String],
+    retention: Retention,
+    applied: &mut Applied,
+    lookups: &mut HashSet<String>,
+) -> Result<(), StoreError> {
+    let source = run.report.source_id.as_str();
+    let now = run.report.finished;
+    // The common case, checked on the indexes alone: nothing of the source is marked, and the
+    // run listed as many datasets as the source has (every id a run lists is a row of the
+    // source by now), so nothing is missing.
+    let (marked, all) = tx.counts(source)?;
+    if marked == 0 && all == seen.len() as u64 {
+        return Ok(());
+    }
+    let seen: HashSet<&str> = seen.iter().map(String::as_str).collect();
+    for (id, (missing_since, archived_at)) in tx.marks(source)? {
+        if seen.contains(id.as_str()) {
+            if missing_since.is_some() || archived_at.is_some() {
+                tx.set_marks(&id, source, (None, None))?;
+                if archived_at.is_some() {
+                    applied.restored += 1;
+                    lookups.insert(id);
+                }
+            }
+            continue;
+        }
+        match (missing_since, archived_at) {
+            (_, Some(archived)) => {
+                if now - archived >= retention.remove_after {
+                    tx.remove(&id, source)?;
+                    applied.removed += 1;
+                }
+            }
+            (since, None) => {
+                let since = since.unwrap_or(now);
+                if since == now {
+                    applied.missing += 1;
+                }
+                if now - since >= retention.archive_after {
+                    tx.set_marks(&id, source, (Some(since), Some(now)))?;
+                    applied.archived += 1;
+                    lookups.insert(id);
+                } else if missing_since.is_none() {
+                    tx.set_marks(&id, source, (Some(since), None))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

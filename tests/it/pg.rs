@@ -1,0 +1,166 @@
+//! A throwaway PostgreSQL for the tests: Debian's `postgresql` server (the README's test
+//! command installs it), a cluster made in a temporary directory and listening on a free
+//! loopback port, shared by the tests that run at the same time and stopped when the last of
+//! them lets it go. Each test takes a database of its own; text sorts as in Swedish.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+/// A running cluster; stopped when dropped.
+pub struct Cluster {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    port: u16,
+}
+
+/// The newest server installed (`/usr/lib/postgresql/<version>/bin`).
+fn server_bin() -> PathBuf {
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("postgres").exists().then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    found
+        .pop()
+        .map(|(_, bin)| bin)
+        .expect("no PostgreSQL server: install Debian's postgresql (scripts/test does)")
+}
+
+/// Runs a server program as the cluster's owner: PostgreSQL refuses to run as root, so as
+/// root it runs as the `postgres` user Debian's package makes.
+fn as_owner(program: &Path) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.trim_ascii() == b"0")
+        .unwrap_or(false)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn run(mut command: Command, what: &str) {
+    let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Cluster {
+    fn start() -> Self {
+        let bin = server_bin();
+        let dir = tempfile::Builder::new()
+            .prefix("samla-pg-")
+            .tempdir()
+            .expect("tempdir");
+        if is_root() {
+            run(
+                {
+                    let mut c = Command::new("chown");
+                    c.arg("postgres:").arg(dir.path());
+                    c
+                },
+                "chown the cluster's directory",
+            );
+        }
+        let data = dir.path().join("data");
+        let mut initdb = as_owner(&bin.join("initdb"));
+        initdb
+            .args(["--auth=trust", "--username=postgres", "--encoding=UTF8", "--no-sync"])
+            // A Swedish collation, as a Swedish deployment would have: the store must not
+            // depend on the database's order of text.
+            .args(["--locale=C.UTF-8", "--locale-provider=icu", "--icu-locale=sv-SE"])
+            .arg("-D")
+            .arg(&data);
+        run(initdb, "initdb");
+        // The port is free when asked; a server that lost it to another process tries again.
+        for attempt in 0.. {
+            let port = free_port();
+            let options = format!(
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+                dir.path().display()
+            );
+            let mut start = as_owner(&bin.join("pg_ctl"));
+            start
+                .arg("-D")
+                .arg(&data)
+                .arg("-l")
+                .arg(dir.path().join("log"))
+                .args(["-w", "-t", "60", "-o", &options, "start"]);
+            if start.output().map(|o| o.status.success()).unwrap_or(false) {
+                return Self { dir, bin, port };
+            }
+            let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+            assert!(attempt < 3, "the PostgreSQL server did not start:\n{log}");
+        }
+        unreachable!()
+    }
+
+    /// The shared cluster, started if no test holds it.
+    pub fn shared() -> Arc<Self> {
+        static SHARED: Mutex<Weak<Cluster>> = Mutex::new(Weak::new());
+        let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(cluster) = shared.upgrade() {
+            return cluster;
+        }
+        let cluster = Arc::new(Self::start());
+        *shared = Arc::downgrade(&cluster);
+        cluster
+    }
+
+    /// The address of database `db`.
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    /// A new empty database; returns its address.
+    pub fn database(&self) -> String {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "samla_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut psql = Command::new(self.bin.join("psql"));
+        psql.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"])
+            .args(["-p", &self.port.to_string(), "-d", "postgres", "-c"])
+            .arg(format!("CREATE DATABASE {name}"));
+        run(psql, "create a database");
+        self.url(&name)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let mut stop = as_owner(&self.bin.join("pg_ctl"));
+        stop.arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "-w", "stop"]);
+        let _ = stop.output();
+    }
+}

@@ -1,0 +1,685 @@
+//! The store's own suite, run on both engines: SQLite in a state directory and PostgreSQL in a
+//! throwaway cluster. Each test is written once and run twice (`<test>::sqlite`,
+//! `<test>::postgres`).
+
+use crate::pg::Cluster;
+use chrono::{DateTime, Duration, Utc};
+use proptest::prelude::*;
+use samla_model::run::{Outcome, RunState};
+use samla_model::{DatasetId, DatasetRecord};
+use samla_store::{Access, LinkRow, LoggedSearch, Retention, RunInput, RunRow, Store};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A new empty store on `engine`, with what keeps it alive.
+pub struct Opened {
+    pub store: Store,
+    pub dir: tempfile::TempDir,
+    pub url: Option<String>,
+    _cluster: Option<Arc<Cluster>>,
+}
+
+impl Opened {
+    /// Another store over the same data, for `access`.
+    pub fn again(&self, access: Access) -> Store {
+        match &self.url {
+            Some(url) => Store::connect(url, access).expect("connect again"),
+            None => Store::open_at(self.dir.path(), access).expect("open again"),
+        }
+    }
+}
+
+pub fn open(engine: Engine) -> Opened {
+    let dir = tempfile::tempdir().expect("tempdir");
+    match engine {
+        Engine::Sqlite => Opened {
+            store: Store::open(dir.path()).expect("store"),
+            dir,
+            url: None,
+            _cluster: None,
+        },
+        Engine::Postgres => {
+            let cluster = Cluster::shared();
+            let url = cluster.database();
+            Opened {
+                store: Store::connect(&url, Access::Own).expect("store"),
+                dir,
+                url: Some(url),
+                _cluster: Some(cluster),
+            }
+        }
+    }
+}
+
+/// Runs each named test (a function taking the engine) on both engines.
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sqlite() {
+                    super::$name(super::Engine::Sqlite)
+                }
+                #[test]
+                fn postgres() {
+                    super::$name(super::Engine::Postgres)
+                }
+            }
+        )*
+    };
+}
+
+on_both_engines!(
+    a_run_is_new_then_unchanged_then_changed,
+    grace_period_then_archive_then_removal_with_restore_in_between,
+    reads_go_on_beside_writes_and_see_one_commit,
+    the_shown_record_is_the_best_ranked_source,
+    the_change_log_gives_whole_transactions_and_removals,
+    runs_are_reserved_recorded_and_ended,
+    what_the_reports_keep_beside_the_records,
+    a_read_only_store_refuses_writes,
+);
+
+/// A time PostgreSQL keeps exactly (it keeps microseconds).
+fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).expect("a time")
+}
+
+pub fn record(id: &str, body: &str) -> DatasetRecord {
+    let ntriples = format!("<https://x.se/{id}> <http://purl.org/dc/terms/title> \"{body}\" .\n");
+    DatasetRecord {
+        id: DatasetId(id.into()),
+        iri: format!("https://x.se/{id}"),
+        original_subject: format!("https://x.se/{id}"),
+        source_url: "https://x.se/catalog".into(),
+        municipality_code: None,
+        hash: samla_model::record::hex(body.as_bytes()),
+        ntriples,
+        view: Default::default(),
+    }
+}
+
+pub fn run_at(
+    source: &str,
+    at: DateTime<Utc>,
+    records: Vec<(DatasetRecord, i64)>,
+    seen: &[&str],
+) -> RunInput {
+    RunInput {
+        records,
+        run: RunRow {
+            id: None,
+            unchanged_elsewhere: 0,
+            report: {
+                let mut report = samla_model::RunReport::start(source, "", at);
+                report.finish(at);
+                report
+            },
+        },
+        seen: Some(seen.iter().map(|s| s.to_string()).collect()),
+        pages: None,
+    }
+}
+
+fn a_run_is_new_then_unchanged_then_changed(engine: Engine) {
+    let opened = open(engine);
+    let store = &opened.store;
+    let t0 = whole_seconds(Utc::now());
+    let first = store
+        .apply_runs(vec![run_at(
+            "s",
+            t0,
+            vec![(record("a", "A"), 0), (record("b", "B"), 0)],
+            &["a", "b"],
+        )])
+        .expect("apply");
+    let (applied, written) = &first.runs[0];
+    assert_eq!((applied.new, applied.changed, applied.unchanged), (2, 0, 0));
+    assert_eq!(written.len(), 2);
+    assert!(first.changed);
+    assert_eq!(applied.seq, 1);
+    let a = store.winner("a").expect("winner").expect("a is shown");
+    assert_eq!(a.ntriples, record("a", "A").ntriples, "the graph as written");
+    assert_eq!((a.first_seen, a.last_changed), (t0, t0));
+    assert_eq!(a.last_harvested, Some(t0), "the source's last run that read");
+    assert_eq!(store.active_count("s").expect("count"), 2);
+    assert_eq!(
+        store.hashes_for_source("s").expect("hashes")["b"],
+        record("b", "B").hash
+    );
+
+    // The same records again: nothing written, the sequence stays.
+    let t1 = t0 + Duration::hours(1);
+    let again = store
+        .apply_runs(vec![run_at(
+            "s",
+            t1,
+            vec![(record("a", "A"), 0), (record("b", "B"), 0)],
+            &["a", "b"],
+        )])
+        .expect("apply");
+    assert_eq!(again.runs[0].0.unchanged, 2);
+    assert!(!again.changed);
+    assert_eq!(store.change_seq().expect("seq"), 1);
+
+    // One changed: written, first seen kept, the sequence moves once for the group.
+    let t2 = t0 + Duration::hours(2);
+    let changed = store
+        .apply_runs(vec![
+            run_at("s", t2, vec![(record("a", "A2"), 0)], &["a", "b"]),
+            run_at("t", t2, vec![(record("c", "C"), 0)], &["c"]),
+        ])
+        .expect("apply");
+    assert_eq!(changed.runs[0].0.changed, 1);
+    assert_eq!(changed.runs[1].0.new, 1);
+    assert_eq!(store.change_seq().expect("seq"), 2);
+    let a = store.winner("a").expect("winner").expect("a");
+    assert_eq!((a.first_seen, a.last_changed), (t0, t2));
+    assert_eq!(a.hash, record("a", "A2").hash);
+    let mut ids = Vec::new();
+    assert_eq!(
+        store
+            .for_each_dataset(|d| ids.push(d.id))
+            .expect("every dataset"),
+        3
+    );
+    assert_eq!(ids, ["a", "b", "c"], "in id order");
+    assert_eq!(
+        store.dataset_counts().expect("counts"),
+        [("s".to_string(), 2), ("t".to_string(), 1)]
+            .into_iter()
+            .collect()
+    );
+}
+
+fn grace_period_then_archive_then_removal_with_restore_in_between(engine: Engine) {
+    let opened = open(engine);
+    let store = opened.store.with_retention(Retention {
+        archive_after: Duration::hours(72),
+        remove_after: Duration::days(30),
+    });
+    let t0 = whole_seconds(Utc::now());
+    let day = |n: i64| t0 + Duration::days(n);
+    let apply = |input| {
+        store
+            .apply_runs(vec![input])
+            .expect("apply")
+            .runs
+            .remove(0)
+            .0
+    };
+    apply(run_at(
+        "s",
+        day(0),
+        vec![(record("a", "A"), 0), (record("b", "B"), 0)],
+        &["a", "b"],
+    ));
+    let a = apply(run_at("s", day(1), vec![], &["a"]));
+    assert_eq!(
+        (a.missing, a.archived),
+        (1, 0),
+        "b is missing, within the grace period"
+    );
+    assert!(store.winner("b").expect("winner").is_some());
+    let a = apply(run_at("s", day(2), vec![], &["a", "b"]));
+    assert_eq!(a.archived, 0);
+    assert!(
+        store
+            .winner("b")
+            .expect("b")
+            .expect("b")
+            .missing_since
+            .is_none(),
+        "b is back"
+    );
+    apply(run_at("s", day(3), vec![], &["a"]));
+    let a = apply(run_at("s", day(5), vec![], &["a"]));
+    assert_eq!(a.archived, 0, "missing since day 3: two days");
+    let a = apply(run_at("s", day(6), vec![], &["a"]));
+    assert_eq!(a.archived, 1, "three days missing: archived");
+    assert!(
+        store.winner("b").expect("winner").is_none(),
+        "out of search"
+    );
+    let archived = store.archived("s").expect("archived");
+    assert_eq!(archived.len(), 1, "in the report");
+    assert_eq!(
+        (archived[0].missing_since, archived[0].archived_at),
+        (Some(day(3)), Some(day(6)))
+    );
+    assert_eq!(store.active_count("s").expect("count"), 1);
+    let a = apply(run_at("s", day(20), vec![], &["a"]));
+    assert_eq!(a.removed, 0);
+    let a = apply(run_at("s", day(37), vec![], &["a"]));
+    assert_eq!(a.removed, 1, "thirty days archived: removed");
+    assert!(store.provenance("b").expect("rows").is_empty());
+}
+
+fn reads_go_on_beside_writes_and_see_one_commit(engine: Engine) {
+    // An iteration over the shown datasets (what the reports and a reindex do, for seconds at
+    // scale) holds a read connection, not the writer: a run applies while it is paused in the
+    // middle, and the iteration still sees the store as of the commit it started on.
+    let opened = open(engine);
+    let store = Arc::new(opened.again(Access::Own));
+    let first: Vec<(DatasetRecord, i64)> = (0..2500)
+        .map(|i| (record(&format!("a{i:04}"), "x"), 0))
+        .collect();
+    let seen: Vec<String> = (0..2500).map(|i| format!("a{i:04}")).collect();
+    let seen: Vec<&str> = seen.iter().map(String::as_str).collect();
+    store
+        .apply_runs(vec![run_at("s", Utc::now(), first, &seen)])
+        .expect("apply");
+    let (paused, pause) = std::sync::mpsc::channel::<()>();
+    let (resume, resumed) = std::sync::mpsc::channel::<()>();
+    let reader = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || {
+            let mut n = 0;
+            store
+                .for_each_dataset(|_| {
+                    n += 1;
+                    if n == 10 {
+                        let _ = paused.send(());
+                        let _ = resumed.recv();
+                    }
+                })
+                .expect("iteration")
+        })
+    };
+    pause.recv().expect("the iteration pauses");
+    let writer = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || {
+            // Both before and after where the paused read is.
+            let more = (0..20)
+                .flat_map(|i| [format!("a{i:04}b"), format!("z{i}")])
+                .map(|id| (record(&id, "y"), 0))
+                .collect();
+            store
+                .apply_runs(vec![run_at("t", Utc::now(), more, &[])])
+                .expect("apply beside the read")
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !writer.is_finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the write waits for the paused read"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    writer.join().expect("writer");
+    resume.send(()).expect("resume");
+    assert_eq!(reader.join().expect("reader"), 2500, "the read's own commit");
+    assert_eq!(store.for_each_dataset(|_| {}).expect("count"), 2540);
+}
+
+fn the_shown_record_is_the_best_ranked_source(engine: Engine) {
+    let opened = open(engine);
+    let store = &opened.store;
+    let now = Utc::now();
+    // An aggregate (rank 4) and the publisher's own source "a" (rank 0) hold the same
+    // dataset; a third source "B" of the same rank wins on its id: "B" sorts before "a" byte
+    // by byte, on both engines, whatever order the database's language gives text.
+    store
+        .apply_runs(vec![run_at("agg", now, vec![(record("d", "agg"), 4)], &["d"])])
+        .expect("apply");
+    let own = store
+        .apply_runs(vec![run_at("a", now, vec![(record("d", "own"), 0)], &["d"])])
+        .expect("apply");
+    assert_eq!(own.lookups, ["d"], "a contested dataset's winner is looked up");
+    let same = store
+        .apply_runs(vec![run_at("B", now, vec![(record("d", "B"), 0)], &["d"])])
+        .expect("apply");
+    assert_eq!(same.lookups, ["d"]);
+    assert_eq!(store.winner("d").expect("winner").expect("d").source_id, "B");
+    let rows: Vec<String> = store
+        .provenance("d")
+        .expect("rows")
+        .into_iter()
+        .map(|r| r.source_id)
+        .collect();
+    assert_eq!(rows, ["B", "a", "agg"], "winner first");
+    let mut shown = Vec::new();
+    store
+        .for_each_dataset(|d| shown.push(d.source_id))
+        .expect("every dataset");
+    assert_eq!(shown, ["B"], "one shown record per dataset");
+    assert_eq!(store.dataset_counts().expect("counts").len(), 3);
+}
+
+fn the_change_log_gives_whole_transactions_and_removals(engine: Engine) {
+    let opened = open(engine);
+    let store = opened.store.with_retention(Retention {
+        archive_after: Duration::zero(),
+        remove_after: Duration::days(30),
+    });
+    let t0 = whole_seconds(Utc::now());
+    let ids: Vec<String> = (0..5).map(|i| format!("d{i}")).collect();
+    let seen: Vec<&str> = ids.iter().map(String::as_str).collect();
+    store
+        .apply_runs(vec![run_at(
+            "s",
+            t0,
+            ids.iter().map(|id| (record(id, "1"), 0)).collect(),
+            &seen,
+        )])
+        .expect("apply");
+    // d0 changes, d4 is no longer listed (archived at once here).
+    store
+        .apply_runs(vec![run_at(
+            "s",
+            t0 + Duration::hours(1),
+            vec![(record("d0", "2"), 0)],
+            &seen[..4],
+        )])
+        .expect("apply");
+    let all = store.changes_since(0, 100).expect("log");
+    let of = |seq: u64| -> Vec<(String, bool)> {
+        all.iter()
+            .filter(|c| c.seq == seq)
+            .map(|c| (c.id.clone(), c.removed))
+            .collect()
+    };
+    assert_eq!(of(1).len(), 5);
+    assert!(of(1).iter().all(|(_, removed)| !removed));
+    assert_eq!(
+        of(2),
+        [("d0".to_string(), false), ("d4".to_string(), true)],
+        "the change and the removal"
+    );
+    // A limit inside a transaction gives the transactions before it whole...
+    let some = store.changes_since(0, 6).expect("log");
+    assert_eq!(some.len(), 5, "the first transaction, whole");
+    // ...or the one transaction whole when it alone is over the limit.
+    assert_eq!(store.changes_since(0, 2).expect("log").len(), 5);
+    assert_eq!(store.changes_since(1, 100).expect("log").len(), 2);
+    assert!(store.changes_since(2, 100).expect("log").is_empty());
+    assert_eq!(store.change_log_start().expect("start"), 0);
+    // Pruning what was logged before now leaves the log starting after the last sequence.
+    assert_eq!(
+        store
+            .prune_changes(Utc::now() + Duration::seconds(1))
+            .expect("prune"),
+        2
+    );
+    assert!(store.changes_since(0, 100).expect("log").is_empty());
+    assert_eq!(store.change_log_start().expect("start"), 2);
+}
+
+fn runs_are_reserved_recorded_and_ended(engine: Engine) {
+    let opened = open(engine);
+    let store = &opened.store;
+    let t0 = whole_seconds(Utc::now());
+    let before = store.version().expect("version");
+    assert_eq!((before.runs, before.last_run), (0, None));
+    let reserved = store.begin_run("s", t0).expect("reserve");
+    assert_eq!(store.runs("s", 10).expect("runs")[0].outcome, RunState::Running);
+    let mut input = run_at("s", t0, vec![(record("a", "A"), 0)], &["a"]);
+    input.run.id = Some(reserved);
+    input.pages = Some(r#"{"page":1}"#.into());
+    let applied = store.apply_runs(vec![input]).expect("apply");
+    assert_eq!(applied.runs[0].0.run_id, reserved, "the reserved row is completed");
+    let runs = store.runs("s", 10).expect("runs");
+    assert_eq!(runs.len(), 1);
+    assert_eq!((runs[0].new, runs[0].outcome), (1, RunState::Success));
+    assert_eq!(store.page_memos("s").expect("memos").as_deref(), Some(r#"{"page":1}"#));
+    assert_eq!(store.page_memos("t").expect("memos"), None);
+
+    // A run the watchdog ended: recorded with its reason; ending it again changes nothing.
+    let stuck = store.begin_run("t", t0).expect("reserve");
+    store
+        .end_run(stuck, "t", Outcome::TimedOut, "stuck")
+        .expect("end");
+    store
+        .end_run(stuck, "t", Outcome::Failed, "again")
+        .expect("end again");
+    let last = store.last_runs().expect("last runs");
+    assert_eq!(last["t"].outcome, RunState::TimedOut);
+    assert_eq!(last["s"].id, reserved);
+    let counts = store.run_counts().expect("counts");
+    assert_eq!(
+        counts,
+        [
+            ("s".to_string(), RunState::Success, 1),
+            ("t".to_string(), RunState::TimedOut, 1)
+        ]
+    );
+    let after = store.version().expect("version");
+    assert_eq!(after.runs, u64::try_from(stuck).expect("id"));
+    assert!(after.last_run.is_some());
+    assert_eq!(after.change_seq, 1);
+}
+
+fn what_the_reports_keep_beside_the_records(engine: Engine) {
+    let opened = open(engine);
+    let store = &opened.store;
+    let t0 = whole_seconds(Utc::now());
+    let facts = || store.version().expect("version").facts;
+    let start = facts();
+    assert!(!store.any_link_checked().expect("links"));
+    let link = |url: &str, ok: bool| LinkRow {
+        url: url.into(),
+        ok,
+        status: ok.then_some(200),
+        error: (!ok).then(|| "refused".into()),
+        elapsed_ms: 12,
+        checked_at: t0,
+    };
+    store
+        .record_links(&[link("https://a.se/x", true), link("https://b.se/'y", false)])
+        .expect("links");
+    store
+        .record_links(&[link("https://a.se/x", false)])
+        .expect("links again");
+    assert_eq!(facts(), start + 2);
+    let links = store.links().expect("links");
+    assert_eq!(links["https://a.se/x"], link("https://a.se/x", false), "replaced");
+    let states = store
+        .link_states(["https://b.se/'y", "https://c.se/", "https://a.se/x"])
+        .expect("states");
+    assert_eq!(
+        states,
+        [
+            ("https://b.se/'y".to_string(), false),
+            ("https://a.se/x".to_string(), false)
+        ]
+        .into_iter()
+        .collect(),
+        "unchecked links are absent"
+    );
+
+    let search = |days: i64, query: &str| LoggedSearch {
+        at: t0 - Duration::days(days),
+        query: query.into(),
+        filters: vec![("format".into(), "CSV".into())],
+        total: 3,
+    };
+    store
+        .log_searches(&[search(10, "gammal"), search(1, "badplatser"), search(0, "")])
+        .expect("searches");
+    let since = store
+        .searches_since(t0 - Duration::days(2))
+        .expect("searches");
+    assert_eq!(since, [search(1, "badplatser"), search(0, "")]);
+    assert_eq!(store.prune_searches(t0 - Duration::days(5)).expect("prune"), 1);
+    let before = facts();
+    assert_eq!(store.prune_searches(t0 - Duration::days(5)).expect("prune"), 0);
+    assert_eq!(facts(), before, "pruning nothing changes nothing");
+
+    let first = store
+        .add_request(t0 - Duration::hours(2), &serde_json::json!({"title": "Träd"}))
+        .expect("request");
+    let second = store
+        .add_request(t0, &serde_json::json!({"title": "<b>x</b>"}))
+        .expect("request");
+    let requests = store.requests_since(t0 - Duration::days(1)).expect("requests");
+    assert_eq!(
+        requests.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [second, first],
+        "newest first"
+    );
+    assert_eq!(requests[0].request["title"], "<b>x</b>");
+
+    store.put_snapshot("2026-11-02", "coverage", "{\"b\":1}").expect("snapshot");
+    store.put_snapshot("2026-11-01", "coverage", "{\"a\":1}").expect("snapshot");
+    let before = facts();
+    store
+        .put_snapshot("2026-11-01", "coverage", "{\"a\":1}")
+        .expect("the same again");
+    assert_eq!(facts(), before, "a snapshot taken again unchanged changes nothing");
+    store.put_snapshot("2026-11-01", "coverage", "{\"a\":2}").expect("snapshot");
+    assert_eq!(facts(), before + 1);
+    assert_eq!(
+        store.snapshots("coverage").expect("snapshots"),
+        [
+            ("2026-11-01".to_string(), "{\"a\":2}".to_string()),
+            ("2026-11-02".to_string(), "{\"b\":1}".to_string())
+        ]
+    );
+    assert!(store.snapshots("quality").expect("snapshots").is_empty());
+}
+
+fn a_read_only_store_refuses_writes(engine: Engine) {
+    let opened = open(engine);
+    opened
+        .store
+        .apply_runs(vec![run_at("s", Utc::now(), vec![(record("a", "A"), 0)], &["a"])])
+        .expect("apply");
+    let reader = opened.again(Access::ReadOnly);
+    assert!(reader.winner("a").expect("reads").is_some());
+    assert!(reader.begin_run("s", Utc::now()).is_err(), "writes fail");
+    assert!(
+        reader
+            .add_request(Utc::now(), &serde_json::json!({}))
+            .is_err()
+    );
+    // A search node's store writes what a search node writes.
+    let beside = opened.again(Access::Beside);
+    beside
+        .log_searches(&[LoggedSearch {
+            at: Utc::now(),
+            query: "träd".into(),
+            filters: vec![],
+            total: 1,
+        }])
+        .expect("a search node logs searches");
+}
+
+#[test]
+fn a_source_is_held_by_one_harvester_node_at_a_time() {
+    let opened = open(Engine::Postgres);
+    let other = opened.again(Access::Own);
+    let held = opened.store.lock_source("s").expect("lock").expect("free");
+    assert!(
+        other.lock_source("s").expect("lock").is_none(),
+        "held by the first node"
+    );
+    assert!(other.lock_source("t").expect("lock").is_some(), "another source is free");
+    // The first node's run is left running; the node that takes the source next finds it
+    // interrupted.
+    let run = opened.store.begin_run("s", Utc::now()).expect("reserve");
+    drop(held);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let taken = loop {
+        if let Some(lock) = other.lock_source("s").expect("lock") {
+            break lock;
+        }
+        assert!(std::time::Instant::now() < deadline, "the source is let go");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let runs = other.runs("s", 1).expect("runs");
+    assert_eq!((runs[0].id, runs[0].outcome), (run, RunState::Interrupted));
+    drop(taken);
+}
+
+#[test]
+fn a_search_node_waits_for_a_harvester_to_make_the_store() {
+    let cluster = Cluster::shared();
+    let url = cluster.database();
+    let error = Store::connect(&url, Access::Beside).expect_err("nothing to read yet");
+    assert!(error.to_string().contains("start the harvester first"), "{error}");
+    assert!(
+        !error.to_string().contains("password"),
+        "the address is shown without secrets: {error}"
+    );
+    Store::connect(&url, Access::Own).expect("the harvester makes it");
+    Store::connect(&url, Access::Beside).expect("then it reads");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// The same runs applied in any order leave the same record shown for every dataset, on
+    /// either engine, and both engines show the same one.
+    #[test]
+    fn duplicate_precedence_does_not_depend_on_harvest_order_or_engine(
+        // Per source (rank, the dataset ids it publishes out of five).
+        sources in proptest::collection::vec((0i64..8, proptest::collection::btree_set(0u8..5, 1..5)), 2..5),
+        order in Just(()).prop_perturb(|_, mut rng| {
+            let mut o: Vec<usize> = (0..5).collect();
+            for i in (1..o.len()).rev() {
+                o.swap(i, (rng.next_u32() as usize) % (i + 1));
+            }
+            o
+        }),
+    ) {
+        // Source names whose byte order differs from a natural language's.
+        let names = ["Zeta", "alpha", "Ärla", "beta", "_x"];
+        let runs: Vec<RunInput> = sources
+            .iter()
+            .enumerate()
+            .map(|(s, (rank, ids))| {
+                let name = names[s];
+                let records = ids
+                    .iter()
+                    .map(|i| (record(&format!("d{i}"), &format!("{name} {i}")), *rank))
+                    .collect();
+                let seen: Vec<String> = ids.iter().map(|i| format!("d{i}")).collect();
+                let seen: Vec<&str> = seen.iter().map(String::as_str).collect();
+                run_at(name, Utc::now(), records, &seen)
+            })
+            .collect();
+        let winners = |engine: Engine, runs: Vec<RunInput>| -> BTreeMap<String, (String, usize)> {
+            let opened = open(engine);
+            for run in runs {
+                opened.store.apply_runs(vec![run]).expect("apply");
+            }
+            (0..5)
+                .filter_map(|i| {
+                    let id = format!("d{i}");
+                    let w = opened.store.winner(&id).expect("winner")?;
+                    let sources = opened.store.provenance(&id).expect("rows").len();
+                    Some((id, (w.source_id, sources)))
+                })
+                .collect()
+        };
+        let forward = winners(Engine::Sqlite, runs.clone());
+        let shuffled: Vec<RunInput> = order
+            .iter()
+            .filter(|i| **i < runs.len())
+            .map(|i| runs[*i].clone())
+            .collect();
+        prop_assert_eq!(&forward, &winners(Engine::Sqlite, shuffled.clone()));
+        prop_assert_eq!(&forward, &winners(Engine::Postgres, shuffled));
+        // The winner is a source of lowest rank among those publishing the dataset, the
+        // first by bytes among equals.
+        for (id, (source, _)) in &forward {
+            let i: u8 = id[1..].parse().expect("index");
+            let best = sources
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, ids))| ids.contains(&i))
+                .map(|(s, (r, _))| (*r, names[s].as_bytes()))
+                .min()
+                .map(|(_, name)| name);
+            prop_assert_eq!(Some(source.as_bytes()), best);
+        }
+    }
+}

@@ -289,7 +289,6 @@ pub(crate) const WINNERS: &str = "d.archived_at IS NULL AND NOT EXISTS (SELECT 1
 pub(crate) const RUN_COLUMNS: &str =
     "id, source_id, started, finished, outcome, new, changed, unchanged, report, archived";
 
-
 /// The canonical graph is stored LZ4-compressed (N-Triples repeat their IRIs: a third of the
 /// bytes to write, and most rows fit a page).
 pub(crate) fn compress(ntriples: &str) -> Vec<u8> {
@@ -342,7 +341,6 @@ pub struct StoredRequest {
     /// The request as accepted.
     pub request: serde_json::Value,
 }
-
 
 /// How a process uses a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -469,7 +467,10 @@ impl Store {
     }
 
     /// The content hash of every dataset of a source, by id.
-    pub fn hashes_for_source(&self, source_id: &str) -> Result<HashMap<String, String>, StoreError> {
+    pub fn hashes_for_source(
+        &self,
+        source_id: &str,
+    ) -> Result<HashMap<String, String>, StoreError> {
         on_engine!(self, e => e.hashes_for_source(source_id))
     }
 

@@ -13,9 +13,8 @@
 
 use crate::apply::{self, Marks, Writes};
 use crate::{
-    Access, Applied, Change, GroupApplied, LinkRow, LoggedSearch, RUN_COLUMNS, Retention,
-    RunInput, RunRow, StoreError, StoreVersion, StoredDataset, StoredRequest, StoredRun, WINNERS,
-    sql_list,
+    Access, Applied, Change, GroupApplied, LinkRow, LoggedSearch, RUN_COLUMNS, Retention, RunInput,
+    RunRow, StoreError, StoreVersion, StoredDataset, StoredRequest, StoredRun, WINNERS, sql_list,
 };
 use ::postgres::{Client, NoTls, Row, Statement, Transaction};
 use chrono::{DateTime, Utc};
@@ -147,10 +146,11 @@ fn dataset_select() -> &'static str {
 impl Postgres {
     /// Connects to the store at `url` for `access` (see [`crate::Store::connect`]).
     pub(crate) fn connect(url: &str, access: Access) -> Result<Self, StoreError> {
-        let mut config: ::postgres::Config = url.parse().map_err(|source| StoreError::Postgres {
-            url: "the [store] url".into(),
-            source,
-        })?;
+        let mut config: ::postgres::Config =
+            url.parse().map_err(|source| StoreError::Postgres {
+                url: "the [store] url".into(),
+                source,
+            })?;
         if config.get_application_name().is_none() {
             config.application_name("samla");
         }
@@ -238,7 +238,10 @@ impl Postgres {
             )
             .map_err(e)?;
             let at: i32 = tx
-                .query_one("SELECT coalesce(max(version), 0) FROM samla_migrations", &[])
+                .query_one(
+                    "SELECT coalesce(max(version), 0) FROM samla_migrations",
+                    &[],
+                )
                 .map_err(e)?
                 .get(0);
             for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > at) {
@@ -277,7 +280,10 @@ impl Postgres {
                 return Ok(0);
             }
             let row = c
-                .query_one("SELECT coalesce(max(version), 0) FROM samla_migrations", &[])
+                .query_one(
+                    "SELECT coalesce(max(version), 0) FROM samla_migrations",
+                    &[],
+                )
                 .map_err(e)?;
             Ok(row.get(0))
         })?;
@@ -409,7 +415,12 @@ impl Postgres {
         let rows = self.rows(
             "SELECT id, hash FROM records WHERE source_id = $1",
             &[&source_id],
-            |s, r| Ok((r.try_get(0).map_err(|e| s.err(e))?, r.try_get(1).map_err(|e| s.err(e))?)),
+            |s, r| {
+                Ok((
+                    r.try_get(0).map_err(|e| s.err(e))?,
+                    r.try_get(1).map_err(|e| s.err(e))?,
+                ))
+            },
         )?;
         Ok(rows.into_iter().collect())
     }
@@ -517,7 +528,11 @@ impl Postgres {
         })
     }
 
-    pub(crate) fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
+    pub(crate) fn changes_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Change>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.rows(
             "SELECT seq, id, removed FROM changes WHERE seq > $1 ORDER BY seq, id LIMIT $2",
@@ -551,7 +566,10 @@ impl Postgres {
         self.in_tx(|tx| {
             let e = |e| self.err(e);
             let last: Option<i64> = tx
-                .query_one("SELECT max(seq) FROM change_times WHERE at < $1", &[&before])
+                .query_one(
+                    "SELECT max(seq) FROM change_times WHERE at < $1",
+                    &[&before],
+                )
                 .map_err(e)?
                 .get(0);
             if let Some(last) = last {
@@ -699,7 +717,9 @@ impl Postgres {
 
     pub(crate) fn runs(&self, source_id: &str, limit: u32) -> Result<Vec<StoredRun>, StoreError> {
         self.rows(
-            &format!("SELECT {RUN_COLUMNS} FROM runs WHERE source_id = $1 ORDER BY id DESC LIMIT $2"),
+            &format!(
+                "SELECT {RUN_COLUMNS} FROM runs WHERE source_id = $1 ORDER BY id DESC LIMIT $2"
+            ),
             &[&source_id, &i64::from(limit)],
             Self::row_to_run,
         )
@@ -778,7 +798,12 @@ impl Postgres {
         let rows = self.rows(
             "SELECT url, ok FROM links WHERE url = ANY($1)",
             &[&urls],
-            |s, r| Ok((r.try_get(0).map_err(|e| s.err(e))?, r.try_get(1).map_err(|e| s.err(e))?)),
+            |s, r| {
+                Ok((
+                    r.try_get(0).map_err(|e| s.err(e))?,
+                    r.try_get(1).map_err(|e| s.err(e))?,
+                ))
+            },
         )?;
         Ok(rows.into_iter().collect())
     }
@@ -889,7 +914,12 @@ impl Postgres {
         self.rows(
             "SELECT day, body FROM snapshots WHERE kind = $1 ORDER BY day",
             &[&kind],
-            |s, r| Ok((r.try_get(0).map_err(|e| s.err(e))?, r.try_get(1).map_err(|e| s.err(e))?)),
+            |s, r| {
+                Ok((
+                    r.try_get(0).map_err(|e| s.err(e))?,
+                    r.try_get(1).map_err(|e| s.err(e))?,
+                ))
+            },
         )
     }
 }
@@ -919,7 +949,13 @@ impl Writes for PgWrites<'_, '_> {
             .query(&self.rows_of, &[&id])
             .map_err(e)?
             .iter()
-            .map(|r| Ok((r.try_get(0).map_err(e)?, r.try_get(1).map_err(e)?, r.try_get(2).map_err(e)?)))
+            .map(|r| {
+                Ok((
+                    r.try_get(0).map_err(e)?,
+                    r.try_get(1).map_err(e)?,
+                    r.try_get(2).map_err(e)?,
+                ))
+            })
             .collect()
     }
 
@@ -972,7 +1008,12 @@ impl Writes for PgWrites<'_, '_> {
             )
             .map_err(e)?
             .iter()
-            .map(|r| Ok((r.try_get(0).map_err(e)?, (r.try_get(1).map_err(e)?, r.try_get(2).map_err(e)?))))
+            .map(|r| {
+                Ok((
+                    r.try_get(0).map_err(e)?,
+                    (r.try_get(1).map_err(e)?, r.try_get(2).map_err(e)?),
+                ))
+            })
             .collect()
     }
 
@@ -1039,10 +1080,7 @@ impl Writes for PgWrites<'_, '_> {
         } else {
             "SELECT value FROM meta WHERE key = 'change_seq'"
         };
-        let row = self
-            .tx
-            .query_one(sql, &[])
-            .map_err(|e| self.store.err(e))?;
+        let row = self.tx.query_one(sql, &[]).map_err(|e| self.store.err(e))?;
         Ok(count(row.get(0)))
     }
 

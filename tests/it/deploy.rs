@@ -352,7 +352,12 @@ struct SearchNode {
     log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
-fn search_node(store: &std::path::Path, state: &std::path::Path) -> SearchNode {
+/// A search node of the store in `store`, or at `store_url` (PostgreSQL) when given.
+fn search_node(
+    store: &std::path::Path,
+    store_url: Option<&str>,
+    state: &std::path::Path,
+) -> SearchNode {
     use std::io::BufRead;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -368,6 +373,7 @@ fn search_node(store: &std::path::Path, state: &std::path::Path) -> SearchNode {
         .arg(store)
         .arg("--state")
         .arg(state)
+        .env("SAMLA_STORE_URL", store_url.unwrap_or_default())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -460,15 +466,25 @@ async fn converge(nodes: &[&SearchNode], expected: &str, within: Duration) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_search_nodes_follow_one_harvester() {
-    let r = crate::support::region_with(400, |h| h.archive_after = Duration::ZERO).await;
+    search_nodes_follow_a_harvester(crate::store::Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_search_nodes_follow_one_harvester_through_postgres() {
+    search_nodes_follow_a_harvester(crate::store::Engine::Postgres).await;
+}
+
+async fn search_nodes_follow_a_harvester(engine: crate::store::Engine) {
+    let r = crate::support::region_on(engine, 400, |h| h.archive_after = Duration::ZERO).await;
     r.harvest().await;
     let harvester = serve_api(&r.samla).await;
     let dirs = [
         tempfile::tempdir().expect("dir"),
         tempfile::tempdir().expect("dir"),
     ];
-    let mut one = search_node(r.state.path(), dirs[0].path());
-    let two = search_node(r.state.path(), dirs[1].path());
+    let url = r.store_url.as_deref();
+    let mut one = search_node(r.state.path(), url, dirs[0].path());
+    let two = search_node(r.state.path(), url, dirs[1].path());
     // A new node builds its index from the store, then both answer as the harvester does.
     converge(&[&one, &two], &harvester, Duration::from_secs(60)).await;
 
@@ -482,7 +498,7 @@ async fn two_search_nodes_follow_one_harvester() {
     let _ = one.child.0.wait();
     r.simulator.advance();
     r.harvest().await;
-    let restarted = search_node(r.state.path(), dirs[0].path());
+    let restarted = search_node(r.state.path(), url, dirs[0].path());
     converge(&[&restarted, &two], &harvester, Duration::from_secs(30)).await;
     let log = restarted.log.lock().expect("log").clone();
     assert!(
@@ -496,4 +512,182 @@ async fn two_search_nodes_follow_one_harvester() {
         .await
         .expect("answer");
     assert!(refused.status().is_client_error(), "{}", refused.status());
+}
+
+/// `samla serve --role harvester` of `region` on the PostgreSQL store at `store_url`, with its
+/// own state directory; the admin token is `secret`.
+fn harvester_node(
+    region: &std::path::Path,
+    store_url: &str,
+    state: &std::path::Path,
+) -> (Killed, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let bind = format!("127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_samla"))
+        .args(["serve", "--role", "harvester", "--bind", &bind, "--config"])
+        .arg(region)
+        .arg("--state")
+        .arg(state)
+        .env("SAMLA_STORE_URL", store_url)
+        .env("SAMLA_ADMIN_TOKEN", "secret")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start a harvester node");
+    (Killed(child), format!("http://{bind}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_harvester_killed_mid_run_leaves_nothing_half_applied_and_another_completes_the_source() {
+    use axum::extract::Query;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // A catalog of two pages: the second answers only once the gate opens, so a harvester
+    // that has read the first is caught mid-run.
+    let (gate, opened) = tokio::sync::watch::channel(false);
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&asked);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let page_base = base.clone();
+    let catalog = axum::Router::new().route(
+        "/catalog",
+        axum::routing::get(move |Query(q): Query<HashMap<String, String>>| {
+            let (mut opened, counter, base) = (opened.clone(), Arc::clone(&counter), page_base.clone());
+            async move {
+                let second = q.contains_key("page");
+                if second {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    let _ = opened.wait_for(|open| *open).await;
+                }
+                let names: Vec<String> = (1..=5)
+                    .map(|i| format!("{}{i}", if second { "b" } else { "a" }))
+                    .collect();
+                let mut body: String = names
+                    .iter()
+                    .map(|n| format!(
+                        "<{base}/data/{n}> a <http://www.w3.org/ns/dcat#Dataset> ; \
+                         <http://purl.org/dc/terms/title> \"Dataset {n}\"@sv ; \
+                         <http://purl.org/dc/terms/publisher> <http://dataportal.se/organisation/SE2120001124> .\n"
+                    ))
+                    .collect();
+                if !second {
+                    body.push_str(&format!(
+                        "<{base}/catalog> a <http://www.w3.org/ns/hydra/core#PartialCollectionView> ; \
+                         <http://www.w3.org/ns/hydra/core#next> <{base}/catalog?page=2> .\n"
+                    ));
+                }
+                ([(axum::http::header::CONTENT_TYPE, "text/turtle")], body)
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, catalog).await });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let region = dir.path().join("region.toml");
+    std::fs::write(
+        &region,
+        crate::support::malmo_region(&format!("{base}/catalog")),
+    )
+    .expect("region file");
+    let cluster = crate::pg::Cluster::shared();
+    let url = cluster.database();
+
+    // The first harvester starts the source at once, reads page one and waits on page two.
+    let (mut first, _) = harvester_node(&region, &url, &dir.path().join("a"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while asked.load(Ordering::SeqCst) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the first harvester never reached page two"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let search = search_node(dir.path(), Some(&url), &dir.path().join("s"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let shown = loop {
+        if let Some(answer) = answer(&search.url, "sort=modified").await {
+            break answer;
+        }
+        assert!(Instant::now() < deadline, "the search node did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(shown.0, 0, "nothing of a run that has not ended is shown");
+
+    // Killed mid-run: nothing of its first page reaches the store or any node.
+    let _ = first.0.kill();
+    let _ = first.0.wait();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        answer(&search.url, "sort=modified").await.map(|a| a.0),
+        Some(0),
+        "no half-applied run"
+    );
+
+    // Another harvester node takes the source as soon as the dead one's lock is gone, and
+    // completes it.
+    gate.send_replace(true);
+    let (_second, api) = harvester_node(&region, &url, &dir.path().join("b"));
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let started = client
+            .post(format!("{api}/api/v1/sources/malmo/harvest"))
+            .bearer_auth("secret")
+            .send()
+            .await;
+        match started.map(|r| r.status().as_u16()) {
+            Ok(202) => break,
+            // Its own initial run has it (202 before), or the lock is still going away.
+            Ok(409) | Err(_) => {}
+            Ok(status) => panic!("run now answered {status}"),
+        }
+        if answer(&search.url, "sort=modified").await.map(|a| a.0) == Some(10) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the second harvester never took the source"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let shown = answer(&search.url, "sort=modified").await.map(|a| a.0);
+        if shown == Some(10) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the source was not completed: {shown:?} shown"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let runs = client
+        .get(format!("{api}/api/v1/sources/malmo/runs"))
+        .send()
+        .await
+        .expect("runs")
+        .bytes()
+        .await
+        .expect("body");
+    let runs: serde_json::Value = serde_json::from_slice(&runs).expect("json");
+    let outcomes: Vec<&str> = runs["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter_map(|r| r["outcome"].as_str())
+        .collect();
+    assert!(outcomes.contains(&"success"), "{runs}");
+    assert_eq!(
+        outcomes.last(),
+        Some(&"interrupted"),
+        "the dead node's run is recorded as interrupted: {runs}"
+    );
+    assert!(!outcomes.contains(&"running"), "{runs}");
 }

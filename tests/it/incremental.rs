@@ -2,11 +2,11 @@
 //! the grace period and removed after retention, failed runs that delete nothing (the store's
 //! own rules, on both engines, are in `store`).
 
+use crate::store::{record, run_at};
 use crate::support::{region, region_with};
 use chrono::Utc;
 use samla_harvester::Outcome;
 use samla_indexer::Dimension;
-use crate::store::{record, run_at};
 use samla_store::Store;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

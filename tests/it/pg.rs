@@ -91,10 +91,19 @@ impl Cluster {
         let data = dir.path().join("data");
         let mut initdb = as_owner(&bin.join("initdb"));
         initdb
-            .args(["--auth=trust", "--username=postgres", "--encoding=UTF8", "--no-sync"])
+            .args([
+                "--auth=trust",
+                "--username=postgres",
+                "--encoding=UTF8",
+                "--no-sync",
+            ])
             // A Swedish collation, as a Swedish deployment would have: the store must not
             // depend on the database's order of text.
-            .args(["--locale=C.UTF-8", "--locale-provider=icu", "--icu-locale=sv-SE"])
+            .args([
+                "--locale=C.UTF-8",
+                "--locale-provider=icu",
+                "--icu-locale=sv-SE",
+            ])
             .arg("-D")
             .arg(&data);
         run(initdb, "initdb");
@@ -147,9 +156,18 @@ impl Cluster {
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
         let mut psql = Command::new(self.bin.join("psql"));
-        psql.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"])
-            .args(["-p", &self.port.to_string(), "-d", "postgres", "-c"])
-            .arg(format!("CREATE DATABASE {name}"));
+        psql.args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+        ])
+        .args(["-p", &self.port.to_string(), "-d", "postgres", "-c"])
+        .arg(format!("CREATE DATABASE {name}"));
         run(psql, "create a database");
         self.url(&name)
     }

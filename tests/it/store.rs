@@ -145,9 +145,17 @@ fn a_run_is_new_then_unchanged_then_changed(engine: Engine) {
     assert!(first.changed);
     assert_eq!(applied.seq, 1);
     let a = store.winner("a").expect("winner").expect("a is shown");
-    assert_eq!(a.ntriples, record("a", "A").ntriples, "the graph as written");
+    assert_eq!(
+        a.ntriples,
+        record("a", "A").ntriples,
+        "the graph as written"
+    );
     assert_eq!((a.first_seen, a.last_changed), (t0, t0));
-    assert_eq!(a.last_harvested, Some(t0), "the source's last run that read");
+    assert_eq!(
+        a.last_harvested,
+        Some(t0),
+        "the source's last run that read"
+    );
     assert_eq!(store.active_count("s").expect("count"), 2);
     assert_eq!(
         store.hashes_for_source("s").expect("hashes")["b"],
@@ -316,7 +324,11 @@ fn reads_go_on_beside_writes_and_see_one_commit(engine: Engine) {
     }
     writer.join().expect("writer");
     resume.send(()).expect("resume");
-    assert_eq!(reader.join().expect("reader"), 2500, "the read's own commit");
+    assert_eq!(
+        reader.join().expect("reader"),
+        2500,
+        "the read's own commit"
+    );
     assert_eq!(store.for_each_dataset(|_| {}).expect("count"), 2540);
 }
 
@@ -328,17 +340,34 @@ fn the_shown_record_is_the_best_ranked_source(engine: Engine) {
     // dataset; a third source "B" of the same rank wins on its id: "B" sorts before "a" byte
     // by byte, on both engines, whatever order the database's language gives text.
     store
-        .apply_runs(vec![run_at("agg", now, vec![(record("d", "agg"), 4)], &["d"])])
+        .apply_runs(vec![run_at(
+            "agg",
+            now,
+            vec![(record("d", "agg"), 4)],
+            &["d"],
+        )])
         .expect("apply");
     let own = store
-        .apply_runs(vec![run_at("a", now, vec![(record("d", "own"), 0)], &["d"])])
+        .apply_runs(vec![run_at(
+            "a",
+            now,
+            vec![(record("d", "own"), 0)],
+            &["d"],
+        )])
         .expect("apply");
-    assert_eq!(own.lookups, ["d"], "a contested dataset's winner is looked up");
+    assert_eq!(
+        own.lookups,
+        ["d"],
+        "a contested dataset's winner is looked up"
+    );
     let same = store
         .apply_runs(vec![run_at("B", now, vec![(record("d", "B"), 0)], &["d"])])
         .expect("apply");
     assert_eq!(same.lookups, ["d"]);
-    assert_eq!(store.winner("d").expect("winner").expect("d").source_id, "B");
+    assert_eq!(
+        store.winner("d").expect("winner").expect("d").source_id,
+        "B"
+    );
     let rows: Vec<String> = store
         .provenance("d")
         .expect("rows")
@@ -420,16 +449,25 @@ fn runs_are_reserved_recorded_and_ended(engine: Engine) {
     let before = store.version().expect("version");
     assert_eq!((before.runs, before.last_run), (0, None));
     let reserved = store.begin_run("s", t0).expect("reserve");
-    assert_eq!(store.runs("s", 10).expect("runs")[0].outcome, RunState::Running);
+    assert_eq!(
+        store.runs("s", 10).expect("runs")[0].outcome,
+        RunState::Running
+    );
     let mut input = run_at("s", t0, vec![(record("a", "A"), 0)], &["a"]);
     input.run.id = Some(reserved);
     input.pages = Some(r#"{"page":1}"#.into());
     let applied = store.apply_runs(vec![input]).expect("apply");
-    assert_eq!(applied.runs[0].0.run_id, reserved, "the reserved row is completed");
+    assert_eq!(
+        applied.runs[0].0.run_id, reserved,
+        "the reserved row is completed"
+    );
     let runs = store.runs("s", 10).expect("runs");
     assert_eq!(runs.len(), 1);
     assert_eq!((runs[0].new, runs[0].outcome), (1, RunState::Success));
-    assert_eq!(store.page_memos("s").expect("memos").as_deref(), Some(r#"{"page":1}"#));
+    assert_eq!(
+        store.page_memos("s").expect("memos").as_deref(),
+        Some(r#"{"page":1}"#)
+    );
     assert_eq!(store.page_memos("t").expect("memos"), None);
 
     // A run the watchdog ended: recorded with its reason; ending it again changes nothing.
@@ -480,7 +518,11 @@ fn what_the_reports_keep_beside_the_records(engine: Engine) {
         .expect("links again");
     assert_eq!(facts(), start + 2);
     let links = store.links().expect("links");
-    assert_eq!(links["https://a.se/x"], link("https://a.se/x", false), "replaced");
+    assert_eq!(
+        links["https://a.se/x"],
+        link("https://a.se/x", false),
+        "replaced"
+    );
     let states = store
         .link_states(["https://b.se/'y", "https://c.se/", "https://a.se/x"])
         .expect("states");
@@ -508,18 +550,29 @@ fn what_the_reports_keep_beside_the_records(engine: Engine) {
         .searches_since(t0 - Duration::days(2))
         .expect("searches");
     assert_eq!(since, [search(1, "badplatser"), search(0, "")]);
-    assert_eq!(store.prune_searches(t0 - Duration::days(5)).expect("prune"), 1);
+    assert_eq!(
+        store.prune_searches(t0 - Duration::days(5)).expect("prune"),
+        1
+    );
     let before = facts();
-    assert_eq!(store.prune_searches(t0 - Duration::days(5)).expect("prune"), 0);
+    assert_eq!(
+        store.prune_searches(t0 - Duration::days(5)).expect("prune"),
+        0
+    );
     assert_eq!(facts(), before, "pruning nothing changes nothing");
 
     let first = store
-        .add_request(t0 - Duration::hours(2), &serde_json::json!({"title": "Träd"}))
+        .add_request(
+            t0 - Duration::hours(2),
+            &serde_json::json!({"title": "Träd"}),
+        )
         .expect("request");
     let second = store
         .add_request(t0, &serde_json::json!({"title": "<b>x</b>"}))
         .expect("request");
-    let requests = store.requests_since(t0 - Duration::days(1)).expect("requests");
+    let requests = store
+        .requests_since(t0 - Duration::days(1))
+        .expect("requests");
     assert_eq!(
         requests.iter().map(|r| r.id).collect::<Vec<_>>(),
         [second, first],
@@ -527,14 +580,24 @@ fn what_the_reports_keep_beside_the_records(engine: Engine) {
     );
     assert_eq!(requests[0].request["title"], "<b>x</b>");
 
-    store.put_snapshot("2026-11-02", "coverage", "{\"b\":1}").expect("snapshot");
-    store.put_snapshot("2026-11-01", "coverage", "{\"a\":1}").expect("snapshot");
+    store
+        .put_snapshot("2026-11-02", "coverage", "{\"b\":1}")
+        .expect("snapshot");
+    store
+        .put_snapshot("2026-11-01", "coverage", "{\"a\":1}")
+        .expect("snapshot");
     let before = facts();
     store
         .put_snapshot("2026-11-01", "coverage", "{\"a\":1}")
         .expect("the same again");
-    assert_eq!(facts(), before, "a snapshot taken again unchanged changes nothing");
-    store.put_snapshot("2026-11-01", "coverage", "{\"a\":2}").expect("snapshot");
+    assert_eq!(
+        facts(),
+        before,
+        "a snapshot taken again unchanged changes nothing"
+    );
+    store
+        .put_snapshot("2026-11-01", "coverage", "{\"a\":2}")
+        .expect("snapshot");
     assert_eq!(facts(), before + 1);
     assert_eq!(
         store.snapshots("coverage").expect("snapshots"),
@@ -550,7 +613,12 @@ fn a_read_only_store_refuses_writes(engine: Engine) {
     let opened = open(engine);
     opened
         .store
-        .apply_runs(vec![run_at("s", Utc::now(), vec![(record("a", "A"), 0)], &["a"])])
+        .apply_runs(vec![run_at(
+            "s",
+            Utc::now(),
+            vec![(record("a", "A"), 0)],
+            &["a"],
+        )])
         .expect("apply");
     let reader = opened.again(Access::ReadOnly);
     assert!(reader.winner("a").expect("reads").is_some());
@@ -581,7 +649,10 @@ fn a_source_is_held_by_one_harvester_node_at_a_time() {
         other.lock_source("s").expect("lock").is_none(),
         "held by the first node"
     );
-    assert!(other.lock_source("t").expect("lock").is_some(), "another source is free");
+    assert!(
+        other.lock_source("t").expect("lock").is_some(),
+        "another source is free"
+    );
     // The first node's run is left running; the node that takes the source next finds it
     // interrupted.
     let run = opened.store.begin_run("s", Utc::now()).expect("reserve");
@@ -604,7 +675,10 @@ fn a_search_node_waits_for_a_harvester_to_make_the_store() {
     let cluster = Cluster::shared();
     let url = cluster.database();
     let error = Store::connect(&url, Access::Beside).expect_err("nothing to read yet");
-    assert!(error.to_string().contains("start the harvester first"), "{error}");
+    assert!(
+        error.to_string().contains("start the harvester first"),
+        "{error}"
+    );
     assert!(
         !error.to_string().contains("password"),
         "the address is shown without secrets: {error}"

@@ -115,6 +115,10 @@ pub struct Region {
     pub simulator: Arc<samla_simulator::Simulator>,
     pub samla: samla::app::Samla,
     pub state: tempfile::TempDir,
+    /// The PostgreSQL store's address, when the region's store is there.
+    pub store_url: Option<String>,
+    /// The cluster that holds it, kept running while the region is.
+    pub _cluster: Option<Arc<crate::pg::Cluster>>,
 }
 
 pub async fn region(datasets: usize) -> Region {
@@ -123,18 +127,34 @@ pub async fn region(datasets: usize) -> Region {
 
 /// A region whose harvest settings `tune` adjusts.
 pub async fn region_with(datasets: usize, tune: impl FnOnce(&mut HarvestSettings)) -> Region {
+    region_on(crate::store::Engine::Sqlite, datasets, tune).await
+}
+
+/// A region whose store is on `engine` (PostgreSQL: a new database of the shared cluster).
+pub async fn region_on(
+    engine: crate::store::Engine,
+    datasets: usize,
+    tune: impl FnOnce(&mut HarvestSettings),
+) -> Region {
     let config = samla::app::embedded_region().expect("embedded region");
     let simulator = Arc::new(samla::app::simulator_for(&config, datasets));
     let base = serve(Arc::clone(&simulator).router()).await;
     let mut config = samla::app::simulated_config(&config, &simulator, &base).expect("config");
     config.harvest = settings(1 << 26);
     tune(&mut config.harvest);
+    let cluster = match engine {
+        crate::store::Engine::Sqlite => None,
+        crate::store::Engine::Postgres => Some(crate::pg::Cluster::shared()),
+    };
+    config.store_url = cluster.as_ref().map(|c| c.database());
     let state = tempfile::tempdir().expect("tempdir");
     let samla = samla::app::Samla::open(config, state.path()).expect("open");
     Region {
         simulator,
+        store_url: samla.config.store_url.clone(),
         samla,
         state,
+        _cluster: cluster,
     }
 }
 
@@ -190,6 +210,8 @@ pub async fn region_linked(datasets: usize) -> Region {
         simulator,
         samla,
         state,
+        store_url: None,
+        _cluster: None,
     }
 }
 

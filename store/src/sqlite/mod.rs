@@ -52,7 +52,9 @@ impl Writes for SqliteWrites<'_, '_> {
         let e = |e| self.store.err(e);
         let mut get = self
             .tx
-            .prepare_cached("SELECT source_id, hash, archived_at IS NOT NULL FROM records WHERE id = ?1")
+            .prepare_cached(
+                "SELECT source_id, hash, archived_at IS NOT NULL FROM records WHERE id = ?1",
+            )
             .map_err(e)?;
         get.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .map_err(e)?
@@ -109,7 +111,9 @@ impl Writes for SqliteWrites<'_, '_> {
         let e = |e| self.store.err(e);
         let mut stmt = self
             .tx
-            .prepare_cached("SELECT id, missing_since, archived_at FROM records WHERE source_id = ?1")
+            .prepare_cached(
+                "SELECT id, missing_since, archived_at FROM records WHERE source_id = ?1",
+            )
             .map_err(e)?;
         stmt.query_map([source], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
             .map_err(e)?
@@ -172,7 +176,10 @@ impl Writes for SqliteWrites<'_, '_> {
 
     fn change_seq(&mut self, bump: bool) -> Result<u64, StoreError> {
         if bump {
-            self.run("UPDATE meta SET value = value + 1 WHERE key = 'change_seq'", [])?;
+            self.run(
+                "UPDATE meta SET value = value + 1 WHERE key = 'change_seq'",
+                [],
+            )?;
         }
         meta(self.tx, "change_seq").map_err(|e| self.store.err(e))
     }
@@ -548,14 +555,25 @@ impl Sqlite {
     ) -> Result<GroupApplied, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
-        let out = apply::apply_runs(&mut SqliteWrites { tx: &tx, store: self }, runs, retention)?;
+        let out = apply::apply_runs(
+            &mut SqliteWrites {
+                tx: &tx,
+                store: self,
+            },
+            runs,
+            retention,
+        )?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(out)
     }
 
     /// Records a run as started (outcome `running`) and returns its id; the run's
     /// [`RunRow::id`] then completes the same row.
-    pub(crate) fn begin_run(&self, source_id: &str, started: DateTime<Utc>) -> Result<i64, StoreError> {
+    pub(crate) fn begin_run(
+        &self,
+        source_id: &str,
+        started: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
         let conn = self.writer();
         conn.execute(
             "INSERT INTO runs (source_id, started, finished, outcome, new, changed, unchanged, report)
@@ -621,7 +639,11 @@ impl Sqlite {
     /// (whole transactions: the last sequence number given is complete). Each names a dataset
     /// whose shown record was written (or, `removed`, is no longer shown) by the transaction
     /// that made that sequence number; a follower applies them in order.
-    pub(crate) fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
+    pub(crate) fn changes_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Change>, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
@@ -736,7 +758,10 @@ impl Sqlite {
     }
 
     /// Calls `f` with every dataset's winning record, in id order (for rebuilding the index).
-    pub(crate) fn for_each_dataset(&self, mut f: impl FnMut(StoredDataset)) -> Result<u64, StoreError> {
+    pub(crate) fn for_each_dataset(
+        &self,
+        mut f: impl FnMut(StoredDataset),
+    ) -> Result<u64, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare(&format!(
@@ -843,4 +868,3 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     }
     Ok(())
 }
-

@@ -115,7 +115,10 @@ impl Sqlite {
     }
 
     /// Logged searches since `since`, oldest first.
-    pub(crate) fn searches_since(&self, since: DateTime<Utc>) -> Result<Vec<LoggedSearch>, StoreError> {
+    pub(crate) fn searches_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<LoggedSearch>, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
@@ -170,7 +173,10 @@ impl Sqlite {
     }
 
     /// Data requests since `since`, newest first.
-    pub(crate) fn requests_since(&self, since: DateTime<Utc>) -> Result<Vec<StoredRequest>, StoreError> {
+    pub(crate) fn requests_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<StoredRequest>, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(

@@ -59,6 +59,9 @@ pub enum PipelineError {
     /// A publish left out changes it should have made searchable.
     #[error("the index lost changes staged with sequence number {0}")]
     LostStaged(u64),
+    /// Another harvester node has a run of the source going.
+    #[error("another harvester node has a run of source {0} going")]
+    RunningElsewhere(String),
 }
 
 /// What the pipeline reports while it works.
@@ -248,9 +251,11 @@ impl Pipeline {
             .await
     }
 
-    /// Harvests one source under a run id reserved with [`Store::begin_run`] (or a new one).
-    /// A `permit` (of the harvests allowed at once) is given back when the run has read its
-    /// source, before its changes are applied: waiting for the apply is not harvesting.
+    /// Harvests one source under a run id reserved with [`Store::begin_run`] by whoever holds
+    /// the source's lock (or a new one: the source is then taken here for the run, or the run
+    /// refused if another node has it). A `permit` (of the harvests allowed at once) is given
+    /// back when the run has read its source, before its changes are applied: waiting for the
+    /// apply is not harvesting.
     pub async fn harvest_reserved(
         &self,
         source: &SourceConfig,
@@ -259,6 +264,14 @@ impl Pipeline {
         cancel: CancellationToken,
         progress: &dyn Progress,
     ) -> Result<SourceOutcome, PipelineError> {
+        let _held = match run_id {
+            Some(_) => None,
+            None => {
+                let (store, id) = (Arc::clone(&self.store), source.id.clone());
+                let lock = tokio::task::spawn_blocking(move || store.lock_source(&id)).await??;
+                Some(lock.ok_or_else(|| PipelineError::RunningElsewhere(source.id.clone()))?)
+            }
+        };
         progress.started(&source.id);
         let harvesting = Harvesting::new(self, permit);
         let store = Arc::clone(&self.store);

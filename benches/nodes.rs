@@ -1,21 +1,30 @@
-//! Search throughput of one search node against two (on demand: `scripts/bench nodes`, or
+//! samla at scale, on both engines (on demand: `scripts/bench nodes`, or
 //! `cargo bench --bench nodes`).
 //!
-//! The simulated region (`SAMLA_NODES_DATASETS`, 100 000) is harvested into a store on disk;
-//! real `samla serve --role search` processes follow it, each with its own index. Clients
-//! (`SAMLA_NODES_CLIENTS`, 16) run the benchmark's query mix over HTTP for
-//! `SAMLA_NODES_SECS` (10) against one node, then against two (the clients split between
-//! them), alternating three times; the medians of searches per second, p50 and p99, and the
-//! nodes' CPU time per search. Both nodes share this machine's cores: on two cores a second
-//! node adds no CPU, so the figure says what a second node costs, not what a second machine
-//! gives.
+//! The simulated region (`SAMLA_NODES_DATASETS`, 100 000; the figure is 1 000 000) is
+//! served on loopback and harvested by a real `samla serve` process, once with the SQLite store
+//! and once with PostgreSQL (a throwaway cluster on loopback; `SAMLA_NODES_ENGINES`,
+//! `sqlite,postgres`). For each: the time until the region is harvested and searchable, the
+//! harvester's peak resident memory, the store's and the index's size on disk, search p50 and
+//! p99 in-process and over HTTP (the benchmark's query mix, `SAMLA_NODES_ROUNDS` rounds); then
+//! real `samla serve --role search` processes: how fast a new one builds its index from the
+//! store, its resident memory while serving against its index's size, and the throughput of
+//! one node against two (`SAMLA_NODES_CLIENTS` clients, 16, for `SAMLA_NODES_SECS`, 10,
+//! alternating three times; medians, with the nodes' CPU time per search). All processes
+//! share this machine's cores: on two cores a second node adds no CPU, so that figure says
+//! what a second node costs, not what a second machine gives.
 
 // The benchmark reads whole bodies from the nodes it starts itself, on loopback.
 #![allow(clippy::disallowed_methods)]
 
 mod common;
+// The tests' throwaway PostgreSQL (the benchmark uses part of it).
+#[allow(dead_code)]
+#[path = "../tests/it/pg.rs"]
+mod pg;
 
 use samla::app;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,11 +33,12 @@ fn main() -> anyhow::Result<()> {
     common::block_on(run())
 }
 
-/// A search node process, killed when dropped.
+/// A `samla serve` process, killed when dropped.
 struct Node {
     child: Child,
     url: String,
-    _state: tempfile::TempDir,
+    state: PathBuf,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Drop for Node {
@@ -38,40 +48,94 @@ impl Drop for Node {
     }
 }
 
+/// Where the store is: SQLite in a directory, or PostgreSQL at an address.
+#[derive(Clone)]
+enum StoreAt {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
 impl Node {
-    async fn start(store: &std::path::Path) -> anyhow::Result<Self> {
+    /// Starts `samla serve --role <role>` with `config`, its state in `state` (a new
+    /// directory when `None`).
+    fn spawn(
+        role: &str,
+        config: &Path,
+        store: &StoreAt,
+        state: Option<&Path>,
+    ) -> anyhow::Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let state = tempfile::tempdir()?;
+        let (dir, state) = match state {
+            Some(state) => (None, state.to_path_buf()),
+            None => {
+                let dir = tempfile::tempdir()?;
+                let state = dir.path().to_path_buf();
+                (Some(dir), state)
+            }
+        };
         let bind = format!("127.0.0.1:{port}");
-        let config = concat!(env!("CARGO_MANIFEST_DIR"), "/config/skane.toml");
-        let child = Command::new(env!("CARGO_BIN_EXE_samla"))
-            .args([
-                "serve", "--role", "search", "--bind", &bind, "--config", config,
-            ])
-            .arg("--store")
-            .arg(store)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_samla"));
+        command
+            .args(["serve", "--role", role, "--bind", &bind, "--config"])
+            .arg(config)
             .arg("--state")
-            .arg(state.path())
+            .arg(&state)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let node = Self {
-            child,
+            .stderr(Stdio::null());
+        match store {
+            StoreAt::Sqlite(dir) => {
+                command
+                    .arg("--store")
+                    .arg(dir)
+                    .env_remove("SAMLA_STORE_URL");
+            }
+            StoreAt::Postgres(url) => {
+                command.env("SAMLA_STORE_URL", url);
+            }
+        }
+        Ok(Self {
+            child: command.spawn()?,
             url: format!("http://{bind}"),
-            _state: state,
-        };
-        let deadline = Instant::now() + Duration::from_secs(600);
-        while reqwest::get(format!("{}/readyz", node.url))
+            state,
+            _dir: dir,
+        })
+    }
+
+    /// Waits until the node says it is ready (a search node: caught up with the store).
+    async fn ready(&self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(3600);
+        while reqwest::get(format!("{}/readyz", self.url))
             .await
             .map_or(true, |r| !r.status().is_success())
         {
             anyhow::ensure!(Instant::now() < deadline, "the node did not become ready");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        Ok(node)
+        Ok(())
+    }
+
+    /// A memory figure of the process from `/proc/<pid>/status` (`VmRSS`, `VmHWM`), in bytes.
+    fn memory(&self, field: &str) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                let line = s.lines().find(|l| l.starts_with(field))?;
+                let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+                Some(kb * 1024)
+            })
+            .unwrap_or(0)
+    }
+
+    /// Stops the process with SIGTERM and waits for it.
+    fn stop(mut self) -> anyhow::Result<()> {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        self.child.wait()?;
+        Ok(())
     }
 
     /// The CPU time the process has used (user and system).
@@ -150,60 +214,245 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// Bytes under `path` (a file or a directory).
+fn size_on_disk(path: &Path) -> u64 {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return 0;
+    };
+    if meta.is_file() {
+        return meta.len();
+    }
+    std::fs::read_dir(path)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| size_on_disk(&e.path()))
+        .sum()
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1e6
+}
+
+/// The region file of the simulated region served at `config`'s addresses: the embedded
+/// region's organisations and settings, the simulator's sources.
+fn region_file(config: &samla_config::Config, dir: &Path) -> anyhow::Result<PathBuf> {
+    let embedded = app::EMBEDDED_REGION;
+    let organisations = &embedded[..embedded.find("[[source]]").unwrap_or(embedded.len())];
+    let mut toml = organisations.replace(
+        "per_host = 2",
+        &format!("per_host = {}", config.harvest.concurrency),
+    );
+    for s in &config.sources {
+        toml.push_str(&format!(
+            "\n[[source]]\nid = \"{}\"\norganisation = \"{}\"\nprotocol = \"{}\"\nurl = \"{}\"\n",
+            s.id, s.organisation, s.protocol, s.url
+        ));
+    }
+    let path = dir.join("region.toml");
+    std::fs::write(&path, toml)?;
+    Ok(path)
+}
+
+/// Waits until every source of the node's region has a finished run; the searchable total.
+async fn harvested(node: &Node, sources: usize) -> anyhow::Result<u64> {
+    let client = reqwest::Client::new();
+    loop {
+        let ended = async {
+            let body = client
+                .get(format!("{}/api/v1/sources", node.url))
+                .send()
+                .await
+                .ok()?
+                .bytes()
+                .await
+                .ok()?;
+            let v: serde_json::Value = serde_json::from_slice(&body).ok()?;
+            let ended = v["sources"]
+                .as_array()?
+                .iter()
+                .filter(|s| {
+                    s["last_run"]["outcome"]
+                        .as_str()
+                        .is_some_and(|o| o != "running")
+                })
+                .count();
+            Some(ended)
+        }
+        .await;
+        if ended == Some(sources) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let body = client
+        .get(format!("{}/api/v1/datasets?per_page=1", node.url))
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let v: serde_json::Value = serde_json::from_slice(&body)?;
+    v["total"]
+        .as_u64()
+        .ok_or_else(|| anyhow::anyhow!("no total in {v}"))
+}
+
+/// p50 and p99 of `rounds` rounds of the query mix over HTTP, one at a time.
+async fn http_latency(url: &str, rounds: usize) -> anyhow::Result<(Duration, Duration)> {
+    let paths = common::search_paths(&common::query_mix());
+    let client = reqwest::Client::new();
+    let mut times = Vec::new();
+    for _ in 0..rounds {
+        for p in &paths {
+            let start = Instant::now();
+            let response = client.get(format!("{url}{p}")).send().await?;
+            anyhow::ensure!(response.status().is_success(), "{p}: {}", response.status());
+            std::hint::black_box(response.bytes().await?);
+            times.push(start.elapsed());
+        }
+    }
+    times.sort();
+    Ok((
+        common::percentile(&times, 0.5),
+        common::percentile(&times, 0.99),
+    ))
+}
+
+/// p50, p99 and CPU per search of `rounds` rounds of the query mix in this process, over the
+/// index in `dir`.
+fn in_process_latency(dir: &Path, rounds: usize) -> anyhow::Result<(Duration, Duration, Duration)> {
+    let index = samla_indexer::Indexer::open(dir)?;
+    let mix = common::query_mix();
+    for req in &mix {
+        index.search(req)?;
+    }
+    let cpu = common::cpu_time();
+    let mut times = Vec::new();
+    for _ in 0..rounds {
+        for req in &mix {
+            let start = Instant::now();
+            std::hint::black_box(index.search(req)?.total);
+            times.push(start.elapsed());
+        }
+    }
+    let cpu = (common::cpu_time() - cpu) / times.len().max(1) as u32;
+    times.sort();
+    Ok((
+        common::percentile(&times, 0.5),
+        common::percentile(&times, 0.99),
+        cpu,
+    ))
+}
+
 async fn run() -> anyhow::Result<()> {
     let datasets = common::env_u64("SAMLA_NODES_DATASETS", 100_000) as usize;
     let clients = common::env_u64("SAMLA_NODES_CLIENTS", 16) as usize;
+    let rounds = common::env_u64("SAMLA_NODES_ROUNDS", 20) as usize;
     let length = Duration::from_secs(common::env_u64("SAMLA_NODES_SECS", 10));
+    let engines = std::env::var("SAMLA_NODES_ENGINES").unwrap_or_else(|_| "sqlite,postgres".into());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("samla search nodes benchmark ({cores} cores, {clients} clients, {length:?} a run)");
+    println!(
+        "samla at scale: {datasets} simulated datasets ({cores} cores, {clients} clients, {length:?} a load run)"
+    );
     let region = app::embedded_region()?;
     let simulator = Arc::new(app::simulator_for(&region, datasets));
     let (config, _, _served) = common::serve_simulated(&region, &simulator).await?;
-    let store = tempfile::tempdir()?;
-    let harvester = app::Samla::open(config, store.path())?;
-    let started = Instant::now();
-    harvester
-        .harvest_quietly(harvester.config.harvest.concurrency)
-        .await;
-    println!(
-        "harvested {} datasets in {:.1} s",
-        harvester.index.len(),
-        started.elapsed().as_secs_f64()
-    );
-    let started = Instant::now();
-    let one = Node::start(store.path()).await?;
-    println!(
-        "a new search node built its index from the store in {:.1} s ({:.0} datasets/s)",
-        started.elapsed().as_secs_f64(),
-        harvester.index.len() as f64 / started.elapsed().as_secs_f64()
-    );
-    let two = Node::start(store.path()).await?;
-    // Warm both.
-    load(&[&one, &two], clients, Duration::from_secs(2)).await?;
-    let (mut single, mut double) = (Vec::new(), Vec::new());
-    for _ in 0..3 {
-        single.push(load(&[&one], clients, length).await?);
-        double.push(load(&[&one, &two], clients, length).await?);
-    }
-    let show = |name: &str, runs: &[Load]| {
-        let per_second = median(runs.iter().map(|l| l.per_second).collect());
+    let work = tempfile::tempdir()?;
+    let region_path = region_file(&config, work.path())?;
+    for engine in engines.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let state = work.path().join(format!("{engine}-state"));
+        let (store, cluster) = match engine {
+            "sqlite" => (StoreAt::Sqlite(state.clone()), None),
+            "postgres" => {
+                let cluster = Arc::new(pg::Cluster::start());
+                (StoreAt::Postgres(cluster.database()), Some(cluster))
+            }
+            other => anyhow::bail!("SAMLA_NODES_ENGINES: no engine {other:?}"),
+        };
+        println!("\n== {engine} ==");
+        let started = Instant::now();
+        let harvester = Node::spawn("all", &region_path, &store, Some(&state))?;
+        harvester.ready().await?;
+        let total = harvested(&harvester, config.sources.len()).await?;
+        let took = started.elapsed();
         println!(
-            "{name}: {per_second:.0} searches/s (runs {}), p50 {:.2} ms, p99 {:.2} ms, {:.2} ms CPU per search",
-            runs.iter()
-                .map(|l| format!("{:.0}", l.per_second))
-                .collect::<Vec<_>>()
-                .join(" / "),
-            median(runs.iter().map(|l| common::ms(l.p50)).collect()),
-            median(runs.iter().map(|l| common::ms(l.p99)).collect()),
-            median(runs.iter().map(|l| common::ms(l.cpu_per_search)).collect()),
+            "harvested and searchable: {total} datasets in {:.1} s ({:.0} datasets/s); harvester peak resident memory {:.0} MB",
+            took.as_secs_f64(),
+            total as f64 / took.as_secs_f64(),
+            mb(harvester.memory("VmHWM")),
         );
-        per_second
-    };
-    let a = show("one search node ", &single);
-    let b = show("two search nodes", &double);
-    println!(
-        "two nodes / one = {:.2}× on {cores} cores (the nodes, the clients and the harvester's store share them)",
-        b / a
-    );
+        let (p50, p99) = http_latency(&harvester.url, rounds).await?;
+        let index_dir = harvester.state.join("index");
+        harvester.stop()?;
+        let store_size = match (&store, &cluster) {
+            (StoreAt::Postgres(url), Some(cluster)) => cluster.database_size(url),
+            _ => {
+                size_on_disk(&state.join("samla.sqlite"))
+                    + size_on_disk(&state.join("samla.sqlite-wal"))
+            }
+        };
+        let index_size = size_on_disk(&index_dir);
+        println!(
+            "on disk: store {:.0} MB, index {:.0} MB",
+            mb(store_size),
+            mb(index_size)
+        );
+        let (ip50, ip99, cpu) = in_process_latency(&index_dir, rounds)?;
+        println!(
+            "search ({} queries a round, {rounds} rounds): in-process p50 {:.2} ms p99 {:.2} ms (CPU {:.2} ms per search); over HTTP p50 {:.2} ms p99 {:.2} ms",
+            common::query_mix().len(),
+            common::ms(ip50),
+            common::ms(ip99),
+            common::ms(cpu),
+            common::ms(p50),
+            common::ms(p99),
+        );
+
+        let started = Instant::now();
+        let one = Node::spawn("search", &region_path, &store, None)?;
+        one.ready().await?;
+        println!(
+            "a new search node built its index from the store in {:.1} s ({:.0} datasets/s)",
+            started.elapsed().as_secs_f64(),
+            total as f64 / started.elapsed().as_secs_f64()
+        );
+        let two = Node::spawn("search", &region_path, &store, None)?;
+        two.ready().await?;
+        // Warm both.
+        load(&[&one, &two], clients, Duration::from_secs(2)).await?;
+        let (mut single, mut double) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            single.push(load(&[&one], clients, length).await?);
+            double.push(load(&[&one, &two], clients, length).await?);
+        }
+        let serving = one.memory("VmRSS");
+        let node_index = size_on_disk(&one.state.join("index"));
+        println!(
+            "a search node serving: resident {:.0} MB against its index's {:.0} MB on disk ({:.1}×)",
+            mb(serving),
+            mb(node_index),
+            serving as f64 / node_index.max(1) as f64
+        );
+        let show = |name: &str, runs: &[Load]| {
+            let per_second = median(runs.iter().map(|l| l.per_second).collect());
+            println!(
+                "{name}: {per_second:.0} searches/s (runs {}), p50 {:.2} ms, p99 {:.2} ms, {:.2} ms CPU per search",
+                runs.iter()
+                    .map(|l| format!("{:.0}", l.per_second))
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+                median(runs.iter().map(|l| common::ms(l.p50)).collect()),
+                median(runs.iter().map(|l| common::ms(l.p99)).collect()),
+                median(runs.iter().map(|l| common::ms(l.cpu_per_search)).collect()),
+            );
+            per_second
+        };
+        let a = show("one search node ", &single);
+        let b = show("two search nodes", &double);
+        println!(
+            "two nodes / one = {b_a:.2}× on {cores} cores (the nodes, the clients and the store share them)",
+            b_a = b / a
+        );
+    }
     Ok(())
 }

@@ -72,7 +72,20 @@ fn run(mut command: Command, what: &str) {
 }
 
 impl Cluster {
-    fn start() -> Self {
+    /// A cluster of its own, durable as a deployment's would be but for waiting on each
+    /// commit's flush (as SQLite's `synchronous = NORMAL`): the benchmark's. Tests share
+    /// [`Cluster::shared`].
+    #[allow(dead_code)] // the benchmark's
+    pub fn start() -> Self {
+        Self::start_with("-c synchronous_commit=off -c shared_buffers=512MB -c max_wal_size=4GB")
+    }
+
+    /// A cluster for tests: nothing is flushed to disk.
+    fn start_for_tests() -> Self {
+        Self::start_with("-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+    }
+
+    fn start_with(settings: &str) -> Self {
         let bin = server_bin();
         let dir = tempfile::Builder::new()
             .prefix("samla-pg-")
@@ -111,7 +124,7 @@ impl Cluster {
         for attempt in 0.. {
             let port = free_port();
             let options = format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 {settings}",
                 dir.path().display()
             );
             let mut start = as_owner(&bin.join("pg_ctl"));
@@ -137,7 +150,7 @@ impl Cluster {
         if let Some(cluster) = shared.upgrade() {
             return cluster;
         }
-        let cluster = Arc::new(Self::start());
+        let cluster = Arc::new(Self::start_for_tests());
         *shared = Arc::downgrade(&cluster);
         cluster
     }
@@ -145,6 +158,39 @@ impl Cluster {
     /// The address of database `db`.
     pub fn url(&self, db: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    /// The size on disk of the database at `url` (of this cluster), in bytes.
+    #[allow(dead_code)] // the benchmark's
+    pub fn database_size(&self, url: &str) -> u64 {
+        let name = url.rsplit('/').next().unwrap_or_default();
+        let out = self
+            .psql()
+            .arg(format!("SELECT pg_database_size('{name}')"))
+            .args(["-t", "-A"])
+            .output()
+            .expect("psql");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    }
+
+    /// `psql` on this cluster's `postgres` database, to be given `-c` and the command.
+    fn psql(&self) -> Command {
+        let mut psql = Command::new(self.bin.join("psql"));
+        psql.args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+        ])
+        .args(["-p", &self.port.to_string(), "-d", "postgres", "-c"]);
+        psql
     }
 
     /// A new empty database; returns its address.

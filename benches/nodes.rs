@@ -254,7 +254,8 @@ fn region_file(config: &samla_config::Config, dir: &Path) -> anyhow::Result<Path
     Ok(path)
 }
 
-/// Waits until every source of the node's region has a finished run; the searchable total.
+/// Waits until every source of the node's region has a finished run and the index has
+/// caught up with the store; the searchable total.
 async fn harvested(node: &Node, sources: usize) -> anyhow::Result<u64> {
     let client = reqwest::Client::new();
     loop {
@@ -268,23 +269,28 @@ async fn harvested(node: &Node, sources: usize) -> anyhow::Result<u64> {
                 .await
                 .ok()?;
             let v: serde_json::Value = serde_json::from_slice(&body).ok()?;
-            let ended = v["sources"]
-                .as_array()?
-                .iter()
-                .filter(|s| {
-                    s["last_run"]["outcome"]
-                        .as_str()
-                        .is_some_and(|o| o != "running")
-                })
-                .count();
-            Some(ended)
+            let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+            for s in v["sources"].as_array()? {
+                if let Some(o) = s["last_run"]["outcome"]
+                    .as_str()
+                    .filter(|o| *o != "running")
+                {
+                    *outcomes.entry(o.to_string()).or_default() += 1;
+                }
+            }
+            Some((outcomes.values().sum::<usize>(), outcomes))
         }
         .await;
-        if ended == Some(sources) {
+        if let Some((n, outcomes)) = ended
+            && n == sources
+        {
+            println!("runs: {outcomes:?}");
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    // Searchable once the index has published what the store holds.
+    node.ready().await?;
     let body = client
         .get(format!("{}/api/v1/datasets?per_page=1", node.url))
         .send()
@@ -322,6 +328,7 @@ async fn http_latency(url: &str, rounds: usize) -> anyhow::Result<(Duration, Dur
 /// index in `dir`.
 fn in_process_latency(dir: &Path, rounds: usize) -> anyhow::Result<(Duration, Duration, Duration)> {
     let index = samla_indexer::Indexer::open(dir)?;
+    println!("the index holds {} datasets", index.len());
     let mix = common::query_mix();
     for req in &mix {
         index.search(req)?;

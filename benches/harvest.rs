@@ -504,19 +504,7 @@ async fn search_latency(samla: &Samla) -> anyhow::Result<()> {
     let url = format!("http://{}", listener.local_addr()?);
     let router = samla_api::router(samla.api_state());
     tokio::spawn(app::serve_router(listener, router, std::future::pending()));
-    let client = reqwest::Client::new();
-    let paths = common::search_paths(&mix);
-    let mut over_http = Vec::new();
-    for _ in 0..rounds {
-        for p in &paths {
-            let start = Instant::now();
-            let response = client.get(format!("{url}{p}")).send().await?;
-            anyhow::ensure!(response.status().is_success(), "{p}: {}", response.status());
-            std::hint::black_box(response.bytes().await?);
-            over_http.push(start.elapsed());
-        }
-    }
-    over_http.sort();
+    let over_http = common::http_latency(&url, rounds).await?;
     println!(
         "search ({} queries with facets, {} datasets): in-process p50 {:.2} ms p99 {:.2} ms (CPU {:.2} ms per query); over HTTP p50 {:.2} ms p99 {:.2} ms",
         in_process.len(),

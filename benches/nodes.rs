@@ -303,27 +303,6 @@ async fn harvested(node: &Node, sources: usize) -> anyhow::Result<u64> {
         .ok_or_else(|| anyhow::anyhow!("no total in {v}"))
 }
 
-/// p50 and p99 of `rounds` rounds of the query mix over HTTP, one at a time.
-async fn http_latency(url: &str, rounds: usize) -> anyhow::Result<(Duration, Duration)> {
-    let paths = common::search_paths(&common::query_mix());
-    let client = reqwest::Client::new();
-    let mut times = Vec::new();
-    for _ in 0..rounds {
-        for p in &paths {
-            let start = Instant::now();
-            let response = client.get(format!("{url}{p}")).send().await?;
-            anyhow::ensure!(response.status().is_success(), "{p}: {}", response.status());
-            std::hint::black_box(response.bytes().await?);
-            times.push(start.elapsed());
-        }
-    }
-    times.sort();
-    Ok((
-        common::percentile(&times, 0.5),
-        common::percentile(&times, 0.99),
-    ))
-}
-
 /// p50, p99 and CPU per search of `rounds` rounds of the query mix in this process, over the
 /// index in `dir`.
 fn in_process_latency(dir: &Path, rounds: usize) -> anyhow::Result<(Duration, Duration, Duration)> {
@@ -388,7 +367,11 @@ async fn run() -> anyhow::Result<()> {
             total as f64 / took.as_secs_f64(),
             mb(harvester.memory("VmHWM")),
         );
-        let (p50, p99) = http_latency(&harvester.url, rounds).await?;
+        let over_http = common::http_latency(&harvester.url, rounds).await?;
+        let (p50, p99) = (
+            common::percentile(&over_http, 0.5),
+            common::percentile(&over_http, 0.99),
+        );
         let index_dir = harvester.state.join("index");
         harvester.stop()?;
         let store_size = match (&store, &cluster) {

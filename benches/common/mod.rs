@@ -158,3 +158,22 @@ pub async fn serve_simulated(
     config.sources.retain(|s| !broken.contains(&s.id));
     Ok((config, base, stop.drop_guard()))
 }
+
+/// The time of each search of `rounds` rounds of the query mix over HTTP at `url`, one at a
+/// time, sorted.
+pub async fn http_latency(url: &str, rounds: usize) -> anyhow::Result<Vec<Duration>> {
+    let paths = search_paths(&query_mix());
+    let client = reqwest::Client::new();
+    let mut times = Vec::new();
+    for _ in 0..rounds {
+        for p in &paths {
+            let start = std::time::Instant::now();
+            let response = client.get(format!("{url}{p}")).send().await?;
+            anyhow::ensure!(response.status().is_success(), "{p}: {}", response.status());
+            std::hint::black_box(response.bytes().await?);
+            times.push(start.elapsed());
+        }
+    }
+    times.sort();
+    Ok(times)
+}

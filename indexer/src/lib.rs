@@ -404,6 +404,17 @@ impl SearchText {
     }
 }
 
+/// How [`Indexer::write`] writes its inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// Each replaces its dataset's document.
+    Replace,
+    /// The index is emptied first.
+    All,
+    /// Added: the index holds none of them (a rebuild's later parts).
+    Add,
+}
+
 /// The writer and what it holds that searches do not see yet.
 struct Writer {
     writer: IndexWriter,
@@ -765,7 +776,7 @@ impl Indexer {
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        let n = self.write(false, remove, inputs, seq)?;
+        let n = self.write(Write::Replace, remove, inputs, seq)?;
         self.publish()?;
         Ok(n)
     }
@@ -776,9 +787,22 @@ impl Indexer {
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        let n = self.write(true, &[], inputs, seq)?;
+        let n = self.stage_rebuild(true, inputs, seq)?;
         self.publish()?;
         Ok(n)
+    }
+
+    /// Stages a part of a rebuild, without committing: the `first` part empties the index,
+    /// the others add to it, and [`Indexer::publish`] makes the whole searchable at once. A
+    /// rebuild given in parts holds one part in memory, not the corpus.
+    pub fn stage_rebuild<'a>(
+        &self,
+        first: bool,
+        inputs: impl IntoIterator<Item = IndexInput<'a>>,
+        seq: u64,
+    ) -> Result<u64, IndexError> {
+        let how = if first { Write::All } else { Write::Add };
+        self.write(how, &[], inputs, seq)
     }
 
     /// Removes `remove` and replaces `inputs` like [`Indexer::update`], but without
@@ -790,7 +814,7 @@ impl Indexer {
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
-        self.write(false, remove, inputs, seq)
+        self.write(Write::Replace, remove, inputs, seq)
     }
 
     /// When the oldest change not yet searchable was staged, if any is.
@@ -822,14 +846,14 @@ impl Indexer {
     /// `replace_all`), staged with `seq`.
     fn write<'a>(
         &self,
-        replace_all: bool,
+        how: Write,
         remove: &[String],
         inputs: impl IntoIterator<Item = IndexInput<'a>>,
         seq: u64,
     ) -> Result<u64, IndexError> {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let writer = &mut w.writer;
-        if replace_all {
+        if how == Write::All {
             writer.delete_all_documents().map_err(|e| self.err(e))?;
         }
         for id in remove {
@@ -837,7 +861,7 @@ impl Indexer {
         }
         let mut n = 0;
         for input in inputs {
-            if !replace_all {
+            if how == Write::Replace {
                 writer.delete_term(Term::from_field_text(self.fields.id, &input.view.id.0));
             }
             writer

@@ -738,13 +738,37 @@ fn inputs<'a>(
             )
             .ok(),
     };
-    docs.iter()
-        .map(|doc| Input {
-            doc,
-            names: municipality_names(directory, doc.municipality_code),
-            band: scoring.band(doc.view, doc.ntriples, links.as_ref()),
-        })
-        .collect()
+    par_map(docs, |doc| Input {
+        doc,
+        names: municipality_names(directory, doc.municipality_code),
+        band: scoring.band(doc.view, doc.ntriples, links.as_ref()),
+    })
+}
+
+/// Items at least, for [`par_map`] to share them out.
+const PARALLEL_FROM: usize = 64;
+
+/// `f` of each item, in order, the items shared out between the cores (scoring a dataset
+/// validates its graph: most of the CPU time of indexing it).
+fn par_map<'a, T: Sync, U: Send>(items: &'a [T], f: impl Fn(&'a T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || items.len() < PARALLEL_FROM {
+        return items.iter().map(f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let parts: Vec<_> = items
+            .chunks(items.len().div_ceil(threads))
+            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| match part.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }
 
 /// The view of a stored record, or `None` (logged) when its graph does not parse.
@@ -771,26 +795,84 @@ pub fn reindex(
     scoring: &Scoring,
 ) -> Result<u64, PipelineError> {
     let seq = store.change_seq()?;
-    let mut stored: Vec<(DatasetView, StoredDataset)> = Vec::new();
-    let mut bad = 0u64;
-    store.for_each_dataset(|d| match stored_view(&d) {
-        Some(view) => stored.push((view, d)),
-        None => bad += 1,
-    })?;
-    let docs: Vec<Doc<'_>> = stored
-        .iter()
-        .map(|(view, d)| Doc::stored(view, d))
-        .collect();
-    let n = index.rebuild(
-        inputs(store, directory, scoring, &docs)
-            .iter()
-            .map(Input::get),
+    let mut rebuild = Rebuild {
+        store,
+        index,
+        directory,
+        scoring,
         seq,
-    )?;
-    if bad > 0 {
-        tracing::warn!(bad, "datasets left out of the index");
+        batch: Vec::with_capacity(REBUILD_BATCH),
+        first: true,
+        indexed: 0,
+        bad: 0,
+        failed: None,
+    };
+    store.for_each_dataset(|d| {
+        if rebuild.failed.is_none() {
+            rebuild.batch.push(d);
+            if rebuild.batch.len() >= REBUILD_BATCH
+                && let Err(e) = rebuild.flush()
+            {
+                rebuild.failed = Some(e);
+            }
+        }
+    })?;
+    if let Some(e) = rebuild.failed.take() {
+        return Err(e);
     }
-    Ok(n)
+    // The last part (or, for an empty store, the only one: it empties the index).
+    rebuild.flush()?;
+    index.publish()?;
+    if rebuild.bad > 0 {
+        tracing::warn!(bad = rebuild.bad, "datasets left out of the index");
+    }
+    Ok(rebuild.indexed)
+}
+
+/// Datasets indexed at a time in a rebuild: it holds one part's views in memory, not the
+/// corpus's.
+const REBUILD_BATCH: usize = 2000;
+
+/// A rebuild of the index from the store, a part at a time, published whole at the end.
+struct Rebuild<'a> {
+    store: &'a Store,
+    index: &'a Indexer,
+    directory: &'a OrganisationDirectory,
+    scoring: &'a Scoring,
+    seq: u64,
+    batch: Vec<StoredDataset>,
+    first: bool,
+    indexed: u64,
+    bad: u64,
+    failed: Option<PipelineError>,
+}
+
+impl Rebuild<'_> {
+    /// Stages the datasets read so far.
+    fn flush(&mut self) -> Result<(), PipelineError> {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(REBUILD_BATCH));
+        let read = batch.len();
+        let views = par_map(&batch, stored_view);
+        let stored: Vec<(DatasetView, StoredDataset)> = views
+            .into_iter()
+            .zip(batch)
+            .filter_map(|(view, d)| view.map(|view| (view, d)))
+            .collect();
+        self.bad += (read - stored.len()) as u64;
+        let docs: Vec<Doc<'_>> = stored
+            .iter()
+            .map(|(view, d)| Doc::stored(view, d))
+            .collect();
+        self.indexed += self.index.stage_rebuild(
+            self.first,
+            inputs(self.store, self.directory, self.scoring, &docs)
+                .iter()
+                .map(Input::get),
+            self.seq,
+        )?;
+        self.first = false;
+        Ok(())
+    }
 }
 
 /// Indexes `ids` as the store shows them now (removed when it shows none), committed with

@@ -328,6 +328,16 @@ impl Postgres {
         })
     }
 
+    /// A row's first two columns.
+    fn pair<A, B>(&self, row: &Row) -> Result<(A, B), StoreError>
+    where
+        A: for<'a> ::postgres::types::FromSql<'a>,
+        B: for<'a> ::postgres::types::FromSql<'a>,
+    {
+        let e = |e| self.err(e);
+        Ok((row.try_get(0).map_err(e)?, row.try_get(1).map_err(e)?))
+    }
+
     fn row_to_dataset(&self, row: &Row) -> Result<StoredDataset, StoreError> {
         let e = |e| self.err(e);
         let graph: Vec<u8> = row.try_get(7).map_err(e)?;
@@ -415,12 +425,7 @@ impl Postgres {
         let rows = self.rows(
             "SELECT id, hash FROM records WHERE source_id = $1",
             &[&source_id],
-            |s, r| {
-                Ok((
-                    r.try_get(0).map_err(|e| s.err(e))?,
-                    r.try_get(1).map_err(|e| s.err(e))?,
-                ))
-            },
+            Self::pair,
         )?;
         Ok(rows.into_iter().collect())
     }
@@ -798,12 +803,7 @@ impl Postgres {
         let rows = self.rows(
             "SELECT url, ok FROM links WHERE url = ANY($1)",
             &[&urls],
-            |s, r| {
-                Ok((
-                    r.try_get(0).map_err(|e| s.err(e))?,
-                    r.try_get(1).map_err(|e| s.err(e))?,
-                ))
-            },
+            Self::pair,
         )?;
         Ok(rows.into_iter().collect())
     }
@@ -914,12 +914,7 @@ impl Postgres {
         self.rows(
             "SELECT day, body FROM snapshots WHERE kind = $1 ORDER BY day",
             &[&kind],
-            |s, r| {
-                Ok((
-                    r.try_get(0).map_err(|e| s.err(e))?,
-                    r.try_get(1).map_err(|e| s.err(e))?,
-                ))
-            },
+            Self::pair,
         )
     }
 }

@@ -201,19 +201,8 @@ impl Cluster {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let mut psql = Command::new(self.bin.join("psql"));
-        psql.args([
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-        ])
-        .args(["-p", &self.port.to_string(), "-d", "postgres", "-c"])
-        .arg(format!("CREATE DATABASE {name}"));
+        let mut psql = self.psql();
+        psql.arg(format!("CREATE DATABASE {name}"));
         run(psql, "create a database");
         self.url(&name)
     }

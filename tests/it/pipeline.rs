@@ -192,8 +192,19 @@ async fn sources_that_held_the_most_datasets_start_first() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reindex_and_crash_recovery_rebuild_the_same_search_from_the_store() {
-    let r = region(300).await;
+    rebuilds_the_same_search(crate::store::Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_and_crash_recovery_rebuild_the_same_search_from_postgres() {
+    rebuilds_the_same_search(crate::store::Engine::Postgres).await;
+}
+
+async fn rebuilds_the_same_search(engine: crate::store::Engine) {
+    // More datasets than a rebuild indexes at a time: it is given in parts, published whole.
+    let r = crate::support::region_on(engine, 6000, |_| {}).await;
     r.harvest().await;
+    assert!(r.samla.index.len() > 4000, "{}", r.samla.index.len());
     let before = r.search("parkering", &[]);
     assert_eq!(
         r.samla.pipeline.reindex().expect("reindex") as usize,
@@ -207,6 +218,7 @@ async fn reindex_and_crash_recovery_rebuild_the_same_search_from_the_store() {
     let count = r.samla.index.len();
     let config = r.samla.config.clone();
     let state = r.state.path().to_path_buf();
+    let _kept = (r.state, r._cluster);
     drop(r.samla);
     std::fs::remove_dir_all(state.join("index")).expect("remove index");
     let parkering = |samla: &samla::app::Samla| {

@@ -382,6 +382,9 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Records read at a time by [`Store::for_each_dataset`].
+const READ_PART: usize = 1000;
+
 /// Calls the same method on whichever engine the store has.
 macro_rules! on_engine {
     ($self:ident, $e:ident => $call:expr) => {
@@ -565,8 +568,39 @@ impl Store {
     }
 
     /// Calls `f` with every dataset's winning record, in id order (for rebuilding the index).
-    pub fn for_each_dataset(&self, f: impl FnMut(StoredDataset)) -> Result<u64, StoreError> {
-        on_engine!(self, e => e.for_each_dataset(f))
+    /// The records are read a part at a time on a thread of their own while `f` takes the
+    /// part before: reading and what `f` does (indexing) overlap, and memory holds two parts
+    /// whatever the number of datasets.
+    pub fn for_each_dataset(&self, mut f: impl FnMut(StoredDataset)) -> Result<u64, StoreError> {
+        let (send, parts) = std::sync::mpsc::sync_channel::<Vec<StoredDataset>>(2);
+        std::thread::scope(|s| {
+            let reader = s.spawn(move || {
+                let mut part = Vec::with_capacity(READ_PART);
+                let read = on_engine!(self, e => e.for_each_dataset(|d| {
+                    part.push(d);
+                    if part.len() == READ_PART {
+                        let full = std::mem::replace(&mut part, Vec::with_capacity(READ_PART));
+                        // A receiver gone has stopped taking them: the rest is not wanted.
+                        let _ = send.send(full);
+                    }
+                }));
+                if !part.is_empty() {
+                    let _ = send.send(part);
+                }
+                read
+            });
+            let mut n = 0;
+            for part in parts {
+                for dataset in part {
+                    f(dataset);
+                    n += 1;
+                }
+            }
+            match reader.join() {
+                Ok(read) => read.map(|_| n),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
     }
 
     /// Active (not archived) dataset counts by source, duplicates counted at every source.

@@ -631,45 +631,25 @@ impl Postgres {
         )
     }
 
-    /// Reads the winners a batch at a time on a thread of its own while `f` takes the batch
-    /// before: the reading and whatever `f` does (indexing) overlap, and memory holds two
-    /// batches whatever the number of datasets.
+    /// Every winner, in id order, read through a cursor a thousand rows at a time.
     pub(crate) fn for_each_dataset(
         &self,
-        mut f: impl FnMut(StoredDataset),
+        mut f: impl FnMut(StoredDataset) + Send,
     ) -> Result<u64, StoreError> {
-        let (send, batches) = std::sync::mpsc::sync_channel::<Vec<StoredDataset>>(2);
-        std::thread::scope(|s| {
-            let reader = s.spawn(move || {
-                self.in_tx(|tx| {
-                    let e = |e| self.err(e);
-                    let sql = format!("{} WHERE {WINNERS} ORDER BY d.id", dataset_select());
-                    let portal = tx.bind(sql.as_str(), &[]).map_err(e)?;
-                    loop {
-                        let rows = tx.query_portal(&portal, BATCH).map_err(e)?;
-                        if rows.is_empty() {
-                            return Ok(());
-                        }
-                        let batch = rows
-                            .iter()
-                            .map(|r| self.row_to_dataset(r))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        if send.send(batch).is_err() {
-                            return Ok(());
-                        }
-                    }
-                })
-            });
+        self.in_tx(|tx| {
+            let e = |e| self.err(e);
+            let sql = format!("{} WHERE {WINNERS} ORDER BY d.id", dataset_select());
+            let portal = tx.bind(sql.as_str(), &[]).map_err(e)?;
             let mut n = 0;
-            for batch in batches {
-                for dataset in batch {
-                    f(dataset);
+            loop {
+                let rows = tx.query_portal(&portal, BATCH).map_err(e)?;
+                if rows.is_empty() {
+                    return Ok(n);
+                }
+                for row in &rows {
+                    f(self.row_to_dataset(row)?);
                     n += 1;
                 }
-            }
-            match reader.join() {
-                Ok(read) => read.map(|()| n),
-                Err(panic) => std::panic::resume_unwind(panic),
             }
         })
     }

@@ -318,7 +318,8 @@ pub struct LinkRow {
     pub checked_at: DateTime<Utc>,
 }
 
-/// One logged search.
+/// One logged search: the normalised query, the filters, the result count and the time; no
+/// IP address or other personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoggedSearch {
     /// When.
@@ -331,7 +332,7 @@ pub struct LoggedSearch {
     pub total: u64,
 }
 
-/// A stored data request.
+/// A stored data request, as the validated JSON the API accepted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredRequest {
     /// Its id.

@@ -19,6 +19,7 @@
 
 pub mod runner;
 
+use oxrdf::Triple;
 use samla_config::SourceConfig;
 use samla_harvester::{Harvester, PageMemos, RECORD_CHANNEL_CAPACITY, RunOutput, RunReport};
 use samla_indexer::{IndexError, IndexInput, Indexer};
@@ -154,7 +155,7 @@ impl Scoring {
     fn band(
         &self,
         view: &DatasetView,
-        ntriples: &str,
+        graph: Graph<'_>,
         links: Option<&HashMap<String, bool>>,
     ) -> Option<Band> {
         let link = |url: &str| match links.and_then(|l| l.get(url)) {
@@ -174,8 +175,15 @@ impl Scoring {
         if if_conforms == if_not {
             return Some(if_conforms);
         }
-        let triples = record::parse_canonical(ntriples).ok()?;
-        Some(band(self.shapes.validate(&triples).conforms))
+        // Only now does the graph's SHACL verdict matter.
+        let conforms = match graph.triples {
+            Some(triples) => self.shapes.validate(triples).conforms,
+            None => {
+                let triples = record::parse_canonical(graph.ntriples).ok()?;
+                self.shapes.validate(&triples).conforms
+            }
+        };
+        Some(band(conforms))
     }
 }
 
@@ -671,10 +679,17 @@ fn index_group(
     Ok(Some(seq))
 }
 
+/// A dataset's graph: its N-Triples, and its triples when they were parsed already.
+#[derive(Clone, Copy)]
+struct Graph<'a> {
+    ntriples: &'a str,
+    triples: Option<&'a [Triple]>,
+}
+
 /// A dataset to index, with what its index entry is made from.
 struct Doc<'a> {
     view: &'a DatasetView,
-    ntriples: &'a str,
+    graph: Graph<'a>,
     source_id: &'a str,
     municipality_code: Option<&'a str>,
     changed: i64,
@@ -684,7 +699,10 @@ impl<'a> Doc<'a> {
     fn written(r: &'a DatasetRecord, source_id: &'a str, changed: i64) -> Self {
         Self {
             view: &r.view,
-            ntriples: &r.ntriples,
+            graph: Graph {
+                ntriples: &r.ntriples,
+                triples: None,
+            },
             source_id,
             municipality_code: r.municipality_code.as_deref(),
             changed,
@@ -694,7 +712,10 @@ impl<'a> Doc<'a> {
     fn stored(view: &'a DatasetView, d: &'a StoredDataset) -> Self {
         Self {
             view,
-            ntriples: &d.ntriples,
+            graph: Graph {
+                ntriples: &d.ntriples,
+                triples: None,
+            },
             source_id: &d.source_id,
             municipality_code: d.municipality_code.as_deref(),
             changed: d.last_changed.timestamp(),
@@ -741,7 +762,7 @@ fn inputs<'a>(
     par_map(docs, |doc| Input {
         doc,
         names: municipality_names(directory, doc.municipality_code),
-        band: scoring.band(doc.view, doc.ntriples, links.as_ref()),
+        band: scoring.band(doc.view, doc.graph, links.as_ref()),
     })
 }
 
@@ -773,12 +794,21 @@ fn par_map<'a, T: Sync, U: Send>(items: &'a [T], f: impl Fn(&'a T) -> U + Sync) 
 
 /// The view of a stored record, or `None` (logged) when its graph does not parse.
 fn stored_view(d: &StoredDataset) -> Option<DatasetView> {
+    stored_parsed(d).map(|(view, _)| view)
+}
+
+/// The view and the triples of a stored record, or `None` (logged) when its graph does not
+/// parse.
+fn stored_parsed(d: &StoredDataset) -> Option<(DatasetView, Vec<Triple>)> {
     match record::parse_canonical(&d.ntriples) {
-        Ok(triples) => Some(DatasetView::from_triples(
-            &DatasetId(d.id.clone()),
-            &d.iri,
-            &triples,
-            d.municipality_code.clone(),
+        Ok(triples) => Some((
+            DatasetView::from_triples(
+                &DatasetId(d.id.clone()),
+                &d.iri,
+                &triples,
+                d.municipality_code.clone(),
+            ),
+            triples,
         )),
         Err(error) => {
             tracing::warn!(id = %d.id, %error, "stored graph does not parse; not indexed");
@@ -852,16 +882,23 @@ impl Rebuild<'_> {
     fn flush(&mut self) -> Result<(), PipelineError> {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(REBUILD_BATCH));
         let read = batch.len();
-        let views = par_map(&batch, stored_view);
-        let stored: Vec<(DatasetView, StoredDataset)> = views
+        let parsed = par_map(&batch, stored_parsed);
+        let stored: Vec<((DatasetView, Vec<Triple>), StoredDataset)> = parsed
             .into_iter()
             .zip(batch)
-            .filter_map(|(view, d)| view.map(|view| (view, d)))
+            .filter_map(|(parsed, d)| parsed.map(|parsed| (parsed, d)))
             .collect();
         self.bad += (read - stored.len()) as u64;
+        // The triples parsed for the view serve the quality band's SHACL check too.
         let docs: Vec<Doc<'_>> = stored
             .iter()
-            .map(|(view, d)| Doc::stored(view, d))
+            .map(|((view, triples), d)| Doc {
+                graph: Graph {
+                    ntriples: &d.ntriples,
+                    triples: Some(triples),
+                },
+                ..Doc::stored(view, d)
+            })
             .collect();
         self.indexed += self.index.stage_rebuild(
             self.first,

@@ -265,8 +265,24 @@ pub struct GroupApplied {
     pub changed: bool,
 }
 
+/// The columns of a [`StoredDataset`] and the tables they come from (`d`: the row), for
+/// both engines; last harvested is the end of the source's last run that read something,
+/// aggregated once per query rather than looked up for each row.
+pub(crate) fn dataset_select() -> &'static str {
+    static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT d.id, d.iri, d.source_id, d.source_url, d.original_subject, d.municipality_code, d.hash, d.graph_lz4, d.first_seen, d.last_changed,
+                    h.last, d.rank, d.missing_since, d.archived_at
+             FROM records d LEFT JOIN (SELECT source_id, max(finished) AS last FROM runs
+                 WHERE outcome IN ({}) GROUP BY source_id) h ON h.source_id = d.source_id",
+            sql_list(RunState::READ_SOMETHING)
+        )
+    });
+    &SELECT
+}
+
 /// Run states as an SQL list: `'success', 'unchanged'`.
-pub(crate) fn sql_list(states: &[RunState]) -> String {
+fn sql_list(states: &[RunState]) -> String {
     states
         .iter()
         .map(|s| format!("'{s}'"))

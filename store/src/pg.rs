@@ -14,7 +14,8 @@
 use crate::apply::{self, Marks, Writes};
 use crate::{
     Access, Applied, Change, GroupApplied, LinkRow, LoggedSearch, RUN_COLUMNS, Retention, RunInput,
-    RunRow, StoreError, StoreVersion, StoredDataset, StoredRequest, StoredRun, WINNERS, sql_list,
+    RunRow, StoreError, StoreVersion, StoredDataset, StoredRequest, StoredRun, WINNERS,
+    dataset_select,
 };
 use ::postgres::{Client, NoTls, Row, Statement, Transaction};
 use chrono::{DateTime, Utc};
@@ -126,21 +127,6 @@ fn count(n: i64) -> u64 {
 /// A number as PostgreSQL's `bigint`.
 fn big(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// The columns of a [`StoredDataset`] and the tables they come from (`d`: the row); last
-/// harvested is the end of the source's last run that read something.
-fn dataset_select() -> &'static str {
-    static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        format!(
-            "SELECT d.id, d.iri, d.source_id, d.source_url, d.original_subject, d.municipality_code, d.hash, d.graph_lz4, d.first_seen, d.last_changed,
-                    h.last, d.rank, d.missing_since, d.archived_at
-             FROM records d LEFT JOIN (SELECT source_id, max(finished) AS last FROM runs
-                 WHERE outcome IN ({}) GROUP BY source_id) h ON h.source_id = d.source_id",
-            sql_list(RunState::READ_SOMETHING)
-        )
-    });
-    &SELECT
 }
 
 impl Postgres {

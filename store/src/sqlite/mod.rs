@@ -4,7 +4,7 @@
 use crate::apply::{self, Marks, Writes};
 use crate::{
     Applied, Change, GroupApplied, RUN_COLUMNS, Retention, RunInput, RunRow, StoreError,
-    StoreVersion, StoredDataset, StoredRun, WINNERS, sql_list,
+    StoreVersion, StoredDataset, StoredRun, WINNERS, dataset_select,
 };
 use chrono::{DateTime, Utc};
 use r2d2_sqlite::SqliteConnectionManager;
@@ -355,20 +355,6 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 ";
 
-/// The columns of a [`StoredDataset`]; last harvested is the end of the source's last run that
-/// read something.
-fn dataset_columns() -> &'static str {
-    static COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        format!(
-            "d.id, d.iri, d.source_id, d.source_url, d.original_subject, d.municipality_code, d.hash, d.graph_lz4, d.first_seen, d.last_changed,
-    (SELECT max(r.finished) FROM runs r WHERE r.source_id = d.source_id AND r.outcome IN ({})),
-    d.rank, d.missing_since, d.archived_at",
-            sql_list(RunState::READ_SOMETHING)
-        )
-    });
-    &COLUMNS
-}
-
 /// The stored graph as text.
 fn decompress(bytes: &[u8]) -> rusqlite::Result<String> {
     crate::decompress(bytes)
@@ -715,9 +701,9 @@ impl Sqlite {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {} FROM records d WHERE d.id = ?1 AND d.archived_at IS NULL
+                "{} WHERE d.id = ?1 AND d.archived_at IS NULL
                  ORDER BY d.rank, d.source_id LIMIT 1",
-                dataset_columns()
+                dataset_select()
             ))
             .map_err(|e| self.err(e))?;
         stmt.query_row([id], row_to_dataset)
@@ -730,9 +716,9 @@ impl Sqlite {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {} FROM records d WHERE d.id = ?1
+                "{} WHERE d.id = ?1
                  ORDER BY d.archived_at IS NOT NULL, d.rank, d.source_id",
-                dataset_columns()
+                dataset_select()
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -746,9 +732,9 @@ impl Sqlite {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {} FROM records d WHERE d.source_id = ?1 AND d.archived_at IS NOT NULL
+                "{} WHERE d.source_id = ?1 AND d.archived_at IS NOT NULL
                  ORDER BY d.archived_at DESC, d.id",
-                dataset_columns()
+                dataset_select()
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -765,8 +751,8 @@ impl Sqlite {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT {} FROM records d WHERE {} ORDER BY d.id",
-                dataset_columns(),
+                "{} WHERE {} ORDER BY d.id",
+                dataset_select(),
                 WINNERS
             ))
             .map_err(|e| self.err(e))?;

@@ -3,7 +3,7 @@
 use super::Sqlite;
 use crate::{LinkRow, LoggedSearch, StoreError, StoredRequest};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use std::collections::HashMap;
 
 /// Counts a change to what the reports read besides the records and runs (link results,
@@ -78,17 +78,24 @@ impl Sqlite {
     /// checked yet (absent).
     pub(crate) fn link_states(&self, urls: &[&str]) -> Result<HashMap<String, bool>, StoreError> {
         let conn = self.reader()?;
+        // A statement per thousand URLs (given as a JSON array), not one per URL: a rebuild
+        // asks for every dataset's links.
         let mut stmt = conn
-            .prepare_cached("SELECT ok FROM links WHERE url = ?1")
+            .prepare_cached(
+                "SELECT url, ok FROM links WHERE url IN (SELECT value FROM json_each(?1))",
+            )
             .map_err(|e| self.err(e))?;
         let mut states = HashMap::new();
-        for url in urls {
-            let ok: Option<bool> = stmt
-                .query_row([url], |r| r.get(0))
-                .optional()
+        for chunk in urls.chunks(1000) {
+            let list = serde_json::to_string(chunk).map_err(StoreError::Report)?;
+            let rows = stmt
+                .query_map([list], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+                })
                 .map_err(|e| self.err(e))?;
-            if let Some(ok) = ok {
-                states.insert(url.to_string(), ok);
+            for row in rows {
+                let (url, ok) = row.map_err(|e| self.err(e))?;
+                states.insert(url, ok);
             }
         }
         Ok(states)

@@ -1023,6 +1023,22 @@ url = "https://ckan-malmo.dataplatform.se"
     }
 
     #[test]
+    fn the_store_is_postgresql_when_an_address_is_given() {
+        let with = |url: &str| {
+            Config::from_toml(
+                &format!("{GOOD}\n[store]\nurl = \"{url}\"\n"),
+                Path::new("r.toml"),
+            )
+        };
+        let c = with("postgres://samla@db/samla").expect("valid");
+        assert_eq!(c.store_url.as_deref(), Some("postgres://samla@db/samla"));
+        let e = with("mysql://db/samla")
+            .expect_err("not PostgreSQL")
+            .to_string();
+        assert!(e.contains("store.url"), "{e}");
+    }
+
+    #[test]
     fn unknown_keys_are_rejected_with_file_and_key() {
         let text = GOOD.replace("protocol = \"ckan\"", "protocol = \"ckan\"\nurll = \"x\"");
         let e = Config::from_toml(&text, Path::new("r.toml"))

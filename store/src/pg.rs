@@ -140,6 +140,11 @@ impl Postgres {
         if config.get_application_name().is_none() {
             config.application_name("samla");
         }
+        // A database that does not answer is an error within seconds, not a hang (a source's
+        // lock is taken on a connection of its own, outside the pool's timeout).
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
         if access == Access::ReadOnly {
             config.options("-c default_transaction_read_only=on");
         }

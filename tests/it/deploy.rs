@@ -488,6 +488,35 @@ async fn search_nodes_follow_a_harvester(engine: crate::store::Engine) {
     // A new node builds its index from the store, then both answer as the harvester does.
     converge(&[&one, &two], &harvester, Duration::from_secs(60)).await;
 
+    // A write on one node is read on every node: a data request filed with node two is in
+    // node one's demand report, from the store they share.
+    let what = "Laddplatser i Ystad";
+    let filed = reqwest::Client::new()
+        .post(format!("{}/api/v1/requests", two.url))
+        .header("content-type", JSON)
+        .body(format!(
+            r#"{{"what": "{what}", "organisation_type": "research"}}"#
+        ))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(filed.status().as_u16(), 201);
+    let demand = reqwest::get(format!("{}/api/v1/reports/demand", one.url))
+        .await
+        .expect("demand")
+        .bytes()
+        .await
+        .expect("body");
+    let demand: serde_json::Value = serde_json::from_slice(&demand).expect("json");
+    assert!(
+        demand["requests"]
+            .as_array()
+            .expect("requests")
+            .iter()
+            .any(|r| r["what"] == what),
+        "{demand}"
+    );
+
     // The next epoch changes, adds and removes datasets: both nodes have it within 5 s.
     r.simulator.advance();
     r.harvest().await;

@@ -18,7 +18,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod common;
-// The tests' throwaway PostgreSQL (the benchmark uses part of it).
+// The tests' throwaway PostgreSQL and free ports (the benchmark uses part of it).
 #[allow(dead_code)]
 #[path = "../tests/it/pg.rs"]
 mod pg;
@@ -64,9 +64,7 @@ impl Node {
         store: &StoreAt,
         state: Option<&Path>,
     ) -> anyhow::Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+        let port = pg::free_port();
         let (dir, state) = match state {
             Some(state) => (None, state.to_path_buf()),
             None => {

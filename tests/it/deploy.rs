@@ -238,10 +238,7 @@ impl Drop for Killed {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_binds_where_it_is_told_and_stops_cleanly_on_sigterm() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
+    let port = crate::pg::free_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let region = dir.path().join("region.toml");
     std::fs::write(
@@ -359,22 +356,11 @@ fn search_node(
     state: &std::path::Path,
 ) -> SearchNode {
     use std::io::BufRead;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
-    let bind = format!("127.0.0.1:{port}");
-    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/config/skane.toml");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_samla"))
-        .args([
-            "serve", "--role", "search", "--bind", &bind, "--config", config,
-        ])
+    let config = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/skane.toml"));
+    let (mut command, url) = serve_command("search", config, state, store_url);
+    let mut child = command
         .arg("--store")
         .arg(store)
-        .arg("--state")
-        .arg(state)
-        .env("SAMLA_STORE_URL", store_url.unwrap_or_default())
-        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start a search node");
@@ -393,9 +379,31 @@ fn search_node(
     });
     SearchNode {
         child: Killed(child),
-        url: format!("http://{bind}"),
+        url,
         log,
     }
+}
+
+/// `samla serve --role <role>` of the region file `config` on a free loopback port, its state
+/// in `state`, its store at `store_url` (PostgreSQL) when given, its output not kept; and the
+/// address it will answer at.
+fn serve_command(
+    role: &str,
+    config: &std::path::Path,
+    state: &std::path::Path,
+    store_url: Option<&str>,
+) -> (Command, String) {
+    let bind = format!("127.0.0.1:{}", crate::pg::free_port());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_samla"));
+    command
+        .args(["serve", "--role", role, "--bind", &bind, "--config"])
+        .arg(config)
+        .arg("--state")
+        .arg(state)
+        .env("SAMLA_STORE_URL", store_url.unwrap_or_default())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    (command, format!("http://{bind}"))
 }
 
 /// The total and the hit ids of a search, as a node answers it (`None` until it answers).
@@ -550,23 +558,12 @@ fn harvester_node(
     store_url: &str,
     state: &std::path::Path,
 ) -> (Killed, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
-    let bind = format!("127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_samla"))
-        .args(["serve", "--role", "harvester", "--bind", &bind, "--config"])
-        .arg(region)
-        .arg("--state")
-        .arg(state)
-        .env("SAMLA_STORE_URL", store_url)
+    let (mut command, url) = serve_command("harvester", region, state, Some(store_url));
+    let child = command
         .env("SAMLA_ADMIN_TOKEN", "secret")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .expect("start a harvester node");
-    (Killed(child), format!("http://{bind}"))
+    (Killed(child), url)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

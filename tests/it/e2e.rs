@@ -1,6 +1,7 @@
 //! The real binary: `samla demo` comes up on loopback and answers searches over HTTP;
 //! `samla check` reports on one catalog.
 
+use crate::pg::free_port;
 use crate::support::serve;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -12,13 +13,6 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -332,10 +332,7 @@ async fn retries_429_honouring_retry_after_and_gives_up_on_persistent_500() {
 #[tokio::test]
 async fn an_unreachable_host_is_a_failed_run() {
     // Bind and drop a listener so the port is closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    let port = crate::pg::free_port();
     let (report, _) = run(
         &harvester(1 << 20),
         &source("t", &format!("http://127.0.0.1:{port}/none")),

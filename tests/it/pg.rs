@@ -1,7 +1,8 @@
 //! A throwaway PostgreSQL for the tests: Debian's `postgresql` server (the README's test
 //! command installs it), a cluster made in a temporary directory and listening on a free
 //! loopback port, shared by the tests that run at the same time and stopped when the last of
-//! them lets it go. Each test takes a database of its own; text sorts as in Swedish.
+//! them lets it go. Each test takes a database of its own; text sorts as in Swedish. Also
+//! [`free_port`], which the other tests and the benchmark share.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,7 +55,8 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-fn free_port() -> u16 {
+/// A loopback port free when asked (the tests' servers and the benchmark's nodes bind it).
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -418,19 +418,6 @@ impl Store {
         Self::open_at(state_dir, Access::Own)
     }
 
-    /// Opens the SQLite store in `state_dir` that another process (the harvester) opened and
-    /// keeps: reads and the small writes of a search node (searches, data requests) only;
-    /// nothing is created, migrated or marked as interrupted.
-    pub fn open_beside(state_dir: &Path) -> Result<Self, StoreError> {
-        Self::open_at(state_dir, Access::Beside)
-    }
-
-    /// Opens the SQLite store in `state_dir` to read only, beside a process that writes it:
-    /// nothing is created, migrated or marked, and every write fails.
-    pub fn open_read_only(state_dir: &Path) -> Result<Self, StoreError> {
-        Self::open_at(state_dir, Access::ReadOnly)
-    }
-
     /// Opens the SQLite store in `state_dir` for `access`.
     pub fn open_at(state_dir: &Path, access: Access) -> Result<Self, StoreError> {
         let engine = match access {

@@ -769,8 +769,8 @@ fn inputs<'a>(
 /// Items at least, for [`par_map`] to share them out.
 const PARALLEL_FROM: usize = 64;
 
-/// `f` of each item, in order, the items shared out between the cores (scoring a dataset
-/// validates its graph: most of the CPU time of indexing it).
+/// `f` of each item, in order, the items shared out between the cores (parsing a dataset's
+/// graph, its view and its quality band are much of the CPU time of indexing it).
 fn par_map<'a, T: Sync, U: Send>(items: &'a [T], f: impl Fn(&'a T) -> U + Sync) -> Vec<U> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || items.len() < PARALLEL_FROM {

@@ -312,6 +312,7 @@ impl Samla {
         let requests = Arc::new(RequestLimiter::new(config.demand.requests_per_hour));
         let sparql = Arc::new(samla_sparql::SparqlEndpoint::new(
             Arc::clone(&store),
+            &state_dir.join("sparql"),
             samla_sparql::Limits::default(),
         ));
         let (workers, queue) = (config.server.workers, config.server.queue);

@@ -1,20 +1,24 @@
-//! SPARQL 1.1 queries over the canonical records, with oxigraph's query engine.
+//! SPARQL 1.1 queries over the canonical records, with oxigraph's query engine (spareval).
 //!
-//! The union of every shown dataset's canonical graph is loaded into an in-memory oxigraph
-//! store, rebuilt when the store's change sequence moves, so a query sees the same records
-//! the search and the export show. Queries are read-only (no update, no `SERVICE`), stop
+//! The union of every shown dataset's canonical graph is kept in a SQLite file of this node
+//! (`graph.rs`), brought up to the store's change log before a query, so a query sees the
+//! same records the search and the export show, and memory does not grow with them. Queries are read-only (no update, no `SERVICE`), stop
 //! after a timeout, and return at most a fixed number of results.
 //!
 //! Architecture invariant: this crate knows nothing of HTTP; it takes a query string and
 //! gives bytes in the asked result format.
 
-pub use oxigraph::sparql::results::QueryResultsFormat;
-use oxigraph::sparql::results::QueryResultsSerializer;
-use oxigraph::sparql::{CancellationToken, QueryEvaluationError, QueryResults, SparqlEvaluator};
-use oxrdf::{GraphName, Triple};
+mod graph;
+
+use graph::{DiskGraph, GraphError, Reader};
 use samla_model::export::{self, RdfFormat};
 use samla_store::Store;
-use std::sync::{Arc, Mutex};
+pub use sparesults::QueryResultsFormat;
+use sparesults::QueryResultsSerializer;
+use spareval::{CancellationToken, QueryEvaluationError, QueryEvaluator, QueryResults};
+use spargebra::SparqlParser;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What went wrong with a query.
@@ -67,14 +71,11 @@ impl Default for Limits {
     }
 }
 
-/// Triples put into the graph at a time while loading it.
-const LOAD_BATCH: usize = 100_000;
-
-/// The endpoint: the loaded graph and the limits.
+/// The endpoint: the graph file and the limits.
 pub struct SparqlEndpoint {
     store: Arc<Store>,
     limits: Limits,
-    loaded: Mutex<Option<(u64, oxigraph::store::Store)>>,
+    graph: DiskGraph,
     running: Arc<std::sync::atomic::AtomicUsize>,
 }
 
@@ -87,57 +88,14 @@ impl std::fmt::Debug for SparqlEndpoint {
 }
 
 impl SparqlEndpoint {
-    /// An endpoint over `store`.
-    pub fn new(store: Arc<Store>, limits: Limits) -> Self {
+    /// An endpoint over `store`, keeping its graph in `dir` (made on the first query).
+    pub fn new(store: Arc<Store>, dir: &Path, limits: Limits) -> Self {
         Self {
             store,
             limits,
-            loaded: Mutex::new(None),
+            graph: DiskGraph::new(dir),
             running: Arc::default(),
         }
-    }
-
-    /// The graph of the store's current records, loaded when the store has changed.
-    fn graph(&self) -> Result<oxigraph::store::Store, SparqlError> {
-        let internal = |e: &dyn std::fmt::Display| SparqlError::Internal(e.to_string());
-        let seq = self.store.change_seq().map_err(|e| internal(&e))?;
-        let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((at, graph)) = loaded.as_ref()
-            && *at == seq
-        {
-            return Ok(graph.clone());
-        }
-        let graph = oxigraph::store::Store::new().map_err(|e| internal(&e))?;
-        // Loaded a batch of datasets at a time: the graph, not a copy of every triple
-        // besides it, is what loading holds.
-        let mut batch: Vec<Triple> = Vec::new();
-        let mut loaded_triples = 0usize;
-        let mut failed = None;
-        let mut flush = |batch: &mut Vec<Triple>| {
-            loaded_triples += batch.len();
-            let added = graph.extend(batch.drain(..).map(|t| t.in_graph(GraphName::DefaultGraph)));
-            if let Err(e) = added {
-                failed.get_or_insert(e.to_string());
-            }
-        };
-        self.store
-            .for_each_dataset(|d| match samla_model::record::parse_canonical(&d.ntriples) {
-                Ok(t) => {
-                    batch.extend(t);
-                    if batch.len() >= LOAD_BATCH {
-                        flush(&mut batch);
-                    }
-                }
-                Err(e) => tracing::error!(dataset = %d.id, error = %e, "stored graph left out of sparql"),
-            })
-            .map_err(|e| internal(&e))?;
-        flush(&mut batch);
-        if let Some(e) = failed {
-            return Err(internal(&e));
-        }
-        tracing::info!(triples = loaded_triples, seq, "sparql graph loaded");
-        *loaded = Some((seq, graph.clone()));
-        Ok(graph)
     }
 
     /// Runs a read-only `query`: solutions and booleans in `format`, graphs (CONSTRUCT,
@@ -148,26 +106,33 @@ impl SparqlEndpoint {
         format: QueryResultsFormat,
         graph_format: RdfFormat,
     ) -> Result<Answer, SparqlError> {
-        // Built without oxigraph's HTTP client, so SERVICE calls fail: no query reaches
+        // The evaluator has no service handler, so SERVICE calls fail: no query reaches
         // another host.
-        let token = CancellationToken::new();
-        let prepared = SparqlEvaluator::new()
-            .with_cancellation_token(token.clone())
+        let query = SparqlParser::new()
             .parse_query(query)
             .map_err(|e| SparqlError::Syntax(e.to_string()))?;
-        let graph = self.graph()?;
+        let path = self
+            .graph
+            .catch_up(&self.store)
+            .map_err(|e| SparqlError::Internal(e.to_string()))?;
+        let token = CancellationToken::new();
         // The query runs on its own thread; at the deadline the caller gets its answer (a
         // timeout) at once, and the token stops the thread when the engine next checks it.
         // Abandoned queries still count against `MAX_RUNNING` until they stop.
         let running = Running::enter(&self.running).ok_or(SparqlError::Busy)?;
         let (tx, rx) = std::sync::mpsc::channel();
         let limits = self.limits;
+        let evaluator = QueryEvaluator::new().with_cancellation_token(token.clone());
         std::thread::spawn(move || {
             let _running = running;
-            let answer = prepared
-                .on_store(&graph)
-                .execute()
-                .map_err(Failure::from)
+            let answer = Reader::open(&path)
+                .map_err(Failure::Graph)
+                .and_then(|reader| {
+                    evaluator
+                        .prepare(&query)
+                        .execute(reader)
+                        .map_err(Failure::from)
+                })
                 .and_then(|results| serialize(results, format, graph_format, limits.max_results));
             let _ = tx.send(answer);
         });
@@ -187,6 +152,7 @@ impl SparqlEndpoint {
             }
             Failure::Evaluation(e) => SparqlError::Evaluation(e.to_string()),
             Failure::Io(e) => SparqlError::Internal(e.to_string()),
+            Failure::Graph(e) => SparqlError::Internal(e.to_string()),
         })
     }
 }
@@ -267,6 +233,7 @@ fn serialize(
 enum Failure {
     Evaluation(QueryEvaluationError),
     Io(std::io::Error),
+    Graph(GraphError),
 }
 
 impl From<QueryEvaluationError> for Failure {

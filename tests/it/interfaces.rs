@@ -174,8 +174,10 @@ fn sparql_results_stop_at_the_limit_and_queries_at_the_timeout() {
         r.harvest().await;
         r
     });
+    let dir = tempfile::tempdir().expect("dir");
     let limited = samla_sparql::SparqlEndpoint::new(
         Arc::clone(&r.samla.store),
+        &dir.path().join("limited"),
         samla_sparql::Limits {
             timeout: std::time::Duration::from_secs(10),
             max_results: 3,
@@ -192,6 +194,7 @@ fn sparql_results_stop_at_the_limit_and_queries_at_the_timeout() {
     assert_eq!(String::from_utf8_lossy(&answer.body).lines().count(), 4);
     let slow = samla_sparql::SparqlEndpoint::new(
         Arc::clone(&r.samla.store),
+        &dir.path().join("slow"),
         samla_sparql::Limits {
             timeout: std::time::Duration::from_millis(200),
             max_results: 10,
@@ -210,6 +213,96 @@ fn sparql_results_stop_at_the_limit_and_queries_at_the_timeout() {
     );
     // The answer comes at the deadline, whenever the engine notices the cancellation.
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// Every triple a SPARQL endpoint holds, and the union of the shown records' graphs.
+fn sparql_and_store_triples(
+    endpoint: &samla_sparql::SparqlEndpoint,
+    store: &samla_store::Store,
+) -> (
+    std::collections::HashSet<oxrdf::Triple>,
+    std::collections::HashSet<oxrdf::Triple>,
+) {
+    let answer = endpoint
+        .query(
+            "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+            samla_sparql::QueryResultsFormat::Json,
+            samla_model::export::RdfFormat::NTriples,
+        )
+        .expect("construct");
+    assert!(!answer.truncated);
+    let held = samla_model::record::parse_canonical(&String::from_utf8_lossy(&answer.body))
+        .expect("n-triples")
+        .into_iter()
+        .collect();
+    let mut shown = std::collections::HashSet::new();
+    store
+        .for_each_dataset(|d| {
+            shown.extend(samla_model::record::parse_canonical(&d.ntriples).expect("stored"));
+        })
+        .expect("datasets");
+    (held, shown)
+}
+
+#[test]
+fn sparql_follows_the_change_log_in_a_file_of_its_own() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let r = runtime.block_on(async {
+        let r = region(200).await;
+        r.harvest().await;
+        r
+    });
+    let dir = tempfile::tempdir().expect("dir");
+    let limits = samla_sparql::Limits {
+        timeout: std::time::Duration::from_secs(30),
+        max_results: 1_000_000,
+    };
+    let endpoint =
+        samla_sparql::SparqlEndpoint::new(Arc::clone(&r.samla.store), dir.path(), limits);
+    let (held, shown) = sparql_and_store_triples(&endpoint, &r.samla.store);
+    assert!(shown.len() > 1000, "{}", shown.len());
+    assert_eq!(held, shown);
+    let files = || {
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".db"))
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(files(), ["graph-000000000001.db"]);
+
+    // Two epochs change, add and remove datasets (and triples datasets share): the file
+    // follows the change log, and holds exactly the union of what is shown.
+    for _ in 0..2 {
+        r.simulator.advance();
+        runtime.block_on(r.harvest());
+        let (held, shown) = sparql_and_store_triples(&endpoint, &r.samla.store);
+        assert_eq!(held.len(), shown.len());
+        assert_eq!(held, shown);
+    }
+    assert_eq!(
+        files(),
+        ["graph-000000000001.db"],
+        "followed, not built again"
+    );
+
+    // Another process on the same directory reads the same file, and a query that names a
+    // term nobody holds finds nothing rather than failing.
+    drop(endpoint);
+    let again = samla_sparql::SparqlEndpoint::new(Arc::clone(&r.samla.store), dir.path(), limits);
+    let (held, shown) = sparql_and_store_triples(&again, &r.samla.store);
+    assert_eq!(held, shown);
+    assert_eq!(files(), ["graph-000000000001.db"]);
+    let none = again
+        .query(
+            "SELECT ?s WHERE { ?s <https://example.org/nobody> ?o }",
+            samla_sparql::QueryResultsFormat::Csv,
+            samla_model::export::RdfFormat::Turtle,
+        )
+        .expect("query");
+    assert_eq!(String::from_utf8_lossy(&none.body).trim(), "s");
 }
 
 /// The triples of each dataset's canonical graph, by dataset id.

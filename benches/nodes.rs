@@ -328,6 +328,94 @@ fn in_process_latency(dir: &Path, rounds: usize) -> anyhow::Result<(Duration, Du
     ))
 }
 
+/// One answer of `node`: how long it took, and its body.
+async fn timed_get(
+    client: &reqwest::Client,
+    node: &Node,
+    path: &str,
+    query: &[(&str, &str)],
+) -> anyhow::Result<(Duration, String)> {
+    let url = reqwest::Url::parse_with_params(&format!("{}{path}", node.url), query)?;
+    let started = Instant::now();
+    let response = client
+        .get(url)
+        .header(
+            "accept",
+            "application/sparql-results+json, application/json",
+        )
+        .timeout(Duration::from_secs(3600))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    let body = response.text().await?;
+    Ok((started.elapsed(), body))
+}
+
+/// The SPARQL endpoint's figures on a search node: its first query (which builds the graph
+/// file), queries on the built file, the file's size, and the node's resident memory after
+/// them; then the same after a first report (whose facts are still held in memory).
+async fn sparql_figures(node: &Node, total: u64) -> anyhow::Result<()> {
+    const COUNT: &str =
+        "SELECT (COUNT(?d) AS ?n) WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> }";
+    const ONE_PUBLISHER: &str = "PREFIX dcat: <http://www.w3.org/ns/dcat#> \
+        PREFIX dcterms: <http://purl.org/dc/terms/> \
+        SELECT ?d ?title WHERE { ?d a dcat:Dataset ; dcterms:title ?title ; \
+        dcterms:publisher <https://lund.se/#organisation> } LIMIT 20";
+    let client = reqwest::Client::new();
+    let before = node.memory("VmRSS");
+    let cpu = node.cpu();
+    let (first, body) = timed_get(&client, node, "/sparql", &[("query", COUNT)]).await?;
+    let cpu_first = node.cpu().saturating_sub(cpu);
+    anyhow::ensure!(body.contains(&format!("\"{total}\"")), "count: {body}");
+    let graph_size = size_on_disk(&node.state.join("sparql"));
+    let (mut counts, mut selective, mut trivial) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..5 {
+        trivial.push(
+            timed_get(&client, node, "/sparql", &[("query", "ASK {}")])
+                .await?
+                .0,
+        );
+        counts.push(
+            timed_get(&client, node, "/sparql", &[("query", COUNT)])
+                .await?
+                .0,
+        );
+        let (took, body) = timed_get(&client, node, "/sparql", &[("query", ONE_PUBLISHER)]).await?;
+        anyhow::ensure!(
+            body.matches("\"title\"").count() > 1,
+            "Lund's datasets: {body}"
+        );
+        selective.push(took);
+    }
+    let after = node.memory("VmRSS");
+    let ms = |times: &[Duration]| median(times.iter().map(|d| common::ms(*d)).collect());
+    println!(
+        "sparql: first query (builds the graph file) {:.1} s ({:.0} datasets/s, CPU {:.0} µs a dataset); \
+         the file {:.0} MB; count of every dataset {:.1} ms, one publisher's datasets {:.1} ms, \
+         ASK {{}} {:.1} ms (medians of 5); resident {:.0} MB before, {:.0} MB after",
+        first.as_secs_f64(),
+        total as f64 / first.as_secs_f64(),
+        cpu_first.as_secs_f64() * 1e6 / total.max(1) as f64,
+        mb(graph_size),
+        ms(&counts),
+        ms(&selective),
+        ms(&trivial),
+        mb(before),
+        mb(after),
+    );
+    let (report, _) = timed_get(&client, node, "/api/v1/reports/freshness", &[]).await?;
+    println!(
+        "a first report: {:.1} s; resident {:.0} MB after it (the reports' facts are held in memory)",
+        report.as_secs_f64(),
+        mb(node.memory("VmRSS")),
+    );
+    Ok(())
+}
+
 async fn run() -> anyhow::Result<()> {
     let datasets = common::env_u64("SAMLA_NODES_DATASETS", 100_000) as usize;
     let clients = common::env_u64("SAMLA_NODES_CLIENTS", 16) as usize;
@@ -421,6 +509,7 @@ async fn run() -> anyhow::Result<()> {
             mb(node_index),
             serving as f64 / node_index.max(1) as f64
         );
+        sparql_figures(&one, total).await?;
         let show = |name: &str, runs: &[Load]| {
             let per_second = median(runs.iter().map(|l| l.per_second).collect());
             println!(

@@ -426,6 +426,8 @@ impl Reader {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)?;
+        // Two statements for each of the eight shapes of pattern, and the term lookups.
+        conn.set_prepared_statement_cache_capacity(32);
         // One read transaction for the whole query: every pattern sees the same commit.
         conn.execute_batch("BEGIN")?;
         Ok(Self(Rc::new(ReaderInner {
@@ -493,15 +495,69 @@ const OSP: Order = Order {
     columns: ["o", "s", "p"],
 };
 
+/// The statements that read a pattern, by which of s, p and o it binds (bit 0: s, bit 1:
+/// p, bit 2: o): the first part, the parts after it, and where s, p and o are in the row.
+struct Statements {
+    first: String,
+    next: String,
+    places: [usize; 3],
+}
+
+static STATEMENTS: std::sync::LazyLock<Vec<Statements>> = std::sync::LazyLock::new(|| {
+    (0..8)
+        .map(|bound: usize| {
+            let (s, p, o) = (bound & 1 != 0, bound & 2 != 0, bound & 4 != 0);
+            // The order whose prefix the bound terms are.
+            let order = match (s, p, o) {
+                (true, false, true) | (false, false, true) => OSP,
+                (false, true, _) => POS,
+                _ => SPO,
+            };
+            let fixed = usize::from(s) + usize::from(p) + usize::from(o);
+            let place = |c: &str| order.columns.iter().position(|x| *x == c).unwrap_or(0);
+            let conditions: Vec<String> = order.columns[..fixed]
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} = ?{}", i + 1))
+                .collect();
+            let rest = &order.columns[fixed..];
+            let select = format!("SELECT {} FROM {}", order.columns.join(", "), order.table);
+            let ordered = if rest.is_empty() {
+                String::new()
+            } else {
+                format!(" ORDER BY {}", rest.join(", "))
+            };
+            let statement = |extra: Option<String>| {
+                let all: Vec<String> = conditions.iter().cloned().chain(extra).collect();
+                let filter = if all.is_empty() {
+                    String::new()
+                } else {
+                    format!(" WHERE {}", all.join(" AND "))
+                };
+                format!("{select}{filter}{ordered} LIMIT {SCAN_PART}")
+            };
+            let after = (!rest.is_empty()).then(|| {
+                let params: Vec<String> = (0..rest.len())
+                    .map(|i| format!("?{}", fixed + i + 1))
+                    .collect();
+                format!("({}) > ({})", rest.join(", "), params.join(", "))
+            });
+            Statements {
+                first: statement(None),
+                next: statement(after),
+                places: [place("s"), place("p"), place("o")],
+            }
+        })
+        .collect()
+});
+
 /// The rows matching a pattern, read a part at a time in the order whose prefix the bound
 /// terms are (the next part starts after the last row read).
 struct Scan {
     reader: Reader,
-    sql_first: String,
-    sql_next: String,
+    statements: &'static Statements,
+    /// The bound terms, in the order's columns.
     bound: Vec<i64>,
-    /// Where each of s, p, o is in the order's columns.
-    places: [usize; 3],
     buffered: std::vec::IntoIter<[i64; 3]>,
     after: Option<Vec<i64>>,
     done: bool,
@@ -509,50 +565,18 @@ struct Scan {
 
 impl Scan {
     fn new(reader: Reader, s: Option<i64>, p: Option<i64>, o: Option<i64>) -> Self {
-        let (order, bound) = match (s, p, o) {
-            (Some(s), Some(p), Some(o)) => (SPO, vec![s, p, o]),
-            (Some(s), Some(p), None) => (SPO, vec![s, p]),
-            (Some(s), None, Some(o)) => (OSP, vec![o, s]),
-            (Some(s), None, None) => (SPO, vec![s]),
-            (None, Some(p), Some(o)) => (POS, vec![p, o]),
-            (None, Some(p), None) => (POS, vec![p]),
-            (None, None, Some(o)) => (OSP, vec![o]),
-            (None, None, None) => (SPO, vec![]),
-        };
-        let place = |c: &str| order.columns.iter().position(|x| *x == c).unwrap_or(0);
-        let places = [place("s"), place("p"), place("o")];
-        let fixed: Vec<String> = order.columns[..bound.len()]
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c} = ?{}", i + 1))
-            .collect();
-        let rest = &order.columns[bound.len()..];
-        let select = format!("SELECT {} FROM {}", order.columns.join(", "), order.table);
-        let ordered = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(" ORDER BY {}", rest.join(", "))
-        };
-        let clause = |extra: Option<String>| {
-            let all: Vec<String> = fixed.iter().cloned().chain(extra).collect();
-            if all.is_empty() {
-                String::new()
-            } else {
-                format!(" WHERE {}", all.join(" AND "))
-            }
-        };
-        let after = (!rest.is_empty()).then(|| {
-            let params: Vec<String> = (0..rest.len())
-                .map(|i| format!("?{}", bound.len() + i + 1))
-                .collect();
-            format!("({}) > ({})", rest.join(", "), params.join(", "))
-        });
+        let shape = usize::from(s.is_some())
+            | usize::from(p.is_some()) << 1
+            | usize::from(o.is_some()) << 2;
+        let statements = &STATEMENTS[shape];
+        let mut bound = [None; 3];
+        for (term, place) in [s, p, o].into_iter().zip(statements.places) {
+            bound[place] = term;
+        }
         Self {
             reader,
-            sql_first: format!("{select}{}{ordered} LIMIT {SCAN_PART}", clause(None)),
-            sql_next: format!("{select}{}{ordered} LIMIT {SCAN_PART}", clause(after)),
-            bound,
-            places,
+            statements,
+            bound: bound.into_iter().flatten().collect(),
             buffered: Vec::new().into_iter(),
             after: None,
             done: false,
@@ -562,9 +586,9 @@ impl Scan {
     fn read_part(&mut self) -> Result<(), GraphError> {
         let conn = &self.reader.0.conn;
         let (sql, params): (&str, Vec<i64>) = match &self.after {
-            None => (&self.sql_first, self.bound.clone()),
+            None => (&self.statements.first, self.bound.clone()),
             Some(after) => (
-                &self.sql_next,
+                &self.statements.next,
                 self.bound.iter().chain(after).copied().collect(),
             ),
         };
@@ -589,7 +613,7 @@ impl Iterator for Scan {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if let Some(row) = self.buffered.next() {
-                let [s, p, o] = self.places.map(|i| Node::Held(row[i]));
+                let [s, p, o] = self.statements.places.map(|i| Node::Held(row[i]));
                 return Some(Ok(InternalQuad {
                     subject: s,
                     predicate: p,

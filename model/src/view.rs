@@ -502,6 +502,45 @@ impl DatasetView {
         pick(&self.description, lang)
     }
 
+    /// The view as the reports hold it for every dataset: the text they do not read (titles,
+    /// descriptions, keywords and spatial values past the first, which only count as
+    /// present, names and labels) left out, every list fitted to its length. Quality
+    /// scores, freshness, coverage and link URLs are the same as the whole view's.
+    pub fn for_reports(mut self) -> Self {
+        fn fit<T>(list: &mut Vec<T>, keep: usize) {
+            list.truncate(keep);
+            list.shrink_to_fit();
+        }
+        fn fit_text(text: &mut Option<String>) {
+            if let Some(t) = text {
+                t.shrink_to_fit();
+            }
+        }
+        self.title = LangMap::default();
+        self.description = LangMap::default();
+        fit(&mut self.keywords, 1);
+        fit(&mut self.spatial, 1);
+        fit(&mut self.formats, 0);
+        fit(&mut self.media_types, 0);
+        fit(&mut self.themes, usize::MAX);
+        fit(&mut self.conforms_to, usize::MAX);
+        fit(&mut self.hvd_categories, usize::MAX);
+        self.landing_page = None;
+        self.fee = None;
+        if let Some(p) = &mut self.publisher {
+            p.name = LangMap::default();
+        }
+        for d in &mut self.distributions {
+            d.title = LangMap::default();
+            fit(&mut d.access_urls, usize::MAX);
+            fit(&mut d.download_urls, usize::MAX);
+            fit_text(&mut d.format);
+            fit_text(&mut d.media_type);
+        }
+        fit(&mut self.distributions, usize::MAX);
+        self
+    }
+
     /// Every access and download URL of its distributions (what the link checker checks).
     pub fn link_urls(&self) -> impl Iterator<Item = &String> {
         self.distributions

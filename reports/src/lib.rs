@@ -186,15 +186,19 @@ impl Reports {
             let Ok(triples) = record::parse_canonical(&d.ntriples) else {
                 return;
             };
-            datasets.push(DatasetFacts::new(
+            let mut facts = DatasetFacts::new(
                 d.id,
                 &d.iri,
                 &triples,
                 d.municipality_code,
                 d.source_id,
                 &self.shapes,
-            ));
+            );
+            // Held for every dataset: only what the reports read.
+            facts.view = facts.view.for_reports();
+            datasets.push(facts);
         })?;
+        datasets.shrink_to_fit();
         let facts = Arc::new(Facts { seq, datasets });
         *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&facts));
         Ok(facts)

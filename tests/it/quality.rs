@@ -327,3 +327,59 @@ fn the_validator_checks_each_constraint_the_dcat_ap_shapes_use() {
         shapes.unsupported
     );
 }
+
+/// The reports hold a slimmed view of every dataset; over the simulated region (every defect
+/// it writes), it scores, ages and links exactly as the whole view, whatever the links say.
+#[test]
+fn the_reports_slimmed_views_score_as_the_whole_ones() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let r = runtime.block_on(async {
+        let r = crate::support::region(400).await;
+        r.harvest().await;
+        r
+    });
+    let shapes = Shapes::dcat_ap_core();
+    // Some links broken, some unchecked, the rest answering: by a hash of the URL.
+    let link = |url: &str| match url.len() % 3 {
+        0 => LinkState::Broken,
+        1 => LinkState::Unchecked,
+        _ => LinkState::Ok,
+    };
+    let mut compared = 0;
+    r.samla
+        .store
+        .for_each_dataset(|d| {
+            let triples = samla_model::record::parse_canonical(&d.ntriples).expect("stored");
+            let whole = samla_model::view::DatasetView::from_triples(
+                &samla_model::DatasetId(d.id.clone()),
+                &d.iri,
+                &triples,
+                d.municipality_code.clone(),
+            );
+            let slim = whole.clone().for_reports();
+            let conforms = shapes.validate(&triples).conforms;
+            for options in [Options::default(), Options { swedish: true }] {
+                let cx = Context {
+                    link: &link,
+                    conforms: Some(conforms),
+                    options,
+                };
+                assert_eq!(
+                    quality::score(&whole, &cx),
+                    quality::score(&slim, &cx),
+                    "{}",
+                    d.id
+                );
+            }
+            assert_eq!(whole.modified_at(), slim.modified_at());
+            assert_eq!(whole.accrual_periodicity, slim.accrual_periodicity);
+            assert_eq!(
+                (&whole.themes, &whole.conforms_to, &whole.hvd_categories),
+                (&slim.themes, &slim.conforms_to, &slim.hvd_categories)
+            );
+            assert!(whole.link_urls().eq(slim.link_urls()));
+            compared += 1;
+        })
+        .expect("datasets");
+    assert!(compared > 300, "{compared}");
+}

@@ -246,9 +246,18 @@ fn sparql_and_store_triples(
 
 #[test]
 fn sparql_follows_the_change_log_in_a_file_of_its_own() {
+    sparql_follows_the_change_log(crate::store::Engine::Sqlite);
+}
+
+#[test]
+fn sparql_follows_the_change_log_of_postgresql() {
+    sparql_follows_the_change_log(crate::store::Engine::Postgres);
+}
+
+fn sparql_follows_the_change_log(engine: crate::store::Engine) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let r = runtime.block_on(async {
-        let r = region(200).await;
+        let r = crate::support::region_on(engine, 200, |_| {}).await;
         r.harvest().await;
         r
     });

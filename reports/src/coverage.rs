@@ -2,6 +2,9 @@
 //! (those that publish nothing too) by national specification (`conformsTo`), HVD category
 //! and EU theme, each cell the number of datasets and the best quality band among them; and
 //! a daily snapshot of the matrix and the per-organisation totals, for coverage over time.
+//!
+//! An empty cell means "publishes none" only when every source of the organisation was read
+//! in its last run; otherwise it is unknown, and each row says why ([`Reading`]).
 
 use super::{Reports, quality, to_csv};
 use crate::ReportError;
@@ -30,6 +33,10 @@ pub struct Column {
     pub label: String,
     /// Organisations with at least one dataset here.
     pub publishers: u64,
+    /// Organisations with none here whose sources were not all read: whether they publish
+    /// here is unknown.
+    #[serde(default)]
+    pub unknown: u64,
 }
 
 /// A row: one organisation.
@@ -41,8 +48,105 @@ pub struct Row {
     pub name: String,
     /// Datasets in all.
     pub datasets: u64,
+    /// Whether its sources were read, so that an empty cell means it publishes none.
+    #[serde(default)]
+    pub reading: Reading,
     /// One cell per column.
     pub cells: Vec<Cell>,
+}
+
+/// How an organisation's sources were last read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadState {
+    /// Every source of it was read in its last run: a count of none means none.
+    #[default]
+    Read,
+    /// A source of it has failed since its last good run (`since`): what samla holds of it
+    /// is as of then.
+    Failing,
+    /// A source of it has never been read.
+    NeverRead,
+    /// It has no source: nothing is known of what it publishes.
+    NoSource,
+}
+
+impl std::fmt::Display for ReadState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ReadState::Read => "read",
+            ReadState::Failing => "failing",
+            ReadState::NeverRead => "never_read",
+            ReadState::NoSource => "no_source",
+        })
+    }
+}
+
+/// Whether an organisation's datasets are known in full, and since when they are not.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reading {
+    /// The state of its least-read source.
+    pub state: ReadState,
+    /// When failing: the last good run of the source failing longest.
+    pub since: Option<DateTime<Utc>>,
+}
+
+impl Reading {
+    /// Whether a count of none means it publishes none.
+    pub fn known(&self) -> bool {
+        self.state == ReadState::Read
+    }
+}
+
+/// How each organisation's sources were last read, by kommunkod (from the harvest health of
+/// its sources).
+pub fn readings(
+    reports: &Reports,
+    now: DateTime<Utc>,
+) -> Result<BTreeMap<String, Reading>, ReportError> {
+    let health = super::health::health_report(reports, now, None)?;
+    let mut out: BTreeMap<String, Reading> = reports
+        .directory()
+        .organisations()
+        .iter()
+        .map(|o| {
+            let state = ReadState::NoSource;
+            (o.code.clone(), Reading { state, since: None })
+        })
+        .collect();
+    for s in &health.sources {
+        let this = match (s.status, s.last_success) {
+            ("ok", _) => Reading::default(),
+            ("failing", Some(since)) => Reading {
+                state: ReadState::Failing,
+                since: Some(since),
+            },
+            _ => Reading {
+                state: ReadState::NeverRead,
+                since: None,
+            },
+        };
+        let Some(held) = out.get_mut(&s.organisation) else {
+            continue;
+        };
+        // The least-read source decides; of two failing, the one failing longest.
+        let rank = |r: &Reading| match r.state {
+            ReadState::NoSource => 0,
+            ReadState::Read => 1,
+            ReadState::Failing => 2,
+            ReadState::NeverRead => 3,
+        };
+        *held = match (rank(held), rank(&this)) {
+            (0, _) => this,
+            (a, b) if b > a => this,
+            (2, 2) => Reading {
+                state: ReadState::Failing,
+                since: held.since.min(this.since),
+            },
+            _ => *held,
+        };
+    }
+    Ok(out)
 }
 
 /// One dimension's matrix.
@@ -63,6 +167,9 @@ pub struct Snapshot {
     pub totals: BTreeMap<String, u64>,
     /// Organisations publishing anything.
     pub publishing: u64,
+    /// Organisations whose sources were not all read (what they publish is unknown).
+    #[serde(default)]
+    pub unknown: u64,
     /// Filled cells per dimension.
     pub filled: BTreeMap<String, u64>,
     /// The matrix itself: per dimension, every filled cell as (kommunkod, value, datasets).
@@ -105,8 +212,10 @@ type Dimension = (
 /// Builds the matrices (specifications, HVD categories, themes) as of now, without history.
 pub(crate) fn matrices(
     reports: &Reports,
+    now: DateTime<Utc>,
     municipality: Option<&str>,
 ) -> Result<[Matrix; 3], ReportError> {
+    let readings = readings(reports, now)?;
     let facts = reports.facts()?;
     let links = reports.links()?;
     let scored: Vec<(&super::DatasetFacts, Band)> = facts
@@ -186,6 +295,7 @@ pub(crate) fn matrices(
                     code: o.code.clone(),
                     name: o.name.clone(),
                     datasets: mine.len() as u64,
+                    reading: readings.get(&o.code).copied().unwrap_or_default(),
                     cells,
                 }
             })
@@ -195,6 +305,10 @@ pub(crate) fn matrices(
             .enumerate()
             .map(|(i, (value, label))| Column {
                 publishers: rows.iter().filter(|r| r.cells[i].datasets > 0).count() as u64,
+                unknown: rows
+                    .iter()
+                    .filter(|r| r.cells[i].datasets == 0 && !r.reading.known())
+                    .count() as u64,
                 value,
                 label,
             })
@@ -219,6 +333,7 @@ fn snapshot_of(day: &str, [spec, hvd, theme]: &[Matrix; 3]) -> Snapshot {
             .map(|r| (r.code.clone(), r.datasets))
             .collect(),
         publishing: theme.rows.iter().filter(|r| r.datasets > 0).count() as u64,
+        unknown: theme.rows.iter().filter(|r| !r.reading.known()).count() as u64,
         filled: [
             ("conforms_to".to_string(), filled(spec)),
             ("hvd_category".to_string(), filled(hvd)),
@@ -252,7 +367,7 @@ fn snapshot_of(day: &str, [spec, hvd, theme]: &[Matrix; 3]) -> Snapshot {
 /// Keeps today's snapshot of the whole region's coverage (replacing an earlier one of today).
 pub fn take_snapshot(reports: &Reports, now: DateTime<Utc>) -> Result<(), ReportError> {
     let day = now.format("%Y-%m-%d").to_string();
-    let snapshot = snapshot_of(&day, &matrices(reports, None)?);
+    let snapshot = snapshot_of(&day, &matrices(reports, now, None)?);
     let body = serde_json::to_string(&snapshot).map_err(ReportError::render)?;
     reports.store().put_snapshot(&day, "coverage", &body)?;
     Ok(())
@@ -274,7 +389,7 @@ pub fn coverage_report(
     now: DateTime<Utc>,
     municipality: Option<&str>,
 ) -> Result<CoverageReport, ReportError> {
-    let [conforms_to, hvd_category, theme] = matrices(reports, municipality)?;
+    let [conforms_to, hvd_category, theme] = matrices(reports, now, municipality)?;
     let history = history(reports)?
         .into_iter()
         .map(|mut s| {
@@ -302,7 +417,8 @@ pub const DIMENSIONS: &[&str] = &["conforms_to", "hvd_category", "theme"];
 /// The CSV tables of the coverage report.
 pub const TABLES: &[&str] = &["matrix", "cells", "history"];
 
-/// `matrix`: one row per organisation, one column per value of `by` (dataset counts);
+/// `matrix`: one row per organisation (whether its sources were read, and since when not),
+/// one column per value of `by` (dataset counts);
 /// `cells`: one row per cell of every dimension with its best band; `history`: one row per
 /// day and organisation.
 pub fn coverage_csv(report: &CoverageReport, table: &str, by: &str) -> Result<String, ReportError> {
@@ -355,13 +471,21 @@ pub fn coverage_csv(report: &CoverageReport, table: &str, by: &str) -> Result<St
                 "code".to_string(),
                 "name".to_string(),
                 "datasets".to_string(),
+                "read".to_string(),
+                "unread_since".to_string(),
             ];
             header.extend(m.columns.iter().map(|c| c.label.clone()));
             let header: Vec<&str> = header.iter().map(String::as_str).collect();
             to_csv(
                 &header,
                 m.rows.iter().map(|r| {
-                    let mut row = vec![r.code.clone(), r.name.clone(), r.datasets.to_string()];
+                    let mut row = vec![
+                        r.code.clone(),
+                        r.name.clone(),
+                        r.datasets.to_string(),
+                        super::cell(Some(r.reading.state)),
+                        super::cell(r.reading.since.map(|t| t.format("%Y-%m-%d").to_string())),
+                    ];
                     row.extend(r.cells.iter().map(|c| c.datasets.to_string()));
                     row
                 }),

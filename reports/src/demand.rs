@@ -414,7 +414,7 @@ pub fn demand_report(
 
     // Supply: the coverage of the whole region (demand in one municipality is still set
     // against how many organisations publish).
-    let [specs, _, theme_matrix] = coverage::matrices(reports, None)?;
+    let [specs, _, theme_matrix] = coverage::matrices(reports, now, None)?;
     let organisations = theme_matrix.rows.len() as u64;
     let query_stems: Vec<(BTreeSet<String>, &LoggedSearch)> =
         searches.iter().map(|s| (stems(&s.query), s)).collect();

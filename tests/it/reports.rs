@@ -255,7 +255,11 @@ async fn quality_coverage_health_and_demand_over_the_simulated_region() {
     let (status, body) = get_text(format!("{reports}/coverage?format=csv&by=theme")).await;
     assert_eq!(status, 200);
     let (header, csv_rows_) = csv_rows(&body);
-    assert_eq!(header.len(), 3 + columns.len());
+    assert_eq!(
+        header[..5],
+        ["code", "name", "datasets", "read", "unread_since"]
+    );
+    assert_eq!(header.len(), 5 + columns.len());
     assert_eq!(csv_rows_.len(), 34);
 
     // The heat map shows what the JSON says: every organisation's name, and one count per
@@ -720,4 +724,112 @@ async fn csv_exports_and_feeds_cannot_attack_their_reader() {
             .all(|h| h.starts_with("http://") || h.starts_with("https://")),
         "{hrefs:?}"
     );
+}
+
+/// An organisation whose catalog could not be read is "unknown", not "publishes none": in the
+/// matrix, its counts, the CSV, "who publishes …?" and the page; one that was read before
+/// and fails now keeps its datasets and is unknown since its last good run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coverage_tells_unknown_from_none() {
+    use samla_reports::coverage::{ReadState, coverage_report};
+    let r = region(300).await;
+    r.harvest().await;
+    let code_of = |name: &str| {
+        r.samla
+            .directory
+            .organisations()
+            .iter()
+            .find(|o| o.name == name)
+            .map(|o| o.code.clone())
+            .expect(name)
+    };
+    let (osby, lund) = (code_of("Osby kommun"), code_of("Lunds kommun"));
+    let report = coverage_report(&r.samla.reports, chrono::Utc::now(), None).expect("coverage");
+    let row = |m: &samla_reports::coverage::Matrix, code: &str| {
+        m.rows.iter().find(|r| r.code == code).cloned().expect(code)
+    };
+    // Osby answers 500 and was never read: unknown, with nothing held.
+    let osby_row = row(&report.theme, &osby);
+    assert_eq!(osby_row.reading.state, ReadState::NeverRead);
+    assert_eq!(osby_row.datasets, 0);
+    for m in [&report.conforms_to, &report.hvd_category, &report.theme] {
+        for r in m.rows.iter().filter(|r| r.code != osby) {
+            assert_eq!(r.reading.state, ReadState::Read, "{}", r.name);
+        }
+        // A column's unknown organisations: those with none there that were not read.
+        for (i, c) in m.columns.iter().enumerate() {
+            let unknown = m
+                .rows
+                .iter()
+                .filter(|r| r.cells[i].datasets == 0 && !r.reading.known())
+                .count() as u64;
+            assert_eq!((c.unknown, unknown), (1, 1), "{}", c.label);
+        }
+    }
+    samla_reports::coverage::take_snapshot(&r.samla.reports, chrono::Utc::now()).expect("snapshot");
+    let history = samla_reports::coverage::history(&r.samla.reports).expect("history");
+    assert_eq!(history.last().map(|s| s.unknown), Some(1));
+    let lund_before = row(&report.theme, &lund);
+    assert!(lund_before.datasets > 0 && lund_before.reading.known());
+
+    // Lund's server fails at the next harvest: it keeps its datasets, and what it publishes
+    // now is unknown since its last good run.
+    let lund_source = r
+        .samla
+        .config
+        .sources
+        .iter()
+        .find(|s| s.organisation == lund)
+        .map(|s| s.id.clone())
+        .expect("Lund's source");
+    let last_good = r.samla.store.runs(&lund_source, 1).expect("runs")[0].finished;
+    r.simulator.set_failing("lund", true);
+    r.harvest().await;
+    let report = coverage_report(&r.samla.reports, chrono::Utc::now(), None).expect("coverage");
+    let lund_after = row(&report.theme, &lund);
+    assert_eq!(lund_after.reading.state, ReadState::Failing);
+    assert_eq!(lund_after.reading.since, Some(last_good));
+    assert_eq!(lund_after.datasets, lund_before.datasets, "nothing lost");
+
+    // What a person reads: the page, "who publishes …?" and the CSV say the same.
+    let api = serve(samla_api::router(r.samla.api_state())).await;
+    let (status, page) = get_text(format!("{api}/coverage?by=theme")).await;
+    assert_eq!(status, 200);
+    let day = last_good.format("%Y-%m-%d").to_string();
+    assert!(
+        page.contains("okänt: katalogen har aldrig kunnat läsas"),
+        "Osby"
+    );
+    assert!(
+        page.contains(&format!(
+            "okänt: katalogen har inte kunnat läsas sedan {day}"
+        )),
+        "Lund"
+    );
+    assert!(page.contains("class=\"legend\""));
+    let (_, who) = get_text(format!("{api}/coverage?by=theme&q=laddplatser&lang=en")).await;
+    let publishers = &who[who.find("id=\"publishers\"").expect("publishers table")..];
+    let osby_at = publishers
+        .find(">Osby kommun<")
+        .expect("Osby in who publishes");
+    let osby_line = &publishers[osby_at..];
+    let osby_line = &osby_line[..osby_line.find("</tr>").expect("row end")];
+    assert!(
+        osby_line.contains("unknown: its catalog has never been read")
+            && !osby_line.contains("publishes nothing"),
+        "{osby_line}"
+    );
+    let (_, csv) = get_text(format!(
+        "{api}/api/v1/reports/coverage?format=csv&table=matrix&by=theme"
+    ))
+    .await;
+    let (_, rows) = csv_rows(&csv);
+    let read_of = |code: &str| {
+        rows.iter()
+            .find(|r| &r[0] == code)
+            .map(|r| (r[3].to_string(), r[4].to_string()))
+            .expect(code)
+    };
+    assert_eq!(read_of(&osby), ("never_read".to_string(), String::new()));
+    assert_eq!(read_of(&lund), ("failing".to_string(), day));
 }

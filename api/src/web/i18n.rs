@@ -116,8 +116,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("coverage", "Täckning", "Coverage"),
     (
         "coverage_intro",
-        "Vilka organisationer publicerar data enligt varje specifikation, kategori eller tema. Ett tomt fält betyder att organisationen inte publicerar något sådant.",
-        "Which organisations publish data for each specification, category or theme. An empty cell means the organisation publishes none.",
+        "Vilka organisationer publicerar data enligt varje specifikation, kategori eller tema. Ett tomt fält betyder att organisationen inte publicerar något sådant; ett frågetecken att dess katalog inte kunde läsas.",
+        "Which organisations publish data for each specification, category or theme. An empty cell means the organisation publishes none; a question mark that its catalog could not be read.",
     ),
     (
         "by_conforms_to",
@@ -142,6 +142,38 @@ const WORDS: &[(&str, &str, &str)] = &[
         "e.g. charging points, bathing sites, zoning plans",
     ),
     ("publishes_nothing", "publicerar inget", "publishes nothing"),
+    ("unknown", "okänt", "unknown"),
+    (
+        "reading_never_read",
+        "okänt: katalogen har aldrig kunnat läsas",
+        "unknown: its catalog has never been read",
+    ),
+    (
+        "reading_failing",
+        "okänt: katalogen har inte kunnat läsas sedan",
+        "unknown: its catalog has not been read since",
+    ),
+    (
+        "reading_no_source",
+        "okänt: ingen katalog är känd",
+        "unknown: no catalog is known",
+    ),
+    ("legend", "Förklaring", "Legend"),
+    (
+        "legend_count",
+        "antal datamängder; färgen är den bästa kvalitetsnivån bland dem",
+        "datasets; the colour is the best quality band among them",
+    ),
+    (
+        "legend_none",
+        "publicerar inget här (alla dess källor lästes)",
+        "publishes nothing here (all its sources were read)",
+    ),
+    (
+        "legend_unknown",
+        "okänt: någon av dess källor har inte kunnat läsas",
+        "unknown: one of its sources could not be read",
+    ),
     ("matching", "Datamängder om", "Datasets on"),
     ("publishers_of", "publicerar", "publish"),
     ("download_csv", "Ladda ner som CSV", "Download as CSV"),

@@ -23,6 +23,7 @@ use samla_indexer::Dimension;
 use samla_model::view::{DatasetView, pick};
 use samla_model::{DatasetId, labels};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 /// The web UI's routes.
@@ -558,7 +559,18 @@ async fn coverage(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
             return Err(ApiError::bad("by", format!("{by:?} is not conforms_to, hvd_category or theme")));
         }
         let report = report_json(&state, "coverage", format!("by={by}")).await?;
-        let matrix = report.get(&by).cloned().unwrap_or(Value::Null);
+        let mut matrix = report.get(&by).cloned().unwrap_or(Value::Null);
+        // Each row says, in words, whether its empty cells mean none or unknown.
+        let mut notes: HashMap<String, String> = HashMap::new();
+        if let Some(rows) = matrix.get_mut("rows").and_then(Value::as_array_mut) {
+            for row in rows {
+                let note = reading_note(&row["reading"], page.lang);
+                if let (Some(note), Some(code)) = (&note, row["code"].as_str()) {
+                    notes.insert(code.to_string(), note.clone());
+                }
+                row["note"] = note.map_or(Value::Null, Value::String);
+            }
+        }
         // "Who publishes data on …?": every organisation with its datasets matching a search.
         let topic = page
             .pairs
@@ -583,7 +595,7 @@ async fn coverage(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
                     .iter()
                     .map(|o| {
                         let n = counts.iter().find(|(c, _)| c == &o.code).map_or(0, |(_, n)| *n);
-                        json!({"code": o.code, "name": o.name, "datasets": n})
+                        json!({"code": o.code, "name": o.name, "datasets": n, "note": notes.get(&o.code)})
                     })
                     .collect();
                 rows.sort_by_key(|r| (r["datasets"].as_u64() != Some(0), r["name"].as_str().map(str::to_string)));
@@ -605,6 +617,22 @@ async fn coverage(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
     }
     .await;
     result.unwrap_or_else(|e| page.error(e))
+}
+
+/// What a row's reading (`samla_reports::coverage::Reading`) means for its empty cells, in
+/// words: `None` when they mean "publishes none".
+fn reading_note(reading: &Value, lang: &str) -> Option<String> {
+    let words = i18n::words(lang);
+    let since = reading["since"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.format("%Y-%m-%d").to_string());
+    match (reading["state"].as_str()?, since) {
+        ("read", _) => None,
+        ("failing", Some(since)) => Some(format!("{} {since}", words["reading_failing"])),
+        ("no_source", _) => Some(words["reading_no_source"].to_string()),
+        _ => Some(words["reading_never_read"].to_string()),
+    }
 }
 
 fn band_label(band: Option<&str>, lang: &str) -> String {

@@ -354,12 +354,83 @@ pub fn label_for(iri: &str, lang: &str) -> Option<&'static str> {
         .or_else(|| licence(iri).map(|l| l.label))
 }
 
-/// `https://dataportal.se/specifications/badplatser/1.0` → `badplatser 1.0`.
+/// National dataset specifications by slug (as in `https://dataportal.se/specifications/<slug>/`
+/// and the older `https://lankadedata.se/spec/<slug>/`), with their Swedish names.
+const SPECIFICATIONS: &[(&str, &str)] = &[
+    ("badplatser", "Badplatser"),
+    ("dcat-ap-se", "DCAT-AP-SE"),
+    ("grillplatser", "Grillplatser"),
+    ("laddplatser", "Laddplatser"),
+    ("lediga-tomter", "Lediga tomter"),
+    ("lekplatser", "Lekplatser"),
+    ("leverantorsreskontra", "Leverantörsreskontra"),
+    ("minaarenden", "Mina ärenden"),
+    ("public-toilets", "Offentliga toaletter"),
+    ("offentliga-toaletter", "Offentliga toaletter"),
+    ("utegym", "Utegym"),
+];
+
+/// A specification's name and version for people: `https://dataportal.se/specifications/
+/// badplatser/1.0` → `Badplatser 1.0`, `https://lankadedata.se/spec/public-toilets/` →
+/// `Offentliga toaletter`; a slug samla does not know is written out (`parkering-och-laddning`
+/// → `Parkering och laddning`).
 pub fn specification_label(iri: &str) -> String {
     let rest = iri
         .split_once("/specifications/")
         .or_else(|| iri.split_once("/spec/"))
         .map(|(_, rest)| rest)
         .unwrap_or(iri);
-    rest.trim_end_matches('/').replace('/', " ")
+    let mut parts = rest.trim_end_matches('/').split('/');
+    let slug = parts.next().unwrap_or_default();
+    let version: Vec<&str> = parts.filter(|p| !p.is_empty()).collect();
+    let name = SPECIFICATIONS
+        .iter()
+        .find(|(s, _)| s.eq_ignore_ascii_case(slug))
+        .map(|(_, name)| name.to_string())
+        .unwrap_or_else(|| {
+            let words = slug.replace(['-', '_'], " ");
+            let mut chars = words.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        });
+    if version.is_empty() {
+        name
+    } else {
+        format!("{name} {}", version.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::specification_label;
+
+    #[test]
+    fn specifications_are_named_not_slugged() {
+        for (iri, label) in [
+            (
+                "https://dataportal.se/specifications/badplatser/1.0",
+                "Badplatser 1.0",
+            ),
+            (
+                "https://lankadedata.se/spec/public-toilets/",
+                "Offentliga toaletter",
+            ),
+            (
+                "https://lankadedata.se/spec/leverantorsreskontra/",
+                "Leverantörsreskontra",
+            ),
+            (
+                "https://www.dataportal.se/specifications/minaarenden/6.1",
+                "Mina ärenden 6.1",
+            ),
+            (
+                "https://dataportal.se/specifications/parkering-och-laddning/2.0",
+                "Parkering och laddning 2.0",
+            ),
+        ] {
+            assert_eq!(specification_label(iri), label);
+        }
+    }
 }

@@ -41,6 +41,22 @@ impl Organisation {
     }
 }
 
+/// A key that sorts names as Swedish does: case folded, Å, Ä and Ö after Z (in that order),
+/// É as E and Ü as Y.
+pub fn swedish_order(name: &str) -> String {
+    name.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'å' => '{',
+            'ä' | 'æ' => '|',
+            'ö' | 'ø' => '}',
+            'é' | 'è' => 'e',
+            'ü' => 'y',
+            c => c,
+        })
+        .collect()
+}
+
 /// The organisations of a region, for resolving publishers to municipalities.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct OrganisationDirectory {
@@ -48,12 +64,13 @@ pub struct OrganisationDirectory {
 }
 
 impl OrganisationDirectory {
-    /// A directory of these organisations.
-    pub fn new(organisations: Vec<Organisation>) -> Self {
+    /// A directory of these organisations, kept in the Swedish order of their names.
+    pub fn new(mut organisations: Vec<Organisation>) -> Self {
+        organisations.sort_by_cached_key(|o| swedish_order(&o.name));
         Self { organisations }
     }
 
-    /// All organisations, in configuration order.
+    /// All organisations, in the Swedish order of their names (Å, Ä and Ö after Z).
     pub fn organisations(&self) -> &[Organisation] {
         &self.organisations
     }
@@ -158,5 +175,32 @@ mod tests {
             Some("1281")
         );
         assert_eq!(d.resolve_publisher(None, &["Lundagård AB"]), None);
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    #[test]
+    fn swedish_names_sort_with_a_ring_a_and_o_umlaut_last() {
+        let mut names = [
+            "Östra Göinge kommun",
+            "Ängelholms kommun",
+            "Åstorps kommun",
+            "Ystads kommun",
+            "Malmö stad",
+            "Region Skåne",
+        ];
+        names.sort_by_key(|n| super::swedish_order(n));
+        assert_eq!(
+            names,
+            [
+                "Malmö stad",
+                "Region Skåne",
+                "Ystads kommun",
+                "Åstorps kommun",
+                "Ängelholms kommun",
+                "Östra Göinge kommun",
+            ]
+        );
     }
 }

@@ -238,9 +238,14 @@ pub fn quality_report(
         .iter()
         .filter(|s| municipality.is_none_or(|m| m == s.organisation))
         .map(|s| {
+            // A source is named by its organisation's name (the id says which source).
+            let name = reports
+                .directory()
+                .by_code(&s.organisation)
+                .map_or(s.organisation.as_str(), |o| o.name.as_str());
             catalogue(
                 &s.id,
-                &s.organisation,
+                name,
                 scored.iter().filter(|(d, _)| d.source_id == s.id),
             )
         })

@@ -803,3 +803,183 @@ async fn a_new_dataset_comes_first_in_the_feed_of_a_search_it_matches() {
     }
     assert!(!rels.contains(&"previous"));
 }
+
+/// The visible text of an HTML page: tags dropped, the common entities read.
+fn visible_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+}
+
+/// Every Swedish page of a harvested region, reached by following the pages' own links, shows
+/// words, not codes: no run outcome, problem reason or organisation type as samla spells it
+/// in the API, no municipality code in parentheses, no specification slug, no ISO time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_swedish_page_shows_a_raw_code() {
+    let r = region(300).await;
+    r.harvest().await;
+    let site = serve_api(&r.samla).await;
+    let client = reqwest::Client::new();
+    // A data request (a cluster organisation's, about one municipality) and a search, so the
+    // demand page lists them.
+    let filed = client
+        .post(format!("{site}/api/v1/requests"))
+        .header("content-type", "application/json")
+        .body(
+            serde_json::json!({
+                "what": "Laddplatser med effekt och kontakttyp",
+                "organisation_type": "cluster",
+                "municipality": "1283",
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("request");
+    assert!(filed.status().is_success(), "{}", filed.status());
+    client
+        .get(format!("{site}/?q=laddplatser"))
+        .send()
+        .await
+        .expect("search");
+
+    let mut codes: Vec<String> = samla_model::run::Reason::ALL
+        .iter()
+        .map(|r| r.as_str().to_string())
+        .chain(
+            samla_model::run::RunState::ALL
+                .iter()
+                .map(|s| s.as_str().to_string()),
+        )
+        .chain(
+            samla_reports::demand::ORGANISATION_TYPES
+                .iter()
+                .map(|t| t.to_string()),
+        )
+        .chain(["public-toilets", "leverantorsreskontra"].map(String::from))
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let words = regex::Regex::new(&format!(
+        r"(?i)(^|[^\p{{L}}_-])({})($|[^\p{{L}}_-])",
+        codes
+            .iter()
+            .map(|c| regex::escape(c))
+            .collect::<Vec<_>>()
+            .join("|")
+    ))
+    .expect("codes");
+    let municipality_code = regex::Regex::new(r"[(,]\s*\d{4}\)").expect("code");
+    let iso_time = regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d").expect("time");
+    let link = regex::Regex::new(r##"href="(/[^"#]*)""##).expect("links");
+
+    let mut queue: std::collections::VecDeque<String> = [
+        "/",
+        "/?q=badplatser",
+        "/coverage",
+        "/coverage?by=hvd_category",
+        "/coverage?by=theme&q=laddplatser",
+        "/quality",
+        "/demand",
+        "/sources",
+        "/request",
+    ]
+    .map(String::from)
+    .into();
+    let mut seen = std::collections::HashSet::new();
+    let mut pages = 0;
+    while let Some(path) = queue.pop_front() {
+        if !seen.insert(path.clone()) || pages >= 120 {
+            continue;
+        }
+        let response = client
+            .get(format!("{site}{path}"))
+            .send()
+            .await
+            .expect("page");
+        let html = response
+            .headers()
+            .get("content-type")
+            .is_some_and(|t| t.to_str().unwrap_or("").starts_with("text/html"));
+        if !html {
+            continue;
+        }
+        assert_eq!(response.status(), 200, "{path}");
+        let body = response.text().await.expect("body");
+        pages += 1;
+        let text = visible_text(&body);
+        for (what, found) in [
+            ("a code", words.captures(&text).map(|c| c[2].to_string())),
+            (
+                "a municipality code",
+                municipality_code
+                    .find(&text)
+                    .map(|m| m.as_str().to_string()),
+            ),
+            (
+                "an ISO time",
+                iso_time.find(&text).map(|m| m.as_str().to_string()),
+            ),
+        ] {
+            assert!(found.is_none(), "{path} shows {what}: {found:?}");
+        }
+        for l in link.captures_iter(&body) {
+            let next = l[1].replace("&amp;", "&");
+            // Swedish pages only, and pages rather than files, feeds or the API.
+            let page = !next.contains("lang=en")
+                && [
+                    "/api",
+                    "/assets",
+                    "/catalog",
+                    "/datasets",
+                    "/sparql",
+                    "/openapi",
+                    "/metrics",
+                    "/feed",
+                ]
+                .iter()
+                .all(|p| !next.starts_with(p));
+            if page && !seen.contains(&next) {
+                queue.push_back(next);
+            }
+        }
+    }
+    assert!(pages >= 30, "{pages} pages read");
+
+    // The quality CSV names a source by its organisation's name, not its code.
+    let csv = client
+        .get(format!(
+            "{site}/api/v1/reports/quality?format=csv&table=sources"
+        ))
+        .send()
+        .await
+        .expect("csv")
+        .text()
+        .await
+        .expect("body");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let name = header
+        .iter()
+        .position(|h| h == "name")
+        .expect("name column");
+    for row in reader.records() {
+        let row = row.expect("row");
+        assert!(!row[name].chars().all(|c| c.is_ascii_digit()), "{row:?}");
+    }
+}

@@ -545,8 +545,8 @@ aggregate = true
         .collect();
     assert_eq!(
         rows,
-        [("1280", 2), ("1281", 1), ("1260", 0)],
-        "every organisation, in file order"
+        [("1260", 0), ("1281", 1), ("1280", 2)],
+        "every organisation, in the order of their names (Bjuv, Lund, Malmö)"
     );
 }
 

@@ -235,6 +235,173 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("org_public_sector", "Offentlig sektor", "Public sector"),
     ("org_research", "Forskning", "Research"),
     ("org_other", "Annat", "Other"),
+    ("reason_bad_url", "ogiltig adress", "bad URL"),
+    (
+        "reason_client_error",
+        "begäran kunde inte göras",
+        "request could not be made",
+    ),
+    ("reason_timeout", "svarade inte i tid", "no answer in time"),
+    (
+        "reason_request_failed",
+        "anslutningen misslyckades",
+        "connection failed",
+    ),
+    (
+        "reason_http_status",
+        "felkod från servern",
+        "error status from the server",
+    ),
+    (
+        "reason_body_too_large",
+        "svaret var för stort",
+        "answer too large",
+    ),
+    (
+        "reason_host_not_allowed",
+        "länk till en annan värd",
+        "link to another host",
+    ),
+    (
+        "reason_address_refused",
+        "otillåten adress",
+        "address refused",
+    ),
+    ("reason_page_limit", "för många sidor", "too many pages"),
+    (
+        "reason_run_timeout",
+        "skördningen tog för lång tid",
+        "harvest took too long",
+    ),
+    ("reason_cancelled", "avbruten", "cancelled"),
+    (
+        "reason_hydra_loop",
+        "sidorna länkar i cirkel",
+        "pages link in a loop",
+    ),
+    ("reason_empty_response", "tomt svar", "empty answer"),
+    (
+        "reason_inconsistent_count",
+        "antalet stämmer inte",
+        "the count does not match",
+    ),
+    (
+        "reason_no_metadata",
+        "poster utan metadata",
+        "entries without metadata",
+    ),
+    ("reason_malformed_rdf", "felaktig RDF", "malformed RDF"),
+    (
+        "reason_malformed_statement",
+        "felaktigt påstående i RDF",
+        "malformed RDF statement",
+    ),
+    (
+        "reason_invalid_utf8",
+        "ogiltiga tecken (UTF-8)",
+        "invalid characters (UTF-8)",
+    ),
+    (
+        "reason_entity_expansion",
+        "otillåtna XML-entiteter",
+        "refused XML entities",
+    ),
+    ("reason_too_deep", "för djup nästling", "nested too deep"),
+    (
+        "reason_page_too_large",
+        "sidan är för stor",
+        "page too large",
+    ),
+    ("reason_literal_too_long", "för lång text", "text too long"),
+    ("reason_iri_too_long", "för lång adress", "address too long"),
+    (
+        "reason_dataset_too_large",
+        "datamängdens beskrivning är för stor",
+        "dataset description too large",
+    ),
+    (
+        "reason_list_too_long",
+        "för många värden",
+        "too many values",
+    ),
+    (
+        "reason_control_characters",
+        "styrtecken i text",
+        "control characters in text",
+    ),
+    (
+        "reason_has_part_cycle",
+        "delkataloger i cirkel",
+        "sub-catalogues in a loop",
+    ),
+    (
+        "reason_no_progress",
+        "sidorna ger inget nytt",
+        "pages bring nothing new",
+    ),
+    (
+        "reason_fewer_datasets",
+        "färre datamängder än förut",
+        "fewer datasets than before",
+    ),
+    ("reason_malformed_json", "felaktig JSON", "malformed JSON"),
+    ("reason_ckan_error", "fel från CKAN", "error from CKAN"),
+    (
+        "reason_invalid_json_ld",
+        "felaktig JSON-LD",
+        "invalid JSON-LD",
+    ),
+    ("reason_invalid_iri", "ogiltig IRI", "invalid IRI"),
+    (
+        "reason_invalid_language_tag",
+        "ogiltig språkkod",
+        "invalid language tag",
+    ),
+    ("reason_duplicate_dataset", "dubblett", "duplicate dataset"),
+    (
+        "reason_blank_node_dataset",
+        "datamängd utan adress",
+        "dataset without an address",
+    ),
+    (
+        "reason_missing_publisher",
+        "utgivare saknas",
+        "publisher missing",
+    ),
+    ("reason_invalid_date", "ogiltigt datum", "invalid date"),
+    ("reason_missing_title", "titel saknas", "title missing"),
+    (
+        "reason_formula_like_title",
+        "titel som liknar en kalkylformel",
+        "title like a spreadsheet formula",
+    ),
+    ("reason_internal_error", "internt fel", "internal error"),
+    (
+        "reason_failed",
+        "skördningen misslyckades",
+        "the harvest failed",
+    ),
+    (
+        "reason_timed_out",
+        "stoppad vid tidsgränsen",
+        "stopped at the time limit",
+    ),
+    ("reason_unknown", "okänt problem", "unknown problem"),
+    ("outcome_running", "pågår", "running"),
+    ("outcome_success", "lyckad", "succeeded"),
+    ("outcome_unchanged", "oförändrad", "unchanged"),
+    ("outcome_partial", "delvis läst", "partly read"),
+    ("outcome_failed", "misslyckad", "failed"),
+    ("outcome_cancelled", "avbruten", "cancelled"),
+    ("outcome_timed_out", "tog för lång tid", "took too long"),
+    (
+        "outcome_interrupted",
+        "avbröts när samla stannade",
+        "interrupted when samla stopped",
+    ),
+    ("protocol_dcat", "DCAT-AP", "DCAT-AP"),
+    ("protocol_ckan", "CKAN", "CKAN"),
+    ("protocol_entryscape", "EntryScape", "EntryScape"),
     (
         "contact_optional",
         "E-post eller telefon (valfritt)",
@@ -262,6 +429,29 @@ pub fn words(lang: &str) -> BTreeMap<&'static str, &'static str> {
 
 #[cfg(test)]
 mod tests {
+    /// Every problem reason, run state and protocol a page shows has words in both
+    /// languages: no raw code reaches a page.
+    #[test]
+    fn every_code_a_page_shows_has_words() {
+        let sv = super::words("sv");
+        let en = super::words("en");
+        let keys = samla_model::run::Reason::ALL
+            .iter()
+            .map(|r| format!("reason_{r}"))
+            .chain(
+                samla_model::run::RunState::ALL
+                    .iter()
+                    .map(|s| format!("outcome_{s}")),
+            )
+            .chain(["dcat", "ckan", "entryscape"].map(|p| format!("protocol_{p}")));
+        for key in keys {
+            assert!(
+                sv.contains_key(key.as_str()) && en.contains_key(key.as_str()),
+                "{key}"
+            );
+        }
+    }
+
     #[test]
     fn every_key_is_unique_and_translated() {
         let mut keys = std::collections::HashSet::new();

@@ -332,7 +332,7 @@ async fn search_page(
                 "title": pick(&h.title, lang).unwrap_or(&h.id),
                 "description": pick(&h.description, lang).map(|d| shorten(d, 280)),
                 "publisher": h.publisher.as_ref().and_then(|p| pick(&p.name, lang)),
-                "modified": h.modified.as_deref().map(|m| m.get(..10).unwrap_or(m)),
+                "modified": h.modified.as_deref().map(day),
                 "formats": h.formats.iter().map(|f| labels::label_for(f, lang).unwrap_or_else(|| f.rsplit('/').next().unwrap_or(f))).collect::<Vec<_>>(),
                 "themes": h.themes.iter().map(|t| labels::label_for(t, lang).unwrap_or(t)).collect::<Vec<_>>(),
                 "license": h.license.as_deref().map(|l| labels::label_for(l, lang).unwrap_or(l)),
@@ -478,8 +478,8 @@ async fn dataset_page(state: &AppState, page: &Page, id: String) -> Result<Respo
             conforms_to => v.conforms_to.iter().map(|c| json!({"iri": safe_url(c), "label": samla_model::labels::specification_label(c)})).collect::<Vec<_>>(),
             access_rights => v.access_rights.as_deref().map(label),
             frequency => v.accrual_periodicity.as_deref().map(label),
-            issued => v.issued,
-            modified => v.modified,
+            issued => v.issued.as_deref().map(day),
+            modified => v.modified.as_deref().map(day),
             landing_page => v.landing_page.as_deref().and_then(safe_url),
             contact => v.contact_point.as_ref().and_then(|c| c.email.clone().or(c.name.clone())),
             distributions => distributions,
@@ -619,6 +619,11 @@ async fn coverage(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
     result.unwrap_or_else(|e| page.error(e))
 }
 
+/// A date or time as the pages show dates: `YYYY-MM-DD` (a year or a month as given).
+fn day(value: &str) -> &str {
+    value.get(..10).unwrap_or(value)
+}
+
 /// What a row's reading (`samla_reports::coverage::Reading`) means for its empty cells, in
 /// words: `None` when they mean "publishes none".
 fn reading_note(reading: &Value, lang: &str) -> Option<String> {
@@ -688,6 +693,17 @@ async fn demand(State(state): State<AppState>, RawQuery(query): RawQuery) -> Res
     let result = async {
         let r = report_json(&state, "demand", String::new()).await?;
         let get = |k: &str| r.get(k).cloned().unwrap_or(Value::Null);
+        // A request names its municipality by code: the page shows its name.
+        let mut requests = get("requests");
+        if let Some(list) = requests.as_array_mut() {
+            for request in list {
+                let name = request["municipality"]
+                    .as_str()
+                    .and_then(|code| state.directory.by_code(code))
+                    .map(|o| o.name.clone());
+                request["municipality_name"] = name.map_or(Value::Null, Value::String);
+            }
+        }
         let top: Vec<Value> = r
             .get("top_queries")
             .and_then(Value::as_array)
@@ -701,7 +717,7 @@ async fn demand(State(state): State<AppState>, RawQuery(query): RawQuery) -> Res
                 zero_result => get("zero_result"),
                 top_queries => top,
                 zero_result_groups => get("zero_result_groups"),
-                requests => get("requests"),
+                requests => requests,
                 specifications => get("specifications"),
             },
         ))

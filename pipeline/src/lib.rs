@@ -979,6 +979,10 @@ pub fn follow(
             rebuilt: true,
         });
     };
+    // The sequence to reach is read before the changes: a transaction committed after this
+    // read is either among the changes read below or left for the next follow, never taken
+    // as applied without its changes.
+    let target = store.change_seq()?;
     let mut datasets = 0;
     loop {
         let changes = store.changes_since(at, FOLLOW_BATCH)?;
@@ -992,7 +996,7 @@ pub fn follow(
     }
     // Transactions that changed nothing shown (a removal of what was archived) log nothing;
     // the index has still caught up with them.
-    let to = store.change_seq()?.max(at);
+    let to = target.max(at);
     if index.indexed_seq() != Some(to) {
         index.update(&[], std::iter::empty(), to)?;
     }

@@ -274,6 +274,9 @@ fn set_seq(conn: &Connection, seq: u64) -> Result<(), GraphError> {
 /// Applies the change log after `at`: each logged dataset's triples replaced by those of
 /// its shown record now, or taken away when it has none; a transaction per batch.
 fn follow(conn: &mut Connection, store: &Store, mut at: u64) -> Result<(), GraphError> {
+    // Read before the changes: a transaction committed meanwhile is either among the changes
+    // read or left for the next catch-up, never taken as held without its changes.
+    let target = store.change_seq()?;
     let mut terms = Terms::default();
     loop {
         let changes = store.changes_since(at, FOLLOW_BATCH)?;
@@ -299,8 +302,7 @@ fn follow(conn: &mut Connection, store: &Store, mut at: u64) -> Result<(), Graph
         at = last;
     }
     // Transactions that changed nothing shown log nothing; the file has still caught up.
-    let seq = store.change_seq()?.max(at);
-    set_seq(conn, seq)
+    set_seq(conn, target.max(at))
 }
 
 /// Term numbers a writer has looked up or given.

@@ -483,3 +483,58 @@ async fn a_search_node_follows_the_change_log() {
         (Some(restarted.to), restarted.to, 0)
     );
 }
+
+/// A search node that follows while harvests apply never takes a sequence number as applied
+/// without its changes: after the harvests, one more follow gives the harvester's answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_node_following_during_harvests_misses_nothing() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let r = crate::support::region_with(400, |h| h.archive_after = std::time::Duration::ZERO).await;
+    r.harvest().await;
+    let node_dir = tempfile::tempdir().expect("tempdir");
+    let node =
+        Arc::new(samla_indexer::Indexer::open(&node_dir.path().join("index")).expect("open"));
+    r.samla.pipeline.follow(&node).expect("follow");
+    let stop = Arc::new(AtomicBool::new(false));
+    let follower = {
+        let (pipeline, node, stop) = (
+            Arc::clone(&r.samla.pipeline),
+            Arc::clone(&node),
+            Arc::clone(&stop),
+        );
+        std::thread::spawn(move || {
+            let mut follows = 0u64;
+            while !stop.load(Ordering::Acquire) {
+                pipeline.follow(&node).expect("follow");
+                follows += 1;
+            }
+            follows
+        })
+    };
+    for _ in 0..4 {
+        r.simulator.advance();
+        r.harvest().await;
+    }
+    stop.store(true, Ordering::Release);
+    let follows = follower.join().expect("follower");
+    assert!(follows > 10, "{follows}");
+    r.samla.pipeline.follow(&node).expect("follow");
+    assert_eq!(node.len(), r.samla.index.len());
+    let all = |index: &samla_indexer::Indexer| {
+        let found = index
+            .search(&samla_indexer::SearchRequest {
+                limit: 10_000,
+                ..Default::default()
+            })
+            .expect("search");
+        let mut hits: Vec<(String, String)> = found
+            .hits
+            .into_iter()
+            .map(|h| (h.id, format!("{:?}", h.title)))
+            .collect();
+        hits.sort();
+        hits
+    };
+    assert_eq!(all(&node), all(&r.samla.index));
+}

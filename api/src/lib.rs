@@ -950,7 +950,7 @@ async fn start_harvest(
 }
 
 /// `GET /api/v1/reports/{name}?format=json|csv&municipality=&table=…` for `quality`,
-/// `coverage` (`by=`), `freshness`, `harvest` and `demand` (`days=`).
+/// `coverage` (`by=`), `freshness`, `harvest`, `demand` (`days=`) and `hvd`.
 #[utoipa::path(get, path = "/api/v1/reports/{name}", tag = "reports",
     params(("name" = openapi::ReportName, Path, description = "The report"),
         ("format" = Option<String>, Query, description = "json (default) or csv"),

@@ -103,6 +103,8 @@ pub enum ReportName {
     Harvest,
     /// Searches and data requests against supply.
     Demand,
+    /// High-value datasets per organisation and category, against the HVD requirements.
+    Hvd,
 }
 
 /// The charts.

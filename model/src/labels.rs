@@ -354,6 +354,33 @@ pub fn label_for(iri: &str, lang: &str) -> Option<&'static str> {
         .or_else(|| licence(iri).map(|l| l.label))
 }
 
+/// The HVD regulation (Commission Implementing Regulation (EU) 2023/138), as
+/// `dcatap:applicableLegislation` names it.
+pub const HVD_REGULATION: &str = "http://data.europa.eu/eli/reg_impl/2023/138/oj";
+
+/// Whether `iri` names the HVD regulation (http or https, with or without a trailing slash).
+pub fn is_hvd_regulation(iri: &str) -> bool {
+    let rest = |s: &str| {
+        s.trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string()
+    };
+    rest(iri) == rest(HVD_REGULATION)
+}
+
+/// Whether a licence is as open as the HVD regulation asks (CC BY 4.0, or CC0 which asks
+/// less).
+pub fn hvd_licence(iri: &str) -> bool {
+    crate::normalize::licence(iri).is_some_and(|l| {
+        [
+            "http://creativecommons.org/licenses/by/4.0/",
+            "http://creativecommons.org/publicdomain/zero/1.0/",
+        ]
+        .contains(&l)
+    })
+}
+
 /// National dataset specifications by slug (as in `https://dataportal.se/specifications/<slug>/`
 /// and the older `https://lankadedata.se/spec/<slug>/`), with their Swedish names.
 const SPECIFICATIONS: &[(&str, &str)] = &[
@@ -405,6 +432,27 @@ pub fn specification_label(iri: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::specification_label;
+
+    #[test]
+    fn hvd_requirements_read_iri_variants() {
+        use super::{hvd_licence, is_hvd_regulation};
+        assert!(hvd_licence("https://creativecommons.org/licenses/by/4.0"));
+        assert!(hvd_licence(
+            "http://creativecommons.org/publicdomain/zero/1.0/"
+        ));
+        assert!(!hvd_licence(
+            "http://creativecommons.org/licenses/by-sa/4.0/"
+        ));
+        assert!(!hvd_licence(
+            "http://creativecommons.org/licenses/by-nc/4.0/"
+        ));
+        assert!(is_hvd_regulation(
+            "https://data.europa.eu/eli/reg_impl/2023/138/oj/"
+        ));
+        assert!(!is_hvd_regulation(
+            "http://data.europa.eu/eli/reg/2016/679/oj"
+        ));
+    }
 
     #[test]
     fn specifications_are_named_not_slugged() {

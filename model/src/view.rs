@@ -244,6 +244,9 @@ pub struct DatasetView {
     pub conforms_to: Vec<String>,
     /// HVD categories.
     pub hvd_categories: Vec<String>,
+    /// Legislation it is published under (`dcatap:applicableLegislation`, ELI IRIs).
+    #[serde(default)]
+    pub applicable_legislation: Vec<String>,
     /// Spatial coverage (IRIs or literals).
     pub spatial: Vec<String>,
     /// Temporal coverage.
@@ -480,6 +483,7 @@ impl DatasetView {
             access_rights: g.first(iri, dcterms::ACCESS_RIGHTS),
             conforms_to: g.values(iri, dcterms::CONFORMS_TO),
             hvd_categories: g.values(iri, dcatap::HVD_CATEGORY),
+            applicable_legislation: g.values(iri, dcatap::APPLICABLE_LEGISLATION),
             spatial: g.values(iri, dcterms::SPATIAL),
             temporal,
             issued: g.first(iri, dcterms::ISSUED),
@@ -525,6 +529,7 @@ impl DatasetView {
         fit(&mut self.themes, usize::MAX);
         fit(&mut self.conforms_to, usize::MAX);
         fit(&mut self.hvd_categories, usize::MAX);
+        fit(&mut self.applicable_legislation, usize::MAX);
         self.landing_page = None;
         self.fee = None;
         if let Some(p) = &mut self.publisher {

@@ -11,6 +11,7 @@ pub mod coverage;
 pub mod demand;
 pub mod freshness;
 pub mod health;
+pub mod hvd;
 pub mod quality;
 
 pub use freshness::{FreshnessReport, freshness_csv, freshness_report};
@@ -384,7 +385,14 @@ pub(crate) fn cell<T: ToString>(v: Option<T>) -> String {
 }
 
 /// The reports by name.
-pub const NAMES: &[&str] = &["quality", "coverage", "freshness", "harvest", "demand"];
+pub const NAMES: &[&str] = &[
+    "quality",
+    "coverage",
+    "freshness",
+    "harvest",
+    "demand",
+    "hvd",
+];
 
 /// What each report takes.
 fn takes(name: &str) -> Option<Takes> {
@@ -394,6 +402,7 @@ fn takes(name: &str) -> Option<Takes> {
         "freshness" => freshness::TABLES,
         "harvest" => health::TABLES,
         "demand" => demand::TABLES,
+        "hvd" => hvd::TABLES,
         _ => return None,
     };
     Some(Takes {
@@ -492,6 +501,13 @@ pub fn render(
             tables,
             health::health_report(reports, now, m)?,
             |r, _| health::health_csv(r),
+        ),
+        "hvd" => out(
+            &p,
+            name,
+            tables,
+            hvd::hvd_report(reports, now, m)?,
+            hvd::hvd_csv,
         ),
         _ => out(
             &p,

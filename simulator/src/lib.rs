@@ -787,6 +787,20 @@ impl Simulator {
                 "http://data.europa.eu/r5r/hvdCategory",
                 &format!("http://data.europa.eu/bna/{hvd}"),
             );
+            // The HVD regulation as applicable legislation: most careful publishers name
+            // it, half the sloppy ones, none of the minimal.
+            let names_it = match care {
+                Care::Careful => i % 5 != 3,
+                Care::Sloppy => i.is_multiple_of(2),
+                Care::Minimal => false,
+            };
+            if names_it {
+                g.iri(
+                    ds,
+                    "http://data.europa.eu/r5r/applicableLegislation",
+                    "http://data.europa.eu/eli/reg_impl/2023/138/oj",
+                );
+            }
         }
         g.iri(
             ds,

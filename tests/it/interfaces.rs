@@ -669,6 +669,11 @@ async fn every_page_of_the_web_ui_answers_in_swedish_and_english() {
     for (path, sv, en) in [
         ("/", "Öppna data i Skåne", "Open data in Skåne"),
         ("/coverage?by=theme", "Täckning", "Coverage"),
+        (
+            "/hvd",
+            "Värdefulla datamängder (HVD)",
+            "High-value datasets (HVD)",
+        ),
         ("/quality", "Kvalitet", "Quality"),
         ("/demand", "Efterfrågan", "Demand"),
         ("/sources", "Källor", "Sources"),
@@ -895,6 +900,7 @@ async fn no_swedish_page_shows_a_raw_code() {
         "/coverage?by=hvd_category",
         "/coverage?by=theme&q=laddplatser",
         "/quality",
+        "/hvd",
         "/demand",
         "/sources",
         "/request",

@@ -663,12 +663,13 @@ async fn csv_exports_and_feeds_cannot_attack_their_reader() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let mut files = Vec::new();
-    let tables: [(&str, &[&str]); 5] = [
+    let tables: [(&str, &[&str]); 6] = [
         ("quality", samla_reports::quality::TABLES),
         ("coverage", samla_reports::coverage::TABLES),
         ("freshness", samla_reports::freshness::TABLES),
         ("harvest", samla_reports::health::TABLES),
         ("demand", samla_reports::demand::TABLES),
+        ("hvd", samla_reports::hvd::TABLES),
     ];
     // The search log is written off the request path: wait for it in the demand report.
     for _ in 0..50 {
@@ -832,4 +833,154 @@ async fn coverage_tells_unknown_from_none() {
     };
     assert_eq!(read_of(&osby), ("never_read".to_string(), String::new()));
     assert_eq!(read_of(&lund), ("failing".to_string(), day));
+}
+
+/// The HVD report against the stored graphs themselves: which datasets are high-value, and
+/// whether each has an open licence, a download or an API, and the regulation named, summed
+/// per organisation and category; the page and the CSV say the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hvd_report_reads_the_requirements_from_the_records() {
+    let r = region(600).await;
+    r.harvest().await;
+    const R5R: &str = "http://data.europa.eu/r5r/";
+    const DCAT: &str = "http://www.w3.org/ns/dcat#";
+    const LICENSE: &str = "http://purl.org/dc/terms/license";
+    let open = [
+        "http://creativecommons.org/licenses/by/4.0/",
+        "https://creativecommons.org/licenses/by/4.0",
+        "https://creativecommons.org/licenses/by/4.0/",
+        "http://creativecommons.org/publicdomain/zero/1.0/",
+        "https://creativecommons.org/publicdomain/zero/1.0/",
+    ];
+    // id → (categories, open licence, a download URL, the regulation named)
+    let mut expected = std::collections::BTreeMap::new();
+    r.samla
+        .store
+        .for_each_dataset(|d| {
+            let triples = samla_model::record::parse_canonical(&d.ntriples).expect("stored");
+            let objects = |s: &str, p: &str| -> Vec<String> {
+                triples
+                    .iter()
+                    .filter(|t| {
+                        t.subject.to_string() == format!("<{s}>") && t.predicate.as_str() == p
+                    })
+                    .map(|t| match &t.object {
+                        oxrdf::Term::NamedNode(n) => n.as_str().to_string(),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            };
+            let categories = objects(&d.iri, &format!("{R5R}hvdCategory"));
+            if categories.is_empty() {
+                return;
+            }
+            let distributions = objects(&d.iri, &format!("{DCAT}distribution"));
+            let licences: Vec<String> = objects(&d.iri, LICENSE)
+                .into_iter()
+                .chain(distributions.iter().flat_map(|x| objects(x, LICENSE)))
+                .collect();
+            let download = distributions
+                .iter()
+                .any(|x| !objects(x, &format!("{DCAT}downloadURL")).is_empty());
+            let legislation = objects(&d.iri, &format!("{R5R}applicableLegislation"))
+                .iter()
+                .any(|l| l == samla_model::labels::HVD_REGULATION);
+            let licensed =
+                !licences.is_empty() && licences.iter().all(|l| open.contains(&l.as_str()));
+            expected.insert(
+                d.id.clone(),
+                (
+                    d.municipality_code.clone(),
+                    categories,
+                    licensed,
+                    download,
+                    legislation,
+                ),
+            );
+        })
+        .expect("datasets");
+
+    let report =
+        samla_reports::hvd::hvd_report(&r.samla.reports, chrono::Utc::now(), None).expect("hvd");
+    assert_eq!(report.datasets.len(), expected.len());
+    let (mut meeting, mut without_legislation, mut without_licence) = (0, 0, 0);
+    for d in &report.datasets {
+        let (code, categories, licensed, download, legislation) = &expected[&d.id];
+        assert_eq!(&d.municipality_code, code, "{}", d.id);
+        assert_eq!(&d.categories, categories, "{}", d.id);
+        assert_eq!(d.open_licence, *licensed, "{}", d.id);
+        assert_eq!(d.legislation, *legislation, "{}", d.id);
+        // A download URL is enough; an API (a data service, an API's address) counts too.
+        assert!(d.api_or_download || !download, "{}", d.id);
+        meeting += u64::from(d.meets());
+        without_legislation += u64::from(!d.legislation);
+        without_licence += u64::from(!d.open_licence);
+    }
+    assert!(
+        meeting > 0 && without_legislation > 0 && without_licence > 0,
+        "the region has HVD datasets that meet the requirements and some that do not: \
+         {meeting} meeting, {without_legislation} without the regulation, {without_licence} without an open licence"
+    );
+    for o in &report.organisations {
+        let mine: Vec<_> = report
+            .datasets
+            .iter()
+            .filter(|d| d.municipality_code.as_deref() == Some(o.code.as_str()))
+            .collect();
+        assert_eq!(o.datasets, mine.len() as u64, "{}", o.name);
+        assert_eq!(o.meeting, mine.iter().filter(|d| d.meets()).count() as u64);
+        for c in &o.categories {
+            let here: Vec<_> = mine
+                .iter()
+                .filter(|d| d.categories.contains(&c.category))
+                .collect();
+            assert_eq!(
+                (c.datasets, c.meeting),
+                (
+                    here.len() as u64,
+                    here.iter().filter(|d| d.meets()).count() as u64
+                ),
+                "{} {}",
+                o.name,
+                c.label
+            );
+        }
+    }
+
+    let api = serve(samla_api::router(r.samla.api_state())).await;
+    let (status, page) = get_text(format!("{api}/hvd")).await;
+    assert_eq!(status, 200);
+    for o in &report.organisations {
+        assert!(page.contains(&o.name), "{} on the page", o.name);
+    }
+    let best = report
+        .organisations
+        .iter()
+        .max_by_key(|o| o.meeting)
+        .expect("organisations");
+    let c = best
+        .categories
+        .iter()
+        .find(|c| c.meeting > 0)
+        .expect("a category met");
+    assert!(page.contains(&format!("{} / {}", c.meeting, c.datasets)));
+    let (_, csv) = get_text(format!(
+        "{api}/api/v1/reports/hvd?format=csv&table=datasets"
+    ))
+    .await;
+    let (header, rows) = csv_rows(&csv);
+    assert_eq!(header.last().map(String::as_str), Some("meets"));
+    assert_eq!(rows.len(), report.datasets.len());
+    assert_eq!(
+        rows.iter()
+            .filter(|r| &r[header.len() - 1] == "yes")
+            .count() as u64,
+        meeting
+    );
+    let (_, csv) = get_text(format!(
+        "{api}/api/v1/reports/hvd?format=csv&table=organisations"
+    ))
+    .await;
+    let (_, rows) = csv_rows(&csv);
+    assert_eq!(rows.len(), 34 * samla_model::labels::HVD_CATEGORIES.len());
 }

@@ -160,6 +160,51 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("legend", "Förklaring", "Legend"),
     (
+        "hvd",
+        "Värdefulla datamängder (HVD)",
+        "High-value datasets (HVD)",
+    ),
+    ("hvd_short", "HVD", "HVD"),
+    (
+        "hvd_intro",
+        "Vilka kategorier av värdefulla datamängder varje organisation publicerar, och hur många av dem som uppfyller kraven i EU:s genomförandeförordning 2023/138:",
+        "Which categories of high-value datasets each organisation publishes, and how many of them meet the requirements of EU Implementing Regulation 2023/138:",
+    ),
+    (
+        "hvd_licence",
+        "en licens som är minst lika öppen som CC BY 4.0 (CC BY 4.0 eller CC0);",
+        "a licence at least as open as CC BY 4.0 (CC BY 4.0 or CC0);",
+    ),
+    (
+        "hvd_access",
+        "åtkomst genom ett API eller som nedladdning i sin helhet;",
+        "access through an API or as a bulk download;",
+    ),
+    (
+        "hvd_legislation",
+        "förordningen angiven som tillämplig lagstiftning (dcatap:applicableLegislation).",
+        "the regulation named as applicable legislation (dcatap:applicableLegislation).",
+    ),
+    (
+        "hvd_caption",
+        "Datamängder som uppfyller kraven / alla, per kategori",
+        "Datasets meeting the requirements / all, by category",
+    ),
+    ("hvd_meeting", "Uppfyller kraven", "Meet the requirements"),
+    ("hvd_lacking", "Saknar", "Lacking"),
+    ("hvd_no_licence", "öppen licens", "open licence"),
+    ("hvd_no_access", "API eller nedladdning", "API or download"),
+    (
+        "hvd_no_legislation",
+        "hänvisning till förordningen",
+        "reference to the regulation",
+    ),
+    (
+        "hvd_legend_count",
+        "uppfyller kraven / datamängder i kategorin; grön: alla, gul: några, röd: inga",
+        "meet the requirements / datasets in the category; green: all, yellow: some, red: none",
+    ),
+    (
         "legend_count",
         "antal datamängder; färgen är den bästa kvalitetsnivån bland dem",
         "datasets; the colour is the best quality band among them",

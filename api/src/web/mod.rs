@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/coverage", get(coverage))
         .route("/quality", get(quality))
         .route("/demand", get(demand))
+        .route("/hvd", get(hvd))
         .route("/request", get(request_form).post(request_post))
 }
 
@@ -57,6 +58,7 @@ fn templates() -> &'static Environment<'static> {
                 include_str!("../../templates/coverage.html"),
             ),
             ("quality.html", include_str!("../../templates/quality.html")),
+            ("hvd.html", include_str!("../../templates/hvd.html")),
             ("demand.html", include_str!("../../templates/demand.html")),
             ("request.html", include_str!("../../templates/request.html")),
         ] {
@@ -645,6 +647,39 @@ fn band_label(band: Option<&str>, lang: &str) -> String {
     band.and_then(|b| words.get(format!("band_{b}").as_str()).copied())
         .unwrap_or("")
         .to_string()
+}
+
+/// `/hvd`: each organisation's high-value datasets by category, and how many meet the HVD
+/// requirements.
+async fn hvd(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let page = Page::new(&state, "/hvd", query.as_deref(), "hvd");
+    let result = async {
+        let mut report = report_json(&state, "hvd", String::new()).await?;
+        let lang = page.lang;
+        let columns: Vec<Value> = labels::HVD_CATEGORIES
+            .iter()
+            .map(|c| {
+                json!({
+                    "value": format!("{}{}", samla_model::vocab::eu::HVD, c.code),
+                    "label": c.label(lang),
+                })
+            })
+            .collect();
+        let mut rows = report["organisations"].take();
+        if let Some(rows) = rows.as_array_mut() {
+            for row in rows {
+                row["note"] =
+                    reading_note(&row["reading"], lang).map_or(Value::Null, Value::String);
+            }
+        }
+        Ok::<_, ApiError>(page.render(
+            "hvd.html",
+            StatusCode::OK,
+            context! { columns => columns, rows => rows },
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| page.error(e))
 }
 
 async fn quality(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {

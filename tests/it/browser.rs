@@ -361,6 +361,12 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
     assert_eq!(none_shown, none_expected);
     screenshot(&client, "coverage-laddplatser.png").await;
 
+    // The HVD page: each organisation's high-value datasets against the requirements.
+    client.goto(&format!("{site}/hvd")).await.expect("hvd");
+    arrived(&client, "#hvd").await;
+    assert_eq!(text(&client, "h1").await, "Värdefulla datamängder (HVD)");
+    screenshot(&client, "hvd.png").await;
+
     // File a data request.
     client
         .goto(&format!("{site}/request"))

@@ -59,6 +59,7 @@ fn templates() -> &'static Environment<'static> {
             ),
             ("quality.html", include_str!("../../templates/quality.html")),
             ("hvd.html", include_str!("../../templates/hvd.html")),
+            ("marks.html", include_str!("../../templates/marks.html")),
             ("demand.html", include_str!("../../templates/demand.html")),
             ("request.html", include_str!("../../templates/request.html")),
         ] {

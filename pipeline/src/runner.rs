@@ -201,11 +201,13 @@ impl Scheduler {
             let (fire, stop, tz) = (Arc::clone(&fire), stop.clone(), self.timezone);
             tasks.spawn(async move {
                 loop {
-                    let at: DateTime<Utc> =
-                        match entry.schedule.after(&now().with_timezone(&tz)).next() {
-                            Some(t) => t.with_timezone(&Utc) + entry.jitter,
-                            None => return,
-                        };
+                    // The next cron time whose jittered moment is still ahead: between a cron
+                    // time and its jitter, that cron time's run is still to come.
+                    let from = (now() - entry.jitter).with_timezone(&tz);
+                    let at: DateTime<Utc> = match entry.schedule.after(&from).next() {
+                        Some(t) => t.with_timezone(&Utc) + entry.jitter,
+                        None => return,
+                    };
                     let wait = (at - now()).to_std().unwrap_or_default();
                     tokio::select! {
                         _ = stop.cancelled() => return,

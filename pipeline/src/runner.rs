@@ -193,7 +193,17 @@ impl Scheduler {
     /// Runs until `stop`: calls `fire` with each source id at its times. The wall clock is
     /// read once; after that time is tokio's, so paused time drives it.
     pub async fn run(self, fire: impl Fn(&str) + Send + Sync + 'static, stop: CancellationToken) {
-        let (wall, start) = (Utc::now(), tokio::time::Instant::now());
+        self.run_from(Utc::now(), fire, stop).await;
+    }
+
+    /// [`Scheduler::run`], with the wall clock read as `wall`.
+    pub async fn run_from(
+        self,
+        wall: DateTime<Utc>,
+        fire: impl Fn(&str) + Send + Sync + 'static,
+        stop: CancellationToken,
+    ) {
+        let start = tokio::time::Instant::now();
         let now = move || wall + (tokio::time::Instant::now() - start);
         let fire = Arc::new(fire);
         let tasks = TaskTracker::new();

@@ -189,6 +189,46 @@ async fn the_watchdog_aborts_a_stuck_run_and_shutdown_cancels_cleanly() {
     assert!(runner.start("lund").is_err(), "no new runs after shutdown");
 }
 
+/// Started between a cron time and its jittered moment, the scheduler still fires that run.
+#[tokio::test(start_paused = true)]
+async fn a_scheduler_started_inside_the_jitter_fires_the_run_still_to_come() {
+    let config = config_for("http://127.0.0.1:9/catalog", None);
+    let scheduler = Scheduler::new(
+        &config.sources,
+        chrono_tz::Europe::Stockholm,
+        Duration::from_secs(600),
+    );
+    let jitter = scheduler.entries()[0].jitter;
+    assert!(jitter > Duration::from_secs(2), "{jitter:?}");
+    // Nightly at 02:00 Stockholm (01:00 UTC in winter): start a second after 02:00.
+    let wall = chrono::DateTime::parse_from_rfc3339("2026-12-01T01:00:01Z")
+        .expect("time")
+        .with_timezone(&chrono::Utc);
+    let fired: Arc<Mutex<Vec<tokio::time::Instant>>> = Arc::default();
+    let (log, stop) = (
+        Arc::clone(&fired),
+        tokio_util::sync::CancellationToken::new(),
+    );
+    let start = tokio::time::Instant::now();
+    let task = tokio::spawn(scheduler.run_from(
+        wall,
+        move |_| log.lock().expect("log").push(tokio::time::Instant::now()),
+        stop.clone(),
+    ));
+    tokio::time::sleep(jitter).await;
+    stop.cancel();
+    task.await.expect("scheduler");
+    let fired = fired.lock().expect("log").clone();
+    assert_eq!(fired.len(), 1, "today's run, at 02:00 plus its jitter");
+    // 02:00 plus the jitter is the jitter less the second already past 02:00 at the start.
+    let due = jitter - Duration::from_secs(1);
+    let at = fired[0] - start;
+    assert!(
+        at >= due && at <= due + Duration::from_millis(10),
+        "{at:?} against {due:?}"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_scheduler_fires_each_source_at_its_cron_times_with_jitter() {
     let mut config = config_for("http://127.0.0.1:9/catalog", None);

@@ -810,6 +810,20 @@ async fn coverage_tells_unknown_from_none() {
     assert!(page.contains("class=\"legend\""));
     let (_, who) = get_text(format!("{api}/coverage?by=theme&q=laddplatser&lang=en")).await;
     let publishers = &who[who.find("id=\"publishers\"").expect("publishers table")..];
+    // The organisations with none come first, in Swedish name order (Å, Ä, Ö last).
+    let names: Vec<&str> = publishers
+        .split("<th scope=\"row\">")
+        .skip(1)
+        .filter_map(|row| {
+            let name = row.split("</a>").next()?.rsplit('>').next()?;
+            let none = !row.split("</tr>").next()?.contains("<td>");
+            none.then_some(name)
+        })
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|n| samla_model::region::swedish_order(n));
+    assert!(names.len() > 5, "{names:?}");
+    assert_eq!(names, sorted);
     let osby_at = publishers
         .find(">Osby kommun<")
         .expect("Osby in who publishes");

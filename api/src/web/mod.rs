@@ -601,7 +601,10 @@ async fn coverage(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
                         json!({"code": o.code, "name": o.name, "datasets": n, "note": notes.get(&o.code)})
                     })
                     .collect();
-                rows.sort_by_key(|r| (r["datasets"].as_u64() != Some(0), r["name"].as_str().map(str::to_string)));
+                // Those with none first (what is missing), each group in Swedish name order.
+                rows.sort_by_key(|r| {
+                    (r["datasets"].as_u64() != Some(0), r["name"].as_str().map(samla_model::region::swedish_order))
+                });
                 Value::Array(rows)
             }
         };

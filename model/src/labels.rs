@@ -358,15 +358,10 @@ pub fn label_for(iri: &str, lang: &str) -> Option<&'static str> {
 /// `dcatap:applicableLegislation` names it.
 pub const HVD_REGULATION: &str = "http://data.europa.eu/eli/reg_impl/2023/138/oj";
 
-/// Whether `iri` names the HVD regulation (http or https, with or without a trailing slash).
+/// Whether `iri` names the HVD regulation (compared as every vocabulary IRI is: scheme,
+/// `www.`, case and a trailing slash aside).
 pub fn is_hvd_regulation(iri: &str) -> bool {
-    let rest = |s: &str| {
-        s.trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .to_string()
-    };
-    rest(iri) == rest(HVD_REGULATION)
+    crate::normalize::iri_key(iri) == crate::normalize::iri_key(HVD_REGULATION)
 }
 
 /// Whether a licence is as open as the HVD regulation asks (CC BY 4.0, or CC0 which asks

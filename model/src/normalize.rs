@@ -14,7 +14,7 @@ pub fn language_tag(tag: &str) -> String {
 }
 
 /// Lower case, `https` → `http`, no `www.`, no trailing slash: the key IRIs are compared by.
-fn iri_key(value: &str) -> String {
+pub(crate) fn iri_key(value: &str) -> String {
     let v = value.trim();
     let mut key = String::with_capacity(v.len());
     match strip_prefix_ignore_case(v, "https://").or_else(|| strip_prefix_ignore_case(v, "http://"))

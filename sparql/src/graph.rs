@@ -112,7 +112,7 @@ impl DiskGraph {
         let writer = match (guard.take(), held) {
             (Some(w), Some(at)) if at >= log_start => {
                 let mut w = w;
-                follow(&mut w.conn, store, at)?;
+                follow(&mut w.conn, store, at, seq)?;
                 w
             }
             (old, _) => {
@@ -272,11 +272,16 @@ fn set_seq(conn: &Connection, seq: u64) -> Result<(), GraphError> {
 }
 
 /// Applies the change log after `at`: each logged dataset's triples replaced by those of
-/// its shown record now, or taken away when it has none; a transaction per batch.
-fn follow(conn: &mut Connection, store: &Store, mut at: u64) -> Result<(), GraphError> {
-    // Read before the changes: a transaction committed meanwhile is either among the changes
-    // read or left for the next catch-up, never taken as held without its changes.
-    let target = store.change_seq()?;
+/// its shown record now, or taken away when it has none; a transaction per batch. `target`
+/// is the store's sequence read before the changes: a transaction committed meanwhile is
+/// either among the changes read or left for the next catch-up, never taken as held without
+/// its changes.
+fn follow(
+    conn: &mut Connection,
+    store: &Store,
+    mut at: u64,
+    target: u64,
+) -> Result<(), GraphError> {
     let mut terms = Terms::default();
     loop {
         let changes = store.changes_since(at, FOLLOW_BATCH)?;

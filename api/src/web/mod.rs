@@ -563,17 +563,7 @@ async fn coverage(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
         }
         let report = report_json(&state, "coverage", format!("by={by}")).await?;
         let mut matrix = report.get(&by).cloned().unwrap_or(Value::Null);
-        // Each row says, in words, whether its empty cells mean none or unknown.
-        let mut notes: HashMap<String, String> = HashMap::new();
-        if let Some(rows) = matrix.get_mut("rows").and_then(Value::as_array_mut) {
-            for row in rows {
-                let note = reading_note(&row["reading"], page.lang);
-                if let (Some(note), Some(code)) = (&note, row["code"].as_str()) {
-                    notes.insert(code.to_string(), note.clone());
-                }
-                row["note"] = note.map_or(Value::Null, Value::String);
-            }
-        }
+        let notes = add_notes(&mut matrix["rows"], page.lang);
         // "Who publishes data on …?": every organisation with its datasets matching a search.
         let topic = page
             .pairs
@@ -630,6 +620,20 @@ fn day(value: &str) -> &str {
     value.get(..10).unwrap_or(value)
 }
 
+/// Gives each organisation row (with its `reading`) a `note`: whether its empty cells mean
+/// none or unknown, in words. Returns the notes by kommunkod.
+fn add_notes(rows: &mut Value, lang: &str) -> HashMap<String, String> {
+    let mut notes = HashMap::new();
+    for row in rows.as_array_mut().into_iter().flatten() {
+        let note = reading_note(&row["reading"], lang);
+        if let (Some(note), Some(code)) = (&note, row["code"].as_str()) {
+            notes.insert(code.to_string(), note.clone());
+        }
+        row["note"] = note.map_or(Value::Null, Value::String);
+    }
+    notes
+}
+
 /// What a row's reading (`samla_reports::coverage::Reading`) means for its empty cells, in
 /// words: `None` when they mean "publishes none".
 fn reading_note(reading: &Value, lang: &str) -> Option<String> {
@@ -670,12 +674,7 @@ async fn hvd(State(state): State<AppState>, RawQuery(query): RawQuery) -> Respon
             })
             .collect();
         let mut rows = report["organisations"].take();
-        if let Some(rows) = rows.as_array_mut() {
-            for row in rows {
-                row["note"] =
-                    reading_note(&row["reading"], lang).map_or(Value::Null, Value::String);
-            }
-        }
+        add_notes(&mut rows, lang);
         Ok::<_, ApiError>(page.render(
             "hvd.html",
             StatusCode::OK,

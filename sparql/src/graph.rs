@@ -110,14 +110,13 @@ impl DiskGraph {
             return Ok(guard.as_ref().map(|w| w.path.clone()).unwrap_or_default());
         }
         let writer = match (guard.take(), held) {
-            (Some(w), Some(at)) if at >= log_start => {
-                let mut w = w;
+            (Some(mut w), Some(at)) if at >= log_start => {
                 follow(&mut w.conn, store, at, seq)?;
                 w
             }
             (old, _) => {
                 let generation = old.as_ref().map_or(0, |w| w.generation) + 1;
-                let built = self.build(store, generation)?;
+                let built = self.build(store, generation, seq)?;
                 if let Some(old) = old {
                     drop(old.conn);
                     remove_file_set(&old.path);
@@ -171,11 +170,11 @@ impl DiskGraph {
         Ok(found)
     }
 
-    /// Writes every shown dataset into a new file of `generation`.
-    fn build(&self, store: &Store, generation: u64) -> Result<Writer, GraphError> {
+    /// Writes every shown dataset into a new file of `generation`, holding `seq` (the store's
+    /// sequence read before: what changes later the next catch-up follows).
+    fn build(&self, store: &Store, generation: u64, seq: u64) -> Result<Writer, GraphError> {
         let path = self.dir.join(format!("graph-{generation:012}.db"));
         remove_file_set(&path);
-        let seq = store.change_seq()?;
         let mut conn = Connection::open(&path)?;
         // A file being built is nobody's yet: it needs no journal until it is done.
         conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")?;

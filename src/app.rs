@@ -143,6 +143,8 @@ pub struct Samla {
     pub metrics: Arc<samla_api::metrics::Metrics>,
     /// Where the API's blocking work runs.
     pub work: Arc<samla_api::WorkPool>,
+    /// Saved searches and publisher notices.
+    pub notifier: Arc<samla_notify::Notifier>,
     /// What this process does.
     pub role: Role,
 }
@@ -315,8 +317,19 @@ impl Samla {
             &state_dir.join("sparql"),
             samla_sparql::Limits::default(),
         ));
+        let notifier = Arc::new(
+            samla_notify::Notifier::new(
+                &config,
+                Arc::clone(&store),
+                Arc::clone(&index),
+                Arc::clone(&reports),
+                Arc::new(samla_api::Mails),
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
         let (workers, queue) = (config.server.workers, config.server.queue);
         Ok(Self {
+            notifier,
             role,
             config,
             store,
@@ -377,6 +390,7 @@ impl Samla {
                 self.config.server.trusted_proxies.clone().into(),
             ),
             work: Arc::clone(&self.work),
+            notifier: Some(Arc::clone(&self.notifier)),
         }
     }
 
@@ -598,6 +612,49 @@ impl Samla {
             Ok(())
         })
         .await?
+    }
+
+    /// Matches saved searches against what the harvests since the last pass changed, and
+    /// sends each organisation with a contact its digest if it changed.
+    pub async fn notify(&self) -> anyhow::Result<samla_notify::Pass> {
+        Ok(self.notifier.pass(chrono::Utc::now()).await?)
+    }
+
+    /// A harvesting node's loop: a notification pass whenever runs have ended or the index
+    /// has published changes since the last pass, looked at every `every`, until `cancel`.
+    pub async fn notify_after_harvests(
+        self: Arc<Self>,
+        every: std::time::Duration,
+        cancel: CancellationToken,
+    ) {
+        let mut seen = None;
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+            let store = Arc::clone(&self.store);
+            let version = match tokio::task::spawn_blocking(move || store.version()).await {
+                Ok(Ok(v)) => (v.runs, v.last_run, self.index.indexed_seq()),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "store version unread; no notification pass");
+                    continue;
+                }
+                Err(_) => continue,
+            };
+            if seen.as_ref() == Some(&version) {
+                continue;
+            }
+            match self.notify().await {
+                Ok(pass) => {
+                    seen = Some(version);
+                    if pass != samla_notify::Pass::default() {
+                        tracing::info!(?pass, "notification pass");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "notification pass failed"),
+            }
+        }
     }
 
     /// The background upkeep of a serving samla: link checks, the daily coverage snapshot

@@ -581,6 +581,9 @@ async fn demo(
         "  curl -X POST -H 'Authorization: Bearer {token}' '{url}/api/v1/sources/malmo/harvest'"
     );
     println!("state in {}; stop with Ctrl-C", state_dir.display());
+    let samla = Arc::new(samla);
+    samla.notifier.link_to_if_unset(&url);
+    tokio::spawn(Arc::clone(&samla).notify_after_harvests(NOTIFY_EVERY, cancel.child_token()));
     serve_until_stopped(&samla, listener, cancel).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -614,6 +617,9 @@ struct Node {
     listen: Listen,
 }
 
+/// How often a harvesting node looks for ended runs to notify of.
+const NOTIFY_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// How often a search node reads the store's change log.
 const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -641,6 +647,14 @@ async fn serve(
         tokio::task::spawn_blocking(move || app::Samla::open_as(config, &store, &state, role))
             .await??,
     );
+    let here = listener.local_addr()?;
+    if here.ip().is_unspecified() && samla.config.public_url.is_none() {
+        tracing::warn!(
+            "no [server] public_url: links in mails and webhook payloads are paths without a host"
+        );
+    } else {
+        samla.notifier.link_to_if_unset(&format!("http://{here}"));
+    }
     let cancel = CancellationToken::new();
     if role == app::Role::Search {
         tokio::spawn(follow(Arc::clone(&samla), cancel.child_token()));
@@ -671,6 +685,7 @@ async fn serve(
         }
     }
     tokio::spawn(Arc::clone(&samla).maintain(MAINTENANCE_EVERY, cancel.child_token()));
+    tokio::spawn(Arc::clone(&samla).notify_after_harvests(NOTIFY_EVERY, cancel.child_token()));
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "serving");
     serve_until_stopped(&samla, listener, cancel).await?;
     Ok(ExitCode::SUCCESS)
@@ -735,6 +750,14 @@ async fn harvest(config_path: &Path, state: &Path, only: Option<&str>) -> anyhow
         results.len(),
         samla.index.len()
     );
+    match samla.notify().await {
+        Ok(pass) if pass.alerts + pass.notices + pass.failed > 0 => println!(
+            "notified: {} alerts ({} datasets), {} notices, {} deliveries failed",
+            pass.alerts, pass.datasets, pass.notices, pass.failed
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("notification pass failed: {e:#}"),
+    }
     Ok(if failed > 0 {
         ExitCode::FAILURE
     } else {

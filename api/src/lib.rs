@@ -12,6 +12,7 @@
 //! Architecture invariant: this crate knows nothing of reqwest or RDF parsers; it reads the
 //! store and the index, and uses the model only to derive views and serialise graphs.
 
+pub mod alerts;
 mod catalog;
 mod ckan;
 pub mod client;
@@ -27,6 +28,7 @@ mod web;
 pub mod wire;
 
 pub use error::ApiError;
+pub use web::Mails;
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
@@ -81,6 +83,8 @@ pub struct AppState {
     pub trusted_proxies: client::TrustedProxies,
     /// Where blocking work runs.
     pub work: Arc<WorkPool>,
+    /// Saved searches and notices, where this samla keeps them.
+    pub notifier: Option<Arc<samla_notify::Notifier>>,
 }
 
 /// Searches logged for the demand report, written to the store in batches by one task: a
@@ -175,6 +179,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/datasets/{id}", get(dataset))
         .route("/api/v1/suggest", get(suggest))
         .route("/api/v1/requests", axum::routing::post(file_request))
+        .route("/api/v1/alerts", axum::routing::post(alerts::create))
+        .route(
+            "/api/v1/alerts/{id}",
+            get(alerts::get).delete(alerts::delete),
+        )
         .route("/api/v1/datasets.atom", get(feed::search_feed))
         .merge(
             // What the store and index are at tells whether these changed.

@@ -128,7 +128,7 @@ pub enum ChartFile {
 #[openapi(
     info(
         title = "samla",
-        description = "Regional open-data search over the harvested municipal catalogs: datasets with facets, records with provenance, sources and runs, reports, data requests. The CKAN-compatible API (/api/3/action), the DCAT-AP-SE export (/catalog) and SPARQL (/sparql) follow their own standards.",
+        description = "Regional open-data search over the harvested municipal catalogs: datasets with facets, records with provenance, sources and runs, reports, data requests, saved searches. The CKAN-compatible API (/api/3/action), the DCAT-AP-SE export (/catalog) and SPARQL (/sparql) follow their own standards.",
         license(name = "MIT OR Apache-2.0")
     ),
     paths(
@@ -145,8 +145,11 @@ pub enum ChartFile {
         crate::report,
         crate::chart,
         crate::file_request,
+        crate::alerts::create,
+        crate::alerts::get,
+        crate::alerts::delete,
     ),
-    components(schemas(crate::reports::demand::DataRequestInput, ReportName, ChartFile)),
+    components(schemas(crate::reports::demand::DataRequestInput, crate::alerts::AlertInput, ReportName, ChartFile)),
     modifiers(&AdminToken)
 )]
 pub struct ApiDoc;

@@ -207,6 +207,7 @@ impl SearchParams {
                 .temporal_to
                 .and_then(|d| d.succ_opt())
                 .map(|d| midnight(d) - 1),
+            only: None,
         })
     }
 }

@@ -289,6 +289,21 @@ pub struct RequestFiled {
     pub request: serde_json::Value,
 }
 
+/// A saved search, as its creator gets it back.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertSaved {
+    /// Its id.
+    pub id: String,
+    /// `pending` (until the link of the confirmation mail is followed) or `active`.
+    pub state: String,
+    /// The token that ends it (also in the unsubscribe link of every mail and payload).
+    pub token: String,
+    /// The webhook's signing key, when samla made it up; shown once.
+    pub secret: Option<String>,
+    /// The link that ends it.
+    pub unsubscribe: String,
+}
+
 /// A completion of what was typed in a search box.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Suggestion {

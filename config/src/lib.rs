@@ -127,6 +127,8 @@ struct RawConfig {
     #[serde(default)]
     demand: RawDemand,
     #[serde(default)]
+    notify: RawNotify,
+    #[serde(default)]
     organisation: Vec<RawOrganisation>,
     #[serde(default)]
     source: Vec<RawSource>,
@@ -294,6 +296,31 @@ struct RawOrganisation {
     domain: Option<String>,
     #[serde(default = "yes")]
     public: bool,
+    #[serde(default)]
+    notify: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotify {
+    allow_private: Option<bool>,
+    allow_hosts: Option<Vec<String>>,
+    webhook_secret: Option<String>,
+    retries: Option<u32>,
+    retry_base_ms: Option<u64>,
+    disable_after: Option<u32>,
+    smtp: Option<RawSmtp>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: String,
+    port: Option<u16>,
+    tls: Option<String>,
+    from: String,
+    username: Option<String>,
+    password: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -412,6 +439,127 @@ pub struct OrganisationConfig {
     pub domain: Option<String>,
     /// Public sector (municipalities, regions, agencies) rather than private.
     pub public: bool,
+    /// Where its harvest notices go.
+    pub notify: Vec<Contact>,
+}
+
+/// Where a notice or an alert is delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contact {
+    /// An e-mail address (`mailto:` in the region file).
+    Email(String),
+    /// A webhook: JSON POSTed, signed with HMAC-SHA256.
+    Webhook(url::Url),
+}
+
+impl Contact {
+    /// Reads `mailto:addr` or an http(s) URL.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if let Some(address) = text.strip_prefix("mailto:") {
+            return email_address(address).map(Contact::Email);
+        }
+        match url::Url::parse(text) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                if url.username() != "" || url.password().is_some() {
+                    Err(format!("{text:?}: a webhook URL carries no credentials"))
+                } else {
+                    Ok(Contact::Webhook(url))
+                }
+            }
+            _ => Err(format!(
+                "{text:?} is neither mailto:address nor an http or https URL"
+            )),
+        }
+    }
+}
+
+/// An e-mail address as a mail header may carry it: one `local@domain`, no spaces, no line
+/// breaks, no angle brackets.
+pub fn email_address(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let ok = text.len() <= 254
+        && text.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && text.matches('@').count() == 1
+        && !text.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(
+                    c,
+                    '<' | '>' | ',' | ';' | '"' | '(' | ')' | '[' | ']' | '\\'
+                )
+        });
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(format!("{text:?} is not an e-mail address"))
+    }
+}
+
+/// How an SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain (a relay on the same host or network).
+    None,
+    /// STARTTLS on the submission port.
+    StartTls,
+    /// TLS from the first byte.
+    Tls,
+}
+
+/// The mail server notices and alerts are sent through (`[notify.smtp]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    /// Host name.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Security.
+    pub tls: SmtpTls,
+    /// The sender, `name <address>` or an address.
+    pub from: String,
+    /// Login, if the server asks for one.
+    pub username: Option<String>,
+    /// Its password (`SAMLA_SMTP_PASSWORD` if not in the file).
+    pub password: Option<String>,
+}
+
+/// Alerts and publisher notices (`[notify]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifySettings {
+    /// Webhooks may reach private, loopback and link-local addresses.
+    pub allow_private: bool,
+    /// Webhook hosts reached whatever their addresses.
+    pub allow_hosts: Vec<String>,
+    /// The key publisher notices are signed with (`SAMLA_WEBHOOK_SECRET` if not in the file).
+    pub webhook_secret: Option<String>,
+    /// Retries of a failed delivery.
+    pub retries: u32,
+    /// The first retry's wait; each next one waits twice as long.
+    pub retry_base: Duration,
+    /// A saved search is disabled after this many deliveries failed in a row.
+    pub disable_after: u32,
+    /// The mail server, if mail is sent.
+    pub smtp: Option<SmtpSettings>,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            allow_hosts: Vec::new(),
+            webhook_secret: None,
+            retries: 3,
+            retry_base: Duration::from_secs(2),
+            disable_after: 5,
+            smtp: None,
+        }
+    }
 }
 
 /// A harvest source.
@@ -470,6 +618,8 @@ pub struct Config {
     pub quality: QualitySettings,
     /// Demand logging.
     pub demand: DemandSettings,
+    /// Alerts and publisher notices.
+    pub notify: NotifySettings,
 }
 
 /// Where the service listens and whom it believes about clients' addresses.
@@ -806,6 +956,16 @@ impl RawConfig {
                 }
                 None => None,
             };
+            let notify = o
+                .notify
+                .iter()
+                .enumerate()
+                .filter_map(|(j, c)| {
+                    Contact::parse(c)
+                        .map_err(|e| problem(format!("organisation[{i}].notify[{j}]"), e))
+                        .ok()
+                })
+                .collect();
             organisations.push(OrganisationConfig {
                 code: o.code,
                 name: o.name,
@@ -813,6 +973,7 @@ impl RawConfig {
                 orgnr,
                 domain: o.domain,
                 public: o.public,
+                notify,
             });
         }
 
@@ -938,6 +1099,98 @@ impl RawConfig {
                 .requests_per_hour
                 .unwrap_or(demand_defaults.requests_per_hour),
         };
+        let notify = self.notify;
+        let notify_defaults = NotifySettings::default();
+        positive(
+            notify.disable_after.map(u64::from),
+            "notify.disable_after",
+            &mut problem,
+        );
+        let smtp = notify.smtp.map(|m| {
+            let tls = match m.tls.as_deref().unwrap_or("starttls") {
+                "none" => SmtpTls::None,
+                "starttls" => SmtpTls::StartTls,
+                "tls" => SmtpTls::Tls,
+                other => {
+                    problem(
+                        "notify.smtp.tls".into(),
+                        format!("{other:?} is not none, starttls or tls"),
+                    );
+                    SmtpTls::StartTls
+                }
+            };
+            if m.host.trim().is_empty() {
+                problem("notify.smtp.host".into(), "must not be empty".into());
+            }
+            let address = match m.from.rsplit_once('<') {
+                Some((_, rest)) => rest.strip_suffix('>').unwrap_or("<"),
+                None => m.from.as_str(),
+            };
+            if let Err(e) = email_address(address) {
+                problem("notify.smtp.from".into(), e);
+            }
+            if m.from.chars().any(char::is_control) {
+                problem("notify.smtp.from".into(), "holds a line break".into());
+            }
+            SmtpSettings {
+                port: m.port.unwrap_or(match tls {
+                    SmtpTls::None => 25,
+                    SmtpTls::StartTls => 587,
+                    SmtpTls::Tls => 465,
+                }),
+                host: m.host.trim().to_string(),
+                tls,
+                from: m.from.trim().to_string(),
+                username: m.username.filter(|u| !u.is_empty()),
+                password: m
+                    .password
+                    .or_else(|| std::env::var("SAMLA_SMTP_PASSWORD").ok())
+                    .filter(|p| !p.is_empty()),
+            }
+        });
+        if smtp.is_none() {
+            for (i, o) in organisations.iter().enumerate() {
+                if o.notify.iter().any(|c| matches!(c, Contact::Email(_))) {
+                    problem(
+                        format!("organisation[{i}].notify"),
+                        "names an e-mail address, but [notify.smtp] sets no mail server".into(),
+                    );
+                }
+            }
+        }
+        let webhook_secret = notify
+            .webhook_secret
+            .or_else(|| std::env::var("SAMLA_WEBHOOK_SECRET").ok())
+            .filter(|s| !s.trim().is_empty());
+        if webhook_secret.is_none() {
+            for (i, o) in organisations.iter().enumerate() {
+                if o.notify.iter().any(|c| matches!(c, Contact::Webhook(_))) {
+                    problem(
+                        format!("organisation[{i}].notify"),
+                        "names a webhook, but no [notify] webhook_secret (or SAMLA_WEBHOOK_SECRET) signs it".into(),
+                    );
+                }
+            }
+        }
+        let notify = NotifySettings {
+            allow_private: notify.allow_private.unwrap_or(false),
+            allow_hosts: notify
+                .allow_hosts
+                .unwrap_or_default()
+                .into_iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .collect(),
+            webhook_secret,
+            retries: notify.retries.unwrap_or(notify_defaults.retries),
+            retry_base: notify
+                .retry_base_ms
+                .map(Duration::from_millis)
+                .unwrap_or(notify_defaults.retry_base),
+            disable_after: notify
+                .disable_after
+                .unwrap_or(notify_defaults.disable_after),
+            smtp,
+        };
         let store_url = self
             .store
             .url
@@ -967,6 +1220,7 @@ impl RawConfig {
                 links,
                 quality,
                 demand,
+                notify,
                 store_url,
                 admin_token: self
                     .admin

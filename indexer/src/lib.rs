@@ -245,6 +245,9 @@ pub struct SearchRequest {
     pub temporal_from: Option<i64>,
     /// Only datasets whose temporal coverage starts at this time or earlier (Unix seconds).
     pub temporal_until: Option<i64>,
+    /// Only these datasets (by id), matched as typed: a saved search asking which of the
+    /// datasets a harvest changed it finds. No misspelling is corrected then.
+    pub only: Option<Vec<String>>,
 }
 
 /// The publisher as stored with a hit.
@@ -1108,7 +1111,7 @@ impl Indexer {
     /// corrected (see [`SearchResult::corrected`]).
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResult, IndexError> {
         let result = self.search_as_typed(req)?;
-        if result.total > 0 {
+        if result.total > 0 || req.only.is_some() {
             return Ok(result);
         }
         let Some(corrected) = req.q.as_deref().and_then(|q| self.correct(q)) else {
@@ -1256,6 +1259,13 @@ impl Indexer {
             clauses.push((
                 Occur::Must,
                 date_range(f.temporal_end, Bound::Included(from), Bound::Unbounded),
+            ));
+        }
+        if let Some(ids) = &req.only {
+            let terms = ids.iter().map(|id| Term::from_field_text(f.id, id));
+            clauses.push((
+                Occur::Must,
+                Box::new(tantivy::query::TermSetQuery::new(terms)),
             ));
         }
         let query = BooleanQuery::new(clauses);

@@ -115,7 +115,7 @@ pub fn readings(
         })
         .collect();
     for s in &health.sources {
-        let this = match (s.status, s.last_success) {
+        let this = match (s.status.as_str(), s.last_success) {
             ("ok", _) => Reading::default(),
             ("failing", Some(since)) => Reading {
                 state: ReadState::Failing,

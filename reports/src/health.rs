@@ -4,20 +4,22 @@
 use super::{Reports, cell, to_csv};
 use crate::ReportError;
 use chrono::{DateTime, Utc};
-use samla_model::run::{Reason, RunState};
-use serde::Serialize;
+use samla_model::run::{ProblemSample, Reason, RunState};
+use serde::{Deserialize, Serialize};
 
 /// One problem reason of the last run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Problem {
     /// Reason.
     pub reason: Reason,
     /// How many.
     pub count: u64,
+    /// A few of them: the page, the offending record, what is wrong.
+    pub samples: Vec<ProblemSample>,
 }
 
 /// One source's health.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceHealth {
     /// Source id.
     pub id: String,
@@ -28,7 +30,7 @@ pub struct SourceHealth {
     /// URL.
     pub url: String,
     /// `ok` (last run good), `failing`, or `never_run`.
-    pub status: &'static str,
+    pub status: String,
     /// Outcome of the last finished run.
     pub last_outcome: Option<RunState>,
     /// When the last finished run ended.
@@ -37,7 +39,8 @@ pub struct SourceHealth {
     pub last_success: Option<DateTime<Utc>>,
     /// Bad runs since the last good one.
     pub failure_streak: u64,
-    /// Problems of the last finished run, by reason, most first.
+    /// Problems of the last finished run that read the source whole (not one that found it
+    /// unchanged, nor an incremental one), by reason, most first.
     pub problems: Vec<Problem>,
     /// Searchable datasets from this source.
     pub datasets: u64,
@@ -53,6 +56,9 @@ pub struct HealthReport {
     /// Every configured source, failing first.
     pub sources: Vec<SourceHealth>,
 }
+
+/// Samples kept per problem reason.
+const SAMPLES: usize = 3;
 
 /// How many past runs are read per source for the streak.
 const HISTORY: u32 = 200;
@@ -77,7 +83,13 @@ pub fn health_report(
             .iter()
             .take_while(|r| !r.outcome.read_something())
             .count() as u64;
-        let mut problems: Vec<Problem> = last
+        // The problems of what the source publishes now: those of the last run that read it
+        // whole (a run that found it unchanged, or read only its changes, met fewer).
+        let read_whole = finished
+            .iter()
+            .find(|r| r.outcome != RunState::Unchanged && !r.report.incremental)
+            .or(last);
+        let mut problems: Vec<Problem> = read_whole
             .map(|r| {
                 r.report
                     .problems
@@ -85,6 +97,7 @@ pub fn health_report(
                     .map(|g| Problem {
                         reason: g.reason,
                         count: g.count,
+                        samples: g.samples.iter().take(SAMPLES).cloned().collect(),
                     })
                     .collect()
             })
@@ -103,7 +116,8 @@ pub fn health_report(
                 None => "never_run",
                 Some(_) if streak > 0 => "failing",
                 Some(_) => "ok",
-            },
+            }
+            .to_string(),
             last_outcome: last.map(|r| r.outcome),
             last_run: last.map(|r| r.finished),
             last_success: finished

@@ -9,6 +9,7 @@
 pub mod charts;
 pub mod coverage;
 pub mod demand;
+pub mod digest;
 pub mod freshness;
 pub mod health;
 pub mod hvd;

@@ -691,4 +691,32 @@ impl Store {
     pub fn snapshots(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
         on_engine!(self, e => e.snapshots(kind))
     }
+
+    /// Writes the entry `(kind, key)`: a small keyed document (a saved search, a delivery
+    /// made). With `replace` false it is written only if there is none yet, so two writers
+    /// racing for one key write it once. Returns whether it was written.
+    pub fn put_entry(
+        &self,
+        kind: &str,
+        key: &str,
+        body: &str,
+        replace: bool,
+    ) -> Result<bool, StoreError> {
+        on_engine!(self, e => e.put_entry(kind, key, body, replace))
+    }
+
+    /// The entry `(kind, key)`, if any.
+    pub fn entry(&self, kind: &str, key: &str) -> Result<Option<String>, StoreError> {
+        on_engine!(self, e => e.entry(kind, key))
+    }
+
+    /// The entries of `kind` whose key starts with `prefix` (`""` for all), by key.
+    pub fn entries(&self, kind: &str, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
+        on_engine!(self, e => e.entries(kind, prefix))
+    }
+
+    /// Removes the entry `(kind, key)`; returns whether there was one.
+    pub fn remove_entry(&self, kind: &str, key: &str) -> Result<bool, StoreError> {
+        on_engine!(self, e => e.remove_entry(kind, key))
+    }
 }

@@ -26,7 +26,10 @@ use std::collections::{BTreeSet, HashMap};
 
 /// The schema's versions, in order: each is applied once, in one transaction, and recorded in
 /// `samla_migrations`.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/postgres/0001_schema.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_schema.sql")),
+    (2, include_str!("../migrations/postgres/0002_entries.sql")),
+];
 
 /// The first key of samla's advisory locks (the second names the source or the migration).
 const LOCK_SPACE: i32 = 0x5341_4d4c; // "SAML"
@@ -887,6 +890,59 @@ impl Postgres {
             &[&kind],
             Self::pair,
         )
+    }
+
+    pub(crate) fn put_entry(
+        &self,
+        kind: &str,
+        key: &str,
+        body: &str,
+        replace: bool,
+    ) -> Result<bool, StoreError> {
+        let sql = if replace {
+            "INSERT INTO entries (kind, key, body) VALUES ($1, $2, $3)
+             ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body"
+        } else {
+            "INSERT INTO entries (kind, key, body) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+        };
+        self.with(|c| {
+            c.execute(sql, &[&kind, &key, &body])
+                .map(|n| n > 0)
+                .map_err(|e| self.err(e))
+        })
+    }
+
+    pub(crate) fn entry(&self, kind: &str, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .rows(
+                "SELECT body FROM entries WHERE kind = $1 AND key = $2",
+                &[&kind, &key],
+                |s, r| r.try_get(0).map_err(|e| s.err(e)),
+            )?
+            .pop())
+    }
+
+    pub(crate) fn entries(
+        &self,
+        kind: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        self.rows(
+            "SELECT key, body FROM entries WHERE kind = $1 AND starts_with(key, $2) ORDER BY key",
+            &[&kind, &prefix],
+            Self::pair,
+        )
+    }
+
+    pub(crate) fn remove_entry(&self, kind: &str, key: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM entries WHERE kind = $1 AND key = $2",
+                &[&kind, &key],
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.err(e))
+        })
     }
 }
 

@@ -25,6 +25,17 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "notify",
+        &[
+            "samla-model",
+            "samla-config",
+            "samla-harvester",
+            "samla-store",
+            "samla-indexer",
+            "samla-reports",
+        ],
+    ),
+    (
         "api",
         &[
             "samla-model",
@@ -32,6 +43,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "samla-indexer",
             "samla-reports",
             "samla-sparql",
+            "samla-notify",
         ],
     ),
 ];
@@ -88,6 +100,16 @@ const FORBIDDEN: &[(&str, &str, &str)] = &[
         "api",
         "rusqlite",
         "the api reads the store through its interface",
+    ),
+    (
+        "notify",
+        "axum",
+        "notify delivers; the api serves its pages and endpoints",
+    ),
+    (
+        "notify",
+        "rusqlite",
+        "notify keeps its state through the store's interface",
     ),
     (
         "simulator",

@@ -15,6 +15,7 @@ mod incremental;
 mod interfaces;
 mod links;
 mod model;
+mod notify;
 mod pg;
 mod pipeline;
 mod platforms;

@@ -136,12 +136,21 @@ pub async fn region_on(
     datasets: usize,
     tune: impl FnOnce(&mut HarvestSettings),
 ) -> Region {
+    region_configured(engine, datasets, |c| tune(&mut c.harvest)).await
+}
+
+/// A region whose configuration `tune` adjusts (after the test harvest settings are set).
+pub async fn region_configured(
+    engine: crate::store::Engine,
+    datasets: usize,
+    tune: impl FnOnce(&mut samla_config::Config),
+) -> Region {
     let config = samla::app::embedded_region().expect("embedded region");
     let simulator = Arc::new(samla::app::simulator_for(&config, datasets));
     let base = serve(Arc::clone(&simulator).router()).await;
     let mut config = samla::app::simulated_config(&config, &simulator, &base).expect("config");
     config.harvest = settings(1 << 26);
-    tune(&mut config.harvest);
+    tune(&mut config);
     let cluster = match engine {
         crate::store::Engine::Sqlite => None,
         crate::store::Engine::Postgres => Some(crate::pg::Cluster::shared()),

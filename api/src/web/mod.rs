@@ -39,12 +39,20 @@ pub fn routes() -> Router<AppState> {
         .route("/demand", get(demand))
         .route("/hvd", get(hvd))
         .route("/request", get(request_form).post(request_post))
+        .route("/alerts", axum::routing::post(alert_post))
+        .route("/alerts/{id}/confirm", get(alert_confirm))
+        .route(
+            "/alerts/{id}/unsubscribe",
+            get(alert_unsubscribe_form).post(alert_unsubscribe),
+        )
+        .route("/organisation/{code}", get(organisation))
 }
 
 fn templates() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
+        env.add_filter("day", |v: String| day(&v).to_string());
         // Names ending in .html are escaped for HTML; the templates are constants checked by
         // the tests, so adding them cannot fail at run time.
         for (name, source) in [
@@ -62,6 +70,23 @@ fn templates() -> &'static Environment<'static> {
             ("marks.html", include_str!("../../templates/marks.html")),
             ("demand.html", include_str!("../../templates/demand.html")),
             ("request.html", include_str!("../../templates/request.html")),
+            ("alert.html", include_str!("../../templates/alert.html")),
+            (
+                "organisation.html",
+                include_str!("../../templates/organisation.html"),
+            ),
+            (
+                "mail_confirm.txt",
+                include_str!("../../templates/mail_confirm.txt"),
+            ),
+            (
+                "mail_alert.txt",
+                include_str!("../../templates/mail_alert.txt"),
+            ),
+            (
+                "mail_notice.txt",
+                include_str!("../../templates/mail_notice.txt"),
+            ),
         ] {
             if let Err(e) = env.add_template(name, source) {
                 tracing::error!(template = name, error = %e, "template does not compile");
@@ -389,8 +414,255 @@ async fn search_page(
                 .map(|(name, day)| json!({"name": name, "value": day.map(|d| d.to_string()).unwrap_or_default()}))
                 .collect::<Vec<_>>(),
             dated => params.dates().iter().any(|(_, day)| day.is_some()),
+            watch => state.notifier.is_some().then(|| saved_search(&pairs)).flatten(),
+            mail => state.notifier.as_ref().is_some_and(|n| n.sends_mail()),
         },
     ))
+}
+
+/// What a search page's "watch this search" saves: its words and filters, without paging,
+/// order or language; `None` when it has neither words nor filters.
+fn saved_search(pairs: &[(String, String)]) -> Option<String> {
+    let kept: Vec<&(String, String)> = pairs
+        .iter()
+        .filter(|(k, v)| {
+            !matches!(k.as_str(), "page" | "per_page" | "sort" | "lang") && !v.trim().is_empty()
+        })
+        .collect();
+    if kept.is_empty() {
+        return None;
+    }
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.extend_pairs(kept);
+    Some(q.finish())
+}
+
+/// A saved search's query string in words: `fiber · municipality: 1280`.
+fn search_label(search: &str, lang: &str) -> String {
+    let words = i18n::words(lang);
+    url::form_urlencoded::parse(search.as_bytes())
+        .map(|(k, v)| {
+            if k == "q" {
+                v.into_owned()
+            } else {
+                format!("{}: {v}", words.get(k.as_ref()).copied().unwrap_or(&k))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// Mails in the words of the pages.
+pub struct Mails;
+
+impl samla_notify::Render for Mails {
+    fn render(&self, mail: &samla_notify::Mail<'_>, lang: &str) -> samla_notify::Message {
+        use samla_notify::Mail;
+        let lang = if lang == "en" { "en" } else { "sv" };
+        let t = i18n::words(lang);
+        let (name, ctx) = match mail {
+            Mail::Confirm {
+                alert,
+                confirm_url,
+                unsubscribe_url,
+            } => (
+                "mail_confirm.txt",
+                context! { t, search_label => search_label(&alert.search, lang), confirm_url, unsubscribe_url },
+            ),
+            Mail::Alert {
+                alert,
+                datasets,
+                more,
+                unsubscribe_url,
+                search_url,
+            } => (
+                "mail_alert.txt",
+                context! {
+                    t, search_label => search_label(&alert.search, lang), datasets, more,
+                    count => datasets.len() + more, unsubscribe_url, search_url,
+                },
+            ),
+            Mail::Notice { digest, page_url } => {
+                ("mail_notice.txt", context! { t, d => digest, page_url })
+            }
+        };
+        let text = templates()
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .unwrap_or_else(|e| {
+                tracing::error!(template = name, error = %e, "mail not rendered");
+                format!("samla\n{e}")
+            });
+        let (subject, body) = text.split_once('\n').unwrap_or((&text, ""));
+        samla_notify::Message {
+            subject: subject.trim().to_string(),
+            text: body.trim_start().to_string(),
+        }
+    }
+}
+
+async fn alert_post(
+    State(state): State<AppState>,
+    client: Option<axum::Extension<crate::client::ClientAddr>>,
+    RawQuery(query): RawQuery,
+    body: axum::body::Bytes,
+) -> Response {
+    let page = Page::new(&state, "/alerts", query.as_deref(), "search");
+    let input = crate::alerts::AlertInput::from_form(&body);
+    let search = input.search.clone();
+    let label = search_label(&search, page.lang);
+    match crate::alerts::save(&state, client.map(|c| c.0.0), input).await {
+        Ok(created) => page.render(
+            "alert.html",
+            StatusCode::CREATED,
+            context! {
+                search, search_label => label, outcome => created.state,
+                unsubscribe => created.unsubscribe, secret => created.secret,
+            },
+        ),
+        Err(e @ ApiError::BadParameter { .. }) => page.render(
+            "alert.html",
+            StatusCode::BAD_REQUEST,
+            context! { search, search_label => label, error => e.to_string() },
+        ),
+        Err(e) => page.error(e),
+    }
+}
+
+fn token_of(query: Option<&str>) -> String {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+fn notifier_of(state: &AppState) -> Result<&Arc<samla_notify::Notifier>, ApiError> {
+    state
+        .notifier
+        .as_ref()
+        .ok_or_else(|| ApiError::NotFound("this samla keeps no saved searches".into()))
+}
+
+async fn alert_confirm(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let page = Page::new(
+        &state,
+        &format!("/alerts/{}/confirm", segment(&id)),
+        query.as_deref(),
+        "search",
+    );
+    let token = token_of(query.as_deref());
+    let confirmed = match notifier_of(&state) {
+        Ok(n) => n.confirm(&id, &token).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match confirmed {
+        Ok(alert) => page.render(
+            "alert.html",
+            StatusCode::OK,
+            context! {
+                search => alert.search, search_label => search_label(&alert.search, page.lang),
+                outcome => "confirmed",
+            },
+        ),
+        Err(e) => page.error(e),
+    }
+}
+
+async fn alert_unsubscribe_form(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let page = Page::new(
+        &state,
+        &format!("/alerts/{}/unsubscribe", segment(&id)),
+        query.as_deref(),
+        "search",
+    );
+    let token = token_of(query.as_deref());
+    // A link in a mail is followed by scanners too: the page asks, a POST ends it.
+    let found = match notifier_of(&state) {
+        Ok(n) => n.alert(&id, &token).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match found {
+        Ok(alert) => page.render(
+            "alert.html",
+            StatusCode::OK,
+            context! {
+                search => alert.search, search_label => search_label(&alert.search, page.lang),
+                ask => true, id => alert.id, token,
+            },
+        ),
+        Err(e) => page.error(e),
+    }
+}
+
+async fn alert_unsubscribe(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    body: axum::body::Bytes,
+) -> Response {
+    let page = Page::new(
+        &state,
+        &format!("/alerts/{}/unsubscribe", segment(&id)),
+        query.as_deref(),
+        "search",
+    );
+    let token = token_of(std::str::from_utf8(&body).ok());
+    let ended = match notifier_of(&state) {
+        Ok(n) => n.unsubscribe(&id, &token).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match ended {
+        Ok(()) => page.render(
+            "alert.html",
+            StatusCode::OK,
+            context! { outcome => "ended" },
+        ),
+        Err(e) => page.error(e),
+    }
+}
+
+async fn organisation(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let page = Page::new(
+        &state,
+        &format!("/organisation/{}", segment(&code)),
+        query.as_deref(),
+        "sources",
+    );
+    let reports = Arc::clone(&state.reports);
+    let store = Arc::clone(&state.store);
+    let found = blocking(&state.work, move || {
+        let digest = samla_reports::digest::digest(&reports, &code, chrono::Utc::now())?
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("no organisation {code:?} in this region"))
+            })?;
+        let notice = samla_notify::last_notice(&store, &code)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok((digest, notice))
+    })
+    .await;
+    match found {
+        Ok((digest, notice)) => page.render(
+            "organisation.html",
+            StatusCode::OK,
+            context! {
+                d => digest,
+                notice => notice.map(|n| json!({"sent": n.sent, "to": n.delivered_to.join(", ")})),
+            },
+        ),
+        Err(e) => page.error(e),
+    }
 }
 
 async fn dataset(
@@ -533,6 +805,7 @@ async fn sources(State(state): State<AppState>, RawQuery(query): RawQuery) -> Re
                 json!({
                     "id": s.id,
                     "organisation": state.directory.by_code(&s.organisation).map(|o| o.name.clone()).unwrap_or_else(|| s.organisation.clone()),
+                    "code": s.organisation,
                     "protocol": s.protocol,
                     "url": safe_url(&s.url),
                     "verified": s.verified,

@@ -353,6 +353,12 @@ CREATE TABLE IF NOT EXISTS snapshots (
     body TEXT NOT NULL,
     PRIMARY KEY (day, kind)
 );
+CREATE TABLE IF NOT EXISTS entries (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
 ";
 
 /// The stored graph as text.

@@ -234,4 +234,69 @@ impl Sqlite {
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
+
+    /// Writes the entry `(kind, key)`; with `replace` false, only if there is none yet.
+    /// Returns whether it was written.
+    pub(crate) fn put_entry(
+        &self,
+        kind: &str,
+        key: &str,
+        body: &str,
+        replace: bool,
+    ) -> Result<bool, StoreError> {
+        let sql = if replace {
+            "INSERT INTO entries (kind, key, body) VALUES (?1, ?2, ?3)
+             ON CONFLICT(kind, key) DO UPDATE SET body = excluded.body"
+        } else {
+            "INSERT INTO entries (kind, key, body) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"
+        };
+        let conn = self.writer();
+        let written = conn
+            .execute(sql, params![kind, key, body])
+            .map_err(|e| self.err(e))?;
+        Ok(written > 0)
+    }
+
+    /// The entry `(kind, key)`.
+    pub(crate) fn entry(&self, kind: &str, key: &str) -> Result<Option<String>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT body FROM entries WHERE kind = ?1 AND key = ?2")
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt
+            .query_map([kind, key], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        rows.next().transpose().map_err(|e| self.err(e))
+    }
+
+    /// The entries of `kind` whose key starts with `prefix`, by key.
+    pub(crate) fn entries(
+        &self,
+        kind: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT key, body FROM entries WHERE kind = ?1 AND substr(key, 1, length(?2)) = ?2
+                 ORDER BY key",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([kind, prefix], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Removes the entry `(kind, key)`; returns whether there was one.
+    pub(crate) fn remove_entry(&self, kind: &str, key: &str) -> Result<bool, StoreError> {
+        let conn = self.writer();
+        let removed = conn
+            .execute(
+                "DELETE FROM entries WHERE kind = ?1 AND key = ?2",
+                [kind, key],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(removed > 0)
+    }
 }

@@ -1293,6 +1293,93 @@ url = "https://ckan-malmo.dataplatform.se"
     }
 
     #[test]
+    fn contacts_and_the_mail_server_are_checked_at_configuration() {
+        let with = |contacts: &str, notify: &str| {
+            Config::from_toml(
+                &(GOOD.replace(
+                    "orgnr = \"212000-1124\"",
+                    &format!("orgnr = \"212000-1124\"\nnotify = [{contacts}]"),
+                ) + notify),
+                Path::new("r.toml"),
+            )
+        };
+        let smtp = "\n[notify]\nwebhook_secret = \"a key of enough length\"\n[notify.smtp]\nhost = \"mail.example\"\nfrom = \"samla <samla@region.example>\"\n";
+        let c = with(
+            r#""mailto:gis@malmo.se", "https://hooks.malmo.se/samla""#,
+            smtp,
+        )
+        .expect("valid");
+        assert_eq!(
+            c.organisations[0].notify,
+            [
+                Contact::Email("gis@malmo.se".into()),
+                Contact::Webhook(url::Url::parse("https://hooks.malmo.se/samla").expect("url"))
+            ]
+        );
+        let smtp_settings = c.notify.smtp.expect("smtp");
+        assert_eq!(
+            (smtp_settings.port, smtp_settings.tls),
+            (587, SmtpTls::StartTls)
+        );
+        for (contacts, notify, key, why) in [
+            (
+                r#""mailto:gis@malmo.se""#,
+                "",
+                "organisation[0].notify",
+                "no mail server",
+            ),
+            (
+                r#""https://hooks.malmo.se/x""#,
+                "",
+                "organisation[0].notify",
+                "webhook_secret",
+            ),
+            (
+                r#""ftp://x.se/""#,
+                smtp,
+                "organisation[0].notify[0]",
+                "neither",
+            ),
+            (
+                r#""mailto:a b@x.se""#,
+                smtp,
+                "organisation[0].notify[0]",
+                "not an e-mail address",
+            ),
+            (
+                r#""mailto:gis@malmo.se\r\nBcc: x@y.se""#,
+                smtp,
+                "organisation[0].notify[0]",
+                "not an e-mail address",
+            ),
+            (
+                r#""https://user:pw@hooks.malmo.se/""#,
+                smtp,
+                "organisation[0].notify[0]",
+                "credentials",
+            ),
+            (
+                "",
+                &smtp.replace("samla <samla@region.example>", "samla"),
+                "notify.smtp.from",
+                "not an e-mail address",
+            ),
+            (
+                "",
+                &format!("{smtp}tls = \"ssl\"\n"),
+                "notify.smtp.tls",
+                "none, starttls or tls",
+            ),
+        ] {
+            let e = with(contacts, notify).expect_err(contacts).to_string();
+            assert!(
+                e.contains(key) && e.contains(why),
+                "{contacts} {notify}: {e}"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_keys_are_rejected_with_file_and_key() {
         let text = GOOD.replace("protocol = \"ckan\"", "protocol = \"ckan\"\nurll = \"x\"");
         let e = Config::from_toml(&text, Path::new("r.toml"))

@@ -607,6 +607,40 @@ fn what_the_reports_keep_beside_the_records(engine: Engine) {
         ]
     );
     assert!(store.snapshots("quality").expect("snapshots").is_empty());
+
+    // Keyed entries: written once unless replaced, listed by prefix, removed.
+    assert!(store.put_entry("alert", "a1", "one", false).expect("entry"));
+    assert!(
+        !store.put_entry("alert", "a1", "two", false).expect("entry"),
+        "only if new"
+    );
+    assert_eq!(
+        store.entry("alert", "a1").expect("entry").as_deref(),
+        Some("one")
+    );
+    assert!(store.put_entry("alert", "a1", "two", true).expect("entry"));
+    assert!(store.put_entry("alert", "a2", "x", false).expect("entry"));
+    assert!(store.put_entry("alert", "b%_1", "y", false).expect("entry"));
+    assert!(store.put_entry("notice", "a3", "z", false).expect("entry"));
+    let keys = |prefix: &str| -> Vec<String> {
+        store
+            .entries("alert", prefix)
+            .expect("entries")
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect()
+    };
+    assert_eq!(keys(""), ["a1", "a2", "b%_1"]);
+    assert_eq!(keys("a"), ["a1", "a2"]);
+    assert_eq!(keys("b%"), ["b%_1"], "a prefix is text, not a pattern");
+    assert_eq!(keys("%"), Vec::<String>::new());
+    assert_eq!(
+        store.entries("alert", "a1").expect("entries"),
+        [("a1".to_string(), "two".to_string())]
+    );
+    assert!(store.remove_entry("alert", "a1").expect("remove"));
+    assert!(!store.remove_entry("alert", "a1").expect("remove"));
+    assert_eq!(store.entry("alert", "a1").expect("entry"), None);
 }
 
 fn a_read_only_store_refuses_writes(engine: Engine) {

@@ -102,6 +102,21 @@ pub fn simulated_config(
             })
         })
         .collect::<anyhow::Result<_>>()?;
+    // The simulated national portal stands in for dataportal.se.
+    config.national = Some(samla_config::NationalConfig {
+        name: "dataportal.se (simulerad)".into(),
+        source: SourceConfig {
+            id: samla_config::NATIONAL_SOURCE.into(),
+            organisation: String::new(),
+            protocol: samla_config::Protocol::Dcat,
+            url: url::Url::parse(&format!("{base}/national/datasets/dcat"))?,
+            schedule: samla_config::Schedule::default(),
+            verified: true,
+            enabled: true,
+            aggregate: true,
+            follow_hosts: Vec::new(),
+        },
+    });
     Ok(config)
 }
 
@@ -612,6 +627,23 @@ impl Samla {
             Ok(())
         })
         .await?
+    }
+
+    /// Harvests the national portal, if the configuration names one: what it lists is kept
+    /// apart and compared with the region's datasets (the `national` report). `None` without
+    /// one.
+    pub async fn harvest_national(
+        &self,
+        cancel: CancellationToken,
+    ) -> anyhow::Result<Option<(samla_harvester::RunReport, usize)>> {
+        let Some(national) = &self.config.national else {
+            return Ok(None);
+        };
+        Ok(Some(
+            self.pipeline
+                .harvest_national(&national.source, cancel)
+                .await?,
+        ))
     }
 
     /// Matches saved searches against what the harvests since the last pass changed, and

@@ -537,6 +537,12 @@ async fn demo(
         "links: {} checked, {} broken (accessURL and downloadURL, HEAD then GET)",
         pass.checked, pass.broken
     );
+    if let Some((report, listed)) = samla.harvest_national(cancel.child_token()).await? {
+        eprintln!(
+            "national portal (simulated): {listed} datasets listed, {}",
+            report.outcome
+        );
+    }
     samla.snapshot_and_prune().await?;
     let url = format!("http://{}", listener.local_addr()?);
     // Simulated businesses search and file data requests through the real endpoints, for
@@ -677,6 +683,25 @@ async fn serve(
         },
         cancel.child_token(),
     ));
+    if let Some(national) = &samla.config.national {
+        let scheduler = Scheduler::new(
+            std::slice::from_ref(&national.source),
+            samla.config.timezone,
+            samla.config.harvest.schedule_jitter,
+        );
+        let (node, stop) = (Arc::clone(&samla), cancel.child_token());
+        tokio::spawn(scheduler.run(
+            move |_| {
+                let (node, stop) = (Arc::clone(&node), stop.clone());
+                tokio::spawn(async move { national_harvest(&node, stop).await });
+            },
+            cancel.child_token(),
+        ));
+        if !no_initial_harvest {
+            let (node, stop) = (Arc::clone(&samla), cancel.child_token());
+            tokio::spawn(async move { national_harvest(&node, stop).await });
+        }
+    }
     if !no_initial_harvest {
         for source in samla.config.sources.iter().filter(|s| s.enabled) {
             if let Err(refusal) = samla.runner.start(&source.id) {
@@ -689,6 +714,19 @@ async fn serve(
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "serving");
     serve_until_stopped(&samla, listener, cancel).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Harvests the national portal and logs how it went.
+async fn national_harvest(samla: &Samla, cancel: CancellationToken) {
+    match samla.harvest_national(cancel).await {
+        Ok(Some((report, listed))) => tracing::info!(
+            outcome = %report.outcome,
+            listed,
+            "national portal harvested"
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %format!("{e:#}"), "national portal not harvested"),
+    }
 }
 
 /// A search node's loop: the store's change log into its index, until `cancel`.
@@ -721,6 +759,7 @@ async fn harvest(config_path: &Path, state: &Path, only: Option<&str>) -> anyhow
         ],
         None => config.sources.clone(),
     };
+    let national = only.is_none();
     let samla = open(config, state).await?;
     let bars = Arc::new(Bars::new(sources.len()));
     let results = samla
@@ -750,6 +789,14 @@ async fn harvest(config_path: &Path, state: &Path, only: Option<&str>) -> anyhow
         results.len(),
         samla.index.len()
     );
+    if national
+        && let Some((report, listed)) = samla.harvest_national(CancellationToken::new()).await?
+    {
+        println!(
+            "national portal: {listed} datasets listed, {}",
+            report.outcome
+        );
+    }
     match samla.notify().await {
         Ok(pass) if pass.alerts + pass.notices + pass.failed > 0 => println!(
             "notified: {} alerts ({} datasets), {} notices, {} deliveries failed",

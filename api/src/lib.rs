@@ -959,7 +959,7 @@ async fn start_harvest(
 }
 
 /// `GET /api/v1/reports/{name}?format=json|csv&municipality=&table=…` for `quality`,
-/// `coverage` (`by=`), `freshness`, `harvest`, `demand` (`days=`) and `hvd`.
+/// `coverage` (`by=`), `freshness`, `harvest`, `demand` (`days=`), `hvd` and `national`.
 #[utoipa::path(get, path = "/api/v1/reports/{name}", tag = "reports",
     params(("name" = openapi::ReportName, Path, description = "The report"),
         ("format" = Option<String>, Query, description = "json (default) or csv"),

@@ -105,6 +105,8 @@ pub enum ReportName {
     Demand,
     /// High-value datasets per organisation and category, against the HVD requirements.
     Hvd,
+    /// The region's datasets against the national portal: missing, different, national only.
+    National,
 }
 
 /// The charts.

@@ -128,6 +128,7 @@ struct RawConfig {
     demand: RawDemand,
     #[serde(default)]
     notify: RawNotify,
+    national: Option<RawNational>,
     #[serde(default)]
     organisation: Vec<RawOrganisation>,
     #[serde(default)]
@@ -298,6 +299,22 @@ struct RawOrganisation {
     public: bool,
     #[serde(default)]
     notify: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNational {
+    name: Option<String>,
+    url: String,
+    #[serde(default = "dcat")]
+    protocol: Protocol,
+    schedule: Option<String>,
+    #[serde(default)]
+    follow_hosts: Vec<String>,
+}
+
+fn dcat() -> Protocol {
+    Protocol::Dcat
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -587,6 +604,19 @@ pub struct SourceConfig {
     pub follow_hosts: Vec<String>,
 }
 
+/// The national portal the region's datasets should reach (`[national]`): harvested like a
+/// source, never shown in search, compared with what the region publishes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NationalConfig {
+    /// What people call it (`dataportal.se`).
+    pub name: String,
+    /// The harvest: id [`NATIONAL_SOURCE`], no organisation.
+    pub source: SourceConfig,
+}
+
+/// The source id of the national portal's harvest.
+pub const NATIONAL_SOURCE: &str = "national";
+
 /// A validated region configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -620,6 +650,8 @@ pub struct Config {
     pub demand: DemandSettings,
     /// Alerts and publisher notices.
     pub notify: NotifySettings,
+    /// The national portal, if the region is compared with one.
+    pub national: Option<NationalConfig>,
 }
 
 /// Where the service listens and whom it believes about clients' addresses.
@@ -1036,6 +1068,60 @@ impl RawConfig {
                 ),
             }
         }
+        let national = self.national.and_then(|n| {
+            if ids.contains(NATIONAL_SOURCE) {
+                problem(
+                    "source".into(),
+                    format!("the id {NATIONAL_SOURCE:?} is the national portal's"),
+                );
+            }
+            let schedule = match n.schedule.as_deref().map(str::parse::<Schedule>) {
+                None => Schedule::default(),
+                Some(Ok(schedule)) => schedule,
+                Some(Err(e)) => {
+                    problem("national.schedule".into(), e);
+                    Schedule::default()
+                }
+            };
+            match url::Url::parse(&n.url) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => Some(NationalConfig {
+                    name: n
+                        .name
+                        .filter(|n| !n.trim().is_empty())
+                        .or_else(|| url.host_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    source: SourceConfig {
+                        id: NATIONAL_SOURCE.into(),
+                        organisation: String::new(),
+                        protocol: n.protocol,
+                        url,
+                        schedule,
+                        verified: true,
+                        enabled: true,
+                        aggregate: true,
+                        follow_hosts: n
+                            .follow_hosts
+                            .iter()
+                            .map(|h| h.trim().to_ascii_lowercase())
+                            .collect(),
+                    },
+                }),
+                Ok(url) => {
+                    problem(
+                        "national.url".into(),
+                        format!("scheme {:?} is not http or https", url.scheme()),
+                    );
+                    None
+                }
+                Err(e) => {
+                    problem(
+                        "national.url".into(),
+                        format!("{:?} is not a URL: {e}", n.url),
+                    );
+                    None
+                }
+            }
+        });
         let link_defaults = LinkSettings::default();
         let l = self.links;
         positive(
@@ -1211,6 +1297,7 @@ impl RawConfig {
             harvest.allow_hosts.extend(
                 sources
                     .iter()
+                    .chain(national.as_ref().map(|n| &n.source))
                     .filter_map(|s| s.url.host_str())
                     .map(str::to_ascii_lowercase),
             );
@@ -1221,6 +1308,7 @@ impl RawConfig {
                 quality,
                 demand,
                 notify,
+                national,
                 store_url,
                 admin_token: self
                     .admin

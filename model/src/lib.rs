@@ -14,6 +14,7 @@ pub mod labels;
 pub mod normalize;
 pub mod quality;
 pub mod record;
+pub mod reference;
 pub mod region;
 pub mod run;
 pub mod shacl;

@@ -596,6 +596,60 @@ impl Pipeline {
         .await?
     }
 
+    /// Harvests the national portal `source` as any source is harvested, but keeps what it
+    /// lists apart (store entries of kind [`reference::NATIONAL`]): never indexed, shown
+    /// or exported, only compared with the region's datasets. A run that did not read the
+    /// portal whole adds to what the last one kept and removes nothing.
+    pub async fn harvest_national(
+        &self,
+        source: &SourceConfig,
+        cancel: CancellationToken,
+    ) -> Result<(RunReport, usize), PipelineError> {
+        use samla_model::reference::{self, ReferenceRecord};
+        let (tx, mut rx) = mpsc::channel::<DatasetRecord>(RECORD_CHANNEL_CAPACITY);
+        let run = self.harvester.run(source, tx, cancel);
+        let collect = async {
+            let mut listed = Vec::new();
+            while let Some(r) = rx.recv().await {
+                listed.push(ReferenceRecord::of(&r));
+            }
+            listed
+        };
+        let (report, listed) = tokio::join!(run, collect);
+        let store = Arc::clone(&self.store);
+        let kept = report.clone();
+        let count = tokio::task::spawn_blocking(move || -> Result<usize, PipelineError> {
+            let kept_before = || -> Result<Vec<ReferenceRecord>, PipelineError> {
+                Ok(store
+                    .entry(reference::NATIONAL, reference::RECORDS)?
+                    .and_then(|b| serde_json::from_str(&b).ok())
+                    .unwrap_or_default())
+            };
+            let count = if kept.outcome.applies_nothing() {
+                kept_before()?.len()
+            } else {
+                let before = if kept.outcome.is_complete() {
+                    Vec::new()
+                } else {
+                    kept_before()?
+                };
+                let mut records: HashMap<String, ReferenceRecord> =
+                    before.into_iter().map(|r| (r.id.clone(), r)).collect();
+                records.extend(listed.into_iter().map(|r| (r.id.clone(), r)));
+                let mut records: Vec<ReferenceRecord> = records.into_values().collect();
+                records.sort_by(|a, b| a.id.cmp(&b.id));
+                let json = serde_json::to_string(&records)?;
+                store.put_entry(reference::NATIONAL, reference::RECORDS, &json, true)?;
+                records.len()
+            };
+            let json = serde_json::to_string(&kept)?;
+            store.put_entry(reference::NATIONAL, reference::RUN, &json, true)?;
+            Ok(count)
+        })
+        .await??;
+        Ok((report, count))
+    }
+
     /// Brings `index` (another node's, following this store) up to the change log: see
     /// [`follow`].
     pub fn follow(&self, index: &Indexer) -> Result<Followed, PipelineError> {

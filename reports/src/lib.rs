@@ -13,6 +13,7 @@ pub mod digest;
 pub mod freshness;
 pub mod health;
 pub mod hvd;
+pub mod national;
 pub mod quality;
 
 pub use freshness::{FreshnessReport, freshness_csv, freshness_report};
@@ -393,6 +394,7 @@ pub const NAMES: &[&str] = &[
     "harvest",
     "demand",
     "hvd",
+    "national",
 ];
 
 /// What each report takes.
@@ -404,6 +406,7 @@ fn takes(name: &str) -> Option<Takes> {
         "harvest" => health::TABLES,
         "demand" => demand::TABLES,
         "hvd" => hvd::TABLES,
+        "national" => national::TABLES,
         _ => return None,
     };
     Some(Takes {
@@ -509,6 +512,13 @@ pub fn render(
             tables,
             hvd::hvd_report(reports, now, m)?,
             hvd::hvd_csv,
+        ),
+        "national" => out(
+            &p,
+            name,
+            tables,
+            national::national_report(reports, now, m)?,
+            national::national_csv,
         ),
         _ => out(
             &p,

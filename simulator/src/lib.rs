@@ -527,9 +527,155 @@ impl Simulator {
         }
     }
 
+    /// The datasets the simulated national portal lists at `epoch`: most of each catalog's
+    /// (all of a failing catalog's, from before it broke), not one described as a blank node
+    /// (the portal refuses them), one in ten of them stale (modified earlier than in the
+    /// region); plus two of its own per publishing organisation that no regional catalog
+    /// lists.
+    pub fn national_listing(&self, epoch: u64) -> Vec<NationalEntry> {
+        let mut listed = Vec::new();
+        for (k, c) in self.catalogs.iter().enumerate() {
+            if c.datasets == 0 {
+                continue;
+            }
+            let code = &c.organisation.code;
+            for &i in self.indices(c, epoch).iter() {
+                let blank = c.blank_nodes && i == 0;
+                let draw = seed(code, i, "national") % 100;
+                if blank || (!c.broken && draw < NATIONAL_LACKS_PERCENT) {
+                    continue;
+                }
+                listed.push(NationalEntry {
+                    catalog: k,
+                    i,
+                    stale: draw >= 100 - NATIONAL_STALE_PERCENT,
+                });
+            }
+            for extra in 0..2 {
+                listed.push(NationalEntry {
+                    catalog: k,
+                    i: NATIONAL_ONLY_FROM + extra,
+                    stale: false,
+                });
+            }
+        }
+        listed
+    }
+
+    /// The region's datasets at the current epoch that the national portal lacks, as
+    /// (organisation code, `dcterms:identifier`, IRI — `None` for a blank node).
+    pub fn national_lacks(&self) -> Vec<SimDataset> {
+        let epoch = self.epoch();
+        let listed: HashSet<(usize, usize)> = self
+            .national_listing(epoch)
+            .iter()
+            .map(|e| (e.catalog, e.i))
+            .collect();
+        let mut lacks = Vec::new();
+        for (k, c) in self.catalogs.iter().enumerate() {
+            for &i in self.indices(c, epoch).iter() {
+                if !listed.contains(&(k, i)) {
+                    lacks.push(self.sim_dataset(c, i));
+                }
+            }
+        }
+        lacks
+    }
+
+    /// The datasets the national portal lists that a harvest of the region cannot find (its
+    /// own, and those of a catalog that fails), and those it lists stale.
+    pub fn national_only_and_stale(&self) -> (Vec<SimDataset>, Vec<SimDataset>) {
+        let (mut only, mut stale) = (Vec::new(), Vec::new());
+        for e in self.national_listing(self.epoch()) {
+            let c = &self.catalogs[e.catalog];
+            if e.i >= NATIONAL_ONLY_FROM || c.broken {
+                only.push(self.sim_dataset(c, e.i));
+            } else if e.stale {
+                stale.push(self.sim_dataset(c, e.i));
+            }
+        }
+        (only, stale)
+    }
+
+    fn sim_dataset(&self, c: &SimCatalog, i: usize) -> SimDataset {
+        SimDataset {
+            organisation_code: c.organisation.code.clone(),
+            identifier: self.identifier(c, i),
+            iri: (!(c.blank_nodes && i == 0)).then(|| {
+                format!(
+                    "https://{}/data/{}",
+                    c.organisation.domain,
+                    self.local_name(c, i)
+                )
+            }),
+        }
+    }
+
+    /// One page of the national portal's DCAT catalog (Turtle, PartialCollectionView paging).
+    pub fn render_national_page(&self, base: &str, page: usize) -> Option<Vec<u8>> {
+        let listed = self.national_listing(self.epoch());
+        let pages = listed.len().div_ceil(self.page_size).max(1);
+        if page == 0 || page > pages {
+            return None;
+        }
+        let path = format!("{base}/national/datasets/dcat");
+        let catalog = NamedNode::new_unchecked("https://nationell.example/katalog#catalog");
+        let mut triples = Vec::new();
+        let mut g = Graph::default();
+        g.iri(&catalog, RDF_TYPE, &format!("{DCAT}Catalog"));
+        g.lit(
+            &catalog,
+            &format!("{DCT}title"),
+            "Nationella dataportalen",
+            Some("sv"),
+        );
+        if page < pages {
+            let view = NamedNode::new_unchecked(if page == 1 {
+                path.clone()
+            } else {
+                format!("{path}?page={page}")
+            });
+            g.iri(&view, RDF_TYPE, &format!("{HYDRA}PartialCollectionView"));
+            g.iri(
+                &view,
+                &format!("{HYDRA}next"),
+                &format!("{path}?page={}", page + 1),
+            );
+        }
+        triples.append(&mut g.triples);
+        let start = (page - 1) * self.page_size;
+        for e in &listed[start..(start + self.page_size).min(listed.len())] {
+            let c = &self.catalogs[e.catalog];
+            // A graph per dataset: each describes its publisher, as a portal's export does.
+            let mut g = Graph::default();
+            let version = self.version(c, e.i, self.epoch());
+            let dataset = self.dataset(c, e.i, version, &mut g);
+            if e.stale {
+                let modified = NamedNode::new_unchecked(format!("{DCT}modified"));
+                for t in &mut g.triples {
+                    if Term::from(t.subject.clone()) == dataset && t.predicate == modified {
+                        t.object = Literal::new_typed_literal(
+                            "2023-03-01T08:00:00",
+                            NamedNode::new_unchecked(format!("{XSD}dateTime")),
+                        )
+                        .into();
+                    }
+                }
+            }
+            triples.append(&mut g.triples);
+            triples.push(Triple::new(
+                catalog.clone(),
+                NamedNode::new_unchecked(format!("{DCAT}dataset")),
+                dataset,
+            ));
+        }
+        Some(serialize(&triples, Syntax::Turtle))
+    }
+
     /// The HTTP routes.
     pub fn router(self: Arc<Self>) -> Router {
         Router::new()
+            .route("/national/datasets/dcat", get(national_page))
             .route("/{org}/datasets/dcat", get(catalog_page))
             .route("/{org}/sub/{name}", get(sub_catalogue_page))
             .route(
@@ -1051,6 +1197,35 @@ const VCARD: &str = "http://www.w3.org/2006/vcard/ns#";
 const HYDRA: &str = "http://www.w3.org/ns/hydra/core#";
 const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
 
+/// Of each catalog's datasets, the share in hundredths the national portal lacks.
+const NATIONAL_LACKS_PERCENT: u64 = 8;
+/// Of those it lists, the share it lists stale.
+const NATIONAL_STALE_PERCENT: u64 = 10;
+/// Dataset numbers from here on are the national portal's own.
+const NATIONAL_ONLY_FROM: usize = 900_000;
+
+/// A dataset the national portal lists: which catalog's, which one, whether stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NationalEntry {
+    /// The catalog (its place in [`Simulator::catalogs`]).
+    pub catalog: usize,
+    /// The dataset's number.
+    pub i: usize,
+    /// Listed with an older modification date than the region's.
+    pub stale: bool,
+}
+
+/// A simulated dataset as a harvester identifies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimDataset {
+    /// Its organisation.
+    pub organisation_code: String,
+    /// Its `dcterms:identifier`.
+    pub identifier: String,
+    /// Its IRI (`None`: a blank node).
+    pub iri: Option<String>,
+}
+
 fn publisher_iri(o: &SimOrganisation) -> String {
     match &o.orgnr {
         Some(nr) => format!("http://dataportal.se/organisation/SE{nr}"),
@@ -1196,6 +1371,28 @@ async fn link(
         StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
         if status == 200 { "data\n" } else { "gone\n" },
     )
+}
+
+async fn national_page(
+    State(sim): State<Arc<Simulator>>,
+    Query(q): Query<PageQuery>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let base = base_url(&headers);
+    let page = q.page.unwrap_or(1);
+    let sim2 = Arc::clone(&sim);
+    match tokio::task::spawn_blocking(move || sim2.render_national_page(&base, page)).await {
+        Ok(Some(body)) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                Syntax::Turtle.content_type(),
+            )],
+            body,
+        )
+            .into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such page").into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "rendering failed").into_response(),
+    }
 }
 
 async fn catalog_page(

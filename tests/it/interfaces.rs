@@ -843,6 +843,11 @@ fn visible_text(html: &str) -> String {
 async fn no_swedish_page_shows_a_raw_code() {
     let r = region(300).await;
     r.harvest().await;
+    // The national page with its lists.
+    r.samla
+        .harvest_national(tokio_util::sync::CancellationToken::new())
+        .await
+        .expect("national harvest");
     let site = serve_api(&r.samla).await;
     let client = reqwest::Client::new();
     // A data request (a cluster organisation's, about one municipality) and a search, so the
@@ -912,6 +917,7 @@ async fn no_swedish_page_shows_a_raw_code() {
         // Osby's server fails; Svedala's dates are not dates.
         "/organisation/1273",
         "/organisation/1263",
+        "/national",
     ]
     .map(String::from)
     .into();

@@ -998,3 +998,108 @@ async fn the_hvd_report_reads_the_requirements_from_the_records() {
     let (_, rows) = csv_rows(&csv);
     assert_eq!(rows.len(), 34 * samla_model::labels::HVD_CATEGORIES.len());
 }
+
+/// samla's id of a simulated dataset (a UUID identifier, else its IRI); a blank-node
+/// dataset's is looked up among the stored records of its organisation.
+fn sim_id(r: &crate::support::Region, d: &samla_simulator::SimDataset) -> String {
+    if let Ok(u) = uuid::Uuid::parse_str(&d.identifier) {
+        return u.hyphenated().to_string();
+    }
+    match &d.iri {
+        Some(iri) => iri.clone(),
+        None => {
+            let mut found = Vec::new();
+            r.samla
+                .store
+                .for_each_dataset(|s| {
+                    if s.municipality_code.as_deref() == Some(d.organisation_code.as_str())
+                        && s.iri.starts_with("urn:samla:genid:")
+                    {
+                        found.push(s.id);
+                    }
+                })
+                .expect("store");
+            assert_eq!(
+                found.len(),
+                1,
+                "one blank-node dataset of {}",
+                d.organisation_code
+            );
+            found.remove(0)
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_national_report_lists_exactly_what_the_simulated_portal_lacks() {
+    let r = crate::support::region(1200).await;
+    r.harvest().await;
+    let api = crate::support::serve_api(&r.samla).await;
+    // Before the portal is read, nothing is known: no dataset is called missing.
+    let unknown = crate::support::get_json(format!("{api}/api/v1/reports/national")).await;
+    assert!(unknown["portal"].is_null(), "{unknown}");
+    assert_eq!(unknown["missing"], serde_json::json!([]));
+    let (_, page) = crate::support::get_text(format!("{api}/national")).await;
+    assert!(page.contains("id=\"national-unknown\""), "{page}");
+
+    let (run, listed) = r
+        .samla
+        .harvest_national(tokio_util::sync::CancellationToken::new())
+        .await
+        .expect("harvest")
+        .expect("a national portal is configured");
+    assert_eq!(run.outcome, samla_model::run::Outcome::Success, "{run:?}");
+    let report = crate::support::get_json(format!("{api}/api/v1/reports/national")).await;
+    assert_eq!(report["listed"], listed);
+    let ids = |key: &str| -> std::collections::BTreeSet<String> {
+        report[key]
+            .as_array()
+            .expect(key)
+            .iter()
+            .map(|d| d["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    let expected = |list: &[samla_simulator::SimDataset]| -> std::collections::BTreeSet<String> {
+        list.iter().map(|d| sim_id(&r, d)).collect()
+    };
+    let lacks = r.simulator.national_lacks();
+    assert!(lacks.len() > 20, "the portal lacks some: {}", lacks.len());
+    assert_eq!(ids("missing"), expected(&lacks));
+    let (only, stale) = r.simulator.national_only_and_stale();
+    assert!(!only.is_empty() && !stale.is_empty());
+    assert_eq!(ids("national_only"), expected(&only));
+    assert_eq!(ids("different"), expected(&stale));
+    for d in report["different"].as_array().expect("different") {
+        assert_eq!(d["differs"], serde_json::json!(["modified"]), "{d}");
+    }
+    // Each organisation's counts add up to its datasets.
+    for o in report["organisations"].as_array().expect("organisations") {
+        let n = |k: &str| o[k].as_u64().expect(k);
+        assert_eq!(
+            n("same") + n("different") + n("missing"),
+            n("regional"),
+            "{o}"
+        );
+    }
+    // The CSV has a row per missing dataset; the page names them.
+    let (status, csv) = crate::support::get_text(format!(
+        "{api}/api/v1/reports/national?format=csv&table=missing"
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(csv.lines().count(), lacks.len() + 1);
+    let (_, page) = crate::support::get_text(format!("{api}/national")).await;
+    assert!(page.contains("id=\"national-missing\""), "{page}");
+    // Nothing of the portal is searchable.
+    let hits = r.search("", &[]).total;
+    assert_eq!(hits as u64, r.samla.index.len());
+    assert!(
+        only.iter().all(|d| r
+            .samla
+            .store
+            .winner(&sim_id(&r, d))
+            .expect("store")
+            .is_none()),
+        "a dataset only the portal lists is not in the store"
+    );
+}

@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/quality", get(quality))
         .route("/demand", get(demand))
         .route("/hvd", get(hvd))
+        .route("/national", get(national))
         .route("/request", get(request_form).post(request_post))
         .route("/alerts", axum::routing::post(alert_post))
         .route("/alerts/{id}/confirm", get(alert_confirm))
@@ -67,6 +68,10 @@ fn templates() -> &'static Environment<'static> {
             ),
             ("quality.html", include_str!("../../templates/quality.html")),
             ("hvd.html", include_str!("../../templates/hvd.html")),
+            (
+                "national.html",
+                include_str!("../../templates/national.html"),
+            ),
             ("marks.html", include_str!("../../templates/marks.html")),
             ("demand.html", include_str!("../../templates/demand.html")),
             ("request.html", include_str!("../../templates/request.html")),
@@ -952,6 +957,29 @@ async fn hvd(State(state): State<AppState>, RawQuery(query): RawQuery) -> Respon
             "hvd.html",
             StatusCode::OK,
             context! { columns => columns, rows => rows },
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| page.error(e))
+}
+
+/// Datasets listed by name on the national page; the CSV has them all.
+const NATIONAL_LISTED: usize = 200;
+
+async fn national(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let page = Page::new(&state, "/national", query.as_deref(), "national");
+    let result = async {
+        let report = report_json(&state, "national", String::new()).await?;
+        let names: HashMap<String, String> = state
+            .directory
+            .organisations()
+            .iter()
+            .map(|o| (o.code.clone(), o.name.clone()))
+            .collect();
+        Ok::<_, ApiError>(page.render(
+            "national.html",
+            StatusCode::OK,
+            context! { r => report, names => names, listed => NATIONAL_LISTED },
         ))
     }
     .await;

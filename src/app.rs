@@ -406,6 +406,13 @@ impl Samla {
             ),
             work: Arc::clone(&self.work),
             notifier: Some(Arc::clone(&self.notifier)),
+            organisation_tokens: Arc::new(
+                self.config
+                    .organisations
+                    .iter()
+                    .filter_map(|o| Some((o.code.clone(), Arc::from(o.token.as_deref()?))))
+                    .collect(),
+            ),
         }
     }
 

@@ -23,6 +23,7 @@ pub mod metrics;
 mod negotiate;
 pub mod openapi;
 mod params;
+pub mod requests;
 mod sparql;
 mod web;
 pub mod wire;
@@ -85,6 +86,8 @@ pub struct AppState {
     pub work: Arc<WorkPool>,
     /// Saved searches and notices, where this samla keeps them.
     pub notifier: Option<Arc<samla_notify::Notifier>>,
+    /// The tokens organisations' contacts answer data requests with, by organisation code.
+    pub organisation_tokens: Arc<Vec<(String, Arc<str>)>>,
 }
 
 /// Searches logged for the demand report, written to the store in batches by one task: a
@@ -179,6 +182,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/datasets/{id}", get(dataset))
         .route("/api/v1/suggest", get(suggest))
         .route("/api/v1/requests", axum::routing::post(file_request))
+        .route("/api/v1/requests/{id}", get(requests::get))
+        .route(
+            "/api/v1/requests/{id}/answer",
+            axum::routing::post(requests::answer),
+        )
         .route("/api/v1/alerts", axum::routing::post(alerts::create))
         .route(
             "/api/v1/alerts/{id}",
@@ -882,24 +890,22 @@ fn authorise(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
                 .into(),
         ));
     };
-    let given = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or("");
     // Compared in full, whatever the first differing byte.
-    let same = given.len() == expected.len()
-        && given
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if same {
+    if samla_notify::alerts::same(bearer(value), expected) {
         Ok(())
     } else {
         Err(ApiError::Forbidden("the admin token is not valid".into()))
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (`""` for another scheme).
+pub(crate) fn bearer(value: &axum::http::HeaderValue) -> &str {
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("")
 }
 
 /// `POST /api/v1/sources/{id}/harvest`: starts a run now (admin); 202 with the run id.
@@ -1070,10 +1076,19 @@ async fn accept_request(
     }
     let store = Arc::clone(&state.store);
     let stored = request.clone();
+    // Proposals are sought among what harvests bring from now on.
+    let cursor = state.index.indexed_seq().unwrap_or(0);
     let id = blocking(&state.work, move || {
-        store
+        let id = store
             .add_request(chrono::Utc::now(), &stored)
-            .map_err(|e| ApiError::Internal(e.to_string()))
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let fresh = reports::requests::RequestState {
+            cursor,
+            ..Default::default()
+        };
+        reports::requests::save(&store, id, &fresh)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(id)
     })
     .await?;
     let mut shown = request;
@@ -1119,9 +1134,21 @@ async fn file_request(
         }
         .map_err(|e| ApiError::bad("body", format!("not a data request: {e}")))?;
     let (id, shown) = accept_request(&state, client.map(|c| c.0.0), input).await?;
+    let page = format!(
+        "{}/request/{id}",
+        state
+            .public_url
+            .as_deref()
+            .unwrap_or("")
+            .trim_end_matches('/')
+    );
     Ok((
         axum::http::StatusCode::CREATED,
-        axum::Json(wire::RequestFiled { id, request: shown }),
+        axum::Json(wire::RequestFiled {
+            id,
+            request: shown,
+            page,
+        }),
     )
         .into_response())
 }

@@ -147,11 +147,13 @@ pub enum ChartFile {
         crate::report,
         crate::chart,
         crate::file_request,
+        crate::requests::get,
+        crate::requests::answer,
         crate::alerts::create,
         crate::alerts::get,
         crate::alerts::delete,
     ),
-    components(schemas(crate::reports::demand::DataRequestInput, crate::alerts::AlertInput, ReportName, ChartFile)),
+    components(schemas(crate::reports::demand::DataRequestInput, crate::alerts::AlertInput, crate::requests::AnswerInput, ReportName, ChartFile)),
     modifiers(&AdminToken)
 )]
 pub struct ApiDoc;

@@ -287,6 +287,8 @@ pub struct RequestFiled {
     /// The request as stored, without the contact.
     #[schema(value_type = Object)]
     pub request: serde_json::Value,
+    /// Its page: its status, the answer, the dataset that answers it.
+    pub page: String,
 }
 
 /// A saved search, as its creator gets it back.

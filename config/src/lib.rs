@@ -299,6 +299,7 @@ struct RawOrganisation {
     public: bool,
     #[serde(default)]
     notify: Vec<String>,
+    token: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -458,6 +459,8 @@ pub struct OrganisationConfig {
     pub public: bool,
     /// Where its harvest notices go.
     pub notify: Vec<Contact>,
+    /// The token its contact answers data requests about it with.
+    pub token: Option<String>,
 }
 
 /// Where a notice or an alert is delivered.
@@ -998,6 +1001,16 @@ impl RawConfig {
                         .ok()
                 })
                 .collect();
+            let token = o.token.filter(|t| !t.trim().is_empty());
+            if token
+                .as_ref()
+                .is_some_and(|t| t.len() < 16 || !t.bytes().all(|b| b.is_ascii_graphic()))
+            {
+                problem(
+                    format!("organisation[{i}].token"),
+                    "at least 16 characters, ASCII letters, digits and punctuation (it is sent in a header)".into(),
+                );
+            }
             organisations.push(OrganisationConfig {
                 code: o.code,
                 name: o.name,
@@ -1006,6 +1019,7 @@ impl RawConfig {
                 domain: o.domain,
                 public: o.public,
                 notify,
+                token,
             });
         }
 

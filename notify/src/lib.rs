@@ -12,6 +12,7 @@ pub mod deliver;
 
 pub use alerts::{Alert, AlertState, Alerted, Delivery};
 pub use deliver::{DeliveryError, EVENT_HEADER, Message, Outbox, SIGNATURE_HEADER, signature};
+pub use samla_config::email_address;
 
 use chrono::{DateTime, Utc};
 use samla_config::{Config, Contact};
@@ -19,6 +20,7 @@ use samla_indexer::{Dimension, Indexer, MAX_PER_PAGE, SearchRequest};
 use samla_model::view::pick;
 use samla_reports::Reports;
 use samla_reports::digest::{Digest, digest};
+use samla_reports::requests::{self, Proposal, RequestState};
 use samla_store::Store;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -57,6 +59,19 @@ pub enum Mail<'a> {
         unsubscribe_url: String,
         /// The search on the web.
         search_url: String,
+    },
+    /// A data request's new status, to its requester.
+    Request {
+        /// The request's number.
+        id: i64,
+        /// What was asked for.
+        what: &'a str,
+        /// Its state now.
+        state: &'a RequestState,
+        /// Its page.
+        page_url: String,
+        /// The page of the dataset that answers it.
+        dataset_url: Option<String>,
     },
     /// A publisher's digest.
     Notice {
@@ -149,6 +164,8 @@ fn internal(e: impl std::fmt::Display) -> NotifyError {
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pass {
+    /// Datasets proposed as answers to open data requests.
+    pub proposed: usize,
     /// Alerts delivered.
     pub alerts: usize,
     /// Datasets they told of.
@@ -234,12 +251,12 @@ impl Notifier {
     }
 
     /// The absolute URL of a path of this samla.
-    fn url(&self, path: &str) -> String {
+    pub fn link(&self, path: &str) -> String {
         format!("{}{path}", self.base.get().map_or("", String::as_str))
     }
 
     fn unsubscribe_url(&self, id: &str, token: &str) -> String {
-        self.url(&format!("/alerts/{id}/unsubscribe?token={token}"))
+        self.link(&format!("/alerts/{id}/unsubscribe?token={token}"))
     }
 
     /// Saves a search. A webhook's is active at once; a mail's once the link its
@@ -332,7 +349,7 @@ impl Notifier {
         if let (Some(confirm), Delivery::Email { address }) = (&confirm, &alert.delivery) {
             let mail = Mail::Confirm {
                 alert: &alert,
-                confirm_url: self.url(&format!("/alerts/{id}/confirm?token={confirm}")),
+                confirm_url: self.link(&format!("/alerts/{id}/confirm?token={confirm}")),
                 unsubscribe_url: unsubscribe.clone(),
             };
             let message = self.render.render(&mail, &alert.lang);
@@ -439,6 +456,10 @@ impl Notifier {
     pub async fn pass(self: &Arc<Self>, now: DateTime<Utc>) -> Result<Pass, NotifyError> {
         let _one = self.passing.lock().await;
         let mut pass = Pass::default();
+        let this = Arc::clone(self);
+        pass.proposed = tokio::task::spawn_blocking(move || this.propose_answers(Utc::now()))
+            .await
+            .map_err(internal)??;
         self.alert_pass(&mut pass).await?;
         self.notice_pass(now, &mut pass).await?;
         Ok(pass)
@@ -507,19 +528,7 @@ impl Notifier {
         let Some(from) = alerts.iter().map(|a| a.cursor).min() else {
             return Ok(Vec::new());
         };
-        let mut changes = Vec::new();
-        let mut after = from;
-        loop {
-            let part = self.store.changes_since(after, 10_000).map_err(internal)?;
-            let Some(last) = part.last().map(|c| c.seq) else {
-                break;
-            };
-            changes.extend(part.into_iter().filter(|c| c.seq <= upto && !c.removed));
-            if last >= upto {
-                break;
-            }
-            after = last;
-        }
+        let changes = self.changes(from, upto)?;
         let mut out = Vec::new();
         for alert in alerts {
             let ids: BTreeSet<&str> = changes
@@ -537,6 +546,133 @@ impl Notifier {
             out.push((alert, found, upto));
         }
         Ok(out)
+    }
+
+    /// The datasets written (not removed) by the store's transactions after `from` up to
+    /// `upto`.
+    fn changes(&self, from: u64, upto: u64) -> Result<Vec<samla_store::Change>, NotifyError> {
+        let mut changes = Vec::new();
+        let mut after = from;
+        while after < upto {
+            let part = self.store.changes_since(after, 10_000).map_err(internal)?;
+            let Some(last) = part.last().map(|c| c.seq) else {
+                break;
+            };
+            changes.extend(part.into_iter().filter(|c| c.seq <= upto && !c.removed));
+            after = last;
+        }
+        Ok(changes)
+    }
+
+    /// Proposes, for each open data request, the datasets written since it was last looked
+    /// at that match its municipality, theme and specification and at least half of its
+    /// words (those of five letters or more, six at most); returns how many were proposed.
+    fn propose_answers(&self, now: DateTime<Utc>) -> Result<usize, NotifyError> {
+        let upto = self.index.indexed_seq().unwrap_or(0);
+        let mut states = requests::all(&self.store).map_err(internal)?;
+        if !states
+            .values()
+            .any(|s| s.status.is_open() && s.cursor < upto)
+        {
+            return Ok(0);
+        }
+        let filed = self
+            .store
+            .requests_since(DateTime::<Utc>::MIN_UTC)
+            .map_err(internal)?;
+        let mut proposed = 0;
+        for request in filed {
+            let Some(state) = states.get_mut(&request.id) else {
+                continue;
+            };
+            if !state.status.is_open() || state.cursor >= upto {
+                continue;
+            }
+            let ids: Vec<String> = self
+                .changes(state.cursor, upto)?
+                .into_iter()
+                .map(|c| c.id)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let text = |k: &str| request.request.get(k).and_then(serde_json::Value::as_str);
+            let mut filters = Vec::new();
+            for (dim, key) in [
+                (Dimension::Municipality, "municipality"),
+                (Dimension::Theme, "theme"),
+                (Dimension::ConformsTo, "specification"),
+            ] {
+                if let Some(v) = text(key) {
+                    filters.push((dim, v.to_string()));
+                }
+            }
+            let mut words: Vec<String> = text("what")
+                .unwrap_or_default()
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.chars().count() >= 5)
+                .map(str::to_lowercase)
+                .collect();
+            words.sort();
+            words.dedup();
+            words.truncate(6);
+            // Without words, a theme or specification alone says what is asked for.
+            let queries: Vec<Option<String>> = if words.is_empty() {
+                if filters.iter().any(|(d, _)| *d != Dimension::Municipality) {
+                    vec![None]
+                } else {
+                    Vec::new()
+                }
+            } else {
+                words.into_iter().map(Some).collect()
+            };
+            let needed = queries.len().div_ceil(2).max(1);
+            let mut hits: std::collections::HashMap<String, (usize, String)> = Default::default();
+            for chunk in ids.chunks(1024) {
+                for q in &queries {
+                    let result = self
+                        .index
+                        .search(&SearchRequest {
+                            q: q.clone(),
+                            filters: filters.clone(),
+                            limit: MAX_PER_PAGE,
+                            only: Some(chunk.to_vec()),
+                            ..Default::default()
+                        })
+                        .map_err(internal)?;
+                    for hit in result.hits {
+                        let title = pick(&hit.title, "sv").unwrap_or(&hit.id).to_string();
+                        hits.entry(hit.id).or_insert((0, title)).0 += 1;
+                    }
+                }
+            }
+            let mut found: Vec<(String, String)> = hits
+                .into_iter()
+                .filter(|(_, (n, _))| *n >= needed)
+                .map(|(id, (_, title))| (id, title))
+                .collect();
+            found.sort();
+            for (id, title) in found {
+                if state.proposals.iter().any(|p| p.id == id) || state.proposals.len() >= 20 {
+                    continue;
+                }
+                state.proposals.push(Proposal { id, title, at: now });
+                proposed += 1;
+            }
+            state.cursor = upto;
+            requests::save(&self.store, request.id, state).map_err(internal)?;
+        }
+        Ok(proposed)
+    }
+
+    /// Mails `mail` to `to` now (a requester told of their request).
+    pub async fn send_mail(
+        &self,
+        to: &str,
+        mail: &Mail<'_>,
+        lang: &str,
+    ) -> Result<(), DeliveryError> {
+        let message = self.render.render(mail, lang);
+        self.outbox.mail(to, &message).await
     }
 
     fn match_chunk(
@@ -586,7 +722,7 @@ impl Notifier {
                             "changed"
                         }
                         .into(),
-                        url: self.url(&format!("/dataset/{}", path_segment(&hit.id))),
+                        url: self.link(&format!("/dataset/{}", path_segment(&hit.id))),
                     },
                     key,
                 ));
@@ -604,7 +740,7 @@ impl Notifier {
         datasets: &[Alerted],
     ) -> Result<(), DeliveryError> {
         let unsubscribe_url = self.unsubscribe_url(&alert.id, &alert.token);
-        let search_url = self.url(&format!("/?{}", alert.search));
+        let search_url = self.link(&format!("/?{}", alert.search));
         let listed = &datasets[..datasets.len().min(LISTED)];
         match &alert.delivery {
             Delivery::Webhook { url, secret } => {
@@ -654,7 +790,7 @@ impl Notifier {
                 .find(|(c, _)| *c == code)
                 .map(|(_, c)| c.as_slice())
                 .unwrap_or_default();
-            let page_url = self.url(&format!("/organisation/{}", path_segment(&code)));
+            let page_url = self.link(&format!("/organisation/{}", path_segment(&code)));
             let mut delivered_to = Vec::new();
             for contact in contacts {
                 let (to, sent) = match contact {

@@ -200,6 +200,14 @@ pub struct RequestRow {
     pub specification: Option<String>,
     /// Requester's kind.
     pub organisation_type: String,
+    /// Where it stands.
+    pub status: crate::requests::Status,
+    /// The organisation's answer.
+    pub answer: Option<String>,
+    /// The dataset that answers it.
+    pub dataset: Option<String>,
+    /// Days from filing to the first answer.
+    pub days_to_answer: Option<f64>,
 }
 
 /// Demand set against supply for one specification or theme.
@@ -240,6 +248,10 @@ pub struct DemandReport {
     pub weekly: Vec<Week>,
     /// Data requests, newest first.
     pub requests: Vec<RequestRow>,
+    /// Of them, answered (their status left `new`).
+    pub requests_answered: u64,
+    /// The median time to the first answer, in days.
+    pub median_days_to_answer: Option<f64>,
     /// Demand against supply per national specification.
     pub specifications: Vec<Supply>,
     /// Demand against supply per EU theme.
@@ -304,13 +316,21 @@ pub fn demand_report(
     if let Some(m) = municipality {
         searches.retain(|s| s.filters.iter().any(|(k, v)| k == "municipality" && v == m));
     }
+    let mut states = crate::requests::all(reports.store())?;
     let requests: Vec<RequestRow> = reports
         .store()
         .requests_since(since)?
         .into_iter()
         .map(|r| {
             let text = |k: &str| r.request.get(k).and_then(Value::as_str).map(str::to_string);
+            let state = states.remove(&r.id).unwrap_or_default();
             RequestRow {
+                status: state.status,
+                answer: state.answer,
+                dataset: state.dataset,
+                days_to_answer: state
+                    .answered
+                    .map(|a| (a - r.at).num_seconds().max(0) as f64 / 86_400.0),
                 id: r.id,
                 at: r.at,
                 what: text("what").unwrap_or_default(),
@@ -503,7 +523,16 @@ pub fn demand_report(
             .cmp(&(a.searches + a.requests))
             .then_with(|| a.value.cmp(&b.value))
     });
+    let mut waits: Vec<f64> = requests.iter().filter_map(|r| r.days_to_answer).collect();
+    waits.sort_by(f64::total_cmp);
+    let median_days_to_answer = match waits.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(waits[n / 2]),
+        n => Some((waits[n / 2 - 1] + waits[n / 2]) / 2.0),
+    };
     Ok(DemandReport {
+        requests_answered: waits.len() as u64,
+        median_days_to_answer,
         as_of: now,
         since,
         searches: searches.len() as u64,
@@ -591,6 +620,10 @@ pub fn demand_csv(report: &DemandReport, table: &str) -> Result<String, ReportEr
                 "theme",
                 "specification",
                 "organisation_type",
+                "status",
+                "answer",
+                "dataset",
+                "days_to_answer",
             ],
             report.requests.iter().map(|r| {
                 vec![
@@ -601,6 +634,12 @@ pub fn demand_csv(report: &DemandReport, table: &str) -> Result<String, ReportEr
                     cell(r.theme.as_ref()),
                     cell(r.specification.as_ref()),
                     r.organisation_type.clone(),
+                    r.status.as_str().to_string(),
+                    cell(r.answer.as_ref()),
+                    cell(r.dataset.as_ref()),
+                    r.days_to_answer
+                        .map(|d| format!("{d:.1}"))
+                        .unwrap_or_default(),
                 ]
             }),
         ),

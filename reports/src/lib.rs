@@ -15,6 +15,7 @@ pub mod health;
 pub mod hvd;
 pub mod national;
 pub mod quality;
+pub mod requests;
 
 pub use freshness::{FreshnessReport, freshness_csv, freshness_report};
 

@@ -477,3 +477,158 @@ async fn mail_confirms_alerts_and_tells_a_publisher_once_when_its_source_starts_
     assert!(text.contains(&format!("{base}/dataset/")), "{text}");
     assert!(text.contains("/unsubscribe?token="), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_data_request_gets_proposals_an_answer_and_its_requester_is_told() {
+    let sink = sink().await;
+    let port = sink.port;
+    let malmo_token = "malmo-svarar-0123456789";
+    let admin_token = "admin-0123456789abcdef";
+    let region = support::region_configured(Engine::Sqlite, 800, |c| {
+        c.admin_token = Some(admin_token.into());
+        c.notify.smtp = Some(SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            tls: SmtpTls::None,
+            from: "samla@region.example".into(),
+            username: None,
+            password: None,
+        });
+        c.organisations
+            .iter_mut()
+            .find(|o| o.code == "1280")
+            .expect("Malmö")
+            .token = Some(malmo_token.into());
+    })
+    .await;
+    region.harvest().await;
+    let base = support::serve_api(&region.samla).await;
+    region.samla.notifier.link_to_if_unset(&base);
+    let file = |what: &str| {
+        post_json(
+            format!("{base}/api/v1/requests"),
+            json!({"what": what, "municipality": "1280", "organisation_type": "company",
+                   "contact": "analys@foretag.example"}),
+        )
+    };
+    // One request any of Malmö's datasets answers (its name is a word of each), one none does.
+    let (status, broad) = file("Allt om Malmö, från Malmö").await;
+    assert_eq!(status, 201, "{broad}");
+    let (_, narrow) = file("Zyxwvutsr qwertyuiop").await;
+    let (broad, narrow) = (
+        broad["id"].as_i64().expect("id"),
+        narrow["id"].as_i64().expect("id"),
+    );
+
+    let before = found(&region, &base, "municipality=1280").await;
+    region.simulator.advance();
+    region.harvest().await;
+    let after = found(&region, &base, "municipality=1280").await;
+    let written: BTreeSet<String> = after
+        .iter()
+        .filter(|(id, hash)| before.get(*id) != Some(hash))
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert!(!written.is_empty());
+    let pass = region.samla.notify().await.expect("pass");
+    let shown = support::get_json(format!("{base}/api/v1/requests/{broad}")).await;
+    let proposed: BTreeSet<String> = shown["proposals"]
+        .as_array()
+        .expect("proposals")
+        .iter()
+        .map(|p| p["id"].as_str().expect("id").to_string())
+        .collect();
+    assert_eq!(pass.proposed, proposed.len());
+    assert_eq!(proposed.len(), written.len().min(20), "{shown}");
+    assert!(proposed.is_subset(&written), "{proposed:?} {written:?}");
+    let none = support::get_json(format!("{base}/api/v1/requests/{narrow}")).await;
+    assert_eq!(none["proposals"], json!([]));
+    assert!(
+        !shown.to_string().contains("analys@foretag.example"),
+        "no contact shown"
+    );
+    // Nothing new: nothing proposed again.
+    assert_eq!(region.samla.notify().await.expect("pass").proposed, 0);
+
+    let answer = |id: i64, token: Option<&str>, body: Value| {
+        let mut request = reqwest::Client::new()
+            .post(format!("{base}/api/v1/requests/{id}/answer"))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move {
+            let response = request.send().await.expect("post");
+            let status = response.status().as_u16();
+            (
+                status,
+                serde_json::from_str::<Value>(&response.text().await.unwrap_or_default())
+                    .unwrap_or(Value::Null),
+            )
+        }
+    };
+    let dataset = proposed.iter().next().expect("a proposal").clone();
+    let published = json!({"status": "published", "answer": "<b>Finns nu</b> som öppna data.", "dataset": dataset});
+    assert_eq!(answer(broad, None, published.clone()).await.0, 401);
+    assert_eq!(
+        answer(broad, Some("not-a-token-at-all"), published.clone())
+            .await
+            .0,
+        403
+    );
+    let (status, body) = answer(broad, Some(malmo_token), json!({"status": "done"})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("status"), "{body}");
+    let (status, body) = answer(
+        broad,
+        Some(malmo_token),
+        json!({"status": "published", "dataset": "no-such-dataset"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = answer(broad, Some(malmo_token), published).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "published");
+    let (status, body) = answer(
+        narrow,
+        Some(admin_token),
+        json!({"status": "declined", "answer": "Finns inte."}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // The requester is told each new status, with the dataset's page.
+    let mails = sink.wait_for(2).await;
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    let told = mails[0]["body"].as_str().expect("body");
+    assert_eq!(mails[0]["to"], json!(["analys@foretag.example"]));
+    assert!(
+        told.contains("publicerad") && told.contains("<b>Finns nu</b>"),
+        "{told}"
+    );
+    assert!(
+        told.contains(&format!("{base}/dataset/{}", support::segment(&dataset))),
+        "{told}"
+    );
+    // Answering again with the same status tells nobody.
+    let again = json!({"status": "published", "answer": "Nu med API.", "dataset": dataset});
+    assert_eq!(answer(broad, Some(malmo_token), again).await.0, 200);
+    assert_eq!(sink.mails().len(), 2);
+
+    // The demand report counts the answers; the pages show them escaped, never the contact.
+    let demand = support::get_json(format!("{base}/api/v1/reports/demand")).await;
+    assert_eq!(demand["requests_answered"], 2, "{demand}");
+    assert!(demand["median_days_to_answer"].as_f64().expect("median") >= 0.0);
+    for page in [format!("{base}/request/{broad}"), format!("{base}/demand")] {
+        let (status, html) = support::get_text(page.clone()).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(html.contains("publicerad"), "{page}");
+        assert!(!html.contains("analys@foretag.example"), "{page}");
+        assert!(!html.contains("<b>Finns"), "{page}");
+    }
+    // A proposal stops when the request is answered: closed requests get no more.
+    region.simulator.advance();
+    region.harvest().await;
+    assert_eq!(region.samla.notify().await.expect("pass").proposed, 0);
+}

@@ -40,6 +40,8 @@ pub fn routes() -> Router<AppState> {
         .route("/hvd", get(hvd))
         .route("/national", get(national))
         .route("/request", get(request_form).post(request_post))
+        .route("/request/{id}", get(request_view))
+        .route("/request/{id}/answer", axum::routing::post(request_answer))
         .route("/alerts", axum::routing::post(alert_post))
         .route("/alerts/{id}/confirm", get(alert_confirm))
         .route(
@@ -75,6 +77,14 @@ fn templates() -> &'static Environment<'static> {
             ("marks.html", include_str!("../../templates/marks.html")),
             ("demand.html", include_str!("../../templates/demand.html")),
             ("request.html", include_str!("../../templates/request.html")),
+            (
+                "request_view.html",
+                include_str!("../../templates/request_view.html"),
+            ),
+            (
+                "mail_request.txt",
+                include_str!("../../templates/mail_request.txt"),
+            ),
             ("alert.html", include_str!("../../templates/alert.html")),
             (
                 "organisation.html",
@@ -487,6 +497,16 @@ impl samla_notify::Render for Mails {
                     count => datasets.len() + more, unsubscribe_url, search_url,
                 },
             ),
+            Mail::Request {
+                id,
+                what,
+                state,
+                page_url,
+                dataset_url,
+            } => (
+                "mail_request.txt",
+                context! { t, id, what, state, page_url, dataset_url },
+            ),
             Mail::Notice { digest, page_url } => {
                 ("mail_notice.txt", context! { t, d => digest, page_url })
             }
@@ -630,6 +650,85 @@ async fn alert_unsubscribe(
             StatusCode::OK,
             context! { outcome => "ended" },
         ),
+        Err(e) => page.error(e),
+    }
+}
+
+async fn request_view(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let page = Page::new(
+        &state,
+        &format!("/request/{}", segment(&id)),
+        query.as_deref(),
+        "request",
+    );
+    match crate::requests::view(&state, &id).await {
+        Ok(r) => request_page(&state, &page, r, StatusCode::OK, context! {}),
+        Err(e) => page.error(e),
+    }
+}
+
+fn request_page(
+    state: &AppState,
+    page: &Page,
+    r: Value,
+    status: StatusCode,
+    extra: Tpl,
+) -> Response {
+    let municipality = r["request"]["municipality"]
+        .as_str()
+        .and_then(|c| state.directory.by_code(c))
+        .map(|o| o.name.clone());
+    let statuses: Vec<&str> = samla_reports::requests::Status::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    page.render(
+        "request_view.html",
+        status,
+        context! { r, municipality, statuses, ..extra },
+    )
+}
+
+async fn request_answer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    body: axum::body::Bytes,
+) -> Response {
+    let page = Page::new(
+        &state,
+        &format!("/request/{}", segment(&id)),
+        query.as_deref(),
+        "request",
+    );
+    let input = crate::requests::AnswerInput::from_form(&body);
+    let token = input.token.clone().unwrap_or_default();
+    match crate::requests::apply(&state, &id, &token, input).await {
+        Ok(r) => request_page(&state, &page, r, StatusCode::OK, context! { saved => true }),
+        Err(
+            e
+            @ (ApiError::BadParameter { .. } | ApiError::Forbidden(_) | ApiError::Unauthorized(_)),
+        ) => {
+            let status = match &e {
+                ApiError::BadParameter { .. } => StatusCode::BAD_REQUEST,
+                ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::FORBIDDEN,
+            };
+            match crate::requests::view(&state, &id).await {
+                Ok(r) => request_page(
+                    &state,
+                    &page,
+                    r,
+                    status,
+                    context! { error => e.to_string() },
+                ),
+                Err(e) => page.error(e),
+            }
+        }
         Err(e) => page.error(e),
     }
 }
@@ -1057,6 +1156,8 @@ async fn demand(State(state): State<AppState>, RawQuery(query): RawQuery) -> Res
                 top_queries => top,
                 zero_result_groups => get("zero_result_groups"),
                 requests => requests,
+                answered => get("requests_answered"),
+                median_days => r.get("median_days_to_answer").and_then(Value::as_f64).map(|d| format!("{d:.1}")),
                 specifications => get("specifications"),
             },
         ))

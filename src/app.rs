@@ -618,6 +618,16 @@ impl Samla {
         Ok(pass)
     }
 
+    /// Keeps the coverage snapshot of the day of `at` (the demo's rounds stand for the days
+    /// before today, one each).
+    pub async fn snapshot_as_of(&self, at: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+        let reports = Arc::clone(&self.reports);
+        tokio::task::spawn_blocking(move || {
+            samla_reports::coverage::take_snapshot(&reports, at).map_err(|e| anyhow::anyhow!("{e}"))
+        })
+        .await?
+    }
+
     /// Keeps today's coverage snapshot, drops logged searches past their retention and the
     /// change log older than the retention of removed datasets (a search node away longer
     /// rebuilds its index).

@@ -526,6 +526,10 @@ async fn demo(
             )
             .await;
         bars.finish();
+        // Each round stands for a day of the simulated region: its coverage is kept as that
+        // day's, so coverage over time has a point per round.
+        let day = chrono::Utc::now() - chrono::Duration::days(i64::from(rounds - round));
+        samla.snapshot_as_of(day).await?;
     }
     for (id, result) in &results {
         if let Err(e) = result {

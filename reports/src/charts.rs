@@ -57,12 +57,12 @@ pub fn coverage_heatmap(matrix: &Matrix, title: &str) -> Result<String, ReportEr
         root.draw(&Text::new(
             title.to_string(),
             (10, 16),
-            text(16, HPos::Left),
+            text(18, HPos::Left),
         ))
         .map_err(failed)?;
         for (j, c) in matrix.columns.iter().enumerate() {
             let x = left + cw * j as i32 + cw / 2;
-            let style = TextStyle::from((FONT, 11).into_font().transform(FontTransform::Rotate270))
+            let style = TextStyle::from((FONT, 13).into_font().transform(FontTransform::Rotate270))
                 .color(&INK)
                 .pos(Pos::new(HPos::Left, VPos::Center));
             root.draw(&Text::new(cut(&c.label, 24), (x, top - 6), style))
@@ -84,10 +84,16 @@ pub fn coverage_heatmap(matrix: &Matrix, title: &str) -> Result<String, ReportEr
                 ))
                 .map_err(failed)?;
                 if cell.datasets > 0 {
+                    // White on the darkest band, ink on the others: legible on each.
+                    let ink = if cell.best_band == Some(Band::Excellent) {
+                        WHITE
+                    } else {
+                        INK
+                    };
                     root.draw(&Text::new(
                         cell.datasets.to_string(),
                         (x + cw / 2, y + ch / 2),
-                        text(11, HPos::Center),
+                        text(13, HPos::Center).color(&ink),
                     ))
                     .map_err(failed)?;
                 }
@@ -110,7 +116,7 @@ fn row_label<DB: DrawingBackend>(
     root.draw(&Text::new(
         cut(label, max),
         (x - 6, y),
-        text(11, HPos::Right),
+        text(13, HPos::Right),
     ))
     .map_err(failed)
 }
@@ -130,7 +136,7 @@ fn legend<DB: DrawingBackend>(
         root.draw(&Text::new(
             band.label("sv").to_string(),
             (x + 18, y + 7),
-            text(11, HPos::Left),
+            text(13, HPos::Left),
         ))
         .map_err(failed)?;
         x += 100;
@@ -165,7 +171,7 @@ pub fn coverage_history(history: &[Snapshot]) -> Result<String, ReportError> {
             .max(1);
         let n = history.len().max(1);
         let mut chart = ChartBuilder::on(&root)
-            .caption("Täckning över tid", (FONT, 16))
+            .caption("Täckning över tid", (FONT, 18))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(44)
@@ -173,6 +179,8 @@ pub fn coverage_history(history: &[Snapshot]) -> Result<String, ReportError> {
             .map_err(failed)?;
         chart
             .configure_mesh()
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 13))
             .x_labels(n.min(8))
             .x_label_formatter(&|i| days.get(*i).map(|d| d.to_string()).unwrap_or_default())
             .y_desc("antal")
@@ -222,6 +230,7 @@ pub fn coverage_history(history: &[Snapshot]) -> Result<String, ReportError> {
         }
         chart
             .configure_series_labels()
+            .label_font((FONT, 13))
             .background_style(WHITE.mix(0.9))
             .border_style(INK)
             .position(SeriesLabelPosition::LowerRight)
@@ -246,7 +255,7 @@ pub fn quality_bands(rows: &[CatalogueQuality]) -> Result<String, ReportError> {
         root.draw(&Text::new(
             "Kvalitet per organisation (datamängder per nivå)".to_string(),
             (10, 16),
-            text(16, HPos::Left),
+            text(18, HPos::Left),
         ))
         .map_err(failed)?;
         for (i, r) in rows.iter().enumerate() {
@@ -273,7 +282,7 @@ pub fn quality_bands(rows: &[CatalogueQuality]) -> Result<String, ReportError> {
             root.draw(&Text::new(
                 label,
                 (x + 6, y + bar / 2),
-                text(11, HPos::Left),
+                text(13, HPos::Left),
             ))
             .map_err(failed)?;
         }
@@ -304,19 +313,19 @@ pub fn demand_supply(items: &[Supply], title: &str) -> Result<String, ReportErro
         root.draw(&Text::new(
             title.to_string(),
             (10, 16),
-            text(16, HPos::Left),
+            text(18, HPos::Left),
         ))
         .map_err(failed)?;
         root.draw(&Text::new(
             "Efterfrågan (sökningar + önskemål)".to_string(),
             (mid - 6, 40),
-            text(11, HPos::Right),
+            text(13, HPos::Right),
         ))
         .map_err(failed)?;
         root.draw(&Text::new(
             "Utbud (organisationer som publicerar)".to_string(),
             (mid + 6, 40),
-            text(11, HPos::Left),
+            text(13, HPos::Left),
         ))
         .map_err(failed)?;
         for (i, s) in items.iter().enumerate() {
@@ -332,7 +341,7 @@ pub fn demand_supply(items: &[Supply], title: &str) -> Result<String, ReportErro
             root.draw(&Text::new(
                 demand.to_string(),
                 (mid - w - 4, y + bar / 2),
-                text(11, HPos::Right),
+                text(13, HPos::Right),
             ))
             .map_err(failed)?;
             let w = ((s.publishers as f64 / organisations) * (half - 40) as f64).round() as i32;
@@ -344,7 +353,7 @@ pub fn demand_supply(items: &[Supply], title: &str) -> Result<String, ReportErro
             root.draw(&Text::new(
                 s.publishers.to_string(),
                 (mid + w + 4, y + bar / 2),
-                text(11, HPos::Left),
+                text(13, HPos::Left),
             ))
             .map_err(failed)?;
         }

@@ -512,3 +512,131 @@ async fn a_person_searches_filters_reads_a_dataset_and_the_coverage_and_files_a_
     screenshot(&client, "hostile-dataset.png").await;
     client.close().await.expect("close");
 }
+
+async fn type_into(client: &Client, css: &str, keys: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(keys)
+        .await
+        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+async fn count(client: &Client, css: &str) -> usize {
+    client
+        .find_all(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_and_a_cluster_organisation_walk_through_the_reports_and_a_request() {
+    let token = "malmo-svarar-0123456789";
+    let region = crate::support::region_configured(crate::store::Engine::Sqlite, 600, |c| {
+        c.organisations
+            .iter_mut()
+            .find(|o| o.code == "1280")
+            .expect("Malmö")
+            .token = Some(token.into());
+    })
+    .await;
+    // Two harvests a day apart, as a serving samla keeps them.
+    region.harvest().await;
+    region
+        .samla
+        .snapshot_as_of(chrono::Utc::now() - chrono::Duration::days(1))
+        .await
+        .expect("snapshot");
+    region.simulator.advance();
+    region.harvest().await;
+    region
+        .samla
+        .snapshot_as_of(chrono::Utc::now())
+        .await
+        .expect("snapshot");
+    let site = serve_api(&region.samla).await;
+    let driver = driver().await;
+    let profile = tempfile::tempdir().expect("profile");
+    let client = browser(&driver, profile.path()).await;
+
+    // A member of staff: from the sources to Malmö's page.
+    client
+        .goto(&format!("{site}/sources"))
+        .await
+        .expect("sources");
+    click(&client, "#sources a[href^='/organisation/1280']").await;
+    arrived(&client, "#org-quality").await;
+    assert_eq!(text(&client, "h1").await, "Malmö stad");
+    assert!(count(&client, "#org-sources tbody tr").await >= 1);
+    screenshot(&client, "organisation.png").await;
+    // Its source's run history: both runs, outcomes in words.
+    click(&client, "#org-sources a[href^='/sources/']").await;
+    arrived(&client, "#runs").await;
+    assert_eq!(count(&client, "#runs tbody tr").await, 2);
+    // Malmö's CKAN is read whole: its last run succeeded, said in words.
+    assert_eq!(text(&client, "#runs tbody tr td").await, "lyckad");
+    screenshot(&client, "source-runs.png").await;
+    // Freshness, from the navigation: an organisation per row, overdue first.
+    click(&client, "nav a[href^='/freshness']").await;
+    arrived(&client, "#freshness").await;
+    assert_eq!(
+        count(&client, "#freshness tbody tr").await,
+        region.samla.config.organisations.len()
+    );
+    // Coverage over time: a point per day.
+    click(&client, "nav a[href^='/coverage']").await;
+    arrived(&client, "#coverage-history-link").await;
+    click(&client, "#coverage-history-link").await;
+    arrived(&client, "#history-region").await;
+    assert_eq!(count(&client, "#history-region tbody tr").await, 2);
+    assert_eq!(count(&client, "#history-organisations thead th").await, 3);
+    screenshot(&client, "coverage-history.png").await;
+
+    // A cluster organisation files a request and follows it.
+    client
+        .goto(&format!("{site}/request"))
+        .await
+        .expect("request");
+    type_into(&client, "#what", "Laddplatser i Malmö med effekt").await;
+    click(&client, "#municipality option[value='1280']").await;
+    click(&client, "#organisation_type option[value='cluster']").await;
+    submit(&client, "main form button", "#request-done").await;
+    click(&client, "#request-follow").await;
+    arrived(&client, "#request-status").await;
+    assert_eq!(text(&client, "#request-status").await, "ny");
+    // Malmö's contact answers it on its page.
+    click(&client, "details.answer summary").await;
+    click(&client, "#status option[value='planned']").await;
+    type_into(
+        &client,
+        "#answer",
+        "Publiceras i mars, med effekt per uttag.",
+    )
+    .await;
+    type_into(&client, "#token", token).await;
+    submit(&client, "details.answer button", "#answer-saved").await;
+    assert!(
+        text(&client, "#request-status")
+            .await
+            .starts_with("planerad")
+    );
+    assert_eq!(
+        text(&client, "#request-answer").await,
+        "Publiceras i mars, med effekt per uttag."
+    );
+    screenshot(&client, "request-answered.png").await;
+    // The cluster organisation reads the demand trend and sees the answer.
+    click(&client, "nav a[href^='/demand']").await;
+    arrived(&client, "#demand-trend").await;
+    assert!(count(&client, "#demand-trend tbody tr").await >= 1);
+    assert!(text(&client, "#requests").await.contains("planerad"));
+    assert!(
+        text(&client, "#requests-answered")
+            .await
+            .contains("1 besvarade")
+    );
+    screenshot(&client, "demand-trend.png").await;
+    client.close().await.expect("close");
+}

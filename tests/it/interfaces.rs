@@ -683,6 +683,17 @@ async fn every_page_of_the_web_ui_answers_in_swedish_and_english() {
         ("/sources", "Källor", "Sources"),
         ("/request", "Önska data", "Request data"),
         ("/organisation/1280", "Malmö stad", "Malmö stad"),
+        ("/freshness", "Aktualitet", "Freshness"),
+        (
+            "/coverage/history",
+            "Täckning över tid",
+            "Coverage over time",
+        ),
+        (
+            "/national",
+            "Regionen på den nationella portalen",
+            "The region on the national portal",
+        ),
     ] {
         for (lang, heading) in [("sv", sv), ("en", en)] {
             let sep = if path.contains('?') { '&' } else { '?' };
@@ -712,6 +723,9 @@ async fn every_page_of_the_web_ui_answers_in_swedish_and_english() {
         ("/coverage?by=colour", 400),
         ("/dataset/no-such-dataset", 404),
         ("/organisation/9999", 404),
+        ("/sources/no-such-source", 404),
+        ("/request/0", 404),
+        ("/request/abc", 404),
         ("/alerts/nothing/confirm?token=x", 404),
     ] {
         let response = reqwest::get(format!("{site}{path}")).await.expect("get");

@@ -35,6 +35,9 @@ pub fn routes() -> Router<AppState> {
         .route("/dataset/{id}", get(dataset))
         .route("/sources", get(sources))
         .route("/coverage", get(coverage))
+        .route("/coverage/history", get(coverage_history))
+        .route("/freshness", get(freshness))
+        .route("/sources/{id}", get(source_page))
         .route("/quality", get(quality))
         .route("/demand", get(demand))
         .route("/hvd", get(hvd))
@@ -74,6 +77,12 @@ fn templates() -> &'static Environment<'static> {
                 "national.html",
                 include_str!("../../templates/national.html"),
             ),
+            (
+                "freshness.html",
+                include_str!("../../templates/freshness.html"),
+            ),
+            ("source.html", include_str!("../../templates/source.html")),
+            ("history.html", include_str!("../../templates/history.html")),
             ("marks.html", include_str!("../../templates/marks.html")),
             ("demand.html", include_str!("../../templates/demand.html")),
             ("request.html", include_str!("../../templates/request.html")),
@@ -744,29 +753,60 @@ async fn organisation(
         query.as_deref(),
         "sources",
     );
-    let reports = Arc::clone(&state.reports);
-    let store = Arc::clone(&state.store);
-    let found = blocking(&state.work, move || {
-        let digest = samla_reports::digest::digest(&reports, &code, chrono::Utc::now())?
-            .ok_or_else(|| {
-                ApiError::NotFound(format!("no organisation {code:?} in this region"))
-            })?;
-        let notice = samla_notify::last_notice(&store, &code)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok((digest, notice))
-    })
-    .await;
-    match found {
-        Ok((digest, notice)) => page.render(
+    let result = async {
+        let reports = Arc::clone(&state.reports);
+        let store = Arc::clone(&state.store);
+        let of = code.clone();
+        let (digest, notice) = blocking(&state.work, move || {
+            let digest = samla_reports::digest::digest(&reports, &of, chrono::Utc::now())?
+                .ok_or_else(|| ApiError::NotFound(format!("no organisation {of:?} in this region")))?;
+            let notice = samla_notify::last_notice(&store, &of)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((digest, notice))
+        })
+        .await?;
+        let lang = page.lang;
+        let only = format!("municipality={}", url::form_urlencoded::byte_serialize(code.as_bytes()).collect::<String>());
+        let quality = report_json(&state, "quality", only.clone()).await?;
+        let q = &quality["municipalities"][0];
+        let band = q["band"].as_str();
+        let fixes: Vec<Value> = q["top_fixes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .take(5)
+            .map(|f| json!({"text": f[lang], "datasets": f["datasets"]}))
+            .collect();
+        let freshness = report_json(&state, "freshness", only.clone()).await?;
+        let mut coverage = report_json(&state, "coverage", only.clone()).await?;
+        let columns = coverage["conforms_to"]["columns"].as_array().cloned().unwrap_or_default();
+        let mut rows = coverage["conforms_to"]["rows"].take();
+        let notes = add_notes(&mut rows, lang);
+        let specifications: Vec<Value> = rows[0]["cells"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .zip(&columns)
+            .filter(|(cell, _)| cell["datasets"].as_u64().unwrap_or(0) > 0)
+            .map(|(cell, column)| json!({"label": column["label"], "value": column["value"], "datasets": cell["datasets"]}))
+            .collect();
+        let demand = report_json(&state, "demand", only).await?;
+        Ok::<_, ApiError>(page.render(
             "organisation.html",
             StatusCode::OK,
             context! {
                 d => digest,
                 notice => notice.map(|n| json!({"sent": n.sent, "to": n.delivered_to.join(", ")})),
+                quality => json!({"datasets": q["datasets"], "points": q["points"], "band": band, "band_label": band_label(band, lang), "fixes": fixes}),
+                freshness => freshness["municipalities"][0].clone(),
+                specifications,
+                reading_note => notes.get(&code).cloned(),
+                requests => demand["requests"].clone(),
             },
-        ),
-        Err(e) => page.error(e),
+        ))
     }
+    .await;
+    result.unwrap_or_else(|e| page.error(e))
 }
 
 async fn dataset(
@@ -1062,6 +1102,192 @@ async fn hvd(State(state): State<AppState>, RawQuery(query): RawQuery) -> Respon
     result.unwrap_or_else(|e| page.error(e))
 }
 
+/// Datasets listed by name on the freshness page; the CSV has them all.
+const OVERDUE_LISTED: usize = 200;
+
+async fn freshness(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let page = Page::new(&state, "/freshness", query.as_deref(), "freshness");
+    let result = async {
+        let report = report_json(&state, "freshness", String::new()).await?;
+        let lang = page.lang;
+        let mut municipalities: Vec<Value> = report["municipalities"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        // Overdue first, then by name.
+        municipalities.sort_by_cached_key(|m| {
+            (
+                std::cmp::Reverse(m["overdue"].as_u64().unwrap_or(0)),
+                samla_model::region::swedish_order(m["name"].as_str().unwrap_or("")),
+            )
+        });
+        let overdue: Vec<&Value> = report["datasets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["status"] == "overdue")
+            .collect();
+        let listed: Vec<Value> = overdue
+            .iter()
+            .take(OVERDUE_LISTED)
+            .map(|d| {
+                json!({
+                    "id": d["id"],
+                    "title": d["title"],
+                    "days": d["days"],
+                    "modified": d["modified"],
+                    "organisation": d["municipality_code"].as_str().and_then(|c| state.directory.by_code(c)).map(|o| o.name.clone()),
+                    "frequency": d["accrual_periodicity"].as_str().and_then(labels::frequency).map(|c| c.label(lang)),
+                })
+            })
+            .collect();
+        Ok::<_, ApiError>(page.render(
+            "freshness.html",
+            StatusCode::OK,
+            context! { municipalities, overdue => listed, overdue_total => overdue.len() },
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| page.error(e))
+}
+
+/// Runs shown on a source's page.
+const RUNS_SHOWN: u32 = 50;
+
+async fn source_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let page = Page::new(
+        &state,
+        &format!("/sources/{}", segment(&id)),
+        query.as_deref(),
+        "sources",
+    );
+    let result = async {
+        let source = state
+            .sources
+            .iter()
+            .find(|s| s.id == id)
+            .cloned()
+            .ok_or_else(|| ApiError::NotFound(format!("no source {id:?}")))?;
+        let reports = Arc::clone(&state.reports);
+        let store = Arc::clone(&state.store);
+        let org = source.organisation.clone();
+        let (health, runs) = blocking(&state.work, move || {
+            let health = samla_reports::health::health_report(&reports, chrono::Utc::now(), Some(&org))?
+                .sources
+                .into_iter()
+                .find(|h| h.id == id);
+            let runs: Vec<Value> = store
+                .runs(&id, RUNS_SHOWN)
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .into_iter()
+                .filter(|r| r.outcome.has_ended())
+                .map(|r| {
+                    let problems: Vec<Value> = r
+                        .report
+                        .problems
+                        .iter()
+                        .map(|g| {
+                            let samples: Vec<Value> = g
+                                .samples
+                                .iter()
+                                .take(3)
+                                .map(|x| {
+                                    // The offending record, where samla shows it.
+                                    let record = x
+                                        .subject
+                                        .as_deref()
+                                        .filter(|s| store.winner(s).ok().flatten().is_some());
+                                    json!({"detail": x.detail, "subject": x.subject, "record": record})
+                                })
+                                .collect();
+                            json!({"reason": g.reason, "count": g.count, "samples": samples})
+                        })
+                        .collect();
+                    json!({
+                        "finished": r.finished.format("%Y-%m-%d %H:%M").to_string(),
+                        "outcome": r.outcome,
+                        "new": r.new, "changed": r.changed, "unchanged": r.unchanged, "archived": r.archived,
+                        "problems": problems,
+                    })
+                })
+                .collect();
+            Ok((health, runs))
+        })
+        .await?;
+        let organisation = state
+            .directory
+            .by_code(&source.organisation)
+            .map(|o| o.name.clone());
+        Ok::<_, ApiError>(page.render(
+            "source.html",
+            StatusCode::OK,
+            context! {
+                s => json!({"id": source.id, "organisation": source.organisation, "protocol": source.protocol, "url": crate::safe_url(&source.url)}),
+                organisation, health, runs,
+            },
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| page.error(e))
+}
+
+/// Days shown as columns of the history tables.
+const HISTORY_DAYS: usize = 10;
+
+async fn coverage_history(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let page = Page::new(&state, "/coverage/history", query.as_deref(), "coverage");
+    let result = async {
+        let report = report_json(&state, "coverage", String::new()).await?;
+        let history: Vec<Value> = report["history"].as_array().cloned().unwrap_or_default();
+        let days: Vec<Value> = history
+            .iter()
+            .map(|s| {
+                json!({
+                    "day": s["day"], "publishing": s["publishing"], "unknown": s["unknown"],
+                    "conforms_to": s["filled"]["conforms_to"], "hvd_category": s["filled"]["hvd_category"],
+                    "theme": s["filled"]["theme"],
+                })
+            })
+            .collect();
+        let shown = &history[history.len().saturating_sub(HISTORY_DAYS)..];
+        let shown_days: Vec<&str> = shown.iter().filter_map(|s| s["day"].as_str()).collect();
+        let mut organisations: Vec<Value> = state
+            .directory
+            .organisations()
+            .iter()
+            .map(|o| {
+                let counts: Vec<Value> = shown.iter().map(|s| s["totals"][&o.code].clone()).collect();
+                json!({"code": o.code, "name": o.name, "counts": counts})
+            })
+            .collect();
+        organisations.sort_by_cached_key(|o| samla_model::region::swedish_order(o["name"].as_str().unwrap_or("")));
+        // Per specification and day: how many organisations publish it.
+        let mut specs: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
+        for (i, s) in shown.iter().enumerate() {
+            for cell in s["cells"]["conforms_to"].as_array().into_iter().flatten() {
+                if let Some(spec) = cell[1].as_str() {
+                    specs.entry(spec.to_string()).or_insert_with(|| vec![0; shown.len()])[i] += 1;
+                }
+            }
+        }
+        let specifications: Vec<Value> = specs
+            .into_iter()
+            .map(|(iri, counts)| json!({"label": labels::specification_label(&iri), "counts": counts}))
+            .collect();
+        Ok::<_, ApiError>(page.render(
+            "history.html",
+            StatusCode::OK,
+            context! { days, shown_days, organisations, specifications },
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| page.error(e))
+}
+
 /// Datasets listed by name on the national page; the CSV has them all.
 const NATIONAL_LISTED: usize = 200;
 
@@ -1157,6 +1383,7 @@ async fn demand(State(state): State<AppState>, RawQuery(query): RawQuery) -> Res
                 zero_result_groups => get("zero_result_groups"),
                 requests => requests,
                 answered => get("requests_answered"),
+                weekly => get("weekly"),
                 median_days => r.get("median_days_to_answer").and_then(Value::as_f64).map(|d| format!("{d:.1}")),
                 specifications => get("specifications"),
             },

@@ -746,8 +746,18 @@ pub async fn replay_demand(base: &str) -> anyhow::Result<(usize, usize)> {
                 q.append_pair(k, v);
             }
         }
+        // Each time is another business: its own User-Agent, so the demand report, which
+        // counts a client's repeats of a search once a day, counts each.
         for _ in 0..s.times {
-            client.get(url.clone()).send().await?.error_for_status()?;
+            client
+                .get(url.clone())
+                .header(
+                    reqwest::header::USER_AGENT,
+                    format!("samla-demo-business/{searches}"),
+                )
+                .send()
+                .await?
+                .error_for_status()?;
             searches += 1;
         }
     }

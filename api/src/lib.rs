@@ -96,8 +96,46 @@ pub struct AppState {
 /// logged, and counted in the log.
 #[derive(Debug, Default)]
 pub struct SearchLog {
-    queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<samla_store::LoggedSearch>>,
+    queue:
+        std::sync::OnceLock<tokio::sync::mpsc::Sender<(samla_store::LoggedSearch, Option<Client>)>>,
     dropped: std::sync::atomic::AtomicU64,
+}
+
+/// Who searched, as the request tells: its address and its `User-Agent`. Held only until
+/// the search is written, as a hash under the day's salt.
+#[derive(Debug, Clone)]
+pub(crate) struct Client {
+    ip: std::net::IpAddr,
+    agent: String,
+}
+
+impl Client {
+    /// The client of a request.
+    pub(crate) fn of(addr: Option<&client::ClientAddr>, headers: &HeaderMap) -> Option<Self> {
+        Some(Client {
+            ip: addr?.0,
+            agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .chars()
+                .take(256)
+                .collect(),
+        })
+    }
+}
+
+/// The day's salt, shared by every node through the store (the first to write it wins) and
+/// forgotten the next day, so yesterday's hashes cannot be tied to today's.
+fn salt_of_day(store: &Store, day: &str) -> Result<String, samla_store::StoreError> {
+    const KIND: &str = "demand-salt";
+    store.put_entry(KIND, day, &samla_notify::alerts::token(), false)?;
+    for (old, _) in store.entries(KIND, "")? {
+        if old != day {
+            store.remove_entry(KIND, &old)?;
+        }
+    }
+    Ok(store.entry(KIND, day)?.unwrap_or_default())
 }
 
 /// Searches waiting to be written, at most.
@@ -108,16 +146,43 @@ const SEARCH_LOG_BATCH: usize = 1_000;
 
 impl SearchLog {
     /// Queues a search; the writing task starts with the first (on the caller's runtime).
-    fn log(&self, store: &Arc<Store>, entry: samla_store::LoggedSearch) {
+    fn log(&self, store: &Arc<Store>, entry: samla_store::LoggedSearch, client: Option<Client>) {
         let queue = self.queue.get_or_init(|| {
-            let (tx, mut rx) = tokio::sync::mpsc::channel(SEARCH_LOG_QUEUE);
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<(
+                samla_store::LoggedSearch,
+                Option<Client>,
+            )>(SEARCH_LOG_QUEUE);
             let store = Arc::clone(store);
             tokio::spawn(async move {
                 let mut batch = Vec::with_capacity(SEARCH_LOG_BATCH);
                 while rx.recv_many(&mut batch, SEARCH_LOG_BATCH).await > 0 {
-                    let (store, entries) = (Arc::clone(&store), std::mem::take(&mut batch));
-                    let written =
-                        tokio::task::spawn_blocking(move || store.log_searches(&entries)).await;
+                    let (store, queued) = (Arc::clone(&store), std::mem::take(&mut batch));
+                    let written = tokio::task::spawn_blocking(move || {
+                        let mut salts: std::collections::HashMap<String, String> =
+                            Default::default();
+                        let mut entries = Vec::with_capacity(queued.len());
+                        for (mut entry, client) in queued {
+                            if let Some(c) = client {
+                                let day = entry.at.format("%Y-%m-%d").to_string();
+                                let salt = match salts.get(&day) {
+                                    Some(salt) => salt.clone(),
+                                    None => {
+                                        let salt = salt_of_day(&store, &day)?;
+                                        salts.insert(day, salt.clone());
+                                        salt
+                                    }
+                                };
+                                let hash = samla_notify::alerts::token_hash(&format!(
+                                    "{salt}\u{1f}{}\u{1f}{}",
+                                    c.ip, c.agent
+                                ));
+                                entry.visitor = hash[..32].to_string();
+                            }
+                            entries.push(entry);
+                        }
+                        store.log_searches(&entries)
+                    })
+                    .await;
                     match written {
                         Ok(Ok(())) => {}
                         Ok(Err(e)) => tracing::warn!(error = %e, "searches not logged"),
@@ -127,7 +192,7 @@ impl SearchLog {
             });
             tx
         });
-        if queue.try_send(entry).is_err() {
+        if queue.try_send((entry, client)).is_err() {
             let dropped = self
                 .dropped
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -394,10 +459,13 @@ async fn readyz(State(state): State<AppState>) -> Response {
     ))]
 async fn search(
     State(state): State<AppState>,
+    client: Option<axum::Extension<client::ClientAddr>>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<axum::Json<wire::SearchResponse>, ApiError> {
     let params = SearchParams::parse(query.as_deref().unwrap_or(""))?;
-    let result = run_search(&state, &params, Demand::Log).await?;
+    let who = Client::of(client.as_deref(), &headers);
+    let result = run_search(&state, &params, Demand::Log(who)).await?;
     let lang = params.lang.as_str();
     let text = |map: &samla_model::LangMap| pick(map, lang).map(str::to_string);
     let hits = result
@@ -474,9 +542,10 @@ async fn suggest(
 }
 
 /// Whether a search counts as demand (a person searching) or not (an export or feed poll).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) enum Demand {
-    Log,
+    /// A person's search, from this client.
+    Log(Option<Client>),
     Skip,
 }
 
@@ -497,8 +566,10 @@ pub(crate) async fn run_search(
     })
     .await?;
     state.metrics.observe_search(started.elapsed());
-    if demand == Demand::Log && params.page == 1 {
-        log_search(state, params, result.total as u64);
+    if let Demand::Log(client) = demand
+        && params.page == 1
+    {
+        log_search(state, params, &result, client);
     }
     Ok(result)
 }
@@ -541,8 +612,30 @@ pub(crate) fn content_type(headers: &HeaderMap) -> String {
 /// Logs a search for the demand report (first pages only, so paging through one search
 /// counts once): the normalised query, the filters, the hit count and the time; nothing
 /// about who searched. Written off the request path; a failure is logged, not answered.
-fn log_search(state: &AppState, params: &SearchParams, total: u64) {
+fn log_search(
+    state: &AppState,
+    params: &SearchParams,
+    result: &SearchResult,
+    client: Option<Client>,
+) {
+    let total = result.total as u64;
+    // What the results are mostly about: a theme or specification of half the hits or more.
+    let about = [Dimension::Theme, Dimension::ConformsTo]
+        .into_iter()
+        .flat_map(|dim| {
+            result
+                .facets
+                .get(&dim)
+                .into_iter()
+                .flatten()
+                .filter(|(_, n)| total > 0 && n * 2 >= total)
+                .take(3)
+                .map(move |(v, _)| (dim.name().to_string(), v.clone()))
+        })
+        .collect();
     let entry = samla_store::LoggedSearch {
+        visitor: String::new(),
+        about,
         at: chrono::Utc::now(),
         query: reports::demand::normalise_query(params.q.as_deref().unwrap_or("")),
         filters: params
@@ -552,7 +645,7 @@ fn log_search(state: &AppState, params: &SearchParams, total: u64) {
             .collect(),
         total,
     };
-    state.searches.log(&state.store, entry);
+    state.searches.log(&state.store, entry, client);
 }
 
 /// A display label for a facet value.

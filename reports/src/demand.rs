@@ -12,7 +12,7 @@ use samla_model::labels;
 use samla_store::LoggedSearch;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The longest query text logged (longer ones are cut).
 const MAX_LOGGED_QUERY: usize = 200;
@@ -234,8 +234,13 @@ pub struct DemandReport {
     pub as_of: DateTime<Utc>,
     /// The period's start.
     pub since: DateTime<Utc>,
-    /// Searches in the period.
+    /// Searches in the period, each client's repeats of one search in a day counted once.
     pub searches: u64,
+    /// Repeats folded away.
+    pub repeats: u64,
+    /// Searches left out of the lists (counted above): those of a client searching more
+    /// than [`NOISE_PER_DAY`] times a day, and queries without a letter.
+    pub noise: u64,
     /// Of which found nothing.
     pub zero_result: u64,
     /// The most frequent queries.
@@ -277,8 +282,59 @@ fn near(a: &str, b: &str) -> bool {
 }
 
 /// The key zero-result queries are grouped by: every stem the search would use.
+/// The form zero-result queries are grouped by: the query's words in order, run together
+/// (so `fiber utbyggnad`, `fiber-utbyggnad` and `fiberutbyggnad` are one), stemmed.
 fn group_key(query: &str) -> String {
-    stem_terms(query).join(" ")
+    let mut words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    words.sort();
+    stem_terms(&words.concat()).join(" ")
+}
+
+/// A query without a letter (`1280`, `???`, `12 34`): no one's demand for data.
+fn is_junk(query: &str) -> bool {
+    !query.is_empty() && !query.chars().any(char::is_alphabetic)
+}
+
+/// Distinct searches by one client in one day above which its searches are noise (a
+/// script, a scan): counted in the totals, left out of the lists.
+pub const NOISE_PER_DAY: usize = 60;
+
+fn day_of(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
+/// The searches with each client's repeats of one query and filters in one day folded into
+/// its first (paging, reloading, the back button); searches of unknown clients all kept.
+fn once_per_visitor(searches: Vec<LoggedSearch>) -> Vec<LoggedSearch> {
+    let mut seen = HashSet::new();
+    searches
+        .into_iter()
+        .filter(|s| {
+            s.visitor.is_empty()
+                || seen.insert((
+                    day_of(s.at),
+                    s.visitor.clone(),
+                    s.query.clone(),
+                    s.filters.clone(),
+                ))
+        })
+        .collect()
+}
+
+/// The (day, client) pairs with more distinct searches than [`NOISE_PER_DAY`].
+fn noisy_visitors(searches: &[LoggedSearch]) -> HashSet<(String, &str)> {
+    let mut per: HashMap<(String, &str), usize> = HashMap::new();
+    for s in searches.iter().filter(|s| !s.visitor.is_empty()) {
+        *per.entry((day_of(s.at), s.visitor.as_str())).or_default() += 1;
+    }
+    per.into_iter()
+        .filter(|(_, n)| *n > NOISE_PER_DAY)
+        .map(|(k, _)| k)
+        .collect()
 }
 
 /// Words too common to say what a query or request is about.
@@ -316,6 +372,15 @@ pub fn demand_report(
     if let Some(m) = municipality {
         searches.retain(|s| s.filters.iter().any(|(k, v)| k == "municipality" && v == m));
     }
+    let logged = searches.len() as u64;
+    let searches = once_per_visitor(searches);
+    let repeats = logged - searches.len() as u64;
+    let noisy = noisy_visitors(&searches);
+    // What the lists read: not a noisy client's searches, not a query without a letter.
+    let listed = |s: &LoggedSearch| {
+        !noisy.contains(&(day_of(s.at), s.visitor.as_str())) && !is_junk(&s.query)
+    };
+    let noise = searches.iter().filter(|s| !listed(s)).count() as u64;
     let mut states = crate::requests::all(reports.store())?;
     let requests: Vec<RequestRow> = reports
         .store()
@@ -352,6 +417,9 @@ pub fn demand_report(
         w.0 += 1;
         if s.total == 0 {
             w.1 += 1;
+        }
+        if !listed(s) {
+            continue;
         }
         for (k, v) in &s.filters {
             *filters.entry((k.clone(), v.clone())).or_default() += 1;
@@ -436,8 +504,11 @@ pub fn demand_report(
     // against how many organisations publish).
     let [specs, _, theme_matrix] = coverage::matrices(reports, now, None)?;
     let organisations = theme_matrix.rows.len() as u64;
-    let query_stems: Vec<(BTreeSet<String>, &LoggedSearch)> =
-        searches.iter().map(|s| (stems(&s.query), s)).collect();
+    let query_stems: Vec<(BTreeSet<String>, &LoggedSearch)> = searches
+        .iter()
+        .filter(|s| listed(s))
+        .map(|s| (stems(&s.query), s))
+        .collect();
     let request_stems: Vec<(BTreeSet<String>, &RequestRow)> =
         requests.iter().map(|r| (stems(&r.what), r)).collect();
     let supply = |value: &str,
@@ -454,7 +525,9 @@ pub fn demand_report(
             searches: query_stems
                 .iter()
                 .filter(|(s, l)| {
-                    l.filters.iter().any(|(k, v)| k == filter && v == value) || about(s)
+                    l.filters.iter().any(|(k, v)| k == filter && v == value)
+                        || l.about.iter().any(|(k, v)| k == filter && v == value)
+                        || about(s)
                 })
                 .count() as u64,
             requests: request_stems
@@ -531,6 +604,8 @@ pub fn demand_report(
         n => Some((waits[n / 2 - 1] + waits[n / 2]) / 2.0),
     };
     Ok(DemandReport {
+        repeats,
+        noise,
         requests_answered: waits.len() as u64,
         median_days_to_answer,
         as_of: now,

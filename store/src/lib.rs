@@ -346,6 +346,14 @@ pub struct LoggedSearch {
     pub filters: Vec<(String, String)>,
     /// Hits.
     pub total: u64,
+    /// Who searched, unlinkably: a hash of the client under a salt that changes every day
+    /// and is then forgotten (`""` when not known). Counts a search once per client and day.
+    #[serde(default)]
+    pub visitor: String,
+    /// What the results are mostly about, as (dimension, value): the themes and
+    /// specifications of at least half the hits.
+    #[serde(default)]
+    pub about: Vec<(String, String)>,
 }
 
 /// A stored data request, as the validated JSON the API accepted.

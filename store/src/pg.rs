@@ -29,6 +29,10 @@ use std::collections::{BTreeSet, HashMap};
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_schema.sql")),
     (2, include_str!("../migrations/postgres/0002_entries.sql")),
+    (
+        3,
+        include_str!("../migrations/postgres/0003_search_visitors.sql"),
+    ),
 ];
 
 /// The first key of samla's advisory locks (the second names the source or the migration).
@@ -786,12 +790,19 @@ impl Postgres {
         self.in_tx(|tx| {
             let e = |e| self.err(e);
             let stmt = tx
-                .prepare("INSERT INTO searches (at, query, filters, total) VALUES ($1, $2, $3, $4)")
+                .prepare(
+                    "INSERT INTO searches (at, query, filters, total, visitor, about)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
                 .map_err(e)?;
             for s in searches {
                 let filters = serde_json::to_string(&s.filters).unwrap_or_else(|_| "[]".into());
-                tx.execute(&stmt, &[&s.at, &s.query, &filters, &big(s.total)])
-                    .map_err(e)?;
+                let about = serde_json::to_string(&s.about).unwrap_or_else(|_| "[]".into());
+                tx.execute(
+                    &stmt,
+                    &[&s.at, &s.query, &filters, &big(s.total), &s.visitor, &about],
+                )
+                .map_err(e)?;
             }
             self.bump_facts(tx)
         })
@@ -802,16 +813,20 @@ impl Postgres {
         since: DateTime<Utc>,
     ) -> Result<Vec<LoggedSearch>, StoreError> {
         self.rows(
-            "SELECT at, query, filters, total FROM searches WHERE at >= $1 ORDER BY at, id",
+            "SELECT at, query, filters, total, visitor, about FROM searches WHERE at >= $1
+             ORDER BY at, id",
             &[&since],
             |s, r| {
                 let e = |e| s.err(e);
                 let filters: String = r.try_get(2).map_err(e)?;
+                let about: String = r.try_get(5).map_err(e)?;
                 Ok(LoggedSearch {
                     at: r.try_get(0).map_err(e)?,
                     query: r.try_get(1).map_err(e)?,
                     filters: serde_json::from_str(&filters).unwrap_or_default(),
                     total: count(r.try_get(3).map_err(e)?),
+                    visitor: r.try_get(4).map_err(e)?,
+                    about: serde_json::from_str(&about).unwrap_or_default(),
                 })
             },
         )

@@ -1103,3 +1103,118 @@ async fn the_national_report_lists_exactly_what_the_simulated_portal_lacks() {
         "a dataset only the portal lists is not in the store"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demand_counts_each_client_once_leaves_noise_out_and_groups_spellings() {
+    let r = region(300).await;
+    r.harvest().await;
+    let api = crate::support::serve_api(&r.samla).await;
+    let client = reqwest::Client::new();
+    let mut sent = 0u64;
+    let mut search = |agent: String, q: &str| {
+        sent += 1;
+        let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+        let request = client
+            .get(format!("{api}/api/v1/datasets?q={q}"))
+            .header("user-agent", agent);
+        async move {
+            let response = request.send().await.expect("search");
+            assert_eq!(response.status(), 200);
+            let body: Value =
+                serde_json::from_str(&response.text().await.expect("body")).expect("json");
+            body["total"].as_u64().expect("total")
+        }
+    };
+    // One person reloading a search three times, and another once: two searches.
+    for _ in 0..3 {
+        search("person-a".into(), "badplatser").await;
+    }
+    let found = search("person-b".into(), "badplatser").await;
+    assert!(found > 0);
+    // Three spellings of one missing thing, by three people: one group.
+    for (who, q) in [
+        ("c", "kvantdatorpark"),
+        ("d", "kvantdator park"),
+        ("e", "kvantdator-park"),
+    ] {
+        assert_eq!(search(format!("person-{who}"), q).await, 0, "{q}");
+    }
+    // Queries without a letter, and a script's seventy searches: counted, not listed.
+    search("person-f".into(), "1280").await;
+    search("person-f".into(), "??").await;
+    for i in 0..70 {
+        search("scanner".into(), &format!("skanning{i}")).await;
+    }
+    let distinct = 2 + 3 + 2 + 70;
+    let mut d = Value::Null;
+    for _ in 0..100 {
+        d = get_json(format!("{api}/api/v1/reports/demand")).await;
+        if d["searches"].as_u64().unwrap_or(0) + d["repeats"].as_u64().unwrap_or(0) >= sent {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(d["searches"], distinct, "{}", d["searches"]);
+    assert_eq!(d["repeats"], 2);
+    assert_eq!(d["noise"], 72);
+    let top = d["top_queries"].as_array().expect("top");
+    let badplatser = top
+        .iter()
+        .find(|q| q["query"] == "badplatser")
+        .expect("listed");
+    assert_eq!(badplatser["searches"], 2);
+    assert!(
+        top.iter().all(|q| {
+            let q = q["query"].as_str().unwrap_or("");
+            q.chars().any(char::is_alphabetic) && !q.starts_with("skanning")
+        }),
+        "{top:?}"
+    );
+    let groups = d["zero_result_groups"].as_array().expect("groups");
+    let kvant = groups
+        .iter()
+        .find(|g| {
+            g["queries"]
+                .as_array()
+                .is_some_and(|q| q.iter().any(|q| q == "kvantdatorpark"))
+        })
+        .expect("a group");
+    assert_eq!(kvant["searches"], 3, "{kvant}");
+    assert_eq!(
+        kvant["queries"].as_array().map(Vec::len),
+        Some(3),
+        "{kvant}"
+    );
+    assert!(
+        groups
+            .iter()
+            .all(|g| !g["stem"].as_str().unwrap_or("").starts_with("skanning"))
+    );
+    // What badplatser finds is mostly about a theme: its searches count for that theme,
+    // though no word of the query names it.
+    let facets = r.search("badplatser", &[]).facets;
+    let (theme, n) = facets[&samla_indexer::Dimension::Theme][0].clone();
+    assert!(n * 2 >= found, "one theme covers half the hits");
+    let row = d["themes"]
+        .as_array()
+        .expect("themes")
+        .iter()
+        .find(|t| t["value"] == theme.as_str())
+        .expect("the theme");
+    assert!(row["searches"].as_u64().unwrap_or(0) >= 2, "{row}");
+    // Nothing that names a person is stored: each client is a hash that changes daily.
+    let stored = r
+        .samla
+        .store
+        .searches_since(chrono::Utc::now() - chrono::Duration::days(1))
+        .expect("searches");
+    let visitors: std::collections::BTreeSet<&str> =
+        stored.iter().map(|s| s.visitor.as_str()).collect();
+    assert_eq!(visitors.len(), 7, "{visitors:?}");
+    for v in visitors {
+        assert!(
+            v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()),
+            "{v}"
+        );
+    }
+}

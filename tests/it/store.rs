@@ -542,6 +542,11 @@ fn what_the_reports_keep_beside_the_records(engine: Engine) {
         query: query.into(),
         filters: vec![("format".into(), "CSV".into())],
         total: 3,
+        visitor: format!("v{days}"),
+        about: vec![(
+            "theme".into(),
+            "http://publications.europa.eu/resource/authority/data-theme/ENVI".into(),
+        )],
     };
     store
         .log_searches(&[search(10, "gammal"), search(1, "badplatser"), search(0, "")])
@@ -670,6 +675,8 @@ fn a_read_only_store_refuses_writes(engine: Engine) {
             query: "träd".into(),
             filters: vec![],
             total: 1,
+            visitor: String::new(),
+            about: vec![],
         }])
         .expect("a search node logs searches");
 }

@@ -764,6 +764,13 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("day", "Dag", "Day"),
     ("demand_trend", "Veckotrend", "Weekly trend"),
+    (
+        "demand_counting",
+        "En sökning räknas en gång per besökare och dag (besökaren sparas bara som en kod som byts varje dygn). Sökningar utan bokstäver och från besökare med fler än 60 sökningar om dagen räknas men visas inte i listorna.",
+        "A search counts once per visitor and day (a visitor is kept only as a code that changes daily). Searches without a letter, and those of visitors searching more than 60 times a day, are counted but not listed.",
+    ),
+    ("demand_repeats", "upprepningar", "repeats"),
+    ("demand_noise", "utanför listorna", "left out of the lists"),
     ("week", "Vecka", "Week"),
     (
         "organisation_quality",

@@ -287,11 +287,13 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 
 async fn search(
     State(state): State<AppState>,
+    client: Option<axum::Extension<crate::client::ClientAddr>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let page = Page::new(&state, "/", query.as_deref(), "search");
-    match search_page(&state, &page, &headers).await {
+    let who = crate::Client::of(client.as_deref(), &headers);
+    match search_page(&state, &page, &headers, who).await {
         Ok(r) => r,
         Err(e) => page.error(e),
     }
@@ -301,10 +303,11 @@ async fn search_page(
     state: &AppState,
     page: &Page,
     headers: &HeaderMap,
+    who: Option<crate::Client>,
 ) -> Result<Response, ApiError> {
     let raw = link("", &page.pairs);
     let params = SearchParams::parse(raw.trim_start_matches('?'))?;
-    let result = crate::run_search(state, &params, crate::Demand::Log).await?;
+    let result = crate::run_search(state, &params, crate::Demand::Log(who)).await?;
     let lang = page.lang;
     // The search's own pairs, page left out: every facet link starts from these.
     let mut pairs: Vec<(String, String)> = Vec::new();
@@ -966,7 +969,13 @@ async fn sources(State(state): State<AppState>, RawQuery(query): RawQuery) -> Re
     result.unwrap_or_else(|e| page.error(e))
 }
 
-async fn coverage(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+async fn coverage(
+    State(state): State<AppState>,
+    client: Option<axum::Extension<crate::client::ClientAddr>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let who = crate::Client::of(client.as_deref(), &headers);
     let page = Page::new(&state, "/coverage", query.as_deref(), "coverage");
     let by = page
         .pairs
@@ -997,7 +1006,7 @@ async fn coverage(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
                     lang: page.lang.to_string(),
                     ..SearchParams::default()
                 };
-                let result = crate::run_search(&state, &params, crate::Demand::Log).await?;
+                let result = crate::run_search(&state, &params, crate::Demand::Log(who)).await?;
                 let counts = result.facets.get(&Dimension::Municipality).cloned().unwrap_or_default();
                 let mut rows: Vec<Value> = state
                     .directory
@@ -1379,6 +1388,8 @@ async fn demand(State(state): State<AppState>, RawQuery(query): RawQuery) -> Res
             context! {
                 searches => get("searches"),
                 zero_result => get("zero_result"),
+                repeats => get("repeats"),
+                noise => get("noise"),
                 top_queries => top,
                 zero_result_groups => get("zero_result_groups"),
                 requests => requests,

@@ -339,7 +339,9 @@ CREATE TABLE IF NOT EXISTS searches (
     at TEXT NOT NULL,
     query TEXT NOT NULL,
     filters TEXT NOT NULL,
-    total INTEGER NOT NULL
+    total INTEGER NOT NULL,
+    visitor TEXT NOT NULL DEFAULT '',
+    about TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS searches_at ON searches(at);
 CREATE TABLE IF NOT EXISTS requests (
@@ -857,6 +859,12 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     }
     if !has("SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'archived'")? {
         conn.execute_batch("ALTER TABLE runs ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;")?;
+    }
+    if !has("SELECT count(*) FROM pragma_table_info('searches') WHERE name = 'visitor'")? {
+        conn.execute_batch(
+            "ALTER TABLE searches ADD COLUMN visitor TEXT NOT NULL DEFAULT '';
+             ALTER TABLE searches ADD COLUMN about TEXT NOT NULL DEFAULT '[]';",
+        )?;
     }
     Ok(())
 }

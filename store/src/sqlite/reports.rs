@@ -108,13 +108,22 @@ impl Sqlite {
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT INTO searches (at, query, filters, total) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO searches (at, query, filters, total, visitor, about)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(|e| self.err(e))?;
             for s in searches {
                 let filters = serde_json::to_string(&s.filters).unwrap_or_else(|_| "[]".into());
-                stmt.execute(params![s.at, s.query, filters, s.total as i64])
-                    .map_err(|e| self.err(e))?;
+                let about = serde_json::to_string(&s.about).unwrap_or_else(|_| "[]".into());
+                stmt.execute(params![
+                    s.at,
+                    s.query,
+                    filters,
+                    s.total as i64,
+                    s.visitor,
+                    about
+                ])
+                .map_err(|e| self.err(e))?;
             }
         }
         bump_facts(&tx).map_err(|e| self.err(e))?;
@@ -129,17 +138,21 @@ impl Sqlite {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
-                "SELECT at, query, filters, total FROM searches WHERE at >= ?1 ORDER BY at, id",
+                "SELECT at, query, filters, total, visitor, about FROM searches WHERE at >= ?1
+                 ORDER BY at, id",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([since], |r| {
                 let filters: String = r.get(2)?;
+                let about: String = r.get(5)?;
                 Ok(LoggedSearch {
                     at: r.get(0)?,
                     query: r.get(1)?,
                     filters: serde_json::from_str(&filters).unwrap_or_default(),
                     total: r.get::<_, i64>(3)? as u64,
+                    visitor: r.get(4)?,
+                    about: serde_json::from_str(&about).unwrap_or_default(),
                 })
             })
             .map_err(|e| self.err(e))?;

@@ -21,7 +21,15 @@ async fn samla_demo_serves_searches_over_http() {
     let state = tempfile::tempdir().expect("state dir");
     let state_dir = state.path().to_str().expect("utf-8 path").to_string();
     let child = Command::new(env!("CARGO_BIN_EXE_samla"))
-        .args(["demo", "--port", &port.to_string(), "--state", &state_dir])
+        .args([
+            "demo",
+            "--port",
+            &port.to_string(),
+            "--state",
+            &state_dir,
+            "--rounds",
+            "3",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -114,6 +122,45 @@ async fn samla_demo_serves_searches_over_http() {
     let scored = quality["datasets"].as_array().map_or(0, Vec::len) as u64;
     assert!(scored > 100, "{scored} datasets scored");
     assert_eq!(Some(scored), all["total"].as_u64());
+
+    // Three rounds: coverage over time has a point for each, on its page.
+    let history = client
+        .get(format!("{url}/coverage/history"))
+        .send()
+        .await
+        .expect("history answers")
+        .text()
+        .await
+        .expect("body");
+    let region_table = history
+        .split("id=\"history-region\"")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .expect("the region's history table");
+    assert_eq!(
+        region_table.matches("<tr><th scope=\"row\">").count(),
+        3,
+        "{region_table}"
+    );
+    // The simulated national portal was read: its report names what it lacks.
+    let national: serde_json::Value = serde_json::from_slice(
+        &client
+            .get(format!("{url}/api/v1/reports/national"))
+            .send()
+            .await
+            .expect("national answers")
+            .bytes()
+            .await
+            .expect("body"),
+    )
+    .expect("json");
+    assert!(
+        national["missing"]
+            .as_array()
+            .is_some_and(|m| !m.is_empty()),
+        "{}",
+        national["listed"]
+    );
 
     drop(child);
     let progress = progress.join().expect("stderr");

@@ -597,7 +597,7 @@ impl Pipeline {
     }
 
     /// Harvests the national portal `source` as any source is harvested, but keeps what it
-    /// lists apart (store entries of kind [`reference::NATIONAL`]): never indexed, shown
+    /// lists apart (store entries of kind [`samla_model::reference::NATIONAL`]): never indexed, shown
     /// or exported, only compared with the region's datasets. A run that did not read the
     /// portal whole adds to what the last one kept and removes nothing.
     pub async fn harvest_national(

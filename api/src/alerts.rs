@@ -30,26 +30,6 @@ pub struct AlertInput {
     pub lang: Option<String>,
 }
 
-impl AlertInput {
-    /// Reads a form's fields (empty ones are not given).
-    pub fn from_form(body: &[u8]) -> Self {
-        let mut input = AlertInput::default();
-        for (k, v) in url::form_urlencoded::parse(body) {
-            let v = v.trim().to_string();
-            let set = |slot: &mut Option<String>| *slot = Some(v.clone()).filter(|v| !v.is_empty());
-            match k.as_ref() {
-                "search" => input.search = v.clone(),
-                "email" => set(&mut input.email),
-                "webhook" => set(&mut input.webhook),
-                "secret" => set(&mut input.secret),
-                "lang" => set(&mut input.lang),
-                _ => {}
-            }
-        }
-        input
-    }
-}
-
 fn notifier(state: &AppState) -> Result<&Arc<Notifier>, ApiError> {
     state
         .notifier
@@ -128,18 +108,7 @@ pub(crate) async fn create(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let content_type = crate::content_type(&headers);
-    let input = if content_type.starts_with("application/x-www-form-urlencoded") {
-        AlertInput::from_form(&body)
-    } else if content_type.starts_with("application/json") {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad("body", format!("not a saved search: {e}")))?
-    } else {
-        return Err(ApiError::bad(
-            "Content-Type",
-            "send application/json or application/x-www-form-urlencoded",
-        ));
-    };
+    let input: AlertInput = crate::read_input(&headers, &body, "a saved search")?;
     let created = save(&state, client.map(|c| c.0.0), input).await?;
     Ok((StatusCode::CREATED, axum::Json(created)).into_response())
 }

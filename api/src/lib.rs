@@ -597,6 +597,42 @@ pub(crate) async fn winners(
 }
 
 /// The request's `Content-Type`, lower case, without parameters ("" when absent).
+/// A body sent as JSON or as a form (`application/x-www-form-urlencoded`; an empty field is
+/// not given), read as `T`; a 400 naming what is wrong otherwise.
+pub(crate) fn read_input<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+    what: &str,
+) -> Result<T, ApiError> {
+    let content_type = content_type(headers);
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        Ok(form_input(body, what)?)
+    } else if content_type.starts_with("application/json") {
+        serde_json::from_slice(body).map_err(|e| ApiError::bad("body", format!("not {what}: {e}")))
+    } else {
+        Err(ApiError::bad(
+            "Content-Type",
+            "send application/json or application/x-www-form-urlencoded",
+        ))
+    }
+}
+
+/// A form's fields read as `T` (an empty field is not given).
+pub(crate) fn form_input<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    what: &str,
+) -> Result<T, ApiError> {
+    let mut map = serde_json::Map::new();
+    for (k, v) in url::form_urlencoded::parse(body) {
+        let v = v.trim();
+        if !v.is_empty() {
+            map.insert(k.to_string(), Value::String(v.to_string()));
+        }
+    }
+    serde_json::from_value(Value::Object(map))
+        .map_err(|e| ApiError::bad("body", format!("not {what}: {e}")))
+}
+
 pub(crate) fn content_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
@@ -1209,23 +1245,7 @@ async fn file_request(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let content_type = content_type(&headers);
-    let input: reports::demand::DataRequestInput =
-        if content_type.starts_with("application/x-www-form-urlencoded") {
-            let mut map = serde_json::Map::new();
-            for (k, v) in url::form_urlencoded::parse(&body) {
-                map.insert(k.to_string(), Value::String(v.to_string()));
-            }
-            serde_json::from_value(Value::Object(map))
-        } else if content_type.starts_with("application/json") {
-            serde_json::from_slice(&body)
-        } else {
-            return Err(ApiError::bad(
-                "Content-Type",
-                "send application/json or application/x-www-form-urlencoded",
-            ));
-        }
-        .map_err(|e| ApiError::bad("body", format!("not a data request: {e}")))?;
+    let input: reports::demand::DataRequestInput = read_input(&headers, &body, "a data request")?;
     let (id, shown) = accept_request(&state, client.map(|c| c.0.0), input).await?;
     let page = format!(
         "{}/request/{id}",

@@ -18,6 +18,7 @@ use std::sync::Arc;
 #[serde(deny_unknown_fields)]
 pub struct AnswerInput {
     /// `new`, `acknowledged`, `planned`, `published` or `declined`.
+    #[serde(default)]
     pub status: String,
     /// The answer to the requester (at most 4 000 characters).
     #[schema(max_length = 4000)]
@@ -27,24 +28,6 @@ pub struct AnswerInput {
     /// The token, for a form (an API client sends `Authorization: Bearer`).
     #[serde(default)]
     pub token: Option<String>,
-}
-
-impl AnswerInput {
-    /// Reads a form's fields (empty ones are not given).
-    pub fn from_form(body: &[u8]) -> Self {
-        let mut input = AnswerInput::default();
-        for (k, v) in url::form_urlencoded::parse(body) {
-            let v = Some(v.trim().to_string()).filter(|v| !v.is_empty());
-            match k.as_ref() {
-                "status" => input.status = v.unwrap_or_default(),
-                "answer" => input.answer = v,
-                "dataset" => input.dataset = v,
-                "token" => input.token = v,
-                _ => {}
-            }
-        }
-        input
-    }
 }
 
 /// The request numbered `id`, if filed.
@@ -269,18 +252,7 @@ pub(crate) async fn answer(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let content_type = crate::content_type(&headers);
-    let input = if content_type.starts_with("application/x-www-form-urlencoded") {
-        AnswerInput::from_form(&body)
-    } else if content_type.starts_with("application/json") {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad("body", format!("not an answer: {e}")))?
-    } else {
-        return Err(ApiError::bad(
-            "Content-Type",
-            "send application/json or application/x-www-form-urlencoded",
-        ));
-    };
+    let input: AnswerInput = crate::read_input(&headers, &body, "an answer")?;
     let token = headers
         .get(header::AUTHORIZATION)
         .map(crate::bearer)

@@ -46,10 +46,9 @@ pub fn routes() -> Router<AppState> {
         .route("/request/{id}", get(request_view))
         .route("/request/{id}/answer", axum::routing::post(request_answer))
         .route("/alerts", axum::routing::post(alert_post))
-        .route("/alerts/{id}/confirm", get(alert_confirm))
         .route(
-            "/alerts/{id}/unsubscribe",
-            get(alert_unsubscribe_form).post(alert_unsubscribe),
+            "/alerts/{id}/{action}",
+            get(alert_link).post(alert_unsubscribe),
         )
         .route("/organisation/{code}", get(organisation))
 }
@@ -545,10 +544,14 @@ async fn alert_post(
     body: axum::body::Bytes,
 ) -> Response {
     let page = Page::new(&state, "/alerts", query.as_deref(), "search");
-    let input = crate::alerts::AlertInput::from_form(&body);
-    let search = input.search.clone();
+    let input = crate::form_input::<crate::alerts::AlertInput>(&body, "a saved search");
+    let search = input.as_ref().map(|i| i.search.clone()).unwrap_or_default();
     let label = search_label(&search, page.lang);
-    match crate::alerts::save(&state, client.map(|c| c.0.0), input).await {
+    let saved = match input {
+        Ok(input) => crate::alerts::save(&state, client.map(|c| c.0.0), input).await,
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(created) => page.render(
             "alert.html",
             StatusCode::CREATED,
@@ -580,49 +583,27 @@ fn notifier_of(state: &AppState) -> Result<&Arc<samla_notify::Notifier>, ApiErro
         .ok_or_else(|| ApiError::NotFound("this samla keeps no saved searches".into()))
 }
 
-async fn alert_confirm(
+/// The links a saved search's mails carry: `confirm` confirms it; `unsubscribe` asks
+/// whether to end it (a link in a mail is followed by scanners too: a POST ends it).
+async fn alert_link(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path((id, action)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Response {
     let page = Page::new(
         &state,
-        &format!("/alerts/{}/confirm", segment(&id)),
+        &format!("/alerts/{}/{}", segment(&id), segment(&action)),
         query.as_deref(),
         "search",
     );
     let token = token_of(query.as_deref());
-    let confirmed = match notifier_of(&state) {
-        Ok(n) => n.confirm(&id, &token).await.map_err(ApiError::from),
-        Err(e) => Err(e),
+    let confirming = match action.as_str() {
+        "confirm" => true,
+        "unsubscribe" => false,
+        _ => return page.error(ApiError::NotFound("no such page".into())),
     };
-    match confirmed {
-        Ok(alert) => page.render(
-            "alert.html",
-            StatusCode::OK,
-            context! {
-                search => alert.search, search_label => search_label(&alert.search, page.lang),
-                outcome => "confirmed",
-            },
-        ),
-        Err(e) => page.error(e),
-    }
-}
-
-async fn alert_unsubscribe_form(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let page = Page::new(
-        &state,
-        &format!("/alerts/{}/unsubscribe", segment(&id)),
-        query.as_deref(),
-        "search",
-    );
-    let token = token_of(query.as_deref());
-    // A link in a mail is followed by scanners too: the page asks, a POST ends it.
     let found = match notifier_of(&state) {
+        Ok(n) if confirming => n.confirm(&id, &token).await.map_err(ApiError::from),
         Ok(n) => n.alert(&id, &token).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
@@ -632,16 +613,18 @@ async fn alert_unsubscribe_form(
             StatusCode::OK,
             context! {
                 search => alert.search, search_label => search_label(&alert.search, page.lang),
-                ask => true, id => alert.id, token,
+                outcome => confirming.then_some("confirmed"),
+                ask => !confirming, id => alert.id, token,
             },
         ),
         Err(e) => page.error(e),
     }
 }
 
+/// `POST /alerts/{id}/unsubscribe` with the token: ends the saved search.
 async fn alert_unsubscribe(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path((id, action)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     body: axum::body::Bytes,
 ) -> Response {
@@ -651,6 +634,9 @@ async fn alert_unsubscribe(
         query.as_deref(),
         "search",
     );
+    if action != "unsubscribe" {
+        return page.error(ApiError::NotFound("no such page".into()));
+    }
     let token = token_of(std::str::from_utf8(&body).ok());
     let ended = match notifier_of(&state) {
         Ok(n) => n.unsubscribe(&id, &token).await.map_err(ApiError::from),
@@ -717,9 +703,14 @@ async fn request_answer(
         query.as_deref(),
         "request",
     );
-    let input = crate::requests::AnswerInput::from_form(&body);
-    let token = input.token.clone().unwrap_or_default();
-    match crate::requests::apply(&state, &id, &token, input).await {
+    let answered = match crate::form_input::<crate::requests::AnswerInput>(&body, "an answer") {
+        Ok(input) => {
+            let token = input.token.clone().unwrap_or_default();
+            crate::requests::apply(&state, &id, &token, input).await
+        }
+        Err(e) => Err(e),
+    };
+    match answered {
         Ok(r) => request_page(&state, &page, r, StatusCode::OK, context! { saved => true }),
         Err(
             e

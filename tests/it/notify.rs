@@ -365,7 +365,11 @@ async fn a_webhook_that_keeps_failing_is_retried_then_disabled() {
 async fn mail_confirms_alerts_and_tells_a_publisher_once_when_its_source_starts_failing() {
     let sink = sink().await;
     let port = sink.port;
+    let hook = receiver(200).await;
+    let hook_url = url::Url::parse(&hook.url).expect("url");
     let region = support::region_configured(Engine::Sqlite, 800, |c| {
+        c.notify.allow_hosts = vec!["127.0.0.1".into()];
+        c.notify.webhook_secret = Some("the region's notice key".into());
         c.notify.smtp = Some(SmtpSettings {
             host: "127.0.0.1".into(),
             port,
@@ -379,7 +383,10 @@ async fn mail_confirms_alerts_and_tells_a_publisher_once_when_its_source_starts_
             .iter_mut()
             .find(|o| o.code == "1286")
             .expect("Ystad");
-        ystad.notify = vec![Contact::Email("oppnadata@ystad.example".into())];
+        ystad.notify = vec![
+            Contact::Email("oppnadata@ystad.example".into()),
+            Contact::Webhook(hook_url),
+        ];
     })
     .await;
     let ystad = region
@@ -432,6 +439,18 @@ async fn mail_confirms_alerts_and_tells_a_publisher_once_when_its_source_starts_
     region.harvest().await;
     region.samla.notify().await.expect("pass");
     assert_eq!(sink.mails().len(), 2);
+    // Its webhook got the same two notices, signed with the region's key.
+    let notices = hook.received();
+    assert_eq!(notices.len(), 2);
+    for (headers, body) in &notices {
+        assert_eq!(headers["x-samla-event"], "notice");
+        let signature = headers["x-samla-signature"].to_str().expect("ascii");
+        assert!(valid_signature("the region's notice key", body, signature));
+        let payload: Value = serde_json::from_slice(body).expect("json");
+        assert_eq!(payload["organisation"], "1286");
+    }
+    let last: Value = serde_json::from_slice(&notices[1].1).expect("json");
+    assert_eq!(last["digest"]["sources"][0]["status"], "failing", "{last}");
     // The organisation page shows the digest and the notice.
     let (status, page) = support::get_text(format!("{base}/organisation/1286")).await;
     assert_eq!(status, 200);

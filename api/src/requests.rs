@@ -133,7 +133,7 @@ pub(crate) async fn apply(
     input: AnswerInput,
 ) -> Result<Value, ApiError> {
     let id = number(id)?;
-    let (request, mut kept) = filed(state, id).await?;
+    let (request, _) = filed(state, id).await?;
     let municipality = request.request.get("municipality").and_then(Value::as_str);
     let by = answerer(state, token, municipality)?;
     let status = Status::parse(&input.status).ok_or_else(|| {
@@ -183,22 +183,25 @@ pub(crate) async fn apply(
             ));
         }
     }
-    let changed = kept.status != status;
     let now = chrono::Utc::now();
-    kept.status = status;
-    kept.answer = answer;
-    kept.dataset = dataset;
-    kept.updated = Some(now);
-    kept.by = Some(by);
-    if status != Status::New {
-        kept.answered.get_or_insert(now);
-    }
     let store = Arc::clone(&state.store);
-    let saved = kept.clone();
-    blocking(&state.work, move || {
-        requests::save(&store, id, &saved).map_err(|e| ApiError::Internal(e.to_string()))
+    let by_whom = by.clone();
+    // Onto the state as it is now: proposals made meanwhile stay.
+    let (before, kept) = blocking(&state.work, move || {
+        requests::update(&store, id, |fresh| {
+            fresh.status = status;
+            fresh.answer = answer.clone();
+            fresh.dataset = dataset.clone();
+            fresh.updated = Some(now);
+            fresh.by = Some(by_whom.clone());
+            if status != Status::New {
+                fresh.answered.get_or_insert(now);
+            }
+        })
+        .map_err(|e| ApiError::Internal(e.to_string()))
     })
     .await?;
+    let changed = before.status != status;
     let contact = request
         .request
         .get("contact")

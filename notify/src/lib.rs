@@ -372,15 +372,23 @@ impl Notifier {
         })
     }
 
-    /// Stores `alert` (replacing it, or only if new).
+    /// Stores `alert`: a new one only if its id is free, else only if it is still there (a
+    /// search ended while a pass delivered stays ended).
     async fn save(self: &Arc<Self>, alert: &Alert, replace: bool) -> Result<(), NotifyError> {
         let body = serde_json::to_string(alert).map_err(internal)?;
         let this = Arc::clone(self);
         let id = alert.id.clone();
-        tokio::task::spawn_blocking(move || this.store.put_entry(ALERT, &id, &body, replace))
-            .await
-            .map_err(internal)?
-            .map_err(internal)?;
+        tokio::task::spawn_blocking(move || {
+            if replace {
+                this.store
+                    .update_entry(ALERT, &id, |now| now.map(|_| body.clone()))
+            } else {
+                this.store.put_entry(ALERT, &id, &body, false)
+            }
+        })
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
         Ok(())
     }
 
@@ -569,7 +577,7 @@ impl Notifier {
     /// words (those of five letters or more, six at most); returns how many were proposed.
     fn propose_answers(&self, now: DateTime<Utc>) -> Result<usize, NotifyError> {
         let upto = self.index.indexed_seq().unwrap_or(0);
-        let mut states = requests::all(&self.store).map_err(internal)?;
+        let states = requests::all(&self.store).map_err(internal)?;
         if !states
             .values()
             .any(|s| s.status.is_open() && s.cursor < upto)
@@ -582,7 +590,7 @@ impl Notifier {
             .map_err(internal)?;
         let mut proposed = 0;
         for request in filed {
-            let Some(state) = states.get_mut(&request.id) else {
+            let Some(state) = states.get(&request.id) else {
                 continue;
             };
             if !state.status.is_open() || state.cursor >= upto {
@@ -651,15 +659,21 @@ impl Notifier {
                 .map(|(id, (_, title))| (id, title))
                 .collect();
             found.sort();
-            for (id, title) in found {
-                if state.proposals.iter().any(|p| p.id == id) || state.proposals.len() >= 20 {
-                    continue;
+            // Into the state as it is now: an answer given meanwhile stays.
+            let (before, after) = requests::update(&self.store, request.id, |fresh| {
+                for (id, title) in &found {
+                    if fresh.proposals.len() < 20 && !fresh.proposals.iter().any(|p| &p.id == id) {
+                        fresh.proposals.push(Proposal {
+                            id: id.clone(),
+                            title: title.clone(),
+                            at: now,
+                        });
+                    }
                 }
-                state.proposals.push(Proposal { id, title, at: now });
-                proposed += 1;
-            }
-            state.cursor = upto;
-            requests::save(&self.store, request.id, state).map_err(internal)?;
+                fresh.cursor = fresh.cursor.max(upto);
+            })
+            .map_err(internal)?;
+            proposed += after.proposals.len().saturating_sub(before.proposals.len());
         }
         Ok(proposed)
     }

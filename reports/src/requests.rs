@@ -122,3 +122,24 @@ pub fn save(store: &Store, id: i64, state: &RequestState) -> Result<(), StoreErr
     store.put_entry(KIND, &key(id), &body, true)?;
     Ok(())
 }
+
+/// Changes the state of request `id` as `change` says, in one store transaction (an answer
+/// and samla's proposals, written at once, both stay); returns the state before and after.
+pub fn update(
+    store: &Store,
+    id: i64,
+    mut change: impl FnMut(&mut RequestState) + Send,
+) -> Result<(RequestState, RequestState), StoreError> {
+    let mut states = None;
+    store.update_entry(KIND, &key(id), |now| {
+        let before: RequestState = now
+            .and_then(|b| serde_json::from_str(&b).ok())
+            .unwrap_or_default();
+        let mut after = before.clone();
+        change(&mut after);
+        let body = serde_json::to_string(&after).ok()?;
+        states = Some((before, after));
+        Some(body)
+    })?;
+    states.ok_or_else(|| StoreError::Report(serde::de::Error::custom("a request state unwritten")))
+}

@@ -723,6 +723,18 @@ impl Store {
         on_engine!(self, e => e.entries(kind, prefix))
     }
 
+    /// Replaces the entry `(kind, key)` by what `change` makes of the one there (`None`: no
+    /// entry), in one transaction, so two writers of one entry do not undo each other;
+    /// `change` returning `None` writes nothing. Returns whether it was written.
+    pub fn update_entry(
+        &self,
+        kind: &str,
+        key: &str,
+        mut change: impl FnMut(Option<String>) -> Option<String> + Send,
+    ) -> Result<bool, StoreError> {
+        on_engine!(self, e => e.update_entry(kind, key, &mut change))
+    }
+
     /// Removes the entry `(kind, key)`; returns whether there was one.
     pub fn remove_entry(&self, kind: &str, key: &str) -> Result<bool, StoreError> {
         on_engine!(self, e => e.remove_entry(kind, key))

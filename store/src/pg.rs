@@ -949,6 +949,35 @@ impl Postgres {
         )
     }
 
+    pub(crate) fn update_entry(
+        &self,
+        kind: &str,
+        key: &str,
+        change: &mut (dyn FnMut(Option<String>) -> Option<String> + Send),
+    ) -> Result<bool, StoreError> {
+        self.in_tx(|tx| {
+            let e = |e| self.err(e);
+            // The row, locked until the transaction ends; a new key, locked by the insert.
+            let now: Option<String> = tx
+                .query_opt(
+                    "SELECT body FROM entries WHERE kind = $1 AND key = $2 FOR UPDATE",
+                    &[&kind, &key],
+                )
+                .map_err(e)?
+                .map(|r| r.get(0));
+            let Some(body) = change(now) else {
+                return Ok(false);
+            };
+            tx.execute(
+                "INSERT INTO entries (kind, key, body) VALUES ($1, $2, $3)
+                 ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body",
+                &[&kind, &key, &body],
+            )
+            .map_err(e)?;
+            Ok(true)
+        })
+    }
+
     pub(crate) fn remove_entry(&self, kind: &str, key: &str) -> Result<bool, StoreError> {
         self.with(|c| {
             c.execute(

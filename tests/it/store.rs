@@ -643,6 +643,32 @@ fn what_the_reports_keep_beside_the_records(engine: Engine) {
         store.entries("alert", "a1").expect("entries"),
         [("a1".to_string(), "two".to_string())]
     );
+    // A change reads the entry as it is and writes in the same transaction.
+    assert!(
+        store
+            .update_entry("alert", "a2", |now| now.map(|b| format!("{b}+1")))
+            .expect("update")
+    );
+    assert_eq!(
+        store.entry("alert", "a2").expect("entry").as_deref(),
+        Some("x+1")
+    );
+    assert!(
+        !store
+            .update_entry("alert", "gone", |now| now.map(|b| format!("{b}+1")))
+            .expect("update"),
+        "nothing there, nothing written"
+    );
+    assert_eq!(store.entry("alert", "gone").expect("entry"), None);
+    assert!(
+        store
+            .update_entry("alert", "new", |now| Some(now.unwrap_or_default() + "n"))
+            .expect("update")
+    );
+    assert_eq!(
+        store.entry("alert", "new").expect("entry").as_deref(),
+        Some("n")
+    );
     assert!(store.remove_entry("alert", "a1").expect("remove"));
     assert!(!store.remove_entry("alert", "a1").expect("remove"));
     assert_eq!(store.entry("alert", "a1").expect("entry"), None);

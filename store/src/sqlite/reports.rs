@@ -301,6 +301,41 @@ impl Sqlite {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// Replaces the entry `(kind, key)` by what `change` makes of it, in one transaction:
+    /// `None` in, no entry; `None` out, nothing written. Returns whether it was written.
+    pub(crate) fn update_entry(
+        &self,
+        kind: &str,
+        key: &str,
+        change: &mut dyn FnMut(Option<String>) -> Option<String>,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let now: Option<String> = tx
+            .query_row(
+                "SELECT body FROM entries WHERE kind = ?1 AND key = ?2",
+                [kind, key],
+                |r| r.get(0),
+            )
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })
+            .map_err(|e| self.err(e))?;
+        let Some(body) = change(now) else {
+            return Ok(false);
+        };
+        tx.execute(
+            "INSERT INTO entries (kind, key, body) VALUES (?1, ?2, ?3)
+             ON CONFLICT(kind, key) DO UPDATE SET body = excluded.body",
+            params![kind, key, body],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(true)
+    }
+
     /// Removes the entry `(kind, key)`; returns whether there was one.
     pub(crate) fn remove_entry(&self, kind: &str, key: &str) -> Result<bool, StoreError> {
         let conn = self.writer();

@@ -171,6 +171,21 @@ impl Outbox {
 
     /// Mails `message` to `to`, retried as a webhook is.
     pub async fn mail(&self, to: &str, message: &Message) -> Result<(), DeliveryError> {
+        self.mail_tries(to, message, self.retries).await
+    }
+
+    /// Mails `message` to `to` once, for someone waiting for the answer (a confirmation):
+    /// a failure is theirs to retry.
+    pub async fn mail_now(&self, to: &str, message: &Message) -> Result<(), DeliveryError> {
+        self.mail_tries(to, message, 0).await
+    }
+
+    async fn mail_tries(
+        &self,
+        to: &str,
+        message: &Message,
+        retries: u32,
+    ) -> Result<(), DeliveryError> {
         let Some((transport, from)) = &self.mailer else {
             return Err(DeliveryError::NoMail);
         };
@@ -193,7 +208,7 @@ impl Outbox {
         loop {
             match transport.send(mail.clone()).await {
                 Ok(_) => return Ok(()),
-                Err(e) if e.is_permanent() || attempt >= self.retries => {
+                Err(e) if e.is_permanent() || attempt >= retries => {
                     return Err(DeliveryError::Transport(e.to_string()));
                 }
                 Err(_) => {}

@@ -353,7 +353,7 @@ impl Notifier {
                 unsubscribe_url: unsubscribe.clone(),
             };
             let message = self.render.render(&mail, &alert.lang);
-            if let Err(e) = self.outbox.mail(address, &message).await {
+            if let Err(e) = self.outbox.mail_now(address, &message).await {
                 let this = Arc::clone(self);
                 let key = id.clone();
                 tokio::task::spawn_blocking(move || this.store.remove_entry(ALERT, &key))
@@ -678,7 +678,8 @@ impl Notifier {
         Ok(proposed)
     }
 
-    /// Mails `mail` to `to` now (a requester told of their request).
+    /// Mails `mail` to `to` now, once (a requester told of their request while the one who
+    /// answered it waits).
     pub async fn send_mail(
         &self,
         to: &str,
@@ -686,7 +687,7 @@ impl Notifier {
         lang: &str,
     ) -> Result<(), DeliveryError> {
         let message = self.render.render(mail, lang);
-        self.outbox.mail(to, &message).await
+        self.outbox.mail_now(to, &message).await
     }
 
     fn match_chunk(

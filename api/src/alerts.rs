@@ -63,6 +63,12 @@ pub(crate) async fn save(
         }
         other => other,
     })?;
+    if params.dates().iter().any(|(_, day)| day.is_some()) {
+        return Err(ApiError::bad(
+            "search",
+            "a saved search keeps words and filters, not dates: it tells of what is new",
+        ));
+    }
     let request = params.request(&state.directory)?;
     if request.q.as_deref().is_none_or(|q| q.trim().is_empty()) && request.filters.is_empty() {
         return Err(ApiError::bad(

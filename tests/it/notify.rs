@@ -210,6 +210,13 @@ async fn a_saved_search_is_alerted_once_when_the_next_epoch_adds_a_match() {
     )
     .await;
     assert_eq!(status, 400, "{body}");
+    let (status, body) = post_json(
+        format!("{base}/api/v1/alerts"),
+        json!({"search": "q=fiber&modified_since=2026-01-01", "webhook": hook.url}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("dates"), "{body}");
 
     let (status, created) = post_json(
         format!("{base}/api/v1/alerts"),
@@ -291,6 +298,35 @@ async fn a_saved_search_is_alerted_once_when_the_next_epoch_adds_a_match() {
     assert_eq!(shown["datasets_sent"], expected.len());
     let (status, _) = support::get_text(format!("{base}/api/v1/alerts/{id}?token=wrong")).await;
     assert_eq!(status, 404);
+
+    // The search page offers to watch a search; its form saves one the same way.
+    let (_, page) = support::get_text(format!("{base}/?q=badplatser&municipality=1280")).await;
+    assert!(
+        page.contains("action=\"/alerts\""),
+        "the search page has a watch form"
+    );
+    let (_, page) = support::get_text(format!("{base}/")).await;
+    assert!(
+        !page.contains("action=\"/alerts\""),
+        "nothing to watch without words or filters"
+    );
+    let other = receiver(200).await;
+    let saved = reqwest::Client::new()
+        .post(format!("{base}/alerts"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "search=q%3Dbadplatser%26municipality%3D1280&lang=sv&email=&webhook={}",
+            url::form_urlencoded::byte_serialize(other.url.as_bytes()).collect::<String>()
+        ))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(saved.status().as_u16(), 201);
+    let page = saved.text().await.expect("page");
+    assert!(
+        page.contains("Bevakningen är aktiv") && page.contains("<code>"),
+        "{page}"
+    );
 
     // The unsubscribe link asks first (a mail scanner follows links), then ends it.
     let (status, page) = support::get_text(unsubscribe.to_string()).await;

@@ -440,7 +440,10 @@ async fn search_page(
                 .map(|(name, day)| json!({"name": name, "value": day.map(|d| d.to_string()).unwrap_or_default()}))
                 .collect::<Vec<_>>(),
             dated => params.dates().iter().any(|(_, day)| day.is_some()),
-            watch => state.notifier.is_some().then(|| saved_search(&pairs)).flatten(),
+            // Dates are not saved: a saved search tells of what is new.
+            watch => (state.notifier.is_some() && !params.dates().iter().any(|(_, day)| day.is_some()))
+                .then(|| saved_search(&pairs))
+                .flatten(),
             mail => state.notifier.as_ref().is_some_and(|n| n.sends_mail()),
         },
     ))

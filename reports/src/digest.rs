@@ -186,14 +186,4 @@ impl Digest {
             })
             .collect();
     }
-
-    /// Whether anything in it asks for attention: a failing source, a problem, a broken
-    /// link or an overdue dataset.
-    pub fn needs_attention(&self) -> bool {
-        self.sources
-            .iter()
-            .any(|s| s.status == "failing" || !s.problems.is_empty())
-            || self.broken_total > 0
-            || self.overdue_total > 0
-    }
 }

@@ -617,6 +617,81 @@ const WORDS: &[(&str, &str, &str)] = &[
         "The catalog answered too slowly; page it or speed the server up.",
     ),
     (
+        "hint_client_error",
+        "Katalogens adress svarar med ett klientfel (4xx): kontrollera att adressen i samla stämmer och att katalogen är publik.",
+        "The catalog's address answers with a client error (4xx): check that samla has the right address and that the catalog is public.",
+    ),
+    (
+        "hint_request_failed",
+        "Servern gick inte att nå: kontrollera DNS, certifikat och brandvägg för katalogens värd.",
+        "The server could not be reached: check DNS, certificates and the firewall of the catalog's host.",
+    ),
+    (
+        "hint_body_too_large",
+        "Svaret är större än samla tar emot: dela upp katalogen i sidor (Hydra) eller underkataloger.",
+        "The answer is larger than samla accepts: page the catalog (Hydra) or split it into sub-catalogues.",
+    ),
+    (
+        "hint_page_limit",
+        "Katalogen har fler sidor än samla läser: använd större sidor eller underkataloger.",
+        "The catalog has more pages than samla reads: use larger pages or sub-catalogues.",
+    ),
+    (
+        "hint_empty_response",
+        "Katalogen svarade utan innehåll: kontrollera att exporten fungerar.",
+        "The catalog answered with nothing: check that its export works.",
+    ),
+    (
+        "hint_malformed_json",
+        "API:t svarade med trasig JSON: kontrollera plattformens export.",
+        "The API answered with broken JSON: check the platform's export.",
+    ),
+    (
+        "hint_invalid_iri",
+        "Skriv adresser (IRI:er) utan mellanslag och med schema, till exempel https://.",
+        "Write addresses (IRIs) without spaces and with a scheme, such as https://.",
+    ),
+    (
+        "hint_duplicate_dataset",
+        "Samma dataset beskrivs flera gånger: ge varje dataset en egen URI och en UUID i dcterms:identifier.",
+        "The same dataset is described more than once: give each dataset its own URI and a UUID in dcterms:identifier.",
+    ),
+    (
+        "hint_blank_node_dataset",
+        "Ge dataset, distributioner och utgivare egna URI:er i stället för blanka noder; dataportal.se kräver det.",
+        "Give datasets, distributions and publishers their own URIs instead of blank nodes; dataportal.se requires it.",
+    ),
+    (
+        "hint_invalid_language_tag",
+        "Använd språktaggar som sv och en (BCP 47).",
+        "Use language tags such as sv and en (BCP 47).",
+    ),
+    (
+        "hint_invalid_utf8",
+        "Spara katalogen som UTF-8.",
+        "Save the catalog as UTF-8.",
+    ),
+    (
+        "hint_literal_too_long",
+        "En text i katalogen är orimligt lång: kontrollera att inte data hamnat i metadatan.",
+        "A text in the catalog is unreasonably long: check that data has not ended up in the metadata.",
+    ),
+    (
+        "hint_formula_like_title",
+        "En titel börjar som en kalkylbladsformel (=, +, -, @): skriv om början.",
+        "A title starts like a spreadsheet formula (=, +, -, @): reword its start.",
+    ),
+    (
+        "hint_fewer_datasets",
+        "Katalogen listar mycket färre dataset än förut: samla arkiverar inget förrän det bekräftas. Kontrollera exporten.",
+        "The catalog lists far fewer datasets than before: samla archives nothing until that is confirmed. Check the export.",
+    ),
+    (
+        "hint_control_characters",
+        "Ta bort kontrolltecken ur texterna.",
+        "Remove control characters from the texts.",
+    ),
+    (
         "hint_malformed_rdf",
         "Validera katalogen (t.ex. med en RDF-validerare) innan den publiceras.",
         "Validate the catalog (with an RDF validator, say) before it is published.",
@@ -829,6 +904,21 @@ mod tests {
                 sv.contains_key(key.as_str()) && en.contains_key(key.as_str()),
                 "{key}"
             );
+        }
+    }
+
+    /// Every fix hint is for a reason samla knows.
+    #[test]
+    fn every_hint_is_for_a_known_reason() {
+        for (k, _, _) in super::WORDS {
+            if let Some(reason) = k.strip_prefix("hint_") {
+                assert!(
+                    samla_model::run::Reason::ALL
+                        .iter()
+                        .any(|r| r.as_str() == reason),
+                    "{k}"
+                );
+            }
         }
     }
 

@@ -28,7 +28,8 @@ use std::sync::Arc;
 
 /// Entry kind of saved searches, keyed by id.
 pub const ALERT: &str = "alert";
-/// Entry kind of the dataset versions an alert told of ([`alerts::sent_key`]).
+/// Entry kind of the dataset version an alert told of last, one per saved search and
+/// dataset ([`alerts::sent_key`]).
 pub const SENT: &str = "alert-sent";
 /// Entry kind of the last notice per organisation, keyed by its code.
 pub const NOTICE: &str = "notice";
@@ -489,10 +490,17 @@ impl Notifier {
                 Ok(()) => {
                     pass.alerts += 1;
                     pass.datasets += datasets.len();
-                    let keys: Vec<String> = found.into_iter().map(|(_, k)| k).collect();
+                    let sent: Vec<(String, String)> = found
+                        .into_iter()
+                        .map(|(a, k)| (alerts::sent_key(&alert.id, &a.id, ""), k))
+                        .collect();
                     let this = Arc::clone(self);
                     tokio::task::spawn_blocking(move || -> Result<(), samla_store::StoreError> {
-                        for key in keys {
+                        // One entry per saved search and dataset: the version told of last.
+                        for (dataset, key) in sent {
+                            for (older, _) in this.store.entries(SENT, &dataset)? {
+                                this.store.remove_entry(SENT, &older)?;
+                            }
                             this.store.put_entry(SENT, &key, "", false)?;
                         }
                         Ok(())

@@ -293,6 +293,19 @@ async fn a_saved_search_is_alerted_once_when_the_next_epoch_adds_a_match() {
     region.samla.notify().await.expect("pass");
     assert_eq!(hook.received().len(), 1);
 
+    let sent = |prefix: &str| {
+        region
+            .samla
+            .store
+            .entries(samla_notify::SENT, prefix)
+            .expect("entries")
+            .len()
+    };
+    assert_eq!(
+        sent(&format!("{id}\u{1f}")),
+        expected.len(),
+        "one entry per dataset told of"
+    );
     let shown = support::get_json(format!("{base}/api/v1/alerts/{id}?token={token}")).await;
     assert_eq!(shown["state"], "active");
     assert_eq!(shown["datasets_sent"], expected.len());
@@ -342,6 +355,11 @@ async fn a_saved_search_is_alerted_once_when_the_next_epoch_adds_a_match() {
     assert_eq!(ended.status().as_u16(), 200);
     let (status, _) = support::get_text(format!("{base}/api/v1/alerts/{id}?token={token}")).await;
     assert_eq!(status, 404);
+    assert_eq!(
+        sent(&format!("{id}\u{1f}")),
+        0,
+        "an ended search's entries go with it"
+    );
     region.simulator.advance();
     region.harvest().await;
     region.samla.notify().await.expect("pass");

@@ -31,18 +31,13 @@ pub struct AnswerInput {
 }
 
 /// The request numbered `id`, if filed.
-async fn filed(state: &AppState, id: i64) -> Result<(StoredRequest, RequestState), ApiError> {
+async fn filed(state: &AppState, id: i64) -> Result<StoredRequest, ApiError> {
     let store = Arc::clone(&state.store);
     blocking(&state.work, move || {
-        let internal = |e: samla_store::StoreError| ApiError::Internal(e.to_string());
-        let request = store
-            .requests_since(chrono::DateTime::<chrono::Utc>::MIN_UTC)
-            .map_err(internal)?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or_else(|| ApiError::NotFound(format!("no data request {id}")))?;
-        let kept = requests::load(&store, id).map_err(internal)?;
-        Ok((request, kept))
+        store
+            .request(id)
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .ok_or_else(|| ApiError::NotFound(format!("no data request {id}")))
     })
     .await
 }
@@ -69,7 +64,12 @@ pub(crate) fn shown(request: &StoredRequest, state: &RequestState) -> Value {
 /// A request and its state, by number: for the page.
 pub(crate) async fn view(state: &AppState, id: &str) -> Result<Value, ApiError> {
     let id = number(id)?;
-    let (request, kept) = filed(state, id).await?;
+    let request = filed(state, id).await?;
+    let store = Arc::clone(&state.store);
+    let kept = blocking(&state.work, move || {
+        requests::load(&store, id).map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
     Ok(shown(&request, &kept))
 }
 
@@ -133,7 +133,7 @@ pub(crate) async fn apply(
     input: AnswerInput,
 ) -> Result<Value, ApiError> {
     let id = number(id)?;
-    let (request, _) = filed(state, id).await?;
+    let request = filed(state, id).await?;
     let municipality = request.request.get("municipality").and_then(Value::as_str);
     let by = answerer(state, token, municipality)?;
     let status = Status::parse(&input.status).ok_or_else(|| {

@@ -686,7 +686,13 @@ impl Store {
 
     /// Data requests since `since`, newest first.
     pub fn requests_since(&self, since: DateTime<Utc>) -> Result<Vec<StoredRequest>, StoreError> {
-        on_engine!(self, e => e.requests_since(since))
+        on_engine!(self, e => e.requests(since, None))
+    }
+
+    /// The data request numbered `id`, if filed.
+    pub fn request(&self, id: i64) -> Result<Option<StoredRequest>, StoreError> {
+        let found = on_engine!(self, e => e.requests(DateTime::<Utc>::UNIX_EPOCH, Some(id)))?;
+        Ok(found.into_iter().next())
     }
 
     /// Keeps `body` as the snapshot of `kind` for `day` (`YYYY-MM-DD`), replacing the day's

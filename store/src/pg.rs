@@ -862,13 +862,15 @@ impl Postgres {
         })
     }
 
-    pub(crate) fn requests_since(
+    pub(crate) fn requests(
         &self,
         since: DateTime<Utc>,
+        id: Option<i64>,
     ) -> Result<Vec<StoredRequest>, StoreError> {
         self.rows(
-            "SELECT id, at, request FROM requests WHERE at >= $1 ORDER BY at DESC, id DESC",
-            &[&since],
+            "SELECT id, at, request FROM requests WHERE at >= $1 AND ($2::BIGINT IS NULL OR id = $2)
+             ORDER BY at DESC, id DESC",
+            &[&since, &id],
             |s, r| {
                 let e = |e| s.err(e);
                 let body: String = r.try_get(2).map_err(e)?;

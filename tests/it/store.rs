@@ -584,6 +584,11 @@ fn what_the_reports_keep_beside_the_records(engine: Engine) {
         "newest first"
     );
     assert_eq!(requests[0].request["title"], "<b>x</b>");
+    assert_eq!(
+        store.request(first).expect("request").map(|r| r.id),
+        Some(first)
+    );
+    assert_eq!(store.request(second + 1000).expect("request"), None);
 
     store
         .put_snapshot("2026-11-02", "coverage", "{\"b\":1}")

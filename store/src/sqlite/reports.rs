@@ -192,19 +192,21 @@ impl Sqlite {
         Ok(id)
     }
 
-    /// Data requests since `since`, newest first.
-    pub(crate) fn requests_since(
+    /// Data requests since `since` (only `id`, if given), newest first.
+    pub(crate) fn requests(
         &self,
         since: DateTime<Utc>,
+        id: Option<i64>,
     ) -> Result<Vec<StoredRequest>, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
-                "SELECT id, at, request FROM requests WHERE at >= ?1 ORDER BY at DESC, id DESC",
+                "SELECT id, at, request FROM requests WHERE at >= ?1 AND (?2 IS NULL OR id = ?2)
+                 ORDER BY at DESC, id DESC",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([since], |r| {
+            .query_map(params![since, id], |r| {
                 let body: String = r.get(2)?;
                 Ok(StoredRequest {
                     id: r.get(0)?,

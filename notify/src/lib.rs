@@ -594,7 +594,7 @@ impl Notifier {
         }
         let filed = self
             .store
-            .requests_since(DateTime::<Utc>::MIN_UTC)
+            .requests_since(DateTime::<Utc>::UNIX_EPOCH)
             .map_err(internal)?;
         let mut proposed = 0;
         for request in filed {

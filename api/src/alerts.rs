@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use samla_notify::{Alert, Created, NewAlert, Notifier, NotifyError};
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A search to save, as JSON or a form.
@@ -30,7 +29,8 @@ pub struct AlertInput {
     pub lang: Option<String>,
 }
 
-fn notifier(state: &AppState) -> Result<&Arc<Notifier>, ApiError> {
+/// The notifier, or a 404 where this samla keeps no saved searches.
+pub(crate) fn notifier(state: &AppState) -> Result<&Arc<Notifier>, ApiError> {
     state
         .notifier
         .as_ref()
@@ -153,10 +153,9 @@ pub(crate) fn shown(alert: &Alert) -> serde_json::Value {
 pub(crate) async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<TokenQuery>,
 ) -> Result<Response, ApiError> {
-    let token = q.get("token").map(String::as_str).unwrap_or_default();
-    let alert = notifier(&state)?.alert(&id, token).await?;
+    let alert = notifier(&state)?.alert(&id, &q.token).await?;
     Ok(axum::Json(shown(&alert)).into_response())
 }
 

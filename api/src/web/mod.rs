@@ -579,13 +579,6 @@ fn token_of(query: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-fn notifier_of(state: &AppState) -> Result<&Arc<samla_notify::Notifier>, ApiError> {
-    state
-        .notifier
-        .as_ref()
-        .ok_or_else(|| ApiError::NotFound("this samla keeps no saved searches".into()))
-}
-
 /// The links a saved search's mails carry: `confirm` confirms it; `unsubscribe` asks
 /// whether to end it (a link in a mail is followed by scanners too: a POST ends it).
 async fn alert_link(
@@ -605,7 +598,7 @@ async fn alert_link(
         "unsubscribe" => false,
         _ => return page.error(ApiError::NotFound("no such page".into())),
     };
-    let found = match notifier_of(&state) {
+    let found = match crate::alerts::notifier(&state) {
         Ok(n) if confirming => n.confirm(&id, &token).await.map_err(ApiError::from),
         Ok(n) => n.alert(&id, &token).await.map_err(ApiError::from),
         Err(e) => Err(e),
@@ -641,7 +634,7 @@ async fn alert_unsubscribe(
         return page.error(ApiError::NotFound("no such page".into()));
     }
     let token = token_of(std::str::from_utf8(&body).ok());
-    let ended = match notifier_of(&state) {
+    let ended = match crate::alerts::notifier(&state) {
         Ok(n) => n.unsubscribe(&id, &token).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };

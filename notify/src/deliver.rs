@@ -139,8 +139,7 @@ impl Outbox {
             return Err(DeliveryError::Refused(why));
         }
         let signature = signature(secret, body);
-        let mut attempt = 0;
-        loop {
+        self.retried(self.retries, || async {
             let sent = self
                 .client
                 .post(url.clone())
@@ -150,22 +149,36 @@ impl Outbox {
                 .body(body.to_vec())
                 .send()
                 .await;
-            let error = match sent {
-                Ok(r) if r.status().is_success() => return Ok(()),
+            match sent {
+                Ok(r) if r.status().is_success() => Ok(()),
                 Ok(r) => {
                     let status = r.status().as_u16();
-                    if !(status == 408 || status == 429 || status >= 500) {
-                        return Err(DeliveryError::Status(status));
-                    }
-                    DeliveryError::Status(status)
+                    let passing = status == 408 || status == 429 || status >= 500;
+                    Err((DeliveryError::Status(status), passing))
                 }
-                Err(e) => DeliveryError::Transport(error_chain(&e)),
-            };
-            if attempt >= self.retries {
-                return Err(error);
+                Err(e) => Err((DeliveryError::Transport(error_chain(&e)), true)),
             }
-            tokio::time::sleep(self.retry_base * 2u32.saturating_pow(attempt)).await;
-            attempt += 1;
+        })
+        .await
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good (its error says whether a failure
+    /// may pass), or `retries` retries are spent, waiting twice as long before each retry
+    /// as before the last.
+    async fn retried<F, Fut>(&self, retries: u32, mut attempt: F) -> Result<(), DeliveryError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<(), (DeliveryError, bool)>>,
+    {
+        let mut tried = 0;
+        loop {
+            match attempt().await {
+                Ok(()) => return Ok(()),
+                Err((error, passing)) if !passing || tried >= retries => return Err(error),
+                Err(_) => {}
+            }
+            tokio::time::sleep(self.retry_base * 2u32.saturating_pow(tried)).await;
+            tried += 1;
         }
     }
 
@@ -204,18 +217,14 @@ impl Outbox {
             .header(ContentType::TEXT_PLAIN)
             .body(message.text.clone())
             .map_err(|e| DeliveryError::Transport(e.to_string()))?;
-        let mut attempt = 0;
-        loop {
-            match transport.send(mail.clone()).await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.is_permanent() || attempt >= retries => {
-                    return Err(DeliveryError::Transport(e.to_string()));
-                }
-                Err(_) => {}
-            }
-            tokio::time::sleep(self.retry_base * 2u32.saturating_pow(attempt)).await;
-            attempt += 1;
-        }
+        self.retried(retries, || async {
+            transport
+                .send(mail.clone())
+                .await
+                .map(drop)
+                .map_err(|e| (DeliveryError::Transport(e.to_string()), !e.is_permanent()))
+        })
+        .await
     }
 }
 

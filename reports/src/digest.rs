@@ -5,7 +5,7 @@
 
 use super::Reports;
 use crate::ReportError;
-use crate::freshness::{FreshnessRow, freshness_report};
+use crate::freshness::{FreshnessRollup, FreshnessRow, freshness_report};
 use crate::health::{SourceHealth, health_report};
 use chrono::{DateTime, Utc};
 use samla_model::freshness::Freshness;
@@ -77,6 +77,9 @@ pub struct Digest {
     pub overdue: Vec<Overdue>,
     /// Overdue datasets in all.
     pub overdue_total: u64,
+    /// Its datasets on time, overdue and unknown.
+    #[serde(default)]
+    pub freshness: Option<FreshnessRollup>,
 }
 
 /// Builds the digest of organisation `code` as of `now`; `None` if the region has no such
@@ -115,7 +118,9 @@ pub fn digest(
     }
     broken
         .sort_by(|a, b| (&a.title, &a.dataset_id, &a.url).cmp(&(&b.title, &b.dataset_id, &b.url)));
-    let overdue: Vec<Overdue> = freshness_report(reports, now, Some(code))?
+    let freshness = freshness_report(reports, now, Some(code))?;
+    let rollup = freshness.municipalities.into_iter().next();
+    let overdue: Vec<Overdue> = freshness
         .datasets
         .into_iter()
         .filter_map(|r: FreshnessRow| match r.freshness {
@@ -136,6 +141,7 @@ pub fn digest(
         new_problems: Vec::new(),
         broken_total: broken.len() as u64,
         broken_links: broken.into_iter().take(LISTED).collect(),
+        freshness: rollup,
         overdue_total: overdue.len() as u64,
         overdue: overdue.into_iter().take(LISTED).collect(),
     }))

@@ -31,7 +31,7 @@ pub struct FreshnessRow {
 }
 
 /// Freshness rolled up for one organisation of the region.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct FreshnessRollup {
     /// Kommunkod.
     pub code: String,

@@ -767,7 +767,6 @@ async fn organisation(
             .take(5)
             .map(|f| json!({"text": f[lang], "datasets": f["datasets"]}))
             .collect();
-        let freshness = report_json(&state, "freshness", only.clone()).await?;
         let mut coverage = report_json(&state, "coverage", only.clone()).await?;
         let columns = coverage["conforms_to"]["columns"].as_array().cloned().unwrap_or_default();
         let mut rows = coverage["conforms_to"]["rows"].take();
@@ -788,7 +787,7 @@ async fn organisation(
                 d => digest,
                 notice => notice.map(|n| json!({"sent": n.sent, "to": n.delivered_to.join(", ")})),
                 quality => json!({"datasets": q["datasets"], "points": q["points"], "band": band, "band_label": band_label(band, lang), "fixes": fixes}),
-                freshness => freshness["municipalities"][0].clone(),
+                freshness => digest.freshness.clone(),
                 specifications,
                 reading_note => notes.get(&code).cloned(),
                 requests => demand["requests"].clone(),

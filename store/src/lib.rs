@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 
 mod apply;
 mod pg;
+mod pg_tls;
 mod sqlite;
 
 /// Why the store failed.
@@ -82,6 +83,14 @@ pub enum StoreError {
     /// A run report could not be written as JSON.
     #[error("run report: {0}")]
     Report(#[source] serde_json::Error),
+    /// The PostgreSQL address's TLS settings cannot be used.
+    #[error("store {url}: {what}")]
+    Tls {
+        /// The database's address, without its password.
+        url: String,
+        /// What is wrong.
+        what: String,
+    },
     /// The state directory could not be made.
     #[error("cannot create state directory {path}: {source}")]
     Dir {
@@ -93,12 +102,21 @@ pub enum StoreError {
     },
 }
 
-/// What PostgreSQL said (its own message, where the client's is only "db error").
+/// What PostgreSQL said (its own message, where the client's is only "db error"), or what
+/// the client met, with its causes ("error performing TLS handshake: certificate verify
+/// failed …").
 fn pg_message(error: &::postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => db.to_string(),
-        None => error.to_string(),
+    if let Some(db) = error.as_db_error() {
+        return db.to_string();
     }
+    let mut message = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(c) = cause {
+        message.push_str(": ");
+        message.push_str(&c.to_string());
+        cause = c.source();
+    }
+    message
 }
 
 /// How long a dataset missing from complete runs is kept.

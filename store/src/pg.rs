@@ -17,8 +17,9 @@ use crate::{
     RunRow, StoreError, StoreVersion, StoredDataset, StoredRequest, StoredRun, WINNERS,
     dataset_select,
 };
-use ::postgres::{Client, NoTls, Row, Statement, Transaction};
+use ::postgres::{Client, Row, Statement, Transaction};
 use chrono::{DateTime, Utc};
+use postgres_native_tls::MakeTlsConnector;
 use r2d2_postgres::PostgresConnectionManager;
 use samla_model::DatasetRecord;
 use samla_model::run::{Outcome, RunState};
@@ -67,8 +68,10 @@ fn drop_off_runtime<T: Send + 'static>(value: T) {
 
 /// The store in PostgreSQL.
 pub(crate) struct Postgres {
-    pool: Option<r2d2::Pool<PostgresConnectionManager<NoTls>>>,
+    pool: Option<r2d2::Pool<PostgresConnectionManager<MakeTlsConnector>>>,
     config: ::postgres::Config,
+    /// TLS as the address's `sslmode` and `sslrootcert` say.
+    tls: MakeTlsConnector,
     /// The address without its password, for messages.
     at: String,
 }
@@ -139,6 +142,10 @@ fn big(n: u64) -> i64 {
 impl Postgres {
     /// Connects to the store at `url` for `access` (see [`crate::Store::connect`]).
     pub(crate) fn connect(url: &str, access: Access) -> Result<Self, StoreError> {
+        let (url, tls) = crate::pg_tls::settings(url).map_err(|what| StoreError::Tls {
+            url: "the [store] url".into(),
+            what,
+        })?;
         let mut config: ::postgres::Config =
             url.parse().map_err(|source| StoreError::Postgres {
                 url: "the [store] url".into(),
@@ -156,7 +163,15 @@ impl Postgres {
             config.options("-c default_transaction_read_only=on");
         }
         let at = describe(&config);
-        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
+        // One connection first: a server that refuses (its TLS, its password) is told at once
+        // with its reason, not after the pool's wait with only its last words.
+        off_runtime(|| config.connect(tls.clone()).map(drop_off_runtime)).map_err(|source| {
+            StoreError::Postgres {
+                url: at.clone(),
+                source,
+            }
+        })?;
+        let manager = PostgresConnectionManager::new(config.clone(), tls.clone());
         let pool = off_runtime(|| {
             r2d2::Pool::builder()
                 .max_size(CONNECTIONS)
@@ -171,6 +186,7 @@ impl Postgres {
         let store = Self {
             pool: Some(pool),
             config,
+            tls,
             at,
         };
         match access {
@@ -297,7 +313,10 @@ impl Postgres {
     /// Takes a source's advisory lock on a connection of its own, if no other session has it.
     pub(crate) fn lock_source(&self, source_id: &str) -> Result<Option<Held>, StoreError> {
         off_runtime(|| {
-            let mut client = self.config.connect(NoTls).map_err(|e| self.err(e))?;
+            let mut client = self
+                .config
+                .connect(self.tls.clone())
+                .map_err(|e| self.err(e))?;
             let took: bool = client
                 .query_one(
                     "SELECT pg_try_advisory_lock($1, hashtext($2))",

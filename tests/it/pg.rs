@@ -63,6 +63,43 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// A certificate authority and a server certificate it signed for `127.0.0.1` (with
+/// `openssl`, which Debian's postgresql brings), in `dir`; returns the server's TLS settings.
+fn tls_files(dir: &Path) -> String {
+    let openssl = |args: &[String]| {
+        let mut c = Command::new("openssl");
+        c.current_dir(dir).args(args);
+        run(c, "openssl");
+    };
+    let ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2";
+    let args = |line: String| line.split(' ').map(str::to_string).collect::<Vec<_>>();
+    openssl(&args(format!(
+        "req -x509 {ec} -keyout ca.key -out ca.pem -subj /CN=samla-test-CA"
+    )));
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").expect("san.ext");
+    openssl(&args(format!(
+        "req {ec} -keyout server.key -out server.csr -subj /CN=127.0.0.1"
+    )));
+    openssl(&args(
+        "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.pem".into(),
+    ));
+    if is_root() {
+        let mut c = Command::new("chown");
+        c.arg("postgres:")
+            .arg(dir.join("server.key"))
+            .arg(dir.join("server.pem"));
+        run(c, "chown the server's key");
+    }
+    let mut c = Command::new("chmod");
+    c.arg("600").arg(dir.join("server.key"));
+    run(c, "chmod the server's key");
+    format!(
+        "-c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+        dir.join("server.pem").display(),
+        dir.join("server.key").display()
+    )
+}
+
 fn run(mut command: Command, what: &str) {
     let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(
@@ -122,11 +159,21 @@ impl Cluster {
             .arg("-D")
             .arg(&data);
         run(initdb, "initdb");
+        let ssl = tls_files(dir.path());
+        // The role `samla_tls` may only come over TLS: a test that connects as it knows its
+        // connection is encrypted.
+        let hba = data.join("pg_hba.conf");
+        let rules = std::fs::read_to_string(&hba).expect("pg_hba.conf");
+        std::fs::write(
+            &hba,
+            format!("hostnossl all samla_tls 127.0.0.1/32 reject\n{rules}"),
+        )
+        .expect("pg_hba.conf");
         // The port is free when asked; a server that lost it to another process tries again.
         for attempt in 0.. {
             let port = free_port();
             let options = format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 {settings}",
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 {ssl} {settings}",
                 dir.path().display()
             );
             let mut start = as_owner(&bin.join("pg_ctl"));
@@ -137,7 +184,11 @@ impl Cluster {
                 .arg(dir.path().join("log"))
                 .args(["-w", "-t", "60", "-o", &options, "start"]);
             if start.output().map(|o| o.status.success()).unwrap_or(false) {
-                return Self { dir, bin, port };
+                let cluster = Self { dir, bin, port };
+                let mut psql = cluster.psql();
+                psql.arg("CREATE ROLE samla_tls LOGIN SUPERUSER");
+                run(psql, "create the TLS-only role");
+                return cluster;
             }
             let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
             assert!(attempt < 3, "the PostgreSQL server did not start:\n{log}");
@@ -160,6 +211,13 @@ impl Cluster {
     /// The address of database `db`.
     pub fn url(&self, db: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    /// The file of the certificate authority that signed the server's certificate (made
+    /// for `127.0.0.1` only).
+    #[allow(dead_code)] // the tests'
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
     }
 
     /// The size on disk of the database at `url` (of this cluster), in bytes.

@@ -759,6 +759,65 @@ fn a_search_node_waits_for_a_harvester_to_make_the_store() {
     Store::connect(&url, Access::Beside).expect("then it reads");
 }
 
+#[test]
+fn postgresql_over_tls_checks_whose_certificate_it_is() {
+    let cluster = Cluster::shared();
+    // `samla_tls` is refused without TLS by the server, so a store that works as it is
+    // encrypted.
+    let url = cluster.database().replacen("postgres@", "samla_tls@", 1);
+    let ca = cluster.ca();
+    let with = |url: &str, settings: &str| format!("{url}?{settings}");
+
+    let error = Store::connect(&with(&url, "sslmode=disable"), Access::Own)
+        .expect_err("the server wants TLS");
+    assert!(error.to_string().contains("no encryption"), "{error}");
+
+    let verified = with(
+        &url,
+        &format!("sslmode=verify-full&sslrootcert={}", ca.display()),
+    );
+    let store = Store::connect(&verified, Access::Own).expect("verified TLS");
+    store
+        .apply_runs(vec![run_at(
+            "s",
+            Utc::now(),
+            vec![(record("d1", "Badplatser"), 0)],
+            &["d1"],
+        )])
+        .expect("apply over TLS");
+    assert_eq!(
+        store.winner("d1").expect("read").map(|d| d.source_id),
+        Some("s".to_string())
+    );
+    // As libpq: the default (`prefer`) and `require` encrypt where the server can.
+    Store::connect(&url, Access::Beside).expect("prefer");
+    Store::connect(&with(&url, "sslmode=require"), Access::Beside).expect("require");
+
+    // A certificate for 127.0.0.1 is not one for localhost: the chain is good, the name not.
+    let localhost = verified.replacen("127.0.0.1", "localhost", 1);
+    let error = Store::connect(&localhost, Access::Beside).expect_err("another host's name");
+    assert!(error.to_string().contains("TLS"), "{error}");
+    Store::connect(
+        &localhost.replacen("verify-full", "verify-ca", 1),
+        Access::Beside,
+    )
+    .expect("verify-ca checks the chain only");
+
+    // Trusting the system's roots, the test authority is nobody's.
+    let error = Store::connect(
+        &with(&url, "sslmode=verify-full&sslrootcert=system"),
+        Access::Beside,
+    )
+    .expect_err("an unknown authority");
+    assert!(error.to_string().contains("certificate"), "{error}");
+    let error = Store::connect(&with(&url, "sslrootcert=/no/such/ca.pem"), Access::Beside)
+        .expect_err("no root file");
+    assert!(
+        error.to_string().contains("sslrootcert /no/such/ca.pem"),
+        "{error}"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
 

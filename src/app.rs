@@ -306,7 +306,8 @@ impl Samla {
             .with_scoring(samla_pipeline::Scoring::new(
                 Arc::clone(&shapes),
                 quality_options(&config),
-            )),
+            ))
+            .with_staging(state_dir.join("staging")),
         );
         if role == Role::Search {
             let followed = pipeline.follow(&index)?;

@@ -169,6 +169,7 @@ struct RawHarvest {
     full_harvest_days: Option<u64>,
     allow_private: Option<bool>,
     allow_hosts: Option<Vec<String>>,
+    held_records: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -409,6 +410,9 @@ pub struct HarvestSettings {
     /// Hosts the harvest may reach whatever their addresses: `[harvest] allow_hosts`, and the
     /// hosts of the region's own sources (the operator named them).
     pub allow_hosts: Vec<String>,
+    /// Changed records a run holds in memory; past this many they are staged on disk until
+    /// the run is applied, so a harvest's memory does not grow with its source.
+    pub held_records: usize,
 }
 
 impl Default for HarvestSettings {
@@ -438,6 +442,7 @@ impl Default for HarvestSettings {
             full_harvest_every: Duration::from_secs(7 * 24 * 3600),
             allow_private: false,
             allow_hosts: Vec::new(),
+            held_records: 1024,
         }
     }
 }
@@ -956,6 +961,7 @@ impl RawConfig {
                 .map(|v| Duration::from_secs(v * 24 * 3600))
                 .unwrap_or(defaults.full_harvest_every),
             allow_private: h.allow_private.unwrap_or(defaults.allow_private),
+            held_records: h.held_records.unwrap_or(defaults.held_records),
             allow_hosts: h
                 .allow_hosts
                 .unwrap_or_default()

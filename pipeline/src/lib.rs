@@ -28,8 +28,11 @@ use samla_model::run::{Outcome, Reason, RunState};
 use samla_model::shacl::Shapes;
 use samla_model::view::DatasetView;
 use samla_model::{DatasetId, DatasetRecord, OrganisationDirectory, record};
-use samla_store::{Applied, GroupApplied, RunInput, RunRow, Store, StoreError, StoredDataset};
+use samla_store::{
+    Applied, GroupApplied, Records, RunInput, RunRow, Store, StoreError, StoredDataset,
+};
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -123,6 +126,8 @@ pub struct Pipeline {
     wake: Notify,
     /// How the index scores quality.
     scoring: Scoring,
+    /// Where a run's changed records past `[harvest] held_records` wait for their apply.
+    staging: PathBuf,
 }
 
 /// How a dataset's quality band is scored for the index: with the shapes and options the
@@ -227,7 +232,15 @@ impl Pipeline {
             harvesting: AtomicUsize::new(0),
             wake: Notify::new(),
             scoring: Scoring::default(),
+            staging: std::env::temp_dir(),
         }
+    }
+
+    /// The same pipeline, staging large runs' records in `dir` (the state directory's
+    /// `staging`; by default the system's temporary directory).
+    pub fn with_staging(mut self, dir: PathBuf) -> Self {
+        self.staging = dir;
+        self
     }
 
     /// The same pipeline, scoring quality for the index with these shapes and options (those
@@ -296,7 +309,9 @@ impl Pipeline {
         let run = self.harvester.run_with(source, &memos, tx, cancel);
         let private = self.private.contains(&source.organisation);
         let collect = async {
-            let (mut kept, mut unchanged, mut seen) = (Vec::new(), 0u64, Vec::new());
+            let held = self.harvester.settings().held_records;
+            let mut kept = Records::staged_in(&self.staging, held);
+            let (mut unchanged, mut seen) = (0u64, Vec::new());
             // The stored hashes are read when the first record arrives: a run whose pages all
             // answer 304 sends none.
             let mut known: Option<HashMap<String, String>> = None;
@@ -312,7 +327,7 @@ impl Pipeline {
                     unchanged += 1;
                 } else {
                     let r = rank(source, &record, private);
-                    kept.push((record, r));
+                    kept.push(record, r).map_err(StoreError::Staging)?;
                 }
                 if seen.len() % 100 == 0 {
                     progress.datasets(&source.id, seen.len() as u64);
@@ -700,36 +715,53 @@ fn index_group(
             }
         }
     }
-    let mut remove = Vec::new();
-    let mut looked_up: Vec<(DatasetView, StoredDataset)> = Vec::new();
-    let mut reused: Vec<(&DatasetRecord, String)> = Vec::new();
-    for id in &group.lookups {
-        match store.winner(id)? {
-            None => remove.push(id.clone()),
-            Some(w) => match written.get(&(id.as_str(), w.source_id.as_str())) {
-                Some(r) if r.hash == w.hash => reused.push((r, w.source_id)),
-                _ => match stored_view(&w) {
-                    Some(view) => looked_up.push((view, w)),
-                    None => remove.push(id.clone()),
-                },
-            },
-        }
-    }
     // What this group wrote changed now (the store stamps it with the same apply).
     let now = chrono::Utc::now().timestamp();
     let docs: Vec<Doc<'_>> = direct
         .iter()
         .map(|(r, s)| Doc::written(r, s, now))
-        .chain(reused.iter().map(|(r, s)| Doc::written(r, s, now)))
-        .chain(looked_up.iter().map(|(view, w)| Doc::stored(view, w)))
         .collect();
     index.stage(
-        &remove,
+        &[],
         inputs(store, directory, scoring, &docs)
             .iter()
             .map(Input::get),
         seq,
     )?;
+    // The ids to look up, a part at a time: a run staged on disk looks up all it wrote.
+    for part in group.lookups.chunks(REBUILD_BATCH) {
+        let mut remove = Vec::new();
+        let mut looked_up: Vec<(DatasetView, StoredDataset)> = Vec::new();
+        let mut reused: Vec<(&DatasetRecord, String)> = Vec::new();
+        let mut parse = Vec::new();
+        for id in part {
+            match store.winner(id)? {
+                None => remove.push(id.clone()),
+                Some(w) => match written.get(&(id.as_str(), w.source_id.as_str())) {
+                    Some(r) if r.hash == w.hash => reused.push((r, w.source_id)),
+                    _ => parse.push(w),
+                },
+            }
+        }
+        for (view, w) in par_map(&parse, stored_view).into_iter().zip(parse) {
+            match view {
+                Some(view) => looked_up.push((view, w)),
+                None => remove.push(w.id),
+            }
+        }
+        let docs: Vec<Doc<'_>> = reused
+            .iter()
+            .map(|(r, s)| Doc::written(r, s, now))
+            .chain(looked_up.iter().map(|(view, w)| Doc::stored(view, w)))
+            .collect();
+        index.stage(
+            &remove,
+            inputs(store, directory, scoring, &docs)
+                .iter()
+                .map(Input::get),
+            seq,
+        )?;
+    }
     Ok(Some(seq))
 }
 

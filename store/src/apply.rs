@@ -3,7 +3,7 @@
 //! archived, restored or removed, which ids need their winner looked up, when the change
 //! sequence moves and what the change log says) are written once, here.
 
-use crate::{Applied, GroupApplied, Retention, RunInput, RunRow, StoreError};
+use crate::{Applied, GroupApplied, Retention, RunInput, RunRow, StoreError, staged};
 use chrono::{DateTime, Utc};
 use samla_model::DatasetRecord;
 use std::collections::{BTreeSet, HashSet};
@@ -77,7 +77,12 @@ pub(crate) fn apply_runs(
             ..Applied::default()
         };
         let mut written = Vec::new();
-        for (record, rank) in records {
+        for next in records.drain()? {
+            let staged::Next {
+                record,
+                rank,
+                from_disk,
+            } = next?;
             let mut old = None;
             let mut contested = false;
             for (row_source, hash, archived) in tx.rows_of(&record.id.0)? {
@@ -98,10 +103,13 @@ pub(crate) fn apply_runs(
             }
             tx.put(&record, source, run.report.finished, rank)?;
             changed = true;
-            if contested {
+            // A record read back from disk has no view: the index reads it from the store.
+            if contested || from_disk {
                 lookups.insert(record.id.0.clone());
             }
-            written.push(record);
+            if !from_disk {
+                written.push(record);
+            }
         }
         if let Some(seen) = seen {
             settle_missing(tx, &run, &seen, retention, &mut applied, &mut lookups)?;

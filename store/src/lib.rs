@@ -31,6 +31,9 @@ use std::path::{Path, PathBuf};
 mod apply;
 mod pg;
 mod pg_tls;
+mod staged;
+
+pub use staged::Records;
 mod sqlite;
 
 /// Why the store failed.
@@ -91,6 +94,9 @@ pub enum StoreError {
         /// What is wrong.
         what: String,
     },
+    /// A run's records could not be staged on disk, or read back.
+    #[error("staging a run's records on disk: {0}")]
+    Staging(#[source] std::io::Error),
     /// The state directory could not be made.
     #[error("cannot create state directory {path}: {source}")]
     Dir {
@@ -257,10 +263,10 @@ pub struct StoreVersion {
 
 /// A finished run to apply: its changed records with their rank, the run, what it saw and
 /// what it learnt about its pages.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RunInput {
     /// Records new or changed, each with its rank among the dataset's sources.
-    pub records: Vec<(DatasetRecord, i64)>,
+    pub records: Records,
     /// The run.
     pub run: RunRow,
     /// For a complete, successful run: every dataset id it listed (changed or not). Datasets
@@ -275,7 +281,8 @@ pub struct RunInput {
 pub struct GroupApplied {
     /// Per run: what it did, and its records that were written.
     pub runs: Vec<(Applied, Vec<DatasetRecord>)>,
-    /// Ids whose winner must be looked up (held by several sources, archived or restored):
+    /// Ids whose winner must be looked up (held by several sources, archived or restored, or
+    /// written from records staged on disk, which carry no view):
     /// the index must show each one's [`Store::winner`], or nothing if it has none. A
     /// written record whose id is not here is its dataset's only active record: the winner.
     pub lookups: Vec<String>,

@@ -70,6 +70,58 @@ async fn harvests_the_simulated_region_into_search() {
     assert!(both.total > 0);
 }
 
+/// Every dataset of the index as a search shows it, and the counts of every facet (the
+/// quality bands among them).
+fn everything(r: &crate::support::Region) -> (Vec<samla_indexer::Hit>, String) {
+    let page = |offset| {
+        r.samla
+            .index
+            .search(&samla_indexer::SearchRequest {
+                offset,
+                limit: 100,
+                ..Default::default()
+            })
+            .expect("search")
+    };
+    let first = page(0);
+    let mut hits = first.hits;
+    while hits.len() < first.total {
+        hits.extend(page(hits.len()).hits);
+    }
+    hits.sort_by(|a, b| a.id.cmp(&b.id));
+    (hits, format!("{:?}", first.facets))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_staged_on_disk_are_searchable_as_runs_held_in_memory() {
+    let held = region(600).await;
+    // Past five changed records, a run waits for its apply on disk.
+    let staged = crate::support::region_with(600, |h| h.held_records = 5).await;
+    for epoch in 0..2 {
+        if epoch > 0 {
+            // Changed, added and removed datasets.
+            held.simulator.advance();
+            staged.simulator.advance();
+        }
+        held.harvest().await;
+        staged.harvest().await;
+        let shown = everything(&staged);
+        assert!(shown.0.len() > 500, "{}", shown.0.len());
+        assert_eq!(everything(&held), shown, "epoch {epoch}");
+        let bad = |r: &crate::support::Region| {
+            let found = r.search("badplatser", &[(Dimension::Municipality, "1280")]);
+            (
+                found.total,
+                found.hits.into_iter().map(|h| h.id).collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(bad(&held), bad(&staged));
+    }
+    let staging = staged.state.path().join("staging");
+    assert!(staging.is_dir(), "the large runs were staged");
+    assert_eq!(std::fs::read_dir(staging).expect("dir").count(), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compound_words_find_their_relatives_after_exact_matches() {
     let r = region(600).await;

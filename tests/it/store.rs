@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
 use samla_model::run::{Outcome, RunState};
 use samla_model::{DatasetId, DatasetRecord};
-use samla_store::{Access, LinkRow, LoggedSearch, Retention, RunInput, RunRow, Store};
+use samla_store::{Access, LinkRow, LoggedSearch, Records, Retention, RunInput, RunRow, Store};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -84,7 +84,83 @@ on_both_engines!(
     runs_are_reserved_recorded_and_ended,
     what_the_reports_keep_beside_the_records,
     a_read_only_store_refuses_writes,
+    a_run_staged_on_disk_applies_as_one_held_in_memory,
 );
+
+fn a_run_staged_on_disk_applies_as_one_held_in_memory(engine: Engine) {
+    let (held, staged) = (open(engine), open(engine));
+    let staging = tempfile::tempdir().expect("tempdir");
+    let t = whole_seconds(Utc::now());
+    let ids: Vec<String> = (0..50).map(|i| format!("d{i}")).collect();
+    let seen: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let records = || {
+        ids.iter()
+            .map(|id| (record(id, &format!("Badplats {id}")), 0))
+    };
+    for opened in [&held, &staged] {
+        // d3 is another source's too, and that one ranks lower: the index must look it up.
+        let other = run_at("other", t, vec![(record("d3", "Annan"), 5)], &["d3"]);
+        opened.store.apply_runs(vec![other]).expect("apply");
+    }
+    let mut on_disk = Records::staged_in(staging.path(), 10);
+    for (r, rank) in records() {
+        on_disk.push(r, rank).expect("staged");
+    }
+    assert!(on_disk.is_staged());
+    assert_eq!(on_disk.len(), 50);
+
+    let a = held
+        .store
+        .apply_runs(vec![run_at("s", t, records().collect(), &seen)])
+        .expect("apply held");
+    let mut run = run_at("s", t, Vec::new(), &seen);
+    run.records = on_disk;
+    let b = staged.store.apply_runs(vec![run]).expect("apply staged");
+    assert_eq!((a.runs[0].0.new, b.runs[0].0.new), (50, 50));
+    // Held records go to the index as written; staged ones, which carry no view, are read
+    // back from the store by the index.
+    assert_eq!(
+        (a.runs[0].1.len(), a.lookups.clone()),
+        (50, vec!["d3".to_string()])
+    );
+    let mut all = ids.clone();
+    all.sort();
+    assert_eq!((b.runs[0].1.len(), b.lookups.clone()), (0, all));
+    for id in &ids {
+        let shown = |o: &Opened| {
+            o.store
+                .winner(id)
+                .expect("winner")
+                .map(|w| (w.source_id, w.hash, w.ntriples, w.iri, w.source_url))
+        };
+        assert_eq!(shown(&held), shown(&staged), "{id}");
+        assert!(shown(&staged).is_some());
+    }
+    let logged = |o: &Opened| -> Vec<String> {
+        o.store
+            .changes_since(0, 1000)
+            .expect("log")
+            .into_iter()
+            .map(|c| c.id)
+            .collect()
+    };
+    assert_eq!(logged(&held), logged(&staged));
+    // The staging file goes with its run.
+    assert_eq!(std::fs::read_dir(staging.path()).expect("dir").count(), 0);
+
+    // A changed record staged on disk replaces the stored one; an unchanged one is counted so.
+    let mut again = Records::staged_in(staging.path(), 0);
+    again
+        .push(record("d1", "Badplats d1, ändrad"), 0)
+        .expect("staged");
+    again.push(record("d2", "Badplats d2"), 0).expect("staged");
+    let mut run = run_at("s", t, Vec::new(), &seen);
+    run.records = again;
+    let c = staged.store.apply_runs(vec![run]).expect("apply again");
+    assert_eq!((c.runs[0].0.changed, c.runs[0].0.unchanged), (1, 1));
+    let d1 = staged.store.winner("d1").expect("winner").expect("d1");
+    assert!(d1.ntriples.contains("ändrad"), "{}", d1.ntriples);
+}
 
 /// A time PostgreSQL keeps exactly (it keeps microseconds).
 fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -112,7 +188,7 @@ pub fn run_at(
     seen: &[&str],
 ) -> RunInput {
     RunInput {
-        records,
+        records: records.into(),
         run: RunRow {
             id: None,
             unchanged_elsewhere: 0,
@@ -837,7 +913,7 @@ proptest! {
     ) {
         // Source names whose byte order differs from a natural language's.
         let names = ["Zeta", "alpha", "Ärla", "beta", "_x"];
-        let runs: Vec<RunInput> = sources
+        let runs = || -> Vec<RunInput> { sources
             .iter()
             .enumerate()
             .map(|(s, (rank, ids))| {
@@ -850,7 +926,7 @@ proptest! {
                 let seen: Vec<&str> = seen.iter().map(String::as_str).collect();
                 run_at(name, Utc::now(), records, &seen)
             })
-            .collect();
+            .collect() };
         let winners = |engine: Engine, runs: Vec<RunInput>| -> BTreeMap<String, (String, usize)> {
             let opened = open(engine);
             for run in runs {
@@ -865,14 +941,13 @@ proptest! {
                 })
                 .collect()
         };
-        let forward = winners(Engine::Sqlite, runs.clone());
-        let shuffled: Vec<RunInput> = order
-            .iter()
-            .filter(|i| **i < runs.len())
-            .map(|i| runs[*i].clone())
-            .collect();
-        prop_assert_eq!(&forward, &winners(Engine::Sqlite, shuffled.clone()));
-        prop_assert_eq!(&forward, &winners(Engine::Postgres, shuffled));
+        let forward = winners(Engine::Sqlite, runs());
+        let shuffled = || -> Vec<RunInput> {
+            let mut all: Vec<Option<RunInput>> = runs().into_iter().map(Some).collect();
+            order.iter().filter_map(|i| all.get_mut(*i).and_then(Option::take)).collect()
+        };
+        prop_assert_eq!(&forward, &winners(Engine::Sqlite, shuffled()));
+        prop_assert_eq!(&forward, &winners(Engine::Postgres, shuffled()));
         // The winner is a source of lowest rank among those publishing the dataset, the
         // first by bytes among equals.
         for (id, (source, _)) in &forward {

@@ -321,12 +321,10 @@ impl Samla {
             config.harvest.run_timeout,
             config.harvest.concurrency,
         ));
-        let reports = Arc::new(reports_for(
-            &config,
-            Arc::clone(&store),
-            Arc::clone(&directory),
-            shapes,
-        )?);
+        let reports = Arc::new(
+            reports_for(&config, Arc::clone(&store), Arc::clone(&directory), shapes)?
+                .with_dir(state_dir.join("reports")),
+        );
         let requests = Arc::new(RequestLimiter::new(config.demand.requests_per_hour));
         let sparql = Arc::new(samla_sparql::SparqlEndpoint::new(
             Arc::clone(&store),
@@ -555,21 +553,20 @@ impl Samla {
             let facts = reports.facts().map_err(|e| anyhow::anyhow!("{e}"))?;
             let known = reports.links().map_err(|e| anyhow::anyhow!("{e}"))?;
             let now = chrono::Utc::now();
-            let urls: std::collections::BTreeSet<&String> = facts
-                .datasets
-                .iter()
-                .flat_map(|d| d.view.link_urls())
-                .collect();
-            let (due, fresh): (Vec<&String>, Vec<&String>) = urls.into_iter().partition(|u| {
-                known
-                    .0
-                    .get(*u)
-                    .is_none_or(|r| now - r.checked_at >= recheck)
-            });
+            let mut urls: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+            facts
+                .each(|d| urls.extend(d.view.link_urls().cloned()))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (due, fresh): (Vec<String>, Vec<String>) = urls
+                .into_iter()
+                .partition(|u| known.0.get(u).is_none_or(|r| now - r.checked_at >= recheck));
             // With the state each had, to tell which results change a dataset's quality.
             Ok((
                 due.into_iter()
-                    .map(|u| (u.clone(), known.0.get(u).map(|r| r.ok)))
+                    .map(|u| {
+                        let ok = known.0.get(&u).map(|r| r.ok);
+                        (u, ok)
+                    })
                     .collect::<Vec<(String, Option<bool>)>>(),
                 fresh.len(),
             ))
@@ -606,12 +603,14 @@ impl Samla {
             let reports = Arc::clone(&self.reports);
             let ids = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
                 let facts = reports.facts().map_err(|e| anyhow::anyhow!("{e}"))?;
-                Ok(facts
-                    .datasets
-                    .iter()
-                    .filter(|d| d.view.link_urls().any(|u| changed.contains(u)))
-                    .map(|d| d.id.clone())
-                    .collect())
+                facts
+                    .filter_map(|d| {
+                        d.view
+                            .link_urls()
+                            .any(|u| changed.contains(u))
+                            .then_some(d.id)
+                    })
+                    .map_err(|e| anyhow::anyhow!("{e}"))
             })
             .await??;
             self.pipeline.refresh(ids).await?;

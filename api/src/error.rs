@@ -135,7 +135,7 @@ impl From<samla_reports::ReportError> for ApiError {
                 ApiError::BadParameter { parameter, message }
             }
             ReportError::NotFound(message) => ApiError::NotFound(message),
-            e @ (ReportError::Store(_) | ReportError::Render(_)) => {
+            e @ (ReportError::Store(_) | ReportError::Facts(_) | ReportError::Render(_)) => {
                 ApiError::Internal(e.to_string())
             }
         }

@@ -13,7 +13,7 @@ use samla_model::labels;
 use samla_model::labels::specification_label;
 use samla_model::quality::Band;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One cell.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -203,12 +203,6 @@ impl CoverageReport {
     }
 }
 
-/// A dimension: its columns (value, label) and the values a dataset has in it.
-type Dimension = (
-    Vec<(String, String)>,
-    fn(&super::DatasetFacts) -> &Vec<String>,
-);
-
 /// Builds the matrices (specifications, HVD categories, themes) as of now, without history.
 pub(crate) fn matrices(
     reports: &Reports,
@@ -218,83 +212,88 @@ pub(crate) fn matrices(
     let readings = readings(reports, now)?;
     let facts = reports.facts()?;
     let links = reports.links()?;
-    let scored: Vec<(&super::DatasetFacts, Band)> = facts
-        .datasets
-        .iter()
-        .map(|d| (d, quality::score(d, &links, reports.options).band))
-        .collect();
+    // Per organisation: its datasets; per dimension, organisation and value: how many of its
+    // datasets have the value, and their best band. Read through once.
+    let mut totals: HashMap<String, u64> = HashMap::new();
+    let mut cells: [HashMap<(String, String), (u64, Band)>; 3] = Default::default();
+    let mut specs: BTreeSet<String> = BTreeSet::new();
+    let values: [fn(&super::DatasetFacts) -> &Vec<String>; 3] = [
+        |d| &d.view.conforms_to,
+        |d| &d.view.hvd_categories,
+        |d| &d.view.themes,
+    ];
+    facts.each(|d| {
+        specs.extend(d.view.conforms_to.iter().cloned());
+        let Some(code) = d.municipality_code.clone() else {
+            return;
+        };
+        let band = quality::score(&d, &links, reports.options).band;
+        *totals.entry(code.clone()).or_default() += 1;
+        for (cells, values_of) in cells.iter_mut().zip(values) {
+            let mut mine: Vec<&String> = values_of(&d).iter().collect();
+            mine.sort();
+            mine.dedup();
+            for value in mine {
+                let cell = cells
+                    .entry((code.clone(), value.clone()))
+                    .or_insert((0, band));
+                cell.0 += 1;
+                cell.1 = cell.1.max(band);
+            }
+        }
+    })?;
     let organisations: Vec<_> = reports
         .directory()
         .organisations()
         .iter()
         .filter(|o| municipality.is_none_or(|m| m == o.code))
         .collect();
-    let specs: BTreeSet<String> = scored
-        .iter()
-        .flat_map(|(d, _)| d.view.conforms_to.iter().cloned())
-        .collect();
-    let dims: [Dimension; 3] = [
-        (
-            specs
-                .into_iter()
-                .map(|s| {
-                    let label = specification_label(&s);
-                    (s, label)
-                })
-                .collect(),
-            |d| &d.view.conforms_to,
-        ),
-        (
-            labels::HVD_CATEGORIES
-                .iter()
-                .map(|c| {
-                    (
-                        format!("{}{}", samla_model::vocab::eu::HVD, c.code),
-                        c.sv.to_string(),
-                    )
-                })
-                .collect(),
-            |d| &d.view.hvd_categories,
-        ),
-        (
-            labels::THEMES
-                .iter()
-                .map(|c| {
-                    (
-                        format!("{}{}", samla_model::vocab::eu::DATA_THEME, c.code),
-                        c.sv.to_string(),
-                    )
-                })
-                .collect(),
-            |d| &d.view.themes,
-        ),
+    let dims: [Vec<(String, String)>; 3] = [
+        specs
+            .into_iter()
+            .map(|s| {
+                let label = specification_label(&s);
+                (s, label)
+            })
+            .collect(),
+        labels::HVD_CATEGORIES
+            .iter()
+            .map(|c| {
+                (
+                    format!("{}{}", samla_model::vocab::eu::HVD, c.code),
+                    c.sv.to_string(),
+                )
+            })
+            .collect(),
+        labels::THEMES
+            .iter()
+            .map(|c| {
+                (
+                    format!("{}{}", samla_model::vocab::eu::DATA_THEME, c.code),
+                    c.sv.to_string(),
+                )
+            })
+            .collect(),
     ];
-    Ok(dims.map(|(cols, values_of)| {
+    let ([a, b, c], [x, y, z]) = (dims, cells);
+    Ok([(a, x), (b, y), (c, z)].map(|(cols, cells)| {
         let rows: Vec<Row> = organisations
             .iter()
             .map(|o| {
-                let mine: Vec<&(&super::DatasetFacts, Band)> = scored
-                    .iter()
-                    .filter(|(d, _)| d.municipality_code.as_deref() == Some(o.code.as_str()))
-                    .collect();
                 let cells = cols
                     .iter()
                     .map(|(value, _)| {
-                        let here: Vec<Band> = mine
-                            .iter()
-                            .filter(|(d, _)| values_of(d).contains(value))
-                            .map(|(_, b)| *b)
-                            .collect();
+                        let here = cells.get(&(o.code.clone(), value.clone()));
                         Cell {
-                            datasets: here.len() as u64,
-                            best_band: here.iter().max().copied(),
+                            datasets: here.map_or(0, |c| c.0),
+                            best_band: here.map(|c| c.1),
                         }
                     })
                     .collect();
                 Row {
                     code: o.code.clone(),
                     name: o.name.clone(),
-                    datasets: mine.len() as u64,
+                    datasets: totals.get(&o.code).copied().unwrap_or_default(),
                     reading: readings.get(&o.code).copied().unwrap_or_default(),
                     cells,
                 }

@@ -96,11 +96,10 @@ pub fn digest(
     let facts = reports.facts()?;
     let links = reports.links()?;
     let mut broken = Vec::new();
-    for d in facts
-        .datasets
-        .iter()
-        .filter(|d| d.municipality_code.as_deref() == Some(code))
-    {
+    facts.each(|d| {
+        if d.municipality_code.as_deref() != Some(code) {
+            return;
+        }
         let mut urls: Vec<&String> = d.view.link_urls().collect();
         urls.sort();
         urls.dedup();
@@ -115,7 +114,7 @@ pub fn digest(
                 });
             }
         }
-    }
+    })?;
     broken
         .sort_by(|a, b| (&a.title, &a.dataset_id, &a.url).cmp(&(&b.title, &b.dataset_id, &b.url)));
     let freshness = freshness_report(reports, now, Some(code))?;

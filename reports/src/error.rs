@@ -17,6 +17,9 @@ pub enum ReportError {
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] samla_store::StoreError),
+    /// The reports' file of facts could not be written or read back.
+    #[error("the reports' facts on disk: {0}")]
+    Facts(String),
     /// Rendering failed (CSV, JSON or SVG).
     #[error("rendering: {0}")]
     Render(String),

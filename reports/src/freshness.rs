@@ -69,24 +69,23 @@ pub fn freshness_report(
 ) -> Result<FreshnessReport, ReportError> {
     let facts = reports.facts()?;
     let directory = reports.directory();
-    let mut datasets: Vec<FreshnessRow> = facts
-        .datasets
-        .iter()
-        .filter(|d| municipality.is_none_or(|m| d.municipality_code.as_deref() == Some(m)))
-        .map(|d| FreshnessRow {
-            freshness: freshness(
-                d.view.modified_at(),
-                d.view.accrual_periodicity.as_deref(),
-                now,
-            ),
-            title: d.title.clone(),
-            accrual_periodicity: d.view.accrual_periodicity.clone(),
-            modified: d.view.modified.clone(),
-            id: d.id.clone(),
-            municipality_code: d.municipality_code.clone(),
-            source_id: d.source_id.clone(),
-        })
-        .collect();
+    let mut datasets: Vec<FreshnessRow> = facts.filter_map(|d| {
+        municipality
+            .is_none_or(|m| d.municipality_code.as_deref() == Some(m))
+            .then(|| FreshnessRow {
+                freshness: freshness(
+                    d.view.modified_at(),
+                    d.view.accrual_periodicity.as_deref(),
+                    now,
+                ),
+                title: d.title.clone(),
+                accrual_periodicity: d.view.accrual_periodicity.clone(),
+                modified: d.view.modified.clone(),
+                id: d.id.clone(),
+                municipality_code: d.municipality_code.clone(),
+                source_id: d.source_id.clone(),
+            })
+    })?;
     let overdue_days = |r: &FreshnessRow| match r.freshness {
         Freshness::Overdue { days, .. } => Some(days),
         _ => None,

@@ -92,34 +92,32 @@ pub fn hvd_report(
 ) -> Result<HvdReport, ReportError> {
     let facts = reports.facts()?;
     let readings = readings(reports, now)?;
-    let mut datasets: Vec<HvdDataset> = facts
-        .datasets
-        .iter()
-        .filter(|d| !d.view.hvd_categories.is_empty())
-        .filter(|d| municipality.is_none_or(|m| d.municipality_code.as_deref() == Some(m)))
-        .map(|d| {
-            let v = &d.view;
-            let licences: Vec<&String> = v
-                .license
+    let mut datasets: Vec<HvdDataset> = facts.filter_map(|d| {
+        if d.view.hvd_categories.is_empty()
+            || municipality.is_some_and(|m| d.municipality_code.as_deref() != Some(m))
+        {
+            return None;
+        }
+        let v = &d.view;
+        let licences: Vec<&String> = v
+            .license
+            .iter()
+            .chain(v.distributions.iter().filter_map(|x| x.license.as_ref()))
+            .collect();
+        Some(HvdDataset {
+            id: d.id.clone(),
+            title: d.title.clone(),
+            municipality_code: d.municipality_code.clone(),
+            categories: v.hvd_categories.clone(),
+            open_licence: !licences.is_empty() && licences.iter().all(|l| labels::hvd_licence(l)),
+            api_or_download: v.offers_api()
+                || v.distributions.iter().any(|x| !x.download_urls.is_empty()),
+            legislation: v
+                .applicable_legislation
                 .iter()
-                .chain(v.distributions.iter().filter_map(|x| x.license.as_ref()))
-                .collect();
-            HvdDataset {
-                id: d.id.clone(),
-                title: d.title.clone(),
-                municipality_code: d.municipality_code.clone(),
-                categories: v.hvd_categories.clone(),
-                open_licence: !licences.is_empty()
-                    && licences.iter().all(|l| labels::hvd_licence(l)),
-                api_or_download: v.offers_api()
-                    || v.distributions.iter().any(|x| !x.download_urls.is_empty()),
-                legislation: v
-                    .applicable_legislation
-                    .iter()
-                    .any(|l| labels::is_hvd_regulation(l)),
-            }
+                .any(|l| labels::is_hvd_regulation(l)),
         })
-        .collect();
+    })?;
     let met = |d: &HvdDataset| {
         u8::from(d.open_licence) + u8::from(d.api_or_download) + u8::from(d.legislation)
     };

@@ -3,8 +3,9 @@
 //! snapshots), harvest health and demand.
 //!
 //! The per-dataset facts every report reads (typed view, SHACL verdict) are derived from the
-//! store once per change of the store (its change sequence number) and shared; link states
-//! and the search log are read fresh for each report.
+//! store once per change of the store (its change sequence number) and shared, kept in a file
+//! on disk and read through a block at a time, so a report's memory is its own answer's, not
+//! the corpus's; link states and the search log are read fresh for each report.
 
 pub mod charts;
 pub mod coverage;
@@ -46,7 +47,7 @@ pub struct SourceInfo {
 }
 
 /// What the reports know of one searchable dataset.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DatasetFacts {
     /// Dataset id.
     pub id: String,
@@ -106,13 +107,124 @@ impl DatasetFacts {
     }
 }
 
-/// Facts of every searchable dataset, as of one store change.
+/// Facts of every searchable dataset, as of one store change, in id order: in an unnamed file
+/// (gone with the process), [`FACTS_BLOCK`] of them to a block, read through by each report.
 #[derive(Debug)]
 pub struct Facts {
     /// The store's change sequence number they were derived at.
     pub seq: u64,
-    /// Every dataset, in id order.
-    pub datasets: Vec<DatasetFacts>,
+    len: usize,
+    file: std::fs::File,
+}
+
+/// Facts written and read at a time.
+const FACTS_BLOCK: usize = 256;
+
+impl Facts {
+    /// How many datasets there are.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// `f` of each dataset's facts, where it gives something, in id order.
+    pub fn filter_map<T>(
+        &self,
+        mut f: impl FnMut(DatasetFacts) -> Option<T>,
+    ) -> Result<Vec<T>, ReportError> {
+        let mut out = Vec::new();
+        self.each(|d| out.extend(f(d)))?;
+        Ok(out)
+    }
+
+    /// Calls `f` with each dataset's facts, in id order.
+    pub fn each(&self, mut f: impl FnMut(DatasetFacts)) -> Result<(), ReportError> {
+        use std::os::unix::fs::FileExt;
+        let failed = |e: std::io::Error| ReportError::Facts(e.to_string());
+        let mut at = 0u64;
+        let mut read = 0;
+        while read < self.len {
+            let mut len = [0u8; 4];
+            self.file.read_exact_at(&mut len, at).map_err(failed)?;
+            let mut block = vec![0u8; u32::from_le_bytes(len) as usize];
+            self.file
+                .read_exact_at(&mut block, at + 4)
+                .map_err(failed)?;
+            at += 4 + block.len() as u64;
+            let json = lz4_flex::decompress_size_prepended(&block)
+                .map_err(|e| ReportError::Facts(e.to_string()))?;
+            let datasets: Vec<DatasetFacts> =
+                serde_json::from_slice(&json).map_err(|e| ReportError::Facts(e.to_string()))?;
+            read += datasets.len().max(1);
+            datasets.into_iter().for_each(&mut f);
+        }
+        Ok(())
+    }
+}
+
+/// Facts on their way to their file, a block at a time.
+struct FactsWriter {
+    file: std::fs::File,
+    out: std::io::BufWriter<std::fs::File>,
+    block: Vec<DatasetFacts>,
+    len: usize,
+}
+
+impl FactsWriter {
+    /// A new file in `dir`.
+    fn new(dir: &std::path::Path) -> Result<Self, ReportError> {
+        let failed = |e: std::io::Error| ReportError::Facts(format!("{}: {e}", dir.display()));
+        std::fs::create_dir_all(dir).map_err(failed)?;
+        let file = tempfile::tempfile_in(dir).map_err(failed)?;
+        let out = std::io::BufWriter::new(file.try_clone().map_err(failed)?);
+        Ok(Self {
+            file,
+            out,
+            block: Vec::with_capacity(FACTS_BLOCK),
+            len: 0,
+        })
+    }
+
+    fn push(&mut self, facts: DatasetFacts) -> Result<(), ReportError> {
+        self.block.push(facts);
+        self.len += 1;
+        if self.block.len() == FACTS_BLOCK {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ReportError> {
+        use std::io::Write;
+        let failed = |e: std::io::Error| ReportError::Facts(e.to_string());
+        let json = serde_json::to_vec(&self.block).map_err(|e| failed(e.into()))?;
+        let bytes = lz4_flex::compress_prepend_size(&json);
+        let n = u32::try_from(bytes.len()).map_err(|e| failed(std::io::Error::other(e)))?;
+        self.out.write_all(&n.to_le_bytes()).map_err(failed)?;
+        self.out.write_all(&bytes).map_err(failed)?;
+        self.block.clear();
+        Ok(())
+    }
+
+    /// The facts written, derived at `seq`.
+    fn finish(mut self, seq: u64) -> Result<Facts, ReportError> {
+        use std::io::Write;
+        if !self.block.is_empty() {
+            self.flush()?;
+        }
+        self.out
+            .flush()
+            .map_err(|e| ReportError::Facts(e.to_string()))?;
+        Ok(Facts {
+            seq,
+            len: self.len,
+            file: self.file,
+        })
+    }
 }
 
 /// The reports of a region.
@@ -125,6 +237,8 @@ pub struct Reports {
     /// Quality options.
     pub options: Options,
     cache: Mutex<Option<Arc<Facts>>>,
+    /// Where the facts' file is made.
+    dir: std::path::PathBuf,
 }
 
 impl Reports {
@@ -143,7 +257,15 @@ impl Reports {
             shapes,
             options,
             cache: Mutex::new(None),
+            dir: std::env::temp_dir(),
         }
+    }
+
+    /// The same reports, keeping their facts in `dir` (the state directory's `reports`; by
+    /// default the system's temporary directory).
+    pub fn with_dir(mut self, dir: std::path::PathBuf) -> Self {
+        self.dir = dir;
+        self
     }
 
     /// One dataset's quality score, its SHACL verdict and link checks included.
@@ -185,27 +307,40 @@ impl Reports {
         {
             return Ok(Arc::clone(f));
         }
-        let mut datasets = Vec::new();
+        let mut file = FactsWriter::new(&self.dir)?;
+        let mut failed = None;
         self.store.for_each_dataset(|d| {
-            let Ok(triples) = record::parse_canonical(&d.ntriples) else {
+            if failed.is_some() {
                 return;
-            };
-            let mut facts = DatasetFacts::new(
-                d.id,
-                &d.iri,
-                &triples,
-                d.municipality_code,
-                d.source_id,
-                &self.shapes,
-            );
-            // Held for every dataset: only what the reports read.
-            facts.view = facts.view.for_reports();
-            datasets.push(facts);
+            }
+            if let Some(facts) = self.facts_of(d)
+                && let Err(e) = file.push(facts)
+            {
+                failed = Some(e);
+            }
         })?;
-        datasets.shrink_to_fit();
-        let facts = Arc::new(Facts { seq, datasets });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let facts = Arc::new(file.finish(seq)?);
         *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&facts));
         Ok(facts)
+    }
+
+    /// What the reports keep of a stored dataset (only what they read of its view), or
+    /// `None` if its graph does not parse.
+    pub fn facts_of(&self, d: samla_store::StoredDataset) -> Option<DatasetFacts> {
+        let triples = record::parse_canonical(&d.ntriples).ok()?;
+        let mut facts = DatasetFacts::new(
+            d.id,
+            &d.iri,
+            &triples,
+            d.municipality_code,
+            d.source_id,
+            &self.shapes,
+        );
+        facts.view = facts.view.for_reports();
+        Some(facts)
     }
 
     /// The link checker's results, by URL.

@@ -146,7 +146,7 @@ pub fn national_report(
         let by_iri: HashMap<&str, &ReferenceRecord> =
             listed.iter().map(|r| (r.iri.as_str(), r)).collect();
         let mut matched: HashSet<&str> = HashSet::new();
-        for d in &facts.datasets {
+        facts.each(|d| {
             let national = by_id
                 .get(d.id.as_str())
                 .or_else(|| by_iri.get(d.view.uri.as_str()))
@@ -155,7 +155,7 @@ pub fn national_report(
                 matched.insert(n.id.as_str());
             }
             if !mine(d.municipality_code.as_deref()) {
-                continue;
+                return;
             }
             let row = d
                 .municipality_code
@@ -177,7 +177,7 @@ pub fn national_report(
                     row.missing += 1;
                 }
                 missing.push(compared);
-                continue;
+                return;
             };
             if squeezed(&n.title) != squeezed(&d.title) {
                 compared.differs.push("title");
@@ -202,7 +202,7 @@ pub fn national_report(
             if !compared.differs.is_empty() {
                 different.push(compared);
             }
-        }
+        })?;
         for n in listed {
             let Some(code) = n.municipality_code.as_deref() else {
                 continue;
@@ -222,19 +222,16 @@ pub fn national_report(
             });
         }
     } else {
-        for d in facts
-            .datasets
-            .iter()
-            .filter(|d| mine(d.municipality_code.as_deref()))
-        {
+        facts.each(|d| {
             if let Some(row) = d
                 .municipality_code
                 .as_deref()
+                .filter(|c| mine(Some(c)))
                 .and_then(|c| counts.get_mut(c))
             {
                 row.regional += 1;
             }
-        }
+        })?;
     }
     let order = |a: &Compared, b: &Compared| {
         (&a.municipality_code, &a.title, &a.id).cmp(&(&b.municipality_code, &b.title, &b.id))

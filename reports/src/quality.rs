@@ -212,12 +212,13 @@ pub fn quality_report(
     let facts = reports.facts()?;
     let links = reports.links()?;
     let options = reports.options;
-    let scored: Vec<(DatasetQuality, Score)> = facts
-        .datasets
-        .iter()
-        .filter(|d| municipality.is_none_or(|m| d.municipality_code.as_deref() == Some(m)))
-        .map(|d| scored(d, &links, options))
-        .collect();
+    let mut all: Vec<(DatasetQuality, Score)> = Vec::new();
+    facts.each(|d| {
+        if municipality.is_none_or(|m| d.municipality_code.as_deref() == Some(m)) {
+            all.push(scored(&d, &links, options));
+        }
+    })?;
+    let scored = all;
     let municipalities = reports
         .directory()
         .organisations()

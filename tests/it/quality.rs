@@ -383,3 +383,35 @@ fn the_reports_slimmed_views_score_as_the_whole_ones() {
         .expect("datasets");
     assert!(compared > 300, "{compared}");
 }
+
+/// The reports keep their facts in a file on disk and read them through: each dataset comes
+/// back as it was derived, in id order, across the file's blocks.
+#[test]
+fn the_reports_read_their_facts_back_from_disk_as_derived() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let r = runtime.block_on(async {
+        let r = crate::support::region(400).await;
+        r.harvest().await;
+        r
+    });
+    let reports = &r.samla.reports;
+    let mut derived = Vec::new();
+    r.samla
+        .store
+        .for_each_dataset(|d| derived.extend(reports.facts_of(d)))
+        .expect("datasets");
+    let facts = reports.facts().expect("facts");
+    let mut read = Vec::new();
+    facts.each(|d| read.push(d)).expect("read back");
+    assert!(read.len() > 300, "{}", read.len());
+    assert_eq!(facts.len(), read.len());
+    assert!(read.windows(2).all(|w| w[0].id < w[1].id), "in id order");
+    assert_eq!(read, derived);
+    // A second reader of the same facts reads them all again.
+    let mut again = 0;
+    facts.each(|_| again += 1).expect("read again");
+    assert_eq!(again, read.len());
+    // The file has no name: nothing is left behind in the state directory.
+    let dir = r.state.path().join("reports");
+    assert_eq!(std::fs::read_dir(dir).expect("reports dir").count(), 0);
+}

@@ -31,7 +31,7 @@ use samla_model::{DatasetId, DatasetRecord, OrganisationDirectory, record};
 use samla_store::{
     Applied, GroupApplied, Records, RunInput, RunRow, Store, StoreError, StoredDataset,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -606,7 +606,7 @@ impl Pipeline {
         );
         tokio::task::spawn_blocking(move || {
             let seq = store.change_seq()?;
-            index_as_stored(&store, &index, &directory, &scoring, ids, seq)
+            index_as_stored(&store, &index, &directory, &scoring, &ids, seq)
         })
         .await?
     }
@@ -730,29 +730,20 @@ fn index_group(
     )?;
     // The ids to look up, a part at a time: a run staged on disk looks up all it wrote.
     for part in group.lookups.chunks(REBUILD_BATCH) {
-        let mut remove = Vec::new();
-        let mut looked_up: Vec<(DatasetView, StoredDataset)> = Vec::new();
+        let (found, mut remove) = shown(store, part)?;
         let mut reused: Vec<(&DatasetRecord, String)> = Vec::new();
         let mut parse = Vec::new();
-        for id in part {
-            match store.winner(id)? {
-                None => remove.push(id.clone()),
-                Some(w) => match written.get(&(id.as_str(), w.source_id.as_str())) {
-                    Some(r) if r.hash == w.hash => reused.push((r, w.source_id)),
-                    _ => parse.push(w),
-                },
+        for w in found {
+            match written.get(&(w.id.as_str(), w.source_id.as_str())) {
+                Some(r) if r.hash == w.hash => reused.push((r, w.source_id)),
+                _ => parse.push(w),
             }
         }
-        for (view, w) in par_map(&parse, stored_view).into_iter().zip(parse) {
-            match view {
-                Some(view) => looked_up.push((view, w)),
-                None => remove.push(w.id),
-            }
-        }
+        let parsed = parsed(parse, &mut remove);
         let docs: Vec<Doc<'_>> = reused
             .iter()
             .map(|(r, s)| Doc::written(r, s, now))
-            .chain(looked_up.iter().map(|(view, w)| Doc::stored(view, w)))
+            .chain(parsed.iter().map(Doc::parsed))
             .collect();
         index.stage(
             &remove,
@@ -792,6 +783,18 @@ impl<'a> Doc<'a> {
             source_id,
             municipality_code: r.municipality_code.as_deref(),
             changed,
+        }
+    }
+
+    /// A stored record with the triples its view was made from (the quality band's SHACL
+    /// check reads them rather than parsing the graph again).
+    fn parsed(((view, triples), d): &'a Parsed) -> Self {
+        Self {
+            graph: Graph {
+                ntriples: &d.ntriples,
+                triples: Some(triples),
+            },
+            ..Self::stored(view, d)
         }
     }
 
@@ -878,11 +881,6 @@ fn par_map<'a, T: Sync, U: Send>(items: &'a [T], f: impl Fn(&'a T) -> U + Sync) 
     })
 }
 
-/// The view of a stored record, or `None` (logged) when its graph does not parse.
-fn stored_view(d: &StoredDataset) -> Option<DatasetView> {
-    stored_parsed(d).map(|(view, _)| view)
-}
-
 /// The view and the triples of a stored record, or `None` (logged) when its graph does not
 /// parse.
 fn stored_parsed(d: &StoredDataset) -> Option<(DatasetView, Vec<Triple>)> {
@@ -901,6 +899,38 @@ fn stored_parsed(d: &StoredDataset) -> Option<(DatasetView, Vec<Triple>)> {
             None
         }
     }
+}
+
+/// A stored record, its view and its triples.
+type Parsed = ((DatasetView, Vec<Triple>), StoredDataset);
+
+/// The shown records of `ids` (one query per thousand), and the ids that have none.
+fn shown(
+    store: &Store,
+    ids: &[String],
+) -> Result<(Vec<StoredDataset>, Vec<String>), PipelineError> {
+    let found = store.winners(ids)?;
+    let have: HashSet<&str> = found.iter().map(|w| w.id.as_str()).collect();
+    let none = ids
+        .iter()
+        .filter(|id| !have.contains(id.as_str()))
+        .cloned()
+        .collect();
+    Ok((found, none))
+}
+
+/// `stored` parsed on every core; the ids of those whose graph does not parse go to
+/// `unparsed`.
+fn parsed(stored: Vec<StoredDataset>, unparsed: &mut Vec<String>) -> Vec<Parsed> {
+    let views = par_map(&stored, stored_parsed);
+    let mut out = Vec::with_capacity(stored.len());
+    for (view, d) in views.into_iter().zip(stored) {
+        match view {
+            Some(view) => out.push((view, d)),
+            None => unparsed.push(d.id),
+        }
+    }
+    out
 }
 
 /// Rebuilds the index from the store.
@@ -998,33 +1028,26 @@ impl Rebuild<'_> {
     }
 }
 
-/// Indexes `ids` as the store shows them now (removed when it shows none), committed with
-/// `seq`; returns how many were indexed.
+/// Indexes `ids` as the store shows them now (removed when it shows none), a part at a time,
+/// committed together with `seq`; returns how many were indexed.
 fn index_as_stored(
     store: &Store,
     index: &Indexer,
     directory: &OrganisationDirectory,
     scoring: &Scoring,
-    ids: impl IntoIterator<Item = String>,
+    ids: &[String],
     seq: u64,
 ) -> Result<u64, PipelineError> {
-    let mut remove = Vec::new();
-    let mut stored = Vec::new();
-    for id in ids {
-        match store.winner(&id)? {
-            Some(w) => match stored_view(&w) {
-                Some(view) => stored.push((view, w)),
-                None => remove.push(id),
-            },
-            None => remove.push(id),
-        }
+    let mut indexed = 0;
+    for part in ids.chunks(REBUILD_BATCH) {
+        let (found, mut remove) = shown(store, part)?;
+        let parsed = parsed(found, &mut remove);
+        let docs: Vec<Doc<'_>> = parsed.iter().map(Doc::parsed).collect();
+        let inputs = inputs(store, directory, scoring, &docs);
+        indexed += index.stage(&remove, inputs.iter().map(Input::get), seq)?;
     }
-    let docs: Vec<Doc<'_>> = stored
-        .iter()
-        .map(|(view, d)| Doc::stored(view, d))
-        .collect();
-    let inputs = inputs(store, directory, scoring, &docs);
-    Ok(index.update(&remove, inputs.iter().map(Input::get), seq)?)
+    index.update(&[], std::iter::empty(), seq)?;
+    Ok(indexed)
 }
 
 /// What [`follow`] did.
@@ -1075,9 +1098,10 @@ pub fn follow(
         let Some(last) = changes.last().map(|c| c.seq) else {
             break;
         };
-        let ids: HashSet<String> = changes.into_iter().map(|c| c.id).collect();
+        let ids: BTreeSet<String> = changes.into_iter().map(|c| c.id).collect();
+        let ids: Vec<String> = ids.into_iter().collect();
         datasets += ids.len() as u64;
-        index_as_stored(store, index, directory, scoring, ids, last)?;
+        index_as_stored(store, index, directory, scoring, &ids, last)?;
         at = last;
     }
     // Transactions that changed nothing shown (a removal of what was archived) log nothing;

@@ -611,13 +611,17 @@ pub fn render(
             .map_err(ReportError::render)
     }
     match name {
-        "quality" => out(
-            &p,
-            name,
-            tables,
-            quality::quality_report(reports, now, m)?,
-            quality::quality_csv,
-        ),
+        "quality" => {
+            // The per-dataset list is as long as the corpus: made only where it is shown.
+            let listed = p.format != "csv" || matches!(p.table(tables), "datasets" | "hints");
+            out(
+                &p,
+                name,
+                tables,
+                quality::quality_report(reports, now, m, listed)?,
+                quality::quality_csv,
+            )
+        }
         "coverage" => {
             let by = p.by.clone().unwrap_or_else(|| "conforms_to".into());
             out(
@@ -711,7 +715,7 @@ pub fn chart(
         }
         "coverage-history" => charts::coverage_history(&coverage::history(reports)?),
         "quality" => {
-            charts::quality_bands(&quality::quality_report(reports, now, m)?.municipalities)
+            charts::quality_bands(&quality::quality_report(reports, now, m, false)?.municipalities)
         }
         _ => {
             let report = demand::demand_report(reports, now, p.days.unwrap_or(DEMAND_DAYS), m)?;

@@ -7,7 +7,7 @@ use crate::ReportError;
 use chrono::{DateTime, Utc};
 use samla_model::quality::{self, Band, Context, Dimension, Hint, INDICATORS, Score};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One dataset's quality.
 #[derive(Debug, Clone, Serialize)]
@@ -88,7 +88,7 @@ pub struct QualityReport {
     pub municipalities: Vec<CatalogueQuality>,
     /// Every configured source.
     pub sources: Vec<CatalogueQuality>,
-    /// Every dataset, lowest score first.
+    /// Every dataset, lowest score first (none when the report was made without its list).
     pub datasets: Vec<DatasetQuality>,
 }
 
@@ -111,69 +111,107 @@ pub fn catalogue<'a>(
     name: &str,
     scored: impl Iterator<Item = &'a (DatasetQuality, Score)>,
 ) -> CatalogueQuality {
-    let scored: Vec<&(DatasetQuality, Score)> = scored.collect();
-    let n = scored.len() as f64;
-    let mean = |f: &dyn Fn(&Score) -> f64| scored.iter().map(|(_, s)| f(s)).sum::<f64>() / n;
-    let mut bands = BTreeMap::new();
-    for (d, _) in &scored {
-        *bands.entry(d.band).or_insert(0) += 1;
+    let mut tally = Tally::default();
+    for (d, s) in scored {
+        tally.add(d, s);
     }
-    let (mut dimensions, mut indicators, mut top_fixes) =
-        (BTreeMap::new(), BTreeMap::new(), Vec::new());
-    if !scored.is_empty() {
-        for dim in [
-            Dimension::Findability,
-            Dimension::Accessibility,
-            Dimension::Interoperability,
-            Dimension::Reusability,
-            Dimension::Contextuality,
-        ] {
-            dimensions.insert(
-                dim,
-                round(mean(&|s| {
-                    s.dimensions
-                        .iter()
-                        .find(|(d, _)| *d == dim)
-                        .map_or(0.0, |(_, p)| *p as f64)
-                })),
-            );
+    tally.finish(id, name)
+}
+
+/// A catalogue's quality, summed as its datasets are scored: what [`catalogue`] needs, not
+/// the datasets.
+#[derive(Debug, Default)]
+struct Tally {
+    datasets: u64,
+    points: f64,
+    bands: BTreeMap<Band, u64>,
+    dimensions: BTreeMap<Dimension, f64>,
+    /// Per indicator: datasets meeting it.
+    met: Vec<u64>,
+    /// Per indicator: datasets with a hint for it, their gains, and the first hint's words.
+    missing: Vec<Missing>,
+}
+
+/// Datasets with a hint for an indicator, their summed gain, and the first hint's words
+/// (Swedish, English).
+type Missing = (u64, f64, Option<(&'static str, &'static str)>);
+
+impl Tally {
+    fn add(&mut self, d: &DatasetQuality, s: &Score) {
+        if self.met.is_empty() {
+            self.met = vec![0; INDICATORS.len()];
+            self.missing = vec![(0, 0.0, None); INDICATORS.len()];
+        }
+        self.datasets += 1;
+        self.points += s.points as f64;
+        *self.bands.entry(d.band).or_insert(0) += 1;
+        for dim in DIMENSIONS {
+            let p = s
+                .dimensions
+                .iter()
+                .find(|(d, _)| *d == dim)
+                .map_or(0.0, |(_, p)| *p as f64);
+            *self.dimensions.entry(dim).or_insert(0.0) += p;
         }
         for (i, ind) in INDICATORS.iter().enumerate() {
-            let met = scored
-                .iter()
-                .filter(|(_, s)| s.indicators[i].met == Some(true))
-                .count();
-            indicators.insert(ind.key, round(met as f64 / n));
-            let missing = scored
-                .iter()
-                .filter_map(|(d, _)| d.hints.iter().find(|h| h.indicator == ind.key))
-                .collect::<Vec<_>>();
-            if let Some(h) = missing.first() {
-                top_fixes.push(Fix {
-                    indicator: ind.key,
-                    datasets: missing.len() as u64,
-                    gain: round(missing.iter().map(|h| h.gain as f64).sum::<f64>() / n),
-                    sv: h.sv,
-                    en: h.en,
-                });
+            if s.indicators[i].met == Some(true) {
+                self.met[i] += 1;
+            }
+            if let Some(h) = d.hints.iter().find(|h| h.indicator == ind.key) {
+                let missing = &mut self.missing[i];
+                missing.0 += 1;
+                missing.1 += h.gain as f64;
+                missing.2.get_or_insert((h.sv, h.en));
             }
         }
-        top_fixes.sort_by(|a, b| b.gain.total_cmp(&a.gain));
-        top_fixes.truncate(5);
     }
-    let points = (!scored.is_empty()).then(|| round(mean(&|s| s.points as f64)));
-    CatalogueQuality {
-        id: id.to_string(),
-        name: name.to_string(),
-        datasets: scored.len() as u64,
-        band: points.map(Band::of),
-        points,
-        bands,
-        dimensions,
-        indicators,
-        top_fixes,
+
+    fn finish(self, id: &str, name: &str) -> CatalogueQuality {
+        let n = self.datasets as f64;
+        let (mut dimensions, mut indicators, mut top_fixes) =
+            (BTreeMap::new(), BTreeMap::new(), Vec::new());
+        if self.datasets > 0 {
+            for (dim, sum) in self.dimensions {
+                dimensions.insert(dim, round(sum / n));
+            }
+            for (i, ind) in INDICATORS.iter().enumerate() {
+                indicators.insert(ind.key, round(self.met[i] as f64 / n));
+                if let (count, gain, Some((sv, en))) = self.missing[i] {
+                    top_fixes.push(Fix {
+                        indicator: ind.key,
+                        datasets: count,
+                        gain: round(gain / n),
+                        sv,
+                        en,
+                    });
+                }
+            }
+            top_fixes.sort_by(|a, b| b.gain.total_cmp(&a.gain));
+            top_fixes.truncate(5);
+        }
+        let points = (self.datasets > 0).then(|| round(self.points / n));
+        CatalogueQuality {
+            id: id.to_string(),
+            name: name.to_string(),
+            datasets: self.datasets,
+            band: points.map(Band::of),
+            points,
+            bands: self.bands,
+            dimensions,
+            indicators,
+            top_fixes,
+        }
     }
 }
+
+/// The dimensions, in the order the report gives them.
+const DIMENSIONS: [Dimension; 5] = [
+    Dimension::Findability,
+    Dimension::Accessibility,
+    Dimension::Interoperability,
+    Dimension::Reusability,
+    Dimension::Contextuality,
+];
 
 fn round(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
@@ -203,35 +241,47 @@ pub fn scored(
     )
 }
 
-/// Scores every searchable dataset (of one organisation, if given).
+/// Scores every searchable dataset (of one organisation, if given). The datasets are listed
+/// only if `listed` (the per-dataset table is as long as the corpus); the organisations' and
+/// sources' figures are summed as the datasets are read.
 pub fn quality_report(
     reports: &Reports,
     now: DateTime<Utc>,
     municipality: Option<&str>,
+    listed: bool,
 ) -> Result<QualityReport, ReportError> {
     let facts = reports.facts()?;
     let links = reports.links()?;
     let options = reports.options;
-    let mut all: Vec<(DatasetQuality, Score)> = Vec::new();
+    let mut by_organisation: HashMap<String, Tally> = HashMap::new();
+    let mut by_source: HashMap<String, Tally> = HashMap::new();
+    let mut datasets: Vec<DatasetQuality> = Vec::new();
     facts.each(|d| {
-        if municipality.is_none_or(|m| d.municipality_code.as_deref() == Some(m)) {
-            all.push(scored(&d, &links, options));
+        if municipality.is_some_and(|m| d.municipality_code.as_deref() != Some(m)) {
+            return;
+        }
+        let (q, s) = scored(&d, &links, options);
+        if let Some(code) = &q.municipality_code {
+            by_organisation.entry(code.clone()).or_default().add(&q, &s);
+        }
+        by_source
+            .entry(q.source_id.clone())
+            .or_default()
+            .add(&q, &s);
+        if listed {
+            datasets.push(q);
         }
     })?;
-    let scored = all;
     let municipalities = reports
         .directory()
         .organisations()
         .iter()
         .filter(|o| municipality.is_none_or(|m| m == o.code))
         .map(|o| {
-            catalogue(
-                &o.code,
-                &o.name,
-                scored
-                    .iter()
-                    .filter(|(d, _)| d.municipality_code.as_deref() == Some(o.code.as_str())),
-            )
+            by_organisation
+                .remove(&o.code)
+                .unwrap_or_default()
+                .finish(&o.code, &o.name)
         })
         .collect();
     let sources = reports
@@ -244,14 +294,12 @@ pub fn quality_report(
                 .directory()
                 .by_code(&s.organisation)
                 .map_or(s.organisation.as_str(), |o| o.name.as_str());
-            catalogue(
-                &s.id,
-                name,
-                scored.iter().filter(|(d, _)| d.source_id == s.id),
-            )
+            by_source
+                .remove(&s.id)
+                .unwrap_or_default()
+                .finish(&s.id, name)
         })
         .collect();
-    let mut datasets: Vec<DatasetQuality> = scored.into_iter().map(|(d, _)| d).collect();
     datasets.sort_by(|a, b| a.points.cmp(&b.points).then_with(|| a.id.cmp(&b.id)));
     Ok(QualityReport {
         as_of: now,

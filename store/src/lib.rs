@@ -594,6 +594,12 @@ impl Store {
         on_engine!(self, e => e.winner(id))
     }
 
+    /// The shown record of each of `ids` that has one, in no particular order: what
+    /// [`Store::winner`] gives, for many ids at once.
+    pub fn winners(&self, ids: &[String]) -> Result<Vec<StoredDataset>, StoreError> {
+        on_engine!(self, e => e.winners(ids))
+    }
+
     /// Every row of a dataset, one per source, the winner first, archived rows last.
     pub fn provenance(&self, id: &str) -> Result<Vec<StoredDataset>, StoreError> {
         on_engine!(self, e => e.provenance(id))

@@ -625,6 +625,16 @@ impl Postgres {
         Ok(rows.into_iter().next())
     }
 
+    /// The winners of `ids` that have one, a statement per thousand ids.
+    pub(crate) fn winners(&self, ids: &[String]) -> Result<Vec<StoredDataset>, StoreError> {
+        let sql = format!("{} WHERE d.id = ANY($1) AND {WINNERS}", dataset_select());
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(1000) {
+            found.extend(self.rows(&sql, &[&chunk], Self::row_to_dataset)?);
+        }
+        Ok(found)
+    }
+
     pub(crate) fn provenance(&self, id: &str) -> Result<Vec<StoredDataset>, StoreError> {
         self.rows(
             &format!(

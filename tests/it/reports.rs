@@ -201,6 +201,66 @@ async fn quality_coverage_health_and_demand_over_the_simulated_region() {
         (reported - malmo_mean).abs() < 0.06,
         "{reported} vs {malmo_mean}"
     );
+    // Every catalogue's figures are its datasets' (summed as they are read, not from a list).
+    let close = |a: f64, b: f64| (a - b).abs() < 0.051;
+    let sources = q["sources"].as_array().expect("sources");
+    for (rows, key) in [
+        (municipalities, "municipality_code"),
+        (sources, "source_id"),
+    ] {
+        for m in rows {
+            let mine: Vec<&serde_json::Value> =
+                datasets.iter().filter(|d| d[key] == m["id"]).collect();
+            assert_eq!(
+                m["datasets"].as_u64(),
+                Some(mine.len() as u64),
+                "{}",
+                m["id"]
+            );
+            if mine.is_empty() {
+                continue;
+            }
+            let mean = |f: &dyn Fn(&serde_json::Value) -> f64| {
+                mine.iter().map(|d| f(d)).sum::<f64>() / mine.len() as f64
+            };
+            let number = |v: &serde_json::Value| v.as_f64().unwrap_or(0.0);
+            assert!(
+                close(number(&m["points"]), mean(&|d| number(&d["points"]))),
+                "{m}"
+            );
+            let dimensions = m["dimensions"].as_object().expect("dimensions");
+            assert_eq!(dimensions.len(), 5);
+            for (dim, v) in dimensions {
+                assert!(
+                    close(number(v), mean(&|d| number(&d["dimensions"][dim]))),
+                    "{dim} {m}"
+                );
+            }
+            for (band, n) in m["bands"].as_object().expect("bands") {
+                let have = mine.iter().filter(|d| d["band"] == band.as_str()).count();
+                assert_eq!(n.as_u64(), Some(have as u64), "{band} {m}");
+            }
+            for fix in m["top_fixes"].as_array().expect("fixes") {
+                let hinted = mine
+                    .iter()
+                    .filter(|d| {
+                        d["hints"]
+                            .as_array()
+                            .is_some_and(|h| h.iter().any(|h| h["indicator"] == fix["indicator"]))
+                    })
+                    .count();
+                assert_eq!(fix["datasets"].as_u64(), Some(hinted as u64), "{fix}");
+            }
+        }
+    }
+    // The organisations' table, made without the per-dataset list, says the same.
+    let (_, body) = get_text(format!("{reports}/quality?format=csv&table=municipalities")).await;
+    let (_, rows) = csv_rows(&body);
+    assert_eq!(rows.len(), municipalities.len());
+    for (row, m) in rows.iter().zip(municipalities) {
+        assert_eq!(Some(&row[0]), m["id"].as_str());
+        assert_eq!(&row[2], m["datasets"].to_string());
+    }
     let (status, body) = get_text(format!(
         "{reports}/quality?format=csv&table=hints&municipality=1260"
     ))

@@ -451,6 +451,16 @@ fn the_shown_record_is_the_best_ranked_source(engine: Engine) {
         .map(|r| r.source_id)
         .collect();
     assert_eq!(rows, ["B", "a", "agg"], "winner first");
+    // Many at once, as one at a time: an id without a record gives nothing.
+    let many = store
+        .winners(&["d".to_string(), "nothing".to_string()])
+        .expect("winners");
+    assert_eq!(
+        many.iter()
+            .map(|w| (w.id.as_str(), w.source_id.as_str()))
+            .collect::<Vec<_>>(),
+        [("d", "B")]
+    );
     let mut shown = Vec::new();
     store
         .for_each_dataset(|d| shown.push(d.source_id))

@@ -757,7 +757,7 @@ async fn organisation(
         .await?;
         let lang = page.lang;
         let only = format!("municipality={}", url::form_urlencoded::byte_serialize(code.as_bytes()).collect::<String>());
-        let quality = report_json(&state, "quality", only.clone()).await?;
+        let quality = quality_summary(&state, Some(code.clone())).await?;
         let q = &quality["municipalities"][0];
         let band = q["band"].as_str();
         let fixes: Vec<Value> = q["top_fixes"]
@@ -921,6 +921,25 @@ async fn report_json(
         }
         Rendered::Csv { .. } => Err(ApiError::Internal("a CSV where JSON was asked".into())),
     }
+}
+
+/// The quality report's figures per organisation and source (of one organisation, if
+/// given) as JSON, without its per-dataset list, which no page shows.
+async fn quality_summary(
+    state: &AppState,
+    municipality: Option<String>,
+) -> Result<Value, ApiError> {
+    let reports = Arc::clone(&state.reports);
+    let report = blocking(&state.work, move || {
+        Ok(samla_reports::quality::quality_report(
+            &reports,
+            chrono::Utc::now(),
+            municipality.as_deref(),
+            false,
+        )?)
+    })
+    .await?;
+    serde_json::to_value(report).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 async fn sources(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
@@ -1309,7 +1328,7 @@ async fn national(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
 async fn quality(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let page = Page::new(&state, "/quality", query.as_deref(), "quality");
     let result = async {
-        let report = report_json(&state, "quality", String::new()).await?;
+        let report = quality_summary(&state, None).await?;
         let lang = page.lang;
         let rows: Vec<Value> = report
             .get("municipalities")

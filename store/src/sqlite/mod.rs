@@ -719,6 +719,29 @@ impl Sqlite {
             .map_err(|e| self.err(e))
     }
 
+    /// The winners of `ids` that have one, a statement per thousand ids (given as a JSON
+    /// array).
+    pub(crate) fn winners(&self, ids: &[String]) -> Result<Vec<StoredDataset>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "{} WHERE d.id IN (SELECT value FROM json_each(?1)) AND {WINNERS}",
+                dataset_select()
+            ))
+            .map_err(|e| self.err(e))?;
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(1000) {
+            let list = serde_json::to_string(chunk).map_err(StoreError::Report)?;
+            let rows = stmt
+                .query_map([list], row_to_dataset)
+                .map_err(|e| self.err(e))?;
+            for row in rows {
+                found.push(row.map_err(|e| self.err(e))?);
+            }
+        }
+        Ok(found)
+    }
+
     /// Every row of a dataset, one per source, the winner first, archived rows last.
     pub(crate) fn provenance(&self, id: &str) -> Result<Vec<StoredDataset>, StoreError> {
         let conn = self.reader()?;

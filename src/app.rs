@@ -288,7 +288,8 @@ impl Samla {
         );
         let directory = Arc::new(directory_of(&config));
         let shapes = Arc::new(shapes_for(&config)?);
-        let harvester = Harvester::new(config.harvest.clone(), Arc::clone(&directory))?;
+        let harvester = Harvester::new(config.harvest.clone(), Arc::clone(&directory))?
+            .with_staging(state_dir.join("staging"));
         let pipeline = Arc::new(
             Pipeline::new(
                 Arc::clone(&store),

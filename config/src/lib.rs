@@ -170,6 +170,7 @@ struct RawHarvest {
     allow_private: Option<bool>,
     allow_hosts: Option<Vec<String>>,
     held_records: Option<usize>,
+    held_triples: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -413,6 +414,9 @@ pub struct HarvestSettings {
     /// Changed records a run holds in memory; past this many they are staged on disk until
     /// the run is applied, so a harvest's memory does not grow with its source.
     pub held_records: usize,
+    /// Triples of a catalog whose records span pages (EntryScape) held in memory; past this
+    /// many they wait on disk and its records are made a batch of datasets at a time.
+    pub held_triples: usize,
 }
 
 impl Default for HarvestSettings {
@@ -443,6 +447,7 @@ impl Default for HarvestSettings {
             allow_private: false,
             allow_hosts: Vec::new(),
             held_records: 1024,
+            held_triples: 200_000,
         }
     }
 }
@@ -962,6 +967,7 @@ impl RawConfig {
                 .unwrap_or(defaults.full_harvest_every),
             allow_private: h.allow_private.unwrap_or(defaults.allow_private),
             held_records: h.held_records.unwrap_or(defaults.held_records),
+            held_triples: h.held_triples.unwrap_or(defaults.held_triples),
             allow_hosts: h
                 .allow_hosts
                 .unwrap_or_default()

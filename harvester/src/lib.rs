@@ -18,6 +18,9 @@ pub mod links;
 mod paging;
 mod parse;
 mod probe;
+mod spanning;
+
+use spanning::Spanning;
 pub mod protocol;
 
 pub use address::{AddressPolicy, is_non_public};
@@ -176,6 +179,9 @@ pub struct Harvester {
     client: HttpClient,
     settings: HarvestSettings,
     directory: Arc<OrganisationDirectory>,
+    /// Where a catalog's triples past `held_triples` wait (none: the system's temporary
+    /// directory).
+    staging: Option<std::path::PathBuf>,
 }
 
 /// What decoding one page gave.
@@ -290,7 +296,15 @@ impl Harvester {
             client: HttpClient::new(&settings)?,
             settings,
             directory,
+            staging: None,
         })
+    }
+
+    /// The same harvester, staging large catalogs' triples in `dir` (the state directory's
+    /// `staging`).
+    pub fn with_staging(mut self, dir: std::path::PathBuf) -> Self {
+        self.staging = Some(dir);
+        self
     }
 
     /// The same harvester with another client (tests shorten the retry backoff).
@@ -582,7 +596,7 @@ impl Harvester {
         let mut is_first = true;
         // Pages of a source whose records span pages: their triples, and the URLs that
         // answered 304 and must be read again if any other page changed.
-        let mut spanning: Vec<Triple> = Vec::new();
+        let mut spanning = Spanning::new(self.settings.held_triples, self.staging.as_deref());
         let mut spanning_urls: Vec<(String, Validators, Vec<String>)> = Vec::new();
         let mut spanning_unmodified: Vec<Url> = Vec::new();
         // The subjects met so far, and pages in a row that brought none not already met.
@@ -705,7 +719,16 @@ impl Harvester {
             let fresh = subjects.len() - before;
             match content {
                 Content::Triples(triples) => {
-                    spanning.extend(triples);
+                    if let Err(e) = spanning.extend(triples) {
+                        run.report.problem(
+                            Reason::InternalError,
+                            url.as_str(),
+                            None,
+                            format!("the catalog's triples could not be staged on disk: {e}"),
+                        );
+                        run.report.downgrade(Outcome::Failed);
+                        return;
+                    }
                     spanning_urls.push((url.to_string(), validators, next.clone()));
                 }
                 Content::Records(extraction) => {
@@ -767,7 +790,18 @@ impl Harvester {
                             ..
                         },
                         _,
-                    )) => spanning.extend(triples),
+                    )) => {
+                        if let Err(e) = spanning.extend(triples) {
+                            run.report.problem(
+                                Reason::InternalError,
+                                url.as_str(),
+                                None,
+                                format!("the catalog's triples could not be staged on disk: {e}"),
+                            );
+                            run.report.downgrade(Outcome::Failed);
+                            return;
+                        }
+                    }
                     _ => run.report.downgrade(Outcome::Partial),
                 }
             }
@@ -784,22 +818,32 @@ impl Harvester {
             let first_memo = run.new_memos.get(&first_url).cloned();
             let first_url = Url::parse(&first_url).unwrap_or_else(|_| first.clone());
             let decoder = run.decoder.clone();
-            let triples = std::mem::take(&mut spanning);
-            match tokio::task::spawn_blocking(move || decoder.extract(triples)).await {
-                Ok(extraction) => {
-                    if !deliver(run, &first_url, first_memo, extraction).await {
-                        return;
-                    }
+            // Normalised on a blocking thread, all at once or a batch of datasets at a time
+            // (triples staged on disk), each part delivered as it is made.
+            let spanning = std::mem::replace(&mut spanning, Spanning::new(0, None));
+            let (parts, mut made) = mpsc::channel::<Extraction>(1);
+            let extracting = tokio::task::spawn_blocking(move || {
+                spanning.each_part(|triples| parts.blocking_send(decoder.extract(triples)).is_ok())
+            });
+            let mut memo = first_memo;
+            while let Some(extraction) = made.recv().await {
+                if !deliver(run, &first_url, memo.take(), extraction).await {
+                    return;
                 }
-                Err(join_error) => {
-                    run.report.problem(
-                        Reason::InternalError,
-                        first_url.as_str(),
-                        None,
-                        format!("normalising stopped: {join_error}"),
-                    );
-                    run.report.downgrade(Outcome::Partial);
-                }
+                memo = run.new_memos.remove(first_url.as_str());
+            }
+            if let Some(memo) = memo {
+                run.new_memos.insert(first_url.to_string(), memo);
+            }
+            let stopped = match extracting.await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(format!("the catalog's triples could not be read back: {e}")),
+                Err(join_error) => Some(format!("normalising stopped: {join_error}")),
+            };
+            if let Some(why) = stopped {
+                run.report
+                    .problem(Reason::InternalError, first_url.as_str(), None, why);
+                run.report.downgrade(Outcome::Partial);
             }
         }
         if pages_read == 0 {

@@ -20,7 +20,7 @@ use std::fmt::{self, Write as _};
 pub const SKOLEM_PREFIX: &str = "urn:samla:genid:";
 
 /// How deep the closure of a dataset follows links (dataset → distribution → service → …).
-const CLOSURE_DEPTH: usize = 4;
+pub const CLOSURE_DEPTH: usize = 4;
 /// How deep blank-node content is hashed before the rest counts as opaque.
 const SKOLEM_DEPTH: usize = 32;
 

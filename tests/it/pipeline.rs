@@ -95,16 +95,35 @@ fn everything(r: &crate::support::Region) -> (Vec<samla_indexer::Hit>, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_staged_on_disk_are_searchable_as_runs_held_in_memory() {
     let held = region(600).await;
-    // Past five changed records, a run waits for its apply on disk.
-    let staged = crate::support::region_with(600, |h| h.held_records = 5).await;
+    // Past five changed records, a run waits for its apply on disk; past ten triples, an
+    // EntryScape catalog's triples wait there, and its records are made a batch at a time.
+    let staged = crate::support::region_with(600, |h| {
+        h.held_records = 5;
+        h.held_triples = 10;
+    })
+    .await;
     for epoch in 0..2 {
         if epoch > 0 {
             // Changed, added and removed datasets.
             held.simulator.advance();
             staged.simulator.advance();
         }
-        held.harvest().await;
-        staged.harvest().await;
+        let (a, b) = (held.harvest().await, staged.harvest().await);
+        // Each source's run reads and reports the same.
+        let told = |o: &samla_pipeline::SourceOutcome| {
+            let mut problems: Vec<(String, u64)> = o
+                .report
+                .problems
+                .iter()
+                .map(|p| (format!("{:?}", p.reason), p.count))
+                .collect();
+            problems.sort();
+            (o.report.outcome, o.report.datasets, o.report.distributions, problems)
+        };
+        for (id, outcome) in &a {
+            assert_eq!(told(outcome), told(&b[id]), "{id}, epoch {epoch}");
+        }
+        assert!(a["lund"].report.datasets > 10, "an EntryScape catalog is read");
         let shown = everything(&staged);
         assert!(shown.0.len() > 500, "{}", shown.0.len());
         assert_eq!(everything(&held), shown, "epoch {epoch}");

@@ -31,10 +31,10 @@ use std::path::{Path, PathBuf};
 mod apply;
 mod pg;
 mod pg_tls;
+mod sqlite;
 mod staged;
 
 pub use staged::Records;
-mod sqlite;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]

@@ -118,12 +118,20 @@ async fn runs_staged_on_disk_are_searchable_as_runs_held_in_memory() {
                 .map(|p| (format!("{:?}", p.reason), p.count))
                 .collect();
             problems.sort();
-            (o.report.outcome, o.report.datasets, o.report.distributions, problems)
+            (
+                o.report.outcome,
+                o.report.datasets,
+                o.report.distributions,
+                problems,
+            )
         };
         for (id, outcome) in &a {
             assert_eq!(told(outcome), told(&b[id]), "{id}, epoch {epoch}");
         }
-        assert!(a["lund"].report.datasets > 10, "an EntryScape catalog is read");
+        assert!(
+            a["lund"].report.datasets > 10,
+            "an EntryScape catalog is read"
+        );
         let shown = everything(&staged);
         assert!(shown.0.len() > 500, "{}", shown.0.len());
         assert_eq!(everything(&held), shown, "epoch {epoch}");

@@ -254,6 +254,17 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// A catalog's triples could not be staged on disk: the run fails, and says why.
+    fn staging_failed(&mut self, url: &Url, e: &std::io::Error) {
+        self.report.problem(
+            Reason::InternalError,
+            url.as_str(),
+            None,
+            format!("the catalog's triples could not be staged on disk: {e}"),
+        );
+        self.report.downgrade(Outcome::Failed);
+    }
+
     /// Whether a link found in the source may be followed: to the source's own hosts, to
     /// those its `follow_hosts` names (`*`: any), or to those `[harvest] allow_hosts` names.
     fn follows(&self, url: &Url) -> bool {
@@ -720,13 +731,7 @@ impl Harvester {
             match content {
                 Content::Triples(triples) => {
                     if let Err(e) = spanning.extend(triples) {
-                        run.report.problem(
-                            Reason::InternalError,
-                            url.as_str(),
-                            None,
-                            format!("the catalog's triples could not be staged on disk: {e}"),
-                        );
-                        run.report.downgrade(Outcome::Failed);
+                        run.staging_failed(&url, &e);
                         return;
                     }
                     spanning_urls.push((url.to_string(), validators, next.clone()));
@@ -792,13 +797,7 @@ impl Harvester {
                         _,
                     )) => {
                         if let Err(e) = spanning.extend(triples) {
-                            run.report.problem(
-                                Reason::InternalError,
-                                url.as_str(),
-                                None,
-                                format!("the catalog's triples could not be staged on disk: {e}"),
-                            );
-                            run.report.downgrade(Outcome::Failed);
+                            run.staging_failed(&url, &e);
                             return;
                         }
                     }

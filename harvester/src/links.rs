@@ -145,13 +145,7 @@ fn head_refused(status: StatusCode) -> bool {
 }
 
 fn describe(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
+    let text = samla_model::run::error_chain(e);
     if e.is_timeout() {
         format!("timeout: {text}")
     } else {

@@ -10,6 +10,19 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// An error with its causes, as one line ("error performing TLS handshake: certificate
+/// verify failed"): what a run report, a log line or a delivery attempt says of a failure.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 /// Samples kept per problem reason.
 pub const SAMPLES_PER_REASON: usize = 5;
 

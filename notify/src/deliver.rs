@@ -156,7 +156,10 @@ impl Outbox {
                     let passing = status == 408 || status == 429 || status >= 500;
                     Err((DeliveryError::Status(status), passing))
                 }
-                Err(e) => Err((DeliveryError::Transport(error_chain(&e)), true)),
+                Err(e) => Err((
+                    DeliveryError::Transport(samla_model::run::error_chain(&e)),
+                    true,
+                )),
             }
         })
         .await
@@ -226,18 +229,6 @@ impl Outbox {
         })
         .await
     }
-}
-
-/// An error with its causes, as one line.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -108,7 +108,7 @@ impl DatasetFacts {
 }
 
 /// Facts of every searchable dataset, as of one store change, in id order: in an unnamed file
-/// (gone with the process), [`FACTS_BLOCK`] of them to a block, read through by each report.
+/// (gone with the process), 256 of them to a block, read through by each report.
 #[derive(Debug)]
 pub struct Facts {
     /// The store's change sequence number they were derived at.

@@ -115,14 +115,7 @@ fn pg_message(error: &::postgres::Error) -> String {
     if let Some(db) = error.as_db_error() {
         return db.to_string();
     }
-    let mut message = error.to_string();
-    let mut cause = std::error::Error::source(error);
-    while let Some(c) = cause {
-        message.push_str(": ");
-        message.push_str(&c.to_string());
-        cause = c.source();
-    }
-    message
+    samla_model::run::error_chain(error)
 }
 
 /// How long a dataset missing from complete runs is kept.

@@ -12,6 +12,7 @@ pub mod export;
 pub mod freshness;
 pub mod labels;
 pub mod normalize;
+pub mod par;
 pub mod quality;
 pub mod record;
 pub mod reference;

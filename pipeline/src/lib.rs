@@ -23,6 +23,7 @@ use oxrdf::Triple;
 use samla_config::SourceConfig;
 use samla_harvester::{Harvester, PageMemos, RECORD_CHANNEL_CAPACITY, RunOutput, RunReport};
 use samla_indexer::{IndexError, IndexInput, Indexer};
+use samla_model::par::par_map;
 use samla_model::quality::{self, Band, LinkState};
 use samla_model::run::{Outcome, Reason, RunState};
 use samla_model::shacl::Shapes;
@@ -852,32 +853,6 @@ fn inputs<'a>(
         doc,
         names: municipality_names(directory, doc.municipality_code),
         band: scoring.band(doc.view, doc.graph, links.as_ref()),
-    })
-}
-
-/// Items at least, for [`par_map`] to share them out.
-const PARALLEL_FROM: usize = 64;
-
-/// `f` of each item, in order, the items shared out between the cores (parsing a dataset's
-/// graph, its view and its quality band are much of the CPU time of indexing it).
-fn par_map<'a, T: Sync, U: Send>(items: &'a [T], f: impl Fn(&'a T) -> U + Sync) -> Vec<U> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || items.len() < PARALLEL_FROM {
-        return items.iter().map(f).collect();
-    }
-    let f = &f;
-    std::thread::scope(|s| {
-        let parts: Vec<_> = items
-            .chunks(items.len().div_ceil(threads))
-            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<U>>()))
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|part| match part.join() {
-                Ok(done) => done,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
     })
 }
 

@@ -23,6 +23,7 @@ pub use freshness::{FreshnessReport, freshness_csv, freshness_report};
 mod error;
 
 pub use error::ReportError;
+use samla_model::par::par_map;
 use samla_model::quality::{LinkState, Options};
 use samla_model::shacl::Shapes;
 use samla_model::view::{DatasetView, pick};
@@ -119,6 +120,9 @@ pub struct Facts {
 
 /// Facts written and read at a time.
 const FACTS_BLOCK: usize = 256;
+
+/// Datasets whose facts are derived at a time, shared out between the cores.
+const DERIVED_AT_ONCE: usize = 1024;
 
 impl Facts {
     /// How many datasets there are.
@@ -308,13 +312,21 @@ impl Reports {
             return Ok(Arc::clone(f));
         }
         let mut file = FactsWriter::new(&self.dir)?;
+        // Derived a part at a time, on every core (parsing and SHACL are most of the work).
+        let derive = |part: &mut Vec<samla_store::StoredDataset>, file: &mut FactsWriter| {
+            let derived = par_map(part, |d| self.facts_of(d));
+            part.clear();
+            derived.into_iter().flatten().try_for_each(|f| file.push(f))
+        };
+        let mut part = Vec::with_capacity(DERIVED_AT_ONCE);
         let mut failed = None;
         self.store.for_each_dataset(|d| {
             if failed.is_some() {
                 return;
             }
-            if let Some(facts) = self.facts_of(d)
-                && let Err(e) = file.push(facts)
+            part.push(d);
+            if part.len() == DERIVED_AT_ONCE
+                && let Err(e) = derive(&mut part, &mut file)
             {
                 failed = Some(e);
             }
@@ -322,6 +334,7 @@ impl Reports {
         if let Some(e) = failed {
             return Err(e);
         }
+        derive(&mut part, &mut file)?;
         let facts = Arc::new(file.finish(seq)?);
         *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&facts));
         Ok(facts)
@@ -329,14 +342,14 @@ impl Reports {
 
     /// What the reports keep of a stored dataset (only what they read of its view), or
     /// `None` if its graph does not parse.
-    pub fn facts_of(&self, d: samla_store::StoredDataset) -> Option<DatasetFacts> {
+    pub fn facts_of(&self, d: &samla_store::StoredDataset) -> Option<DatasetFacts> {
         let triples = record::parse_canonical(&d.ntriples).ok()?;
         let mut facts = DatasetFacts::new(
-            d.id,
+            d.id.clone(),
             &d.iri,
             &triples,
-            d.municipality_code,
-            d.source_id,
+            d.municipality_code.clone(),
+            d.source_id.clone(),
             &self.shapes,
         );
         facts.view = facts.view.for_reports();

@@ -398,7 +398,7 @@ fn the_reports_read_their_facts_back_from_disk_as_derived() {
     let mut derived = Vec::new();
     r.samla
         .store
-        .for_each_dataset(|d| derived.extend(reports.facts_of(d)))
+        .for_each_dataset(|d| derived.extend(reports.facts_of(&d)))
         .expect("datasets");
     let facts = reports.facts().expect("facts");
     let mut read = Vec::new();

@@ -426,6 +426,26 @@ struct Writer {
     staged: Option<(u64, Instant)>,
 }
 
+/// Parts staged together (see [`Indexer::staging`]).
+pub struct Staging<'a> {
+    index: &'a Indexer,
+    writer: std::sync::MutexGuard<'a, Writer>,
+    seq: u64,
+}
+
+impl Staging<'_> {
+    /// Removes the datasets `remove` (by id) and replaces `inputs`; returns how many were
+    /// added.
+    pub fn stage<'a>(
+        &mut self,
+        remove: &[String],
+        inputs: impl IntoIterator<Item = IndexInput<'a>>,
+    ) -> Result<u64, IndexError> {
+        self.index
+            .write_held(&mut self.writer, Write::Replace, remove, inputs, self.seq)
+    }
+}
+
 /// The index.
 pub struct Indexer {
     index: Index,
@@ -820,6 +840,17 @@ impl Indexer {
         self.write(Write::Replace, remove, inputs, seq)
     }
 
+    /// Stages changes in parts that become searchable together, with `seq`: while the
+    /// [`Staging`] is held nothing is published, so no commit shows some parts without the
+    /// others.
+    pub fn staging(&self, seq: u64) -> Staging<'_> {
+        Staging {
+            index: self,
+            writer: self.writer.lock().unwrap_or_else(|p| p.into_inner()),
+            seq,
+        }
+    }
+
     /// When the oldest change not yet searchable was staged, if any is.
     pub fn staged_since(&self) -> Option<Instant> {
         self.writer
@@ -855,6 +886,18 @@ impl Indexer {
         seq: u64,
     ) -> Result<u64, IndexError> {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        self.write_held(&mut w, how, remove, inputs, seq)
+    }
+
+    /// [`Indexer::write`] with the writer held.
+    fn write_held<'a>(
+        &self,
+        w: &mut Writer,
+        how: Write,
+        remove: &[String],
+        inputs: impl IntoIterator<Item = IndexInput<'a>>,
+        seq: u64,
+    ) -> Result<u64, IndexError> {
         let writer = &mut w.writer;
         if how == Write::All {
             writer.delete_all_documents().map_err(|e| self.err(e))?;

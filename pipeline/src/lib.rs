@@ -722,12 +722,13 @@ fn index_group(
         .iter()
         .map(|(r, s)| Doc::written(r, s, now))
         .collect();
-    index.stage(
+    // Every part is staged before any can be published: the group shows whole or not at all.
+    let mut staging = index.staging(seq);
+    staging.stage(
         &[],
         inputs(store, directory, scoring, &docs)
             .iter()
             .map(Input::get),
-        seq,
     )?;
     // The ids to look up, a part at a time: a run staged on disk looks up all it wrote.
     for part in group.lookups.chunks(REBUILD_BATCH) {
@@ -746,12 +747,11 @@ fn index_group(
             .map(|(r, s)| Doc::written(r, s, now))
             .chain(parsed.iter().map(Doc::parsed))
             .collect();
-        index.stage(
+        staging.stage(
             &remove,
             inputs(store, directory, scoring, &docs)
                 .iter()
                 .map(Input::get),
-            seq,
         )?;
     }
     Ok(Some(seq))
@@ -1014,13 +1014,15 @@ fn index_as_stored(
     seq: u64,
 ) -> Result<u64, PipelineError> {
     let mut indexed = 0;
+    let mut staging = index.staging(seq);
     for part in ids.chunks(REBUILD_BATCH) {
         let (found, mut remove) = shown(store, part)?;
         let parsed = parsed(found, &mut remove);
         let docs: Vec<Doc<'_>> = parsed.iter().map(Doc::parsed).collect();
         let inputs = inputs(store, directory, scoring, &docs);
-        indexed += index.stage(&remove, inputs.iter().map(Input::get), seq)?;
+        indexed += staging.stage(&remove, inputs.iter().map(Input::get))?;
     }
+    drop(staging);
     index.update(&[], std::iter::empty(), seq)?;
     Ok(indexed)
 }

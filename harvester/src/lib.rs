@@ -819,7 +819,6 @@ impl Harvester {
             let decoder = run.decoder.clone();
             // Normalised on a blocking thread, all at once or a batch of datasets at a time
             // (triples staged on disk), each part delivered as it is made.
-            let spanning = std::mem::replace(&mut spanning, Spanning::new(0, None));
             let (parts, mut made) = mpsc::channel::<Extraction>(1);
             let extracting = tokio::task::spawn_blocking(move || {
                 spanning.each_part(|triples| parts.blocking_send(decoder.extract(triples)).is_ok())

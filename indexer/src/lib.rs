@@ -828,21 +828,11 @@ impl Indexer {
         self.write(how, &[], inputs, seq)
     }
 
-    /// Removes `remove` and replaces `inputs` like [`Indexer::update`], but without
-    /// committing: the changes are indexed now and become searchable, with everything else
-    /// staged, at the next [`Indexer::publish`]. Stage changes in the order of their `seq`.
-    pub fn stage<'a>(
-        &self,
-        remove: &[String],
-        inputs: impl IntoIterator<Item = IndexInput<'a>>,
-        seq: u64,
-    ) -> Result<u64, IndexError> {
-        self.write(Write::Replace, remove, inputs, seq)
-    }
-
-    /// Stages changes in parts that become searchable together, with `seq`: while the
-    /// [`Staging`] is held nothing is published, so no commit shows some parts without the
-    /// others.
+    /// Stages changes in parts that become searchable together, with `seq`, without
+    /// committing: they are indexed now and become searchable, with everything else staged,
+    /// at the next [`Indexer::publish`]. While the [`Staging`] is held nothing is published,
+    /// so no commit shows some parts without the others. Stage changes in the order of their
+    /// `seq`.
     pub fn staging(&self, seq: u64) -> Staging<'_> {
         Staging {
             index: self,

@@ -972,25 +972,11 @@ impl Rebuild<'_> {
     /// Stages the datasets read so far.
     fn flush(&mut self) -> Result<(), PipelineError> {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(REBUILD_BATCH));
-        let read = batch.len();
-        let parsed = par_map(&batch, stored_parsed);
-        let stored: Vec<((DatasetView, Vec<Triple>), StoredDataset)> = parsed
-            .into_iter()
-            .zip(batch)
-            .filter_map(|(parsed, d)| parsed.map(|parsed| (parsed, d)))
-            .collect();
-        self.bad += (read - stored.len()) as u64;
+        let mut unparsed = Vec::new();
+        let stored = parsed(batch, &mut unparsed);
+        self.bad += unparsed.len() as u64;
         // The triples parsed for the view serve the quality band's SHACL check too.
-        let docs: Vec<Doc<'_>> = stored
-            .iter()
-            .map(|((view, triples), d)| Doc {
-                graph: Graph {
-                    ntriples: &d.ntriples,
-                    triples: Some(triples),
-                },
-                ..Doc::stored(view, d)
-            })
-            .collect();
+        let docs: Vec<Doc<'_>> = stored.iter().map(Doc::parsed).collect();
         self.indexed += self.index.stage_rebuild(
             self.first,
             inputs(self.store, self.directory, self.scoring, &docs)

@@ -49,11 +49,6 @@ pub(crate) struct Next {
 }
 
 impl Records {
-    /// Records held in memory, however many.
-    pub fn held() -> Self {
-        Self::default()
-    }
-
     /// Records held in memory up to `limit`; past it, they are all staged in a file in `dir`.
     pub fn staged_in(dir: &Path, limit: usize) -> Self {
         Self {

@@ -17,6 +17,7 @@ mod glossary;
 pub mod suggest;
 mod words;
 
+use samla_model::par::par_map;
 use samla_model::view::{DatasetView, LangMap};
 use samla_model::{freshness, labels, normalize};
 use serde::{Deserialize, Serialize};
@@ -584,6 +585,9 @@ const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// The writer's indexing threads.
 const INDEXING_THREADS: usize = 2;
 
+/// Inputs made into documents at a time (on every core) before they are added.
+const DOCUMENTS_AT_ONCE: usize = 1024;
+
 /// The facet field's name.
 const FACETS: &str = "facets";
 
@@ -896,14 +900,18 @@ impl Indexer {
             writer.delete_term(Term::from_field_text(self.fields.id, id));
         }
         let mut n = 0;
-        for input in inputs {
-            if how == Write::Replace {
-                writer.delete_term(Term::from_field_text(self.fields.id, &input.view.id.0));
+        let mut inputs = inputs.into_iter().peekable();
+        // Documents are made on every core, a part at a time, and added in order.
+        while inputs.peek().is_some() {
+            let part: Vec<IndexInput<'a>> = inputs.by_ref().take(DOCUMENTS_AT_ONCE).collect();
+            let documents = par_map(&part, |input| self.document(input));
+            for (input, document) in part.iter().zip(documents) {
+                if how == Write::Replace {
+                    writer.delete_term(Term::from_field_text(self.fields.id, &input.view.id.0));
+                }
+                writer.add_document(document).map_err(|e| self.err(e))?;
+                n += 1;
             }
-            writer
-                .add_document(self.document(&input))
-                .map_err(|e| self.err(e))?;
-            n += 1;
         }
         let since = w.staged.map_or_else(Instant::now, |(_, since)| since);
         w.staged = Some((seq, since));

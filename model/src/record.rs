@@ -453,7 +453,7 @@ fn build_record<'d>(
 
 /// Writes the triple as an N-Triples line, exactly as oxrdf writes it (`{triple} .`), with
 /// the formatter skipped for the common case of IRIs and literals that need no escapes.
-fn write_ntriples_line(line: &mut String, t: TripleRef<'_>) {
+pub(crate) fn write_ntriples_line(line: &mut String, t: TripleRef<'_>) {
     let plain = |v: &str| {
         !v.bytes()
             .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b == 0x7F)
@@ -747,6 +747,10 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Parses the canonical N-Triples of a stored record back into triples (leniently: IRIs
 /// that break the IRI grammar are kept as published).
 pub fn parse_canonical(ntriples: &str) -> Result<Vec<Triple>, oxttl::TurtleSyntaxError> {
+    // Read as written (the form samla stores); anything else by the general parser.
+    if let Some(triples) = crate::canonical::read(ntriples) {
+        return Ok(triples);
+    }
     oxttl::NTriplesParser::new()
         .lenient()
         .for_slice(ntriples.as_bytes())

@@ -1,0 +1,294 @@
+//! A reader of the canonical N-Triples samla stores: one triple a line, each written as
+//! oxrdf prints it (see `record::write_ntriples_line`). Reading a stored record back is
+//! most of the CPU time of rebuilding the index from the store, and a general N-Triples
+//! parser spends most of its own on what this form never holds (comments, other white
+//! space, IRI escapes, upper-case language tags).
+//!
+//! [`read`] takes only that form: any line it does not know gives `None`, and the caller
+//! parses the whole graph with the general parser. So what it does take it reads exactly as
+//! the general parser does (a test checks it against oxttl line by line).
+
+use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
+
+/// The triples of `text`, or `None` when a line is not in the canonical form.
+pub(crate) fn read(text: &str) -> Option<Vec<Triple>> {
+    let mut triples = Vec::with_capacity(text.len() / 96 + 1);
+    for line in text.split('\n') {
+        if !line.is_empty() {
+            triples.push(triple(line)?);
+        }
+    }
+    Some(triples)
+}
+
+/// `<s> <p> o .`, with a blank node as subject or object, nothing else between.
+fn triple(line: &str) -> Option<Triple> {
+    let (subject, rest) = match line.as_bytes().first()? {
+        b'<' => {
+            let (iri, rest) = iri(line)?;
+            (NamedOrBlankNode::from(iri), rest)
+        }
+        _ => {
+            let (node, rest) = blank(line)?;
+            (NamedOrBlankNode::from(node), rest)
+        }
+    };
+    let (predicate, rest) = iri(rest.strip_prefix(' ')?)?;
+    let rest = rest.strip_prefix(' ')?;
+    let (object, rest): (Term, &str) = match rest.as_bytes().first()? {
+        b'<' => {
+            let (iri, rest) = iri(rest)?;
+            (iri.into(), rest)
+        }
+        b'"' => {
+            let (literal, rest) = literal(rest)?;
+            (literal.into(), rest)
+        }
+        _ => {
+            let (node, rest) = blank(rest)?;
+            (node.into(), rest)
+        }
+    };
+    (rest == " .").then(|| Triple::new(subject, predicate, object))
+}
+
+/// `<iri>`: an absolute IRI without white space, escapes or the characters the IRI grammar
+/// leaves out of every IRI.
+fn iri(s: &str) -> Option<(NamedNode, &str)> {
+    let s = s.strip_prefix('<')?;
+    let end = s.find('>')?;
+    let iri = &s[..end];
+    let plain = iri.bytes().all(|b| {
+        b > b' '
+            && !matches!(
+                b,
+                b'<' | b'"' | b'{' | b'}' | b'|' | b'^' | b'`' | b'\\' | 0x7F
+            )
+    });
+    (plain && iri.contains(':')).then(|| (NamedNode::new_unchecked(iri), &s[end + 1..]))
+}
+
+/// `_:label`, the label of ASCII letters, digits, `_` and `-`, not starting with `-`.
+fn blank(s: &str) -> Option<(BlankNode, &str)> {
+    let s = s.strip_prefix("_:")?;
+    let end = s
+        .bytes()
+        .position(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+        .unwrap_or(s.len());
+    let label = &s[..end];
+    (!label.is_empty() && !label.starts_with('-'))
+        .then(|| (BlankNode::new_unchecked(label), &s[end..]))
+}
+
+/// `"value"`, `"value"@lang` or `"value"^^<datatype>`.
+fn literal(s: &str) -> Option<(Literal, &str)> {
+    let (value, rest) = quoted(s.strip_prefix('"')?)?;
+    if let Some(rest) = rest.strip_prefix('@') {
+        let end = rest.find(' ').unwrap_or(rest.len());
+        let language = &rest[..end];
+        let well_formed = language.split('-').enumerate().all(|(i, part)| {
+            !part.is_empty()
+                && if i == 0 {
+                    part.bytes().all(|b| b.is_ascii_alphabetic())
+                } else {
+                    part.bytes().all(|b| b.is_ascii_alphanumeric())
+                }
+        });
+        return well_formed.then(|| {
+            (
+                Literal::new_language_tagged_literal_unchecked(
+                    value,
+                    language.to_ascii_lowercase(),
+                ),
+                &rest[end..],
+            )
+        });
+    }
+    if let Some(rest) = rest.strip_prefix("^^") {
+        let (datatype, rest) = iri(rest)?;
+        return Some((Literal::new_typed_literal(value, datatype), rest));
+    }
+    Some((Literal::new_simple_literal(value), rest))
+}
+
+/// The value of a quoted string up to its closing quote (the opening one read), unescaped,
+/// and what follows the closing quote.
+fn quoted(s: &str) -> Option<(String, &str)> {
+    let end = s.find(['"', '\\', '\r'])?;
+    match s.as_bytes()[end] {
+        b'"' => return Some((s[..end].to_string(), &s[end + 1..])),
+        b'\r' => return None,
+        _ => {}
+    }
+    let mut value = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                let rest = chars.as_str();
+                return Some((value, rest));
+            }
+            '\\' => {
+                let e = chars.next()?;
+                value.push(match e {
+                    't' => '\t',
+                    'b' => '\u{8}',
+                    'n' => '\n',
+                    'r' => '\r',
+                    'f' => '\u{C}',
+                    '"' => '"',
+                    '\'' => '\'',
+                    '\\' => '\\',
+                    'u' | 'U' => {
+                        let digits = if e == 'u' { 4 } else { 8 };
+                        let rest = chars.as_str();
+                        let hex = rest.get(..digits)?;
+                        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                            return None;
+                        }
+                        let c = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
+                        chars = rest[digits..].chars();
+                        c
+                    }
+                    _ => return None,
+                });
+            }
+            // A line break cannot be in a line; a raw one means the form is not ours.
+            '\n' | '\r' => return None,
+            c => value.push(c),
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::write_ntriples_line;
+
+    /// What oxttl reads of `text`, leniently, as `parse_canonical` falls back to.
+    fn general(text: &str) -> Option<Vec<Triple>> {
+        oxttl::NTriplesParser::new()
+            .lenient()
+            .for_slice(text.as_bytes())
+            .collect::<Result<_, _>>()
+            .ok()
+    }
+
+    /// Reads `text` as the general parser does, or leaves it to it.
+    fn agrees(text: &str) -> bool {
+        match read(text) {
+            Some(triples) => general(text) == Some(triples),
+            None => true,
+        }
+    }
+
+    /// A small deterministic generator (no seed file, no dependency).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self, below: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((self.0 >> 33) % below as u64) as usize
+        }
+    }
+
+    #[test]
+    fn reads_every_line_samla_writes_as_the_general_parser_does() {
+        // Characters a harvested literal may hold: every escape, controls, quotes, the
+        // non-characters oxrdf escapes, letters beyond the basic plane.
+        let alphabet: Vec<char> =
+            "aZ09 ÅäöéΩ漢😀\"\\\n\r\t\u{8}\u{C}\u{0}\u{1}\u{1F}\u{7F}\u{FFFE}\u{FFFF}'<>^@._-:/#?"
+                .chars()
+                .collect();
+        let mut rng = Lcg(7);
+        let s = NamedNode::new_unchecked("https://example.org/d/1");
+        let p = NamedNode::new_unchecked("http://purl.org/dc/terms/title");
+        let datatypes = [
+            "http://www.w3.org/2001/XMLSchema#date",
+            "http://www.w3.org/2001/XMLSchema#string",
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString",
+            "https://example.org/ä/type",
+        ];
+        let mut text = String::new();
+        let mut triples = Vec::new();
+        for i in 0..4000 {
+            let value: String = (0..rng.next(12))
+                .map(|_| alphabet[rng.next(alphabet.len())])
+                .collect();
+            let object: Term = match i % 6 {
+                0 => Literal::new_simple_literal(value).into(),
+                1 => Literal::new_language_tagged_literal_unchecked(value, "sv").into(),
+                2 => Literal::new_language_tagged_literal_unchecked(value, "en-gb").into(),
+                3 => Literal::new_typed_literal(
+                    value,
+                    NamedNode::new_unchecked(datatypes[rng.next(datatypes.len())]),
+                )
+                .into(),
+                4 => NamedNode::new_unchecked(format!("https://example.org/ä?x={i}#y")).into(),
+                _ => BlankNode::new_unchecked(format!("b{i}")).into(),
+            };
+            let subject: NamedOrBlankNode = if i % 5 == 0 {
+                BlankNode::new_unchecked(format!("node-{i}")).into()
+            } else {
+                s.clone().into()
+            };
+            let t = Triple::new(subject, p.clone(), object);
+            write_ntriples_line(&mut text, t.as_ref());
+            text.push('\n');
+            triples.push(t);
+        }
+        // All of it is read here, not left to the general parser, and read as written.
+        assert_eq!(read(&text).as_ref(), Some(&triples));
+        assert_eq!(general(&text), Some(triples));
+    }
+
+    #[test]
+    fn leaves_what_it_does_not_know_to_the_general_parser() {
+        let ours = "<https://e.org/d> <http://purl.org/dc/terms/title> \"Bad\"@sv .";
+        assert!(read(ours).is_some());
+        let cases = [
+            // Other white space, line ends and comments.
+            "<https://e.org/d>  <http://purl.org/dc/terms/title> \"Bad\" .",
+            "<https://e.org/d>\t<http://purl.org/dc/terms/title> \"Bad\" .",
+            "<https://e.org/d> <http://purl.org/dc/terms/title> \"Bad\" .\r\n",
+            "<https://e.org/d> <http://purl.org/dc/terms/title> \"Bad\".",
+            "# a comment",
+            // Escapes the general parser reads too: it must agree.
+            "<https://e.org/d> <http://purl.org/dc/terms/title> \"\\u00E5\\U0001F600\\'\" .",
+            "<https://e.org/\\u00E5> <http://purl.org/dc/terms/title> \"x\" .",
+            // Upper-case and malformed language tags, directions.
+            "<https://e.org/d> <http://purl.org/dc/terms/title> \"Bad\"@SV-se .",
+            "<https://e.org/d> <http://purl.org/dc/terms/title> \"Bad\"@sv- .",
+            "<https://e.org/d> <http://purl.org/dc/terms/title> \"Bad\"@ .",
+            "<https://e.org/d> <http://purl.org/dc/terms/title> \"Bad\"@ar--rtl .",
+            // Broken or unusual terms.
+            "<https://e.org/d> <http://purl.org/dc/terms/title> \"\\uD800\" .",
+            "<https://e.org/d> <http://purl.org/dc/terms/title> \"\\q\" .",
+            "<https://e.org/d> <http://purl.org/dc/terms/title> \"open .",
+            "<https://e.org/d> <http://purl.org/dc/terms/title> \"a\rb\" .",
+            "<relative> <http://purl.org/dc/terms/title> \"x\" .",
+            "<https://e.org/a b> <http://purl.org/dc/terms/title> \"x\" .",
+            "_:-b <http://purl.org/dc/terms/title> \"x\" .",
+            "_:b.c <http://purl.org/dc/terms/title> \"x\" .",
+            "<https://e.org/d> _:p \"x\" .",
+            "<https://e.org/d> <http://purl.org/dc/terms/title> \"x\" . extra",
+            "<https://e.org/d> <http://purl.org/dc/terms/title> \"x\"^^<bad type> .",
+        ];
+        for case in cases {
+            assert!(
+                agrees(case),
+                "{case:?} read otherwise than the general parser"
+            );
+            let with_ours = format!("{ours}\n{case}\n");
+            assert!(agrees(&with_ours), "{with_ours:?}");
+        }
+        // The escapes it does read, it reads as the general parser.
+        let escaped = cases[5];
+        assert!(read(escaped).is_some());
+        assert!(read(cases[1]).is_none() && read(cases[4]).is_none());
+    }
+}

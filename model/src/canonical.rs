@@ -56,17 +56,25 @@ fn triple(line: &str) -> Option<Triple> {
 /// leaves out of every IRI.
 fn iri(s: &str) -> Option<(NamedNode, &str)> {
     let s = s.strip_prefix('<')?;
-    let end = s.find('>')?;
+    let end = s.bytes().position(|b| !IRI_BYTE[usize::from(b)])?;
     let iri = &s[..end];
-    let plain = iri.bytes().all(|b| {
-        b > b' '
-            && !matches!(
-                b,
-                b'<' | b'"' | b'{' | b'}' | b'|' | b'^' | b'`' | b'\\' | 0x7F
-            )
-    });
-    (plain && iri.contains(':')).then(|| (NamedNode::new_unchecked(iri), &s[end + 1..]))
+    (s.as_bytes()[end] == b'>' && iri.contains(':'))
+        .then(|| (NamedNode::new_unchecked(iri), &s[end + 1..]))
 }
+
+/// The bytes [`iri`] reads in an IRI (a table: a test of each byte is the most of its time).
+const IRI_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x21;
+    while b < 256 {
+        table[b] = !matches!(
+            b as u8,
+            b'<' | b'>' | b'"' | b'{' | b'}' | b'|' | b'^' | b'`' | b'\\' | 0x7F
+        );
+        b += 1;
+    }
+    table
+};
 
 /// `_:label`, the label of ASCII letters, digits, `_` and `-`, not starting with `-`.
 fn blank(s: &str) -> Option<(BlankNode, &str)> {

@@ -590,6 +590,68 @@ fn known_licence(iri: &str) -> bool {
 
 /// Scores one dataset.
 pub fn score(view: &DatasetView, cx: &Context<'_>) -> Score {
+    let indicators = outcomes(view, cx);
+    let mut hints = Vec::new();
+    for (i, o) in INDICATORS.iter().zip(&indicators) {
+        let worth = cx.options.points(i);
+        if o.met == Some(false) && worth > 0 {
+            hints.push(Hint {
+                indicator: i.key,
+                property: i.property,
+                subjects: hint_subjects(view, i, cx),
+                gain: worth - i.missing,
+                sv: i.hint_sv,
+                en: i.hint_en,
+            });
+        }
+    }
+    hints.sort_by_key(|h| std::cmp::Reverse(h.gain));
+    let points = indicators.iter().map(|o| o.points).sum::<i32>().max(0);
+    let mut dimensions: Vec<(Dimension, i32)> = Vec::new();
+    for (i, o) in INDICATORS.iter().zip(&indicators) {
+        match dimensions.last_mut() {
+            Some((d, p)) if *d == i.dimension => *p += o.points,
+            _ => dimensions.push((i.dimension, o.points)),
+        }
+    }
+    Score {
+        points,
+        max: cx.options.max_points(),
+        band: Band::of(points as f64),
+        dimensions,
+        indicators,
+        hints,
+    }
+}
+
+/// A dataset's band if its graph conforms to the shapes and if it does not, scored once
+/// (`cx.conforms` is not read): what [`score`] gives with each, without its hints.
+pub fn bands(view: &DatasetView, cx: &Context<'_>) -> (Band, Band) {
+    let cx = Context {
+        conforms: None,
+        ..*cx
+    };
+    let indicators = outcomes(view, &cx);
+    let rest: i32 = indicators.iter().map(|o| o.points).sum();
+    let band = |conforms: bool| {
+        let compliance: i32 = INDICATORS
+            .iter()
+            .filter(|i| i.key == "dcat_ap_compliance")
+            .map(|i| {
+                if conforms {
+                    cx.options.points(i)
+                } else {
+                    i.missing
+                }
+            })
+            .sum();
+        Band::of((rest + compliance).max(0) as f64)
+    };
+    (band(true), band(false))
+}
+
+/// Each indicator's outcome for a dataset, in the order of [`INDICATORS`].
+fn outcomes(view: &DatasetView, cx: &Context<'_>) -> Vec<Outcome> {
     let dists = &view.distributions;
     let best = dists
         .iter()
@@ -663,49 +725,22 @@ pub fn score(view: &DatasetView, cx: &Context<'_>) -> Score {
         })
     };
 
-    let mut indicators = Vec::with_capacity(INDICATORS.len());
-    let mut hints = Vec::new();
-    for i in INDICATORS {
-        let worth = cx.options.points(i);
-        let met = met_of(i.key);
-        let points = match met {
-            Some(true) => worth,
-            Some(false) => i.missing,
-            None => 0,
-        };
-        indicators.push(Outcome {
-            key: i.key,
-            met,
-            points,
-        });
-        if met == Some(false) && worth > 0 {
-            hints.push(Hint {
-                indicator: i.key,
-                property: i.property,
-                subjects: hint_subjects(view, i, cx),
-                gain: worth - i.missing,
-                sv: i.hint_sv,
-                en: i.hint_en,
-            });
-        }
-    }
-    hints.sort_by_key(|h| std::cmp::Reverse(h.gain));
-    let points = indicators.iter().map(|o| o.points).sum::<i32>().max(0);
-    let mut dimensions: Vec<(Dimension, i32)> = Vec::new();
-    for (i, o) in INDICATORS.iter().zip(&indicators) {
-        match dimensions.last_mut() {
-            Some((d, p)) if *d == i.dimension => *p += o.points,
-            _ => dimensions.push((i.dimension, o.points)),
-        }
-    }
-    Score {
-        points,
-        max: cx.options.max_points(),
-        band: Band::of(points as f64),
-        dimensions,
-        indicators,
-        hints,
-    }
+    INDICATORS
+        .iter()
+        .map(|i| {
+            let met = met_of(i.key);
+            let points = match met {
+                Some(true) => cx.options.points(i),
+                Some(false) => i.missing,
+                None => 0,
+            };
+            Outcome {
+                key: i.key,
+                met,
+                points,
+            }
+        })
+        .collect()
 }
 
 /// Who a missed indicator's fix concerns: the dataset, or its distributions that miss it
@@ -781,6 +816,78 @@ mod tests {
         assert_eq!(Band::of(220.0), Band::Enough);
         assert_eq!(Band::of(120.0), Band::Enough);
         assert_eq!(Band::of(119.9), Band::Bad);
+    }
+
+    #[test]
+    fn both_bands_scored_at_once_are_those_of_two_scores() {
+        let mut seen = std::collections::BTreeSet::new();
+        // Views from bare to nearly complete, one property more each time, with every kind
+        // of link result and both point tables.
+        for step in 0..12 {
+            let mut v = DatasetView {
+                uri: "https://example.org/d".into(),
+                ..DatasetView::default()
+            };
+            let d = DistributionView {
+                uri: "https://example.org/d/csv".into(),
+                access_urls: vec!["https://example.org/a".into()],
+                download_urls: (step > 1)
+                    .then(|| "https://example.org/f.csv".to_string())
+                    .into_iter()
+                    .collect(),
+                format: (step > 2).then(|| {
+                    "http://publications.europa.eu/resource/authority/file-type/CSV".into()
+                }),
+                media_type: (step > 3).then(|| "text/csv".into()),
+                license: (step > 4)
+                    .then(|| "http://creativecommons.org/publicdomain/zero/1.0/".into()),
+                ..DistributionView::default()
+            };
+            if step > 0 {
+                v.distributions.push(d);
+            }
+            if step > 5 {
+                v.keywords.push(("sv".into(), "bad".into()));
+                v.themes.push(
+                    "http://publications.europa.eu/resource/authority/data-theme/ENVI".into(),
+                );
+            }
+            if step > 6 {
+                v.spatial.push("https://example.org/place".into());
+                v.issued = Some("2024-01-01".into());
+                v.modified = Some("2024-02-01".into());
+            }
+            if step > 7 {
+                v.access_rights = Some(
+                    "http://publications.europa.eu/resource/authority/access-right/PUBLIC".into(),
+                );
+                v.contact_point = Some(crate::view::ContactView {
+                    email: Some("mailto:a@example.org".into()),
+                    ..crate::view::ContactView::default()
+                });
+            }
+            for state in [LinkState::Ok, LinkState::Broken, LinkState::Unchecked] {
+                let link = move |_: &str| state;
+                for swedish in [false, true] {
+                    let options = Options { swedish };
+                    let cx = |conforms| Context {
+                        link: &link,
+                        conforms,
+                        options,
+                    };
+                    let two = (
+                        score(&v, &cx(Some(true))).band,
+                        score(&v, &cx(Some(false))).band,
+                    );
+                    assert_eq!(bands(&v, &cx(None)), two, "step {step}");
+                    assert_eq!(bands(&v, &cx(Some(false))), two, "conforms is not read");
+                    seen.insert(two);
+                }
+            }
+        }
+        // The views span the bands, and some have a band that conformance decides.
+        assert!(seen.iter().any(|(a, b)| a != b), "{seen:?}");
+        assert!(seen.len() >= 4, "{seen:?}");
     }
 
     #[test]

@@ -565,6 +565,19 @@ impl DatasetView {
             "rowstore", "ows", "arcgis",
         ];
         let service_url = |u: &String| {
+            // An address that holds none of these words cannot name a service: told without
+            // parsing it (most cannot). One the URL parser would change first (percent or
+            // non-ASCII letters it maps, tabs and line breaks it drops) is parsed.
+            let lower = u.to_ascii_lowercase();
+            if lower.is_ascii()
+                && !lower.contains(['%', '\t', '\n', '\r'])
+                && !SERVICE_SEGMENTS
+                    .iter()
+                    .chain(&["service"])
+                    .any(|w| lower.contains(w))
+            {
+                return false;
+            }
             let Ok(url) = url::Url::parse(u) else {
                 return false;
             };
@@ -598,5 +611,47 @@ impl DatasetView {
             .as_deref()
             .and_then(normalize::date)
             .or_else(|| self.issued.as_deref().and_then(normalize::date))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_addresses_are_told_whether_or_not_they_are_parsed() {
+        let offers = |url: &str| {
+            DatasetView {
+                distributions: vec![DistributionView {
+                    access_urls: vec![url.into()],
+                    ..DistributionView::default()
+                }],
+                ..DatasetView::default()
+            }
+            .offers_api()
+        };
+        for url in [
+            "https://api.example.org/x",
+            "https://API.Example.org/x",
+            "https://example.org/rest/v1",
+            "https://example.org/REST/v1",
+            "https://example.org/geo?SERVICE=WMS&request=GetCapabilities",
+            "https://example.org/geo?%73ervice=wms",
+            "https://%61pi.example.org/",
+            "https://\u{ff41}\u{ff50}\u{ff49}.example.org/",
+            "https://example.org/re\tst/",
+            "https://example.org/store/1/resource/2",
+        ] {
+            assert!(offers(url), "{url:?} names a service");
+        }
+        for url in [
+            "https://example.org/data/file.csv",
+            "https://example.org/restaurants.csv",
+            "https://example.org/\u{e5}r/api-docs.pdf",
+            "https://example.org/files?name=service.pdf",
+            "not a url with api",
+        ] {
+            assert!(!offers(url), "{url:?} names no service");
+        }
     }
 }

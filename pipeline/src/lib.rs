@@ -23,7 +23,7 @@ use oxrdf::Triple;
 use samla_config::SourceConfig;
 use samla_harvester::{Harvester, PageMemos, RECORD_CHANNEL_CAPACITY, RunOutput, RunReport};
 use samla_indexer::{IndexError, IndexInput, Indexer};
-use samla_model::par::par_map;
+use samla_model::par::{par_drop, par_map};
 use samla_model::quality::{self, Band, LinkState};
 use samla_model::run::{Outcome, Reason, RunState};
 use samla_model::shacl::Shapes;
@@ -157,7 +157,7 @@ impl Scoring {
     /// The band of the dataset `view` whose canonical graph is `ntriples`, with the link
     /// results `links` holds (`None` when no link has been checked). The graph is parsed and
     /// validated only when its conformance decides the band: a dataset whose band is the same
-    /// either way (most are) costs one score twice. `None` when the graph does not parse.
+    /// either way costs one score. `None` when the graph does not parse.
     fn band(
         &self,
         view: &DatasetView,
@@ -169,15 +169,12 @@ impl Scoring {
             Some(false) => LinkState::Broken,
             None => LinkState::Unchecked,
         };
-        let band = |conforms: bool| {
-            let cx = quality::Context {
-                link: &link,
-                conforms: Some(conforms),
-                options: self.options,
-            };
-            quality::score(view, &cx).band
+        let cx = quality::Context {
+            link: &link,
+            conforms: None,
+            options: self.options,
         };
-        let (if_conforms, if_not) = (band(true), band(false));
+        let (if_conforms, if_not) = quality::bands(view, &cx);
         if if_conforms == if_not {
             return Some(if_conforms);
         }
@@ -189,7 +186,7 @@ impl Scoring {
                 self.shapes.validate(&triples).conforms
             }
         };
-        Some(band(conforms))
+        Some(if conforms { if_conforms } else { if_not })
     }
 }
 
@@ -985,6 +982,8 @@ impl Rebuild<'_> {
             self.seq,
         )?;
         self.first = false;
+        drop(docs);
+        par_drop(stored);
         Ok(())
     }
 }

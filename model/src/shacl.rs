@@ -13,7 +13,7 @@
 //! (warnings and infos are reported but do not fail it), which is how the DCAT-AP
 //! compliance indicator of the MQA reads the SHACL report.
 
-use oxrdf::{NamedNode, NamedOrBlankNode, Term, Triple};
+use oxrdf::{NamedNode, NamedOrBlankNodeRef, Term, Triple};
 use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -173,14 +173,16 @@ pub struct Shapes {
 }
 
 struct Graph<'a> {
-    out: FxHashMap<&'a NamedOrBlankNode, Vec<(&'a NamedNode, &'a Term)>>,
+    /// Each subject's predicates and objects, by a borrowed key (a lookup allocates nothing).
+    out: FxHashMap<NamedOrBlankNodeRef<'a>, Vec<(&'a NamedNode, &'a Term)>>,
 }
 
 impl<'a> Graph<'a> {
     fn new(triples: &'a [Triple]) -> Self {
-        let mut out: FxHashMap<&NamedOrBlankNode, Vec<(&NamedNode, &Term)>> = FxHashMap::default();
+        let mut out: FxHashMap<NamedOrBlankNodeRef<'_>, Vec<(&NamedNode, &Term)>> =
+            FxHashMap::default();
         for t in triples {
-            out.entry(&t.subject)
+            out.entry(t.subject.as_ref())
                 .or_default()
                 .push((&t.predicate, &t.object));
         }
@@ -222,10 +224,10 @@ impl<'a> Graph<'a> {
     }
 }
 
-fn subject(t: &Term) -> Option<NamedOrBlankNode> {
+fn subject(t: &Term) -> Option<NamedOrBlankNodeRef<'_>> {
     match t {
-        Term::NamedNode(n) => Some(n.clone().into()),
-        Term::BlankNode(b) => Some(b.clone().into()),
+        Term::NamedNode(n) => Some(n.as_ref().into()),
+        Term::BlankNode(b) => Some(b.as_ref().into()),
         _ => None,
     }
 }
@@ -360,7 +362,7 @@ impl Shapes {
                 .flat_map(|(subj, pos)| {
                     pos.iter()
                         .filter(|(q, o)| *q == p && *o == focus)
-                        .map(move |_| Term::from((*subj).clone()))
+                        .map(move |_| Term::from(subj.into_owned()))
                 })
                 .collect(),
         };

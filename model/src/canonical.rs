@@ -173,6 +173,7 @@ fn quoted(s: &str) -> Option<(String, &str)> {
 mod tests {
     use super::*;
     use crate::record::write_ntriples_line;
+    use proptest::prelude::*;
 
     /// What oxttl reads of `text`, leniently, as `parse_canonical` falls back to.
     fn general(text: &str) -> Option<Vec<Triple>> {
@@ -191,67 +192,69 @@ mod tests {
         }
     }
 
-    /// A small deterministic generator (no seed file, no dependency).
-    struct Lcg(u64);
+    /// Characters a harvested literal may hold: every escape, controls, quotes, the
+    /// non-characters oxrdf escapes, letters beyond the basic plane.
+    const ALPHABET: &str =
+        "aZ09 ÅäöéΩ漢😀\"\\\n\r\t\u{8}\u{C}\u{0}\u{1}\u{1F}\u{7F}\u{FFFE}\u{FFFF}'<>^@._-:/#?";
 
-    impl Lcg {
-        fn next(&mut self, below: usize) -> usize {
-            self.0 = self
-                .0
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            ((self.0 >> 33) % below as u64) as usize
-        }
+    /// A literal's value: any string, or one of [`ALPHABET`]'s characters.
+    fn value() -> impl Strategy<Value = String> {
+        let alphabet: Vec<char> = ALPHABET.chars().collect();
+        prop_oneof![
+            any::<String>(),
+            prop::collection::vec(prop::sample::select(alphabet), 0..12)
+                .prop_map(|chars| chars.into_iter().collect()),
+        ]
     }
 
-    #[test]
-    fn reads_every_line_samla_writes_as_the_general_parser_does() {
-        // Characters a harvested literal may hold: every escape, controls, quotes, the
-        // non-characters oxrdf escapes, letters beyond the basic plane.
-        let alphabet: Vec<char> =
-            "aZ09 ÅäöéΩ漢😀\"\\\n\r\t\u{8}\u{C}\u{0}\u{1}\u{1F}\u{7F}\u{FFFE}\u{FFFF}'<>^@._-:/#?"
-                .chars()
-                .collect();
-        let mut rng = Lcg(7);
-        let s = NamedNode::new_unchecked("https://example.org/d/1");
-        let p = NamedNode::new_unchecked("http://purl.org/dc/terms/title");
+    /// An object of any kind samla writes: plain, language-tagged and typed literals (four
+    /// datatypes, `xsd:string` and `rdf:langString` among them), IRIs and blank nodes.
+    fn object() -> impl Strategy<Value = Term> {
         let datatypes = [
             "http://www.w3.org/2001/XMLSchema#date",
             "http://www.w3.org/2001/XMLSchema#string",
             "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString",
             "https://example.org/ä/type",
         ];
-        let mut text = String::new();
-        let mut triples = Vec::new();
-        for i in 0..4000 {
-            let value: String = (0..rng.next(12))
-                .map(|_| alphabet[rng.next(alphabet.len())])
-                .collect();
-            let object: Term = match i % 6 {
+        (
+            0..6usize,
+            value(),
+            prop::sample::select(datatypes.to_vec()),
+            0..1000u32,
+        )
+            .prop_map(|(kind, value, datatype, n)| match kind {
                 0 => Literal::new_simple_literal(value).into(),
                 1 => Literal::new_language_tagged_literal_unchecked(value, "sv").into(),
                 2 => Literal::new_language_tagged_literal_unchecked(value, "en-gb").into(),
-                3 => Literal::new_typed_literal(
-                    value,
-                    NamedNode::new_unchecked(datatypes[rng.next(datatypes.len())]),
-                )
-                .into(),
-                4 => NamedNode::new_unchecked(format!("https://example.org/ä?x={i}#y")).into(),
-                _ => BlankNode::new_unchecked(format!("b{i}")).into(),
-            };
-            let subject: NamedOrBlankNode = if i % 5 == 0 {
-                BlankNode::new_unchecked(format!("node-{i}")).into()
-            } else {
-                s.clone().into()
-            };
-            let t = Triple::new(subject, p.clone(), object);
-            write_ntriples_line(&mut text, t.as_ref());
-            text.push('\n');
-            triples.push(t);
+                3 => Literal::new_typed_literal(value, NamedNode::new_unchecked(datatype)).into(),
+                4 => NamedNode::new_unchecked(format!("https://example.org/ä?x={n}#y")).into(),
+                _ => BlankNode::new_unchecked(format!("b{n}")).into(),
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn reads_every_line_samla_writes_as_the_general_parser_does(
+            objects in prop::collection::vec((any::<bool>(), object()), 1..40),
+        ) {
+            let p = NamedNode::new_unchecked("http://purl.org/dc/terms/title");
+            let mut text = String::new();
+            let mut triples = Vec::new();
+            for (i, (blank_subject, object)) in objects.into_iter().enumerate() {
+                let subject: NamedOrBlankNode = if blank_subject {
+                    BlankNode::new_unchecked(format!("node-{i}")).into()
+                } else {
+                    NamedNode::new_unchecked("https://example.org/d/1").into()
+                };
+                let t = Triple::new(subject, p.clone(), object);
+                write_ntriples_line(&mut text, t.as_ref());
+                text.push('\n');
+                triples.push(t);
+            }
+            // All of it is read here, not left to the general parser, and read as written.
+            prop_assert_eq!(read(&text), Some(triples.clone()));
+            prop_assert_eq!(general(&text), Some(triples));
         }
-        // All of it is read here, not left to the general parser, and read as written.
-        assert_eq!(read(&text).as_ref(), Some(&triples));
-        assert_eq!(general(&text), Some(triples));
     }
 
     #[test]

@@ -87,6 +87,9 @@ const fn ind(
 use Dimension::*;
 use Level::{Dataset as D, Distribution as Di};
 
+/// The key of the indicator the SHACL verdict decides.
+const COMPLIANCE: &str = "dcat_ap_compliance";
+
 /// The indicators, in the order of the MQA methodology.
 pub const INDICATORS: &[Indicator] = &[
     ind(
@@ -210,7 +213,7 @@ pub const INDICATORS: &[Indicator] = &[
         "Publish the distribution in a machine-readable format (e.g. CSV, JSON, XML)",
     ),
     ind(
-        "dcat_ap_compliance",
+        COMPLIANCE,
         Interoperability,
         30,
         0,
@@ -337,7 +340,7 @@ pub struct Options {
 impl Options {
     /// The points an indicator is worth under these options.
     pub fn points(&self, indicator: &Indicator) -> i32 {
-        if self.swedish && indicator.key == "dcat_ap_compliance" {
+        if self.swedish && indicator.key == COMPLIANCE {
             0
         } else {
             indicator.points
@@ -636,7 +639,7 @@ pub fn bands(view: &DatasetView, cx: &Context<'_>) -> (Band, Band) {
     let band = |conforms: bool| {
         let compliance: i32 = INDICATORS
             .iter()
-            .filter(|i| i.key == "dcat_ap_compliance")
+            .filter(|i| i.key == COMPLIANCE)
             .map(|i| {
                 if conforms {
                     cx.options.points(i)
@@ -704,7 +707,7 @@ fn outcomes(view: &DatasetView, cx: &Context<'_>) -> Vec<Outcome> {
                 .expect("listed");
                 best.as_ref().is_some_and(|(_, (_, met))| met[slot])
             }
-            "dcat_ap_compliance" => return cx.conforms,
+            COMPLIANCE => return cx.conforms,
             "licence" => licences().next().is_some(),
             "licence_vocabulary" => licences().any(|l| known_licence(l)),
             "access_rights" => view.access_rights.is_some(),

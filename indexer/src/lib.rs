@@ -514,6 +514,21 @@ fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
+/// Whether every indexed field of every segment `reader` sees can be read (its term
+/// dictionary opened).
+fn readable(reader: &IndexReader) -> tantivy::Result<()> {
+    let searcher = reader.searcher();
+    let schema = searcher.schema();
+    for segment in searcher.segment_readers() {
+        for (field, entry) in schema.fields() {
+            if entry.is_indexed() {
+                segment.inverted_index(field)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A time as the index keeps it (nanoseconds since 1970): a harvested or asked-for date
 /// outside the years 1678–2261 is clamped to the nearest it can hold, not overflowed.
 fn index_time(unix_secs: i64) -> DateTime {
@@ -617,8 +632,16 @@ fn facet_value(dim: Dimension, value: &str) -> tantivy::schema::Facet {
 }
 
 impl Indexer {
-    /// Opens the index in `dir`, creating it if needed.
+    /// Opens the index in `dir`, creating it if needed. An index this build cannot use
+    /// (another schema, or term dictionaries another build wrote) is started afresh: the
+    /// index is derived from the store, and the caller's reconcile rebuilds it (it has no
+    /// change sequence yet).
     pub fn open(dir: &Path) -> Result<Self, IndexError> {
+        Self::open_in(dir, true)
+    }
+
+    /// [`Indexer::open`]; an index it cannot use is started afresh once when `may_restart`.
+    fn open_in(dir: &Path, may_restart: bool) -> Result<Self, IndexError> {
         let open_err = |message: String| IndexError::Open {
             path: dir.into(),
             message,
@@ -631,14 +654,15 @@ impl Indexer {
             path: dir.into(),
             source,
         };
+        let restart = |why: &str, error: &dyn std::fmt::Display| {
+            tracing::warn!(path = %dir.display(), %error, "{why}; rebuilding the index");
+            std::fs::remove_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+            Self::open_in(dir, false)
+        };
         let index = match Index::open_or_create(directory, schema) {
-            Err(tantivy::TantivyError::SchemaError(message)) => {
-                // An index written by an earlier samla with another schema. The index is
-                // derived from the store: start it afresh (a new index has this schema), and
-                // the caller's reconcile rebuilds it (it has no change sequence yet).
-                tracing::warn!(path = %dir.display(), %message, "index schema changed; rebuilding the index");
-                std::fs::remove_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
-                return Self::open(dir);
+            // An index written by an earlier samla with another schema.
+            Err(tantivy::TantivyError::SchemaError(message)) if may_restart => {
+                return restart("index schema changed", &message);
             }
             other => other.map_err(t)?,
         };
@@ -648,7 +672,16 @@ impl Indexer {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
-            .map_err(t)?;
+            .and_then(|reader: IndexReader| readable(&reader).map(|()| reader));
+        let reader = match reader {
+            // Segments this build cannot read: written by an earlier samla with another term
+            // dictionary (an FST, where this one writes sorted tables), or damaged.
+            Err(error) if may_restart => {
+                drop(index);
+                return restart("index unreadable", &error);
+            }
+            other => other.map_err(t)?,
+        };
         // Two indexing threads: the last source of a harvest is indexed after it has been read,
         // with nothing else left to do, so both cores index it. (Each commit finishes a
         // segment per thread that got documents; the merge policy folds them together.)

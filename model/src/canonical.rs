@@ -8,58 +8,130 @@
 //! parses the whole graph with the general parser. So what it does take it reads exactly as
 //! the general parser does (a test checks it against oxttl line by line).
 
-use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
+use oxrdf::{
+    BlankNodeRef, Literal, LiteralRef, NamedNodeRef, NamedOrBlankNodeRef, TermRef, Triple,
+    TripleRef,
+};
+use std::borrow::Cow;
+
+/// A graph read from its canonical N-Triples without copying it: every term is a slice of
+/// the text, but for the literals whose value had escapes (or whose language tag had
+/// capitals), which it holds.
+#[derive(Debug)]
+pub struct Graph<'a> {
+    lines: Vec<Line<'a>>,
+    owned: Vec<Literal>,
+}
+
+#[derive(Debug)]
+struct Line<'a> {
+    subject: NamedOrBlankNodeRef<'a>,
+    predicate: NamedNodeRef<'a>,
+    object: Object<'a>,
+}
+
+#[derive(Debug)]
+enum Object<'a> {
+    Borrowed(TermRef<'a>),
+    /// A literal [`Graph::owned`] holds, by its place there.
+    Owned(usize),
+}
+
+impl Graph<'_> {
+    /// Its triples, in the order of the text.
+    pub fn triples(&self) -> Vec<TripleRef<'_>> {
+        self.lines
+            .iter()
+            .map(|l| {
+                let object = match l.object {
+                    Object::Borrowed(term) => term,
+                    Object::Owned(at) => self.owned[at].as_ref().into(),
+                };
+                TripleRef::new(l.subject, l.predicate, object)
+            })
+            .collect()
+    }
+}
 
 /// The triples of `text`, or `None` when a line is not in the canonical form.
 pub(crate) fn read(text: &str) -> Option<Vec<Triple>> {
-    let mut triples = Vec::with_capacity(text.len() / 96 + 1);
-    for line in text.split('\n') {
-        if !line.is_empty() {
-            triples.push(triple(line)?);
-        }
-    }
-    Some(triples)
+    let graph = borrow(text)?;
+    Some(
+        graph
+            .triples()
+            .into_iter()
+            .map(TripleRef::into_owned)
+            .collect(),
+    )
 }
 
-/// `<s> <p> o .`, with a blank node as subject or object, nothing else between.
-fn triple(line: &str) -> Option<Triple> {
+/// The graph of `text`, borrowed from it, or `None` when a line is not in the canonical
+/// form.
+pub(crate) fn borrow(text: &str) -> Option<Graph<'_>> {
+    let mut graph = Graph {
+        lines: Vec::with_capacity(text.len() / 96 + 1),
+        owned: Vec::new(),
+    };
+    for line in text.split('\n') {
+        if !line.is_empty() {
+            let line = triple(line, &mut graph.owned)?;
+            graph.lines.push(line);
+        }
+    }
+    Some(graph)
+}
+
+/// `<s> <p> o .`, with a blank node as subject or object, nothing else between; a literal
+/// that cannot be borrowed goes to `owned`.
+fn triple<'a>(line: &'a str, owned: &mut Vec<Literal>) -> Option<Line<'a>> {
     let (subject, rest) = match line.as_bytes().first()? {
         b'<' => {
             let (iri, rest) = iri(line)?;
-            (NamedOrBlankNode::from(iri), rest)
+            (NamedOrBlankNodeRef::from(iri), rest)
         }
         _ => {
             let (node, rest) = blank(line)?;
-            (NamedOrBlankNode::from(node), rest)
+            (NamedOrBlankNodeRef::from(node), rest)
         }
     };
     let (predicate, rest) = iri(rest.strip_prefix(' ')?)?;
     let rest = rest.strip_prefix(' ')?;
-    let (object, rest): (Term, &str) = match rest.as_bytes().first()? {
+    let (object, rest) = match rest.as_bytes().first()? {
         b'<' => {
             let (iri, rest) = iri(rest)?;
-            (iri.into(), rest)
+            (Object::Borrowed(iri.into()), rest)
         }
         b'"' => {
             let (literal, rest) = literal(rest)?;
-            (literal.into(), rest)
+            let object = match literal {
+                ReadLiteral::Borrowed(literal) => Object::Borrowed(literal.into()),
+                ReadLiteral::Owned(literal) => {
+                    owned.push(literal);
+                    Object::Owned(owned.len() - 1)
+                }
+            };
+            (object, rest)
         }
         _ => {
             let (node, rest) = blank(rest)?;
-            (node.into(), rest)
+            (Object::Borrowed(node.into()), rest)
         }
     };
-    (rest == " .").then(|| Triple::new(subject, predicate, object))
+    (rest == " .").then_some(Line {
+        subject,
+        predicate,
+        object,
+    })
 }
 
 /// `<iri>`: an absolute IRI without white space, escapes or the characters the IRI grammar
 /// leaves out of every IRI.
-fn iri(s: &str) -> Option<(NamedNode, &str)> {
+fn iri(s: &str) -> Option<(NamedNodeRef<'_>, &str)> {
     let s = s.strip_prefix('<')?;
     let end = s.bytes().position(|b| !IRI_BYTE[usize::from(b)])?;
     let iri = &s[..end];
     (s.as_bytes()[end] == b'>' && iri.contains(':'))
-        .then(|| (NamedNode::new_unchecked(iri), &s[end + 1..]))
+        .then(|| (NamedNodeRef::new_unchecked(iri), &s[end + 1..]))
 }
 
 /// The bytes [`iri`] reads in an IRI (a table: a test of each byte is the most of its time).
@@ -77,7 +149,7 @@ const IRI_BYTE: [bool; 256] = {
 };
 
 /// `_:label`, the label of ASCII letters, digits, `_` and `-`, not starting with `-`.
-fn blank(s: &str) -> Option<(BlankNode, &str)> {
+fn blank(s: &str) -> Option<(BlankNodeRef<'_>, &str)> {
     let s = s.strip_prefix("_:")?;
     let end = s
         .bytes()
@@ -85,11 +157,18 @@ fn blank(s: &str) -> Option<(BlankNode, &str)> {
         .unwrap_or(s.len());
     let label = &s[..end];
     (!label.is_empty() && !label.starts_with('-'))
-        .then(|| (BlankNode::new_unchecked(label), &s[end..]))
+        .then(|| (BlankNodeRef::new_unchecked(label), &s[end..]))
+}
+
+/// A literal as read: borrowed from the text, or owned when its value was unescaped or its
+/// language tag lower-cased.
+enum ReadLiteral<'a> {
+    Borrowed(LiteralRef<'a>),
+    Owned(Literal),
 }
 
 /// `"value"`, `"value"@lang` or `"value"^^<datatype>`.
-fn literal(s: &str) -> Option<(Literal, &str)> {
+fn literal(s: &str) -> Option<(ReadLiteral<'_>, &str)> {
     let (value, rest) = quoted(s.strip_prefix('"')?)?;
     if let Some(rest) = rest.strip_prefix('@') {
         let end = rest.find(' ').unwrap_or(rest.len());
@@ -102,29 +181,45 @@ fn literal(s: &str) -> Option<(Literal, &str)> {
                     part.bytes().all(|b| b.is_ascii_alphanumeric())
                 }
         });
-        return well_formed.then(|| {
-            (
-                Literal::new_language_tagged_literal_unchecked(
-                    value,
-                    language.to_ascii_lowercase(),
-                ),
-                &rest[end..],
-            )
-        });
+        if !well_formed {
+            return None;
+        }
+        let literal = match value {
+            Cow::Borrowed(value) if !language.bytes().any(|b| b.is_ascii_uppercase()) => {
+                ReadLiteral::Borrowed(LiteralRef::new_language_tagged_literal_unchecked(
+                    value, language,
+                ))
+            }
+            value => ReadLiteral::Owned(Literal::new_language_tagged_literal_unchecked(
+                value,
+                language.to_ascii_lowercase(),
+            )),
+        };
+        return Some((literal, &rest[end..]));
     }
     if let Some(rest) = rest.strip_prefix("^^") {
         let (datatype, rest) = iri(rest)?;
-        return Some((Literal::new_typed_literal(value, datatype), rest));
+        let literal = match value {
+            Cow::Borrowed(value) => {
+                ReadLiteral::Borrowed(LiteralRef::new_typed_literal(value, datatype))
+            }
+            Cow::Owned(value) => ReadLiteral::Owned(Literal::new_typed_literal(value, datatype)),
+        };
+        return Some((literal, rest));
     }
-    Some((Literal::new_simple_literal(value), rest))
+    let literal = match value {
+        Cow::Borrowed(value) => ReadLiteral::Borrowed(LiteralRef::new_simple_literal(value)),
+        Cow::Owned(value) => ReadLiteral::Owned(Literal::new_simple_literal(value)),
+    };
+    Some((literal, rest))
 }
 
-/// The value of a quoted string up to its closing quote (the opening one read), unescaped,
-/// and what follows the closing quote.
-fn quoted(s: &str) -> Option<(String, &str)> {
+/// The value of a quoted string up to its closing quote (the opening one read), unescaped
+/// (borrowed when it has no escapes), and what follows the closing quote.
+fn quoted(s: &str) -> Option<(Cow<'_, str>, &str)> {
     let end = s.find(['"', '\\', '\r'])?;
     match s.as_bytes()[end] {
-        b'"' => return Some((s[..end].to_string(), &s[end + 1..])),
+        b'"' => return Some((Cow::Borrowed(&s[..end]), &s[end + 1..])),
         b'\r' => return None,
         _ => {}
     }
@@ -134,7 +229,7 @@ fn quoted(s: &str) -> Option<(String, &str)> {
         match c {
             '"' => {
                 let rest = chars.as_str();
-                return Some((value, rest));
+                return Some((Cow::Owned(value), rest));
             }
             '\\' => {
                 let e = chars.next()?;
@@ -173,6 +268,7 @@ fn quoted(s: &str) -> Option<(String, &str)> {
 mod tests {
     use super::*;
     use crate::record::write_ntriples_line;
+    use oxrdf::{BlankNode, NamedNode, NamedOrBlankNode, Term};
     use proptest::prelude::*;
 
     /// What oxttl reads of `text`, leniently, as `parse_canonical` falls back to.

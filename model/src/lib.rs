@@ -8,7 +8,7 @@
 //! Architecture invariant: this crate does no I/O (no network, no files, no database, no
 //! clock); it knows nothing of HTTP, tantivy or SQLite. It turns triples into records.
 
-mod canonical;
+pub mod canonical;
 pub mod export;
 pub mod freshness;
 pub mod labels;

@@ -757,6 +757,39 @@ pub fn parse_canonical(ntriples: &str) -> Result<Vec<Triple>, oxttl::TurtleSynta
         .collect()
 }
 
+/// A stored record's graph read back: borrowed from its N-Triples when they are in the
+/// canonical form samla writes (no term is copied), parsed by the general parser otherwise.
+#[derive(Debug)]
+pub enum StoredGraph<'a> {
+    /// Read in place.
+    Canonical(crate::canonical::Graph<'a>),
+    /// Parsed by the general parser.
+    Parsed(Vec<Triple>),
+}
+
+impl StoredGraph<'_> {
+    /// Its triples.
+    pub fn triples(&self) -> Vec<TripleRef<'_>> {
+        match self {
+            StoredGraph::Canonical(graph) => graph.triples(),
+            StoredGraph::Parsed(triples) => triples.iter().map(Triple::as_ref).collect(),
+        }
+    }
+}
+
+/// [`parse_canonical`] without copying what it can borrow: for reading many records
+/// through once (a rebuild of the index).
+pub fn read_stored(ntriples: &str) -> Result<StoredGraph<'_>, oxttl::TurtleSyntaxError> {
+    if let Some(graph) = crate::canonical::borrow(ntriples) {
+        return Ok(StoredGraph::Canonical(graph));
+    }
+    oxttl::NTriplesParser::new()
+        .lenient()
+        .for_slice(ntriples.as_bytes())
+        .collect::<Result<_, _>>()
+        .map(StoredGraph::Parsed)
+}
+
 /// The canonical graph of a record as Turtle, with the usual prefixes.
 pub fn to_turtle(triples: &[Triple]) -> String {
     String::from_utf8(crate::export::serialize(

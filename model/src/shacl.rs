@@ -13,7 +13,7 @@
 //! (warnings and infos are reported but do not fail it), which is how the DCAT-AP
 //! compliance indicator of the MQA reads the SHACL report.
 
-use oxrdf::{NamedNode, NamedOrBlankNodeRef, Term, Triple};
+use oxrdf::{NamedNode, NamedNodeRef, NamedOrBlankNodeRef, Term, TermRef, Triple, TripleRef};
 use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -149,7 +149,8 @@ enum Constraint {
     In(Vec<Term>),
     HasValue(Term),
     Pattern(Regex),
-    Closed(FxHashSet<NamedNode>),
+    /// The predicates allowed.
+    Closed(FxHashSet<String>),
 }
 
 #[derive(Debug, Clone)]
@@ -172,51 +173,48 @@ pub struct Shapes {
     pub unsupported: BTreeSet<String>,
 }
 
+/// A graph's triples by subject. Its terms are borrowed (from the triples it was made from),
+/// so neither building it nor looking a subject up copies a term.
 struct Graph<'a> {
-    /// Each subject's predicates and objects, by a borrowed key (a lookup allocates nothing).
-    out: FxHashMap<NamedOrBlankNodeRef<'a>, Vec<(&'a NamedNode, &'a Term)>>,
+    out: FxHashMap<NamedOrBlankNodeRef<'a>, Vec<(NamedNodeRef<'a>, TermRef<'a>)>>,
 }
 
 impl<'a> Graph<'a> {
-    fn new(triples: &'a [Triple]) -> Self {
-        let mut out: FxHashMap<NamedOrBlankNodeRef<'_>, Vec<(&NamedNode, &Term)>> =
+    fn new(triples: &[TripleRef<'a>]) -> Self {
+        let mut out: FxHashMap<NamedOrBlankNodeRef<'a>, Vec<(NamedNodeRef<'a>, TermRef<'a>)>> =
             FxHashMap::default();
         for t in triples {
-            out.entry(t.subject.as_ref())
+            out.entry(t.subject)
                 .or_default()
-                .push((&t.predicate, &t.object));
+                .push((t.predicate, t.object));
         }
         Graph { out }
     }
 
-    fn objects(&self, s: &Term, p: &str) -> Vec<&'a Term> {
+    /// The objects of `s`'s triples with predicate `p`.
+    fn objects<'g>(&'g self, s: TermRef<'a>, p: &'g str) -> impl Iterator<Item = TermRef<'a>> + 'g {
         subject(s)
             .and_then(|s| self.out.get(&s))
-            .map(|v| {
-                v.iter()
-                    .filter(|(q, _)| q.as_str() == p)
-                    .map(|(_, o)| *o)
-                    .collect()
-            })
-            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .filter(move |(q, _)| q.as_str() == p)
+            .map(|(_, o)| *o)
     }
 
-    fn one(&self, s: &Term, p: &str) -> Option<&'a Term> {
-        self.objects(s, p).into_iter().next()
+    fn one(&self, s: TermRef<'a>, p: &str) -> Option<TermRef<'a>> {
+        self.objects(s, p).next()
     }
 
-    fn list(&self, head: &Term) -> Vec<&'a Term> {
+    fn list(&self, head: TermRef<'a>) -> Vec<TermRef<'a>> {
         let mut items = Vec::new();
-        let mut node = head.clone();
+        let mut node = head;
         let mut seen = FxHashSet::default();
-        while !matches!(&node, Term::NamedNode(n) if n.as_str() == RDF_NIL)
-            && seen.insert(node.clone())
-        {
-            if let Some(first) = self.one(&node, RDF_FIRST) {
+        while !matches!(node, TermRef::NamedNode(n) if n.as_str() == RDF_NIL) && seen.insert(node) {
+            if let Some(first) = self.one(node, RDF_FIRST) {
                 items.push(first);
             }
-            match self.one(&node, RDF_REST) {
-                Some(rest) => node = rest.clone(),
+            match self.one(node, RDF_REST) {
+                Some(rest) => node = rest,
                 None => break,
             }
         }
@@ -224,19 +222,19 @@ impl<'a> Graph<'a> {
     }
 }
 
-fn subject(t: &Term) -> Option<NamedOrBlankNodeRef<'_>> {
+fn subject(t: TermRef<'_>) -> Option<NamedOrBlankNodeRef<'_>> {
     match t {
-        Term::NamedNode(n) => Some(n.as_ref().into()),
-        Term::BlankNode(b) => Some(b.as_ref().into()),
+        TermRef::NamedNode(n) => Some(n.into()),
+        TermRef::BlankNode(b) => Some(b.into()),
         _ => None,
     }
 }
 
-fn show(t: &Term) -> String {
+fn show(t: TermRef<'_>) -> String {
     match t {
-        Term::NamedNode(n) => n.as_str().to_string(),
-        Term::BlankNode(b) => format!("_:{}", b.as_str()),
-        Term::Literal(l) => l.value().to_string(),
+        TermRef::NamedNode(n) => n.as_str().to_string(),
+        TermRef::BlankNode(b) => format!("_:{}", b.as_str()),
+        TermRef::Literal(l) => l.value().to_string(),
         #[allow(unreachable_patterns)]
         _ => t.to_string(),
     }
@@ -256,7 +254,8 @@ impl Shapes {
                 triples.push(t.map_err(|e| ShapesError::Syntax(e.to_string()))?);
             }
         }
-        let graph = Graph::new(&triples);
+        let refs: Vec<TripleRef<'_>> = triples.iter().map(Triple::as_ref).collect();
+        let graph = Graph::new(&refs);
         let mut unsupported = BTreeSet::new();
         for t in &triples {
             for term in [
@@ -286,7 +285,7 @@ impl Shapes {
             if t.predicate.as_str() == sh("targetClass")
                 && let Term::NamedNode(class) = &t.object
             {
-                let shape = loader.load(&Term::from(t.subject.clone()))?;
+                let shape = loader.load(t.subject.as_ref().into())?;
                 targets.push((class.clone(), shape));
             }
         }
@@ -299,21 +298,27 @@ impl Shapes {
 
     /// Validates a data graph.
     pub fn validate(&self, triples: &[Triple]) -> ValidationReport {
+        let triples: Vec<TripleRef<'_>> = triples.iter().map(Triple::as_ref).collect();
+        self.validate_refs(&triples)
+    }
+
+    /// [`Shapes::validate`] over borrowed triples.
+    pub fn validate_refs(&self, triples: &[TripleRef<'_>]) -> ValidationReport {
         let graph = Graph::new(triples);
         let mut results = Vec::new();
         for (class, shape) in &self.targets {
-            let mut focus: Vec<Term> = triples
+            let mut focus: Vec<TermRef<'_>> = triples
                 .iter()
                 .filter(|t| t.predicate.as_str() == RDF_TYPE)
-                .filter(
-                    |t| matches!(&t.object, Term::NamedNode(c) if is_subclass(&graph, c, class)),
-                )
-                .map(|t| Term::from(t.subject.clone()))
+                .filter(|t| {
+                    matches!(t.object, TermRef::NamedNode(c) if is_subclass(&graph, c, class.as_ref()))
+                })
+                .map(|t| t.subject.into())
                 .collect();
-            focus.sort_by_key(show);
+            focus.sort_by_cached_key(|t| show(*t));
             focus.dedup();
             for f in &focus {
-                self.check(&graph, *shape, f, &mut results, 0);
+                self.check(&graph, *shape, *f, &mut results, 0);
             }
         }
         results.sort_by(|a, b| {
@@ -331,17 +336,23 @@ impl Shapes {
         }
     }
 
-    fn conforms(&self, graph: &Graph<'_>, shape: usize, node: &Term, depth: usize) -> bool {
+    fn conforms<'a>(
+        &self,
+        graph: &Graph<'a>,
+        shape: usize,
+        node: TermRef<'a>,
+        depth: usize,
+    ) -> bool {
         let mut results = Vec::new();
         self.check(graph, shape, node, &mut results, depth + 1);
         results.is_empty()
     }
 
-    fn check(
+    fn check<'a>(
         &self,
-        graph: &Graph<'_>,
+        graph: &Graph<'a>,
         shape: usize,
-        focus: &Term,
+        focus: TermRef<'a>,
         results: &mut Vec<ValidationResult>,
         depth: usize,
     ) {
@@ -349,20 +360,16 @@ impl Shapes {
         if s.deactivated || depth > 32 {
             return;
         }
-        let values: Vec<Term> = match &s.path {
-            None => vec![focus.clone()],
-            Some(Path::Predicate(p)) => graph
-                .objects(focus, p.as_str())
-                .into_iter()
-                .cloned()
-                .collect(),
+        let values: Vec<TermRef<'a>> = match &s.path {
+            None => vec![focus],
+            Some(Path::Predicate(p)) => graph.objects(focus, p.as_str()).collect(),
             Some(Path::Inverse(p)) => graph
                 .out
                 .iter()
                 .flat_map(|(subj, pos)| {
                     pos.iter()
-                        .filter(|(q, o)| *q == p && *o == focus)
-                        .map(move |_| Term::from(subj.into_owned()))
+                        .filter(|(q, o)| *q == p.as_ref() && *o == focus)
+                        .map(move |_| TermRef::from(*subj))
                 })
                 .collect(),
         };
@@ -370,7 +377,7 @@ impl Shapes {
             Path::Predicate(p) => p.as_str().to_string(),
             Path::Inverse(p) => format!("^{}", p.as_str()),
         });
-        let mut fail = |constraint: &'static str, value: Option<&Term>, what: String| {
+        let mut fail = |constraint: &'static str, value: Option<TermRef<'_>>, what: String| {
             results.push(ValidationResult {
                 focus: show(focus),
                 path: path.clone(),
@@ -392,14 +399,16 @@ impl Shapes {
                     None,
                     format!("more than {n} value(s): {}", values.len()),
                 ),
-                Constraint::HasValue(v) if !values.contains(v) => {
-                    fail("hasValue", None, format!("must have the value {}", show(v)))
-                }
+                Constraint::HasValue(v) if !values.contains(&v.as_ref()) => fail(
+                    "hasValue",
+                    None,
+                    format!("must have the value {}", show(v.as_ref())),
+                ),
                 Constraint::MinCount(_) | Constraint::MaxCount(_) | Constraint::HasValue(_) => {}
                 _ => {
                     for v in &values {
-                        if let Some(what) = self.value_fails(graph, c, v, depth) {
-                            fail(c.name(), Some(v), what);
+                        if let Some(what) = self.value_fails(graph, c, *v, depth) {
+                            fail(c.name(), Some(*v), what);
                         }
                     }
                 }
@@ -407,16 +416,16 @@ impl Shapes {
         }
         for v in &values {
             for p in &s.properties {
-                self.check(graph, *p, v, results, depth + 1);
+                self.check(graph, *p, *v, results, depth + 1);
             }
         }
     }
 
-    fn value_fails(
+    fn value_fails<'a>(
         &self,
-        graph: &Graph<'_>,
+        graph: &Graph<'a>,
         c: &Constraint,
-        v: &Term,
+        v: TermRef<'a>,
         depth: usize,
     ) -> Option<String> {
         let ok = match c {
@@ -424,30 +433,31 @@ impl Shapes {
                 (k, v),
                 (
                     NodeKind::Iri | NodeKind::BlankOrIri | NodeKind::IriOrLiteral,
-                    Term::NamedNode(_)
+                    TermRef::NamedNode(_)
                 ) | (
                     NodeKind::Blank | NodeKind::BlankOrIri | NodeKind::BlankOrLiteral,
-                    Term::BlankNode(_)
+                    TermRef::BlankNode(_)
                 ) | (
                     NodeKind::Literal | NodeKind::BlankOrLiteral | NodeKind::IriOrLiteral,
-                    Term::Literal(_)
+                    TermRef::Literal(_)
                 )
             ),
-            Constraint::Datatype(d) => matches!(v, Term::Literal(l) if l.datatype() == d.as_ref()),
-            Constraint::Class(class) => graph
-                .objects(v, RDF_TYPE)
-                .iter()
-                .any(|t| matches!(t, Term::NamedNode(c) if is_subclass(graph, c, class))),
+            Constraint::Datatype(d) => {
+                matches!(v, TermRef::Literal(l) if l.datatype() == d.as_ref())
+            }
+            Constraint::Class(class) => graph.objects(v, RDF_TYPE).any(
+                |t| matches!(t, TermRef::NamedNode(c) if is_subclass(graph, c, class.as_ref())),
+            ),
             Constraint::Node(shape) => self.conforms(graph, *shape, v, depth),
             Constraint::Or(shapes) => shapes.iter().any(|s| self.conforms(graph, *s, v, depth)),
-            Constraint::In(list) => list.contains(v),
-            Constraint::Pattern(re) => !matches!(v, Term::BlankNode(_)) && re.is_match(&show(v)),
+            Constraint::In(list) => list.iter().any(|t| t.as_ref() == v),
+            Constraint::Pattern(re) => !matches!(v, TermRef::BlankNode(_)) && re.is_match(&show(v)),
             Constraint::Closed(allowed) => {
                 let extra: Vec<String> = subject(v)
                     .and_then(|s| graph.out.get(&s))
                     .into_iter()
                     .flatten()
-                    .filter(|(p, _)| !allowed.contains(*p))
+                    .filter(|(p, _)| !allowed.contains(p.as_str()))
                     .map(|(p, _)| p.as_str().to_string())
                     .collect();
                 if !extra.is_empty() {
@@ -491,17 +501,20 @@ impl Constraint {
     }
 }
 
-fn is_subclass(graph: &Graph<'_>, class: &NamedNode, of: &NamedNode) -> bool {
-    let mut todo = vec![class.clone()];
+fn is_subclass<'a>(graph: &Graph<'a>, class: NamedNodeRef<'a>, of: NamedNodeRef<'_>) -> bool {
+    if class == of {
+        return true;
+    }
+    let mut todo = vec![class];
     let mut seen = FxHashSet::default();
     while let Some(c) = todo.pop() {
-        if &c == of {
+        if c == of {
             return true;
         }
-        if seen.insert(c.clone()) {
-            for sup in graph.objects(&Term::from(c), SUB_CLASS_OF) {
-                if let Term::NamedNode(n) = sup {
-                    todo.push(n.clone());
+        if seen.insert(c) {
+            for sup in graph.objects(c.into(), SUB_CLASS_OF) {
+                if let TermRef::NamedNode(n) = sup {
+                    todo.push(n);
                 }
             }
         }
@@ -515,13 +528,13 @@ struct Loader<'g, 'a> {
     index: FxHashMap<Term, usize>,
 }
 
-impl Loader<'_, '_> {
-    fn load(&mut self, id: &Term) -> Result<usize, ShapesError> {
-        if let Some(i) = self.index.get(id) {
+impl<'a> Loader<'_, 'a> {
+    fn load(&mut self, id: TermRef<'a>) -> Result<usize, ShapesError> {
+        if let Some(i) = self.index.get(&id.into_owned()) {
             return Ok(*i);
         }
         let at = self.shapes.len();
-        self.index.insert(id.clone(), at);
+        self.index.insert(id.into_owned(), at);
         let g = self.graph;
         let bad = |problem: &str| ShapesError::Shape {
             shape: show(id),
@@ -538,14 +551,14 @@ impl Loader<'_, '_> {
         });
         let path = match g.one(id, &sh("path")) {
             None => None,
-            Some(Term::NamedNode(p)) => Some(Path::Predicate(p.clone())),
+            Some(TermRef::NamedNode(p)) => Some(Path::Predicate(p.into_owned())),
             Some(blank) => match g.one(blank, &sh("inversePath")) {
-                Some(Term::NamedNode(p)) => Some(Path::Inverse(p.clone())),
+                Some(TermRef::NamedNode(p)) => Some(Path::Inverse(p.into_owned())),
                 _ => return Err(bad("only predicate and inverse paths are supported")),
             },
         };
-        let count = |t: &Term| match t {
-            Term::Literal(l) => l
+        let count = |t: TermRef<'_>| match t {
+            TermRef::Literal(l) => l
                 .value()
                 .parse::<usize>()
                 .map_err(|_| bad("count is not a number")),
@@ -572,21 +585,22 @@ impl Loader<'_, '_> {
         }
         for v in g.objects(id, &sh("datatype")) {
             match v {
-                Term::NamedNode(d) => constraints.push(Constraint::Datatype(d.clone())),
+                TermRef::NamedNode(d) => constraints.push(Constraint::Datatype(d.into_owned())),
                 _ => return Err(bad("datatype is not an IRI")),
             }
         }
         for v in g.objects(id, &sh("class")) {
             match v {
-                Term::NamedNode(c) => constraints.push(Constraint::Class(c.clone())),
+                TermRef::NamedNode(c) => constraints.push(Constraint::Class(c.into_owned())),
                 _ => return Err(bad("class is not an IRI")),
             }
         }
         for v in g.objects(id, &sh("hasValue")) {
-            constraints.push(Constraint::HasValue(v.clone()));
+            constraints.push(Constraint::HasValue(v.into_owned()));
         }
         for v in g.objects(id, &sh("in")) {
-            constraints.push(Constraint::In(g.list(v).into_iter().cloned().collect()));
+            let list = g.list(v).into_iter().map(TermRef::into_owned).collect();
+            constraints.push(Constraint::In(list));
         }
         for v in g.objects(id, &sh("pattern")) {
             let flags = g.one(id, &sh("flags")).map(show).unwrap_or_default();
@@ -598,11 +612,11 @@ impl Loader<'_, '_> {
             let re = Regex::new(&pattern).map_err(|e| bad(&format!("pattern: {e}")))?;
             constraints.push(Constraint::Pattern(re));
         }
-        for v in g.objects(id, &sh("node")) {
+        for v in g.objects(id, &sh("node")).collect::<Vec<_>>() {
             let shape = self.load(v)?;
             constraints.push(Constraint::Node(shape));
         }
-        for v in g.objects(id, &sh("or")) {
+        for v in g.objects(id, &sh("or")).collect::<Vec<_>>() {
             let mut alternatives = Vec::new();
             for alt in g.list(v) {
                 alternatives.push(self.load(alt)?);
@@ -610,20 +624,20 @@ impl Loader<'_, '_> {
             constraints.push(Constraint::Or(alternatives));
         }
         let mut properties = Vec::new();
-        for v in g.objects(id, &sh("property")) {
+        for v in g.objects(id, &sh("property")).collect::<Vec<_>>() {
             properties.push(self.load(v)?);
         }
         if g.one(id, &sh("closed")).is_some_and(|t| show(t) == "true") {
-            let mut allowed: FxHashSet<NamedNode> = FxHashSet::default();
+            let mut allowed: FxHashSet<String> = FxHashSet::default();
             for p in &properties {
                 if let Some(Path::Predicate(p)) = &self.shapes[*p].path {
-                    allowed.insert(p.clone());
+                    allowed.insert(p.as_str().to_string());
                 }
             }
             for list in g.objects(id, &sh("ignoredProperties")) {
                 for t in g.list(list) {
-                    if let Term::NamedNode(n) = t {
-                        allowed.insert(n.clone());
+                    if let TermRef::NamedNode(n) = t {
+                        allowed.insert(n.as_str().to_string());
                     }
                 }
             }

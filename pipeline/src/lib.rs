@@ -19,16 +19,16 @@
 
 pub mod runner;
 
-use oxrdf::Triple;
 use samla_config::SourceConfig;
 use samla_harvester::{Harvester, PageMemos, RECORD_CHANNEL_CAPACITY, RunOutput, RunReport};
 use samla_indexer::{IndexError, IndexInput, Indexer};
 use samla_model::par::{par_drop, par_map};
 use samla_model::quality::{self, Band, LinkState};
+use samla_model::record::{self, StoredGraph};
 use samla_model::run::{Outcome, Reason, RunState};
 use samla_model::shacl::Shapes;
 use samla_model::view::DatasetView;
-use samla_model::{DatasetId, DatasetRecord, OrganisationDirectory, record};
+use samla_model::{DatasetId, DatasetRecord, OrganisationDirectory};
 use samla_store::{
     Applied, GroupApplied, Records, RunInput, RunRow, Store, StoreError, StoredDataset,
 };
@@ -179,11 +179,11 @@ impl Scoring {
             return Some(if_conforms);
         }
         // Only now does the graph's SHACL verdict matter.
-        let conforms = match graph.triples {
-            Some(triples) => self.shapes.validate(triples).conforms,
+        let conforms = match graph.read {
+            Some(read) => self.shapes.validate_refs(&read.triples()).conforms,
             None => {
-                let triples = record::parse_canonical(graph.ntriples).ok()?;
-                self.shapes.validate(&triples).conforms
+                let read = record::read_stored(graph.ntriples).ok()?;
+                self.shapes.validate_refs(&read.triples()).conforms
             }
         };
         Some(if conforms { if_conforms } else { if_not })
@@ -738,11 +738,11 @@ fn index_group(
                 _ => parse.push(w),
             }
         }
-        let parsed = parsed(parse, &mut remove);
+        let read = read(&parse, &mut remove);
         let docs: Vec<Doc<'_>> = reused
             .iter()
             .map(|(r, s)| Doc::written(r, s, now))
-            .chain(parsed.iter().map(Doc::parsed))
+            .chain(read.iter().map(Doc::read))
             .collect();
         staging.stage(
             &remove,
@@ -754,11 +754,11 @@ fn index_group(
     Ok(Some(seq))
 }
 
-/// A dataset's graph: its N-Triples, and its triples when they were parsed already.
+/// A dataset's graph: its N-Triples, and the graph read from them when it was already.
 #[derive(Clone, Copy)]
 struct Graph<'a> {
     ntriples: &'a str,
-    triples: Option<&'a [Triple]>,
+    read: Option<&'a StoredGraph<'a>>,
 }
 
 /// A dataset to index, with what its index entry is made from.
@@ -776,7 +776,7 @@ impl<'a> Doc<'a> {
             view: &r.view,
             graph: Graph {
                 ntriples: &r.ntriples,
-                triples: None,
+                read: None,
             },
             source_id,
             municipality_code: r.municipality_code.as_deref(),
@@ -784,24 +784,15 @@ impl<'a> Doc<'a> {
         }
     }
 
-    /// A stored record with the triples its view was made from (the quality band's SHACL
-    /// check reads them rather than parsing the graph again).
-    fn parsed(((view, triples), d): &'a Parsed) -> Self {
+    /// A stored record with the graph its view was made from (the quality band's SHACL
+    /// check reads it rather than reading the N-Triples again).
+    fn read(read: &'a Read<'a>) -> Self {
+        let d = read.dataset;
         Self {
+            view: &read.view,
             graph: Graph {
                 ntriples: &d.ntriples,
-                triples: Some(triples),
-            },
-            ..Self::stored(view, d)
-        }
-    }
-
-    fn stored(view: &'a DatasetView, d: &'a StoredDataset) -> Self {
-        Self {
-            view,
-            graph: Graph {
-                ntriples: &d.ntriples,
-                triples: None,
+                read: Some(&read.graph),
             },
             source_id: &d.source_id,
             municipality_code: d.municipality_code.as_deref(),
@@ -853,28 +844,32 @@ fn inputs<'a>(
     })
 }
 
-/// The view and the triples of a stored record, or `None` (logged) when its graph does not
-/// parse.
-fn stored_parsed(d: &StoredDataset) -> Option<(DatasetView, Vec<Triple>)> {
-    match record::parse_canonical(&d.ntriples) {
-        Ok(triples) => Some((
-            DatasetView::from_triples(
-                &DatasetId(d.id.clone()),
-                &d.iri,
-                &triples,
-                d.municipality_code.clone(),
+/// A stored record read back: its view, and its graph (borrowed from its N-Triples).
+struct Read<'a> {
+    dataset: &'a StoredDataset,
+    view: DatasetView,
+    graph: StoredGraph<'a>,
+}
+
+/// A stored record read back, or `None` (logged) when its graph does not parse.
+fn read_stored(dataset: &StoredDataset) -> Option<Read<'_>> {
+    match record::read_stored(&dataset.ntriples) {
+        Ok(graph) => Some(Read {
+            view: DatasetView::from_triple_refs(
+                &DatasetId(dataset.id.clone()),
+                &dataset.iri,
+                &graph.triples(),
+                dataset.municipality_code.clone(),
             ),
-            triples,
-        )),
+            graph,
+            dataset,
+        }),
         Err(error) => {
-            tracing::warn!(id = %d.id, %error, "stored graph does not parse; not indexed");
+            tracing::warn!(id = %dataset.id, %error, "stored graph does not parse; not indexed");
             None
         }
     }
 }
-
-/// A stored record, its view and its triples.
-type Parsed = ((DatasetView, Vec<Triple>), StoredDataset);
 
 /// The shown records of `ids` (one query per thousand), and the ids that have none.
 fn shown(
@@ -891,15 +886,15 @@ fn shown(
     Ok((found, none))
 }
 
-/// `stored` parsed on every core; the ids of those whose graph does not parse go to
+/// `stored` read back on every core; the ids of those whose graph does not parse go to
 /// `unparsed`.
-fn parsed(stored: Vec<StoredDataset>, unparsed: &mut Vec<String>) -> Vec<Parsed> {
-    let views = par_map(&stored, stored_parsed);
+fn read<'a>(stored: &'a [StoredDataset], unparsed: &mut Vec<String>) -> Vec<Read<'a>> {
+    let read = par_map(stored, read_stored);
     let mut out = Vec::with_capacity(stored.len());
-    for (view, d) in views.into_iter().zip(stored) {
-        match view {
-            Some(view) => out.push((view, d)),
-            None => unparsed.push(d.id),
+    for (read, d) in read.into_iter().zip(stored) {
+        match read {
+            Some(read) => out.push(read),
+            None => unparsed.push(d.id.clone()),
         }
     }
     out
@@ -970,10 +965,10 @@ impl Rebuild<'_> {
     fn flush(&mut self) -> Result<(), PipelineError> {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(REBUILD_BATCH));
         let mut unparsed = Vec::new();
-        let stored = parsed(batch, &mut unparsed);
+        let read = read(&batch, &mut unparsed);
         self.bad += unparsed.len() as u64;
-        // The triples parsed for the view serve the quality band's SHACL check too.
-        let docs: Vec<Doc<'_>> = stored.iter().map(Doc::parsed).collect();
+        // The graph read for the view serves the quality band's SHACL check too.
+        let docs: Vec<Doc<'_>> = read.iter().map(Doc::read).collect();
         self.indexed += self.index.stage_rebuild(
             self.first,
             inputs(self.store, self.directory, self.scoring, &docs)
@@ -983,7 +978,8 @@ impl Rebuild<'_> {
         )?;
         self.first = false;
         drop(docs);
-        par_drop(stored);
+        par_drop(read);
+        par_drop(batch);
         Ok(())
     }
 }
@@ -1002,8 +998,8 @@ fn index_as_stored(
     let mut staging = index.staging(seq);
     for part in ids.chunks(REBUILD_BATCH) {
         let (found, mut remove) = shown(store, part)?;
-        let parsed = parsed(found, &mut remove);
-        let docs: Vec<Doc<'_>> = parsed.iter().map(Doc::parsed).collect();
+        let read = read(&found, &mut remove);
+        let docs: Vec<Doc<'_>> = read.iter().map(Doc::read).collect();
         let inputs = inputs(store, directory, scoring, &docs);
         indexed += staging.stage(&remove, inputs.iter().map(Input::get))?;
     }

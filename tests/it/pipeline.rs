@@ -323,6 +323,24 @@ async fn rebuilds_the_same_search(engine: crate::store::Engine) {
     old.add_text_field("id", tantivy::schema::STRING | tantivy::schema::STORED);
     old.add_facet_field("municipality", tantivy::schema::FacetOptions::default());
     tantivy::Index::create_in_dir(state.join("index"), old.build()).expect("old index");
+    let reopened = samla::app::Samla::open(config.clone(), &state).expect("reopen");
+    assert_eq!(reopened.index.len(), count);
+    let rebuilt = parkering(&reopened);
+    assert_eq!(rebuilt.total, before.total);
+    assert_eq!(rebuilt.facets, before.facets);
+
+    // So is one whose segments this build cannot read (term dictionaries another build wrote,
+    // or damaged ones): searches answer from the rebuilt index, not with an error.
+    drop(reopened);
+    let mut damaged = 0;
+    for entry in std::fs::read_dir(state.join("index")).expect("index dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "term") {
+            std::fs::write(&path, b"not a term dictionary").expect("damage");
+            damaged += 1;
+        }
+    }
+    assert!(damaged > 0, "the index has segments");
     let reopened = samla::app::Samla::open(config, &state).expect("reopen");
     assert_eq!(reopened.index.len(), count);
     let rebuilt = parkering(&reopened);

@@ -4,9 +4,11 @@
 //! parser spends most of its own on what this form never holds (comments, other white
 //! space, IRI escapes, upper-case language tags).
 //!
-//! [`read`] takes only that form: any line it does not know gives `None`, and the caller
-//! parses the whole graph with the general parser. So what it does take it reads exactly as
-//! the general parser does (a test checks it against oxttl line by line).
+//! It takes only that form: any line it does not know gives `None`, and the caller parses
+//! the whole graph with the general parser (see `record::parse_canonical` and
+//! [`read_stored`](crate::record::read_stored)). So what it does take it reads exactly as the
+//! general parser does (a test checks it against oxttl line by line). A [`Graph`] it reads
+//! borrows its terms from the text.
 
 use oxrdf::{
     BlankNodeRef, Literal, LiteralRef, NamedNodeRef, NamedOrBlankNodeRef, TermRef, Triple,

@@ -11,7 +11,7 @@
 
 use crate::IndexInput;
 use samla_model::labels;
-use samla_model::normalize::fold;
+use samla_model::normalize::folded_chars;
 use serde::Serialize;
 use std::collections::HashMap;
 use tantivy::termdict::TermDictionary;
@@ -53,14 +53,14 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn code(self) -> char {
+    fn code(self) -> &'static str {
         match self {
-            Kind::Title => 't',
-            Kind::Keyword => 'k',
-            Kind::Organisation => 'o',
-            Kind::Municipality => 'm',
-            Kind::Theme => 'h',
-            Kind::Specification => 's',
+            Kind::Title => "t",
+            Kind::Keyword => "k",
+            Kind::Organisation => "o",
+            Kind::Municipality => "m",
+            Kind::Theme => "h",
+            Kind::Specification => "s",
         }
     }
 
@@ -88,21 +88,33 @@ pub struct Suggestion {
     pub datasets: u64,
 }
 
-/// Text as it is matched: folded words, one space apart.
+/// Text as it is matched: folded words (runs of letters and digits), one space apart.
 pub fn key(text: &str) -> String {
-    fold(text)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut key = String::with_capacity(text.len());
+    let mut between = false;
+    for c in folded_chars(text) {
+        if c.is_alphanumeric() {
+            if between && !key.is_empty() {
+                key.push(' ');
+            }
+            between = false;
+            key.push(c);
+        } else {
+            between = true;
+        }
+    }
+    key
 }
 
 /// One term of the `suggest` field: `key`, kind, language, name.
 fn term(key: &str, kind: Kind, lang: &str, name: &str) -> String {
-    format!(
-        "{key}{SEPARATOR}{}{SEPARATOR}{lang}{SEPARATOR}{name}",
-        kind.code()
-    )
+    let mut term = String::with_capacity(key.len() + lang.len() + name.len() + 5);
+    for part in [key, kind.code(), lang] {
+        term.push_str(part);
+        term.push(SEPARATOR);
+    }
+    term.push_str(name);
+    term
 }
 
 /// The `suggest` terms of a dataset.
@@ -121,17 +133,18 @@ pub(crate) fn terms(input: &IndexInput<'_>) -> Vec<String> {
         out.push(term(&whole, kind, lang, name));
         if from_each_word {
             // From each later word that says something (not `i`, `och`, `for`, a number).
-            let words: Vec<&str> = whole.split(' ').collect();
-            let starts = (1..words.len())
+            let starts = whole
+                .match_indices(' ')
+                .map(|(at, _)| at + 1)
                 .filter(|&at| {
-                    let w = words[at];
+                    let w = whole[at..].split(' ').next().unwrap_or("");
                     w.chars().count() >= 3
                         && !w.chars().all(|c| c.is_ascii_digit())
                         && !crate::LITTLE_WORDS.contains(&w)
                 })
                 .take(TITLE_WORDS);
             for at in starts {
-                out.push(term(&words[at..].join(" "), kind, lang, name));
+                out.push(term(&whole[at..], kind, lang, name));
             }
         }
     };
@@ -330,5 +343,68 @@ mod tests {
             "badvatten kvalitet i malmo"
         );
         assert_eq!(key("!!"), "");
+    }
+
+    /// The key made in one pass is the folded text's words joined, for text with every kind
+    /// of separator, letters that lower-case to two characters, digits and marks.
+    #[test]
+    fn keys_are_the_folded_words_joined() {
+        let joined = |text: &str| {
+            samla_model::normalize::fold(text)
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        for text in [
+            "",
+            " ",
+            "Å",
+            "İstanbul İİ",
+            "Straße\tGRÜN\n\r–—ÄÖ  x",
+            "a\u{301}b e\u{0301}",
+            "2024-01-02T10:00",
+            "😀 data 😀",
+            "  leading and trailing  ",
+            "Ω-Ωmega_under_score",
+            "ǅemal Ǆ",
+        ] {
+            assert_eq!(key(text), joined(text), "{text:?}");
+        }
+    }
+
+    /// Later words' terms are the key from each word that says something, at most
+    /// [`TITLE_WORDS`] of them.
+    #[test]
+    fn titles_are_suggested_from_later_words() {
+        let view = samla_model::view::DatasetView {
+            title: [(
+                "sv".to_string(),
+                "Laddplatser för elbilar i Lund 2024 och Malmö".to_string(),
+            )]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        };
+        let input = IndexInput {
+            view: &view,
+            source_id: "s",
+            municipality_names: &[],
+            changed: 0,
+            quality: None,
+        };
+        let keys: Vec<String> = terms(&input)
+            .iter()
+            .map(|t| t.split(SEPARATOR).next().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "elbilar i lund 2024 och malmo",
+                "laddplatser for elbilar i lund 2024 och malmo",
+                "lund 2024 och malmo",
+                "malmo",
+            ]
+        );
     }
 }

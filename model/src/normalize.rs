@@ -222,16 +222,18 @@ fn plain_date(v: &str) -> Option<DateTime<Utc>> {
 
 /// Folds text for matching names: lower case, å/ä → a, ö → o, é → e.
 pub fn fold(text: &str) -> String {
-    text.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            'å' | 'ä' | 'á' | 'à' => 'a',
-            'ö' | 'ø' | 'ó' => 'o',
-            'é' | 'è' | 'ë' => 'e',
-            'ü' => 'u',
-            other => other,
-        })
-        .collect()
+    folded_chars(text).collect()
+}
+
+/// The characters of [`fold`]`(text)`, one at a time.
+pub fn folded_chars(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.chars().flat_map(char::to_lowercase).map(|c| match c {
+        'å' | 'ä' | 'á' | 'à' => 'a',
+        'ö' | 'ø' | 'ó' => 'o',
+        'é' | 'è' | 'ë' => 'e',
+        'ü' => 'u',
+        other => other,
+    })
 }
 
 /// Digits of a Swedish organisation number (`212000-1124` → `2120001124`), when it has ten.

@@ -11,8 +11,7 @@
 //! borrows its terms from the text.
 
 use oxrdf::{
-    BlankNodeRef, Literal, LiteralRef, NamedNodeRef, NamedOrBlankNodeRef, TermRef, Triple,
-    TripleRef,
+    BlankNodeRef, Literal, LiteralRef, NamedNodeRef, NamedOrBlankNodeRef, TermRef, TripleRef,
 };
 use std::borrow::Cow;
 
@@ -56,7 +55,8 @@ impl Graph<'_> {
 }
 
 /// The triples of `text`, or `None` when a line is not in the canonical form.
-pub(crate) fn read(text: &str) -> Option<Vec<Triple>> {
+#[cfg(test)]
+fn read(text: &str) -> Option<Vec<oxrdf::Triple>> {
     let graph = borrow(text)?;
     Some(
         graph
@@ -270,7 +270,7 @@ fn quoted(s: &str) -> Option<(Cow<'_, str>, &str)> {
 mod tests {
     use super::*;
     use crate::record::write_ntriples_line;
-    use oxrdf::{BlankNode, NamedNode, NamedOrBlankNode, Term};
+    use oxrdf::{BlankNode, NamedNode, NamedOrBlankNode, Term, Triple};
     use proptest::prelude::*;
 
     /// What oxttl reads of `text`, leniently, as `parse_canonical` falls back to.

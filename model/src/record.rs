@@ -747,14 +747,14 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Parses the canonical N-Triples of a stored record back into triples (leniently: IRIs
 /// that break the IRI grammar are kept as published).
 pub fn parse_canonical(ntriples: &str) -> Result<Vec<Triple>, oxttl::TurtleSyntaxError> {
-    // Read as written (the form samla stores); anything else by the general parser.
-    if let Some(triples) = crate::canonical::read(ntriples) {
-        return Ok(triples);
-    }
-    oxttl::NTriplesParser::new()
-        .lenient()
-        .for_slice(ntriples.as_bytes())
-        .collect()
+    Ok(match read_stored(ntriples)? {
+        StoredGraph::Canonical(graph) => graph
+            .triples()
+            .into_iter()
+            .map(TripleRef::into_owned)
+            .collect(),
+        StoredGraph::Parsed(triples) => triples,
+    })
 }
 
 /// A stored record's graph read back: borrowed from its N-Triples when they are in the
@@ -780,6 +780,7 @@ impl StoredGraph<'_> {
 /// [`parse_canonical`] without copying what it can borrow: for reading many records
 /// through once (a rebuild of the index).
 pub fn read_stored(ntriples: &str) -> Result<StoredGraph<'_>, oxttl::TurtleSyntaxError> {
+    // Read as written (the form samla stores); anything else by the general parser.
     if let Some(graph) = crate::canonical::borrow(ntriples) {
         return Ok(StoredGraph::Canonical(graph));
     }

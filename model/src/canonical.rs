@@ -103,17 +103,7 @@ fn triple<'a>(line: &'a str, owned: &mut Vec<Literal>) -> Option<Line<'a>> {
             let (iri, rest) = iri(rest)?;
             (Object::Borrowed(iri.into()), rest)
         }
-        b'"' => {
-            let (literal, rest) = literal(rest)?;
-            let object = match literal {
-                ReadLiteral::Borrowed(literal) => Object::Borrowed(literal.into()),
-                ReadLiteral::Owned(literal) => {
-                    owned.push(literal);
-                    Object::Owned(owned.len() - 1)
-                }
-            };
-            (object, rest)
-        }
+        b'"' => literal(rest, owned)?,
         _ => {
             let (node, rest) = blank(rest)?;
             (Object::Borrowed(node.into()), rest)
@@ -162,15 +152,16 @@ fn blank(s: &str) -> Option<(BlankNodeRef<'_>, &str)> {
         .then(|| (BlankNodeRef::new_unchecked(label), &s[end..]))
 }
 
-/// A literal as read: borrowed from the text, or owned when its value was unescaped or its
-/// language tag lower-cased.
-enum ReadLiteral<'a> {
-    Borrowed(LiteralRef<'a>),
-    Owned(Literal),
+/// A literal the text does not hold as it is read (its value unescaped, or its language tag
+/// lower-cased), kept in `owned`.
+fn keep<'a>(owned: &mut Vec<Literal>, literal: Literal) -> Object<'a> {
+    owned.push(literal);
+    Object::Owned(owned.len() - 1)
 }
 
-/// `"value"`, `"value"@lang` or `"value"^^<datatype>`.
-fn literal(s: &str) -> Option<(ReadLiteral<'_>, &str)> {
+/// `"value"`, `"value"@lang` or `"value"^^<datatype>`: borrowed from the text, or kept in
+/// `owned`.
+fn literal<'a>(s: &'a str, owned: &mut Vec<Literal>) -> Option<(Object<'a>, &'a str)> {
     let (value, rest) = quoted(s.strip_prefix('"')?)?;
     if let Some(rest) = rest.strip_prefix('@') {
         let end = rest.find(' ').unwrap_or(rest.len());
@@ -188,14 +179,17 @@ fn literal(s: &str) -> Option<(ReadLiteral<'_>, &str)> {
         }
         let literal = match value {
             Cow::Borrowed(value) if !language.bytes().any(|b| b.is_ascii_uppercase()) => {
-                ReadLiteral::Borrowed(LiteralRef::new_language_tagged_literal_unchecked(
-                    value, language,
-                ))
+                Object::Borrowed(
+                    LiteralRef::new_language_tagged_literal_unchecked(value, language).into(),
+                )
             }
-            value => ReadLiteral::Owned(Literal::new_language_tagged_literal_unchecked(
-                value,
-                language.to_ascii_lowercase(),
-            )),
+            value => keep(
+                owned,
+                Literal::new_language_tagged_literal_unchecked(
+                    value,
+                    language.to_ascii_lowercase(),
+                ),
+            ),
         };
         return Some((literal, &rest[end..]));
     }
@@ -203,15 +197,15 @@ fn literal(s: &str) -> Option<(ReadLiteral<'_>, &str)> {
         let (datatype, rest) = iri(rest)?;
         let literal = match value {
             Cow::Borrowed(value) => {
-                ReadLiteral::Borrowed(LiteralRef::new_typed_literal(value, datatype))
+                Object::Borrowed(LiteralRef::new_typed_literal(value, datatype).into())
             }
-            Cow::Owned(value) => ReadLiteral::Owned(Literal::new_typed_literal(value, datatype)),
+            Cow::Owned(value) => keep(owned, Literal::new_typed_literal(value, datatype)),
         };
         return Some((literal, rest));
     }
     let literal = match value {
-        Cow::Borrowed(value) => ReadLiteral::Borrowed(LiteralRef::new_simple_literal(value)),
-        Cow::Owned(value) => ReadLiteral::Owned(Literal::new_simple_literal(value)),
+        Cow::Borrowed(value) => Object::Borrowed(LiteralRef::new_simple_literal(value).into()),
+        Cow::Owned(value) => keep(owned, Literal::new_simple_literal(value)),
     };
     Some((literal, rest))
 }

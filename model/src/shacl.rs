@@ -612,11 +612,11 @@ impl<'a> Loader<'_, 'a> {
             let re = Regex::new(&pattern).map_err(|e| bad(&format!("pattern: {e}")))?;
             constraints.push(Constraint::Pattern(re));
         }
-        for v in g.objects(id, &sh("node")).collect::<Vec<_>>() {
+        for v in g.objects(id, &sh("node")) {
             let shape = self.load(v)?;
             constraints.push(Constraint::Node(shape));
         }
-        for v in g.objects(id, &sh("or")).collect::<Vec<_>>() {
+        for v in g.objects(id, &sh("or")) {
             let mut alternatives = Vec::new();
             for alt in g.list(v) {
                 alternatives.push(self.load(alt)?);
@@ -624,7 +624,7 @@ impl<'a> Loader<'_, 'a> {
             constraints.push(Constraint::Or(alternatives));
         }
         let mut properties = Vec::new();
-        for v in g.objects(id, &sh("property")).collect::<Vec<_>>() {
+        for v in g.objects(id, &sh("property")) {
             properties.push(self.load(v)?);
         }
         if g.one(id, &sh("closed")).is_some_and(|t| show(t) == "true") {

@@ -179,13 +179,15 @@ impl Scoring {
             return Some(if_conforms);
         }
         // Only now does the graph's SHACL verdict matter.
-        let conforms = match graph.read {
-            Some(read) => self.shapes.validate_refs(&read.triples()).conforms,
+        let read_now;
+        let read = match graph.read {
+            Some(read) => read,
             None => {
-                let read = record::read_stored(graph.ntriples).ok()?;
-                self.shapes.validate_refs(&read.triples()).conforms
+                read_now = record::read_stored(graph.ntriples).ok()?;
+                &read_now
             }
         };
+        let conforms = self.shapes.validate_refs(&read.triples()).conforms;
         Some(if conforms { if_conforms } else { if_not })
     }
 }

@@ -922,7 +922,7 @@ pub fn reindex(
         bad: 0,
         failed: None,
     };
-    store.for_each_dataset(|d| {
+    store.for_each_dataset_any_order(|d| {
         if rebuild.failed.is_none() {
             rebuild.batch.push(d);
             if rebuild.batch.len() >= REBUILD_BATCH

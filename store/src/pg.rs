@@ -661,11 +661,13 @@ impl Postgres {
     /// Every winner, in id order, read through a cursor a thousand rows at a time.
     pub(crate) fn for_each_dataset(
         &self,
+        by_id: bool,
         mut f: impl FnMut(StoredDataset) + Send,
     ) -> Result<u64, StoreError> {
         self.in_tx(|tx| {
             let e = |e| self.err(e);
-            let sql = format!("{} WHERE {WINNERS} ORDER BY d.id", dataset_select());
+            let order = if by_id { " ORDER BY d.id" } else { "" };
+            let sql = format!("{} WHERE {WINNERS}{order}", dataset_select());
             let portal = tx.bind(sql.as_str(), &[]).map_err(e)?;
             let mut n = 0;
             loop {

@@ -774,9 +774,11 @@ impl Sqlite {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
-    /// Calls `f` with every dataset's winning record, in id order (for rebuilding the index).
+    /// Calls `f` with every dataset's winning record, in id order (the primary key's, which
+    /// costs no sort: `_by_id` changes nothing here).
     pub(crate) fn for_each_dataset(
         &self,
+        _by_id: bool,
         mut f: impl FnMut(StoredDataset),
     ) -> Result<u64, StoreError> {
         let conn = self.reader()?;

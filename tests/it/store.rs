@@ -466,6 +466,12 @@ fn the_shown_record_is_the_best_ranked_source(engine: Engine) {
         .for_each_dataset(|d| shown.push(d.source_id))
         .expect("every dataset");
     assert_eq!(shown, ["B"], "one shown record per dataset");
+    // A rebuild's read, in any order, shows the same winner.
+    let mut any = Vec::new();
+    store
+        .for_each_dataset_any_order(|d| any.push((d.id, d.source_id)))
+        .expect("every dataset");
+    assert_eq!(any, [("d".to_string(), "B".to_string())]);
     assert_eq!(store.dataset_counts().expect("counts").len(), 3);
 }
 
@@ -942,14 +948,25 @@ proptest! {
             for run in runs {
                 opened.store.apply_runs(vec![run]).expect("apply");
             }
-            (0..5)
+            let shown: BTreeMap<String, (String, usize)> = (0..5)
                 .filter_map(|i| {
                     let id = format!("d{i}");
                     let w = opened.store.winner(&id).expect("winner")?;
                     let sources = opened.store.provenance(&id).expect("rows").len();
                     Some((id, (w.source_id, sources)))
                 })
-                .collect()
+                .collect();
+            // A rebuild's read (in any order) shows each dataset once, by the same winner.
+            let mut read = Vec::new();
+            opened
+                .store
+                .for_each_dataset_any_order(|d| read.push((d.id, d.source_id)))
+                .expect("every dataset");
+            read.sort();
+            let expected: Vec<(String, String)> =
+                shown.iter().map(|(id, (s, _))| (id.clone(), s.clone())).collect();
+            assert_eq!(read, expected);
+            shown
         };
         let forward = winners(Engine::Sqlite, runs());
         let shuffled = || -> Vec<RunInput> {

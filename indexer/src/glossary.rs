@@ -8,6 +8,7 @@
 use crate::words::Remembered;
 use samla_model::labels;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use std::sync::LazyLock;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, SimpleTokenizer, Stemmer, TextAnalyzer,
@@ -22,17 +23,21 @@ const LONGEST_TERM: usize = 6;
 /// A term's words as a language's stemmer makes them, tagged with the language.
 type Key = (bool, Vec<String>);
 
-/// A word's Swedish and English stems, remembered: titles repeat their words.
+/// A word's Swedish and English stems.
+type Stems = Rc<(String, String)>;
+
+/// Words' stems, remembered: titles repeat their words (a remembered word's stems are
+/// shared, not copied).
 struct Stemmers {
     sv: TextAnalyzer,
     en: TextAnalyzer,
-    made: Remembered<(String, String)>,
+    made: Remembered<Stems>,
 }
 
 impl Stemmers {
-    fn stems(&mut self, word: &str) -> (String, String) {
+    fn stems(&mut self, word: &str) -> Stems {
         if let Some(made) = self.made.get(word) {
-            return made.clone();
+            return Rc::clone(made);
         }
         // One stem per word in each language (a word the analyzer drops keeps its text).
         let first = |a: &mut TextAnalyzer| {
@@ -41,8 +46,8 @@ impl Stemmers {
                 .next()
                 .unwrap_or_else(|| word.to_lowercase())
         };
-        let made = (first(&mut self.sv), first(&mut self.en));
-        self.made.keep(word.to_string(), made.clone());
+        let made = Rc::new((first(&mut self.sv), first(&mut self.en)));
+        self.made.keep(word.to_string(), Rc::clone(&made));
         made
     }
 }
@@ -61,9 +66,9 @@ thread_local! {
 
 /// The glossary, read once.
 pub(crate) struct Glossary {
-    /// The first word of every term, by language: a stretch starting with another word names
-    /// nothing.
-    starts: HashSet<(bool, String)>,
+    /// The first word of every term in Swedish and in English: a stretch starting with
+    /// another word names nothing.
+    starts: (HashSet<String>, HashSet<String>),
     /// The most words of a term.
     longest: usize,
     /// Concepts by the stems of a term (Swedish `true`, English `false`).
@@ -135,7 +140,7 @@ impl Glossary {
         let mut sv = analyzer(Language::Swedish);
         let mut en = analyzer(Language::English);
         let mut by_key: HashMap<Key, Vec<usize>> = HashMap::new();
-        let mut starts = HashSet::new();
+        let mut starts = (HashSet::new(), HashSet::new());
         let mut longest = 0;
         for (id, (sv_terms, en_terms)) in curated().chain(vocabularies()).enumerate() {
             for (swedish, term) in sv_terms
@@ -147,7 +152,12 @@ impl Glossary {
                 if key.is_empty() || key.len() > LONGEST_TERM {
                     continue;
                 }
-                starts.insert((swedish, key[0].clone()));
+                let first = key[0].clone();
+                if swedish {
+                    starts.0.insert(first);
+                } else {
+                    starts.1.insert(first);
+                }
                 longest = longest.max(key.len());
                 let ids = by_key.entry((swedish, key)).or_default();
                 if !ids.contains(&id) {
@@ -218,14 +228,12 @@ impl Glossary {
     }
 
     fn matches_with(&self, words: &[&str], stemmers: &mut Stemmers) -> Vec<Match> {
-        let stemmed: Vec<(String, String)> = words.iter().map(|w| stemmers.stems(w)).collect();
+        let stemmed: Vec<Stems> = words.iter().map(|w| stemmers.stems(w)).collect();
         let mut out = Vec::new();
         let mut start = 0;
         while start < words.len() {
-            let (sv_first, en_first) = &stemmed[start];
-            if !self.starts.contains(&(true, sv_first.clone()))
-                && !self.starts.contains(&(false, en_first.clone()))
-            {
+            let (sv_first, en_first) = &*stemmed[start];
+            if !self.starts.0.contains(sv_first) && !self.starts.1.contains(en_first) {
                 start += 1;
                 continue;
             }

@@ -611,11 +611,11 @@ impl Store {
     }
 
     /// [`Store::for_each_dataset`] in the order the engine reads fastest (for rebuilding the
-    /// index, which orders nothing by when a dataset came). PostgreSQL then streams the
-    /// winners as it finds them, where id order makes it sort every row, graphs and all,
-    /// before the first (on disk, past `work_mem`: seconds at 200 000 datasets, during which
-    /// a new search node had nothing to index). SQLite reads id order either way, from its
-    /// primary key.
+    /// index, whose searches order nothing by the order documents were added). PostgreSQL
+    /// then gives the winners as its join finds them, after hashing the records' keys; in id
+    /// order it also sorted every row, graphs and all, on disk past `work_mem`, before the
+    /// first (2 s at 200 000 datasets, while a new search node had nothing to index). SQLite
+    /// reads id order either way, from its primary key.
     pub fn for_each_dataset_any_order(
         &self,
         f: impl FnMut(StoredDataset),

@@ -658,7 +658,8 @@ impl Postgres {
         )
     }
 
-    /// Every winner, in id order, read through a cursor a thousand rows at a time.
+    /// Every winner (in id order when `by_id`), read through a portal a thousand rows at a
+    /// time.
     pub(crate) fn for_each_dataset(
         &self,
         by_id: bool,

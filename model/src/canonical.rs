@@ -52,19 +52,20 @@ impl Graph<'_> {
             })
             .collect()
     }
+
+    /// Its triples, copied out of the text.
+    pub(crate) fn to_owned_triples(&self) -> Vec<oxrdf::Triple> {
+        self.triples()
+            .into_iter()
+            .map(TripleRef::into_owned)
+            .collect()
+    }
 }
 
 /// The triples of `text`, or `None` when a line is not in the canonical form.
 #[cfg(test)]
 fn read(text: &str) -> Option<Vec<oxrdf::Triple>> {
-    let graph = borrow(text)?;
-    Some(
-        graph
-            .triples()
-            .into_iter()
-            .map(TripleRef::into_owned)
-            .collect(),
-    )
+    borrow(text).map(|graph| graph.to_owned_triples())
 }
 
 /// The graph of `text`, borrowed from it, or `None` when a line is not in the canonical

@@ -748,11 +748,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// that break the IRI grammar are kept as published).
 pub fn parse_canonical(ntriples: &str) -> Result<Vec<Triple>, oxttl::TurtleSyntaxError> {
     Ok(match read_stored(ntriples)? {
-        StoredGraph::Canonical(graph) => graph
-            .triples()
-            .into_iter()
-            .map(TripleRef::into_owned)
-            .collect(),
+        StoredGraph::Canonical(graph) => graph.to_owned_triples(),
         StoredGraph::Parsed(triples) => triples,
     })
 }

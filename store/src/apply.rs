@@ -32,6 +32,8 @@ pub(crate) trait Writes {
     fn set_marks(&mut self, id: &str, source: &str, marks: Marks) -> Result<(), StoreError>;
     /// Deletes a row.
     fn remove(&mut self, id: &str, source: &str) -> Result<(), StoreError>;
+    /// Adds `delta` to the count of `source`'s active (not archived) rows.
+    fn add_active(&mut self, source: &str, delta: i64) -> Result<(), StoreError>;
     /// Keeps a source's page memos.
     fn keep_pages(&mut self, source: &str, memos: &str) -> Result<(), StoreError>;
     /// Records a run (completing its reserved row if it has one); returns its id.
@@ -115,6 +117,12 @@ pub(crate) fn apply_runs(
             settle_missing(tx, &run, &seen, retention, &mut applied, &mut lookups)?;
             changed |= applied.archived + applied.restored + applied.removed > 0;
         }
+        // Rows that became active (new, or archived and listed again) less those archived;
+        // a removed row was archived already.
+        let active = signed(applied.new) + signed(applied.restored) - signed(applied.archived);
+        if active != 0 {
+            tx.add_active(source, active)?;
+        }
         if let Some(memos) = pages {
             tx.keep_pages(source, &memos)?;
         }
@@ -140,6 +148,11 @@ pub(crate) fn apply_runs(
     out.lookups = lookups;
     out.changed = changed;
     Ok(out)
+}
+
+/// A count as a difference's term.
+fn signed(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// After a complete run: what the source no longer lists is marked missing, archived after

@@ -34,6 +34,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         3,
         include_str!("../migrations/postgres/0003_search_visitors.sql"),
     ),
+    (
+        4,
+        include_str!("../migrations/postgres/0004_source_counts.sql"),
+    ),
 ];
 
 /// The first key of samla's advisory locks (the second names the source or the migration).
@@ -686,8 +690,7 @@ impl Postgres {
 
     pub(crate) fn dataset_counts(&self) -> Result<HashMap<String, u64>, StoreError> {
         let rows = self.rows(
-            "SELECT source_id, count(*) FILTER (WHERE archived_at IS NULL) AS active
-             FROM records GROUP BY source_id HAVING count(*) FILTER (WHERE archived_at IS NULL) > 0",
+            "SELECT source_id, active FROM source_counts WHERE active > 0",
             &[],
             |s, r| {
                 Ok((
@@ -1129,6 +1132,15 @@ impl Writes for PgWrites<'_, '_> {
         self.execute(
             "DELETE FROM records WHERE id = $1 AND source_id = $2",
             &[&id, &source],
+        )
+        .map(drop)
+    }
+
+    fn add_active(&mut self, source: &str, delta: i64) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO source_counts (source_id, active) VALUES ($1, $2)
+             ON CONFLICT (source_id) DO UPDATE SET active = source_counts.active + excluded.active",
+            &[&source, &delta],
         )
         .map(drop)
     }

@@ -236,8 +236,20 @@ impl Cluster {
             .unwrap_or(0)
     }
 
+    /// Runs `command` in the database at `url` (one of this cluster's).
+    pub fn execute(&self, url: &str, command: &str) {
+        let mut psql = self.psql_on(url.rsplit('/').next().unwrap_or_default());
+        psql.arg(command);
+        run(psql, command);
+    }
+
     /// `psql` on this cluster's `postgres` database, to be given `-c` and the command.
     fn psql(&self) -> Command {
+        self.psql_on("postgres")
+    }
+
+    /// `psql` on the database `name`, to be given the command.
+    fn psql_on(&self, name: &str) -> Command {
         let mut psql = Command::new(self.bin.join("psql"));
         psql.args([
             "-X",
@@ -249,7 +261,7 @@ impl Cluster {
             "-U",
             "postgres",
         ])
-        .args(["-p", &self.port.to_string(), "-d", "postgres", "-c"]);
+        .args(["-p", &self.port.to_string(), "-d", name, "-c"]);
         psql
     }
 

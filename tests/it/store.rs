@@ -85,6 +85,7 @@ on_both_engines!(
     what_the_reports_keep_beside_the_records,
     a_read_only_store_refuses_writes,
     a_run_staged_on_disk_applies_as_one_held_in_memory,
+    a_store_from_before_source_counts_is_given_them,
 );
 
 fn a_run_staged_on_disk_applies_as_one_held_in_memory(engine: Engine) {
@@ -163,6 +164,50 @@ fn a_run_staged_on_disk_applies_as_one_held_in_memory(engine: Engine) {
 }
 
 /// A time PostgreSQL keeps exactly (it keeps microseconds).
+fn a_store_from_before_source_counts_is_given_them(engine: Engine) {
+    let opened = open(engine);
+    let store = opened.store.with_retention(Retention {
+        archive_after: Duration::zero(),
+        remove_after: Duration::days(30),
+    });
+    let t0 = whole_seconds(Utc::now());
+    store
+        .apply_runs(vec![
+            run_at(
+                "s",
+                t0,
+                vec![(record("a", "A"), 0), (record("b", "B"), 0)],
+                &["a", "b"],
+            ),
+            run_at("t", t0, vec![(record("c", "C"), 0)], &["c"]),
+        ])
+        .expect("apply");
+    // b is no longer listed: archived at once.
+    let later = t0 + Duration::hours(1);
+    store
+        .apply_runs(vec![run_at("s", later, vec![], &["a"])])
+        .expect("apply");
+    let counts: std::collections::HashMap<String, u64> =
+        [("s".to_string(), 1), ("t".to_string(), 1)].into();
+    assert_eq!(store.dataset_counts().expect("counts"), counts);
+    // The store as an earlier samla left it: no counts.
+    match (&opened.url, &opened._cluster) {
+        (Some(url), Some(cluster)) => cluster.execute(
+            url,
+            "DROP TABLE source_counts; DELETE FROM samla_migrations WHERE version = 4",
+        ),
+        _ => rusqlite::Connection::open(opened.dir.path().join("samla.sqlite"))
+            .and_then(|c| c.execute_batch("DROP TABLE source_counts"))
+            .expect("drop the counts"),
+    }
+    let reopened = match &opened.url {
+        Some(url) => Store::connect(url, Access::Own),
+        None => Store::open_at(opened.dir.path(), Access::Own),
+    }
+    .expect("opened again");
+    assert_eq!(reopened.dataset_counts().expect("counts"), counts);
+}
+
 fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).expect("a time")
 }
@@ -987,6 +1032,57 @@ proptest! {
                 .min()
                 .map(|(_, name)| name);
             prop_assert_eq!(Some(source.as_bytes()), best);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Each source's count of active datasets, which every apply keeps, is the count of its
+    /// records not archived, after any runs (new, changed, missing, archived, listed again,
+    /// removed; complete or not; one or two applied together), on either engine.
+    #[test]
+    fn each_sources_count_is_its_records_not_archived(
+        // Per run: (source, which of six ids it lists, their version, complete, days after
+        // the run before, applied with the run before).
+        steps in proptest::collection::vec(
+            (0usize..2, 0u8..64, 0u8..2, proptest::bool::weighted(0.8), 1i64..3, proptest::bool::weighted(0.2)),
+            1..16,
+        ),
+    ) {
+        for engine in [Engine::Sqlite, Engine::Postgres] {
+            let opened = open(engine);
+            let store = opened.store.with_retention(Retention {
+                archive_after: Duration::days(2),
+                remove_after: Duration::days(3),
+            });
+            let names = ["s", "t"];
+            let mut at = whole_seconds(Utc::now());
+            let mut group: Vec<RunInput> = Vec::new();
+            for (i, (source, listed, version, complete, days, _)) in steps.iter().enumerate() {
+                at += Duration::days(*days);
+                let ids: Vec<String> = (0..6).filter(|b| listed & (1 << b) != 0).map(|b| format!("d{b}")).collect();
+                let records = ids
+                    .iter()
+                    .map(|id| (record(id, &format!("{id} {version}")), 0))
+                    .collect();
+                let seen: Vec<&str> = ids.iter().map(String::as_str).collect();
+                let mut run = run_at(names[*source], at, records, &seen);
+                if !complete {
+                    run.seen = None;
+                }
+                group.push(run);
+                if i + 1 == steps.len() || !steps[i + 1].5 {
+                    store.apply_runs(std::mem::take(&mut group)).expect("apply");
+                }
+                let expected: std::collections::HashMap<String, u64> = names
+                    .iter()
+                    .map(|s| (s.to_string(), store.active_count(s).expect("count")))
+                    .filter(|(_, n)| *n > 0)
+                    .collect();
+                prop_assert_eq!(store.dataset_counts().expect("counts"), expected, "{:?} after run {}", engine, i);
+            }
         }
     }
 }

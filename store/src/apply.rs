@@ -6,23 +6,28 @@
 use crate::{Applied, GroupApplied, Retention, RunInput, RunRow, StoreError, staged};
 use chrono::{DateTime, Utc};
 use samla_model::DatasetRecord;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// A record's marks: since when complete runs have not listed it, and when it was archived.
 pub(crate) type Marks = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
+/// A dataset's row as the apply reads it: (id, source id, hash, archived).
+pub(crate) type DatasetRow = (String, String, String, bool);
+
+/// Records looked up and written at a time: a statement each on PostgreSQL, not one a record.
+const CHUNK: usize = 1000;
+
 /// The statements of one write transaction, as an engine runs them.
 pub(crate) trait Writes {
-    /// The rows of a dataset: (source id, hash, archived).
-    fn rows_of(&mut self, id: &str) -> Result<Vec<(String, String, bool)>, StoreError>;
-    /// Writes a record of `source` (new or replacing its row, which is then neither missing
-    /// nor archived); a new row is first seen `at`.
+    /// The rows of these datasets, in any order: (id, source id, hash, archived).
+    fn rows_of(&mut self, ids: &[&str]) -> Result<Vec<DatasetRow>, StoreError>;
+    /// Writes records of `source`, each with its rank, no id twice (new rows, or replacing
+    /// theirs, which are then neither missing nor archived); a new row is first seen `at`.
     fn put(
         &mut self,
-        record: &DatasetRecord,
+        records: &[(&DatasetRecord, i64)],
         source: &str,
         at: DateTime<Utc>,
-        rank: i64,
     ) -> Result<(), StoreError>;
     /// How many rows of `source` are marked (missing or archived), and how many it has.
     fn counts(&mut self, source: &str) -> Result<(u64, u64), StoreError>;
@@ -79,40 +84,17 @@ pub(crate) fn apply_runs(
             ..Applied::default()
         };
         let mut written = Vec::new();
+        let mut chunk = Chunk::default();
         for next in records.drain()? {
-            let staged::Next {
-                record,
-                rank,
-                from_disk,
-            } = next?;
-            let mut old = None;
-            let mut contested = false;
-            for (row_source, hash, archived) in tx.rows_of(&record.id.0)? {
-                if row_source == source {
-                    old = Some((hash, archived));
-                } else if !archived {
-                    contested = true;
-                }
+            let next = next?;
+            // An id twice in one part would be written before it is read: a part of its own.
+            if chunk.next.len() == CHUNK || chunk.ids.contains(&next.record.id.0) {
+                changed |= chunk.apply(tx, &run, &mut applied, &mut lookups, &mut written)?;
             }
-            match old {
-                Some((hash, false)) if hash == record.hash => {
-                    applied.unchanged += 1;
-                    continue;
-                }
-                Some((_, true)) => applied.restored += 1,
-                Some(_) => applied.changed += 1,
-                None => applied.new += 1,
-            }
-            tx.put(&record, source, run.report.finished, rank)?;
-            changed = true;
-            // A record read back from disk has no view: the index reads it from the store.
-            if contested || from_disk {
-                lookups.insert(record.id.0.clone());
-            }
-            if !from_disk {
-                written.push(record);
-            }
+            chunk.ids.insert(next.record.id.0.clone());
+            chunk.next.push(next);
         }
+        changed |= chunk.apply(tx, &run, &mut applied, &mut lookups, &mut written)?;
         if let Some(seen) = seen {
             settle_missing(tx, &run, &seen, retention, &mut applied, &mut lookups)?;
             changed |= applied.archived + applied.restored + applied.removed > 0;
@@ -148,6 +130,77 @@ pub(crate) fn apply_runs(
     out.lookups = lookups;
     out.changed = changed;
     Ok(out)
+}
+
+/// A part of a run's records, read and written together.
+#[derive(Default)]
+struct Chunk {
+    next: Vec<staged::Next>,
+    ids: HashSet<String>,
+}
+
+impl Chunk {
+    /// Writes the records whose hash changed (or whose row was archived) and empties the
+    /// part; whether any was written.
+    fn apply(
+        &mut self,
+        tx: &mut impl Writes,
+        run: &RunRow,
+        applied: &mut Applied,
+        lookups: &mut HashSet<String>,
+        written: &mut Vec<DatasetRecord>,
+    ) -> Result<bool, StoreError> {
+        if self.next.is_empty() {
+            return Ok(false);
+        }
+        let source = run.report.source_id.as_str();
+        let ids: Vec<&str> = self.next.iter().map(|n| n.record.id.0.as_str()).collect();
+        // Per id: its row of this source (hash, archived), and whether another source has
+        // it active.
+        let mut rows: HashMap<String, (Option<(String, bool)>, bool)> = HashMap::new();
+        for (id, row_source, hash, archived) in tx.rows_of(&ids)? {
+            let entry = rows.entry(id).or_default();
+            if row_source == source {
+                entry.0 = Some((hash, archived));
+            } else if !archived {
+                entry.1 = true;
+            }
+        }
+        let mut put = Vec::with_capacity(self.next.len());
+        // Per record: whether it goes to the caller as written (a record read back from disk
+        // has no view: the index reads it from the store).
+        let mut keep = Vec::with_capacity(self.next.len());
+        for next in &self.next {
+            let (old, contested) = rows.remove(&next.record.id.0).unwrap_or_default();
+            match old {
+                Some((hash, false)) if hash == next.record.hash => {
+                    applied.unchanged += 1;
+                    keep.push(false);
+                    continue;
+                }
+                Some((_, true)) => applied.restored += 1,
+                Some(_) => applied.changed += 1,
+                None => applied.new += 1,
+            }
+            if contested || next.from_disk {
+                lookups.insert(next.record.id.0.clone());
+            }
+            keep.push(!next.from_disk);
+            put.push((&next.record, next.rank));
+        }
+        let wrote = !put.is_empty();
+        if wrote {
+            tx.put(&put, source, run.report.finished)?;
+        }
+        drop(put);
+        for (next, keep) in self.next.drain(..).zip(keep) {
+            if keep {
+                written.push(next.record);
+            }
+        }
+        self.ids.clear();
+        Ok(wrote)
+    }
 }
 
 /// A count as a difference's term.

@@ -11,7 +11,7 @@
 //! runs, on whichever node, commit one at a time and in the order of their sequence numbers:
 //! a follower that has read sequence *n* will never see *n − 1* commit later.
 
-use crate::apply::{self, Marks, Writes};
+use crate::apply::{self, DatasetRow, Marks, Writes};
 use crate::{
     Access, Applied, Change, GroupApplied, LinkRow, LoggedSearch, RUN_COLUMNS, Retention, RunInput,
     RunRow, StoreError, StoreVersion, StoredDataset, StoredRequest, StoredRun, WINNERS,
@@ -465,12 +465,19 @@ impl Postgres {
             )
             .map_err(e)?;
             let rows_of = tx
-                .prepare("SELECT source_id, hash, archived_at IS NOT NULL FROM records WHERE id = $1")
+                .prepare(
+                    "SELECT id, source_id, hash, archived_at IS NOT NULL FROM records
+                     WHERE id = ANY($1::text[])",
+                )
                 .map_err(e)?;
+            // A part of a run's records in one statement, as arrays (a round trip each
+            // record took most of a large run's apply).
             let put = tx
                 .prepare(
                     "INSERT INTO records (id, source_id, iri, source_url, original_subject, municipality_code, hash, graph_lz4, first_seen, last_changed, rank)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
+                     SELECT t.id, $2, t.iri, t.source_url, t.original_subject, t.municipality_code, t.hash, t.graph_lz4, $9, $9, t.rank
+                     FROM unnest($1::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[], $10::bigint[])
+                       AS t(id, iri, source_url, original_subject, municipality_code, hash, graph_lz4, rank)
                      ON CONFLICT (id, source_id) DO UPDATE SET iri = excluded.iri, source_url = excluded.source_url,
                        original_subject = excluded.original_subject, municipality_code = excluded.municipality_code,
                        hash = excluded.hash, graph_lz4 = excluded.graph_lz4, last_changed = excluded.last_changed,
@@ -1046,10 +1053,10 @@ impl PgWrites<'_, '_> {
 }
 
 impl Writes for PgWrites<'_, '_> {
-    fn rows_of(&mut self, id: &str) -> Result<Vec<(String, String, bool)>, StoreError> {
+    fn rows_of(&mut self, ids: &[&str]) -> Result<Vec<DatasetRow>, StoreError> {
         let e = |e| self.store.err(e);
         self.tx
-            .query(&self.rows_of, &[&id])
+            .query(&self.rows_of, &[&ids])
             .map_err(e)?
             .iter()
             .map(|r| {
@@ -1057,6 +1064,7 @@ impl Writes for PgWrites<'_, '_> {
                     r.try_get(0).map_err(e)?,
                     r.try_get(1).map_err(e)?,
                     r.try_get(2).map_err(e)?,
+                    r.try_get(3).map_err(e)?,
                 ))
             })
             .collect()
@@ -1064,25 +1072,36 @@ impl Writes for PgWrites<'_, '_> {
 
     fn put(
         &mut self,
-        record: &DatasetRecord,
+        records: &[(&DatasetRecord, i64)],
         source: &str,
         at: DateTime<Utc>,
-        rank: i64,
     ) -> Result<(), StoreError> {
+        let column = |f: fn(&DatasetRecord) -> &str| -> Vec<&str> {
+            records.iter().map(|(r, _)| f(r)).collect()
+        };
+        let municipalities: Vec<Option<&str>> = records
+            .iter()
+            .map(|(r, _)| r.municipality_code.as_deref())
+            .collect();
+        let graphs: Vec<Vec<u8>> = records
+            .iter()
+            .map(|(r, _)| crate::compress(&r.ntriples))
+            .collect();
+        let ranks: Vec<i64> = records.iter().map(|(_, rank)| *rank).collect();
         self.tx
             .execute(
                 &self.put,
                 &[
-                    &record.id.0,
+                    &column(|r| &r.id.0),
                     &source,
-                    &record.iri,
-                    &record.source_url,
-                    &record.original_subject,
-                    &record.municipality_code,
-                    &record.hash,
-                    &crate::compress(&record.ntriples),
+                    &column(|r| &r.iri),
+                    &column(|r| &r.source_url),
+                    &column(|r| &r.original_subject),
+                    &municipalities,
+                    &column(|r| &r.hash),
+                    &graphs,
                     &at,
-                    &rank,
+                    &ranks,
                 ],
             )
             .map_err(|e| self.store.err(e))

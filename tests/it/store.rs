@@ -86,6 +86,7 @@ on_both_engines!(
     a_read_only_store_refuses_writes,
     a_run_staged_on_disk_applies_as_one_held_in_memory,
     a_store_from_before_source_counts_is_given_them,
+    a_large_run_applies_as_one_record_at_a_time_would,
 );
 
 fn a_run_staged_on_disk_applies_as_one_held_in_memory(engine: Engine) {
@@ -163,7 +164,74 @@ fn a_run_staged_on_disk_applies_as_one_held_in_memory(engine: Engine) {
     assert!(d1.ntriples.contains("ändrad"), "{}", d1.ntriples);
 }
 
-/// A time PostgreSQL keeps exactly (it keeps microseconds).
+fn a_large_run_applies_as_one_record_at_a_time_would(engine: Engine) {
+    let opened = open(engine);
+    let store = &opened.store;
+    let t0 = whole_seconds(Utc::now());
+    let id = |i: usize| format!("d{i:04}");
+    let first: Vec<String> = (0..1500).map(id).collect();
+    let seen: Vec<&str> = first.iter().map(String::as_str).collect();
+    let records = first
+        .iter()
+        .map(|i| (record(i, &format!("{i} v1")), 0))
+        .collect();
+    store
+        .apply_runs(vec![run_at("s", t0, records, &seen)])
+        .expect("apply");
+    // d0800 (changed below) is another source's too: its winner is looked up.
+    store
+        .apply_runs(vec![run_at(
+            "t",
+            t0,
+            vec![(record(&id(800), "t's"), 0)],
+            &[&id(800)],
+        )])
+        .expect("apply");
+    // 0..700 unchanged, 700..1500 changed, 1500..2600 new; d2000 three times, the second
+    // and third next to each other across the first part's end; d0010 twice.
+    let mut next: Vec<(DatasetRecord, i64)> = (0..2600)
+        .filter(|i| *i != 2000)
+        .map(|i| {
+            let version = if i < 700 { "v1" } else { "v2" };
+            (record(&id(i), &format!("{} {version}", id(i))), 0)
+        })
+        .collect();
+    next.insert(5, (record(&id(2000), "early"), 0));
+    next.insert(999, (record(&id(2000), "middle"), 0));
+    next.insert(1000, (record(&id(2000), "late"), 0));
+    next.insert(1500, (record(&id(10), "d0010 again"), 0));
+    let all: Vec<String> = (0..2600).map(id).collect();
+    let seen: Vec<&str> = all.iter().map(String::as_str).collect();
+    let t1 = t0 + Duration::hours(1);
+    let group = store
+        .apply_runs(vec![run_at("s", t1, next, &seen)])
+        .expect("apply");
+    let (applied, written) = &group.runs[0];
+    // d2000: new, then changed twice; d0010 unchanged, then changed.
+    assert_eq!(
+        (applied.unchanged, applied.changed, applied.new),
+        (700, 800 + 1 + 2, 1099 + 1),
+        "{applied:?}"
+    );
+    assert_eq!(written.len(), 800 + 1 + 2 + 1099 + 1);
+    assert_eq!(group.lookups, vec![id(800)]);
+    let hash = |i: usize| store.winner(&id(i)).expect("winner").expect("shown").hash;
+    assert_eq!(hash(2000), record(&id(2000), "late").hash);
+    assert_eq!(hash(10), record(&id(10), "d0010 again").hash);
+    assert_eq!(hash(699), record(&id(699), &format!("{} v1", id(699))).hash);
+    assert_eq!(
+        hash(1499),
+        record(&id(1499), &format!("{} v2", id(1499))).hash
+    );
+    let kept = store.winner(&id(5)).expect("winner").expect("shown");
+    assert_eq!((kept.first_seen, kept.last_changed), (t0, t0));
+    let changed = store.winner(&id(900)).expect("winner").expect("shown");
+    assert_eq!((changed.first_seen, changed.last_changed), (t0, t1));
+    assert_eq!(store.dataset_counts().expect("counts")["s"], 2600);
+    let logged = store.changes_since(2, 10_000).expect("log");
+    assert_eq!(logged.len(), 800 + 1 + 1099 + 1, "each written id once");
+}
+
 fn a_store_from_before_source_counts_is_given_them(engine: Engine) {
     let opened = open(engine);
     let store = opened.store.with_retention(Retention {
@@ -208,6 +276,7 @@ fn a_store_from_before_source_counts_is_given_them(engine: Engine) {
     assert_eq!(reopened.dataset_counts().expect("counts"), counts);
 }
 
+/// A time PostgreSQL keeps exactly (it keeps microseconds).
 fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).expect("a time")
 }

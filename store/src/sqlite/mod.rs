@@ -1,7 +1,7 @@
 //! The SQLite engine: the store in one file of the state directory, one writer connection
 //! and a pool of readers (the embedded default).
 
-use crate::apply::{self, Marks, Writes};
+use crate::apply::{self, DatasetRow, Marks, Writes};
 use crate::{
     Applied, Change, GroupApplied, RUN_COLUMNS, Retention, RunInput, RunRow, StoreError,
     StoreVersion, StoredDataset, StoredRun, WINNERS, dataset_select,
@@ -48,48 +48,55 @@ impl SqliteWrites<'_, '_> {
 }
 
 impl Writes for SqliteWrites<'_, '_> {
-    fn rows_of(&mut self, id: &str) -> Result<Vec<(String, String, bool)>, StoreError> {
+    fn rows_of(&mut self, ids: &[&str]) -> Result<Vec<DatasetRow>, StoreError> {
         let e = |e| self.store.err(e);
         let mut get = self
             .tx
             .prepare_cached(
-                "SELECT source_id, hash, archived_at IS NOT NULL FROM records WHERE id = ?1",
+                "SELECT id, source_id, hash, archived_at IS NOT NULL FROM records WHERE id = ?1",
             )
             .map_err(e)?;
-        get.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(e)?
-            .collect::<Result<_, _>>()
-            .map_err(e)
+        let mut rows = Vec::with_capacity(ids.len());
+        for id in ids {
+            for row in get
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .map_err(e)?
+            {
+                rows.push(row.map_err(e)?);
+            }
+        }
+        Ok(rows)
     }
 
     fn put(
         &mut self,
-        record: &DatasetRecord,
+        records: &[(&DatasetRecord, i64)],
         source: &str,
         at: DateTime<Utc>,
-        rank: i64,
     ) -> Result<(), StoreError> {
-        self.run(
-            "INSERT INTO records (id, source_id, iri, source_url, original_subject, municipality_code, hash, graph_lz4, first_seen, last_changed, rank)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)
-             ON CONFLICT(id, source_id) DO UPDATE SET iri = excluded.iri, source_url = excluded.source_url,
-               original_subject = excluded.original_subject, municipality_code = excluded.municipality_code,
-               hash = excluded.hash, graph_lz4 = excluded.graph_lz4, last_changed = excluded.last_changed,
-               rank = excluded.rank, missing_since = NULL, archived_at = NULL",
-            params![
-                record.id.0,
-                source,
-                record.iri,
-                record.source_url,
-                record.original_subject,
-                record.municipality_code,
-                record.hash,
-                lz4_flex::compress_prepend_size(record.ntriples.as_bytes()),
-                at,
-                rank,
-            ],
-        )
-        .map(drop)
+        for (record, rank) in records {
+            self.run(
+                "INSERT INTO records (id, source_id, iri, source_url, original_subject, municipality_code, hash, graph_lz4, first_seen, last_changed, rank)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)
+                 ON CONFLICT(id, source_id) DO UPDATE SET iri = excluded.iri, source_url = excluded.source_url,
+                   original_subject = excluded.original_subject, municipality_code = excluded.municipality_code,
+                   hash = excluded.hash, graph_lz4 = excluded.graph_lz4, last_changed = excluded.last_changed,
+                   rank = excluded.rank, missing_since = NULL, archived_at = NULL",
+                params![
+                    record.id.0,
+                    source,
+                    record.iri,
+                    record.source_url,
+                    record.original_subject,
+                    record.municipality_code,
+                    record.hash,
+                    crate::compress(&record.ntriples),
+                    at,
+                    rank,
+                ],
+            )?;
+        }
+        Ok(())
     }
 
     fn counts(&mut self, source: &str) -> Result<(u64, u64), StoreError> {

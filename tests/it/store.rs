@@ -187,8 +187,8 @@ fn a_large_run_applies_as_one_record_at_a_time_would(engine: Engine) {
             &[&id(800)],
         )])
         .expect("apply");
-    // 0..700 unchanged, 700..1500 changed, 1500..2600 new; d2000 three times, the second
-    // and third next to each other across the first part's end; d0010 twice.
+    // 0..700 unchanged, 700..1500 changed, 1500..2600 new; d2000 three times (the last two
+    // next to each other, the thousandth and the one after); d0010 twice.
     let mut next: Vec<(DatasetRecord, i64)> = (0..2600)
         .filter(|i| *i != 2000)
         .map(|i| {

@@ -17,13 +17,15 @@
 //! the index in one commit. The index commit carries the store's change sequence number, so
 //! [`Pipeline::reconcile`] can rebuild the index after a crash between the two.
 
+mod links;
 pub mod runner;
 
+use links::Links;
 use samla_config::SourceConfig;
 use samla_harvester::{Harvester, PageMemos, RECORD_CHANNEL_CAPACITY, RunOutput, RunReport};
 use samla_indexer::{IndexError, IndexInput, Indexer};
 use samla_model::par::{par_drop, par_map};
-use samla_model::quality::{self, Band, LinkState};
+use samla_model::quality::{self, Band};
 use samla_model::record::{self, StoredGraph};
 use samla_model::run::{Outcome, Reason, RunState};
 use samla_model::shacl::Shapes;
@@ -155,20 +157,11 @@ impl Scoring {
     }
 
     /// The band of the dataset `view` whose canonical graph is `ntriples`, with the link
-    /// results `links` holds (`None` when no link has been checked). The graph is parsed and
+    /// results `links` holds. The graph is parsed and
     /// validated only when its conformance decides the band: a dataset whose band is the same
     /// either way costs one score. `None` when the graph does not parse.
-    fn band(
-        &self,
-        view: &DatasetView,
-        graph: Graph<'_>,
-        links: Option<&HashMap<String, bool>>,
-    ) -> Option<Band> {
-        let link = |url: &str| match links.and_then(|l| l.get(url)) {
-            Some(true) => LinkState::Ok,
-            Some(false) => LinkState::Broken,
-            None => LinkState::Unchecked,
-        };
+    fn band(&self, view: &DatasetView, graph: Graph<'_>, links: &Links) -> Option<Band> {
+        let link = |url: &str| links.state(url);
         let cx = quality::Context {
             link: &link,
             conforms: None,
@@ -822,27 +815,27 @@ impl Input<'_> {
     }
 }
 
+/// What the index is given for `docs`, their links' results looked up together.
 fn inputs<'a>(
     store: &Store,
     directory: &OrganisationDirectory,
     scoring: &Scoring,
     docs: &'a [Doc<'a>],
 ) -> Vec<Input<'a>> {
-    // The link results of these datasets' links, read once (none before a first link pass).
-    let links = match store.any_link_checked() {
-        Ok(false) | Err(_) => None,
-        Ok(true) => store
-            .link_states(
-                docs.iter()
-                    .flat_map(|d| d.view.link_urls())
-                    .map(String::as_str),
-            )
-            .ok(),
-    };
+    inputs_with(&Links::of(store, docs), directory, scoring, docs)
+}
+
+/// What the index is given for `docs`, with the link results `links` holds.
+fn inputs_with<'a>(
+    links: &Links,
+    directory: &OrganisationDirectory,
+    scoring: &Scoring,
+    docs: &'a [Doc<'a>],
+) -> Vec<Input<'a>> {
     par_map(docs, |doc| Input {
         doc,
         names: municipality_names(directory, doc.municipality_code),
-        band: scoring.band(doc.view, doc.graph, links.as_ref()),
+        band: scoring.band(doc.view, doc.graph, links),
     })
 }
 
@@ -911,7 +904,7 @@ pub fn reindex(
 ) -> Result<u64, PipelineError> {
     let seq = store.change_seq()?;
     let mut rebuild = Rebuild {
-        store,
+        links: Links::every(store)?,
         index,
         directory,
         scoring,
@@ -950,7 +943,7 @@ const REBUILD_BATCH: usize = 2000;
 
 /// A rebuild of the index from the store, a part at a time, published whole at the end.
 struct Rebuild<'a> {
-    store: &'a Store,
+    links: Links,
     index: &'a Indexer,
     directory: &'a OrganisationDirectory,
     scoring: &'a Scoring,
@@ -973,7 +966,7 @@ impl Rebuild<'_> {
         let docs: Vec<Doc<'_>> = read.iter().map(Doc::read).collect();
         self.indexed += self.index.stage_rebuild(
             self.first,
-            inputs(self.store, self.directory, self.scoring, &docs)
+            inputs_with(&self.links, self.directory, self.scoring, &docs)
                 .iter()
                 .map(Input::get),
             self.seq,

@@ -704,6 +704,13 @@ impl Store {
         on_engine!(self, e => e.link_states(&urls))
     }
 
+    /// Calls `f` with every checked link's URL and whether it answered at its last check,
+    /// in no order, reading a part at a time (a rebuild's link results, read once rather than
+    /// a lookup per part); returns how many.
+    pub fn for_each_link_state(&self, f: impl FnMut(&str, bool) + Send) -> Result<u64, StoreError> {
+        on_engine!(self, e => e.for_each_link_state(f))
+    }
+
     /// Logs searches (a batch in one transaction).
     pub fn log_searches(&self, searches: &[LoggedSearch]) -> Result<(), StoreError> {
         on_engine!(self, e => e.log_searches(searches))

@@ -270,6 +270,39 @@ async fn sources_that_held_the_most_datasets_start_first() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_bands_datasets_by_their_links_as_the_link_pass_did() {
+    rebuild_bands_by_links(crate::store::Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_from_postgres_bands_datasets_by_their_links_as_the_link_pass_did() {
+    rebuild_bands_by_links(crate::store::Engine::Postgres).await;
+}
+
+/// A rebuild reads every link's result at once; the index shows the quality bands the link
+/// pass gave each dataset, a part at a time, before.
+async fn rebuild_bands_by_links(engine: crate::store::Engine) {
+    let r = crate::support::region_linked_on(engine, 400).await;
+    r.harvest().await;
+    let unchecked = everything(&r);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let pass = r.samla.check_links(&cancel).await.expect("link pass");
+    assert!(pass.checked > 500 && pass.broken > 0, "{pass:?}");
+    let checked = everything(&r);
+    assert_ne!(
+        checked.1, unchecked.1,
+        "the links' results move datasets' bands"
+    );
+    assert_eq!(
+        r.samla.pipeline.reindex().expect("reindex") as usize,
+        checked.0.len()
+    );
+    let rebuilt = everything(&r);
+    assert_eq!(rebuilt.1, checked.1, "the bands among the facets");
+    assert!(rebuilt.0 == checked.0, "the datasets as shown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reindex_and_crash_recovery_rebuild_the_same_search_from_the_store() {
     rebuilds_the_same_search(crate::store::Engine::Sqlite).await;
 }

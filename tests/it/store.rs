@@ -742,6 +742,25 @@ fn what_the_reports_keep_beside_the_records(engine: Engine) {
         .collect(),
         "unchecked links are absent"
     );
+    store
+        .record_links(&[link("https://c.se/ä", true)])
+        .expect("a third link");
+    let mut every = Vec::new();
+    let n = store
+        .for_each_link_state(|url, ok| every.push((url.to_string(), ok)))
+        .expect("every link");
+    every.sort();
+    assert_eq!(
+        (n, every),
+        (
+            3,
+            vec![
+                ("https://a.se/x".to_string(), false),
+                ("https://b.se/'y".to_string(), false),
+                ("https://c.se/ä".to_string(), true),
+            ]
+        )
+    );
 
     let search = |days: i64, query: &str| LoggedSearch {
         at: t0 - Duration::days(days),

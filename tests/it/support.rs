@@ -151,6 +151,15 @@ pub async fn region_configured(
     let mut config = samla::app::simulated_config(&config, &simulator, &base).expect("config");
     config.harvest = settings(1 << 26);
     tune(&mut config);
+    open_region(engine, simulator, config)
+}
+
+/// samla opened with `config` over `simulator`'s region, its store on `engine`.
+fn open_region(
+    engine: crate::store::Engine,
+    simulator: Arc<samla_simulator::Simulator>,
+    mut config: samla_config::Config,
+) -> Region {
     let cluster = match engine {
         crate::store::Engine::Sqlite => None,
         crate::store::Engine::Postgres => Some(crate::pg::Cluster::shared()),
@@ -200,6 +209,11 @@ impl Region {
 /// A region whose distribution links the simulator answers (some broken), with link checks
 /// allowed on loopback and unpaced, as the demo runs it.
 pub async fn region_linked(datasets: usize) -> Region {
+    region_linked_on(crate::store::Engine::Sqlite, datasets).await
+}
+
+/// [`region_linked`] with its store on `engine`.
+pub async fn region_linked_on(engine: crate::store::Engine, datasets: usize) -> Region {
     let config = samla::app::embedded_region().expect("embedded region");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -213,15 +227,7 @@ pub async fn region_linked(datasets: usize) -> Region {
     config.links.allow_private = true;
     config.links.per_host = config.links.concurrency;
     config.links.per_host_delay = Duration::ZERO;
-    let state = tempfile::tempdir().expect("tempdir");
-    let samla = samla::app::Samla::open(config, state.path()).expect("open");
-    Region {
-        simulator,
-        samla,
-        state,
-        store_url: None,
-        _cluster: None,
-    }
+    open_region(engine, simulator, config)
 }
 
 /// Serves the API of `samla` as `samla serve` does (with client addresses).

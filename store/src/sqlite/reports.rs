@@ -101,6 +101,27 @@ impl Sqlite {
         Ok(states)
     }
 
+    pub(crate) fn for_each_link_state(
+        &self,
+        mut f: impl FnMut(&str, bool),
+    ) -> Result<u64, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare("SELECT url, ok FROM links")
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        let mut n = 0;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let url = row
+                .get_ref(0)
+                .and_then(|v| Ok(v.as_str()?))
+                .map_err(|e| self.err(e))?;
+            f(url, row.get(1).map_err(|e| self.err(e))?);
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Logs searches (a batch in one transaction).
     pub(crate) fn log_searches(&self, searches: &[LoggedSearch]) -> Result<(), StoreError> {
         let mut conn = self.writer();

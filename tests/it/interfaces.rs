@@ -749,8 +749,9 @@ async fn every_page_of_the_web_ui_answers_in_swedish_and_english() {
 }
 
 /// A subscriber's feed never misses a dataset: after the municipalities change their catalogs
-/// and samla harvests again, a dataset that appeared comes first in the feed of a search it
-/// matches, and the feed's pages link to each other (RFC 5005).
+/// and samla harvests again, a dataset that appeared is in the feed of a search it matches,
+/// after none but datasets that appeared or changed in that harvest too (the feed is newest
+/// first), and the feed's pages link to each other (RFC 5005).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_dataset_comes_first_in_the_feed_of_a_search_it_matches() {
     let r = region(300).await;
@@ -763,17 +764,27 @@ async fn a_new_dataset_comes_first_in_the_feed_of_a_search_it_matches() {
         })
         .expect("datasets");
     r.simulator.advance();
+    // Stored times are whole seconds.
+    let second_harvest = chrono::Utc::now() - chrono::Duration::seconds(1);
     r.harvest().await;
     let mut new = Vec::new();
+    let mut changed_since = std::collections::HashSet::new();
     r.samla
         .store
         .for_each_dataset(|d| {
+            if d.last_changed >= second_harvest {
+                changed_since.insert(d.iri.clone());
+            }
             if !before.contains(&d.id) {
                 new.push(d);
             }
         })
         .expect("datasets");
     assert!(!new.is_empty(), "the next epoch adds datasets");
+    assert!(
+        changed_since.len() < before.len() / 2,
+        "most datasets did not change"
+    );
     let api = serve_api(&r.samla).await;
     let atom = "http://www.w3.org/2005/Atom";
     let feed = |query: String| {
@@ -798,21 +809,40 @@ async fn a_new_dataset_comes_first_in_the_feed_of_a_search_it_matches() {
             continue;
         };
         let q: String = url::form_urlencoded::byte_serialize(title.as_bytes()).collect();
-        let body = feed(format!("q={q}&per_page=5")).await;
+        let body = feed(format!("q={q}&per_page=50")).await;
         let doc = roxmltree::Document::parse(&body).expect("atom");
-        let first = doc
+        let child = |e: roxmltree::Node<'_, '_>, name: &str| {
+            e.children()
+                .find(|n| n.has_tag_name((atom, name)))
+                .and_then(|n| n.text())
+                .map(str::to_string)
+                .unwrap_or_default()
+        };
+        let (entries, updated): (Vec<String>, Vec<String>) = doc
             .root_element()
             .children()
-            .find(|n| n.has_tag_name((atom, "entry")))
-            .and_then(|e| e.children().find(|n| n.has_tag_name((atom, "id"))))
-            .and_then(|n| n.text())
-            .unwrap_or("")
-            .to_string();
-        let first_is_new = new.iter().any(|d| d.iri == first);
+            .filter(|n| n.has_tag_name((atom, "entry")))
+            .map(|e| (child(e, "id"), child(e, "updated")))
+            .unzip();
+        let updated: Vec<chrono::DateTime<chrono::FixedOffset>> = updated
+            .iter()
+            .map(|u| chrono::DateTime::parse_from_rfc3339(u).expect("an RFC 3339 time"))
+            .collect();
         assert!(
-            first_is_new,
-            "{title}: the first entry {first} is not a new dataset"
+            updated.is_sorted_by(|a, b| a >= b),
+            "{title}: newest first: {updated:?}"
         );
+        let at = entries.iter().position(|iri| *iri == dataset.iri);
+        let Some(at) = at else {
+            panic!("{title}: {} is not in the feed {entries:?}", dataset.iri);
+        };
+        for earlier in &entries[..at] {
+            assert!(
+                changed_since.contains(earlier),
+                "{title}: {earlier}, unchanged by the last harvest, comes before the new {}",
+                dataset.iri
+            );
+        }
         checked += 1;
     }
     assert!(checked > 0);

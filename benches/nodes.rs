@@ -6,8 +6,9 @@
 //! and once with PostgreSQL (a throwaway cluster on loopback; `SAMLA_NODES_ENGINES`,
 //! `sqlite,postgres`). For each: the time until the region is harvested and searchable, the
 //! harvester's peak resident memory, the store's and the index's size on disk, search p50 and
-//! p99 in-process and over HTTP (the benchmark's query mix, `SAMLA_NODES_ROUNDS` rounds); then
-//! real `samla serve --role search` processes: how fast a new one builds its index from the
+//! p99 in-process and over HTTP (the benchmark's query mix, `SAMLA_NODES_ROUNDS` rounds); then,
+//! with a link result stored for every distribution link (as a link pass leaves them: a
+//! rebuild scores quality bands with them), real `samla serve --role search` processes: how fast a new one builds its index from the
 //! store (three nodes, one after the other: each rate, its CPU time a dataset, the medians),
 //! its resident memory while serving against its index's size, and the throughput of
 //! one node against two (`SAMLA_NODES_CLIENTS` clients, 16, for `SAMLA_NODES_SECS`, 10,
@@ -253,6 +254,47 @@ fn region_file(config: &samla_config::Config, dir: &Path) -> anyhow::Result<Path
     Ok(path)
 }
 
+/// Stores a link-check result for every distribution link of the harvested datasets (one in
+/// ten broken), as a link pass over the region would leave them; returns how many. The
+/// benchmark's links name the simulated municipalities' hosts, which it does not ask.
+fn record_link_results(store: &StoreAt) -> anyhow::Result<usize> {
+    use samla_store::{Access, LinkRow, Store};
+    let store = match store {
+        StoreAt::Sqlite(dir) => Store::open_at(dir, Access::Beside)?,
+        StoreAt::Postgres(url) => Store::connect(url, Access::Beside)?,
+    };
+    let checked_at = chrono::Utc::now();
+    let mut urls = std::collections::HashSet::new();
+    store.for_each_dataset_any_order(|d| {
+        let Ok(graph) = samla_model::record::read_stored(&d.ntriples) else {
+            return;
+        };
+        let view = samla_model::view::DatasetView::from_triple_refs(
+            &samla_model::DatasetId(d.id.clone()),
+            &d.iri,
+            &graph.triples(),
+            d.municipality_code.clone(),
+        );
+        urls.extend(view.link_urls().cloned());
+    })?;
+    let rows: Vec<LinkRow> = urls
+        .into_iter()
+        .enumerate()
+        .map(|(i, url)| LinkRow {
+            ok: i % 10 != 0,
+            status: Some(if i % 10 != 0 { 200 } else { 404 }),
+            error: None,
+            elapsed_ms: 20,
+            checked_at,
+            url,
+        })
+        .collect();
+    for part in rows.chunks(10_000) {
+        store.record_links(part)?;
+    }
+    Ok(rows.len())
+}
+
 /// Waits until every source of the node's region has a finished run and the index has
 /// caught up with the store; the searchable total.
 async fn harvested(node: &Node, sources: usize) -> anyhow::Result<u64> {
@@ -495,6 +537,9 @@ async fn run() -> anyhow::Result<()> {
             common::ms(p50),
             common::ms(p99),
         );
+
+        let links = record_link_results(&store)?;
+        println!("link results stored: {links} distribution links, one in ten broken");
 
         // A new search node's rebuild, three times (each a node of its own): the last two
         // serve the load below.

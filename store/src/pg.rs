@@ -676,11 +676,24 @@ impl Postgres {
         by_id: bool,
         mut f: impl FnMut(StoredDataset) + Send,
     ) -> Result<u64, StoreError> {
+        let order = if by_id { " ORDER BY d.id" } else { "" };
+        let sql = format!("{} WHERE {WINNERS}{order}", dataset_select());
+        self.for_each_row(&sql, |row| {
+            f(self.row_to_dataset(row)?);
+            Ok(())
+        })
+    }
+
+    /// Calls `f` with each row of `sql`, read a part at a time (through a portal, in one
+    /// transaction); returns how many.
+    fn for_each_row(
+        &self,
+        sql: &str,
+        mut f: impl FnMut(&Row) -> Result<(), StoreError> + Send,
+    ) -> Result<u64, StoreError> {
         self.in_tx(|tx| {
             let e = |e| self.err(e);
-            let order = if by_id { " ORDER BY d.id" } else { "" };
-            let sql = format!("{} WHERE {WINNERS}{order}", dataset_select());
-            let portal = tx.bind(sql.as_str(), &[]).map_err(e)?;
+            let portal = tx.bind(sql, &[]).map_err(e)?;
             let mut n = 0;
             loop {
                 let rows = tx.query_portal(&portal, BATCH).map_err(e)?;
@@ -688,7 +701,7 @@ impl Postgres {
                     return Ok(n);
                 }
                 for row in &rows {
-                    f(self.row_to_dataset(row)?);
+                    f(row)?;
                     n += 1;
                 }
             }
@@ -843,21 +856,11 @@ impl Postgres {
         &self,
         mut f: impl FnMut(&str, bool) + Send,
     ) -> Result<u64, StoreError> {
-        self.in_tx(|tx| {
+        self.for_each_row("SELECT url, ok FROM links", |row| {
             let e = |e| self.err(e);
-            let portal = tx.bind("SELECT url, ok FROM links", &[]).map_err(e)?;
-            let mut n = 0;
-            loop {
-                let rows = tx.query_portal(&portal, BATCH).map_err(e)?;
-                if rows.is_empty() {
-                    return Ok(n);
-                }
-                for row in &rows {
-                    let url: &str = row.try_get(0).map_err(e)?;
-                    f(url, row.try_get(1).map_err(e)?);
-                    n += 1;
-                }
-            }
+            let url: &str = row.try_get(0).map_err(e)?;
+            f(url, row.try_get(1).map_err(e)?);
+            Ok(())
         })
     }
 

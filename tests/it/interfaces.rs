@@ -764,8 +764,12 @@ async fn a_new_dataset_comes_first_in_the_feed_of_a_search_it_matches() {
         })
         .expect("datasets");
     r.simulator.advance();
-    // Stored times are whole seconds.
-    let second_harvest = chrono::Utc::now() - chrono::Duration::seconds(1);
+    // The feed orders by whole seconds: the next harvest starts in a second of its own.
+    let done = chrono::Utc::now();
+    let to_next_second = 1_000 - u64::from(done.timestamp_subsec_millis().min(999));
+    tokio::time::sleep(std::time::Duration::from_millis(to_next_second + 10)).await;
+    let second_harvest = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0);
+    assert!(second_harvest > done);
     r.harvest().await;
     let mut new = Vec::new();
     let mut changed_since = std::collections::HashSet::new();

@@ -8,8 +8,9 @@
 //! harvester's peak resident memory, the store's and the index's size on disk, search p50 and
 //! p99 in-process and over HTTP (the benchmark's query mix, `SAMLA_NODES_ROUNDS` rounds); then,
 //! with a link result stored for every distribution link (as a link pass leaves them: a
-//! rebuild scores quality bands with them), real `samla serve --role search` processes: how fast a new one builds its index from the
-//! store (three nodes, one after the other: each rate, its CPU time a dataset, the medians),
+//! rebuild scores quality bands with them), real `samla serve --role search` processes: how
+//! fast a new one builds its index from the store (three nodes, one after the other: each
+//! rate, its CPU time a dataset, the medians),
 //! its resident memory while serving against its index's size, and the throughput of
 //! one node against two (`SAMLA_NODES_CLIENTS` clients, 16, for `SAMLA_NODES_SECS`, 10,
 //! alternating three times; medians, with the nodes' CPU time per search). All processes

@@ -157,9 +157,9 @@ impl Scoring {
     }
 
     /// The band of the dataset `view` whose canonical graph is `ntriples`, with the link
-    /// results `links` holds. The graph is parsed and
-    /// validated only when its conformance decides the band: a dataset whose band is the same
-    /// either way costs one score. `None` when the graph does not parse.
+    /// results `links` holds. The graph is parsed and validated only when its conformance
+    /// decides the band: a dataset whose band is the same either way costs one score. `None`
+    /// when the graph does not parse.
     fn band(&self, view: &DatasetView, graph: Graph<'_>, links: &Links) -> Option<Band> {
         let link = |url: &str| links.state(url);
         let cx = quality::Context {

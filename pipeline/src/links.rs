@@ -32,8 +32,7 @@ impl Links {
     }
 
     /// Every link's result, for a rebuild: one read of the links rather than a lookup per
-    /// part, which costs the store an index lookup per link (a third of a rebuild's time, with
-    /// PostgreSQL beside it, at 600 000 links).
+    /// part, which costs the store an index lookup a link.
     pub(crate) fn every(store: &Store) -> Result<Self, StoreError> {
         let mut table = Table::default();
         store.for_each_link_state(|url, ok| table.insert(url, ok))?;

@@ -833,12 +833,9 @@ impl Postgres {
     }
 
     pub(crate) fn link_states(&self, urls: &[&str]) -> Result<HashMap<String, bool>, StoreError> {
-        let urls: Vec<&str> = urls
-            .iter()
-            .copied()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let mut urls = urls.to_vec();
+        urls.sort_unstable();
+        urls.dedup();
         // A lookup by the primary key per URL. Given `url = ANY($1)` with thousands of URLs,
         // PostgreSQL chose to scan every link instead (in parallel, hashing the list): 0.15 s
         // a part of a rebuild over 600 000 links, and more as links grow. The `LIMIT` keeps

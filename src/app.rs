@@ -511,11 +511,7 @@ pub fn link_checker(config: &Config) -> anyhow::Result<LinkChecker> {
 
 /// Checks `urls` and gives the results as the store keeps them.
 pub async fn check_urls(checker: &LinkChecker, urls: Vec<String>) -> Vec<LinkRow> {
-    link_rows(checker.check_all(urls).await)
-}
-
-/// Link checks as the store keeps them.
-pub fn link_rows(results: Vec<samla_harvester::links::LinkCheck>) -> Vec<LinkRow> {
+    let results = checker.check_all(urls).await;
     let checked_at = chrono::Utc::now();
     results
         .into_iter()
@@ -549,23 +545,24 @@ impl Samla {
             return Ok(LinkPass::default());
         }
         let reports = Arc::clone(&self.reports);
+        let store = Arc::clone(&self.store);
         let recheck = chrono::Duration::from_std(self.config.links.recheck)?;
         let (due, fresh) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let facts = reports.facts().map_err(|e| anyhow::anyhow!("{e}"))?;
-            let known = reports.links().map_err(|e| anyhow::anyhow!("{e}"))?;
-            let now = chrono::Utc::now();
+            // Every link's last result, and those checked within the interval, 16 bytes a link.
+            let known = store.link_table(None)?;
+            let recent = store.link_table(Some(chrono::Utc::now() - recheck))?;
             let mut urls: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
             facts
                 .each(|d| urls.extend(d.view.link_urls().cloned()))
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let (due, fresh): (Vec<String>, Vec<String>) = urls
-                .into_iter()
-                .partition(|u| known.0.get(u).is_none_or(|r| now - r.checked_at >= recheck));
+            let (due, fresh): (Vec<String>, Vec<String>) =
+                urls.into_iter().partition(|u| recent.get(u).is_none());
             // With the state each had, to tell which results change a dataset's quality.
             Ok((
                 due.into_iter()
                     .map(|u| {
-                        let ok = known.0.get(&u).map(|r| r.ok);
+                        let ok = known.get(&u);
                         (u, ok)
                     })
                     .collect::<Vec<(String, Option<bool>)>>(),

@@ -826,7 +826,7 @@ struct CheckedQuality {
 
 fn score_records(
     records: Vec<samla_model::DatasetRecord>,
-    links: &samla_reports::Links,
+    links: &samla_store::LinkTable,
 ) -> CheckedQuality {
     let shapes = samla_model::shacl::Shapes::dcat_ap_core();
     let scored: Vec<_> = records
@@ -854,12 +854,12 @@ fn score_records(
     CheckedQuality {
         catalogue,
         datasets,
-        links_checked: links.0.len(),
+        links_checked: links.len(),
     }
 }
 
 fn check_quality_offline(records: Vec<samla_model::DatasetRecord>) -> CheckedQuality {
-    score_records(records, &samla_reports::Links(Default::default()))
+    score_records(records, &samla_store::LinkTable::default())
 }
 
 /// Whether `samla check` checks a catalog's links.
@@ -945,11 +945,8 @@ async fn check_quality(
             }
         }
     }
-    let links = app::link_rows(results)
-        .into_iter()
-        .map(|row| (row.url.clone(), row))
-        .collect();
-    Ok(score_records(records, &samla_reports::Links(links)))
+    let links = results.into_iter().map(|r| (r.url, r.ok)).collect();
+    Ok(score_records(records, &links))
 }
 
 fn print_quality(q: &CheckedQuality) {

@@ -17,10 +17,8 @@
 //! the index in one commit. The index commit carries the store's change sequence number, so
 //! [`Pipeline::reconcile`] can rebuild the index after a crash between the two.
 
-mod links;
 pub mod runner;
 
-use links::Links;
 use samla_config::SourceConfig;
 use samla_harvester::{Harvester, PageMemos, RECORD_CHANNEL_CAPACITY, RunOutput, RunReport};
 use samla_indexer::{IndexError, IndexInput, Indexer};
@@ -32,7 +30,7 @@ use samla_model::shacl::Shapes;
 use samla_model::view::DatasetView;
 use samla_model::{DatasetId, DatasetRecord, OrganisationDirectory};
 use samla_store::{
-    Applied, GroupApplied, Records, RunInput, RunRow, Store, StoreError, StoredDataset,
+    Applied, GroupApplied, LinkTable, Records, RunInput, RunRow, Store, StoreError, StoredDataset,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -160,7 +158,7 @@ impl Scoring {
     /// results `links` holds. The graph is parsed and validated only when its conformance
     /// decides the band: a dataset whose band is the same either way costs one score. `None`
     /// when the graph does not parse.
-    fn band(&self, view: &DatasetView, graph: Graph<'_>, links: &Links) -> Option<Band> {
+    fn band(&self, view: &DatasetView, graph: Graph<'_>, links: &LinkTable) -> Option<Band> {
         let link = |url: &str| links.state(url);
         let cx = quality::Context {
             link: &link,
@@ -822,12 +820,27 @@ fn inputs<'a>(
     scoring: &Scoring,
     docs: &'a [Doc<'a>],
 ) -> Vec<Input<'a>> {
-    inputs_with(&Links::of(store, docs), directory, scoring, docs)
+    inputs_with(&links_of(store, docs), directory, scoring, docs)
+}
+
+/// The results of `docs`' links, one lookup for them all; none (every link unchecked) when no
+/// link has been checked or they could not be read.
+fn links_of(store: &Store, docs: &[Doc<'_>]) -> LinkTable {
+    match store.any_link_checked() {
+        Ok(true) => store
+            .link_states(
+                docs.iter()
+                    .flat_map(|d| d.view.link_urls())
+                    .map(String::as_str),
+            )
+            .unwrap_or_default(),
+        Ok(false) | Err(_) => LinkTable::default(),
+    }
 }
 
 /// What the index is given for `docs`, with the link results `links` holds.
 fn inputs_with<'a>(
-    links: &Links,
+    links: &LinkTable,
     directory: &OrganisationDirectory,
     scoring: &Scoring,
     docs: &'a [Doc<'a>],
@@ -904,7 +917,8 @@ pub fn reindex(
 ) -> Result<u64, PipelineError> {
     let seq = store.change_seq()?;
     let mut rebuild = Rebuild {
-        links: Links::every(store)?,
+        // Every link's result, read once rather than looked up part by part.
+        links: store.link_table(None)?,
         index,
         directory,
         scoring,
@@ -943,7 +957,7 @@ const REBUILD_BATCH: usize = 2000;
 
 /// A rebuild of the index from the store, a part at a time, published whole at the end.
 struct Rebuild<'a> {
-    links: Links,
+    links: LinkTable,
     index: &'a Indexer,
     directory: &'a OrganisationDirectory,
     scoring: &'a Scoring,

@@ -94,8 +94,8 @@ pub fn digest(
     };
     let health = health_report(reports, now, Some(code))?;
     let facts = reports.facts()?;
-    let links = reports.links()?;
-    let mut broken = Vec::new();
+    // The organisation's links, then the results of those alone (not every link's row).
+    let mut theirs: Vec<(String, String, String)> = Vec::new();
     facts.each(|d| {
         if d.municipality_code.as_deref() != Some(code) {
             return;
@@ -103,18 +103,27 @@ pub fn digest(
         let mut urls: Vec<&String> = d.view.link_urls().collect();
         urls.sort();
         urls.dedup();
-        for url in urls {
-            if let Some(row) = links.0.get(url.as_str()).filter(|r| !r.ok) {
-                broken.push(BrokenLink {
-                    dataset_id: d.id.clone(),
-                    title: d.title.clone(),
-                    url: url.clone(),
-                    status: row.status,
-                    error: row.error.clone(),
-                });
-            }
-        }
+        theirs.extend(
+            urls.into_iter()
+                .map(|url| (d.id.clone(), d.title.clone(), url.clone())),
+        );
     })?;
+    let rows = reports
+        .store
+        .link_rows(theirs.iter().map(|(_, _, url)| url.as_str()))?;
+    let mut broken: Vec<BrokenLink> = theirs
+        .into_iter()
+        .filter_map(|(dataset_id, title, url)| {
+            let row = rows.get(&url).filter(|r| !r.ok)?;
+            Some(BrokenLink {
+                dataset_id,
+                title,
+                status: row.status,
+                error: row.error.clone(),
+                url,
+            })
+        })
+        .collect();
     broken
         .sort_by(|a, b| (&a.title, &a.dataset_id, &a.url).cmp(&(&b.title, &b.dataset_id, &b.url)));
     let freshness = freshness_report(reports, now, Some(code))?;

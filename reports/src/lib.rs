@@ -24,12 +24,11 @@ mod error;
 
 pub use error::ReportError;
 use samla_model::par::par_map;
-use samla_model::quality::{LinkState, Options};
+use samla_model::quality::Options;
 use samla_model::shacl::Shapes;
 use samla_model::view::{DatasetView, pick};
 use samla_model::{DatasetId, OrganisationDirectory, record};
-use samla_store::{LinkRow, Store};
-use std::collections::HashMap;
+use samla_store::{LinkTable, Store};
 use std::sync::{Arc, Mutex};
 
 /// A configured source, as the reports and the API show it.
@@ -356,23 +355,9 @@ impl Reports {
         Some(facts)
     }
 
-    /// The link checker's results, by URL.
-    pub fn links(&self) -> Result<Links, ReportError> {
-        Ok(Links(self.store.links()?))
-    }
-}
-
-/// The link checker's results.
-pub struct Links(pub HashMap<String, LinkRow>);
-
-impl Links {
-    /// The state of a URL.
-    pub fn state(&self, url: &str) -> LinkState {
-        match self.0.get(url) {
-            Some(r) if r.ok => LinkState::Ok,
-            Some(_) => LinkState::Broken,
-            None => LinkState::Unchecked,
-        }
+    /// Every checked link's last result (16 bytes a link, not its row).
+    pub fn links(&self) -> Result<LinkTable, ReportError> {
+        Ok(self.store.link_table(None)?)
     }
 }
 

@@ -2,10 +2,11 @@
 //! organisation and per source): the mean of its datasets' points, which is the share of
 //! datasets meeting each indicator times the indicator's weight.
 
-use super::{DatasetFacts, Links, Reports, cell, to_csv};
+use super::{DatasetFacts, Reports, cell, to_csv};
 use crate::ReportError;
 use chrono::{DateTime, Utc};
 use samla_model::quality::{self, Band, Context, Dimension, Hint, INDICATORS, Score};
+use samla_store::LinkTable;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -93,7 +94,7 @@ pub struct QualityReport {
 }
 
 /// Scores one dataset's facts.
-pub fn score(d: &DatasetFacts, links: &Links, options: quality::Options) -> Score {
+pub fn score(d: &DatasetFacts, links: &LinkTable, options: quality::Options) -> Score {
     let link = |u: &str| links.state(u);
     quality::score(
         &d.view,
@@ -220,7 +221,7 @@ fn round(v: f64) -> f64 {
 /// Scores one dataset and keeps what the report shows of it.
 pub fn scored(
     d: &DatasetFacts,
-    links: &Links,
+    links: &LinkTable,
     options: quality::Options,
 ) -> (DatasetQuality, Score) {
     let s = score(d, links, options);
@@ -305,7 +306,7 @@ pub fn quality_report(
         as_of: now,
         swedish: options.swedish,
         max_points: options.max_points(),
-        links_checked: links.0.len() as u64,
+        links_checked: links.len() as u64,
         municipalities,
         sources,
         datasets,

@@ -29,11 +29,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 mod apply;
+mod links;
 mod pg;
 mod pg_tls;
 mod sqlite;
 mod staged;
 
+pub use links::LinkTable;
 pub use staged::Records;
 
 /// Why the store failed.
@@ -684,31 +686,47 @@ impl Store {
         on_engine!(self, e => e.record_links(rows))
     }
 
-    /// Every stored link-check result, by URL.
-    pub fn links(&self) -> Result<HashMap<String, LinkRow>, StoreError> {
-        on_engine!(self, e => e.links())
-    }
-
     /// Whether any link has been checked.
     pub fn any_link_checked(&self) -> Result<bool, StoreError> {
         on_engine!(self, e => e.any_link_checked())
     }
 
-    /// Whether each of `urls` answered at its last check (`true`), failed (`false`), or was not
-    /// checked yet (absent).
+    /// The stored results of those of `urls` that were checked, by URL.
+    pub fn link_rows<'a>(
+        &self,
+        urls: impl IntoIterator<Item = &'a str>,
+    ) -> Result<HashMap<String, LinkRow>, StoreError> {
+        let mut urls: Vec<&str> = urls.into_iter().collect();
+        urls.sort_unstable();
+        urls.dedup();
+        let rows = on_engine!(self, e => e.link_rows(&urls))?;
+        Ok(rows.into_iter().map(|r| (r.url.clone(), r)).collect())
+    }
+
+    /// Whether each of `urls` answered at its last check, failed, or was not checked yet: one
+    /// lookup for them all (a part's links).
     pub fn link_states<'a>(
         &self,
         urls: impl IntoIterator<Item = &'a str>,
-    ) -> Result<HashMap<String, bool>, StoreError> {
-        let urls: Vec<&str> = urls.into_iter().collect();
-        on_engine!(self, e => e.link_states(&urls))
+    ) -> Result<LinkTable, StoreError> {
+        Ok(self
+            .link_rows(urls)?
+            .into_values()
+            .map(|r| (r.url, r.ok))
+            .collect())
     }
 
-    /// Calls `f` with every checked link's URL and whether it answered at its last check,
-    /// in no order, reading a part at a time (a rebuild's link results, read once rather than
-    /// a lookup per part); returns how many.
-    pub fn for_each_link_state(&self, f: impl FnMut(&str, bool) + Send) -> Result<u64, StoreError> {
-        on_engine!(self, e => e.for_each_link_state(f))
+    /// Every link checked at or after `since` (every checked link if `None`) with whether it
+    /// answered, read a part at a time into 16 bytes a link: what scoring every dataset's
+    /// quality needs, in memory that stays small beside the links' rows.
+    pub fn link_table(&self, since: Option<DateTime<Utc>>) -> Result<LinkTable, StoreError> {
+        let mut table = LinkTable::default();
+        on_engine!(self, e => e.for_each_link_state(|url, ok, checked_at| {
+            if since.is_none_or(|since| checked_at >= since) {
+                table.push(url, ok);
+            }
+        }))?;
+        Ok(table.sorted())
     }
 
     /// Logs searches (a batch in one transaction).

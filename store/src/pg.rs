@@ -819,44 +819,33 @@ impl Postgres {
         })
     }
 
-    pub(crate) fn links(&self) -> Result<HashMap<String, LinkRow>, StoreError> {
-        let rows = self.rows(
-            "SELECT url, ok, status, error, elapsed_ms, checked_at FROM links",
-            &[],
-            Self::row_to_link,
-        )?;
-        Ok(rows.into_iter().map(|r| (r.url.clone(), r)).collect())
-    }
-
     pub(crate) fn any_link_checked(&self) -> Result<bool, StoreError> {
         self.value("SELECT EXISTS (SELECT 1 FROM links)", &[])
     }
 
-    pub(crate) fn link_states(&self, urls: &[&str]) -> Result<HashMap<String, bool>, StoreError> {
-        let mut urls = urls.to_vec();
-        urls.sort_unstable();
-        urls.dedup();
+    /// `urls` sorted and without duplicates.
+    pub(crate) fn link_rows(&self, urls: &[&str]) -> Result<Vec<LinkRow>, StoreError> {
         // A lookup by the primary key per URL. Given `url = ANY($1)` with thousands of URLs,
         // PostgreSQL chose to scan every link instead (in parallel, hashing the list): 0.15 s
         // a part of a rebuild over 600 000 links, and more as links grow. The `LIMIT` keeps
         // the lookup a subquery of its own, which it cannot plan as a join.
-        let rows = self.rows(
-            "SELECT u.url, l.ok FROM unnest($1::text[]) AS u(url)
-             CROSS JOIN LATERAL (SELECT ok FROM links WHERE links.url = u.url LIMIT 1) l",
+        self.rows(
+            "SELECT l.url, l.ok, l.status, l.error, l.elapsed_ms, l.checked_at
+             FROM unnest($1::text[]) AS u(url)
+             CROSS JOIN LATERAL (SELECT * FROM links WHERE links.url = u.url LIMIT 1) l",
             &[&urls],
-            Self::pair,
-        )?;
-        Ok(rows.into_iter().collect())
+            Self::row_to_link,
+        )
     }
 
     pub(crate) fn for_each_link_state(
         &self,
-        mut f: impl FnMut(&str, bool) + Send,
+        mut f: impl FnMut(&str, bool, DateTime<Utc>) + Send,
     ) -> Result<u64, StoreError> {
-        self.for_each_row("SELECT url, ok FROM links", |row| {
+        self.for_each_row("SELECT url, ok, checked_at FROM links", |row| {
             let e = |e| self.err(e);
             let url: &str = row.try_get(0).map_err(e)?;
-            f(url, row.try_get(1).map_err(e)?);
+            f(url, row.try_get(1).map_err(e)?, row.try_get(2).map_err(e)?);
             Ok(())
         })
     }

@@ -185,6 +185,50 @@ async fn quality_coverage_health_and_demand_over_the_simulated_region() {
         "Rätta distributionens åtkomstadress: den svarar inte"
     );
     assert!(broken["subjects"][0].as_str().is_some());
+    // The digests list an organisation's broken links, with what they answered: all of
+    // Bjuv's, and those of Malmö's that failed.
+    let facts = r.samla.reports.facts().expect("facts");
+    let mut links_of: std::collections::HashMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    facts
+        .each(|d| {
+            let code = d.municipality_code.clone().unwrap_or_default();
+            let pairs = d.view.link_urls().map(|u| format!("{} {u}", d.id));
+            links_of.entry(code).or_default().extend(pairs);
+        })
+        .expect("each");
+    for code in ["1260", "1280"] {
+        let digest = samla_reports::digest::digest(&r.samla.reports, code, chrono::Utc::now())
+            .expect("digest")
+            .expect("an organisation of the region");
+        let theirs = &links_of[code];
+        let results = r
+            .samla
+            .store
+            .link_rows(theirs.iter().map(|p| p.split_once(' ').expect("pair").1))
+            .expect("link rows");
+        let failed = theirs
+            .iter()
+            .filter(|p| !results[p.split_once(' ').expect("pair").1].ok)
+            .count();
+        assert!(failed > 0, "{code}");
+        if code == "1260" {
+            assert_eq!(failed, theirs.len(), "every link of Bjuv's is broken");
+        } else {
+            assert!(failed < theirs.len(), "Malmö has links that answer");
+        }
+        assert_eq!(digest.broken_total as usize, failed, "{code}");
+        assert_eq!(
+            digest.broken_links.len(),
+            failed.min(samla_reports::digest::LISTED)
+        );
+        for b in &digest.broken_links {
+            let row = &results[&b.url];
+            assert!(theirs.contains(&format!("{} {}", b.dataset_id, b.url)));
+            assert!(!row.ok, "{b:?}");
+            assert_eq!((b.status, &b.error), (row.status, &row.error));
+        }
+    }
     // The mean of a catalogue is the mean of its datasets.
     let malmo: Vec<f64> = datasets
         .iter()

@@ -723,43 +723,66 @@ fn what_the_reports_keep_beside_the_records(engine: Engine) {
         .record_links(&[link("https://a.se/x", false)])
         .expect("links again");
     assert_eq!(facts(), start + 2);
-    let links = store.links().expect("links");
+    let rows = store
+        .link_rows([
+            "https://b.se/'y",
+            "https://c.se/",
+            "https://a.se/x",
+            "https://a.se/x",
+        ])
+        .expect("rows");
     assert_eq!(
-        links["https://a.se/x"],
-        link("https://a.se/x", false),
-        "replaced"
+        rows,
+        [
+            ("https://a.se/x".to_string(), link("https://a.se/x", false)),
+            (
+                "https://b.se/'y".to_string(),
+                link("https://b.se/'y", false)
+            ),
+        ]
+        .into_iter()
+        .collect(),
+        "the latest result replaced the earlier; unchecked links are absent"
     );
     let states = store
         .link_states(["https://b.se/'y", "https://c.se/", "https://a.se/x"])
         .expect("states");
     assert_eq!(
-        states,
-        [
-            ("https://b.se/'y".to_string(), false),
-            ("https://a.se/x".to_string(), false)
-        ]
-        .into_iter()
-        .collect(),
-        "unchecked links are absent"
+        (
+            states.len(),
+            states.get("https://a.se/x"),
+            states.get("https://b.se/'y"),
+            states.get("https://c.se/"),
+        ),
+        (2, Some(false), Some(false), None)
     );
     store
-        .record_links(&[link("https://c.se/ä", true)])
+        .record_links(&[LinkRow {
+            checked_at: t0 + Duration::hours(1),
+            ..link("https://c.se/ä", true)
+        }])
         .expect("a third link");
-    let mut every = Vec::new();
-    let n = store
-        .for_each_link_state(|url, ok| every.push((url.to_string(), ok)))
-        .expect("every link");
-    every.sort();
+    let every = store.link_table(None).expect("every link");
+    let recent = store
+        .link_table(Some(t0 + Duration::minutes(30)))
+        .expect("recent links");
+    let read = |table: &samla_store::LinkTable| {
+        [
+            "https://a.se/x",
+            "https://b.se/'y",
+            "https://c.se/ä",
+            "https://c.se/",
+        ]
+        .map(|url| table.get(url))
+    };
     assert_eq!(
-        (n, every),
-        (
-            3,
-            vec![
-                ("https://a.se/x".to_string(), false),
-                ("https://b.se/'y".to_string(), false),
-                ("https://c.se/ä".to_string(), true),
-            ]
-        )
+        (every.len(), read(&every)),
+        (3, [Some(false), Some(false), Some(true), None])
+    );
+    assert_eq!(
+        (recent.len(), read(&recent)),
+        (1, [None, None, Some(true), None]),
+        "only those checked since"
     );
 
     let search = |days: i64, query: &str| LoggedSearch {

@@ -4,7 +4,6 @@ use super::Sqlite;
 use crate::{LinkRow, LoggedSearch, StoreError, StoredRequest};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
-use std::collections::HashMap;
 
 /// Counts a change to what the reports read besides the records and runs (link results,
 /// searches, data requests, snapshots): see [`crate::StoreVersion::facts`].
@@ -44,29 +43,6 @@ impl Sqlite {
         tx.commit().map_err(|e| self.err(e))
     }
 
-    /// Every stored link-check result, by URL.
-    pub(crate) fn links(&self) -> Result<HashMap<String, LinkRow>, StoreError> {
-        let conn = self.reader()?;
-        let mut stmt = conn
-            .prepare_cached("SELECT url, ok, status, error, elapsed_ms, checked_at FROM links")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(LinkRow {
-                    url: r.get(0)?,
-                    ok: r.get(1)?,
-                    status: r.get(2)?,
-                    error: r.get(3)?,
-                    elapsed_ms: r.get::<_, i64>(4)? as u64,
-                    checked_at: r.get(5)?,
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.map(|r| r.map(|row| (row.url.clone(), row)))
-            .collect::<Result<_, _>>()
-            .map_err(|e| self.err(e))
-    }
-
     /// Whether any link has been checked.
     pub(crate) fn any_link_checked(&self) -> Result<bool, StoreError> {
         let conn = self.reader()?;
@@ -74,40 +50,46 @@ impl Sqlite {
             .map_err(|e| self.err(e))
     }
 
-    /// Whether each of `urls` answered at its last check (`true`), failed (`false`), or was not
-    /// checked yet (absent).
-    pub(crate) fn link_states(&self, urls: &[&str]) -> Result<HashMap<String, bool>, StoreError> {
+    /// The stored results of those of `urls` that were checked.
+    pub(crate) fn link_rows(&self, urls: &[&str]) -> Result<Vec<LinkRow>, StoreError> {
         let conn = self.reader()?;
-        // A statement per thousand URLs (given as a JSON array), not one per URL: a rebuild
-        // asks for every dataset's links.
+        // A statement per thousand URLs (given as a JSON array), not one per URL: a harvest
+        // asks for every changed dataset's links.
         let mut stmt = conn
             .prepare_cached(
-                "SELECT url, ok FROM links WHERE url IN (SELECT value FROM json_each(?1))",
+                "SELECT url, ok, status, error, elapsed_ms, checked_at FROM links
+                 WHERE url IN (SELECT value FROM json_each(?1))",
             )
             .map_err(|e| self.err(e))?;
-        let mut states = HashMap::new();
+        let mut found = Vec::new();
         for chunk in urls.chunks(1000) {
             let list = serde_json::to_string(chunk).map_err(StoreError::Report)?;
             let rows = stmt
                 .query_map([list], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+                    Ok(LinkRow {
+                        url: r.get(0)?,
+                        ok: r.get(1)?,
+                        status: r.get(2)?,
+                        error: r.get(3)?,
+                        elapsed_ms: r.get::<_, i64>(4)? as u64,
+                        checked_at: r.get(5)?,
+                    })
                 })
                 .map_err(|e| self.err(e))?;
             for row in rows {
-                let (url, ok) = row.map_err(|e| self.err(e))?;
-                states.insert(url, ok);
+                found.push(row.map_err(|e| self.err(e))?);
             }
         }
-        Ok(states)
+        Ok(found)
     }
 
     pub(crate) fn for_each_link_state(
         &self,
-        mut f: impl FnMut(&str, bool),
+        mut f: impl FnMut(&str, bool, DateTime<Utc>),
     ) -> Result<u64, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
-            .prepare("SELECT url, ok FROM links")
+            .prepare("SELECT url, ok, checked_at FROM links")
             .map_err(|e| self.err(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
         let mut n = 0;
@@ -116,7 +98,11 @@ impl Sqlite {
                 .get_ref(0)
                 .and_then(|v| Ok(v.as_str()?))
                 .map_err(|e| self.err(e))?;
-            f(url, row.get(1).map_err(|e| self.err(e))?);
+            f(
+                url,
+                row.get(1).map_err(|e| self.err(e))?,
+                row.get(2).map_err(|e| self.err(e))?,
+            );
             n += 1;
         }
         Ok(n)

@@ -389,13 +389,24 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let rendered =
                 samla_reports::render(&reports, &name, &query.finish(), chrono::Utc::now())
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
+            // Written out as it is read: a report listing every dataset may be gigabytes.
+            use std::io::Write;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             match rendered {
                 Rendered::Json(body) => {
-                    let v: serde_json::Value = serde_json::from_str(&body)?;
-                    println!("{}", serde_json::to_string_pretty(&v)?)
+                    let mut from =
+                        serde_json::Deserializer::from_reader(std::io::BufReader::new(body));
+                    serde_transcode::transcode(
+                        &mut from,
+                        &mut serde_json::Serializer::pretty(&mut out),
+                    )?;
+                    writeln!(out)?;
                 }
-                Rendered::Csv { body, .. } => print!("{body}"),
+                Rendered::Csv { mut body, .. } => {
+                    std::io::copy(&mut body, &mut out)?;
+                }
             }
+            out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Simulate {

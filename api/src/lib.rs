@@ -1132,7 +1132,7 @@ async fn report(
                 header::CONTENT_TYPE,
                 axum::http::HeaderValue::from_static("application/json"),
             )],
-            body,
+            report_body(body),
         )
             .into_response(),
         Rendered::Csv { filename, body } => (
@@ -1143,10 +1143,26 @@ async fn report(
                     format!("attachment; filename=\"{filename}\""),
                 ),
             ],
-            body,
+            report_body(body),
         )
             .into_response(),
     })
+}
+
+/// A rendered report as a response body: from memory, or read from its file as it is sent
+/// (with its length, so a client sees how much is coming).
+fn report_body(body: reports::Body) -> Response {
+    let len = body.len();
+    match body.into_inner() {
+        reports::Text::InMemory(text) => text.into_response(),
+        reports::Text::InFile(file) => (
+            [(header::CONTENT_LENGTH, len.to_string())],
+            axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(
+                tokio::fs::File::from_std(file),
+            )),
+        )
+            .into_response(),
+    }
 }
 
 /// `GET /api/v1/reports/charts/{name}.svg?…`: the report charts as SVG (`coverage`,

@@ -21,8 +21,10 @@ pub mod requests;
 pub use freshness::{FreshnessReport, freshness_csv, freshness_report};
 
 mod error;
+mod listing;
 
 pub use error::ReportError;
+pub use listing::Listing;
 use samla_model::par::par_map;
 use samla_model::quality::Options;
 use samla_model::shacl::Shapes;
@@ -482,14 +484,28 @@ where
     I: IntoIterator<Item = R>,
     R: IntoIterator<Item = String>,
 {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut out = Vec::new();
+    write_csv(header, rows.into_iter().map(Ok), &mut out)?;
+    String::from_utf8(out).map_err(ReportError::render)
+}
+
+/// [`to_csv`] written to `out` as the rows come (which may fail: rows read from disk).
+pub fn write_csv<R, I>(
+    header: &[&str],
+    rows: I,
+    out: &mut dyn std::io::Write,
+) -> Result<(), ReportError>
+where
+    I: IntoIterator<Item = Result<R, ReportError>>,
+    R: IntoIterator<Item = String>,
+{
+    let mut w = csv::Writer::from_writer(out);
     w.write_record(header).map_err(ReportError::render)?;
     for row in rows {
-        w.write_record(row.into_iter().map(neutralised))
+        w.write_record(row?.into_iter().map(neutralised))
             .map_err(ReportError::render)?;
     }
-    let bytes = w.into_inner().map_err(ReportError::render)?;
-    String::from_utf8(bytes).map_err(ReportError::render)
+    w.flush().map_err(ReportError::render)
 }
 
 /// A CSV cell no spreadsheet reads as a formula (OWASP's rule for CSV injection): control
@@ -561,16 +577,91 @@ pub const DEMAND_DAYS: u32 = 90;
 /// A report, rendered.
 #[derive(Debug)]
 pub enum Rendered {
-    /// As JSON, serialised (straight from the report's types: a `serde_json::Value` of a
-    /// report listing every dataset would take many times the text's memory).
-    Json(String),
+    /// As JSON (written straight from the report's types: a `serde_json::Value` of a report
+    /// listing every dataset would take many times the text's memory).
+    Json(Body),
     /// One table as CSV.
     Csv {
         /// File name for downloads.
         filename: String,
         /// The CSV.
-        body: String,
+        body: Body,
     },
+}
+
+/// Rendered text held in memory up to this size, and past it in a file.
+const IN_MEMORY: usize = 4 << 20;
+
+/// A rendered report's text: in memory up to 4 MiB, past that in a file of its own (removed
+/// when dropped), so an answer that lists every dataset is read out, not held.
+#[derive(Debug)]
+pub struct Body {
+    spool: tempfile::SpooledTempFile,
+    len: u64,
+}
+
+impl Body {
+    /// Writes the text with `write`, in a file in `dir` once it grows.
+    fn write(
+        dir: &std::path::Path,
+        write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), ReportError>,
+    ) -> Result<Self, ReportError> {
+        use std::io::{Seek, Write};
+        let failed = |e: std::io::Error| ReportError::Facts(format!("{}: {e}", dir.display()));
+        std::fs::create_dir_all(dir).map_err(failed)?;
+        let mut spool = tempfile::spooled_tempfile_in(IN_MEMORY, dir);
+        {
+            let mut out = std::io::BufWriter::new(&mut spool);
+            write(&mut out)?;
+            out.flush().map_err(failed)?;
+        }
+        let len = spool.stream_position().map_err(failed)?;
+        spool.rewind().map_err(failed)?;
+        Ok(Self { spool, len })
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The text in memory, or the file it is in (read from its start).
+    pub fn into_inner(self) -> Text {
+        match self.spool.into_inner() {
+            tempfile::SpooledData::InMemory(text) => Text::InMemory(text.into_inner()),
+            tempfile::SpooledData::OnDisk(file) => Text::InFile(file),
+        }
+    }
+
+    /// The whole text (for answers a page or a test reads whole).
+    pub fn into_string(mut self) -> Result<String, ReportError> {
+        use std::io::Read;
+        let mut text = String::new();
+        self.read_to_string(&mut text)
+            .map_err(|e| ReportError::Facts(e.to_string()))?;
+        Ok(text)
+    }
+}
+
+/// Where a rendered report's text is.
+#[derive(Debug)]
+pub enum Text {
+    /// In memory.
+    InMemory(Vec<u8>),
+    /// In a file of its own (removed when it is closed), read from its start.
+    InFile(std::fs::File),
+}
+
+/// The text, read from its start.
+impl std::io::Read for Body {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.spool.read(buf)
+    }
 }
 
 /// Builds report `name` for a query string (`format`, `municipality`, `table`, and `days` or
@@ -590,29 +681,42 @@ pub fn render(
     let tables = takes.tables;
     let p = ReportParams::parse(query, reports.directory(), takes)?;
     let m = p.municipality.as_deref();
+    let dir = &reports.dir;
     fn out<R: serde::Serialize>(
+        dir: &std::path::Path,
         p: &ReportParams,
         name: &str,
         tables: &[&str],
         report: R,
-        csv: impl FnOnce(&R, &str) -> Result<String, ReportError>,
+        csv: impl FnOnce(&R, &str, &mut dyn std::io::Write) -> Result<(), ReportError>,
     ) -> Result<Rendered, ReportError> {
         if p.format == "csv" {
             let table = p.table(tables);
             return Ok(Rendered::Csv {
                 filename: format!("{name}-{table}.csv"),
-                body: csv(&report, table)?,
+                body: Body::write(dir, |w| csv(&report, table, w))?,
             });
         }
-        serde_json::to_string(&report)
-            .map(Rendered::Json)
-            .map_err(ReportError::render)
+        Body::write(dir, |w| {
+            serde_json::to_writer(w, &report).map_err(ReportError::render)
+        })
+        .map(Rendered::Json)
+    }
+    /// A CSV made as text, written out.
+    fn text<R>(
+        csv: impl FnOnce(&R, &str) -> Result<String, ReportError>,
+    ) -> impl FnOnce(&R, &str, &mut dyn std::io::Write) -> Result<(), ReportError> {
+        move |r, table, w| {
+            w.write_all(csv(r, table)?.as_bytes())
+                .map_err(ReportError::render)
+        }
     }
     match name {
         "quality" => {
             // The per-dataset list is as long as the corpus: made only where it is shown.
             let listed = p.format != "csv" || matches!(p.table(tables), "datasets" | "hints");
             out(
+                dir,
                 &p,
                 name,
                 tables,
@@ -623,47 +727,53 @@ pub fn render(
         "coverage" => {
             let by = p.by.clone().unwrap_or_else(|| "conforms_to".into());
             out(
+                dir,
                 &p,
                 name,
                 tables,
                 coverage::coverage_report(reports, now, m)?,
-                |r, t| coverage::coverage_csv(r, t, &by),
+                text(|r, t| coverage::coverage_csv(r, t, &by)),
             )
         }
         "freshness" => out(
+            dir,
             &p,
             name,
             tables,
             freshness_report(reports, now, m)?,
-            freshness_csv,
+            text(freshness_csv),
         ),
         "harvest" => out(
+            dir,
             &p,
             name,
             tables,
             health::health_report(reports, now, m)?,
-            |r, _| health::health_csv(r),
+            text(|r, _| health::health_csv(r)),
         ),
         "hvd" => out(
+            dir,
             &p,
             name,
             tables,
             hvd::hvd_report(reports, now, m)?,
-            hvd::hvd_csv,
+            text(hvd::hvd_csv),
         ),
         "national" => out(
+            dir,
             &p,
             name,
             tables,
             national::national_report(reports, now, m)?,
-            national::national_csv,
+            text(national::national_csv),
         ),
         _ => out(
+            dir,
             &p,
             name,
             tables,
             demand::demand_report(reports, now, p.days.unwrap_or(DEMAND_DAYS), m)?,
-            demand::demand_csv,
+            text(demand::demand_csv),
         ),
     }
 }

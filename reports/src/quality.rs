@@ -2,8 +2,9 @@
 //! organisation and per source): the mean of its datasets' points, which is the share of
 //! datasets meeting each indicator times the indicator's weight.
 
-use super::{DatasetFacts, Reports, cell, to_csv};
+use super::{DatasetFacts, Reports, cell, to_csv, write_csv};
 use crate::ReportError;
+use crate::listing::Listing;
 use chrono::{DateTime, Utc};
 use samla_model::quality::{self, Band, Context, Dimension, Hint, INDICATORS, Score};
 use samla_store::LinkTable;
@@ -75,7 +76,7 @@ pub struct Fix {
 }
 
 /// The quality report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct QualityReport {
     /// As of when.
     pub as_of: DateTime<Utc>,
@@ -89,8 +90,9 @@ pub struct QualityReport {
     pub municipalities: Vec<CatalogueQuality>,
     /// Every configured source.
     pub sources: Vec<CatalogueQuality>,
-    /// Every dataset, lowest score first (none when the report was made without its list).
-    pub datasets: Vec<DatasetQuality>,
+    /// Every dataset, lowest score first, then by id (none when the report was made without
+    /// its list): a [`DatasetQuality`] each, kept on disk.
+    pub datasets: Listing,
 }
 
 /// Scores one dataset's facts.
@@ -243,8 +245,8 @@ pub fn scored(
 }
 
 /// Scores every searchable dataset (of one organisation, if given). The datasets are listed
-/// only if `listed` (the per-dataset table is as long as the corpus); the organisations' and
-/// sources' figures are summed as the datasets are read.
+/// only if `listed`, on disk (the per-dataset table is as long as the corpus); the
+/// organisations' and sources' figures are summed as the datasets are read.
 pub fn quality_report(
     reports: &Reports,
     now: DateTime<Utc>,
@@ -256,9 +258,16 @@ pub fn quality_report(
     let options = reports.options;
     let mut by_organisation: HashMap<String, Tally> = HashMap::new();
     let mut by_source: HashMap<String, Tally> = HashMap::new();
-    let mut datasets: Vec<DatasetQuality> = Vec::new();
+    let mut datasets = if listed {
+        Listing::new(&reports.dir)?
+    } else {
+        Listing::none()
+    };
+    let mut failed = None;
     facts.each(|d| {
-        if municipality.is_some_and(|m| d.municipality_code.as_deref() != Some(m)) {
+        if failed.is_some()
+            || municipality.is_some_and(|m| d.municipality_code.as_deref() != Some(m))
+        {
             return;
         }
         let (q, s) = scored(&d, &links, options);
@@ -269,10 +278,14 @@ pub fn quality_report(
             .entry(q.source_id.clone())
             .or_default()
             .add(&q, &s);
-        if listed {
-            datasets.push(q);
+        // The facts come in id order: rows of equal points stay in it.
+        if listed && let Err(e) = datasets.push(q.points, &q) {
+            failed = Some(e);
         }
     })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
     let municipalities = reports
         .directory()
         .organisations()
@@ -301,7 +314,7 @@ pub fn quality_report(
                 .finish(&s.id, name)
         })
         .collect();
-    datasets.sort_by(|a, b| a.points.cmp(&b.points).then_with(|| a.id.cmp(&b.id)));
+    let datasets = datasets.finish()?;
     Ok(QualityReport {
         as_of: now,
         swedish: options.swedish,
@@ -316,8 +329,13 @@ pub fn quality_report(
 /// The CSV tables of the quality report.
 pub const TABLES: &[&str] = &["municipalities", "sources", "datasets", "hints"];
 
-/// The report's tables as CSV.
-pub fn quality_csv(report: &QualityReport, table: &str) -> Result<String, ReportError> {
+/// Table `table` of the report as CSV, written to `out` (the datasets' tables a row at a time
+/// from the list on disk).
+pub fn quality_csv(
+    report: &QualityReport,
+    table: &str,
+    out: &mut dyn std::io::Write,
+) -> Result<(), ReportError> {
     let dims = [
         Dimension::Findability,
         Dimension::Accessibility,
@@ -342,7 +360,7 @@ pub fn quality_csv(report: &QualityReport, table: &str) -> Result<String, Report
             let mut header = vec!["id", "name", "datasets", "points", "band"];
             header.extend(dim_names);
             header.extend(["excellent", "good", "enough", "bad"]);
-            to_csv(
+            let csv = to_csv(
                 &header,
                 rows.iter().map(|c| {
                     let mut row = vec![
@@ -360,9 +378,10 @@ pub fn quality_csv(report: &QualityReport, table: &str) -> Result<String, Report
                     );
                     row
                 }),
-            )
+            )?;
+            out.write_all(csv.as_bytes()).map_err(ReportError::render)
         }
-        "hints" => to_csv(
+        "hints" => write_csv(
             &[
                 "id",
                 "municipality_code",
@@ -373,22 +392,30 @@ pub fn quality_csv(report: &QualityReport, table: &str) -> Result<String, Report
                 "hint_sv",
                 "hint_en",
             ],
-            report.datasets.iter().flat_map(|d| {
-                d.hints.iter().flat_map(move |h| {
-                    h.subjects.iter().map(move |s| {
-                        vec![
-                            d.id.clone(),
-                            cell(d.municipality_code.as_ref()),
-                            h.indicator.to_string(),
-                            h.property.to_string(),
-                            s.clone(),
-                            h.gain.to_string(),
-                            h.sv.to_string(),
-                            h.en.to_string(),
-                        ]
-                    })
-                })
+            report.datasets.values().flat_map(|d| {
+                let rows: Vec<Result<Vec<String>, ReportError>> = match d {
+                    Err(e) => vec![Err(e)],
+                    Ok(d) => listed(&d["hints"])
+                        .iter()
+                        .flat_map(|h| {
+                            listed(&h["subjects"]).iter().map(|s| {
+                                Ok(vec![
+                                    text(&d["id"]),
+                                    text(&d["municipality_code"]),
+                                    text(&h["indicator"]),
+                                    text(&h["property"]),
+                                    text(s),
+                                    text(&h["gain"]),
+                                    text(&h["sv"]),
+                                    text(&h["en"]),
+                                ])
+                            })
+                        })
+                        .collect(),
+                };
+                rows
             }),
+            out,
         ),
         _ => {
             let mut header = vec![
@@ -402,23 +429,42 @@ pub fn quality_csv(report: &QualityReport, table: &str) -> Result<String, Report
             ];
             header.extend(dim_names);
             header.push("hints");
-            to_csv(
+            write_csv(
                 &header,
-                report.datasets.iter().map(|d| {
-                    let mut row = vec![
-                        d.id.clone(),
-                        d.title.clone(),
-                        cell(d.municipality_code.as_ref()),
-                        d.source_id.clone(),
-                        d.points.to_string(),
-                        d.band.key().to_string(),
-                        d.conforms.to_string(),
-                    ];
-                    row.extend(dims.iter().map(|k| cell(d.dimensions.get(k))));
-                    row.push(d.hints.len().to_string());
-                    row
+                report.datasets.values().map(|d| {
+                    let d = d?;
+                    let mut row = [
+                        "id",
+                        "title",
+                        "municipality_code",
+                        "source_id",
+                        "points",
+                        "band",
+                        "conforms",
+                    ]
+                    .map(|k| text(&d[k]))
+                    .to_vec();
+                    row.extend(dim_names.iter().map(|k| text(&d["dimensions"][k])));
+                    row.push(listed(&d["hints"]).len().to_string());
+                    Ok(row)
                 }),
+                out,
             )
         }
     }
+}
+
+/// A listed row's value as a CSV cell: text as it is, a number or `true`/`false` as written,
+/// nothing for null.
+fn text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        v => v.to_string(),
+    }
+}
+
+/// A listed row's array (none if it is not one).
+fn listed(v: &serde_json::Value) -> &[serde_json::Value] {
+    v.as_array().map_or(&[], Vec::as_slice)
 }

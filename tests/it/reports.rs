@@ -112,6 +112,101 @@ async fn freshness_report_as_json_and_csv_for_every_organisation() {
     }
 }
 
+/// A report that lists every dataset, past what a report keeps in memory: the whole list
+/// arrives over HTTP with its length, lowest score first and then by id, the same in JSON as
+/// in the CSV tables.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_listing_every_dataset_arrives_whole_and_in_order() {
+    let r = region(3000).await;
+    r.harvest().await;
+    let api = crate::support::serve_api(&r.samla).await;
+    // Asking for it as it is, not compressed: what is sent is what was rendered.
+    let client = reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .build()
+        .expect("client");
+    let res = client
+        .get(format!("{api}/api/v1/reports/quality"))
+        .send()
+        .await
+        .expect("quality");
+    assert_eq!(res.status(), 200);
+    let headers = res.headers().clone();
+    let body = res.bytes().await.expect("body");
+    let len: u64 = headers[reqwest::header::CONTENT_LENGTH]
+        .to_str()
+        .expect("length")
+        .parse()
+        .expect("a number");
+    assert_eq!(body.len() as u64, len);
+    assert!(len > 4 << 20, "more than a report holds in memory: {len}");
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    let datasets = v["datasets"].as_array().expect("datasets");
+    assert_eq!(datasets.len() as u64, r.samla.index.len());
+    let listed: Vec<(i64, String)> = datasets
+        .iter()
+        .map(|d| {
+            let points = d["points"].as_i64().expect("points");
+            (points, d["id"].as_str().expect("id").to_string())
+        })
+        .collect();
+    let mut ordered = listed.clone();
+    ordered.sort();
+    let first_out_of_order = listed.iter().zip(&ordered).position(|(a, b)| a != b);
+    assert_eq!(first_out_of_order, None, "lowest score first, then by id");
+    ordered.dedup_by_key(|(points, _)| *points);
+    assert!(ordered.len() > 3, "scores differ: {ordered:?}");
+    let csv = |table: &str| {
+        let client = client.clone();
+        let url = format!("{api}/api/v1/reports/quality?format=csv&table={table}");
+        async move {
+            let text = client
+                .get(url)
+                .send()
+                .await
+                .expect("csv")
+                .text()
+                .await
+                .expect("text");
+            csv_rows(&text)
+        }
+    };
+    let (header, rows) = csv("datasets").await;
+    let at = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (id, points, hints) = (at("id"), at("points"), at("hints"));
+    let in_csv: Vec<(i64, String)> = rows
+        .iter()
+        .map(|r| (r[points].parse().expect("points"), r[id].to_string()))
+        .collect();
+    assert!(
+        in_csv == listed,
+        "the CSV lists the same datasets in the same order"
+    );
+    for (row, d) in rows.iter().zip(datasets) {
+        let n = d["hints"].as_array().expect("hints").len();
+        assert_eq!(row[hints], n.to_string());
+    }
+    let subjects: usize = datasets
+        .iter()
+        .flat_map(|d| d["hints"].as_array().expect("hints"))
+        .map(|h| h["subjects"].as_array().expect("subjects").len())
+        .sum();
+    let (header, rows) = csv("hints").await;
+    assert_eq!(header[0], "id");
+    assert_eq!(rows.len(), subjects, "a row per hint and subject");
+    let first = &datasets[0];
+    let hint = &first["hints"][0];
+    assert_eq!(
+        (&rows[0][0], &rows[0][2], &rows[0][4]),
+        (
+            first["id"].as_str().expect("id"),
+            hint["indicator"].as_str().expect("indicator"),
+            hint["subjects"][0].as_str().expect("subject"),
+        )
+    );
+}
+
 fn csv_rows(body: &str) -> (Vec<String>, Vec<csv::StringRecord>) {
     let mut reader = csv::Reader::from_reader(body.as_bytes());
     let header = reader
@@ -678,7 +773,7 @@ async fn a_quality_report_runs_while_a_harvest_applies() {
                 let samla_reports::Rendered::Json(body) = rendered else {
                     panic!("json asked for")
                 };
-                let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+                let v: serde_json::Value = serde_json::from_reader(body).expect("json");
                 let scored = v["datasets"].as_array().map_or(0, Vec::len);
                 let shown = store.for_each_dataset(|_| {}).expect("count") as usize;
                 assert!(scored <= shown, "{scored} scored, {shown} in the store");
@@ -706,7 +801,7 @@ async fn a_quality_report_runs_while_a_harvest_applies() {
     else {
         panic!("json asked for")
     };
-    let after: serde_json::Value = serde_json::from_str(&after).expect("json");
+    let after: serde_json::Value = serde_json::from_reader(after).expect("json");
     assert_eq!(
         after["datasets"].as_array().map_or(0, Vec::len) as u64,
         samla.index.len()

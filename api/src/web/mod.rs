@@ -911,16 +911,14 @@ async fn report_json(
     query: String,
 ) -> Result<Value, ApiError> {
     let reports = Arc::clone(&state.reports);
-    match blocking(&state.work, move || {
-        Ok(reports::render(&reports, name, &query, chrono::Utc::now())?)
-    })
-    .await?
-    {
-        Rendered::Json(body) => {
-            serde_json::from_str(&body).map_err(|e| ApiError::Internal(e.to_string()))
+    blocking(&state.work, move || {
+        match reports::render(&reports, name, &query, chrono::Utc::now())? {
+            Rendered::Json(body) => serde_json::from_reader(std::io::BufReader::new(body))
+                .map_err(|e| ApiError::Internal(e.to_string())),
+            Rendered::Csv { .. } => Err(ApiError::Internal("a CSV where JSON was asked".into())),
         }
-        Rendered::Csv { .. } => Err(ApiError::Internal("a CSV where JSON was asked".into())),
-    }
+    })
+    .await
 }
 
 /// The quality report's figures per organisation and source (of one organisation, if

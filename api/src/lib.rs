@@ -1157,8 +1157,9 @@ fn report_body(body: reports::Body) -> Response {
         reports::Text::InMemory(text) => text.into_response(),
         reports::Text::InFile(file) => (
             [(header::CONTENT_LENGTH, len.to_string())],
-            axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(
+            axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
                 tokio::fs::File::from_std(file),
+                reports::WRITTEN_AT_ONCE,
             )),
         )
             .into_response(),

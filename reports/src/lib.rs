@@ -592,6 +592,9 @@ pub enum Rendered {
 /// Rendered text held in memory up to this size, and past it in a file.
 const IN_MEMORY: usize = 4 << 20;
 
+/// Rendered text written (and sent, by the API) this much at a time.
+pub const WRITTEN_AT_ONCE: usize = 256 << 10;
+
 /// A rendered report's text: in memory up to 4 MiB, past that in a file of its own (removed
 /// when dropped), so an answer that lists every dataset is read out, not held.
 #[derive(Debug)]
@@ -611,7 +614,7 @@ impl Body {
         std::fs::create_dir_all(dir).map_err(failed)?;
         let mut spool = tempfile::spooled_tempfile_in(IN_MEMORY, dir);
         {
-            let mut out = std::io::BufWriter::new(&mut spool);
+            let mut out = std::io::BufWriter::with_capacity(WRITTEN_AT_ONCE, &mut spool);
             write(&mut out)?;
             out.flush().map_err(failed)?;
         }

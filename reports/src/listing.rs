@@ -22,7 +22,7 @@ impl Listing {
         let failed = |e: std::io::Error| ReportError::Facts(format!("{}: {e}", dir.display()));
         std::fs::create_dir_all(dir).map_err(failed)?;
         let file = tempfile::tempfile_in(dir).map_err(failed)?;
-        let out = std::io::BufWriter::new(file.try_clone().map_err(failed)?);
+        let out = std::io::BufWriter::with_capacity(1 << 16, file.try_clone().map_err(failed)?);
         Ok(Self {
             file: Some(file),
             out: Some(out),

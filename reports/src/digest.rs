@@ -5,7 +5,7 @@
 
 use super::Reports;
 use crate::ReportError;
-use crate::freshness::{FreshnessRollup, FreshnessRow, freshness_report};
+use crate::freshness::{FreshnessRollup, FreshnessRow, freshness_report, freshness_row};
 use crate::health::{SourceHealth, health_report};
 use chrono::{DateTime, Utc};
 use samla_model::freshness::Freshness;
@@ -94,8 +94,10 @@ pub fn digest(
     };
     let health = health_report(reports, now, Some(code))?;
     let facts = reports.facts()?;
-    // The organisation's links, then the results of those alone (not every link's row).
+    // The organisation's links, then the results of those alone (not every link's row), and
+    // its overdue datasets, in one read of the facts.
     let mut theirs: Vec<(String, String, String)> = Vec::new();
+    let mut overdue: Vec<Overdue> = Vec::new();
     facts.each(|d| {
         if d.municipality_code.as_deref() != Some(code) {
             return;
@@ -107,7 +109,18 @@ pub fn digest(
             urls.into_iter()
                 .map(|url| (d.id.clone(), d.title.clone(), url.clone())),
         );
+        let row: FreshnessRow = freshness_row(&d, now);
+        if let Freshness::Overdue { days, .. } = row.freshness {
+            overdue.push(Overdue {
+                dataset_id: row.id,
+                title: row.title,
+                accrual_periodicity: row.accrual_periodicity,
+                days,
+            });
+        }
     })?;
+    // Most overdue first, as the freshness report lists them (the facts come in id order).
+    overdue.sort_by_key(|o| std::cmp::Reverse(o.days));
     let rows = reports
         .store
         .link_rows(theirs.iter().map(|(_, _, url)| url.as_str()))?;
@@ -126,21 +139,10 @@ pub fn digest(
         .collect();
     broken
         .sort_by(|a, b| (&a.title, &a.dataset_id, &a.url).cmp(&(&b.title, &b.dataset_id, &b.url)));
-    let freshness = freshness_report(reports, now, Some(code))?;
-    let rollup = freshness.municipalities.into_iter().next();
-    let overdue: Vec<Overdue> = freshness
-        .datasets
+    let rollup = freshness_report(reports, now, Some(code), false)?
+        .municipalities
         .into_iter()
-        .filter_map(|r: FreshnessRow| match r.freshness {
-            Freshness::Overdue { days, .. } => Some(Overdue {
-                dataset_id: r.id,
-                title: r.title,
-                accrual_periodicity: r.accrual_periodicity,
-                days,
-            }),
-            _ => None,
-        })
-        .collect();
+        .next();
     Ok(Some(Digest {
         organisation: organisation.code.clone(),
         name: organisation.name.clone(),

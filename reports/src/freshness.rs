@@ -1,7 +1,9 @@
 //! Freshness: each dataset's last modification against its declared update frequency,
 //! rolled up for every organisation of the region.
 
-use super::{Reports, cell, to_csv};
+use super::{Reports, cell, json_cell, write_csv};
+use crate::listing::Listing;
+use std::collections::HashMap;
 
 /// The CSV tables of the freshness report.
 pub const TABLES: &[&str] = &["municipalities", "datasets"];
@@ -50,84 +52,128 @@ pub struct FreshnessRollup {
 }
 
 /// The freshness report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct FreshnessReport {
     /// As of when.
     pub as_of: DateTime<Utc>,
     /// Every organisation of the region (those that publish nothing too).
     pub municipalities: Vec<FreshnessRollup>,
-    /// Every dataset, most overdue first.
-    pub datasets: Vec<FreshnessRow>,
+    /// Every dataset, most overdue first, then by id (none when the report was made without
+    /// its list): a [`FreshnessRow`] each, kept on disk.
+    pub datasets: Listing,
+}
+
+/// One dataset's freshness as of `now`.
+pub fn freshness_row(d: &super::DatasetFacts, now: DateTime<Utc>) -> FreshnessRow {
+    FreshnessRow {
+        freshness: freshness(
+            d.view.modified_at(),
+            d.view.accrual_periodicity.as_deref(),
+            now,
+        ),
+        title: d.title.clone(),
+        accrual_periodicity: d.view.accrual_periodicity.clone(),
+        modified: d.view.modified.clone(),
+        id: d.id.clone(),
+        municipality_code: d.municipality_code.clone(),
+        source_id: d.source_id.clone(),
+    }
 }
 
 /// Computes the freshness of every searchable dataset as of `now`, optionally of one
-/// organisation (`municipality`).
+/// organisation (`municipality`). The datasets are listed only if `listed`, on disk; the
+/// organisations' figures are counted as the datasets are read.
 pub fn freshness_report(
     reports: &Reports,
     now: DateTime<Utc>,
     municipality: Option<&str>,
+    listed: bool,
 ) -> Result<FreshnessReport, ReportError> {
     let facts = reports.facts()?;
     let directory = reports.directory();
-    let mut datasets: Vec<FreshnessRow> = facts.filter_map(|d| {
-        municipality
-            .is_none_or(|m| d.municipality_code.as_deref() == Some(m))
-            .then(|| FreshnessRow {
-                freshness: freshness(
-                    d.view.modified_at(),
-                    d.view.accrual_periodicity.as_deref(),
-                    now,
-                ),
-                title: d.title.clone(),
-                accrual_periodicity: d.view.accrual_periodicity.clone(),
-                modified: d.view.modified.clone(),
-                id: d.id.clone(),
-                municipality_code: d.municipality_code.clone(),
-                source_id: d.source_id.clone(),
-            })
-    })?;
-    let overdue_days = |r: &FreshnessRow| match r.freshness {
-        Freshness::Overdue { days, .. } => Some(days),
-        _ => None,
+    let mut datasets = if listed {
+        Listing::new(&reports.dir)?
+    } else {
+        Listing::none()
     };
-    datasets.sort_by(|a, b| {
-        overdue_days(b)
-            .cmp(&overdue_days(a))
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    let mut rollups: HashMap<String, FreshnessRollup> = HashMap::new();
+    let mut failed = None;
+    facts.each(|d| {
+        if failed.is_some()
+            || municipality.is_some_and(|m| d.municipality_code.as_deref() != Some(m))
+        {
+            return;
+        }
+        let row = freshness_row(&d, now);
+        let overdue_days = match row.freshness {
+            Freshness::Overdue { days, .. } => Some(days),
+            _ => None,
+        };
+        if let Some(code) = &row.municipality_code {
+            let r = rollups
+                .entry(code.clone())
+                .or_insert_with(|| FreshnessRollup {
+                    code: code.clone(),
+                    name: String::new(),
+                    datasets: 0,
+                    on_time: 0,
+                    overdue: 0,
+                    unknown: 0,
+                    most_overdue_days: None,
+                });
+            r.datasets += 1;
+            match row.freshness {
+                Freshness::OnTime { .. } => r.on_time += 1,
+                Freshness::Overdue { .. } => r.overdue += 1,
+                Freshness::Unknown { .. } => r.unknown += 1,
+            }
+            r.most_overdue_days = r.most_overdue_days.max(overdue_days);
+        }
+        // Most overdue first; the rest after, in the facts' (id) order.
+        let key = overdue_days.map_or(i32::MAX, |days| {
+            i32::try_from(days).map_or(i32::MIN, |days| days.saturating_neg())
+        });
+        if listed && let Err(e) = datasets.push(key, &row) {
+            failed = Some(e);
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
     let municipalities = directory
         .organisations()
         .iter()
         .filter(|o| municipality.is_none_or(|m| m == o.code))
         .map(|o| {
-            let mine: Vec<&FreshnessRow> = datasets
-                .iter()
-                .filter(|r| r.municipality_code.as_deref() == Some(o.code.as_str()))
-                .collect();
-            let count =
-                |f: fn(&Freshness) -> bool| mine.iter().filter(|r| f(&r.freshness)).count() as u64;
-            FreshnessRollup {
+            let mut rollup = rollups.remove(&o.code).unwrap_or(FreshnessRollup {
                 code: o.code.clone(),
-                name: o.name.clone(),
-                datasets: mine.len() as u64,
-                on_time: count(|f| matches!(f, Freshness::OnTime { .. })),
-                overdue: count(|f| matches!(f, Freshness::Overdue { .. })),
-                unknown: count(|f| matches!(f, Freshness::Unknown { .. })),
-                most_overdue_days: mine.iter().filter_map(|r| overdue_days(r)).max(),
-            }
+                name: String::new(),
+                datasets: 0,
+                on_time: 0,
+                overdue: 0,
+                unknown: 0,
+                most_overdue_days: None,
+            });
+            rollup.name = o.name.clone();
+            rollup
         })
         .collect();
     Ok(FreshnessReport {
         as_of: now,
         municipalities,
-        datasets,
+        datasets: datasets.finish()?,
     })
 }
 
-/// The report's tables as CSV: `municipalities` (one row per organisation) or `datasets`.
-pub fn freshness_csv(report: &FreshnessReport, table: &str) -> Result<String, ReportError> {
+/// Table `table` of the report as CSV, written to `out`: `municipalities` (one row per
+/// organisation) or `datasets` (a row at a time from the list on disk).
+pub fn freshness_csv(
+    report: &FreshnessReport,
+    table: &str,
+    out: &mut dyn std::io::Write,
+) -> Result<(), ReportError> {
     match table {
-        "municipalities" => to_csv(
+        "municipalities" => write_csv(
             &[
                 "code",
                 "name",
@@ -138,7 +184,7 @@ pub fn freshness_csv(report: &FreshnessReport, table: &str) -> Result<String, Re
                 "most_overdue_days",
             ],
             report.municipalities.iter().map(|m| {
-                [
+                Ok([
                     m.code.clone(),
                     m.name.clone(),
                     m.datasets.to_string(),
@@ -146,10 +192,11 @@ pub fn freshness_csv(report: &FreshnessReport, table: &str) -> Result<String, Re
                     m.overdue.to_string(),
                     m.unknown.to_string(),
                     cell(m.most_overdue_days),
-                ]
+                ])
             }),
+            out,
         ),
-        _ => to_csv(
+        _ => write_csv(
             &[
                 "id",
                 "title",
@@ -162,25 +209,30 @@ pub fn freshness_csv(report: &FreshnessReport, table: &str) -> Result<String, Re
                 "due",
                 "overdue_days",
             ],
-            report.datasets.iter().map(|r| {
-                let (status, reason, due, days) = match r.freshness {
-                    Freshness::OnTime { due } => ("on_time", "", due, None),
-                    Freshness::Overdue { due, days } => ("overdue", "", Some(due), Some(days)),
-                    Freshness::Unknown { reason } => ("unknown", reason, None, None),
-                };
-                [
-                    r.id.clone(),
-                    r.title.clone(),
-                    cell(r.municipality_code.as_ref()),
-                    r.source_id.clone(),
-                    cell(r.accrual_periodicity.as_ref()),
-                    cell(r.modified.as_ref()),
-                    status.to_string(),
-                    reason.to_string(),
-                    cell(due.map(|d| d.to_rfc3339())),
-                    cell(days),
+            report.datasets.values().map(|r| {
+                let r = r?;
+                let mut row = [
+                    "id",
+                    "title",
+                    "municipality_code",
+                    "source_id",
+                    "accrual_periodicity",
+                    "modified",
+                    "status",
+                    "reason",
+                    "due",
+                    "days",
                 ]
+                .map(|k| json_cell(&r[k]));
+                // As RFC 3339 writes it (`+00:00`), as this table always had it.
+                row[8] = cell(
+                    DateTime::parse_from_rfc3339(&row[8])
+                        .ok()
+                        .map(|due| due.with_timezone(&Utc).to_rfc3339()),
+                );
+                Ok(row)
             }),
+            out,
         ),
     }
 }

@@ -531,6 +531,16 @@ pub fn neutralised(cell: String) -> String {
     }
 }
 
+/// A value of a row read back from a list as a CSV cell: text as it is, a number or
+/// `true`/`false` as written, nothing for null.
+pub(crate) fn json_cell(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        v => v.to_string(),
+    }
+}
+
 /// An optional value as a CSV cell.
 pub(crate) fn cell<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
@@ -738,14 +748,17 @@ pub fn render(
                 text(|r, t| coverage::coverage_csv(r, t, &by)),
             )
         }
-        "freshness" => out(
-            dir,
-            &p,
-            name,
-            tables,
-            freshness_report(reports, now, m)?,
-            text(freshness_csv),
-        ),
+        "freshness" => {
+            let listed = p.format != "csv" || p.table(tables) == "datasets";
+            out(
+                dir,
+                &p,
+                name,
+                tables,
+                freshness_report(reports, now, m, listed)?,
+                freshness_csv,
+            )
+        }
         "harvest" => out(
             dir,
             &p,

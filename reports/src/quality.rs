@@ -2,7 +2,7 @@
 //! organisation and per source): the mean of its datasets' points, which is the share of
 //! datasets meeting each indicator times the indicator's weight.
 
-use super::{DatasetFacts, Reports, cell, to_csv, write_csv};
+use super::{DatasetFacts, Reports, cell, json_cell, to_csv, write_csv};
 use crate::ReportError;
 use crate::listing::Listing;
 use chrono::{DateTime, Utc};
@@ -400,14 +400,14 @@ pub fn quality_csv(
                         .flat_map(|h| {
                             listed(&h["subjects"]).iter().map(|s| {
                                 Ok(vec![
-                                    text(&d["id"]),
-                                    text(&d["municipality_code"]),
-                                    text(&h["indicator"]),
-                                    text(&h["property"]),
-                                    text(s),
-                                    text(&h["gain"]),
-                                    text(&h["sv"]),
-                                    text(&h["en"]),
+                                    json_cell(&d["id"]),
+                                    json_cell(&d["municipality_code"]),
+                                    json_cell(&h["indicator"]),
+                                    json_cell(&h["property"]),
+                                    json_cell(s),
+                                    json_cell(&h["gain"]),
+                                    json_cell(&h["sv"]),
+                                    json_cell(&h["en"]),
                                 ])
                             })
                         })
@@ -442,25 +442,15 @@ pub fn quality_csv(
                         "band",
                         "conforms",
                     ]
-                    .map(|k| text(&d[k]))
+                    .map(|k| json_cell(&d[k]))
                     .to_vec();
-                    row.extend(dim_names.iter().map(|k| text(&d["dimensions"][k])));
+                    row.extend(dim_names.iter().map(|k| json_cell(&d["dimensions"][k])));
                     row.push(listed(&d["hints"]).len().to_string());
                     Ok(row)
                 }),
                 out,
             )
         }
-    }
-}
-
-/// A listed row's value as a CSV cell: text as it is, a number or `true`/`false` as written,
-/// nothing for null.
-fn text(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => s.clone(),
-        v => v.to_string(),
     }
 }
 

@@ -58,6 +58,17 @@ async fn freshness_report_as_json_and_csv_for_every_organisation() {
     let first = &datasets[0];
     assert_eq!(first["status"], "overdue");
     assert!(first["days"].as_i64().unwrap_or(0) >= datasets[1]["days"].as_i64().unwrap_or(0));
+    // The whole list: overdue first, most days first, and by id where they are equal.
+    let order = |d: &Value| {
+        (
+            std::cmp::Reverse(d["days"].as_i64()),
+            d["id"].as_str().expect("id").to_string(),
+        )
+    };
+    let listed: Vec<_> = datasets.iter().map(order).collect();
+    let mut ordered = listed.clone();
+    ordered.sort();
+    assert!(listed == ordered, "most overdue first, then by id");
 
     // CSV: RFC 4180, one row per organisation, or per dataset.
     let (status, headers, body) = get(format!("{api}/api/v1/reports/freshness?format=csv")).await;
@@ -97,6 +108,32 @@ async fn freshness_report_as_json_and_csv_for_every_organisation() {
         .map(|r| r.expect("row"))
         .collect();
     assert!(!malmo.is_empty() && malmo.iter().all(|r| &r[2] == "1280"));
+    // The same rows as the JSON's, in its order: id, status, due (RFC 3339) and days.
+    let cell = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        v => v.to_string(),
+    };
+    let from_json: Vec<[String; 4]> = datasets
+        .iter()
+        .filter(|d| d["municipality_code"] == "1280")
+        .map(|d| {
+            let due = d["due"].as_str().map_or(String::new(), |due| {
+                chrono::DateTime::parse_from_rfc3339(due)
+                    .expect("due")
+                    .with_timezone(&chrono::Utc)
+                    .to_rfc3339()
+            });
+            [cell(&d["id"]), cell(&d["status"]), due, cell(&d["days"])]
+        })
+        .collect();
+    let from_csv: Vec<[String; 4]> = malmo
+        .iter()
+        .map(|r| [&r[0], &r[6], &r[8], &r[9]].map(str::to_string))
+        .collect();
+    assert_eq!(from_csv.len(), from_json.len());
+    assert!(from_csv == from_json, "{:?} vs {:?}", from_csv[0], from_json[0]);
+    assert!(from_csv.iter().any(|r| r[1] == "overdue" && !r[2].is_empty()));
 
     // Bad parameters are 400s naming the parameter.
     for (query, parameter) in [

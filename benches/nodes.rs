@@ -468,6 +468,35 @@ async fn sparql_figures(node: &Node, total: u64) -> anyhow::Result<()> {
         mb(node.memory("VmRSS")),
         mb(node.memory("VmHWM")),
     );
+    // The quality report with its list of every dataset, counted as it arrives (it is
+    // gigabytes at a million datasets), asked for uncompressed.
+    let plain = reqwest::Client::builder().no_gzip().no_brotli().build()?;
+    let cpu = node.cpu();
+    let started = Instant::now();
+    let mut response = plain
+        .get(format!("{}/api/v1/reports/quality", node.url))
+        .timeout(Duration::from_secs(3600))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "quality: {}",
+        response.status()
+    );
+    let mut bytes = 0u64;
+    while let Some(chunk) = response.chunk().await? {
+        bytes += chunk.len() as u64;
+    }
+    let took = started.elapsed();
+    println!(
+        "the quality report listing every dataset (uncompressed): {:.0} MB in {:.1} s (CPU {:.0} µs a dataset); \
+         resident {:.0} MB after it, {:.0} MB at most",
+        mb(bytes),
+        took.as_secs_f64(),
+        node.cpu().saturating_sub(cpu).as_secs_f64() * 1e6 / total.max(1) as f64,
+        mb(node.memory("VmRSS")),
+        mb(node.memory("VmHWM")),
+    );
     Ok(())
 }
 

@@ -132,8 +132,17 @@ async fn freshness_report_as_json_and_csv_for_every_organisation() {
         .map(|r| [&r[0], &r[6], &r[8], &r[9]].map(str::to_string))
         .collect();
     assert_eq!(from_csv.len(), from_json.len());
-    assert!(from_csv == from_json, "{:?} vs {:?}", from_csv[0], from_json[0]);
-    assert!(from_csv.iter().any(|r| r[1] == "overdue" && !r[2].is_empty()));
+    assert!(
+        from_csv == from_json,
+        "{:?} vs {:?}",
+        from_csv[0],
+        from_json[0]
+    );
+    assert!(
+        from_csv
+            .iter()
+            .any(|r| r[1] == "overdue" && !r[2].is_empty())
+    );
 
     // Bad parameters are 400s naming the parameter.
     for (query, parameter) in [

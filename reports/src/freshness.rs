@@ -33,7 +33,7 @@ pub struct FreshnessRow {
 }
 
 /// Freshness rolled up for one organisation of the region.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct FreshnessRollup {
     /// Kommunkod.
     pub code: String,
@@ -110,17 +110,7 @@ pub fn freshness_report(
             _ => None,
         };
         if let Some(code) = &row.municipality_code {
-            let r = rollups
-                .entry(code.clone())
-                .or_insert_with(|| FreshnessRollup {
-                    code: code.clone(),
-                    name: String::new(),
-                    datasets: 0,
-                    on_time: 0,
-                    overdue: 0,
-                    unknown: 0,
-                    most_overdue_days: None,
-                });
+            let r = rollups.entry(code.clone()).or_default();
             r.datasets += 1;
             match row.freshness {
                 Freshness::OnTime { .. } => r.on_time += 1,
@@ -144,18 +134,10 @@ pub fn freshness_report(
         .organisations()
         .iter()
         .filter(|o| municipality.is_none_or(|m| m == o.code))
-        .map(|o| {
-            let mut rollup = rollups.remove(&o.code).unwrap_or(FreshnessRollup {
-                code: o.code.clone(),
-                name: String::new(),
-                datasets: 0,
-                on_time: 0,
-                overdue: 0,
-                unknown: 0,
-                most_overdue_days: None,
-            });
-            rollup.name = o.name.clone();
-            rollup
+        .map(|o| FreshnessRollup {
+            code: o.code.clone(),
+            name: o.name.clone(),
+            ..rollups.remove(&o.code).unwrap_or_default()
         })
         .collect();
     Ok(FreshnessReport {

@@ -650,15 +650,6 @@ impl Body {
             tempfile::SpooledData::OnDisk(file) => Text::InFile(file),
         }
     }
-
-    /// The whole text (for answers a page or a test reads whole).
-    pub fn into_string(mut self) -> Result<String, ReportError> {
-        use std::io::Read;
-        let mut text = String::new();
-        self.read_to_string(&mut text)
-            .map_err(|e| ReportError::Facts(e.to_string()))?;
-        Ok(text)
-    }
 }
 
 /// Where a rendered report's text is.

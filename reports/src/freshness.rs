@@ -147,6 +147,20 @@ pub fn freshness_report(
     })
 }
 
+/// The `datasets` table's columns, and the key of each in a listed [`FreshnessRow`].
+const DATASET_COLUMNS: [(&str, &str); 10] = [
+    ("id", "id"),
+    ("title", "title"),
+    ("municipality_code", "municipality_code"),
+    ("source_id", "source_id"),
+    ("accrual_periodicity", "accrual_periodicity"),
+    ("modified", "modified"),
+    ("status", "status"),
+    ("unknown_reason", "reason"),
+    ("due", "due"),
+    ("overdue_days", "days"),
+];
+
 /// Table `table` of the report as CSV, written to `out`: `municipalities` (one row per
 /// organisation) or `datasets` (a row at a time from the list on disk).
 pub fn freshness_csv(
@@ -179,33 +193,10 @@ pub fn freshness_csv(
             out,
         ),
         _ => write_csv(
-            &[
-                "id",
-                "title",
-                "municipality_code",
-                "source_id",
-                "accrual_periodicity",
-                "modified",
-                "status",
-                "unknown_reason",
-                "due",
-                "overdue_days",
-            ],
+            &DATASET_COLUMNS.map(|(column, _)| column),
             report.datasets.values().map(|r| {
                 let r = r?;
-                let mut row = [
-                    "id",
-                    "title",
-                    "municipality_code",
-                    "source_id",
-                    "accrual_periodicity",
-                    "modified",
-                    "status",
-                    "reason",
-                    "due",
-                    "days",
-                ]
-                .map(|k| json_cell(&r[k]));
+                let mut row = DATASET_COLUMNS.map(|(_, key)| json_cell(&r[key]));
                 // As RFC 3339 writes it (`+00:00`), as this table always had it.
                 row[8] = cell(
                     DateTime::parse_from_rfc3339(&row[8])

@@ -418,7 +418,9 @@ pub fn quality_csv(
             out,
         ),
         _ => {
-            let mut header = vec![
+            // The columns named as a listed [`DatasetQuality`]'s keys, then its dimensions'
+            // points and its number of hints.
+            let fields = [
                 "id",
                 "title",
                 "municipality_code",
@@ -427,23 +429,14 @@ pub fn quality_csv(
                 "band",
                 "conforms",
             ];
+            let mut header = fields.to_vec();
             header.extend(dim_names);
             header.push("hints");
             write_csv(
                 &header,
                 report.datasets.values().map(|d| {
                     let d = d?;
-                    let mut row = [
-                        "id",
-                        "title",
-                        "municipality_code",
-                        "source_id",
-                        "points",
-                        "band",
-                        "conforms",
-                    ]
-                    .map(|k| json_cell(&d[k]))
-                    .to_vec();
+                    let mut row = fields.map(|k| json_cell(&d[k])).to_vec();
                     row.extend(dim_names.iter().map(|k| json_cell(&d["dimensions"][k])));
                     row.push(listed(&d["hints"]).len().to_string());
                     Ok(row)

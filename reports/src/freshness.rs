@@ -97,12 +97,9 @@ pub fn freshness_report(
         Listing::none()
     };
     let mut rollups: HashMap<String, FreshnessRollup> = HashMap::new();
-    let mut failed = None;
-    facts.each(|d| {
-        if failed.is_some()
-            || municipality.is_some_and(|m| d.municipality_code.as_deref() != Some(m))
-        {
-            return;
+    facts.try_each(|d| {
+        if municipality.is_some_and(|m| d.municipality_code.as_deref() != Some(m)) {
+            return Ok(());
         }
         let row = freshness_row(&d, now);
         let overdue_days = match row.freshness {
@@ -123,13 +120,11 @@ pub fn freshness_report(
         let key = overdue_days.map_or(i32::MAX, |days| {
             i32::try_from(days).map_or(i32::MIN, |days| days.saturating_neg())
         });
-        if listed && let Err(e) = datasets.push(key, &row) {
-            failed = Some(e);
+        if listed {
+            datasets.push(key, &row)?;
         }
+        Ok(())
     })?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
     let municipalities = directory
         .organisations()
         .iter()

@@ -148,6 +148,17 @@ impl Facts {
 
     /// Calls `f` with each dataset's facts, in id order.
     pub fn each(&self, mut f: impl FnMut(DatasetFacts)) -> Result<(), ReportError> {
+        self.try_each(|d| {
+            f(d);
+            Ok(())
+        })
+    }
+
+    /// [`Facts::each`] with an `f` that may fail, which stops the reading with its error.
+    pub fn try_each(
+        &self,
+        mut f: impl FnMut(DatasetFacts) -> Result<(), ReportError>,
+    ) -> Result<(), ReportError> {
         use std::os::unix::fs::FileExt;
         let failed = |e: std::io::Error| ReportError::Facts(e.to_string());
         let mut at = 0u64;
@@ -165,7 +176,7 @@ impl Facts {
             let datasets: Vec<DatasetFacts> =
                 serde_json::from_slice(&json).map_err(|e| ReportError::Facts(e.to_string()))?;
             read += datasets.len().max(1);
-            datasets.into_iter().for_each(&mut f);
+            datasets.into_iter().try_for_each(&mut f)?;
         }
         Ok(())
     }

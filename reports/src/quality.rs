@@ -2,7 +2,7 @@
 //! organisation and per source): the mean of its datasets' points, which is the share of
 //! datasets meeting each indicator times the indicator's weight.
 
-use super::{DatasetFacts, Reports, cell, json_cell, to_csv, write_csv};
+use super::{DatasetFacts, Reports, cell, json_cell, write_csv};
 use crate::ReportError;
 use crate::listing::Listing;
 use chrono::{DateTime, Utc};
@@ -263,12 +263,9 @@ pub fn quality_report(
     } else {
         Listing::none()
     };
-    let mut failed = None;
-    facts.each(|d| {
-        if failed.is_some()
-            || municipality.is_some_and(|m| d.municipality_code.as_deref() != Some(m))
-        {
-            return;
+    facts.try_each(|d| {
+        if municipality.is_some_and(|m| d.municipality_code.as_deref() != Some(m)) {
+            return Ok(());
         }
         let (q, s) = scored(&d, &links, options);
         if let Some(code) = &q.municipality_code {
@@ -279,13 +276,11 @@ pub fn quality_report(
             .or_default()
             .add(&q, &s);
         // The facts come in id order: rows of equal points stay in it.
-        if listed && let Err(e) = datasets.push(q.points, &q) {
-            failed = Some(e);
+        if listed {
+            datasets.push(q.points, &q)?;
         }
+        Ok(())
     })?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
     let municipalities = reports
         .directory()
         .organisations()
@@ -360,7 +355,7 @@ pub fn quality_csv(
             let mut header = vec!["id", "name", "datasets", "points", "band"];
             header.extend(dim_names);
             header.extend(["excellent", "good", "enough", "bad"]);
-            let csv = to_csv(
+            write_csv(
                 &header,
                 rows.iter().map(|c| {
                     let mut row = vec![
@@ -376,10 +371,10 @@ pub fn quality_csv(
                             .iter()
                             .map(|b| c.bands.get(b).copied().unwrap_or(0).to_string()),
                     );
-                    row
+                    Ok(row)
                 }),
-            )?;
-            out.write_all(csv.as_bytes()).map_err(ReportError::render)
+                out,
+            )
         }
         "hints" => write_csv(
             &[

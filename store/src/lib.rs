@@ -696,11 +696,11 @@ impl Store {
         &self,
         urls: impl IntoIterator<Item = &'a str>,
     ) -> Result<HashMap<String, LinkRow>, StoreError> {
-        let mut urls: Vec<&str> = urls.into_iter().collect();
-        urls.sort_unstable();
-        urls.dedup();
-        let rows = on_engine!(self, e => e.link_rows(&urls))?;
-        Ok(rows.into_iter().map(|r| (r.url.clone(), r)).collect())
+        Ok(self
+            .looked_up(urls)?
+            .into_iter()
+            .map(|r| (r.url.clone(), r))
+            .collect())
     }
 
     /// Whether each of `urls` answered at its last check, failed, or was not checked yet: one
@@ -710,10 +710,21 @@ impl Store {
         urls: impl IntoIterator<Item = &'a str>,
     ) -> Result<LinkTable, StoreError> {
         Ok(self
-            .link_rows(urls)?
-            .into_values()
+            .looked_up(urls)?
+            .into_iter()
             .map(|r| (r.url, r.ok))
             .collect())
+    }
+
+    /// The rows of those of `urls` that were checked, each URL looked up once.
+    fn looked_up<'a>(
+        &self,
+        urls: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<LinkRow>, StoreError> {
+        let mut urls: Vec<&str> = urls.into_iter().collect();
+        urls.sort_unstable();
+        urls.dedup();
+        on_engine!(self, e => e.link_rows(&urls))
     }
 
     /// Every link checked at or after `since` (every checked link if `None`) with whether it

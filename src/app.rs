@@ -13,7 +13,7 @@ use samla_pipeline::runner::Runner;
 use samla_reports::Reports;
 use samla_reports::SourceInfo;
 use samla_simulator::{SimOrganisation, Simulator};
-use samla_store::{Access, LinkRow, Store};
+use samla_store::{Access, LinkRow, LinkSet, Store};
 use std::path::Path;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -526,6 +526,9 @@ pub async fn check_urls(checker: &LinkChecker, urls: Vec<String>) -> Vec<LinkRow
         .collect()
 }
 
+/// Due links a link pass holds the URLs of at a time.
+const LINKS_HELD: usize = 10_000;
+
 /// What one pass of the link checker did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LinkPass {
@@ -541,66 +544,91 @@ impl Samla {
     /// Checks every distribution link not checked within the recheck interval, and stores
     /// the results. A no-op when link checks are disabled.
     pub async fn check_links(&self, cancel: &CancellationToken) -> anyhow::Result<LinkPass> {
+        self.check_links_held(cancel, LINKS_HELD).await
+    }
+
+    /// [`Samla::check_links`], holding the URLs of at most `held` due links at a time (and of
+    /// every link, only a keyed hash): the due links are gathered from the reports' facts,
+    /// `held` at a time, while the ones before are checked.
+    pub async fn check_links_held(
+        &self,
+        cancel: &CancellationToken,
+        held: usize,
+    ) -> anyhow::Result<LinkPass> {
         if !self.config.links.enabled {
             return Ok(LinkPass::default());
         }
+        let held = held.max(1);
         let reports = Arc::clone(&self.reports);
         let store = Arc::clone(&self.store);
         let recheck = chrono::Duration::from_std(self.config.links.recheck)?;
-        let (due, fresh) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        // Each due link with the state it had, to tell which results change a dataset's
+        // quality; one part waits while another is checked.
+        let (due_tx, mut due_rx) = tokio::sync::mpsc::channel::<Vec<(String, Option<bool>)>>(1);
+        let gather = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let facts = reports.facts().map_err(|e| anyhow::anyhow!("{e}"))?;
             // Every link's last result, and those checked within the interval, 16 bytes a link.
             let known = store.link_table(None)?;
             let recent = store.link_table(Some(chrono::Utc::now() - recheck))?;
-            let mut urls: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+            let mut seen = LinkSet::default();
+            let (mut fresh, mut stopped) = (0, false);
+            let mut due = Vec::new();
             facts
-                .each(|d| urls.extend(d.view.link_urls().cloned()))
+                .each(|d| {
+                    for url in d.view.link_urls() {
+                        if stopped || !seen.insert(url) {
+                            continue;
+                        }
+                        if recent.get(url).is_some() {
+                            fresh += 1;
+                            continue;
+                        }
+                        due.push((url.clone(), known.get(url)));
+                        if due.len() == held {
+                            // The pass stopped (cancelled or failed) when nobody receives.
+                            stopped = due_tx.blocking_send(std::mem::take(&mut due)).is_err();
+                        }
+                    }
+                })
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let (due, fresh): (Vec<String>, Vec<String>) =
-                urls.into_iter().partition(|u| recent.get(u).is_none());
-            // With the state each had, to tell which results change a dataset's quality.
-            Ok((
-                due.into_iter()
-                    .map(|u| {
-                        let ok = known.get(&u);
-                        (u, ok)
-                    })
-                    .collect::<Vec<(String, Option<bool>)>>(),
-                fresh.len(),
-            ))
-        })
-        .await??;
+            if !due.is_empty() {
+                // Nobody receiving only means the pass stopped.
+                let _ = due_tx.blocking_send(due);
+            }
+            Ok((facts, fresh))
+        });
         let checker = link_checker(&self.config)?;
-        let mut pass = LinkPass {
-            fresh,
-            ..LinkPass::default()
-        };
-        let mut changed = std::collections::HashSet::new();
-        // In batches, so a stop loses little and results show up as they come.
-        for batch in due.chunks(200) {
-            if cancel.is_cancelled() {
-                break;
-            }
-            let rows = check_urls(&checker, batch.iter().map(|(u, _)| u.clone()).collect()).await;
-            pass.checked += rows.len();
-            pass.broken += rows.iter().filter(|r| !r.ok).count();
-            for row in &rows {
-                let before = batch
-                    .iter()
-                    .find(|(u, _)| *u == row.url)
-                    .and_then(|(_, b)| *b);
-                if before != Some(row.ok) {
-                    changed.insert(row.url.clone());
+        let mut pass = LinkPass::default();
+        let mut changed = LinkSet::default();
+        'pass: while let Some(due) = due_rx.recv().await {
+            // In batches, so a stop loses little and results show up as they come.
+            for batch in due.chunks(200) {
+                if cancel.is_cancelled() {
+                    break 'pass;
                 }
+                let rows =
+                    check_urls(&checker, batch.iter().map(|(u, _)| u.clone()).collect()).await;
+                pass.checked += rows.len();
+                pass.broken += rows.iter().filter(|r| !r.ok).count();
+                for row in &rows {
+                    let before = batch
+                        .iter()
+                        .find(|(u, _)| *u == row.url)
+                        .and_then(|(_, b)| *b);
+                    if before != Some(row.ok) {
+                        changed.insert(&row.url);
+                    }
+                }
+                let store = Arc::clone(&self.store);
+                tokio::task::spawn_blocking(move || store.record_links(&rows)).await??;
             }
-            let store = Arc::clone(&self.store);
-            tokio::task::spawn_blocking(move || store.record_links(&rows)).await??;
         }
+        drop(due_rx);
+        let (facts, fresh) = gather.await??;
+        pass.fresh = fresh;
         if !changed.is_empty() {
             // A link's state is part of a dataset's quality band, which the index filters on.
-            let reports = Arc::clone(&self.reports);
             let ids = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
-                let facts = reports.facts().map_err(|e| anyhow::anyhow!("{e}"))?;
                 facts
                     .filter_map(|d| {
                         d.view

@@ -35,7 +35,7 @@ mod pg_tls;
 mod sqlite;
 mod staged;
 
-pub use links::LinkTable;
+pub use links::{LinkSet, LinkTable};
 pub use staged::Records;
 
 /// Why the store failed.

@@ -1,23 +1,34 @@
 //! Link results held compactly: what scoring a dataset's quality needs of every link.
 
 use samla_model::quality::LinkState;
+use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
 
+/// A URL's key: a 128-bit hash of it, keyed with two random SipHash keys of the holder's own.
+/// The chance that any two of a billion URLs share a key is below 10⁻²⁰, and nobody outside
+/// the process knows the keys to make two that do.
+#[derive(Default)]
+struct Keys([RandomState; 2]);
+
+impl Keys {
+    fn of(&self, url: &str) -> u128 {
+        (u128::from(self.0[0].hash_one(url)) << 64) | u128::from(self.0[1].hash_one(url))
+    }
+}
+
 /// Whether each checked link answered at its last check, in 16 bytes a link rather than its
-/// URL and row: a 128-bit hash of the URL, keyed with random keys of this table's own (two
-/// SipHash keys), in a sorted list per result. At 3 million links that is 48 MB where the
-/// rows took well over a gigabyte. The chance that any two of a billion URLs share a hash is
-/// below 10⁻²⁰, and nobody outside the process knows the keys to make two that do.
+/// URL and row: the URL's keyed 128-bit hash, in a sorted list per result. At 3 million links
+/// that is 48 MB where the rows took well over a gigabyte.
 #[derive(Default)]
 pub struct LinkTable {
-    keys: [RandomState; 2],
+    keys: Keys,
     ok: Vec<u128>,
     broken: Vec<u128>,
 }
 
 impl LinkTable {
     fn key(&self, url: &str) -> u128 {
-        (u128::from(self.keys[0].hash_one(url)) << 64) | u128::from(self.keys[1].hash_one(url))
+        self.keys.of(url)
     }
 
     /// Adds a result; [`LinkTable::sorted`] must follow before lookups.
@@ -82,5 +93,35 @@ impl<S: AsRef<str>> FromIterator<(S, bool)> for LinkTable {
             table.push(url.as_ref(), ok);
         }
         table.sorted()
+    }
+}
+
+/// A set of URLs held as their keyed 128-bit hashes (as in [`LinkTable`]): about 32 bytes a
+/// URL in its hash set, whatever the URL's length.
+#[derive(Default)]
+pub struct LinkSet {
+    keys: Keys,
+    set: HashSet<u128>,
+}
+
+impl LinkSet {
+    /// Adds `url`; whether it was not in the set before.
+    pub fn insert(&mut self, url: &str) -> bool {
+        self.set.insert(self.keys.of(url))
+    }
+
+    /// Whether `url` is in the set.
+    pub fn contains(&self, url: &str) -> bool {
+        self.set.contains(&self.keys.of(url))
+    }
+
+    /// How many URLs it holds.
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
     }
 }

@@ -280,14 +280,44 @@ async fn a_rebuild_from_postgres_bands_datasets_by_their_links_as_the_link_pass_
 }
 
 /// A rebuild reads every link's result at once; the index shows the quality bands the link
-/// pass gave each dataset, a part at a time, before.
+/// pass gave each dataset, a part at a time, before. The pass gathers its due links a few at
+/// a time, and still checks each link once.
 async fn rebuild_bands_by_links(engine: crate::store::Engine) {
     let r = crate::support::region_linked_on(engine, 400).await;
     r.harvest().await;
     let unchecked = everything(&r);
+    let mut links = std::collections::HashSet::new();
+    let (mut referenced, mut shared) = (0, 0);
+    r.samla
+        .reports
+        .facts()
+        .expect("facts")
+        .each(|d| {
+            for url in d.view.link_urls() {
+                referenced += 1;
+                shared += usize::from(!links.insert(url.clone()));
+            }
+        })
+        .expect("facts");
+    assert!(shared > 0, "some links are shared ({referenced} in all)");
     let cancel = tokio_util::sync::CancellationToken::new();
-    let pass = r.samla.check_links(&cancel).await.expect("link pass");
+    let pass = r
+        .samla
+        .check_links_held(&cancel, 37)
+        .await
+        .expect("link pass");
     assert!(pass.checked > 500 && pass.broken > 0, "{pass:?}");
+    assert_eq!(pass.checked, links.len(), "each link checked once");
+    assert_eq!(
+        r.samla.store.link_table(None).expect("links").len(),
+        links.len()
+    );
+    let again = r
+        .samla
+        .check_links_held(&cancel, 37)
+        .await
+        .expect("second pass");
+    assert_eq!((again.checked, again.fresh), (0, links.len()));
     let checked = everything(&r);
     assert_ne!(
         checked.1, unchecked.1,

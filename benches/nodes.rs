@@ -13,7 +13,10 @@
 //! rate, its CPU time a dataset, the medians),
 //! its resident memory while serving against its index's size, and the throughput of
 //! one node against two (`SAMLA_NODES_CLIENTS` clients, 16, for `SAMLA_NODES_SECS`, 10,
-//! alternating three times; medians, with the nodes' CPU time per search). All processes
+//! alternating three times; medians, with the nodes' CPU time per search). With
+//! `SAMLA_NODES_BASELINE` naming another build's `samla` binary, each rebuild alternates with
+//! one by that build over the same store, and both medians are printed with their ratio: how a
+//! change to the rebuild is measured side by side. All processes
 //! share this machine's cores: on two cores a second node adds no CPU, so that figure says
 //! what a second node costs, not what a second machine gives.
 
@@ -62,6 +65,7 @@ impl Node {
     /// Starts `samla serve --role <role>` with `config`, its state in `state` (a new
     /// directory when `None`).
     fn spawn(
+        binary: &Path,
         role: &str,
         config: &Path,
         store: &StoreAt,
@@ -77,7 +81,7 @@ impl Node {
             }
         };
         let bind = format!("127.0.0.1:{port}");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_samla"));
+        let mut command = Command::new(binary);
         command
             .args(["serve", "--role", role, "--bind", &bind, "--config"])
             .arg(config)
@@ -210,6 +214,22 @@ async fn load(nodes: &[&Node], clients: usize, length: Duration) -> anyhow::Resu
     })
 }
 
+/// A new search node by `binary`, ready once it has built its index from `store`: the node,
+/// its datasets a second and its CPU time a dataset in µs.
+async fn rebuild(
+    binary: &Path,
+    config: &Path,
+    store: &StoreAt,
+    total: u64,
+) -> anyhow::Result<(Node, f64, f64)> {
+    let started = Instant::now();
+    let node = Node::spawn(binary, "search", config, store, None)?;
+    node.ready().await?;
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = node.cpu().as_secs_f64();
+    Ok((node, total as f64 / wall, cpu * 1e6 / total as f64))
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -270,13 +290,7 @@ fn record_link_results(store: &StoreAt) -> anyhow::Result<usize> {
         let Ok(graph) = samla_model::record::read_stored(&d.ntriples) else {
             return;
         };
-        let view = samla_model::view::DatasetView::from_triple_refs(
-            &samla_model::DatasetId(d.id.clone()),
-            &d.iri,
-            &graph.triples(),
-            d.municipality_code.clone(),
-        );
-        urls.extend(view.link_urls().cloned());
+        urls.extend(d.view_from_refs(&graph.triples()).link_urls().cloned());
     })?;
     let rows: Vec<LinkRow> = urls
         .into_iter()
@@ -507,6 +521,8 @@ async fn run() -> anyhow::Result<()> {
     let length = Duration::from_secs(common::env_u64("SAMLA_NODES_SECS", 10));
     let engines = std::env::var("SAMLA_NODES_ENGINES").unwrap_or_else(|_| "sqlite,postgres".into());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let own = Path::new(env!("CARGO_BIN_EXE_samla"));
+    let baseline = std::env::var_os("SAMLA_NODES_BASELINE").map(PathBuf::from);
     println!(
         "samla at scale: {datasets} simulated datasets ({cores} cores, {clients} clients, {length:?} a load run)"
     );
@@ -527,7 +543,7 @@ async fn run() -> anyhow::Result<()> {
         };
         println!("\n== {engine} ==");
         let started = Instant::now();
-        let harvester = Node::spawn("all", &region_path, &store, Some(&state))?;
+        let harvester = Node::spawn(own, "all", &region_path, &store, Some(&state))?;
         harvester.ready().await?;
         let total = harvested(&harvester, config.sources.len()).await?;
         let took = started.elapsed();
@@ -572,33 +588,39 @@ async fn run() -> anyhow::Result<()> {
         println!("link results stored: {links} distribution links, one in ten broken");
 
         // A new search node's rebuild, three times (each a node of its own): the last two
-        // serve the load below.
+        // serve the load below. With a baseline build, each is preceded by one of its own.
         let mut rebuilt = Vec::new();
-        let mut rates = Vec::new();
-        let mut cpu_per_dataset = Vec::new();
+        let (mut rates, mut cpu_per_dataset) = (Vec::new(), Vec::new());
+        let (mut baseline_rates, mut baseline_cpu) = (Vec::new(), Vec::new());
         for _ in 0..3 {
-            let started = Instant::now();
-            let node = Node::spawn("search", &region_path, &store, None)?;
-            node.ready().await?;
-            let wall = started.elapsed().as_secs_f64();
-            let cpu = node.cpu().as_secs_f64();
+            if let Some(binary) = &baseline {
+                let (node, rate, cpu) = rebuild(binary, &region_path, &store, total).await?;
+                println!("  (the baseline build: {rate:.0} datasets/s, {cpu:.0} µs CPU a dataset)");
+                baseline_rates.push(rate);
+                baseline_cpu.push(cpu);
+                node.stop()?;
+            }
+            let (node, rate, cpu) = rebuild(own, &region_path, &store, total).await?;
             println!(
-                "a new search node built its index from the store in {wall:.1} s ({:.0} datasets/s), {:.0} µs CPU a dataset (the node's own, besides the store's)",
-                total as f64 / wall,
-                cpu * 1e6 / total as f64
+                "a new search node built its index from the store at {rate:.0} datasets/s, {cpu:.0} µs CPU a dataset (the node's own, besides the store's)"
             );
-            rates.push(total as f64 / wall);
-            cpu_per_dataset.push(cpu * 1e6 / total as f64);
+            rates.push(rate);
+            cpu_per_dataset.push(cpu);
             rebuilt.push(node);
             if rebuilt.len() > 2 {
                 rebuilt.remove(0).stop()?;
             }
         }
-        println!(
-            "rebuild, median of 3: {:.0} datasets/s, {:.0} µs CPU a dataset",
-            median(rates),
-            median(cpu_per_dataset)
-        );
+        let (rate, cpu) = (median(rates), median(cpu_per_dataset));
+        println!("rebuild, median of 3: {rate:.0} datasets/s, {cpu:.0} µs CPU a dataset");
+        if baseline.is_some() {
+            let (base_rate, base_cpu) = (median(baseline_rates), median(baseline_cpu));
+            println!(
+                "the baseline build, median of 3: {base_rate:.0} datasets/s, {base_cpu:.0} µs CPU a dataset; this build / baseline: {:.3}× the rate, {:.3}× the CPU",
+                rate / base_rate,
+                cpu / base_cpu
+            );
+        }
         let two = rebuilt.pop().expect("rebuilt");
         let one = rebuilt.pop().expect("rebuilt");
         // Warm both.

@@ -24,8 +24,7 @@ mod common;
 
 use samla::app::{self, Samla};
 use samla_indexer::{IndexInput, SearchRequest, SearchText};
-use samla_model::view::DatasetView;
-use samla_model::{DatasetId, record};
+use samla_model::record;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
@@ -79,12 +78,7 @@ fn documents(samla: &Samla) -> anyhow::Result<Vec<Doc>> {
         let Ok(triples) = record::parse_canonical(&d.ntriples) else {
             return;
         };
-        let v = DatasetView::from_triples(
-            &DatasetId(d.id.clone()),
-            &d.iri,
-            &triples,
-            d.municipality_code.clone(),
-        );
+        let v = d.view_from(&triples);
         let topic = v
             .landing_page
             .as_deref()

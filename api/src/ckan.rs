@@ -13,8 +13,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use samla_indexer::{Dimension, SearchRequest, SortOrder};
-use samla_model::view::{DatasetView, pick};
-use samla_model::{DatasetId, Organisation, labels, normalize, record};
+use samla_model::view::pick;
+use samla_model::{Organisation, labels, normalize, record};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
@@ -479,12 +479,7 @@ async fn package_show(state: &AppState, params: &Map<String, Value>) -> Result<V
 /// A stored dataset as a CKAN package dict.
 fn package(state: &AppState, stored: &samla_store::StoredDataset) -> Result<Value, CkanError> {
     let triples = record::parse_canonical(&stored.ntriples).map_err(CkanError::internal)?;
-    let v = DatasetView::from_triples(
-        &DatasetId(stored.id.clone()),
-        &stored.iri,
-        &triples,
-        stored.municipality_code.clone(),
-    );
+    let v = stored.view_from(&triples);
     let organisation = stored
         .municipality_code
         .as_deref()

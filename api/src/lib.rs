@@ -39,8 +39,8 @@ use axum::routing::get;
 use params::SearchParams;
 use samla_indexer::{Dimension, Indexer, SearchResult};
 use samla_model::quality::Band;
-use samla_model::view::{DatasetView, pick};
-use samla_model::{DatasetId, Organisation, OrganisationDirectory, labels, record};
+use samla_model::view::pick;
+use samla_model::{Organisation, OrganisationDirectory, labels, record};
 use samla_reports as reports;
 use samla_reports::Rendered;
 use samla_store::Store;
@@ -792,12 +792,7 @@ async fn dataset(
         )
             .into_response());
     }
-    let view = DatasetView::from_triples(
-        &DatasetId(stored.id.clone()),
-        &stored.iri,
-        &triples,
-        stored.municipality_code.clone(),
-    );
+    let view = stored.view_from(&triples);
     let provenance = rows
         .iter()
         .map(|r| wire::Provenance {

@@ -28,7 +28,7 @@ use samla_model::record::{self, StoredGraph};
 use samla_model::run::{Outcome, Reason, RunState};
 use samla_model::shacl::Shapes;
 use samla_model::view::DatasetView;
-use samla_model::{DatasetId, DatasetRecord, OrganisationDirectory};
+use samla_model::{DatasetRecord, OrganisationDirectory};
 use samla_store::{
     Applied, GroupApplied, LinkTable, Records, RunInput, RunRow, Store, StoreError, StoredDataset,
 };
@@ -863,12 +863,7 @@ struct Read<'a> {
 fn read_stored(dataset: &StoredDataset) -> Option<Read<'_>> {
     match record::read_stored(&dataset.ntriples) {
         Ok(graph) => Some(Read {
-            view: DatasetView::from_triple_refs(
-                &DatasetId(dataset.id.clone()),
-                &dataset.iri,
-                &graph.triples(),
-                dataset.municipality_code.clone(),
-            ),
+            view: dataset.view_from_refs(&graph.triples()),
             graph,
             dataset,
         }),

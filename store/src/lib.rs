@@ -172,6 +172,28 @@ pub struct StoredDataset {
     pub archived_at: Option<DateTime<Utc>>,
 }
 
+impl StoredDataset {
+    /// Its view, derived from `triples`: its canonical graph, read back.
+    pub fn view_from(&self, triples: &[oxrdf::Triple]) -> samla_model::DatasetView {
+        samla_model::DatasetView::from_triples(
+            &samla_model::DatasetId(self.id.clone()),
+            &self.iri,
+            triples,
+            self.municipality_code.clone(),
+        )
+    }
+
+    /// [`StoredDataset::view_from`] over borrowed triples.
+    pub fn view_from_refs(&self, triples: &[oxrdf::TripleRef<'_>]) -> samla_model::DatasetView {
+        samla_model::DatasetView::from_triple_refs(
+            &samla_model::DatasetId(self.id.clone()),
+            &self.iri,
+            triples,
+            self.municipality_code.clone(),
+        )
+    }
+}
+
 /// A run as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredRun {

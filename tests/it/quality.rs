@@ -350,12 +350,7 @@ fn the_reports_slimmed_views_score_as_the_whole_ones() {
         .store
         .for_each_dataset(|d| {
             let triples = samla_model::record::parse_canonical(&d.ntriples).expect("stored");
-            let whole = samla_model::view::DatasetView::from_triples(
-                &samla_model::DatasetId(d.id.clone()),
-                &d.iri,
-                &triples,
-                d.municipality_code.clone(),
-            );
+            let whole = d.view_from(&triples);
             let slim = whole.clone().for_reports();
             let conforms = shapes.validate(&triples).conforms;
             for options in [Options::default(), Options { swedish: true }] {

@@ -20,8 +20,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use minijinja::{Environment, Value as Tpl, context};
 use samla_indexer::Dimension;
-use samla_model::view::{DatasetView, pick};
-use samla_model::{DatasetId, labels};
+use samla_model::labels;
+use samla_model::view::pick;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -826,12 +826,7 @@ async fn dataset_page(state: &AppState, page: &Page, id: String) -> Result<Respo
     .await?;
     let stored = &rows[0];
     let lang = page.lang;
-    let v = DatasetView::from_triples(
-        &DatasetId(stored.id.clone()),
-        &stored.iri,
-        &triples,
-        stored.municipality_code.clone(),
-    );
+    let v = stored.view_from(&triples);
     let label = |iri: &str| labels::label_for(iri, lang).unwrap_or(iri).to_string();
     let municipality = stored
         .municipality_code

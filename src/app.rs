@@ -573,24 +573,31 @@ impl Samla {
             let mut seen = LinkSet::default();
             let (mut fresh, mut stopped) = (0, false);
             let mut due = Vec::new();
-            facts
-                .each(|d| {
-                    for url in d.view.link_urls() {
-                        if stopped || !seen.insert(url) {
-                            continue;
-                        }
-                        if recent.get(url).is_some() {
-                            fresh += 1;
-                            continue;
-                        }
-                        due.push((url.clone(), known.get(url)));
-                        if due.len() == held {
-                            // The pass stopped (cancelled or failed) when nobody receives.
-                            stopped = due_tx.blocking_send(std::mem::take(&mut due)).is_err();
-                        }
+            let read = facts.try_each(|d| {
+                for url in d.view.link_urls() {
+                    if !seen.insert(url) {
+                        continue;
                     }
-                })
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    if recent.get(url).is_some() {
+                        fresh += 1;
+                        continue;
+                    }
+                    due.push((url.clone(), known.get(url)));
+                    if due.len() == held && due_tx.blocking_send(std::mem::take(&mut due)).is_err()
+                    {
+                        // Nobody receives: the pass stopped (cancelled or failed), so the
+                        // reading stops too.
+                        stopped = true;
+                        return Err(samla_reports::ReportError::Facts(
+                            "the link pass stopped".into(),
+                        ));
+                    }
+                }
+                Ok(())
+            });
+            if !stopped {
+                read.map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
             if !due.is_empty() {
                 // Nobody receiving only means the pass stopped.
                 let _ = due_tx.blocking_send(due);
